@@ -1,0 +1,44 @@
+// Every bound Tally enforces, in one place, with its unit in its name.
+// Changing a limit here changes it everywhere; nothing else hard-codes these numbers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tally::limits {
+
+// HTTP
+inline constexpr std::size_t request_body_bytes_max = 64 * 1024;
+inline constexpr std::size_t batch_request_body_bytes_max = 4 * 1024 * 1024;
+inline constexpr std::size_t http_request_bytes_max = batch_request_body_bytes_max + 16 * 1024;
+inline constexpr int http_header_timeout_ms = 10'000;
+inline constexpr int http_body_timeout_ms = 30'000;
+inline constexpr int http_keepalive_idle_ms = 60'000;
+
+// Identity
+inline constexpr std::size_t user_name_chars_max = 200;
+inline constexpr std::size_t user_name_bytes_max = 4 * user_name_chars_max;  // UTF-8
+inline constexpr std::size_t uid_bytes_max = 64;
+inline constexpr std::size_t idempotency_key_bytes_max = 128;
+inline constexpr std::uint64_t users_max = 1ull << 26;
+
+// Money, in minor units (cents). Every balance, at every moment, stays in [0, balance_minor_max],
+// so every partial sum of a history fits an int64 with room to spare.
+inline constexpr std::int64_t amount_minor_max = 1'000'000'000'000'000;     // 10^15 = 10 trillion units
+inline constexpr std::int64_t balance_minor_max = 100'000'000'000'000'000;  // 10^17
+inline constexpr int amount_fraction_digits = 2;
+
+// Time
+inline constexpr std::int64_t future_skew_micros_max = 5ll * 60 * 1'000'000;
+
+// WAL
+inline constexpr std::size_t wal_record_bytes_max = 64 * 1024;
+inline constexpr std::size_t wal_batch_bytes_max = 8 * 1024 * 1024;
+inline constexpr std::size_t wal_batch_records_max = 65'536;
+inline constexpr std::size_t wal_segment_bytes_max = 64 * 1024 * 1024;
+inline constexpr std::size_t wal_queue_records_max = 1'000'000;
+
+// Batch ingest
+inline constexpr std::size_t batch_transactions_max = 10'000;
+
+}  // namespace tally::limits

@@ -1,0 +1,42 @@
+// The two facts Tally stores: a user was created, a transaction was applied. Plain values, no behaviour.
+// These are what the WAL persists, what recovery rebuilds and what the API answers with.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ledger/money.hpp"
+#include "ledger/utc_time.hpp"
+
+namespace tally {
+
+using UserId = std::uint64_t;  // 1, 2, 3, ... assigned by the server, never reused
+
+enum class TxKind : std::uint8_t { deposit = 0, withdraw = 1 };
+
+struct UserCreated {
+  UserId id = 0;
+  std::string name;
+  std::string idempotency_key;  // empty = none given
+  UtcMicros created_at = 0;
+};
+
+struct TransactionApplied {
+  std::string uid;
+  UserId user_id = 0;
+  TxKind kind = TxKind::deposit;
+  MinorUnits amount = 0;  // > 0
+  UtcMicros at = 0;
+  bool timestamp_given = false;  // false: `at` is the server clock at acceptance
+
+  MinorUnits delta() const { return kind == TxKind::deposit ? amount : -amount; }
+  // Same content as the client sent: the fields a retry must repeat to be recognised as the same request.
+  bool same_request_as(const TransactionApplied& other) const {
+    return uid == other.uid && user_id == other.user_id && kind == other.kind && amount == other.amount &&
+           timestamp_given == other.timestamp_given && (!timestamp_given || at == other.at);
+  }
+};
+
+inline const char* to_string(TxKind kind) { return kind == TxKind::deposit ? "DEPOSIT" : "WITHDRAW"; }
+
+}  // namespace tally
