@@ -1,0 +1,115 @@
+// UserActor: speculative apply, durable publish. Pending entries count when judging later transactions (so two
+// withdrawals cannot both spend the same money) but never in what readers see, until the WAL makes them durable.
+#include "actors/user_actor.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "actors/ledger_service.hpp"
+#include "wal/record_codec.hpp"
+
+namespace tally {
+
+namespace {
+[[noreturn]] void impossible(const char* what) {
+  std::fprintf(stderr, "UserActor invariant violated: %s\n", what);
+  std::abort();
+}
+
+Outcome outcome_of(wal::WalStatus status) {
+  switch (status) {
+    case wal::WalStatus::durable: return Outcome::applied;
+    case wal::WalStatus::no_space: return Outcome::storage_full;
+    case wal::WalStatus::dependency_failed: return Outcome::storage_full;
+    case wal::WalStatus::stopped: return Outcome::shutting_down;
+    case wal::WalStatus::io_error: return Outcome::storage_failed;
+  }
+  return Outcome::storage_failed;
+}
+}  // namespace
+
+UserActor::UserActor(caf::actor_config& config, LedgerService* service, UserSlot* slot,
+                     std::unique_ptr<UserLedger> ledger)
+    : caf::event_based_actor(config), service_(service), slot_(slot), ledger_(std::move(ledger)) {
+  if (!ledger_) ledger_ = std::make_unique<UserLedger>();
+}
+
+caf::behavior UserActor::make_behavior() {
+  return {
+      [this](apply_atom, const std::shared_ptr<TxCommand>& command) { on_apply(*command); },
+      [this](wal_done_atom, std::uint64_t seq, int status) {
+        on_wal_done(seq, static_cast<wal::WalStatus>(status));
+      },
+      [this](balance_atom, const std::shared_ptr<BalanceQuery>& query) {
+        query->reply(durable_balance_at(query->at));
+      },
+  };
+}
+
+void UserActor::on_apply(TxCommand& command) {
+  const TransactionApplied& tx = command.tx;
+  const MinorUnits delta = tx.delta();
+  const Verdict verdict = judge(ledger_->history, tx.at, delta);
+  if (verdict != Verdict::accepted) {
+    service_->finish_claim(tx, false);
+    command.reply(TxResult{verdict == Verdict::insufficient_funds ? Outcome::insufficient_funds
+                                                                   : Outcome::balance_too_large,
+                           tx});
+    return;
+  }
+  const std::uint64_t seq = ledger_->next_seq++;
+  ledger_->history.insert(tx.at, seq, delta);
+  // A record may only become durable if every earlier pending one of this user does: they were judged together.
+  const wal::WalTicket depends_on = pending_.empty() ? 0 : pending_.back().ticket;
+  pending_.push_back(Pending{seq, 0, tx, std::move(command.reply)});
+  caf::actor self_handle = caf::actor_cast<caf::actor>(this);
+  const wal::WalTicket ticket = service_->wal().submit(
+      wal::encode(tx), depends_on, [self_handle, seq](wal::WalStatus status) {
+        caf::anon_send(self_handle, wal_done_atom::value, seq, static_cast<int>(status));
+      });
+  if (ticket == 0) {
+    // Refused before queueing; its completion message will find nothing left to do.
+    roll_back(std::prev(pending_.end()), Outcome::storage_full);
+    return;
+  }
+  pending_.back().ticket = ticket;
+}
+
+void UserActor::on_wal_done(std::uint64_t seq, wal::WalStatus status) {
+  auto it = pending_.begin();
+  while (it != pending_.end() && it->seq != seq) ++it;
+  if (it == pending_.end()) {
+    if (status == wal::WalStatus::durable) impossible("durable completion for an unknown record");
+    return;  // already rolled back when submit refused it
+  }
+  if (status != wal::WalStatus::durable) {
+    roll_back(it, outcome_of(status));
+    return;
+  }
+  // The WAL completes in submission order and fails every record behind a failed one, so durable is the oldest.
+  if (it != pending_.begin()) impossible("records of one user became durable out of order");
+  Pending done = std::move(pending_.front());
+  pending_.pop_front();
+  slot_->balance.store(slot_->balance.load(std::memory_order_relaxed) + done.tx.delta(),
+                       std::memory_order_release);
+  service_->finish_claim(done.tx, true);
+  done.reply(TxResult{Outcome::applied, done.tx});
+}
+
+void UserActor::roll_back(std::deque<Pending>::iterator it, Outcome outcome) {
+  Pending failed = std::move(*it);
+  pending_.erase(it);
+  ledger_->history.erase(failed.tx.at, failed.seq);
+  service_->finish_claim(failed.tx, false);
+  failed.reply(TxResult{outcome, failed.tx});
+}
+
+MinorUnits UserActor::durable_balance_at(UtcMicros at) const {
+  MinorUnits balance = ledger_->history.balance_at(at);
+  for (const Pending& pending : pending_) {
+    if (pending.tx.at <= at) balance -= pending.tx.delta();
+  }
+  return balance;
+}
+
+}  // namespace tally

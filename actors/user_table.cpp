@@ -1,0 +1,52 @@
+// UserTable: chunked so that ids stay dense and slots never move (readers hold raw pointers without locks).
+// Chunks are allocated on first use and freed only with the table.
+#include "actors/user_table.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace tally {
+
+UserTable::UserTable() : chunks_(new std::atomic<UserSlot*>[chunks_max]) {
+  for (std::size_t i = 0; i < chunks_max; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
+}
+
+UserTable::~UserTable() {
+  for (std::size_t i = 0; i < chunks_max; ++i) delete[] chunks_[i].load(std::memory_order_relaxed);
+}
+
+UserSlot* UserTable::find(UserId id) const {
+  if (id == 0 || id >= limits::users_max) return nullptr;
+  UserSlot* chunk = chunks_[id / slots_per_chunk].load(std::memory_order_acquire);
+  if (chunk == nullptr) return nullptr;
+  UserSlot* slot = &chunk[id % slots_per_chunk];
+  return slot->published.load(std::memory_order_acquire) ? slot : nullptr;
+}
+
+UserSlot& UserTable::prepare(UserId id) {
+  if (id == 0 || id >= limits::users_max) {
+    std::fprintf(stderr, "UserTable: id %llu out of range\n", static_cast<unsigned long long>(id));
+    std::abort();
+  }
+  std::atomic<UserSlot*>& cell = chunks_[id / slots_per_chunk];
+  UserSlot* chunk = cell.load(std::memory_order_acquire);
+  if (chunk == nullptr) {
+    std::lock_guard<std::mutex> lock(grow_mutex_);
+    chunk = cell.load(std::memory_order_acquire);
+    if (chunk == nullptr) {
+      chunk = new UserSlot[slots_per_chunk];
+      cell.store(chunk, std::memory_order_release);
+    }
+  }
+  return chunk[id % slots_per_chunk];
+}
+
+void UserTable::publish(UserSlot& slot) {
+  if (slot.published.exchange(true, std::memory_order_release)) {
+    std::fprintf(stderr, "UserTable: a user was published twice\n");
+    std::abort();
+  }
+  published_.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace tally

@@ -1,0 +1,131 @@
+// tallyd: recover the ledger from the WAL, serve the v1 API, and on SIGTERM/SIGINT drain in-flight requests,
+// flush the WAL and exit 0. A failed fdatasync ends the process at once (fail-stop) without acknowledging.
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/ledger_service.hpp"
+#include "app/config.hpp"
+#include "recovery/recover.hpp"
+#include "rest/http_server.hpp"
+#include "wal/file_system.hpp"
+#include "wal/wal_writer.hpp"
+
+namespace {
+
+constexpr auto drain_timeout = std::chrono::seconds(10);
+
+// One process per data directory: a second tallyd on the same log would interleave writes.
+int lock_data_dir(const std::string& dir) {
+  const std::string path = dir + "/LOCK";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) return -1;
+  return fd;
+}
+
+[[noreturn]] void fail_stop(const std::string& what) {
+  spdlog::critical("{}: stopping now; unacknowledged requests were not applied", what);
+  spdlog::shutdown();
+  std::_Exit(70);
+}
+
+int run(const tally::app::Config& config) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const int threads = config.threads > 0 ? config.threads : static_cast<int>(cores);
+  tally::wal::FileSystem& fs = tally::wal::posix_file_system();
+  const std::string wal_dir = config.data_dir + "/wal";
+  if (int err = fs.make_dirs(wal_dir)) {
+    spdlog::critical("cannot create {}: {}", wal_dir, std::strerror(err));
+    return 1;
+  }
+  const int lock_fd = lock_data_dir(config.data_dir);
+  if (lock_fd < 0) {
+    spdlog::critical("data directory {} is in use by another tallyd (or not writable)", config.data_dir);
+    return 1;
+  }
+
+  caf::actor_system_config actor_config;
+  actor_config.set("scheduler.max-threads", static_cast<std::size_t>(threads));
+  caf::actor_system actors{actor_config};
+  auto ledger = std::make_unique<tally::LedgerService>(actors);
+
+  spdlog::info("recovering from {}", wal_dir);
+  const tally::recovery::RecoveryReport report = tally::recovery::recover(fs, wal_dir, *ledger);
+  if (!report.ok) {
+    spdlog::critical("recovery failed: {}", report.error);
+    spdlog::critical("refusing to start: the log holds data that cannot be read; nothing was changed");
+    return 2;
+  }
+  if (report.torn_bytes_cut > 0) {
+    spdlog::warn("cut a torn tail of {} bytes from the last WAL segment (an unacknowledged write)",
+                 report.torn_bytes_cut);
+  }
+  spdlog::info("recovered {} users, {} transactions, {} bytes in {} segments in {:.1f} ms", report.users,
+               report.transactions, report.bytes, report.segments, report.millis);
+
+  tally::wal::WalWriterOptions wal_options;
+  wal_options.dir = wal_dir;
+  wal_options.fs = &fs;
+  wal_options.append_at = report.end;
+  wal_options.on_fatal = fail_stop;
+  auto wal = std::make_unique<tally::wal::WalWriter>(wal_options);
+  ledger->attach(*wal);
+
+  tally::rest::HttpServer server(*ledger, tally::rest::HttpServerOptions{config.bind, config.port, threads});
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot listen on {}:{}: {}", config.bind, config.port, e.what());
+    wal->stop();
+    return 1;
+  }
+  spdlog::info("tallyd listening on {}:{} with {} threads, data in {}", config.bind, config.port, threads,
+               config.data_dir);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+
+  spdlog::info("{} received: draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  const bool drained = server.drain(drain_timeout);
+  wal->stop();
+  server.drain(std::chrono::seconds(2));
+  server.stop();
+  const tally::wal::WalStats stats = wal->stats();
+  spdlog::info("stopped{}: {} requests, {} WAL records in {} batches ({} fsyncs); users {}, transactions {}",
+               drained ? "" : " (drain timed out)", server.state().requests.load(), stats.records, stats.batches,
+               stats.syncs, ledger->user_count(), ledger->transaction_count());
+  ledger.reset();
+  ::close(lock_fd);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const tally::app::Config config = tally::app::parse(argc, argv);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  // Signals are taken synchronously by the main thread: block them before any other thread exists.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return run(config);
+}

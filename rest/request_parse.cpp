@@ -1,0 +1,225 @@
+// Validation of API input, field by field, in the order a client fixes them: shape (400) before values (422).
+// Nothing here touches state: a request that fails here changes nothing.
+#include "rest/request_parse.hpp"
+
+#include "ledger/limits.hpp"
+#include "rest/json_fields.hpp"
+
+namespace tally::rest {
+
+namespace {
+
+bool printable_ascii(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// UTF-8 is already validated by the JSON reader; code points = bytes that do not continue a sequence.
+std::size_t utf8_chars(std::string_view text) {
+  std::size_t count = 0;
+  for (unsigned char c : text) count += (c & 0xC0) != 0x80;
+  return count;
+}
+
+bool has_control_chars(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+const char* kind_name(JsonKind kind) {
+  switch (kind) {
+    case JsonKind::null: return "null";
+    case JsonKind::boolean: return "a boolean";
+    case JsonKind::integer:
+    case JsonKind::number: return "a number";
+    case JsonKind::string: return "a string";
+    case JsonKind::object: return "an object";
+    case JsonKind::array: return "an array";
+  }
+  return "?";
+}
+
+ApiError wrong_type(std::string_view field, const char* expected, JsonKind got) {
+  return bad_request("invalid_type",
+                     std::string(field) + " must be " + expected + ", not " + kind_name(got));
+}
+
+ApiError missing(std::string_view field) {
+  return unprocessable("missing_field", std::string(field) + " is required");
+}
+
+ApiError parse_transaction_object(const JsonObject& object, UtcMicros now, TransactionApplied& out) {
+  const JsonField* uid = find_field(object, "uid");
+  const JsonField* type = find_field(object, "type");
+  const JsonField* amount = find_field(object, "amount");
+  const JsonField* user_id = find_field(object, "user_id");
+  const JsonField* timestamp = find_field(object, "timestamp");
+
+  // Shape first: every present field must have an acceptable JSON type.
+  if (uid && uid->kind != JsonKind::string) return wrong_type("uid", "a string", uid->kind);
+  if (type && type->kind != JsonKind::string) return wrong_type("type", "a string", type->kind);
+  if (amount && amount->kind != JsonKind::string && amount->kind != JsonKind::integer &&
+      amount->kind != JsonKind::number) {
+    return wrong_type("amount", "a number or a decimal string", amount->kind);
+  }
+  if (user_id && user_id->kind != JsonKind::integer) return wrong_type("user_id", "an integer", user_id->kind);
+  if (timestamp && timestamp->kind != JsonKind::string && timestamp->kind != JsonKind::null) {
+    return wrong_type("timestamp", "an ISO 8601 string", timestamp->kind);
+  }
+
+  if (!uid) return missing("uid");
+  if (!type) return missing("type");
+  if (!amount) return missing("amount");
+  if (!user_id) return missing("user_id");
+
+  if (!valid_uid(uid->text)) {
+    return unprocessable("invalid_uid", "uid must be 1 to 64 printable ASCII characters");
+  }
+  if (type->text == "DEPOSIT") {
+    out.kind = TxKind::deposit;
+  } else if (type->text == "WITHDRAW") {
+    out.kind = TxKind::withdraw;
+  } else {
+    return unprocessable("invalid_transaction_type", "type must be \"DEPOSIT\" or \"WITHDRAW\"");
+  }
+  if (!amount->text.empty() && amount->text[0] == '-') {
+    return unprocessable("invalid_amount", "amount must be greater than zero");
+  }
+  const AmountParse parsed = parse_amount(amount->text);
+  if (parsed.error != AmountError::none) {
+    return unprocessable("invalid_amount", std::string("amount ") + describe(parsed.error));
+  }
+  out.amount = parsed.minor;
+  const std::optional<UserId> id =
+      user_id->text.empty() || user_id->text[0] == '-' ? std::nullopt : parse_user_id(user_id->text);
+  if (!id) return unprocessable("invalid_user_id", "user_id must be a positive integer");
+  out.user_id = *id;
+
+  out.timestamp_given = timestamp && timestamp->kind == JsonKind::string;
+  if (out.timestamp_given) {
+    const std::optional<ParsedTime> at = parse_iso8601(timestamp->text);
+    if (!at) {
+      return unprocessable("invalid_timestamp", "timestamp must be ISO 8601, e.g. 2023-01-04T00:00:00Z");
+    }
+    if (at->sub_micro_digits) {
+      return unprocessable("invalid_timestamp", "timestamp has more precision than microseconds");
+    }
+    if (at->micros > now + limits::future_skew_micros_max) {
+      return unprocessable("timestamp_in_future", "timestamp is more than 5 minutes ahead of the server clock");
+    }
+    out.at = at->micros;
+  } else {
+    out.at = now;
+  }
+  out.uid = uid->text;
+  return {};
+}
+
+}  // namespace
+
+ApiError parse_create_user(std::string_view body, CreateUserRequest& out) {
+  const JsonDocument doc = read_json(body, 0);
+  if (!doc.ok) return bad_request("malformed_json", doc.error);
+  if (doc.top_is_array) return bad_request("malformed_json", "the body must be a JSON object");
+  const JsonField* name = find_field(doc.objects.front(), "name");
+  if (!name) return missing("name");
+  if (name->kind != JsonKind::string) return wrong_type("name", "a string", name->kind);
+  const std::size_t chars = utf8_chars(name->text);
+  if (chars == 0 || chars > limits::user_name_chars_max) {
+    return unprocessable("invalid_name", "name must be 1 to 200 characters");
+  }
+  if (has_control_chars(name->text)) {
+    return unprocessable("invalid_name", "name must not contain control characters");
+  }
+  out.name = name->text;
+  return {};
+}
+
+ApiError parse_transaction(std::string_view body, UtcMicros now, TransactionApplied& out) {
+  const JsonDocument doc = read_json(body, 0);
+  if (!doc.ok) return bad_request("malformed_json", doc.error);
+  if (doc.top_is_array) {
+    return bad_request("malformed_json", "the body must be a JSON object (batches go to /v1/transactions)");
+  }
+  return parse_transaction_object(doc.objects.front(), now, out);
+}
+
+ApiError parse_transaction_batch(std::string_view body, UtcMicros now, std::vector<TransactionApplied>& items,
+                                 std::vector<ApiError>& errors) {
+  const JsonDocument doc = read_json(body, limits::batch_transactions_max);
+  if (!doc.ok) {
+    if (doc.error == "too many items") {
+      return unprocessable("batch_too_large", "at most " + std::to_string(limits::batch_transactions_max) +
+                                                  " transactions per batch");
+    }
+    return bad_request("malformed_json", doc.error);
+  }
+  if (!doc.top_is_array) return bad_request("malformed_json", "the body must be a JSON array of transactions");
+  items.assign(doc.objects.size(), TransactionApplied{});
+  errors.assign(doc.objects.size(), ApiError{});
+  for (std::size_t i = 0; i < doc.objects.size(); ++i) {
+    if (!doc.element_is_object[i]) {
+      errors[i] = bad_request("invalid_type", "each item must be a JSON object");
+      continue;
+    }
+    errors[i] = parse_transaction_object(doc.objects[i], now, items[i]);
+  }
+  return {};
+}
+
+std::optional<UserId> parse_user_id(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  UserId value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<UserId>(c - '0');
+  }
+  if (value == 0) return std::nullopt;
+  return value;
+}
+
+bool valid_uid(std::string_view uid) {
+  return !uid.empty() && uid.size() <= limits::uid_bytes_max && printable_ascii(uid);
+}
+
+bool valid_idempotency_key(std::string_view key) {
+  return !key.empty() && key.size() <= limits::idempotency_key_bytes_max && printable_ascii(key);
+}
+
+std::string percent_decode(std::string_view text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+std::optional<UtcMicros> parse_query_date(std::string_view text) {
+  std::string date = percent_decode(text);
+  // "2022-05-05T00:00:00 02:00": a '+' that the URL turned into a space.
+  if (date.size() > 19 && date[10] != ' ' && date.back() != ' ') {
+    const std::size_t space = date.find(' ', 11);
+    if (space != std::string::npos) date[space] = '+';
+  }
+  const std::optional<ParsedTime> parsed = parse_iso8601(date);
+  if (!parsed) return std::nullopt;
+  return parsed->micros;
+}
+
+}  // namespace tally::rest

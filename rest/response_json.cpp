@@ -1,0 +1,86 @@
+// Hand-written serialisation: the answers are small and fixed in shape, so a builder would only add allocation.
+// Strings are escaped per RFC 8259; non-ASCII UTF-8 passes through as is (the input was validated UTF-8).
+#include "rest/response_json.hpp"
+
+#include <cstdio>
+
+#include "ledger/money.hpp"
+#include "ledger/utc_time.hpp"
+
+namespace tally::rest {
+
+void append_json_string(std::string& out, std::string_view text) {
+  out.push_back('"');
+  for (char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+          out += buffer;
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void append_transaction(std::string& out, const TransactionApplied& tx) {
+  out += "{\"uid\":";
+  append_json_string(out, tx.uid);
+  out += ",\"user_id\":";
+  out += std::to_string(tx.user_id);
+  out += ",\"type\":\"";
+  out += to_string(tx.kind);
+  out += "\",\"amount\":\"";
+  append_minor_units(out, tx.amount);
+  out += "\",\"timestamp\":\"";
+  append_iso8601(out, tx.at);
+  out += "\"}";
+}
+
+void append_user(std::string& out, const UserView& user) {
+  out += "{\"id\":";
+  out += std::to_string(user.id);
+  out += ",\"name\":";
+  append_json_string(out, user.name);
+  out += ",\"balance\":\"";
+  append_minor_units(out, user.balance);
+  out += "\"}";
+}
+
+void append_balance(std::string& out, UserId user_id, MinorUnits balance, std::optional<UtcMicros> date) {
+  out += "{\"user_id\":";
+  out += std::to_string(user_id);
+  out += ",\"balance\":\"";
+  append_minor_units(out, balance);
+  out += '"';
+  if (date) {
+    out += ",\"date\":\"";
+    append_iso8601(out, *date);
+    out += '"';
+  }
+  out += '}';
+}
+
+void append_error(std::string& out, const ApiError& error, std::string_view existing_json) {
+  out += "{\"error\":{\"code\":";
+  append_json_string(out, error.code);
+  out += ",\"message\":";
+  append_json_string(out, error.message);
+  out += '}';
+  if (!existing_json.empty()) {
+    out += ",\"existing\":";
+    out += existing_json;
+  }
+  out += '}';
+}
+
+}  // namespace tally::rest

@@ -1,0 +1,127 @@
+// Cap'n Proto encode/decode of WAL payloads (schema wal/wal_record.capnp). decode treats its input as
+// untrusted: it bounds traversal, validates every field against ledger/limits.hpp and never throws.
+#include "wal/record_codec.hpp"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/array.h>
+#include <kj/exception.h>
+
+#include <cstring>
+
+#include "ledger/limits.hpp"
+#include "wal/wal_record.capnp.h"
+
+namespace tally::wal {
+namespace {
+
+// Records are small; a modest first segment keeps each encode to one allocation and one segment.
+constexpr unsigned first_segment_words = 128;
+
+template <typename InitFn>
+void copy_text(InitFn init, const std::string& value) {
+  // initX(size) + memcpy keeps embedded bytes exact and does not rely on std::string's NUL terminator.
+  capnp::Text::Builder text = init(static_cast<unsigned>(value.size()));
+  if (!value.empty()) std::memcpy(text.begin(), value.data(), value.size());
+}
+
+std::string to_string(capnp::MallocMessageBuilder& message) {
+  const kj::Array<capnp::word> flat = capnp::messageToFlatArray(message);
+  const kj::ArrayPtr<const kj::byte> bytes = flat.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+std::string text_of(capnp::Text::Reader text) { return std::string(text.begin(), text.size()); }
+
+std::optional<Record> decode_user_created(schema::UserCreated::Reader r) {
+  UserCreated out;
+  out.id = r.getId();
+  out.name = text_of(r.getName());
+  out.idempotency_key = text_of(r.getIdempotencyKey());
+  out.created_at = r.getCreatedAtMicros();
+  if (out.id == 0 || out.name.empty() || out.name.size() > limits::user_name_bytes_max ||
+      out.idempotency_key.size() > limits::idempotency_key_bytes_max)
+    return std::nullopt;
+  return Record(std::move(out));
+}
+
+std::optional<Record> decode_transaction(schema::TransactionApplied::Reader r) {
+  TransactionApplied out;
+  out.uid = text_of(r.getUid());
+  out.user_id = r.getUserId();
+  switch (r.getKind()) {
+    case schema::TxKind::DEPOSIT: out.kind = TxKind::deposit; break;
+    case schema::TxKind::WITHDRAW: out.kind = TxKind::withdraw; break;
+    default: return std::nullopt;  // a kind from a newer schema: applying it blindly would corrupt balances
+  }
+  out.amount = r.getAmountMinor();
+  out.at = r.getAtMicros();
+  out.timestamp_given = r.getTimestampGiven();
+  if (out.uid.empty() || out.uid.size() > limits::uid_bytes_max || out.user_id == 0 || out.amount < 1 ||
+      out.amount > limits::amount_minor_max)
+    return std::nullopt;
+  return Record(std::move(out));
+}
+
+std::optional<Record> decode_words(kj::ArrayPtr<const capnp::word> words) {
+  capnp::ReaderOptions options;
+  // A record never exceeds the frame limit; a larger traversal could only come from pointer amplification.
+  options.traversalLimitInWords = limits::wal_record_bytes_max / sizeof(capnp::word);
+  options.nestingLimit = 8;
+  capnp::FlatArrayMessageReader reader(words, options);
+  // The payload must be exactly one message: trailing bytes mean the frame and the message disagree.
+  if (reader.getEnd() != words.end()) return std::nullopt;
+  const schema::WalRecord::Reader root = reader.getRoot<schema::WalRecord>();
+  switch (root.which()) {
+    case schema::WalRecord::USER_CREATED: return decode_user_created(root.getUserCreated());
+    case schema::WalRecord::TRANSACTION_APPLIED: return decode_transaction(root.getTransactionApplied());
+    default: return std::nullopt;  // a union member added by a newer build
+  }
+}
+
+}  // namespace
+
+std::string encode(const UserCreated& record) {
+  capnp::MallocMessageBuilder message(first_segment_words);
+  auto root = message.initRoot<schema::WalRecord>();
+  auto b = root.initUserCreated();
+  b.setId(record.id);
+  copy_text([&](unsigned n) { return b.initName(n); }, record.name);
+  copy_text([&](unsigned n) { return b.initIdempotencyKey(n); }, record.idempotency_key);
+  b.setCreatedAtMicros(record.created_at);
+  return to_string(message);
+}
+
+std::string encode(const TransactionApplied& record) {
+  capnp::MallocMessageBuilder message(first_segment_words);
+  auto root = message.initRoot<schema::WalRecord>();
+  auto b = root.initTransactionApplied();
+  copy_text([&](unsigned n) { return b.initUid(n); }, record.uid);
+  b.setUserId(record.user_id);
+  b.setKind(record.kind == TxKind::deposit ? schema::TxKind::DEPOSIT : schema::TxKind::WITHDRAW);
+  b.setAmountMinor(record.amount);
+  b.setAtMicros(record.at);
+  b.setTimestampGiven(record.timestamp_given);
+  return to_string(message);
+}
+
+std::optional<Record> decode(std::string_view payload) {
+  if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) return std::nullopt;
+  const std::size_t word_count = payload.size() / sizeof(capnp::word);
+  try {
+    if (reinterpret_cast<std::uintptr_t>(payload.data()) % alignof(capnp::word) == 0) {
+      return decode_words(
+          kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(payload.data()), word_count));
+    }
+    // Cap'n Proto reads words in place; a misaligned view (e.g. a substring) must be copied first.
+    kj::Array<capnp::word> aligned = kj::heapArray<capnp::word>(word_count);
+    std::memcpy(aligned.begin(), payload.data(), payload.size());
+    return decode_words(aligned.asPtr());
+  } catch (const kj::Exception&) {
+    return std::nullopt;
+  } catch (...) {
+    return std::nullopt;  // e.g. std::bad_alloc: the header promises decode never throws
+  }
+}
+
+}  // namespace tally::wal

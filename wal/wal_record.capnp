@@ -1,0 +1,34 @@
+# Cap'n Proto schema of one WAL record payload (framing: docs/wal_format.md); mirrors ledger/records.hpp.
+# Evolve by appending fields with new ordinals only; decode rejects unknown union members and enum values.
+@0xab8208f9e154e520;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("tally::wal::schema");
+
+struct WalRecord {
+  union {
+    userCreated @0 :UserCreated;
+    transactionApplied @1 :TransactionApplied;
+  }
+}
+
+struct UserCreated {
+  id @0 :UInt64;
+  name @1 :Text;              # UTF-8, 1..limits::user_name_bytes_max bytes
+  idempotencyKey @2 :Text;    # empty = none given
+  createdAtMicros @3 :Int64;  # UTC microseconds since the Unix epoch
+}
+
+enum TxKind {
+  deposit @0;
+  withdraw @1;
+}
+
+struct TransactionApplied {
+  uid @0 :Text;               # 1..limits::uid_bytes_max bytes
+  userId @1 :UInt64;
+  kind @2 :TxKind;
+  amountMinor @3 :Int64;      # 1..limits::amount_minor_max
+  atMicros @4 :Int64;
+  timestampGiven @5 :Bool;    # false: atMicros is the server clock at acceptance
+}

@@ -56,6 +56,7 @@ class WalWriter {
   // dependency_failed / stopped), after the batch holding the record is durable or has failed.
   // depends_on: a ticket whose failure must fail this record too (0 = none). A record is only ever written
   // after every earlier-submitted record; if a batch fails, every record queued behind it fails as well.
+  // Returns the record's ticket, or 0 when it was refused without queueing (`done` has then already run).
   WalTicket submit(std::string payload, WalTicket depends_on, WalDone done);
 
   // Writes and syncs what is queued, completes it, joins the thread. Idempotent.
@@ -74,6 +75,10 @@ class WalWriter {
   void run();
   void write_batch(std::vector<Pending>& batch);
   bool ticket_failed_locked(WalTicket ticket) const;
+  void add_failed_range_locked(WalTicket first, WalTicket last);
+  void open_initial_segment();
+  int start_next_segment(bool& fatal, std::string& what);
+  void fail_batch(std::vector<Pending>& batch, WalStatus status, const std::string& fatal_what);
 
   WalWriterOptions options_;
   std::unique_ptr<AppendFile> file_;
@@ -87,6 +92,8 @@ class WalWriter {
   bool stopping_ = false;
   bool broken_ = false;  // after an fsync failure
   WalStats stats_;
+  std::size_t segment_bytes_max_ = 0;
+  std::mutex join_mutex_;  // makes concurrent stop() calls safe: only one joins
   std::thread thread_;
 };
 

@@ -1,1 +1,320 @@
-#include <gtest/gtest.h>
+// FaultyFileSystem: a map path -> {bytes, synced watermark, entry durable?} behind one mutex, plus a few
+// scheduled faults. Simple on purpose: tests must be able to trust it more than the code under test.
+#include "faulty_file_system.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace tally::testing {
+namespace {
+
+std::string normalize_dir(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir.empty() ? std::string(".") : dir;
+}
+
+std::string parent_of(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? std::string("/") : path.substr(0, slash);
+}
+
+}  // namespace
+
+class FaultyFileSystem::Handle final : public wal::AppendFile {
+ public:
+  Handle(FaultyFileSystem& fs, std::shared_ptr<File> file, std::string path, std::uint64_t epoch)
+      : fs_(fs), file_(std::move(file)), path_(std::move(path)), epoch_(epoch) {}
+  int append(std::string_view data) override {
+    fs_.run_hook(FsOp::append, path_);
+    return fs_.handle_append(*file_, epoch_, data);
+  }
+  int sync_data() override {
+    fs_.run_hook(FsOp::sync_data, path_);
+    return fs_.handle_sync(*file_, epoch_);
+  }
+  int truncate(std::uint64_t size_bytes) override {
+    fs_.run_hook(FsOp::truncate, path_);
+    return fs_.handle_truncate(*file_, epoch_, size_bytes);
+  }
+  std::uint64_t size() const override { return fs_.handle_size(*file_); }
+
+ private:
+  FaultyFileSystem& fs_;
+  std::shared_ptr<File> file_;  // survives remove(), like an open fd of an unlinked file
+  std::string path_;
+  std::uint64_t epoch_;
+};
+
+FaultyFileSystem::FaultyFileSystem() : dirs_{".", "/"} {}
+FaultyFileSystem::~FaultyFileSystem() = default;
+
+void FaultyFileSystem::run_hook(FsOp op, const std::string& path) {
+  std::function<void(FsOp, const std::string&)> hook;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    hook = hook_;
+  }
+  if (hook) hook(op, path);
+}
+
+bool FaultyFileSystem::take_fault(std::vector<Fault>& faults, Fault& fired) {
+  bool hit = false;
+  for (Fault& f : faults)
+    if (--f.countdown == 0 && !hit) {
+      fired = f;
+      hit = true;
+    }
+  faults.erase(std::remove_if(faults.begin(), faults.end(), [](const Fault& f) { return f.countdown <= 0; }),
+               faults.end());
+  return hit;
+}
+
+bool FaultyFileSystem::dir_exists_locked(const std::string& dir) const { return dirs_.count(dir) != 0; }
+
+std::uint64_t FaultyFileSystem::used_bytes_locked() const {
+  std::uint64_t used = 0;
+  for (const auto& entry : files_) used += entry.second->data.size();
+  return used;
+}
+
+int FaultyFileSystem::handle_append(File& file, std::uint64_t epoch, std::string_view data) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++append_calls_;
+  if (epoch != epoch_) return EIO;
+  Fault fault{};
+  if (take_fault(append_faults_, fault)) {
+    file.data.append(data.substr(0, std::min(fault.prefix, data.size())));
+    return fault.error;
+  }
+  if (capacity_) {
+    const std::uint64_t used = used_bytes_locked();
+    const std::uint64_t room = used >= *capacity_ ? 0 : *capacity_ - used;
+    if (data.size() > room) {
+      file.data.append(data.substr(0, static_cast<std::size_t>(room)));
+      return ENOSPC;
+    }
+  }
+  file.data.append(data);
+  return 0;
+}
+
+int FaultyFileSystem::handle_sync(File& file, std::uint64_t epoch) {
+  std::uint64_t size_at_start = 0;
+  std::chrono::microseconds delay{0};
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++sync_calls_;
+    if (epoch != epoch_) return EIO;
+    Fault fault{};
+    if (take_fault(sync_faults_, fault)) return fault.error;
+    size_at_start = file.data.size();
+    delay = sync_delay_;
+  }
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (epoch != epoch_) return EIO;  // the "machine" crashed while the disk was busy
+  file.synced = std::max(file.synced, std::min<std::uint64_t>(size_at_start, file.data.size()));
+  return 0;
+}
+
+int FaultyFileSystem::handle_truncate(File& file, std::uint64_t epoch, std::uint64_t size) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (epoch != epoch_) return EIO;
+  file.data.resize(static_cast<std::size_t>(size), '\0');
+  file.synced = std::min(file.synced, size);
+  return 0;
+}
+
+std::uint64_t FaultyFileSystem::handle_size(const File& file) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return file.data.size();
+}
+
+int FaultyFileSystem::open_append(const std::string& path, std::unique_ptr<wal::AppendFile>& out) {
+  run_hook(FsOp::open_append, path);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (dirs_.count(path) != 0) return EISDIR;
+  auto it = files_.find(path);
+  if (it == files_.end()) {
+    if (!dir_exists_locked(parent_of(path))) return ENOENT;
+    it = files_.emplace(path, std::make_shared<File>()).first;
+  }
+  out = std::make_unique<Handle>(*this, it->second, path, epoch_);
+  return 0;
+}
+
+int FaultyFileSystem::read_all(const std::string& path, std::string& out) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = files_.find(path);
+  if (it == files_.end()) return dirs_.count(path) != 0 ? EISDIR : ENOENT;
+  out = it->second->data;
+  return 0;
+}
+
+int FaultyFileSystem::list(const std::string& dir_in, std::vector<std::string>& names) {
+  const std::string dir = normalize_dir(dir_in);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!dir_exists_locked(dir)) return files_.count(dir) != 0 ? ENOTDIR : ENOENT;
+  names.clear();
+  for (const auto& entry : files_)
+    if (parent_of(entry.first) == dir) names.push_back(entry.first.substr(entry.first.rfind('/') + 1));
+  for (const std::string& sub : dirs_)
+    if (sub != dir && sub != "." && sub != "/" && parent_of(sub) == dir) names.push_back(sub.substr(sub.rfind('/') + 1));
+  return 0;
+}
+
+int FaultyFileSystem::make_dirs(const std::string& dir_in) {
+  const std::string dir = normalize_dir(dir_in);
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (std::size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
+    const std::string prefix = dir.substr(0, slash);
+    if (files_.count(prefix) != 0) return ENOTDIR;
+    dirs_.insert(prefix);
+    if (slash == std::string::npos) break;
+  }
+  return 0;
+}
+
+int FaultyFileSystem::rename(const std::string& from, const std::string& to) {
+  run_hook(FsOp::rename, from);
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = files_.find(from);
+  if (it == files_.end()) return ENOENT;
+  if (!dir_exists_locked(parent_of(to))) return ENOENT;
+  std::shared_ptr<File> file = it->second;
+  files_.erase(it);
+  file->entry_durable = false;
+  files_[to] = std::move(file);
+  return 0;
+}
+
+int FaultyFileSystem::remove(const std::string& path) {
+  run_hook(FsOp::remove, path);
+  std::lock_guard<std::mutex> lock(mutex_);
+  return files_.erase(path) != 0 ? 0 : ENOENT;
+}
+
+int FaultyFileSystem::truncate(const std::string& path, std::uint64_t size_bytes) {
+  run_hook(FsOp::truncate, path);
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = files_.find(path);
+  if (it == files_.end()) return ENOENT;
+  File& file = *it->second;
+  file.data.resize(static_cast<std::size_t>(size_bytes), '\0');
+  file.synced = std::min(file.synced, size_bytes);
+  return 0;
+}
+
+int FaultyFileSystem::sync_dir(const std::string& dir_in) {
+  const std::string dir = normalize_dir(dir_in);
+  run_hook(FsOp::sync_dir, dir);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!dir_exists_locked(dir)) return ENOENT;
+  Fault fault{};
+  if (take_fault(sync_dir_faults_, fault)) return fault.error;
+  for (auto& entry : files_)
+    if (parent_of(entry.first) == dir) entry.second->entry_durable = true;
+  return 0;
+}
+
+void FaultyFileSystem::fail_append(int nth, int error, std::size_t prefix_bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  append_faults_.push_back(Fault{nth, error, prefix_bytes});
+}
+
+void FaultyFileSystem::fail_sync(int nth, int error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sync_faults_.push_back(Fault{nth, error, 0});
+}
+
+void FaultyFileSystem::fail_sync_dir(int nth, int error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sync_dir_faults_.push_back(Fault{nth, error, 0});
+}
+
+void FaultyFileSystem::set_capacity(std::optional<std::uint64_t> bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  capacity_ = bytes;
+}
+
+void FaultyFileSystem::set_sync_delay(std::chrono::microseconds delay) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sync_delay_ = delay;
+}
+
+void FaultyFileSystem::set_hook(std::function<void(FsOp, const std::string&)> hook) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  hook_ = std::move(hook);
+}
+
+void FaultyFileSystem::crash(std::size_t keep_unsynced_bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++epoch_;
+  for (auto it = files_.begin(); it != files_.end();) {
+    File& file = *it->second;
+    if (!file.entry_durable) {
+      it = files_.erase(it);
+      continue;
+    }
+    const std::uint64_t keep = std::min<std::uint64_t>(file.data.size(), file.synced + keep_unsynced_bytes);
+    file.data.resize(static_cast<std::size_t>(keep));
+    file.synced = keep;  // what survived a reboot is on disk now
+    ++it;
+  }
+}
+
+bool FaultyFileSystem::flip_bit(const std::string& path, std::uint64_t offset, int bit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = files_.find(path);
+  if (it == files_.end() || offset >= it->second->data.size()) return false;
+  it->second->data[static_cast<std::size_t>(offset)] ^= static_cast<char>(1u << (bit & 7));
+  return true;
+}
+
+void FaultyFileSystem::write_file(const std::string& path, const std::string& data) {
+  const std::string parent = parent_of(path);
+  make_dirs(parent);
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto file = std::make_shared<File>();
+  file->data = data;
+  file->synced = data.size();
+  file->entry_durable = true;
+  files_[path] = std::move(file);
+}
+
+bool FaultyFileSystem::exists(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return files_.count(path) != 0;
+}
+
+std::string FaultyFileSystem::contents(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = files_.find(path);
+  return it == files_.end() ? std::string() : it->second->data;
+}
+
+std::uint64_t FaultyFileSystem::synced_size(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = files_.find(path);
+  return it == files_.end() ? 0 : it->second->synced;
+}
+
+std::vector<std::string> FaultyFileSystem::file_paths() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> paths;
+  for (const auto& entry : files_) paths.push_back(entry.first);
+  return paths;  // std::map iterates in order
+}
+
+std::uint64_t FaultyFileSystem::append_calls() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return append_calls_;
+}
+
+std::uint64_t FaultyFileSystem::sync_calls() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sync_calls_;
+}
+
+}  // namespace tally::testing

@@ -1,1 +1,362 @@
+// Unit tests for ledger/balance_history: the treap's answers against a brute-force model of sorted entries,
+// the never-negative rule (judge) against exhaustive prefix checks, worked examples, and a scale sanity run.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <tuple>
+#include <vector>
+
+#include "ledger/balance_history.hpp"
+#include "ledger/limits.hpp"
+
+namespace tally {
+namespace {
+
+struct Entry {
+  UtcMicros at;
+  std::uint64_t seq;
+  MinorUnits delta;
+};
+
+// The obvious O(n log n) answers: sort the entries and walk them.
+class Model {
+ public:
+  std::vector<Entry> entries;
+
+  std::vector<Entry> sorted() const {
+    std::vector<Entry> s = entries;
+    std::sort(s.begin(), s.end(), [](const Entry& a, const Entry& b) {
+      return std::tie(a.at, a.seq) < std::tie(b.at, b.seq);
+    });
+    return s;
+  }
+  static MinorUnits balance_at(const std::vector<Entry>& s, UtcMicros t) {
+    MinorUnits total = 0;
+    for (const Entry& e : s) {
+      if (e.at <= t) total += e.delta;
+    }
+    return total;
+  }
+  static BalanceHistory::Extremes extremes_from(const std::vector<Entry>& s, UtcMicros t) {
+    MinorUnits running = balance_at(s, t);
+    BalanceHistory::Extremes x{running, running};
+    for (const Entry& e : s) {
+      if (e.at <= t) continue;
+      running += e.delta;
+      x.lowest = std::min(x.lowest, running);
+      x.highest = std::max(x.highest, running);
+    }
+    return x;
+  }
+};
+
+// Query points that probe every boundary: before everything, each timestamp, its neighbours, after everything.
+std::vector<UtcMicros> probe_points(const std::vector<Entry>& s, std::mt19937_64& rng) {
+  std::vector<UtcMicros> t = {-1'000'000, 0, 1'000'000'000};
+  if (!s.empty()) {
+    t.push_back(s.front().at - 1);
+    t.push_back(s.back().at + 1);
+    for (int k = 0; k < 4; ++k) {
+      const UtcMicros at = s[rng() % s.size()].at;
+      t.push_back(at);
+      t.push_back(at - 1);
+      t.push_back(at + 1);
+    }
+  }
+  return t;
+}
+
+void expect_matches(const BalanceHistory& h, const Model& m, std::mt19937_64& rng) {
+  const std::vector<Entry> s = m.sorted();
+  ASSERT_EQ(h.size(), s.size());
+  MinorUnits total = 0;
+  for (const Entry& e : s) total += e.delta;
+  ASSERT_EQ(h.balance(), total);
+  for (UtcMicros t : probe_points(s, rng)) {
+    ASSERT_EQ(h.balance_at(t), Model::balance_at(s, t)) << "t=" << t;
+    const BalanceHistory::Extremes got = h.extremes_from(t);
+    const BalanceHistory::Extremes want = Model::extremes_from(s, t);
+    ASSERT_EQ(got.lowest, want.lowest) << "t=" << t;
+    ASSERT_EQ(got.highest, want.highest) << "t=" << t;
+  }
+}
+
+TEST(BalanceHistoryProperty, MatchesBruteForceUnderRandomInsertsAndErases) {
+  std::mt19937_64 rng(0xBA1A'4CE5);
+  BalanceHistory h;
+  Model m;
+  std::uint64_t seq = 0;
+  for (int op = 0; op < 6'000; ++op) {
+    const bool erase = !m.entries.empty() && rng() % 5 < 2;
+    if (erase) {
+      // Mostly random victims; sometimes the newest, as a rollback would.
+      const std::size_t i = rng() % 3 == 0 ? m.entries.size() - 1 : rng() % m.entries.size();
+      h.erase(m.entries[i].at, m.entries[i].seq);
+      m.entries.erase(m.entries.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      // 150 distinct timestamps over thousands of inserts: heavy collisions, arriving in random order.
+      const UtcMicros at = static_cast<UtcMicros>(rng() % 150) * 1000;
+      const MinorUnits delta = static_cast<MinorUnits>(rng() % 2'000'001) - 1'000'000;
+      h.insert(at, ++seq, delta);
+      m.entries.push_back({at, seq, delta});
+    }
+    expect_matches(h, m, rng);
+    if (HasFatalFailure()) return;
+  }
+  // Drain to empty: an empty history answers zeros everywhere.
+  while (!m.entries.empty()) {
+    const std::size_t i = rng() % m.entries.size();
+    h.erase(m.entries[i].at, m.entries[i].seq);
+    m.entries.erase(m.entries.begin() + static_cast<std::ptrdiff_t>(i));
+    expect_matches(h, m, rng);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_EQ(h.balance(), 0);
+  EXPECT_EQ(h.extremes_from(0).lowest, 0);
+  EXPECT_EQ(h.extremes_from(0).highest, 0);
+}
+
+// Where a new entry goes in a sorted history: after every entry at or before its timestamp (its seq is the
+// largest so far).
+std::vector<Entry>::iterator insertion_point(std::vector<Entry>& sorted, UtcMicros at) {
+  return std::find_if(sorted.begin(), sorted.end(), [&](const Entry& e) { return e.at > at; });
+}
+
+// What the rule says, computed the long way: walk every prefix balance with the candidate in place and check
+// each one from the candidate's timestamp on.
+Verdict brute_verdict(std::vector<Entry> sorted, UtcMicros at, std::uint64_t seq, MinorUnits delta) {
+  sorted.insert(insertion_point(sorted, at), Entry{at, seq, delta});
+  MinorUnits running = 0;
+  bool low_fails = false, high_fails = false;
+  for (const Entry& e : sorted) {
+    running += e.delta;
+    if (e.at < at) continue;
+    low_fails = low_fails || running < 0;
+    high_fails = high_fails || running > limits::balance_minor_max;
+  }
+  if (low_fails) return Verdict::insufficient_funds;
+  if (high_fails) return Verdict::balance_too_large;
+  return Verdict::accepted;
+}
+
+// No moment is out of range: not after any single entry, and not at any distinct timestamp as the history
+// itself reports it.
+void expect_every_moment_in_range(const BalanceHistory& h, const std::vector<Entry>& sorted) {
+  MinorUnits running = 0;
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    running += sorted[i].delta;
+    ASSERT_GE(running, 0) << "entry " << i;
+    ASSERT_LE(running, limits::balance_minor_max) << "entry " << i;
+    if (i + 1 == sorted.size() || sorted[i + 1].at != sorted[i].at) {
+      ASSERT_EQ(h.balance_at(sorted[i].at), running) << "t=" << sorted[i].at;
+    }
+  }
+  ASSERT_EQ(h.balance(), running);
+}
+
+struct RuleRun {
+  int accepted = 0, insufficient = 0, too_large = 0;
+  int rejected_only_by_later_moments = 0;  // the change alone fits at `at`; a later moment breaks
+};
+
+// Proposes random changes at random (out-of-order, colliding) timestamps and applies only what judge()
+// accepts, as the service does.
+RuleRun run_rule_property(std::uint64_t seed, MinorUnits amount_max, unsigned deposit_percent, int proposals) {
+  std::mt19937_64 rng(seed);
+  BalanceHistory h;
+  std::vector<Entry> sorted;
+  RuleRun r;
+  std::uniform_int_distribution<MinorUnits> amount(1, amount_max);
+  for (std::uint64_t seq = 1; seq <= static_cast<std::uint64_t>(proposals); ++seq) {
+    const UtcMicros at = static_cast<UtcMicros>(rng() % 400) * 10;
+    const MinorUnits a = amount(rng);
+    const MinorUnits delta = rng() % 100 < deposit_percent ? a : -a;
+    const Verdict v = judge(h, at, delta);
+    EXPECT_EQ(v, brute_verdict(sorted, at, seq, delta)) << "seq=" << seq << " at=" << at << " delta=" << delta;
+    if (v == Verdict::accepted) {
+      ++r.accepted;
+      h.insert(at, seq, delta);
+      sorted.insert(insertion_point(sorted, at), Entry{at, seq, delta});
+      expect_every_moment_in_range(h, sorted);
+    } else {
+      ++(v == Verdict::insufficient_funds ? r.insufficient : r.too_large);
+      const MinorUnits then = h.balance_at(at) + delta;
+      if (then >= 0 && then <= limits::balance_minor_max) ++r.rejected_only_by_later_moments;
+    }
+    if (testing::Test::HasFailure()) break;
+  }
+  std::printf("[          ] accepted=%d insufficient_funds=%d balance_too_large=%d (only by later moments: %d)\n",
+              r.accepted, r.insufficient, r.too_large, r.rejected_only_by_later_moments);
+  return r;
+}
+
+TEST(BalanceHistoryProperty, JudgeEqualsTheNeverNegativeRuleSmallAmounts) {
+  const RuleRun r = run_rule_property(7, 10'000, 45, 5'000);
+  EXPECT_GT(r.accepted, 1000);
+  EXPECT_GT(r.insufficient, 200);
+  EXPECT_GT(r.rejected_only_by_later_moments, 100);
+}
+
+TEST(BalanceHistoryProperty, JudgeEqualsTheRuleNearTheBalanceCeiling) {
+  const RuleRun r = run_rule_property(11, limits::amount_minor_max, 60, 5'000);
+  EXPECT_GT(r.accepted, 1000);
+  EXPECT_GT(r.insufficient, 0);
+  EXPECT_GT(r.too_large, 300);
+  EXPECT_GT(r.rejected_only_by_later_moments, 100);
+}
+
+TEST(BalanceHistory, WorkedExampleBackdatedWithdrawals) {
+  BalanceHistory h;
+  ASSERT_EQ(judge(h, 10, 100), Verdict::accepted);
+  h.insert(10, 1, 100);
+  ASSERT_EQ(judge(h, 20, -60), Verdict::accepted);
+  h.insert(20, 2, -60);
+  EXPECT_EQ(h.balance(), 40);
+  // At t=5 the balance is 0, so withdrawing 50 there would make it -50 from t=5 until t=10.
+  EXPECT_EQ(judge(h, 5, -50), Verdict::insufficient_funds);
+  // At t=15 the balance is 100 and at t=20 it is 40; withdrawing 40 at t=15 leaves 60 then exactly 0.
+  EXPECT_EQ(judge(h, 15, -40), Verdict::accepted);
+  EXPECT_EQ(judge(h, 15, -41), Verdict::insufficient_funds);
+  // Withdrawing 60 at t=15 would be fine at t=15 (40 left) but drive t=20 to -20.
+  EXPECT_EQ(judge(h, 15, -60), Verdict::insufficient_funds);
+  h.insert(15, 3, -40);
+  EXPECT_EQ(h.balance_at(14), 100);
+  EXPECT_EQ(h.balance_at(15), 60);
+  EXPECT_EQ(h.balance_at(20), 0);
+  EXPECT_EQ(h.balance(), 0);
+  EXPECT_EQ(judge(h, 25, -1), Verdict::insufficient_funds);
+  EXPECT_EQ(judge(h, 12, -1), Verdict::insufficient_funds);
+  EXPECT_EQ(judge(h, 9, 1), Verdict::accepted);
+  const BalanceHistory::Extremes e = h.extremes_from(0);
+  EXPECT_EQ(e.lowest, 0);
+  EXPECT_EQ(e.highest, 100);
+}
+
+TEST(BalanceHistory, EqualTimestampsKeepSeqOrder) {
+  BalanceHistory h;
+  h.insert(10, 1, 100);
+  h.insert(30, 2, 5);
+  h.insert(10, 3, -70);
+  h.insert(10, 4, 20);
+  EXPECT_EQ(h.balance_at(9), 0);
+  EXPECT_EQ(h.balance_at(10), 50);
+  EXPECT_EQ(h.balance_at(30), 55);
+  // The moments inside t=10 are 100, 30, 50 in seq order; all of them count from t=9 on.
+  BalanceHistory::Extremes e = h.extremes_from(9);
+  EXPECT_EQ(e.lowest, 0);
+  EXPECT_EQ(e.highest, 100);
+  e = h.extremes_from(10);
+  EXPECT_EQ(e.lowest, 50);
+  EXPECT_EQ(e.highest, 55);
+  EXPECT_EQ(judge(h, 10, -50), Verdict::accepted);
+  EXPECT_EQ(judge(h, 10, -51), Verdict::insufficient_funds);
+  // Removing the -70 lifts the middle moment: 100, 120 at t=10.
+  h.erase(10, 3);
+  e = h.extremes_from(9);
+  EXPECT_EQ(e.lowest, 0);
+  EXPECT_EQ(e.highest, 125);
+  EXPECT_EQ(h.balance_at(10), 120);
+}
+
+TEST(BalanceHistory, CeilingRejectsAsBalanceTooLarge) {
+  BalanceHistory h;
+  h.insert(10, 1, limits::balance_minor_max - 5);
+  h.insert(20, 2, -1000);
+  EXPECT_EQ(judge(h, 15, 5), Verdict::accepted);
+  EXPECT_EQ(judge(h, 15, 6), Verdict::balance_too_large);
+  EXPECT_EQ(judge(h, 5, 6), Verdict::balance_too_large);  // the peak at t=10 is still ahead
+  EXPECT_EQ(judge(h, 20, 1005), Verdict::accepted);
+  EXPECT_EQ(judge(h, 20, 1006), Verdict::balance_too_large);
+  // A later drain to zero limits withdrawals but not deposits between the peak and the drain.
+  h.insert(30, 3, -(limits::balance_minor_max - 1005));
+  EXPECT_EQ(h.balance(), 0);
+  EXPECT_EQ(judge(h, 15, 6), Verdict::balance_too_large);
+  EXPECT_EQ(judge(h, 15, 5), Verdict::accepted);
+  EXPECT_EQ(judge(h, 25, -1), Verdict::insufficient_funds);
+  EXPECT_EQ(judge(h, 35, -1), Verdict::insufficient_funds);
+}
+
+TEST(BalanceHistory, EmptyHistory) {
+  const BalanceHistory h;
+  EXPECT_EQ(h.size(), 0u);
+  EXPECT_EQ(h.balance(), 0);
+  EXPECT_EQ(h.balance_at(INT64_MAX), 0);
+  EXPECT_EQ(h.extremes_from(INT64_MIN).lowest, 0);
+  EXPECT_EQ(h.extremes_from(INT64_MIN).highest, 0);
+  EXPECT_EQ(judge(h, 0, -1), Verdict::insufficient_funds);
+  EXPECT_EQ(judge(h, 0, 1), Verdict::accepted);
+  EXPECT_EQ(judge(h, 0, limits::balance_minor_max + 1), Verdict::balance_too_large);
+}
+
+TEST(BalanceHistory, FreedSlotsAreReused) {
+  BalanceHistory h;
+  std::uint64_t seq = 0;
+  for (int i = 0; i < 1000; ++i) h.insert(i % 37, ++seq, 1);
+  for (std::uint64_t s = 1; s <= 1000; ++s) h.erase(static_cast<UtcMicros>((s - 1) % 37), s);
+  EXPECT_EQ(h.size(), 0u);
+  const std::size_t after_drain = h.memory_bytes();
+  for (int i = 0; i < 1000; ++i) h.insert(i % 41, ++seq, 2);
+  EXPECT_EQ(h.memory_bytes(), after_drain);
+  EXPECT_EQ(h.balance(), 2000);
+  h.reserve(100'000);
+  EXPECT_GE(h.memory_bytes(), 100'000 * 3 * sizeof(std::int64_t));
+}
+
+TEST(BalanceHistoryDeathTest, EraseOfAbsentEntryAborts) {
+  EXPECT_DEATH(
+      {
+        BalanceHistory h;
+        h.erase(10, 1);
+      },
+      "absent");
+  EXPECT_DEATH(
+      {
+        BalanceHistory h;
+        h.insert(10, 1, 100);
+        h.insert(20, 2, 100);
+        h.erase(10, 2);  // right seq, wrong timestamp
+      },
+      "absent");
+  EXPECT_DEATH(
+      {
+        BalanceHistory h;
+        h.insert(10, 1, 100);
+        h.erase(10, 1);
+        h.erase(10, 1);
+      },
+      "absent");
+}
+
+TEST(BalanceHistoryScale, TwoHundredThousandRandomInserts) {
+  std::mt19937_64 rng(2024);
+  BalanceHistory h;
+  std::vector<Entry> entries;
+  constexpr int kCount = 200'000;
+  entries.reserve(kCount);
+  MinorUnits total = 0;
+  for (int i = 0; i < kCount; ++i) {
+    const UtcMicros at = static_cast<UtcMicros>(rng() % 1'000'000'000'000ull);
+    const MinorUnits delta = static_cast<MinorUnits>(rng() % 2'000'001) - 1'000'000;
+    h.insert(at, static_cast<std::uint64_t>(i + 1), delta);
+    entries.push_back({at, static_cast<std::uint64_t>(i + 1), delta});
+    total += delta;
+  }
+  EXPECT_EQ(h.size(), static_cast<std::size_t>(kCount));
+  EXPECT_EQ(h.balance(), total);
+  Model m;
+  m.entries = std::move(entries);
+  const std::vector<Entry> s = m.sorted();
+  for (int k = 0; k < 20; ++k) {
+    const UtcMicros t = k == 0 ? -1 : s[rng() % s.size()].at;
+    EXPECT_EQ(h.balance_at(t), Model::balance_at(s, t));
+    const BalanceHistory::Extremes got = h.extremes_from(t), want = Model::extremes_from(s, t);
+    EXPECT_EQ(got.lowest, want.lowest);
+    EXPECT_EQ(got.highest, want.highest);
+  }
+}
+
+}  // namespace
+}  // namespace tally

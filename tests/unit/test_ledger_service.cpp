@@ -1,1 +1,209 @@
+// The ledger through its actors: never negative at any date, exactly once by uid, users and idempotency keys,
+// concurrency (one actor serialises a user), and what a failed WAL write must leave behind: nothing.
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "ledger_harness.hpp"
+
+namespace {
+
+using namespace tally;
+using tally::testing::FaultyFileSystem;
+using tally::testing::LedgerHarness;
+using tally::testing::make_tx;
+
+constexpr UtcMicros day = 86'400'000'000;
+constexpr UtcMicros jan1 = 1'672'531'200'000'000;  // 2023-01-01T00:00:00Z
+
+TEST(LedgerService, CreatesUsersWithIncreasingIds) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserResult a = h.create_user("alice");
+  const UserResult b = h.create_user("bob");
+  ASSERT_EQ(a.outcome, Outcome::applied);
+  ASSERT_EQ(b.outcome, Outcome::applied);
+  EXPECT_EQ(a.user.id, 1u);
+  EXPECT_EQ(b.user.id, 2u);
+  ASSERT_TRUE(h.ledger().find_user(2).has_value());
+  EXPECT_EQ(h.ledger().find_user(2)->name, "bob");
+  EXPECT_FALSE(h.ledger().find_user(3).has_value());
+}
+
+TEST(LedgerService, IdempotencyKeyReturnsTheSameUserOrConflicts) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserResult first = h.create_user("carol", "key-1");
+  const UserResult again = h.create_user("carol", "key-1");
+  const UserResult other = h.create_user("dave", "key-1");
+  EXPECT_EQ(first.outcome, Outcome::applied);
+  EXPECT_EQ(again.outcome, Outcome::replayed);
+  EXPECT_EQ(again.user.id, first.user.id);
+  EXPECT_EQ(other.outcome, Outcome::conflict);
+  EXPECT_EQ(other.user.name, "carol");
+  EXPECT_EQ(h.ledger().user_count(), 1u);
+}
+
+TEST(LedgerService, NeverNegativeAtAnyDate) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserId u = h.create_user("erin").user.id;
+  EXPECT_EQ(h.apply(make_tx("d1", u, TxKind::deposit, 10000, jan1 + 10 * day)).outcome, Outcome::applied);
+  EXPECT_EQ(h.apply(make_tx("w1", u, TxKind::withdraw, 10000, jan1 + 20 * day)).outcome, Outcome::applied);
+  // Backdated deposit: always fine.
+  EXPECT_EQ(h.apply(make_tx("d2", u, TxKind::deposit, 5000, jan1 + 5 * day)).outcome, Outcome::applied);
+  // 30.00 on day 6 leaves 20 on day 6, 120 on day 10, 20 on day 20: fine.
+  EXPECT_EQ(h.apply(make_tx("w2", u, TxKind::withdraw, 3000, jan1 + 6 * day)).outcome, Outcome::applied);
+  // Day 7 holds 20.00, so 20.01 then would go negative (and stay negative on day 20).
+  EXPECT_EQ(h.apply(make_tx("w3", u, TxKind::withdraw, 2001, jan1 + 7 * day)).outcome, Outcome::insufficient_funds);
+  // Before any money arrived.
+  EXPECT_EQ(h.apply(make_tx("w4", u, TxKind::withdraw, 1, jan1 + 4 * day)).outcome, Outcome::insufficient_funds);
+  EXPECT_EQ(h.apply(make_tx("w5", u, TxKind::withdraw, 2000, jan1 + 30 * day)).outcome, Outcome::applied);
+  EXPECT_EQ(h.balance(u), 0);
+  EXPECT_EQ(h.balance_at(u, jan1 + 5 * day), 5000);
+  EXPECT_EQ(h.balance_at(u, jan1 + 6 * day), 2000);
+  EXPECT_EQ(h.balance_at(u, jan1 + 10 * day), 12000);
+  EXPECT_EQ(h.balance_at(u, jan1 + 20 * day), 2000);
+  EXPECT_EQ(h.balance_at(u, jan1 + 20 * day - 1), 12000);
+  EXPECT_EQ(h.balance_at(u, jan1), 0);
+  EXPECT_FALSE(h.ledger().find_transaction("w3").has_value()) << "a refused transaction records nothing";
+}
+
+TEST(LedgerService, ExactlyOnceByUid) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserId u = h.create_user("frank").user.id;
+  const UserId v = h.create_user("gina").user.id;
+  TransactionApplied deposit = make_tx("uid-1", u, TxKind::deposit, 2500, jan1);
+  ASSERT_EQ(h.apply(deposit).outcome, Outcome::applied);
+  const TxResult retry = h.apply(deposit);
+  EXPECT_EQ(retry.outcome, Outcome::replayed);
+  EXPECT_EQ(retry.record.amount, 2500);
+  EXPECT_EQ(h.balance(u), 2500);
+
+  TransactionApplied changed = deposit;
+  changed.amount = 2600;
+  EXPECT_EQ(h.apply(changed).outcome, Outcome::conflict);
+  TransactionApplied other_user = deposit;
+  other_user.user_id = v;
+  const TxResult conflict = h.apply(other_user);
+  EXPECT_EQ(conflict.outcome, Outcome::conflict);
+  EXPECT_EQ(conflict.record.user_id, u) << "the conflict carries the existing record";
+  EXPECT_EQ(h.balance(v), 0);
+
+  // Without a client timestamp, a retry matches the original although the server clock moved on.
+  TransactionApplied untimed{"uid-2", u, TxKind::withdraw, 500, jan1 + day, false};
+  ASSERT_EQ(h.apply(untimed).outcome, Outcome::applied);
+  untimed.at += day;
+  const TxResult untimed_retry = h.apply(untimed);
+  EXPECT_EQ(untimed_retry.outcome, Outcome::replayed);
+  EXPECT_EQ(untimed_retry.record.at, jan1 + day);
+  EXPECT_EQ(h.balance(u), 2000);
+}
+
+TEST(LedgerService, RefusedUidCanBeRetriedAndUnknownUserRecordsNothing) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserId u = h.create_user("hank").user.id;
+  const TransactionApplied withdraw = make_tx("w", u, TxKind::withdraw, 100, jan1 + day);
+  EXPECT_EQ(h.apply(withdraw).outcome, Outcome::insufficient_funds);
+  EXPECT_EQ(h.apply(make_tx("nobody", 999, TxKind::deposit, 100, jan1)).outcome, Outcome::user_not_found);
+  EXPECT_FALSE(h.ledger().find_transaction("nobody").has_value());
+  ASSERT_EQ(h.apply(make_tx("d", u, TxKind::deposit, 100, jan1)).outcome, Outcome::applied);
+  EXPECT_EQ(h.apply(withdraw).outcome, Outcome::applied);
+  EXPECT_EQ(h.balance(u), 0);
+}
+
+TEST(LedgerService, ConcurrentWithdrawalsNeverOverdraw) {
+  FaultyFileSystem fs;
+  fs.set_sync_delay(std::chrono::microseconds(100));
+  LedgerHarness h(fs);
+  const UserId u = h.create_user("ivy").user.id;
+  ASSERT_EQ(h.apply(make_tx("fund", u, TxKind::deposit, 10000, jan1)).outcome, Outcome::applied);
+  std::atomic<int> applied{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::future<Outcome>> replies;
+      for (int i = 0; i < 50; ++i) {
+        auto promise = std::make_shared<std::promise<Outcome>>();
+        replies.push_back(promise->get_future());
+        h.ledger().apply(make_tx("w-" + std::to_string(t) + "-" + std::to_string(i), u, TxKind::withdraw, 100,
+                                 jan1 + day),
+                         [promise](const TxResult& r) { promise->set_value(r.outcome); });
+      }
+      for (auto& reply : replies) {
+        const Outcome outcome = reply.get();
+        if (outcome == Outcome::applied) ++applied;
+        if (outcome == Outcome::insufficient_funds) ++refused;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(applied.load(), 100);
+  EXPECT_EQ(refused.load(), 200);
+  EXPECT_EQ(h.balance(u), 0);
+  EXPECT_LT(h.wal().stats().syncs, h.wal().stats().records) << "group commit shares fsyncs";
+}
+
+TEST(LedgerService, ConcurrentDuplicatesApplyOnce) {
+  FaultyFileSystem fs;
+  fs.set_sync_delay(std::chrono::microseconds(200));
+  LedgerHarness h(fs);
+  const UserId u = h.create_user("jack").user.id;
+  std::vector<std::future<TxResult>> replies;
+  for (int i = 0; i < 40; ++i) {
+    auto promise = std::make_shared<std::promise<TxResult>>();
+    replies.push_back(promise->get_future());
+    h.ledger().apply(make_tx("same", u, TxKind::deposit, 700, jan1),
+                     [promise](const TxResult& r) { promise->set_value(r); });
+  }
+  int applied = 0;
+  for (auto& reply : replies) {
+    const TxResult r = reply.get();
+    ASSERT_TRUE(r.outcome == Outcome::applied || r.outcome == Outcome::replayed);
+    EXPECT_EQ(r.record.amount, 700);
+    applied += r.outcome == Outcome::applied;
+  }
+  EXPECT_EQ(applied, 1);
+  EXPECT_EQ(h.balance(u), 700);
+}
+
+TEST(LedgerService, FullDiskRecordsNothingAndRecovers) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserId u = h.create_user("kim").user.id;
+  ASSERT_EQ(h.apply(make_tx("d1", u, TxKind::deposit, 1000, jan1)).outcome, Outcome::applied);
+  fs.fail_append(1, ENOSPC, 5);  // a torn, failed write
+  const TxResult failed = h.apply(make_tx("d2", u, TxKind::deposit, 500, jan1 + day));
+  EXPECT_EQ(failed.outcome, Outcome::storage_full);
+  EXPECT_EQ(h.balance(u), 1000);
+  EXPECT_EQ(h.balance_at(u, jan1 + 2 * day), 1000) << "the rolled-back entry is gone from the history";
+  EXPECT_FALSE(h.ledger().find_transaction("d2").has_value());
+  // Space is back: the same uid is judged anew and succeeds.
+  EXPECT_EQ(h.apply(make_tx("d2", u, TxKind::deposit, 500, jan1 + day)).outcome, Outcome::applied);
+  EXPECT_EQ(h.balance(u), 1500);
+  h.shutdown();
+  LedgerHarness restarted(fs);
+  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+  EXPECT_EQ(restarted.balance(u), 1500);
+  EXPECT_EQ(restarted.recovery().transactions, 2u);
+}
+
+TEST(LedgerService, FailedSyncIsFatalAndAcknowledgesNothing) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserId u = h.create_user("lee").user.id;
+  fs.fail_sync(1, EIO);
+  const TxResult failed = h.apply(make_tx("d1", u, TxKind::deposit, 1000, jan1));
+  EXPECT_NE(failed.outcome, Outcome::applied);
+  EXPECT_EQ(h.fatal_calls, 1);
+  EXPECT_EQ(h.balance(u), 0);
+  EXPECT_NE(h.apply(make_tx("d2", u, TxKind::deposit, 1000, jan1)).outcome, Outcome::applied)
+      << "after a failed fsync the log accepts nothing";
+}
+
+}  // namespace

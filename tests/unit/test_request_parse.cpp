@@ -1,1 +1,161 @@
+// Request parsing: the 400-vs-422 split, exact decimal amounts from JSON numbers, timestamps, limits.
+// Every refusal here must carry the documented error code.
 #include <gtest/gtest.h>
+
+#include <string>
+
+#include "ledger/limits.hpp"
+#include "rest/request_parse.hpp"
+#include "rest/response_json.hpp"
+
+namespace {
+
+using namespace tally;
+using namespace tally::rest;
+
+constexpr UtcMicros now = 1'700'000'000'000'000;  // 2023-11-14T22:13:20Z
+
+ApiError tx_error(const std::string& body) {
+  TransactionApplied tx;
+  return parse_transaction(body, now, tx);
+}
+
+TEST(ParseTransaction, ValidWithNumberAmountAndTimestamp) {
+  TransactionApplied tx;
+  ApiError error = parse_transaction(
+      R"({"uid":"u-1","type":"DEPOSIT","amount":100.0,"user_id":7,"timestamp":"2023-01-04T00:00:00"})", now, tx);
+  ASSERT_FALSE(error) << error.code;
+  EXPECT_EQ(tx.uid, "u-1");
+  EXPECT_EQ(tx.kind, TxKind::deposit);
+  EXPECT_EQ(tx.amount, 10000);
+  EXPECT_EQ(tx.user_id, 7u);
+  EXPECT_TRUE(tx.timestamp_given);
+  EXPECT_EQ(format_iso8601(tx.at), "2023-01-04T00:00:00Z");
+}
+
+TEST(ParseTransaction, AmountsKeepTheirDecimalText) {
+  struct Case {
+    const char* amount_json;
+    MinorUnits minor;
+  } cases[] = {{"0.1", 10}, {"\"0.10\"", 10}, {"1.005e0", -1}, {"19.99", 1999}, {"\"12.300\"", 1230},
+               {"100", 10000}, {"0.29", 29}, {"1.10", 110}};
+  for (const Case& c : cases) {
+    TransactionApplied tx;
+    std::string body = std::string(R"({"uid":"u","type":"WITHDRAW","user_id":1,"amount":)") + c.amount_json + "}";
+    ApiError error = parse_transaction(body, now, tx);
+    if (c.minor < 0) {
+      EXPECT_EQ(error.code, "invalid_amount") << c.amount_json;
+    } else {
+      ASSERT_FALSE(error) << c.amount_json << " " << error.message;
+      EXPECT_EQ(tx.amount, c.minor) << c.amount_json;
+    }
+  }
+}
+
+TEST(ParseTransaction, ShapeErrorsAre400) {
+  EXPECT_EQ(tx_error("not json").status, 400);
+  EXPECT_EQ(tx_error("not json").code, "malformed_json");
+  EXPECT_EQ(tx_error("[1,2]").code, "malformed_json");
+  EXPECT_EQ(tx_error("5").code, "malformed_json");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1)").code, "malformed_json");
+  EXPECT_EQ(tx_error(R"({"uid":5,"type":"DEPOSIT","amount":1,"user_id":1})").code, "invalid_type");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":true,"user_id":1})").code, "invalid_type");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":"7"})").code, "invalid_type");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":7.5})").code, "invalid_type");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":5})").code,
+            "invalid_type");
+  EXPECT_EQ(tx_error(R"({"uid":"u","uid":"v","type":"DEPOSIT","amount":1,"user_id":1})").code, "malformed_json");
+}
+
+TEST(ParseTransaction, ValueErrorsAre422) {
+  EXPECT_EQ(tx_error(R"({"type":"DEPOSIT","amount":1,"user_id":1})").code, "missing_field");
+  EXPECT_EQ(tx_error(R"({"uid":"","type":"DEPOSIT","amount":1,"user_id":1})").code, "invalid_uid");
+  EXPECT_EQ(tx_error(R"({"uid":")" + std::string(65, 'x') + R"(","type":"DEPOSIT","amount":1,"user_id":1})").code,
+            "invalid_uid");
+  EXPECT_FALSE(tx_error(R"({"uid":")" + std::string(64, 'x') + R"(","type":"DEPOSIT","amount":1,"user_id":1})"));
+  EXPECT_EQ(tx_error(R"({"uid":"caf\u00e9","type":"DEPOSIT","amount":1,"user_id":1})").code, "invalid_uid");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"deposit","amount":1,"user_id":1})").code, "invalid_transaction_type");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":0,"user_id":1})").code, "invalid_amount");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":-5,"user_id":1})").code, "invalid_amount");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":1.005,"user_id":1})").code, "invalid_amount");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":"1e3","user_id":1})").code, "invalid_amount");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":"10000000000000.01","user_id":1})").code,
+            "invalid_amount");
+  EXPECT_FALSE(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":"10000000000000.00","user_id":1})"));
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":0})").code, "invalid_user_id");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":-3})").code, "invalid_user_id");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":"yesterday"})").code,
+            "invalid_timestamp");
+  EXPECT_EQ(tx_error(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":"2099-01-01"})").code,
+            "timestamp_in_future");
+}
+
+TEST(ParseTransaction, AbsentOrNullTimestampUsesTheServerClock) {
+  for (const char* body : {R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1})",
+                           R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":null})"}) {
+    TransactionApplied tx;
+    ASSERT_FALSE(parse_transaction(body, now, tx));
+    EXPECT_FALSE(tx.timestamp_given);
+    EXPECT_EQ(tx.at, now);
+  }
+  // Four minutes ahead is within the allowed clock skew.
+  TransactionApplied tx;
+  ASSERT_FALSE(parse_transaction(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":"2023-11-14T22:17:20Z"})",
+                                 now, tx));
+}
+
+TEST(ParseCreateUser, NameRules) {
+  CreateUserRequest out;
+  EXPECT_FALSE(parse_create_user(R"({"name":"vasya"})", out));
+  EXPECT_EQ(out.name, "vasya");
+  std::string two_hundred_cyrillic;
+  for (int i = 0; i < 200; ++i) two_hundred_cyrillic += "\xd0\xb6";
+  EXPECT_FALSE(parse_create_user(R"({"name":")" + two_hundred_cyrillic + "\"}", out)) << "200 chars, 400 bytes";
+  EXPECT_EQ(parse_create_user(R"({"name":")" + std::string(201, 'a') + "\"}", out).code, "invalid_name");
+  EXPECT_EQ(parse_create_user(R"({"name":""})", out).code, "invalid_name");
+  EXPECT_EQ(parse_create_user(R"({"name":"a\nb"})", out).code, "invalid_name");
+  EXPECT_EQ(parse_create_user(R"({"name":5})", out).code, "invalid_type");
+  EXPECT_EQ(parse_create_user(R"({})", out).code, "missing_field");
+  EXPECT_EQ(parse_create_user("{\"name\":\"\xff\"}", out).code, "malformed_json");
+}
+
+TEST(ParseBatch, ItemsAreJudgedOneByOne) {
+  std::vector<TransactionApplied> items;
+  std::vector<ApiError> errors;
+  ApiError error = parse_transaction_batch(
+      R"([{"uid":"a","type":"DEPOSIT","amount":1,"user_id":1}, 5, {"uid":"b","type":"X","amount":1,"user_id":1}])",
+      now, items, errors);
+  ASSERT_FALSE(error);
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_FALSE(errors[0]);
+  EXPECT_EQ(errors[1].code, "invalid_type");
+  EXPECT_EQ(errors[2].code, "invalid_transaction_type");
+  EXPECT_EQ(parse_transaction_batch(R"({"uid":"a"})", now, items, errors).code, "malformed_json");
+}
+
+TEST(PathPieces, UserIdsUidsDates) {
+  EXPECT_EQ(parse_user_id("7").value_or(0), 7u);
+  EXPECT_FALSE(parse_user_id("0"));
+  EXPECT_FALSE(parse_user_id("-1"));
+  EXPECT_FALSE(parse_user_id("+1"));
+  EXPECT_FALSE(parse_user_id("abc"));
+  EXPECT_FALSE(parse_user_id("99999999999999999999999"));
+  EXPECT_EQ(percent_decode("a%2Fb%20c%zz"), "a/b c%zz");
+  EXPECT_EQ(format_iso8601(parse_query_date("2022-05-05T00:00:00").value()), "2022-05-05T00:00:00Z");
+  EXPECT_EQ(format_iso8601(parse_query_date("2022-05-05T02:00:00%2B02:00").value()), "2022-05-05T00:00:00Z");
+  EXPECT_EQ(format_iso8601(parse_query_date("2022-05-05T02:00:00 02:00").value()), "2022-05-05T00:00:00Z");
+  EXPECT_EQ(format_iso8601(parse_query_date("2022-05-05").value()), "2022-05-05T00:00:00Z");
+  EXPECT_FALSE(parse_query_date("2022-13-05"));
+}
+
+TEST(ResponseJson, EscapesAndFormats) {
+  std::string out;
+  append_json_string(out, "a\"b\\c\n\x01");
+  EXPECT_EQ(out, R"("a\"b\\c\n\u0001")");
+  TransactionApplied tx{"u\"1", 7, TxKind::withdraw, 1050, 1672790400000000, true};
+  out.clear();
+  append_transaction(out, tx);
+  EXPECT_EQ(out, R"({"uid":"u\"1","user_id":7,"type":"WITHDRAW","amount":"10.50","timestamp":"2023-01-04T00:00:00Z"})");
+}
+
+}  // namespace

@@ -1,0 +1,66 @@
+// The ledger's front door for the REST layer: creates users, routes each transaction to its user's actor,
+// enforces exactly-once by uid / Idempotency-Key, and answers reads of durable state without blocking.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/claim_index.hpp"
+#include "actors/outcomes.hpp"
+#include "actors/user_table.hpp"
+#include "ledger/records.hpp"
+#include "wal/wal_writer.hpp"
+
+namespace tally {
+
+class LedgerService {
+ public:
+  explicit LedgerService(caf::actor_system& system);
+  ~LedgerService();
+  LedgerService(const LedgerService&) = delete;
+  LedgerService& operator=(const LedgerService&) = delete;
+
+  // The log commands are written to; recovery (restore) runs before it exists.
+  void attach(wal::WalWriter& wal) { wal_ = &wal; }
+
+  // --- commands: `reply` runs exactly once, after the outcome is durable (or refused) ---
+  void create_user(std::string name, std::string idempotency_key, UserReply reply);
+  // tx.at must be set (the server clock when the client gave none); fields are already validated.
+  void apply(TransactionApplied tx, TxReply reply);
+
+  // --- reads: durable state only ---
+  std::optional<UserView> find_user(UserId id) const;
+  std::optional<MinorUnits> balance_now(UserId id) const;  // O(1), no actor hop
+  std::optional<TransactionApplied> find_transaction(const std::string& uid) const;
+  // false if the user does not exist; otherwise `reply` runs on the user's actor.
+  bool balance_at(UserId id, UtcMicros at, BalanceReply reply);
+
+  // --- recovery: single-threaded, before the first command. False = the record contradicts the state. ---
+  bool restore(const UserCreated& user);
+  bool restore(const TransactionApplied& tx);
+
+  std::uint64_t user_count() const { return users_.size(); }
+  std::size_t transaction_count() const { return transactions_.size(); }
+
+  // Called by user actors (same layer).
+  void finish_claim(const TransactionApplied& tx, bool durable);
+  wal::WalWriter& wal() { return *wal_; }
+
+ private:
+  caf::actor activate(UserSlot& slot, UserId id);
+  UserView view_of(UserId id, const UserSlot& slot) const;
+
+  caf::actor_system& system_;
+  wal::WalWriter* wal_ = nullptr;
+  UserTable users_;
+  ClaimIndex<TransactionApplied> transactions_;
+  ClaimIndex<UserCreated> idempotency_keys_;
+  std::atomic<UserId> next_user_id_{1};
+};
+
+}  // namespace tally

@@ -1,0 +1,60 @@
+// One CAF actor per user: the single writer of that user's history. It judges each transaction against the
+// history (never negative at any moment), logs it to the WAL, and publishes it only once the WAL says durable.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+
+#include <caf/all.hpp>
+
+#include "actors/outcomes.hpp"
+#include "actors/user_table.hpp"
+#include "wal/wal_writer.hpp"
+
+namespace tally {
+
+class LedgerService;
+
+struct TxCommand {
+  TransactionApplied tx;
+  TxReply reply;
+};
+
+struct BalanceQuery {
+  UtcMicros at;
+  BalanceReply reply;
+};
+
+using apply_atom = caf::atom_constant<caf::atom("apply")>;
+using wal_done_atom = caf::atom_constant<caf::atom("waldone")>;
+using balance_atom = caf::atom_constant<caf::atom("balanceat")>;
+
+class UserActor : public caf::event_based_actor {
+ public:
+  UserActor(caf::actor_config& config, LedgerService* service, UserSlot* slot, std::unique_ptr<UserLedger> ledger);
+  caf::behavior make_behavior() override;
+
+ private:
+  struct Pending {
+    std::uint64_t seq;
+    wal::WalTicket ticket;
+    TransactionApplied tx;
+    TxReply reply;
+  };
+
+  void on_apply(TxCommand& command);
+  void on_wal_done(std::uint64_t seq, wal::WalStatus status);
+  void roll_back(std::deque<Pending>::iterator it, Outcome outcome);
+  MinorUnits durable_balance_at(UtcMicros at) const;
+
+  LedgerService* service_;
+  UserSlot* slot_;
+  std::unique_ptr<UserLedger> ledger_;  // history includes pending (not yet durable) entries
+  std::deque<Pending> pending_;         // in WAL submission order
+};
+
+}  // namespace tally
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::TxCommand>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::BalanceQuery>)

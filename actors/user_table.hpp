@@ -1,0 +1,59 @@
+// Every user's published facts by dense id: name, committed balance, and the actor that owns the rest.
+// Lock-free reads from any thread (O(1) balance); a slot is written once, then published with release order.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <caf/actor.hpp>
+
+#include "ledger/balance_history.hpp"
+#include "ledger/limits.hpp"
+#include "ledger/records.hpp"
+
+namespace tally {
+
+// The state a user actor owns. Before the actor is first needed it sits in its slot, "dormant".
+struct UserLedger {
+  BalanceHistory history;
+  std::uint64_t next_seq = 1;  // orders equal timestamps by arrival; strictly increasing per user
+};
+
+struct UserSlot {
+  std::atomic<bool> published{false};
+  std::string name;                   // immutable once published
+  UtcMicros created_at = 0;
+  std::atomic<MinorUnits> balance{0};  // durable balance now; written only by the user's actor (or recovery)
+  std::once_flag activation;
+  caf::actor actor;                   // set once, inside activation
+  std::unique_ptr<UserLedger> dormant;  // null = a fresh ledger
+};
+
+class UserTable {
+ public:
+  static constexpr std::size_t slots_per_chunk = 1u << 14;
+  static constexpr std::size_t chunks_max = (limits::users_max + slots_per_chunk - 1) / slots_per_chunk;
+
+  UserTable();
+  ~UserTable();
+  UserTable(const UserTable&) = delete;
+  UserTable& operator=(const UserTable&) = delete;
+
+  // nullptr unless the user exists (is published). Any thread.
+  UserSlot* find(UserId id) const;
+  // The slot for a not-yet-published id (allocating its chunk). Only the id's single creator writes it.
+  UserSlot& prepare(UserId id);
+  void publish(UserSlot& slot);
+
+  std::uint64_t size() const { return published_.load(std::memory_order_relaxed); }
+
+ private:
+  std::unique_ptr<std::atomic<UserSlot*>[]> chunks_;
+  std::mutex grow_mutex_;
+  std::atomic<std::uint64_t> published_{0};
+};
+
+}  // namespace tally

@@ -1,0 +1,20 @@
+// tallyd's settings: command-line flags, each with a TALLY_* environment variable and a built-in default.
+// Flags win over the environment; parse() exits the process for --help and for invalid settings.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace tally::app {
+
+struct Config {
+  std::string bind = "0.0.0.0";
+  std::uint16_t port = 8000;
+  std::string data_dir = "./data";
+  int threads = 0;  // 0 = one per core, for HTTP and for actors each
+  std::string log_level = "info";
+};
+
+Config parse(int argc, char** argv);
+
+}  // namespace tally::app

@@ -1,0 +1,39 @@
+// Turns request bodies and path/query pieces into validated commands, or into the exact 400/422 ApiError.
+// JSON numbers keep their original text, so amounts are parsed as decimals and never pass through a double.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/records.hpp"
+#include "rest/api_error.hpp"
+
+namespace tally::rest {
+
+struct CreateUserRequest {
+  std::string name;
+};
+
+// Body of POST /v1/user.
+ApiError parse_create_user(std::string_view body, CreateUserRequest& out);
+
+// Body of PUT /v1/transaction. `now` fills an absent timestamp and bounds a future one.
+ApiError parse_transaction(std::string_view body, UtcMicros now, TransactionApplied& out);
+
+// Body of PUT /v1/transactions: a JSON array of transaction objects. A body-level problem (not JSON, not an
+// array, too many items) is the returned error; otherwise `errors[i]` is item i's own error (status 0 = valid).
+ApiError parse_transaction_batch(std::string_view body, UtcMicros now, std::vector<TransactionApplied>& items,
+                                 std::vector<ApiError>& errors);
+
+// Path and header pieces.
+std::optional<UserId> parse_user_id(std::string_view text);       // positive decimal, no sign or leading '+'
+bool valid_uid(std::string_view uid);                             // 1..64 printable ASCII
+bool valid_idempotency_key(std::string_view key);                 // 1..128 printable ASCII
+std::string percent_decode(std::string_view text);                // "%2B" -> "+"; '+' stays '+'
+// ?date= value: ISO 8601; a ' ' where an offset sign belongs is read as '+' (an unencoded '+' in a URL).
+std::optional<UtcMicros> parse_query_date(std::string_view text);
+
+}  // namespace tally::rest

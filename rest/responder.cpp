@@ -1,0 +1,46 @@
+// Responder: Pistache 0.0.5 answers "Connection: Close" unless told otherwise, which breaks HTTP/1.1 clients'
+// default keep-alive; every answer here states the connection's fate explicitly.
+#include "rest/responder.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace tally::rest {
+
+using namespace Pistache;
+
+Responder::Responder(Http::ResponseWriter writer, std::shared_ptr<ServerState> state, bool keep_alive)
+    : writer_(std::move(writer)), state_(std::move(state)) {
+  state_->in_flight.fetch_add(1, std::memory_order_relaxed);
+  writer_.headers().remove<Http::Header::Connection>();
+  writer_.headers().add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
+                                                             : Http::ConnectionControl::Close);
+}
+
+Responder::~Responder() {
+  if (!sent_) {
+    spdlog::error("a request was dropped without an answer; sending 500");
+    send(500, "{\"error\":{\"code\":\"internal\",\"message\":\"the request was not answered\"}}");
+  }
+}
+
+void Responder::send(int status, const std::string& body, int retry_after_seconds) {
+  if (sent_) return;
+  sent_ = true;
+  if (retry_after_seconds > 0) {
+    writer_.headers().addRaw(Http::Header::Raw("Retry-After", std::to_string(retry_after_seconds)));
+  }
+  try {
+    writer_.send(static_cast<Http::Code>(status), body, MIME(Application, Json));
+  } catch (const std::exception& e) {
+    // The client went away before its answer was ready; the work itself is done (or refused) regardless.
+    spdlog::debug("answer not delivered: {}", e.what());
+  }
+  state_->in_flight.fetch_sub(1, std::memory_order_release);
+}
+
+void Responder::method_not_allowed(const std::string& allow) {
+  writer_.headers().addRaw(Http::Header::Raw("Allow", allow));
+  send(405, "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"allowed: " + allow + "\"}}");
+}
+
+}  // namespace tally::rest

@@ -1,0 +1,193 @@
+// Endpoint bodies. Outcome -> HTTP mapping lives here and only here, so every endpoint answers alike.
+// Reads of "now" are answered on the HTTP thread from published durable state; everything else is async.
+#include "rest/routes.hpp"
+
+#include "ledger/limits.hpp"
+#include "rest/request_parse.hpp"
+#include "rest/response_json.hpp"
+
+namespace tally::rest {
+
+using namespace Pistache;
+
+namespace {
+
+constexpr int retry_after_seconds = 1;
+
+void send_outcome_error(Responder& responder, Outcome outcome) {
+  switch (outcome) {
+    case Outcome::user_not_found:
+      send_error(responder, {404, "user_not_found", "no such user"});
+      return;
+    case Outcome::insufficient_funds:
+      send_error(responder, {402, "insufficient_funds",
+                             "the balance would be negative at or after the transaction's timestamp"});
+      return;
+    case Outcome::balance_too_large:
+      send_error(responder, {422, "balance_too_large", "the balance would exceed the largest allowed balance"});
+      return;
+    case Outcome::too_many_users: {
+      std::string body;
+      append_error(body, {503, "too_many_users", "this shard holds the maximum number of users"});
+      responder.send(503, body);
+      return;
+    }
+    case Outcome::storage_full:
+    case Outcome::storage_failed:
+    case Outcome::shutting_down: {
+      const bool full = outcome == Outcome::storage_full;
+      std::string body;
+      append_error(body, {503, full ? "storage_full" : outcome == Outcome::shutting_down ? "shutting_down"
+                                                                                        : "storage_failed",
+                          full ? "the write-ahead log could not be written; nothing was recorded, retry later"
+                               : "the server cannot persist right now; nothing was recorded"});
+      responder.send(503, body, retry_after_seconds);
+      return;
+    }
+    case Outcome::applied:
+    case Outcome::replayed:
+    case Outcome::conflict:
+      break;
+  }
+  send_error(responder, {500, "internal", "unexpected outcome"});
+}
+
+std::optional<std::string> header_value(const Http::Request& request, const char* name) {
+  const auto raw = request.headers().tryGetRaw(name);
+  if (!raw) return std::nullopt;
+  return raw->value();
+}
+
+bool body_too_large(const Http::Request& request, std::size_t limit, Responder& responder) {
+  if (request.body().size() <= limit) return false;
+  send_error(responder, {413, "body_too_large", "the body is larger than " + std::to_string(limit) + " bytes"});
+  return true;
+}
+
+}  // namespace
+
+void send_error(Responder& responder, const ApiError& error) {
+  std::string body;
+  append_error(body, error);
+  responder.send(error.status, body);
+}
+
+void create_user(LedgerService& ledger, const Http::Request& request, ResponderPtr responder) {
+  if (body_too_large(request, limits::request_body_bytes_max, *responder)) return;
+  std::string key;
+  if (auto value = header_value(request, "Idempotency-Key")) {
+    if (!valid_idempotency_key(*value)) {
+      send_error(*responder, unprocessable("invalid_idempotency_key",
+                                           "Idempotency-Key must be 1 to 128 printable ASCII characters"));
+      return;
+    }
+    key = std::move(*value);
+  }
+  CreateUserRequest parsed;
+  if (ApiError error = parse_create_user(request.body(), parsed)) {
+    send_error(*responder, error);
+    return;
+  }
+  ledger.create_user(std::move(parsed.name), std::move(key), [responder](const UserResult& result) {
+    std::string body;
+    if (result.outcome == Outcome::applied || result.outcome == Outcome::replayed) {
+      append_user(body, result.user);
+      responder->send(201, body);
+    } else if (result.outcome == Outcome::conflict) {
+      std::string existing;
+      append_user(existing, result.user);
+      append_error(body, {409, "idempotency_key_conflict", "this Idempotency-Key was used with a different body"},
+                   existing);
+      responder->send(409, body);
+    } else {
+      send_outcome_error(*responder, result.outcome);
+    }
+  });
+}
+
+void get_user(LedgerService& ledger, std::string_view id_text, ResponderPtr responder) {
+  const std::optional<UserId> id = parse_user_id(id_text);
+  const std::optional<UserView> user = id ? ledger.find_user(*id) : std::nullopt;
+  if (!user) {
+    send_outcome_error(*responder, Outcome::user_not_found);
+    return;
+  }
+  std::string body;
+  append_user(body, *user);
+  responder->send(200, body);
+}
+
+void get_balance(LedgerService& ledger, std::string_view id_text, const Http::Request& request,
+                 ResponderPtr responder) {
+  const std::optional<UserId> id = parse_user_id(id_text);
+  const std::optional<MinorUnits> now = id ? ledger.balance_now(*id) : std::nullopt;
+  if (!now) {
+    send_outcome_error(*responder, Outcome::user_not_found);
+    return;
+  }
+  const std::optional<std::string> date_text = request.query().get("date");
+  if (!date_text) {
+    std::string body;
+    append_balance(body, *id, *now, std::nullopt);
+    responder->send(200, body);
+    return;
+  }
+  const std::optional<UtcMicros> at = parse_query_date(*date_text);
+  if (!at) {
+    send_error(*responder, unprocessable("invalid_date", "date must be ISO 8601, e.g. 2022-05-05T00:00:00Z"));
+    return;
+  }
+  const UserId user_id = *id;
+  const UtcMicros when = *at;
+  ledger.balance_at(user_id, when, [responder, user_id, when](MinorUnits balance) {
+    std::string body;
+    append_balance(body, user_id, balance, when);
+    responder->send(200, body);
+  });
+}
+
+namespace {
+void answer_transaction(Responder& responder, const TxResult& result) {
+  std::string body;
+  if (result.outcome == Outcome::applied || result.outcome == Outcome::replayed) {
+    append_transaction(body, result.record);
+    responder.send(200, body);
+  } else if (result.outcome == Outcome::conflict) {
+    std::string existing;
+    append_transaction(existing, result.record);
+    append_error(body, {409, "uid_conflict", "this uid was already used for a different transaction"}, existing);
+    responder.send(409, body);
+  } else {
+    send_outcome_error(responder, result.outcome);
+  }
+}
+}  // namespace
+
+void put_transaction(LedgerService& ledger, const Http::Request& request, ResponderPtr responder) {
+  if (body_too_large(request, limits::request_body_bytes_max, *responder)) return;
+  TransactionApplied tx;
+  if (ApiError error = parse_transaction(request.body(), utc_now_micros(), tx)) {
+    send_error(*responder, error);
+    return;
+  }
+  ledger.apply(std::move(tx), [responder](const TxResult& result) { answer_transaction(*responder, result); });
+}
+
+void put_transaction_batch(LedgerService&, const Http::Request& request, ResponderPtr responder) {
+  if (body_too_large(request, limits::batch_request_body_bytes_max, *responder)) return;
+  send_error(*responder, {404, "route_not_found", "batch ingest is not available yet"});
+}
+
+void get_transaction(LedgerService& ledger, std::string_view uid_text, ResponderPtr responder) {
+  const std::string uid = percent_decode(uid_text);
+  const std::optional<TransactionApplied> tx = valid_uid(uid) ? ledger.find_transaction(uid) : std::nullopt;
+  if (!tx) {
+    send_error(*responder, {404, "transaction_not_found", "no such transaction"});
+    return;
+  }
+  std::string body;
+  append_transaction(body, *tx);
+  responder->send(200, body);
+}
+
+}  // namespace tally::rest

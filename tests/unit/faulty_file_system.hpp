@@ -1,0 +1,104 @@
+// In-memory FileSystem for tests that injects disk faults: failed or torn appends (ENOSPC/EIO, capacity),
+// failed syncs, slow syncs, bit flips and "crash": every byte and directory entry that was not synced is lost.
+#pragma once
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "wal/file_system.hpp"
+
+namespace tally::testing {
+
+enum class FsOp { open_append, append, sync_data, truncate, sync_dir, rename, remove };
+
+// Durability model: a file's bytes up to its synced watermark survive crash(); sync_data() moves the watermark
+// to the size the file had when the call began. A file's directory entry survives crash() once sync_dir() ran
+// on its directory after it was created or renamed (approximation: a rename that was not dir-synced loses the
+// file on crash, where a real system might keep the old name). Shrinking (truncate) is durable at once.
+// All methods are thread-safe.
+class FaultyFileSystem final : public wal::FileSystem {
+ public:
+  FaultyFileSystem();
+  ~FaultyFileSystem() override;
+
+  int open_append(const std::string& path, std::unique_ptr<wal::AppendFile>& out) override;
+  int read_all(const std::string& path, std::string& out) override;
+  int list(const std::string& dir, std::vector<std::string>& names) override;
+  int make_dirs(const std::string& dir) override;
+  int rename(const std::string& from, const std::string& to) override;
+  int remove(const std::string& path) override;
+  int truncate(const std::string& path, std::uint64_t size_bytes) override;
+  int sync_dir(const std::string& dir) override;
+
+  // ---- faults ----
+  // The nth append from now (1 = the next, on any file) writes prefix_bytes of its data, then fails with error.
+  void fail_append(int nth, int error = ENOSPC, std::size_t prefix_bytes = 0);
+  // The nth sync_data from now fails with error and syncs nothing.
+  void fail_sync(int nth, int error = EIO);
+  void fail_sync_dir(int nth, int error = EIO);
+  // Total bytes all files together may hold (nullopt = unlimited). An append that does not fit writes what
+  // fits and fails with ENOSPC, like a real full disk; raise the capacity to "free space".
+  void set_capacity(std::optional<std::uint64_t> bytes);
+  // Every sync_data takes this long (outside the lock, so other threads keep going meanwhile).
+  void set_sync_delay(std::chrono::microseconds delay);
+  // Runs on the calling thread before every mutating operation, outside the lock: may block or call the fs.
+  void set_hook(std::function<void(FsOp op, const std::string& path)> hook);
+  // Power loss: each file keeps its synced bytes plus up to keep_unsynced_bytes more (a torn tail), files whose
+  // directory entry was never synced vanish, and every handle opened before fails with EIO from now on.
+  void crash(std::size_t keep_unsynced_bytes = 0);
+  // Flips bit (0..7) of the byte at offset; false if there is no such byte.
+  bool flip_bit(const std::string& path, std::uint64_t offset, int bit = 0);
+
+  // ---- setup and inspection ----
+  // Creates or replaces a file (and its directories), durable as if synced.
+  void write_file(const std::string& path, const std::string& data);
+  bool exists(const std::string& path) const;
+  std::string contents(const std::string& path) const;  // "" when missing
+  std::uint64_t synced_size(const std::string& path) const;
+  std::vector<std::string> file_paths() const;  // sorted
+  std::uint64_t append_calls() const;
+  std::uint64_t sync_calls() const;
+
+ private:
+  struct File {
+    std::string data;
+    std::uint64_t synced = 0;
+    bool entry_durable = false;
+  };
+  struct Fault {
+    int countdown;
+    int error;
+    std::size_t prefix;
+  };
+  class Handle;
+
+  void run_hook(FsOp op, const std::string& path);
+  static bool take_fault(std::vector<Fault>& faults, Fault& fired);
+  bool dir_exists_locked(const std::string& dir) const;
+  std::uint64_t used_bytes_locked() const;
+  int handle_append(File& file, std::uint64_t epoch, std::string_view data);
+  int handle_sync(File& file, std::uint64_t epoch);
+  int handle_truncate(File& file, std::uint64_t epoch, std::uint64_t size);
+  std::uint64_t handle_size(const File& file) const;
+
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<File>> files_;
+  std::set<std::string> dirs_;
+  std::vector<Fault> append_faults_, sync_faults_, sync_dir_faults_;
+  std::optional<std::uint64_t> capacity_;
+  std::chrono::microseconds sync_delay_{0};
+  std::function<void(FsOp, const std::string&)> hook_;
+  std::uint64_t epoch_ = 0;  // bumped by crash(); handles from an older epoch are dead
+  std::uint64_t append_calls_ = 0, sync_calls_ = 0;
+};
+
+}  // namespace tally::testing
