@@ -1,1 +1,440 @@
+// Tests of WalWriter on FaultyFileSystem (and once on the real disk): group commit under concurrency, the
+// durability rule across crashes, ENOSPC/EIO/fsync-failure handling, dependencies, rotation, queue limit.
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "ledger/limits.hpp"
+#include "tests/unit/faulty_file_system.hpp"
+#include "wal/frame.hpp"
+#include "wal/wal_reader.hpp"
+#include "wal/wal_writer.hpp"
+
+namespace tally::wal {
+namespace {
+
+using testing::FaultyFileSystem;
+using testing::FsOp;
+using namespace std::chrono_literals;
+
+const std::string dir = "data/wal";
+std::string seg(std::uint64_t n) { return dir + "/" + segment_file_name(n); }
+
+// Payload = the key as 8 LE bytes, padded with filler words.
+std::string payload(std::uint64_t key, std::size_t words = 1) {
+  std::string p;
+  for (int i = 0; i < 8; ++i) p.push_back(static_cast<char>((key >> (8 * i)) & 0xffu));
+  p.append((words - 1) * 8, static_cast<char>('a' + key % 26));
+  return p;
+}
+std::uint64_t key_of(std::string_view p) {
+  std::uint64_t key = 0;
+  for (int i = 7; i >= 0; --i) key = (key << 8) | static_cast<unsigned char>(p[static_cast<std::size_t>(i)]);
+  return key;
+}
+
+std::vector<std::uint64_t> scanned_keys(FileSystem& fs, const std::string& where, WalScan* out = nullptr) {
+  std::vector<std::uint64_t> keys;
+  const WalScan scan = scan_wal(fs, where, [&](std::string_view p) {
+    keys.push_back(key_of(p));
+    return true;
+  });
+  EXPECT_TRUE(scan.ok) << scan.error;
+  if (out) *out = scan;
+  return keys;
+}
+
+// Collects completions in the order they happen.
+class Collector {
+ public:
+  WalDone done(std::uint64_t key) {
+    return [this, key](WalStatus s) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      events_.emplace_back(key, s);
+      cv_.notify_all();
+    };
+  }
+  bool wait_for(std::size_t count) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, 60s, [&] { return events_.size() >= count; });
+  }
+  std::vector<std::pair<std::uint64_t, WalStatus>> events() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return events_;
+  }
+  std::optional<WalStatus> status(std::uint64_t key) const {  // exactly-once: a second completion is an error
+    std::optional<WalStatus> found;
+    for (const auto& [k, s] : events())
+      if (k == key) {
+        EXPECT_FALSE(found.has_value()) << "key " << key << " completed twice";
+        found = s;
+      }
+    return found;
+  }
+  WalStatus wait_status(std::uint64_t key) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait_for(lock, 60s, [&] {
+      for (const auto& e : events_) if (e.first == key) return true;
+      return false;
+    });
+    lock.unlock();
+    return status(key).value_or(WalStatus::stopped);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::pair<std::uint64_t, WalStatus>> events_;
+};
+
+WalWriterOptions options_for(FileSystem& fs, std::size_t segment_bytes_max = 0) {
+  WalWriterOptions o;
+  o.dir = dir;
+  o.fs = &fs;
+  o.segment_bytes_max = segment_bytes_max;
+  return o;
+}
+
+TEST(WalWriter, WritesHeaderAndFramesAndReportsPosition) {
+  FaultyFileSystem fs;
+  Collector c;
+  WalWriter w(options_for(fs));
+  EXPECT_EQ(w.submit(payload(1), 0, c.done(1)), 1u);
+  EXPECT_EQ(w.submit(payload(2, 3), 0, c.done(2)), 2u);
+  ASSERT_TRUE(c.wait_for(2));
+  EXPECT_EQ(c.status(1), WalStatus::durable);
+  EXPECT_EQ(c.status(2), WalStatus::durable);
+  EXPECT_EQ(w.position().segment, 1u);
+  EXPECT_EQ(w.position().offset, 16u + 16u + 32u);
+  EXPECT_EQ(fs.synced_size(seg(1)), w.position().offset);  // durable means synced
+  w.stop();
+  WalScan scan;
+  EXPECT_EQ(scanned_keys(fs, dir, &scan), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(scan.end.offset, 64u);
+  EXPECT_THROW(w.submit("", 0, c.done(3)), std::invalid_argument);
+  w.submit(payload(4), 0, c.done(4));
+  EXPECT_EQ(c.status(4), WalStatus::stopped);  // inline, after stop
+}
+
+TEST(WalWriter, ConcurrentSubmittersAreGroupCommittedInTicketOrder) {
+  FaultyFileSystem fs;
+  fs.set_sync_delay(100us);
+  std::atomic<std::uint64_t> durable{0}, other{0};
+  WalWriter w(options_for(fs));
+  constexpr std::uint64_t threads = 8, per_thread = 10'000;
+  std::vector<std::vector<std::pair<WalTicket, std::uint64_t>>> submitted(threads);
+  std::vector<std::thread> workers;
+  for (std::uint64_t t = 0; t < threads; ++t)
+    workers.emplace_back([&, t] {
+      for (std::uint64_t i = 0; i < per_thread; ++i) {
+        const std::uint64_t key = (t << 32) | i;
+        const WalTicket ticket = w.submit(payload(key, 1 + i % 3), 0, [&](WalStatus s) {
+          (s == WalStatus::durable ? durable : other).fetch_add(1);
+        });
+        submitted[t].emplace_back(ticket, key);
+      }
+    });
+  for (auto& worker : workers) worker.join();
+  w.stop();
+  EXPECT_EQ(durable.load(), threads * per_thread);
+  EXPECT_EQ(other.load(), 0u);
+  std::vector<std::pair<WalTicket, std::uint64_t>> all;
+  for (const auto& v : submitted) all.insert(all.end(), v.begin(), v.end());
+  std::sort(all.begin(), all.end());
+  std::vector<std::uint64_t> expected;
+  for (const auto& p : all) expected.push_back(p.second);
+  EXPECT_EQ(scanned_keys(fs, dir), expected);
+  const WalStats stats = w.stats();
+  EXPECT_EQ(stats.records, threads * per_thread);
+  EXPECT_LT(stats.batches, stats.records);  // group commit happened
+  EXPECT_EQ(stats.failed_records, 0u);
+}
+
+TEST(WalWriter, EnospcFailsRecordAndDependentsThenLaterRecordsSucceed) {
+  FaultyFileSystem fs;
+  Collector c;
+  WalWriter w(options_for(fs));
+  const WalTicket a = w.submit(payload(1), 0, c.done(1));
+  ASSERT_EQ(c.wait_status(1), WalStatus::durable);
+  const std::uint64_t durable_size = fs.contents(seg(1)).size();
+
+  fs.fail_append(1, ENOSPC, 5);  // a torn write: 5 bytes land, then ENOSPC
+  const WalTicket b = w.submit(payload(2), 0, c.done(2));
+  ASSERT_EQ(c.wait_status(2), WalStatus::no_space);
+  EXPECT_EQ(fs.contents(seg(1)).size(), durable_size);  // the partial write was cut back
+
+  const WalTicket dep = w.submit(payload(3), b, c.done(3));
+  EXPECT_EQ(c.status(3), WalStatus::dependency_failed);  // completed inline, before submit returned
+  w.submit(payload(4), dep, c.done(4));                  // transitively
+  EXPECT_EQ(c.status(4), WalStatus::dependency_failed);
+  w.submit(payload(5), a, c.done(5));  // depends on a durable record: fine
+  EXPECT_EQ(c.wait_status(5), WalStatus::durable);
+  w.stop();
+  EXPECT_EQ(scanned_keys(fs, dir), (std::vector<std::uint64_t>{1, 5}));
+  EXPECT_EQ(w.stats().failed_records, 3u);
+}
+
+TEST(WalWriter, FailedWriteFailsEverythingQueuedBehindIt) {
+  FaultyFileSystem fs;
+  Collector c;
+  int fatal_calls = 0;
+  WalWriterOptions o = options_for(fs);
+  o.on_fatal = [&](const std::string&) { ++fatal_calls; };
+  WalWriter w(o);
+  std::atomic<bool> armed{false};
+  WalTicket queued_ticket = 0;
+  // While the writer is inside append(), more records arrive and queue up behind the failing batch.
+  fs.set_hook([&](FsOp op, const std::string&) {
+    if (op != FsOp::append || !armed.exchange(false)) return;
+    queued_ticket = w.submit(payload(11), 0, c.done(11));
+    w.submit(payload(12), queued_ticket, c.done(12));
+    w.submit(payload(13), 0, c.done(13));
+  });
+  fs.fail_append(1, EIO);
+  armed = true;
+  w.submit(payload(10), 0, c.done(10));
+  ASSERT_TRUE(c.wait_for(4));
+  for (std::uint64_t k : {10, 11, 12, 13}) EXPECT_EQ(c.status(k), WalStatus::io_error) << k;
+  w.submit(payload(14), queued_ticket, c.done(14));
+  EXPECT_EQ(c.status(14), WalStatus::dependency_failed);
+  w.submit(payload(15), 0, c.done(15));
+  EXPECT_EQ(c.wait_status(15), WalStatus::durable);  // a failed write is not fatal
+  w.stop();
+  EXPECT_EQ(fatal_calls, 0);
+  EXPECT_EQ(scanned_keys(fs, dir), (std::vector<std::uint64_t>{15}));
+}
+
+TEST(WalWriter, FullDiskRecoversOnceSpaceIsFreed) {
+  FaultyFileSystem fs;
+  Collector c;
+  WalWriter w(options_for(fs));
+  fs.set_capacity(fs.contents(seg(1)).size() + 3 * 24 + 10);  // room for 3 frames of 24 bytes, then a torn one
+  for (std::uint64_t k = 1; k <= 6; ++k) c.wait_status((w.submit(payload(k, 2), 0, c.done(k)), k));
+  for (std::uint64_t k = 1; k <= 3; ++k) EXPECT_EQ(c.status(k), WalStatus::durable) << k;
+  for (std::uint64_t k = 4; k <= 6; ++k) EXPECT_EQ(c.status(k), WalStatus::no_space) << k;
+  fs.set_capacity(std::nullopt);
+  w.submit(payload(7, 2), 0, c.done(7));
+  EXPECT_EQ(c.wait_status(7), WalStatus::durable);
+  w.stop();
+  EXPECT_EQ(scanned_keys(fs, dir), (std::vector<std::uint64_t>{1, 2, 3, 7}));
+}
+
+TEST(WalWriter, SyncFailureIsFatalAndNothingIsDurableAfterIt) {
+  FaultyFileSystem fs;
+  fs.set_sync_delay(200us);
+  Collector c;
+  std::atomic<int> fatal_calls{0};
+  WalWriterOptions o = options_for(fs);
+  o.on_fatal = [&](const std::string&) { fatal_calls.fetch_add(1); };
+  WalWriter w(o);
+  fs.fail_sync(3);
+  std::vector<std::thread> workers;
+  for (std::uint64_t t = 0; t < 4; ++t)
+    workers.emplace_back([&, t] {
+      for (std::uint64_t i = 0; i < 500; ++i) w.submit(payload(t * 1000 + i), 0, c.done(t * 1000 + i));
+    });
+  for (auto& worker : workers) worker.join();
+  ASSERT_TRUE(c.wait_for(2000));
+  EXPECT_EQ(fatal_calls.load(), 1);
+  std::set<std::uint64_t> durable;
+  bool failed_seen = false;
+  for (const auto& [key, status] : c.events()) {
+    if (status == WalStatus::durable) {
+      EXPECT_FALSE(failed_seen) << "durable after a failed fdatasync: " << key;
+      durable.insert(key);
+    } else {
+      EXPECT_EQ(status, WalStatus::io_error);
+      failed_seen = true;
+    }
+  }
+  EXPECT_TRUE(failed_seen);
+  w.submit(payload(9999), 0, c.done(9999));
+  EXPECT_EQ(c.status(9999), WalStatus::io_error);  // inline: the writer is broken for good
+  w.stop();
+  fs.crash();  // the failed batch was never synced: after a power loss only the durable records remain
+  const auto keys = scanned_keys(fs, dir);
+  EXPECT_EQ(std::set<std::uint64_t>(keys.begin(), keys.end()), durable);
+  EXPECT_EQ(keys.size(), durable.size());
+  EXPECT_EQ(fatal_calls.load(), 1);
+}
+
+TEST(WalWriter, CrashKeepsExactlyTheRecordsCompletedDurable) {
+  for (int round = 0; round < 5; ++round) {
+    FaultyFileSystem fs;
+    fs.set_sync_delay(30us);
+    Collector c;
+    WalWriterOptions o = options_for(fs, 2048);  // rotations happen around the crash too
+    o.on_fatal = [](const std::string&) {};
+    WalWriter w(o);
+    std::vector<std::thread> workers;
+    for (std::uint64_t t = 0; t < 4; ++t)
+      workers.emplace_back([&, t] {
+        for (std::uint64_t i = 0; i < 2000; ++i) w.submit(payload(t * 10'000 + i, 1 + i % 4), 0, c.done(t * 10'000 + i));
+      });
+    ASSERT_TRUE(c.wait_for(static_cast<std::size_t>(500 + 700 * round)));
+    fs.crash();
+    for (auto& worker : workers) worker.join();
+    ASSERT_TRUE(c.wait_for(8000));
+    w.stop();
+    std::set<std::uint64_t> durable;
+    for (const auto& [key, status] : c.events())
+      if (status == WalStatus::durable) durable.insert(key);
+    const auto keys = scanned_keys(fs, dir);
+    EXPECT_EQ(std::set<std::uint64_t>(keys.begin(), keys.end()), durable) << "round " << round;
+    EXPECT_EQ(keys.size(), durable.size());
+  }
+}
+
+TEST(WalWriter, RotatesSegmentsAndScanReadsThemInOrder) {
+  FaultyFileSystem fs;
+  Collector c;
+  WalWriter w(options_for(fs, 256));
+  for (std::uint64_t k = 1; k <= 60; ++k) c.wait_status((w.submit(payload(k, 1 + k % 5), 0, c.done(k)), k));
+  w.stop();
+  const auto files = fs.file_paths();
+  ASSERT_GT(files.size(), 3u);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    EXPECT_EQ(files[i], seg(i + 1));
+    EXPECT_LE(fs.contents(files[i]).size(), 256u);
+    EXPECT_TRUE(valid_segment_header(fs.contents(files[i])));
+  }
+  WalScan scan;
+  std::vector<std::uint64_t> expected;
+  for (std::uint64_t k = 1; k <= 60; ++k) expected.push_back(k);
+  EXPECT_EQ(scanned_keys(fs, dir, &scan), expected);
+  EXPECT_EQ(scan.segments, files.size());
+  EXPECT_EQ(scan.end.segment, w.position().segment);
+  EXPECT_EQ(scan.end.offset, w.position().offset);
+}
+
+TEST(WalWriter, BatchLargerThanASegmentIsWrittenWhole) {
+  FaultyFileSystem fs;
+  Collector c;
+  WalWriter w(options_for(fs, 64));
+  c.wait_status((w.submit(payload(1, 16), 0, c.done(1)), 1));
+  c.wait_status((w.submit(payload(2, 16), 0, c.done(2)), 2));
+  w.stop();
+  ASSERT_EQ(fs.file_paths().size(), 2u);
+  EXPECT_EQ(fs.contents(seg(1)).size(), 16u + 8u + 128u);
+  EXPECT_EQ(fs.contents(seg(2)).size(), 16u + 8u + 128u);
+}
+
+TEST(WalWriter, FailedDirectorySyncOnRotationIsFatal) {
+  FaultyFileSystem fs;
+  Collector c;
+  int fatal_calls = 0;
+  WalWriterOptions o = options_for(fs, 64);
+  o.on_fatal = [&](const std::string&) { ++fatal_calls; };
+  WalWriter w(o);
+  c.wait_status((w.submit(payload(1, 6), 0, c.done(1)), 1));
+  fs.fail_sync_dir(1);
+  EXPECT_EQ(c.wait_status((w.submit(payload(2, 6), 0, c.done(2)), 2)), WalStatus::io_error);
+  EXPECT_EQ(fatal_calls, 1);
+}
+
+TEST(WalWriter, ReopensAtTheScannedEndAfterATornTail) {
+  FaultyFileSystem fs;
+  {
+    Collector c;
+    WalWriter w(options_for(fs));
+    for (std::uint64_t k = 1; k <= 3; ++k) w.submit(payload(k), 0, c.done(k));
+    ASSERT_TRUE(c.wait_for(3));
+  }
+  std::unique_ptr<AppendFile> f;
+  ASSERT_EQ(fs.open_append(seg(1), f), 0);
+  ASSERT_EQ(f->append(std::string("\x10\0\0\0garbage", 11)), 0);  // a torn frame
+  WalScan scan;
+  ASSERT_EQ(scanned_keys(fs, dir, &scan).size(), 3u);
+  EXPECT_EQ(scan.torn_bytes_cut, 11u);
+  WalWriterOptions o = options_for(fs);
+  o.append_at = scan.end;
+  Collector c;
+  WalWriter w(o);
+  c.wait_status((w.submit(payload(4), 0, c.done(4)), 4));
+  w.stop();
+  EXPECT_EQ(scanned_keys(fs, dir), (std::vector<std::uint64_t>{1, 2, 3, 4}));
+}
+
+TEST(WalWriter, RefusesToStartAFreshLogOverExistingData) {
+  FaultyFileSystem fs;
+  fs.write_file(seg(1), "some bytes");
+  EXPECT_THROW(WalWriter w(options_for(fs)), std::runtime_error);
+  EXPECT_EQ(fs.contents(seg(1)), "some bytes");
+}
+
+TEST(WalWriter, CompletionCallbacksMaySubmit) {
+  FaultyFileSystem fs;
+  Collector c;
+  WalWriter w(options_for(fs));
+  w.submit(payload(1), 0, [&](WalStatus s) {
+    c.done(1)(s);
+    w.submit(payload(2), 0, c.done(2));
+  });
+  EXPECT_EQ(c.wait_status(2), WalStatus::durable);
+  w.stop();
+  EXPECT_EQ(scanned_keys(fs, dir), (std::vector<std::uint64_t>{1, 2}));
+}
+
+TEST(WalWriter, FullQueueCompletesInlineWithNoSpace) {
+  FaultyFileSystem fs;
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> armed{true};
+  std::atomic<std::uint64_t> durable{0};
+  WalWriter w(options_for(fs));
+  fs.set_hook([&](FsOp op, const std::string&) {
+    if (op == FsOp::sync_data && armed.exchange(false)) {
+      entered.set_value();
+      released.wait();  // the writer is stuck in "fdatasync" while the queue fills
+    }
+  });
+  auto count = [&](WalStatus s) { if (s == WalStatus::durable) durable.fetch_add(1); };
+  w.submit(payload(0), 0, count);
+  entered.get_future().wait();
+  for (std::uint64_t k = 1; k <= limits::wal_queue_records_max; ++k) w.submit(payload(k), 0, count);
+  Collector c;
+  const WalTicket rejected = w.submit(payload(1), 0, c.done(1));
+  EXPECT_EQ(c.status(1), WalStatus::no_space);
+  w.submit(payload(2), rejected, c.done(2));
+  EXPECT_EQ(c.status(2), WalStatus::dependency_failed);
+  release.set_value();
+  w.stop();
+  EXPECT_EQ(durable.load(), limits::wal_queue_records_max + 1);
+  EXPECT_GE(w.stats().batches, 1 + limits::wal_queue_records_max / limits::wal_batch_records_max);
+}
+
+TEST(WalWriter, WorksOnTheRealFileSystem) {
+  char pattern[] = "/tmp/tally-wal-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const std::string root = pattern, where = root + "/wal";
+  FileSystem& fs = posix_file_system();
+  {
+    Collector c;
+    WalWriterOptions o;
+    o.dir = where;  // fs left null: the POSIX file system
+    o.segment_bytes_max = 1024;
+    WalWriter w(o);
+    for (std::uint64_t k = 1; k <= 100; ++k) w.submit(payload(k, 1 + k % 3), 0, c.done(k));
+    ASSERT_TRUE(c.wait_for(100));
+    for (std::uint64_t k = 1; k <= 100; ++k) EXPECT_EQ(c.status(k), WalStatus::durable);
+  }
+  WalScan scan;
+  EXPECT_EQ(scanned_keys(fs, where, &scan).size(), 100u);
+  EXPECT_GT(scan.segments, 1u);
+  const std::string last = where + "/" + segment_file_name(scan.end.segment);
+  std::ofstream(last, std::ios::app | std::ios::binary) << std::string("\x40\0\0\0torn", 8);
+  EXPECT_EQ(scanned_keys(fs, where, &scan).size(), 100u);
+  EXPECT_EQ(scan.torn_bytes_cut, 8u);
+  EXPECT_EQ(std::filesystem::file_size(last), scan.end.offset);
+  std::filesystem::remove_all(root);
+}
+
+}  // namespace
+}  // namespace tally::wal
