@@ -2,6 +2,9 @@
 // Reads of "now" are answered on the HTTP thread from published durable state; everything else is async.
 #include "rest/routes.hpp"
 
+#include <atomic>
+#include <vector>
+
 #include "ledger/limits.hpp"
 #include "rest/request_parse.hpp"
 #include "rest/response_json.hpp"
@@ -173,9 +176,93 @@ void put_transaction(LedgerService& ledger, const Http::Request& request, Respon
   ledger.apply(std::move(tx), [responder](const TxResult& result) { answer_transaction(*responder, result); });
 }
 
-void put_transaction_batch(LedgerService&, const Http::Request& request, ResponderPtr responder) {
+namespace {
+// Collects one result per batch item, in order; the last item to finish sends the whole answer.
+struct BatchAnswer {
+  explicit BatchAnswer(ResponderPtr r, std::size_t n) : responder(std::move(r)), items(n), remaining(n) {}
+  ResponderPtr responder;
+  std::vector<std::string> items;  // each item's JSON: {"status":200,"transaction":{...}} or {"status":4xx,"error":{...}}
+  std::atomic<std::size_t> remaining;
+
+  void finish_one() {
+    if (remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    std::string body;
+    std::size_t total = 2;
+    for (const std::string& item : items) total += item.size() + 1;
+    body.reserve(total);
+    body.push_back('[');
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i) body.push_back(',');
+      body += items[i];
+    }
+    body.push_back(']');
+    responder->send(200, body);
+  }
+};
+
+std::string batch_item_error(const ApiError& error, std::string_view existing_json = {}) {
+  std::string out = "{\"status\":" + std::to_string(error.status) + ",";
+  std::string err;
+  append_error(err, error, existing_json);
+  out.append(err, 1, std::string::npos);  // splice {"error":...} into the item object
+  return out;
+}
+
+std::string batch_item(const TxResult& result) {
+  switch (result.outcome) {
+    case Outcome::applied:
+    case Outcome::replayed: {
+      std::string out = "{\"status\":200,\"transaction\":";
+      append_transaction(out, result.record);
+      out.push_back('}');
+      return out;
+    }
+    case Outcome::conflict: {
+      std::string existing;
+      append_transaction(existing, result.record);
+      return batch_item_error({409, "uid_conflict", "this uid was already used for a different transaction"},
+                              existing);
+    }
+    case Outcome::user_not_found: return batch_item_error({404, "user_not_found", "no such user"});
+    case Outcome::insufficient_funds:
+      return batch_item_error({402, "insufficient_funds",
+                               "the balance would be negative at or after the transaction's timestamp"});
+    case Outcome::balance_too_large:
+      return batch_item_error({422, "balance_too_large", "the balance would exceed the largest allowed balance"});
+    case Outcome::storage_full:
+      return batch_item_error({503, "storage_full", "the write-ahead log could not be written; retry later"});
+    default:
+      return batch_item_error({503, "storage_failed", "the server cannot persist right now"});
+  }
+}
+}  // namespace
+
+void put_transaction_batch(LedgerService& ledger, const Http::Request& request, ResponderPtr responder) {
   if (body_too_large(request, limits::batch_request_body_bytes_max, *responder)) return;
-  send_error(*responder, {404, "route_not_found", "batch ingest is not available yet"});
+  std::vector<TransactionApplied> items;
+  std::vector<ApiError> errors;
+  if (ApiError error = parse_transaction_batch(request.body(), utc_now_micros(), items, errors)) {
+    send_error(*responder, error);
+    return;
+  }
+  if (items.empty()) {
+    responder->send(200, "[]");
+    return;
+  }
+  auto answer = std::make_shared<BatchAnswer>(std::move(responder), items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (errors[i]) {
+      answer->items[i] = batch_item_error(errors[i]);
+      answer->finish_one();
+    }
+  }
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (errors[i]) continue;
+    ledger.apply(std::move(items[i]), [answer, i](const TxResult& result) {
+      answer->items[i] = batch_item(result);
+      answer->finish_one();
+    });
+  }
 }
 
 void get_transaction(LedgerService& ledger, std::string_view uid_text, ResponderPtr responder) {
