@@ -2,11 +2,41 @@
 // default keep-alive; every answer here states the connection's fate explicitly.
 #include "rest/responder.hpp"
 
+#include <cstdlib>
+#include <ostream>
+
 #include <spdlog/spdlog.h>
 
 namespace tally::rest {
 
 using namespace Pistache;
+
+namespace {
+// Pistache 0.0.5 writes only typed headers into a response (raw ones are dropped), so Retry-After is typed here.
+class RetryAfter : public Http::Header::Header {
+ public:
+  NAME("Retry-After")
+  RetryAfter() = default;
+  explicit RetryAfter(int seconds) : seconds_(seconds) {}
+  void parse(const std::string& data) override { seconds_ = std::atoi(data.c_str()); }
+  void write(std::ostream& os) const override { os << seconds_; }
+
+ private:
+  int seconds_ = 0;
+};
+
+class AllowMethods : public Http::Header::Header {
+ public:
+  NAME("Allow")
+  AllowMethods() = default;
+  explicit AllowMethods(std::string methods) : methods_(std::move(methods)) {}
+  void parse(const std::string& data) override { methods_ = data; }
+  void write(std::ostream& os) const override { os << methods_; }
+
+ private:
+  std::string methods_;
+};
+}  // namespace
 
 Responder::Responder(Http::ResponseWriter writer, std::shared_ptr<ServerState> state, bool keep_alive)
     : writer_(std::move(writer)), state_(std::move(state)) {
@@ -27,7 +57,7 @@ void Responder::send(int status, const std::string& body, int retry_after_second
   if (sent_) return;
   sent_ = true;
   if (retry_after_seconds > 0) {
-    writer_.headers().addRaw(Http::Header::Raw("Retry-After", std::to_string(retry_after_seconds)));
+    writer_.headers().add<RetryAfter>(retry_after_seconds);
   }
   try {
     writer_.send(static_cast<Http::Code>(status), body, MIME(Application, Json));
@@ -39,7 +69,7 @@ void Responder::send(int status, const std::string& body, int retry_after_second
 }
 
 void Responder::method_not_allowed(const std::string& allow) {
-  writer_.headers().addRaw(Http::Header::Raw("Allow", allow));
+  writer_.headers().add<AllowMethods>(allow);
   send(405, "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"allowed: " + allow + "\"}}");
 }
 

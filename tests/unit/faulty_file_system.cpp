@@ -134,6 +134,7 @@ std::uint64_t FaultyFileSystem::handle_size(const File& file) const {
 int FaultyFileSystem::open_append(const std::string& path, std::unique_ptr<wal::AppendFile>& out) {
   run_hook(FsOp::open_append, path);
   std::lock_guard<std::mutex> lock(mutex_);
+  if (down_) return EIO;
   if (dirs_.count(path) != 0) return EISDIR;
   auto it = files_.find(path);
   if (it == files_.end()) {
@@ -146,6 +147,7 @@ int FaultyFileSystem::open_append(const std::string& path, std::unique_ptr<wal::
 
 int FaultyFileSystem::read_all(const std::string& path, std::string& out) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (down_) return EIO;
   const auto it = files_.find(path);
   if (it == files_.end()) return dirs_.count(path) != 0 ? EISDIR : ENOENT;
   out = it->second->data;
@@ -155,6 +157,7 @@ int FaultyFileSystem::read_all(const std::string& path, std::string& out) {
 int FaultyFileSystem::list(const std::string& dir_in, std::vector<std::string>& names) {
   const std::string dir = normalize_dir(dir_in);
   std::lock_guard<std::mutex> lock(mutex_);
+  if (down_) return EIO;
   if (!dir_exists_locked(dir)) return files_.count(dir) != 0 ? ENOTDIR : ENOENT;
   names.clear();
   for (const auto& entry : files_)
@@ -167,6 +170,7 @@ int FaultyFileSystem::list(const std::string& dir_in, std::vector<std::string>& 
 int FaultyFileSystem::make_dirs(const std::string& dir_in) {
   const std::string dir = normalize_dir(dir_in);
   std::lock_guard<std::mutex> lock(mutex_);
+  if (down_) return EIO;
   for (std::size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
     const std::string prefix = dir.substr(0, slash);
     if (files_.count(prefix) != 0) return ENOTDIR;
@@ -179,6 +183,7 @@ int FaultyFileSystem::make_dirs(const std::string& dir_in) {
 int FaultyFileSystem::rename(const std::string& from, const std::string& to) {
   run_hook(FsOp::rename, from);
   std::lock_guard<std::mutex> lock(mutex_);
+  if (down_) return EIO;
   const auto it = files_.find(from);
   if (it == files_.end()) return ENOENT;
   if (!dir_exists_locked(parent_of(to))) return ENOENT;
@@ -192,12 +197,14 @@ int FaultyFileSystem::rename(const std::string& from, const std::string& to) {
 int FaultyFileSystem::remove(const std::string& path) {
   run_hook(FsOp::remove, path);
   std::lock_guard<std::mutex> lock(mutex_);
+  if (down_) return EIO;
   return files_.erase(path) != 0 ? 0 : ENOENT;
 }
 
 int FaultyFileSystem::truncate(const std::string& path, std::uint64_t size_bytes) {
   run_hook(FsOp::truncate, path);
   std::lock_guard<std::mutex> lock(mutex_);
+  if (down_) return EIO;
   const auto it = files_.find(path);
   if (it == files_.end()) return ENOENT;
   File& file = *it->second;
@@ -210,6 +217,7 @@ int FaultyFileSystem::sync_dir(const std::string& dir_in) {
   const std::string dir = normalize_dir(dir_in);
   run_hook(FsOp::sync_dir, dir);
   std::lock_guard<std::mutex> lock(mutex_);
+  if (down_) return EIO;
   if (!dir_exists_locked(dir)) return ENOENT;
   Fault fault{};
   if (take_fault(sync_dir_faults_, fault)) return fault.error;
@@ -262,6 +270,12 @@ void FaultyFileSystem::crash(std::size_t keep_unsynced_bytes) {
     file.synced = keep;  // what survived a reboot is on disk now
     ++it;
   }
+  down_ = true;
+}
+
+void FaultyFileSystem::restart() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  down_ = false;
 }
 
 bool FaultyFileSystem::flip_bit(const std::string& path, std::uint64_t offset, int bit) {

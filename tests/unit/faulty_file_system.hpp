@@ -53,8 +53,10 @@ class FaultyFileSystem final : public wal::FileSystem {
   // Runs on the calling thread before every mutating operation, outside the lock: may block or call the fs.
   void set_hook(std::function<void(FsOp op, const std::string& path)> hook);
   // Power loss: each file keeps its synced bytes plus up to keep_unsynced_bytes more (a torn tail), files whose
-  // directory entry was never synced vanish, and every handle opened before fails with EIO from now on.
+  // directory entry was never synced vanish. The fs is then down (every call fails with EIO, as for a process
+  // that no longer runs) until restart(); handles opened before the crash stay dead even after it.
   void crash(std::size_t keep_unsynced_bytes = 0);
+  void restart();
   // Flips bit (0..7) of the byte at offset; false if there is no such byte.
   bool flip_bit(const std::string& path, std::uint64_t offset, int bit = 0);
 
@@ -98,6 +100,7 @@ class FaultyFileSystem final : public wal::FileSystem {
   std::chrono::microseconds sync_delay_{0};
   std::function<void(FsOp, const std::string&)> hook_;
   std::uint64_t epoch_ = 0;  // bumped by crash(); handles from an older epoch are dead
+  bool down_ = false;        // between crash() and restart()
   std::uint64_t append_calls_ = 0, sync_calls_ = 0;
 };
 
