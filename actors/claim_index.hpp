@@ -30,8 +30,10 @@ class ClaimIndex {
 
   // claimed: the caller owns the key until it calls commit() or release().
   // committed: the key is taken by `existing`.
-  // waiting: another request holds the claim; `retry` runs once it is committed or released (not under a lock).
-  Claim claim(const std::string& key, Retry retry) {
+  // waiting: another request holds the claim; make_retry() is called (only then) and the Retry it returns runs
+  // once the claim is committed or released (not under a lock).
+  template <class MakeRetry>
+  Claim claim(const std::string& key, MakeRetry&& make_retry) {
     Shard& shard = shard_for(key);
     std::lock_guard<std::mutex> lock(shard.mutex);
     auto [it, inserted] = shard.entries.try_emplace(key);
@@ -39,7 +41,7 @@ class ClaimIndex {
     Entry& entry = it->second;
     if (entry.committed) return {ClaimResult::committed, entry.record};
     if (!entry.waiters) entry.waiters = std::make_unique<std::vector<Retry>>();
-    entry.waiters->push_back(std::move(retry));
+    entry.waiters->push_back(Retry(make_retry()));
     return {ClaimResult::waiting, std::nullopt};
   }
 

@@ -15,8 +15,8 @@ LedgerService::~LedgerService() = default;
 
 void LedgerService::create_user(std::string name, std::string idempotency_key, UserReply reply) {
   if (!idempotency_key.empty()) {
-    auto claim = idempotency_keys_.claim(idempotency_key, [this, name, idempotency_key, reply]() {
-      create_user(name, idempotency_key, reply);
+    auto claim = idempotency_keys_.claim(idempotency_key, [&]() {
+      return [this, name, idempotency_key, reply]() { create_user(name, idempotency_key, reply); };
     });
     if (claim.result == ClaimIndex<UserCreated>::ClaimResult::waiting) return;
     if (claim.result == ClaimIndex<UserCreated>::ClaimResult::committed) {
@@ -55,7 +55,7 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, U
 }
 
 void LedgerService::apply(TransactionApplied tx, TxReply reply) {
-  auto claim = transactions_.claim(tx.uid, [this, tx, reply]() { apply(tx, reply); });
+  auto claim = transactions_.claim(tx.uid, [&]() { return [this, tx, reply]() { apply(tx, reply); }; });
   switch (claim.result) {
     case ClaimIndex<TransactionApplied>::ClaimResult::waiting:
       return;
@@ -128,7 +128,7 @@ bool LedgerService::restore(const TransactionApplied& tx) {
   // Replaying in log order repeats the actor's decisions exactly; a refusal now means the log is not ours.
   if (judge(ledger.history, tx.at, tx.delta()) != Verdict::accepted) return false;
   if (!transactions_.restore(tx.uid, tx)) return false;
-  ledger.history.insert(tx.at, ledger.next_seq++, tx.delta());
+  ledger.history.insert(tx.at, tx.delta());
   slot->balance.store(ledger.history.balance(), std::memory_order_relaxed);
   return true;
 }

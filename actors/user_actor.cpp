@@ -58,7 +58,7 @@ void UserActor::on_apply(TxCommand& command) {
     return;
   }
   const std::uint64_t seq = ledger_->next_seq++;
-  ledger_->history.insert(tx.at, seq, delta);
+  ledger_->history.insert(tx.at, delta);
   // A record may only become durable if every earlier pending one of this user does: they were judged together.
   const wal::WalTicket depends_on = pending_.empty() ? 0 : pending_.back().ticket;
   pending_.push_back(Pending{seq, 0, tx, std::move(command.reply)});
@@ -99,7 +99,7 @@ void UserActor::on_wal_done(std::uint64_t seq, wal::WalStatus status) {
 void UserActor::roll_back(std::deque<Pending>::iterator it, Outcome outcome) {
   Pending failed = std::move(*it);
   pending_.erase(it);
-  ledger_->history.erase(failed.tx.at, failed.seq);
+  ledger_->history.erase(failed.tx.at, failed.tx.delta());
   service_->finish_claim(failed.tx, false);
   failed.reply(TxResult{outcome, failed.tx});
 }

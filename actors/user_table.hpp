@@ -19,7 +19,7 @@ namespace tally {
 // The state a user actor owns. Before the actor is first needed it sits in its slot, "dormant".
 struct UserLedger {
   BalanceHistory history;
-  std::uint64_t next_seq = 1;  // orders equal timestamps by arrival; strictly increasing per user
+  std::uint64_t next_seq = 1;  // names this user's pending WAL records; strictly increasing
 };
 
 struct UserSlot {

@@ -15,17 +15,13 @@ struct BalanceHistoryOps {
   using Node = BalanceHistory::Node;
   using Index = std::uint32_t;
 
-  // Priority is a pure function of seq (splitmix64 finalizer): no stored field, no RNG state, and the
+  // Priority is a pure function of the key (splitmix64 finalizer): no stored field, no RNG state, and the
   // shape is reproducible from the same inserts, which keeps replays and tests deterministic.
-  static std::uint64_t priority(std::uint64_t seq) {
-    std::uint64_t z = seq + 0x9E3779B97F4A7C15ull;
+  static std::uint64_t priority(UtcMicros at) {
+    std::uint64_t z = static_cast<std::uint64_t>(at) + 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
-  }
-
-  static bool key_less(UtcMicros a_at, std::uint64_t a_seq, UtcMicros b_at, std::uint64_t b_seq) {
-    return a_at < b_at || (a_at == b_at && a_seq < b_seq);
   }
 
   static void pull(std::vector<Node>& nodes, Index i) {
@@ -48,23 +44,22 @@ struct BalanceHistoryOps {
     n.max_prefix = hi;
   }
 
-  // Splits t into keys < (at, seq) and keys >= (at, seq); with or_equal, into <= and >.
-  static void split(std::vector<Node>& nodes, Index t, UtcMicros at, std::uint64_t seq, bool or_equal, Index& lo,
-                    Index& hi) {
+  // Splits t into keys < at and keys >= at; with or_equal, into <= and >.
+  static void split(std::vector<Node>& nodes, Index t, UtcMicros at, bool or_equal, Index& lo, Index& hi) {
     if (t == 0) {
       lo = hi = 0;
       return;
     }
     const Node& n = nodes[t];
-    const bool goes_low = or_equal ? !key_less(at, seq, n.at, n.seq) : key_less(n.at, n.seq, at, seq);
+    const bool goes_low = or_equal ? n.at <= at : n.at < at;
     if (goes_low) {
       Index right_lo = 0;
-      split(nodes, n.right, at, seq, or_equal, right_lo, hi);
+      split(nodes, n.right, at, or_equal, right_lo, hi);
       nodes[t].right = right_lo;
       lo = t;
     } else {
       Index left_hi = 0;
-      split(nodes, n.left, at, seq, or_equal, lo, left_hi);
+      split(nodes, n.left, at, or_equal, lo, left_hi);
       nodes[t].left = left_hi;
       hi = t;
     }
@@ -75,7 +70,7 @@ struct BalanceHistoryOps {
   static Index merge(std::vector<Node>& nodes, Index a, Index b) {
     if (a == 0) return b;
     if (b == 0) return a;
-    if (priority(nodes[a].seq) >= priority(nodes[b].seq)) {
+    if (priority(nodes[a].at) >= priority(nodes[b].at)) {
       const Index merged = merge(nodes, nodes[a].right, b);
       nodes[a].right = merged;
       pull(nodes, a);
@@ -88,7 +83,7 @@ struct BalanceHistoryOps {
   }
 
   static Index allocate(BalanceHistory& h) {
-    if (h.nodes_.empty()) h.nodes_.push_back(Node{0, 0, 0, 0, 0, 0, 0, 0});
+    if (h.nodes_.empty()) h.nodes_.push_back(Node{0, 0, 0, 0, 0, 0, 0, 0});  // the sentinel: all zero
     if (!h.free_.empty()) {
       const Index i = h.free_.back();
       h.free_.pop_back();
@@ -124,29 +119,47 @@ struct BalanceHistoryOps {
   }
 };
 
-void BalanceHistory::insert(UtcMicros at, std::uint64_t seq, MinorUnits delta) {
+void BalanceHistory::insert(UtcMicros at, MinorUnits delta) {
   using Ops = BalanceHistoryOps;
-  const Ops::Index fresh = Ops::allocate(*this);
-  nodes_[fresh] = Node{at, seq, delta, delta, delta, delta, 0, 0};
-  Ops::Index lo = 0, hi = 0;
-  Ops::split(nodes_, root_, at, seq, false, lo, hi);
-  root_ = Ops::merge(nodes_, Ops::merge(nodes_, lo, fresh), hi);
+  Ops::Index lo = 0, rest = 0, moment = 0, hi = 0;
+  Ops::split(nodes_, root_, at, false, lo, rest);
+  Ops::split(nodes_, rest, at, true, moment, hi);
+  if (moment == 0) {
+    moment = Ops::allocate(*this);
+    nodes_[moment] = Node{at, delta, 1, delta, delta, delta, 0, 0};
+  } else {
+    // One node per timestamp, so `moment` has no children here.
+    nodes_[moment].delta += delta;
+    nodes_[moment].changes += 1;
+    Ops::pull(nodes_, moment);
+  }
+  root_ = Ops::merge(nodes_, Ops::merge(nodes_, lo, moment), hi);
   ++live_count_;
 }
 
-void BalanceHistory::erase(UtcMicros at, std::uint64_t seq) {
+void BalanceHistory::erase(UtcMicros at, MinorUnits delta) {
   using Ops = BalanceHistoryOps;
-  Ops::Index lo = 0, rest = 0, target = 0, hi = 0;
-  Ops::split(nodes_, root_, at, seq, false, lo, rest);
-  Ops::split(nodes_, rest, at, seq, true, target, hi);
-  // Keys are unique, so `target` is either the one matching node or empty.
-  if (target == 0) {
-    std::fprintf(stderr, "balance_history: erase of absent entry (at=%lld, seq=%llu)\n",
-                 static_cast<long long>(at), static_cast<unsigned long long>(seq));
+  Ops::Index lo = 0, rest = 0, moment = 0, hi = 0;
+  Ops::split(nodes_, root_, at, false, lo, rest);
+  Ops::split(nodes_, rest, at, true, moment, hi);
+  if (moment == 0) {
+    std::fprintf(stderr, "balance_history: erase of absent entry (at=%lld)\n", static_cast<long long>(at));
     std::abort();
   }
-  free_.push_back(target);
-  root_ = Ops::merge(nodes_, lo, hi);
+  nodes_[moment].delta -= delta;
+  nodes_[moment].changes -= 1;
+  if (nodes_[moment].changes == 0) {
+    if (nodes_[moment].delta != 0) {
+      std::fprintf(stderr, "balance_history: erase of absent entry (at=%lld: changes do not add up)\n",
+                   static_cast<long long>(at));
+      std::abort();
+    }
+    free_.push_back(moment);
+    moment = 0;
+  } else {
+    Ops::pull(nodes_, moment);
+  }
+  root_ = Ops::merge(nodes_, Ops::merge(nodes_, lo, moment), hi);
   --live_count_;
 }
 
@@ -198,8 +211,8 @@ std::size_t BalanceHistory::memory_bytes() const {
 }
 
 Verdict judge(const BalanceHistory& history, UtcMicros at, MinorUnits delta) {
-  // The new entry sorts after every existing entry at `at` (its seq is the largest), so each moment from `at`
-  // on shifts by exactly `delta`, and the moments before `at` are untouched.
+  // The change joins the moment `at`, so the balance at `at` and at every later moment shifts by exactly
+  // `delta`, and the moments before `at` are untouched.
   const BalanceHistory::Extremes e = history.extremes_from(at);
   if (e.lowest + delta < 0) return Verdict::insufficient_funds;
   if (e.highest + delta > limits::balance_minor_max) return Verdict::balance_too_large;

@@ -1,5 +1,5 @@
-// One user's history: signed balance changes ordered by (timestamp, seq), with order statistics that answer
-// balance-at-date and "lowest/highest balance from a moment on" in O(log n), inserts in any timestamp order.
+// One user's history: signed balance changes by timestamp, with order statistics that answer balance-at-date
+// and "lowest/highest balance from a moment on" in O(log n), inserts in any timestamp order.
 #pragma once
 
 #include <cstdint>
@@ -10,8 +10,9 @@
 
 namespace tally {
 
-// An augmented treap in one arena (32-bit links). Entries with equal timestamps keep insertion (seq) order.
-// seq must be strictly increasing across inserts into one history; erase is for rolling back recent inserts.
+// An augmented treap in one arena (32-bit links), one node per distinct timestamp ("moment") holding the sum of
+// that moment's changes: the balance at a moment includes every change stamped at it, whatever their arrival
+// order. erase is for rolling back a recent insert.
 class BalanceHistory {
  public:
   struct Extremes {
@@ -19,28 +20,28 @@ class BalanceHistory {
     MinorUnits highest = 0;  // max over the same moments
   };
 
-  void insert(UtcMicros at, std::uint64_t seq, MinorUnits delta);
-  // Removes the entry inserted with exactly (at, seq); aborts if absent (an impossible state).
-  void erase(UtcMicros at, std::uint64_t seq);
+  void insert(UtcMicros at, MinorUnits delta);
+  // Takes back one earlier insert(at, delta); aborts if no change is recorded at `at` (an impossible state).
+  void erase(UtcMicros at, MinorUnits delta);
 
   // Sum of every delta whose timestamp <= at.
   MinorUnits balance_at(UtcMicros at) const;
   // Sum of every delta. O(1).
   MinorUnits balance() const;
-  // Balances at every moment from `at` (inclusive, after all entries with timestamp <= at) to the end.
+  // Balances at every moment from `at` (the balance at `at` itself, then at each later timestamp).
   Extremes extremes_from(UtcMicros at) const;
 
-  std::size_t size() const { return live_count_; }
+  std::size_t size() const { return live_count_; }  // changes, not moments
   void reserve(std::size_t entries);
   std::size_t memory_bytes() const;
 
  private:
   struct Node {
     UtcMicros at;
-    std::uint64_t seq;
-    MinorUnits delta;
+    MinorUnits delta;       // sum of the changes stamped `at`
+    std::uint32_t changes;  // how many; the node goes when the last is erased
     MinorUnits sum;         // of the subtree
-    MinorUnits min_prefix;  // min over the subtree's non-empty prefixes (in order)
+    MinorUnits min_prefix;  // min over the subtree's non-empty prefixes (in order): balances at its moments
     MinorUnits max_prefix;  // max over the same
     std::uint32_t left, right;
   };

@@ -2,9 +2,12 @@
 // default keep-alive; every answer here states the connection's fate explicitly.
 #include "rest/responder.hpp"
 
+#include <sys/socket.h>
+
 #include <cstdlib>
 #include <ostream>
 
+#include <pistache/peer.h>
 #include <spdlog/spdlog.h>
 
 namespace tally::rest {
@@ -39,7 +42,7 @@ class AllowMethods : public Http::Header::Header {
 }  // namespace
 
 Responder::Responder(Http::ResponseWriter writer, std::shared_ptr<ServerState> state, bool keep_alive)
-    : writer_(std::move(writer)), state_(std::move(state)) {
+    : writer_(std::move(writer)), state_(std::move(state)), keep_alive_(keep_alive) {
   state_->in_flight.fetch_add(1, std::memory_order_relaxed);
   writer_.headers().remove<Http::Header::Connection>();
   writer_.headers().add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
@@ -60,7 +63,15 @@ void Responder::send(int status, const std::string& body, int retry_after_second
     writer_.headers().add<RetryAfter>(retry_after_seconds);
   }
   try {
-    writer_.send(static_cast<Http::Code>(status), body, MIME(Application, Json));
+    if (keep_alive_) {
+      writer_.send(static_cast<Http::Code>(status), body, MIME(Application, Json));
+    } else {
+      // Pistache 0.0.5 keeps the socket open even after "Connection: close": shut it down once the answer is
+      // written. shutdown() keeps the descriptor, so the reactor closes it as a normal disconnect.
+      const int fd = writer_.peer()->fd();
+      writer_.send(static_cast<Http::Code>(status), body, MIME(Application, Json))
+          .then([fd](ssize_t) { ::shutdown(fd, SHUT_RDWR); }, Async::IgnoreException);
+    }
   } catch (const std::exception& e) {
     // The client went away before its answer was ready; the work itself is done (or refused) regardless.
     spdlog::debug("answer not delivered: {}", e.what());

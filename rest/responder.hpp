@@ -24,6 +24,7 @@ class Responder {
  private:
   Pistache::Http::ResponseWriter writer_;
   std::shared_ptr<ServerState> state_;
+  bool keep_alive_ = true;
   bool sent_ = false;
 };
 

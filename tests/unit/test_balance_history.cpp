@@ -1,5 +1,6 @@
 // Unit tests for ledger/balance_history: the treap's answers against a brute-force model of sorted entries,
-// the never-negative rule (judge) against exhaustive prefix checks, worked examples, and a scale sanity run.
+// the never-negative rule (judge) against exhaustive checks of every moment, worked examples, a scale run.
+// A moment is a distinct timestamp; the balance at it includes every change stamped at it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -43,9 +44,10 @@ class Model {
   static BalanceHistory::Extremes extremes_from(const std::vector<Entry>& s, UtcMicros t) {
     MinorUnits running = balance_at(s, t);
     BalanceHistory::Extremes x{running, running};
-    for (const Entry& e : s) {
-      if (e.at <= t) continue;
-      running += e.delta;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i].at <= t) continue;
+      running += s[i].delta;
+      if (i + 1 < s.size() && s[i + 1].at == s[i].at) continue;  // not the end of this moment yet
       x.lowest = std::min(x.lowest, running);
       x.highest = std::max(x.highest, running);
     }
@@ -94,13 +96,14 @@ TEST(BalanceHistoryProperty, MatchesBruteForceUnderRandomInsertsAndErases) {
     if (erase) {
       // Mostly random victims; sometimes the newest, as a rollback would.
       const std::size_t i = rng() % 3 == 0 ? m.entries.size() - 1 : rng() % m.entries.size();
-      h.erase(m.entries[i].at, m.entries[i].seq);
+      h.erase(m.entries[i].at, m.entries[i].delta);
       m.entries.erase(m.entries.begin() + static_cast<std::ptrdiff_t>(i));
     } else {
       // 150 distinct timestamps over thousands of inserts: heavy collisions, arriving in random order.
       const UtcMicros at = static_cast<UtcMicros>(rng() % 150) * 1000;
       const MinorUnits delta = static_cast<MinorUnits>(rng() % 2'000'001) - 1'000'000;
-      h.insert(at, ++seq, delta);
+      h.insert(at, delta);
+      ++seq;
       m.entries.push_back({at, seq, delta});
     }
     expect_matches(h, m, rng);
@@ -109,7 +112,7 @@ TEST(BalanceHistoryProperty, MatchesBruteForceUnderRandomInsertsAndErases) {
   // Drain to empty: an empty history answers zeros everywhere.
   while (!m.entries.empty()) {
     const std::size_t i = rng() % m.entries.size();
-    h.erase(m.entries[i].at, m.entries[i].seq);
+    h.erase(m.entries[i].at, m.entries[i].delta);
     m.entries.erase(m.entries.begin() + static_cast<std::ptrdiff_t>(i));
     expect_matches(h, m, rng);
     if (HasFatalFailure()) return;
@@ -125,15 +128,17 @@ std::vector<Entry>::iterator insertion_point(std::vector<Entry>& sorted, UtcMicr
   return std::find_if(sorted.begin(), sorted.end(), [&](const Entry& e) { return e.at > at; });
 }
 
-// What the rule says, computed the long way: walk every prefix balance with the candidate in place and check
-// each one from the candidate's timestamp on.
+// What the rule says, computed the long way: walk the balance at every moment with the candidate in place and
+// check each one from the candidate's timestamp on.
 Verdict brute_verdict(std::vector<Entry> sorted, UtcMicros at, std::uint64_t seq, MinorUnits delta) {
   sorted.insert(insertion_point(sorted, at), Entry{at, seq, delta});
   MinorUnits running = 0;
   bool low_fails = false, high_fails = false;
-  for (const Entry& e : sorted) {
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    const Entry& e = sorted[i];
     running += e.delta;
     if (e.at < at) continue;
+    if (i + 1 < sorted.size() && sorted[i + 1].at == e.at) continue;  // only whole moments count
     low_fails = low_fails || running < 0;
     high_fails = high_fails || running > limits::balance_minor_max;
   }
@@ -142,15 +147,14 @@ Verdict brute_verdict(std::vector<Entry> sorted, UtcMicros at, std::uint64_t seq
   return Verdict::accepted;
 }
 
-// No moment is out of range: not after any single entry, and not at any distinct timestamp as the history
-// itself reports it.
+// No moment is out of range, computed from the entries and as the history itself reports it.
 void expect_every_moment_in_range(const BalanceHistory& h, const std::vector<Entry>& sorted) {
   MinorUnits running = 0;
   for (std::size_t i = 0; i < sorted.size(); ++i) {
     running += sorted[i].delta;
-    ASSERT_GE(running, 0) << "entry " << i;
-    ASSERT_LE(running, limits::balance_minor_max) << "entry " << i;
     if (i + 1 == sorted.size() || sorted[i + 1].at != sorted[i].at) {
+      ASSERT_GE(running, 0) << "moment " << sorted[i].at;
+      ASSERT_LE(running, limits::balance_minor_max) << "moment " << sorted[i].at;
       ASSERT_EQ(h.balance_at(sorted[i].at), running) << "t=" << sorted[i].at;
     }
   }
@@ -178,7 +182,7 @@ RuleRun run_rule_property(std::uint64_t seed, MinorUnits amount_max, unsigned de
     EXPECT_EQ(v, brute_verdict(sorted, at, seq, delta)) << "seq=" << seq << " at=" << at << " delta=" << delta;
     if (v == Verdict::accepted) {
       ++r.accepted;
-      h.insert(at, seq, delta);
+      h.insert(at, delta);
       sorted.insert(insertion_point(sorted, at), Entry{at, seq, delta});
       expect_every_moment_in_range(h, sorted);
     } else {
@@ -211,9 +215,9 @@ TEST(BalanceHistoryProperty, JudgeEqualsTheRuleNearTheBalanceCeiling) {
 TEST(BalanceHistory, WorkedExampleBackdatedWithdrawals) {
   BalanceHistory h;
   ASSERT_EQ(judge(h, 10, 100), Verdict::accepted);
-  h.insert(10, 1, 100);
+  h.insert(10, 100);
   ASSERT_EQ(judge(h, 20, -60), Verdict::accepted);
-  h.insert(20, 2, -60);
+  h.insert(20, -60);
   EXPECT_EQ(h.balance(), 40);
   // At t=5 the balance is 0, so withdrawing 50 there would make it -50 from t=5 until t=10.
   EXPECT_EQ(judge(h, 5, -50), Verdict::insufficient_funds);
@@ -222,7 +226,7 @@ TEST(BalanceHistory, WorkedExampleBackdatedWithdrawals) {
   EXPECT_EQ(judge(h, 15, -41), Verdict::insufficient_funds);
   // Withdrawing 60 at t=15 would be fine at t=15 (40 left) but drive t=20 to -20.
   EXPECT_EQ(judge(h, 15, -60), Verdict::insufficient_funds);
-  h.insert(15, 3, -40);
+  h.insert(15, -40);
   EXPECT_EQ(h.balance_at(14), 100);
   EXPECT_EQ(h.balance_at(15), 60);
   EXPECT_EQ(h.balance_at(20), 0);
@@ -235,43 +239,57 @@ TEST(BalanceHistory, WorkedExampleBackdatedWithdrawals) {
   EXPECT_EQ(e.highest, 100);
 }
 
-TEST(BalanceHistory, EqualTimestampsKeepSeqOrder) {
+TEST(BalanceHistory, ChangesAtOneInstantFormOneMoment) {
   BalanceHistory h;
-  h.insert(10, 1, 100);
-  h.insert(30, 2, 5);
-  h.insert(10, 3, -70);
-  h.insert(10, 4, 20);
+  h.insert(10, 100);
+  h.insert(30, 5);
+  h.insert(10, -70);
+  h.insert(10, 20);
+  EXPECT_EQ(h.size(), 4u);
   EXPECT_EQ(h.balance_at(9), 0);
   EXPECT_EQ(h.balance_at(10), 50);
   EXPECT_EQ(h.balance_at(30), 55);
-  // The moments inside t=10 are 100, 30, 50 in seq order; all of them count from t=9 on.
+  // The moments are t=10 (50) and t=30 (55); the arrival order inside t=10 (100, 30, 50) is no moment.
   BalanceHistory::Extremes e = h.extremes_from(9);
   EXPECT_EQ(e.lowest, 0);
-  EXPECT_EQ(e.highest, 100);
+  EXPECT_EQ(e.highest, 55);
   e = h.extremes_from(10);
   EXPECT_EQ(e.lowest, 50);
   EXPECT_EQ(e.highest, 55);
   EXPECT_EQ(judge(h, 10, -50), Verdict::accepted);
   EXPECT_EQ(judge(h, 10, -51), Verdict::insufficient_funds);
-  // Removing the -70 lifts the middle moment: 100, 120 at t=10.
-  h.erase(10, 3);
+  // Taking back the -70 lifts the moment t=10 to 120.
+  h.erase(10, -70);
   e = h.extremes_from(9);
   EXPECT_EQ(e.lowest, 0);
   EXPECT_EQ(e.highest, 125);
   EXPECT_EQ(h.balance_at(10), 120);
+  EXPECT_EQ(h.size(), 3u);
+}
+
+TEST(BalanceHistory, WithdrawThenDepositAtOneInstantDoesNotBlockEarlierWithdrawals) {
+  // 100 on day 1; on day 2 a withdrawal of 100 and a deposit of 100 arrive in that order: day 2 holds 100.
+  BalanceHistory h;
+  h.insert(1, 100);
+  h.insert(2, -100);
+  h.insert(2, 100);
+  EXPECT_EQ(h.extremes_from(1).lowest, 100);
+  EXPECT_EQ(judge(h, 1, -50), Verdict::accepted);
+  EXPECT_EQ(judge(h, 1, -100), Verdict::accepted);
+  EXPECT_EQ(judge(h, 1, -101), Verdict::insufficient_funds);
 }
 
 TEST(BalanceHistory, CeilingRejectsAsBalanceTooLarge) {
   BalanceHistory h;
-  h.insert(10, 1, limits::balance_minor_max - 5);
-  h.insert(20, 2, -1000);
+  h.insert(10, limits::balance_minor_max - 5);
+  h.insert(20, -1000);
   EXPECT_EQ(judge(h, 15, 5), Verdict::accepted);
   EXPECT_EQ(judge(h, 15, 6), Verdict::balance_too_large);
   EXPECT_EQ(judge(h, 5, 6), Verdict::balance_too_large);  // the peak at t=10 is still ahead
   EXPECT_EQ(judge(h, 20, 1005), Verdict::accepted);
   EXPECT_EQ(judge(h, 20, 1006), Verdict::balance_too_large);
   // A later drain to zero limits withdrawals but not deposits between the peak and the drain.
-  h.insert(30, 3, -(limits::balance_minor_max - 1005));
+  h.insert(30, -(limits::balance_minor_max - 1005));
   EXPECT_EQ(h.balance(), 0);
   EXPECT_EQ(judge(h, 15, 6), Verdict::balance_too_large);
   EXPECT_EQ(judge(h, 15, 5), Verdict::accepted);
@@ -293,12 +311,12 @@ TEST(BalanceHistory, EmptyHistory) {
 
 TEST(BalanceHistory, FreedSlotsAreReused) {
   BalanceHistory h;
-  std::uint64_t seq = 0;
-  for (int i = 0; i < 1000; ++i) h.insert(i % 37, ++seq, 1);
-  for (std::uint64_t s = 1; s <= 1000; ++s) h.erase(static_cast<UtcMicros>((s - 1) % 37), s);
+  for (int i = 0; i < 1000; ++i) h.insert(i % 37, 1);
+  for (int i = 0; i < 1000; ++i) h.erase(i % 37, 1);
   EXPECT_EQ(h.size(), 0u);
+  EXPECT_EQ(h.balance(), 0);
   const std::size_t after_drain = h.memory_bytes();
-  for (int i = 0; i < 1000; ++i) h.insert(i % 41, ++seq, 2);
+  for (int i = 0; i < 1000; ++i) h.insert(i % 37, 2);
   EXPECT_EQ(h.memory_bytes(), after_drain);
   EXPECT_EQ(h.balance(), 2000);
   h.reserve(100'000);
@@ -315,17 +333,24 @@ TEST(BalanceHistoryDeathTest, EraseOfAbsentEntryAborts) {
   EXPECT_DEATH(
       {
         BalanceHistory h;
-        h.insert(10, 1, 100);
-        h.insert(20, 2, 100);
-        h.erase(10, 2);  // right seq, wrong timestamp
+        h.insert(10, 100);
+        h.insert(20, 100);
+        h.erase(15, 100);  // no change at that instant
       },
       "absent");
   EXPECT_DEATH(
       {
         BalanceHistory h;
-        h.insert(10, 1, 100);
-        h.erase(10, 1);
-        h.erase(10, 1);
+        h.insert(10, 100);
+        h.erase(10, 100);
+        h.erase(10, 100);
+      },
+      "absent");
+  EXPECT_DEATH(
+      {
+        BalanceHistory h;
+        h.insert(10, 100);
+        h.erase(10, 99);  // the last change at t=10 must take the moment back to nothing
       },
       "absent");
 }
@@ -340,7 +365,7 @@ TEST(BalanceHistoryScale, TwoHundredThousandRandomInserts) {
   for (int i = 0; i < kCount; ++i) {
     const UtcMicros at = static_cast<UtcMicros>(rng() % 1'000'000'000'000ull);
     const MinorUnits delta = static_cast<MinorUnits>(rng() % 2'000'001) - 1'000'000;
-    h.insert(at, static_cast<std::uint64_t>(i + 1), delta);
+    h.insert(at, delta);
     entries.push_back({at, static_cast<std::uint64_t>(i + 1), delta});
     total += delta;
   }

@@ -15,10 +15,10 @@ using Index = tally::ClaimIndex<int>;
 
 TEST(ClaimIndex, FirstClaimWinsAndCommittedIsVisible) {
   Index index;
-  EXPECT_EQ(index.claim("a", [] {}).result, Index::ClaimResult::claimed);
+  EXPECT_EQ(index.claim("a", [] { return [] {}; }).result, Index::ClaimResult::claimed);
   EXPECT_FALSE(index.find_committed("a").has_value()) << "a pending claim must not be readable";
   index.commit("a", 42);
-  const auto again = index.claim("a", [] {});
+  const auto again = index.claim("a", [] { return [] {}; });
   EXPECT_EQ(again.result, Index::ClaimResult::committed);
   ASSERT_TRUE(again.existing.has_value());
   EXPECT_EQ(*again.existing, 42);
@@ -27,17 +27,17 @@ TEST(ClaimIndex, FirstClaimWinsAndCommittedIsVisible) {
 
 TEST(ClaimIndex, WaitersRunOnCommitAndOnRelease) {
   Index index;
-  ASSERT_EQ(index.claim("k", [] {}).result, Index::ClaimResult::claimed);
+  ASSERT_EQ(index.claim("k", [] { return [] {}; }).result, Index::ClaimResult::claimed);
   int woken = 0;
-  EXPECT_EQ(index.claim("k", [&] { ++woken; }).result, Index::ClaimResult::waiting);
-  EXPECT_EQ(index.claim("k", [&] { ++woken; }).result, Index::ClaimResult::waiting);
+  EXPECT_EQ(index.claim("k", [&] { return [&] { ++woken; }; }).result, Index::ClaimResult::waiting);
+  EXPECT_EQ(index.claim("k", [&] { return [&] { ++woken; }; }).result, Index::ClaimResult::waiting);
   EXPECT_EQ(woken, 0);
   index.release("k");
   EXPECT_EQ(woken, 2);
   EXPECT_EQ(index.size(), 0u);
   // Released: the next claim starts afresh.
-  ASSERT_EQ(index.claim("k", [] {}).result, Index::ClaimResult::claimed);
-  EXPECT_EQ(index.claim("k", [&] { ++woken; }).result, Index::ClaimResult::waiting);
+  ASSERT_EQ(index.claim("k", [] { return [] {}; }).result, Index::ClaimResult::claimed);
+  EXPECT_EQ(index.claim("k", [&] { return [&] { ++woken; }; }).result, Index::ClaimResult::waiting);
   index.commit("k", 7);
   EXPECT_EQ(woken, 3);
 }
@@ -56,7 +56,7 @@ TEST(ClaimIndex, ConcurrentClaimsOfOneKeyHaveExactlyOneWinner) {
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t) {
       threads.emplace_back([&] {
-        auto result = index.claim("same", [] {}).result;
+        auto result = index.claim("same", [] { return [] {}; }).result;
         if (result == Index::ClaimResult::claimed) ++claimed;
         if (result == Index::ClaimResult::waiting) ++waiting;
       });
