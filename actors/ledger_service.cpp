@@ -57,14 +57,14 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, U
 void LedgerService::apply(TransactionApplied tx, TxReply reply) {
   auto claim = transactions_.claim(tx.uid, [&]() { return [this, tx, reply]() { apply(tx, reply); }; });
   switch (claim.result) {
-    case ClaimIndex<TransactionApplied>::ClaimResult::waiting:
+    case TxIndex::ClaimResult::waiting:
       return;
-    case ClaimIndex<TransactionApplied>::ClaimResult::committed: {
+    case TxIndex::ClaimResult::committed: {
       const TransactionApplied& existing = *claim.existing;
       reply(TxResult{existing.same_request_as(tx) ? Outcome::replayed : Outcome::conflict, existing});
       return;
     }
-    case ClaimIndex<TransactionApplied>::ClaimResult::claimed:
+    case TxIndex::ClaimResult::claimed:
       break;
   }
   UserSlot* slot = users_.find(tx.user_id);
@@ -79,7 +79,7 @@ void LedgerService::apply(TransactionApplied tx, TxReply reply) {
 
 void LedgerService::finish_claim(const TransactionApplied& tx, bool durable) {
   if (durable) {
-    transactions_.commit(tx.uid, tx);
+    transactions_.commit(tx);
   } else {
     transactions_.release(tx.uid);
   }
@@ -127,7 +127,7 @@ bool LedgerService::restore(const TransactionApplied& tx) {
   UserLedger& ledger = *slot->dormant;
   // Replaying in log order repeats the actor's decisions exactly; a refusal now means the log is not ours.
   if (judge(ledger.history, tx.at, tx.delta()) != Verdict::accepted) return false;
-  if (!transactions_.restore(tx.uid, tx)) return false;
+  if (!transactions_.restore(tx)) return false;
   ledger.history.insert(tx.at, tx.delta());
   slot->balance.store(ledger.history.balance(), std::memory_order_relaxed);
   return true;

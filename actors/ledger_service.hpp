@@ -12,6 +12,7 @@
 
 #include "actors/claim_index.hpp"
 #include "actors/outcomes.hpp"
+#include "actors/tx_index.hpp"
 #include "actors/user_table.hpp"
 #include "ledger/records.hpp"
 #include "wal/wal_writer.hpp"
@@ -58,7 +59,7 @@ class LedgerService {
   caf::actor_system& system_;
   wal::WalWriter* wal_ = nullptr;
   UserTable users_;
-  ClaimIndex<TransactionApplied> transactions_;
+  TxIndex transactions_;
   ClaimIndex<UserCreated> idempotency_keys_;
   std::atomic<UserId> next_user_id_{1};
 };

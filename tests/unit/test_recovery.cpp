@@ -107,6 +107,7 @@ TEST(Recovery, CrashKeepsExactlyTheAcknowledged) {
       model = drive(h, 3, 200);
       fs.crash(torn);  // power loss: unsynced bytes (there are none acknowledged) vanish, maybe torn
     }
+    fs.restart();
     LedgerHarness restarted(fs);
     ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
     expect_matches(restarted, model);
