@@ -1,0 +1,343 @@
+// tally-loadgen: command line, set-up through the API (create and fund users), the measuring threads,
+// and the report (one human line, optional JSON). Run with --help for the options.
+#include <arpa/inet.h>
+#include <sys/prctl.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+#include "engine.hpp"
+#include "report.hpp"
+
+using namespace loadgen;
+
+namespace {
+
+const char* kUsage = R"(tally-loadgen: HTTP/1.1 keep-alive load generator for the Tally v1 API (loopback only).
+usage: tally-loadgen [options]
+  --url http://127.0.0.1:8000   or --host 127.0.0.1 --port 8000
+  --workload W        create-users | tx | balance | balance-at-date | get-tx | mixed | batch | get  (default balance)
+  --path /x           target of the 'get' workload (canned-answer servers)
+  --connections N     keep-alive connections (default 64)      --threads T   threads (default 1)
+  --duration 8s       measured time (ms, s, m suffixes)        --warmup 0s   not counted, before the window
+  --rate R            open loop: R requests/s on a fixed timeline, latency from the scheduled time
+  --late-ms 1         open loop: a send more than this behind schedule counts as late
+  --grace 2s          after the window, how long to wait for answers in flight
+  --batch-size N      transactions per PUT /v1/transactions (default 100)
+  --withdraw-frac F   share of withdrawals in tx writes (0.5)  --backdate-frac F  share backdated (0.1)
+  --setup-users N     create and fund N users through the API first (records their funding uids for get-tx)
+  --setup-only        stop after set-up                        --setup-timeout 120s
+  --save-ids F / --save-uids F   write set-up user ids / transaction uids, one a line
+  --load-ids F / --load-uids F   reuse them instead of setting up
+  --json out.json     also write the results as JSON           --label NAME  name in the report
+  --timeline MS       print answers and max latency per MS-wide slot of the window (stall hunting)
+)";
+
+bool parse_duration(const std::string& s, double& out) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || v < 0) return false;
+  std::string unit(end);
+  if (unit.empty() || unit == "s") out = v;
+  else if (unit == "ms") out = v / 1000.0;
+  else if (unit == "m") out = v * 60.0;
+  else return false;
+  return true;
+}
+
+[[noreturn]] void die(const std::string& msg, int code = 1) {
+  std::cerr << "tally-loadgen: " << msg << "\n";
+  std::exit(code);
+}
+
+bool parse_url(const std::string& url, Options& o) {
+  std::string rest = url;
+  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+  else if (rest.find("://") != std::string::npos) return false;
+  std::size_t slash = rest.find('/');
+  if (slash != std::string::npos) {
+    std::string p = rest.substr(slash);
+    if (p != "/") o.path = p;
+    rest = rest.substr(0, slash);
+  }
+  std::size_t colon = rest.rfind(':');
+  if (colon != std::string::npos) {
+    o.port = std::atoi(rest.c_str() + colon + 1);
+    rest = rest.substr(0, colon);
+  } else {
+    o.port = 80;
+  }
+  o.host = rest;
+  return true;
+}
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i], v;
+    std::size_t eq = a.find('=');
+    bool has_eq = a.rfind("--", 0) == 0 && eq != std::string::npos;
+    if (has_eq) {
+      v = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    }
+    auto val = [&]() -> std::string {
+      if (has_eq) return v;
+      if (i + 1 >= argc) die("missing value for " + a);
+      return argv[++i];
+    };
+    auto num = [&]() { return std::atof(val().c_str()); };
+    auto dur = [&](double& out) {
+      std::string s = val();
+      if (!parse_duration(s, out)) die("bad duration for " + a + ": " + s);
+    };
+    if (a == "--help" || a == "-h") { std::cout << kUsage; std::exit(0); }
+    else if (a == "--url") { if (!parse_url(val(), o)) die("only http:// URLs"); }
+    else if (a == "--host") o.host = val();
+    else if (a == "--port") o.port = static_cast<int>(num());
+    else if (a == "--connections" || a == "-c") o.connections = static_cast<int>(num());
+    else if (a == "--threads" || a == "-t") o.threads = static_cast<int>(num());
+    else if (a == "--duration" || a == "-d") dur(o.duration_s);
+    else if (a == "--warmup") dur(o.warmup_s);
+    else if (a == "--grace") dur(o.grace_s);
+    else if (a == "--setup-timeout") dur(o.setup_timeout_s);
+    else if (a == "--rate") o.rate = num();
+    else if (a == "--late-ms") o.late_ms = num();
+    else if (a == "--timeline") o.timeline_ms = num();
+    else if (a == "--workload" || a == "-w") o.workload = val();
+    else if (a == "--path") o.path = val();
+    else if (a == "--batch-size") o.batch_size = static_cast<int>(num());
+    else if (a == "--setup-users") o.setup_users = static_cast<int>(num());
+    else if (a == "--withdraw-frac") o.withdraw_frac = num();
+    else if (a == "--backdate-frac") o.backdate_frac = num();
+    else if (a == "--setup-only") o.setup_only = true;
+    else if (a == "--save-ids") o.save_ids = val();
+    else if (a == "--save-uids") o.save_uids = val();
+    else if (a == "--load-ids") o.load_ids = val();
+    else if (a == "--load-uids") o.load_uids = val();
+    else if (a == "--json") o.json_out = val();
+    else if (a == "--label") o.label = val();
+    else die("unknown option " + a + " (see --help)");
+  }
+  if (o.host == "localhost") o.host = "127.0.0.1";
+  in_addr addr{};
+  if (inet_pton(AF_INET, o.host.c_str(), &addr) != 1) die("host must be a numeric IPv4 address: " + o.host);
+  if ((ntohl(addr.s_addr) >> 24) != 127) die("refusing to send load outside 127.0.0.0/8: " + o.host);
+  if (!valid_workload(o.workload)) die("unknown workload '" + o.workload + "'; one of: " + workloads_list());
+  if (o.connections < 1 || o.threads < 1) die("--connections and --threads must be >= 1");
+  if (o.threads > o.connections) o.threads = o.connections;
+  if (o.batch_size < 1 || o.batch_size > 10000) die("--batch-size must be 1..10000");
+  if (o.duration_s <= 0 && !o.setup_only) die("--duration must be > 0");
+  if (o.label.empty()) o.label = o.workload;
+  return o;
+}
+
+// ---- set-up through the API ----
+
+const char* kFundTimestamp = "2022-01-01T00:00:00Z";  // before every backdated write and asked-for date
+const long long kFundCents = 100000000;               // 1,000,000.00
+
+class CreateUsers : public Source {
+ public:
+  CreateUsers(const Options& o, const SharedData& d, int t, std::atomic<int>& next, std::vector<long long>& out,
+              std::mutex& mu)
+      : gen_(o, d, t), prefix_(d.run_prefix), n_(o.setup_users), next_(next), out_(out), mu_(mu) {}
+  bool next(std::string& out, ReqMeta& meta) override {
+    int i = next_.fetch_add(1);
+    if (i >= n_) return false;
+    meta = ReqMeta{};
+    meta.op = Op::create_user;
+    gen_.append_create_user(out, "lg-" + prefix_ + "-" + std::to_string(i));
+    return true;
+  }
+  void on_response(const ReqMeta&, int status, std::string_view body) override {
+    if (status != 201) return;
+    std::size_t p = body.find("\"id\":");
+    if (p == std::string_view::npos) return;
+    long long id = std::atoll(std::string(body.substr(p + 5, 24)).c_str());
+    std::lock_guard<std::mutex> lock(mu_);
+    out_.push_back(id);
+  }
+
+ private:
+  RequestGen gen_;
+  std::string prefix_;
+  int n_;
+  std::atomic<int>& next_;
+  std::vector<long long>& out_;
+  std::mutex& mu_;
+};
+
+class FundUsers : public Source {
+ public:
+  FundUsers(const Options& o, const SharedData& d, int t, std::atomic<std::size_t>& next,
+            std::vector<std::string>& out, std::mutex& mu)
+      : gen_(o, d, t), d_(d), next_(next), out_(out), mu_(mu) {}
+  static std::string uid_for(const SharedData& d, long long id) { return d.run_prefix + "-fund-" + std::to_string(id); }
+  bool next(std::string& out, ReqMeta& meta) override {
+    std::size_t i = next_.fetch_add(1);
+    if (i >= d_.user_ids.size()) return false;
+    meta = ReqMeta{};
+    meta.op = Op::tx;
+    meta.items = 1;
+    meta.user = d_.user_ids[i];
+    gen_.append_put_tx(out, RequestGen::tx_json(uid_for(d_, meta.user), false, kFundCents, meta.user, kFundTimestamp));
+    return true;
+  }
+  void on_response(const ReqMeta& meta, int status, std::string_view) override {
+    if (status != 200) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    out_.push_back(uid_for(d_, meta.user));
+  }
+
+ private:
+  RequestGen gen_;
+  const SharedData& d_;
+  std::atomic<std::size_t>& next_;
+  std::vector<std::string>& out_;
+  std::mutex& mu_;
+};
+
+class Measure : public Source {
+ public:
+  Measure(const Options& o, const SharedData& d, int t) : gen_(o, d, t) {}
+  bool next(std::string& out, ReqMeta& meta) override {
+    gen_.next(out, meta);
+    return true;
+  }
+
+ private:
+  RequestGen gen_;
+};
+
+// Runs one phase on all threads; `make` builds each thread's source.
+template <typename Make>
+Stats run_phase(const Options& o, double duration_s, double warmup_s, double rate, Make make, double* window_s) {
+  uint64_t start = mono_ns() + 200000000ull;  // 200 ms to connect before the first send
+  uint64_t window_start = start + static_cast<uint64_t>(warmup_s * 1e9);
+  uint64_t end = window_start + static_cast<uint64_t>(duration_s * 1e9);
+  std::vector<Stats> results(static_cast<std::size_t>(o.threads));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < o.threads; ++t) {
+    RunSpec spec;
+    spec.host = o.host;
+    spec.port = o.port;
+    spec.connections = o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0);
+    spec.start_ns = start;
+    spec.window_start_ns = window_start;
+    spec.end_ns = end;
+    spec.grace_end_ns = end + static_cast<uint64_t>(o.grace_s * 1e9);
+    spec.late_ns = static_cast<uint64_t>(o.late_ms * 1e6);
+    spec.count_items = o.workload == "batch";
+    spec.slot_ns = static_cast<uint64_t>(o.timeline_ms * 1e6);
+    if (rate > 0) {
+      spec.rate = rate / o.threads;
+      spec.offset_ns = static_cast<uint64_t>(t * 1e9 / rate);
+    }
+    threads.emplace_back([spec, t, &results, &make]() {
+      auto src = make(t);
+      results[static_cast<std::size_t>(t)] = run_engine(spec, *src);
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  Stats total;
+  for (const Stats& s : results) total.merge(s);
+  if (window_s) *window_s = std::min(duration_s, (std::max(mono_ns(), window_start) - window_start) / 1e9);
+  return total;
+}
+
+template <typename T>
+void save_lines(const std::string& path, const std::vector<T>& v) {
+  std::ofstream f(path);
+  for (const T& x : v) f << x << "\n";
+  if (!f) die("cannot write " + path);
+}
+
+void setup(const Options& o, SharedData& d) {
+  std::mutex mu;
+  std::atomic<int> next_user{0};
+  uint64_t t0 = mono_ns();
+  Stats s1 = run_phase(o, o.setup_timeout_s, 0, 0, [&](int t) {
+    return std::make_unique<CreateUsers>(o, d, t, next_user, d.user_ids, mu);
+  }, nullptr);
+  if (static_cast<int>(d.user_ids.size()) < o.setup_users)
+    die("set-up created " + std::to_string(d.user_ids.size()) + " of " + std::to_string(o.setup_users) +
+            " users; first failure: " + (s1.first_odd.empty() ? s1.first_sock_error : s1.first_odd) +
+            fatal_message(), 3);
+  std::atomic<std::size_t> next_fund{0};
+  Stats s2 = run_phase(o, o.setup_timeout_s, 0, 0, [&](int t) {
+    return std::make_unique<FundUsers>(o, d, t, next_fund, d.tx_uids, mu);
+  }, nullptr);
+  if (d.tx_uids.size() < d.user_ids.size())
+    die("set-up funded " + std::to_string(d.tx_uids.size()) + " of " + std::to_string(d.user_ids.size()) +
+            " users; first failure: " + (s2.first_odd.empty() ? s2.first_sock_error : s2.first_odd) +
+            fatal_message(), 3);
+  std::fprintf(stderr, "tally-loadgen: set up %zu users (funded 1000000.00 each) in %.2f s\n", d.user_ids.size(),
+               (mono_ns() - t0) / 1e9);
+}
+
+void on_signal(int) { g_stop.store(true); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse_args(argc, argv);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // open-loop sends wake up on time, not 50 us late
+
+  SharedData d;
+  char prefix[32];
+  std::snprintf(prefix, sizeof prefix, "lg%x%05x", static_cast<unsigned>(time(nullptr)) & 0xfffffff,
+                static_cast<unsigned>(getpid()) & 0xfffff);
+  d.run_prefix = prefix;
+
+  if (!o.load_ids.empty()) {
+    std::ifstream f(o.load_ids);
+    if (!f) die("cannot read " + o.load_ids);
+    long long id;
+    while (f >> id) d.user_ids.push_back(id);
+  }
+  if (!o.load_uids.empty()) {
+    std::ifstream f(o.load_uids);
+    if (!f) die("cannot read " + o.load_uids);
+    std::string u;
+    while (f >> u) d.tx_uids.push_back(u);
+  }
+  if (o.setup_users > 0) setup(o, d);
+  if (!o.save_ids.empty()) save_lines(o.save_ids, d.user_ids);
+  if (!o.save_uids.empty()) save_lines(o.save_uids, d.tx_uids);
+  if (o.setup_only) return 0;
+
+  const std::string& w = o.workload;
+  bool needs_users = w == "tx" || w == "balance" || w == "balance-at-date" || w == "mixed" || w == "batch";
+  if (needs_users && d.user_ids.empty()) die("workload " + w + " needs users: give --setup-users N or --load-ids F");
+  if (w == "get-tx" && d.tx_uids.empty()) die("workload get-tx needs uids: give --setup-users N or --load-uids F");
+
+  double window_s = o.duration_s;
+  Stats s = run_phase(o, o.duration_s, o.warmup_s, o.rate, [&](int t) {
+    return std::make_unique<Measure>(o, d, t);
+  }, &window_s);
+  std::string fatal = fatal_message();
+  Report r{o, s, window_s, fatal};
+  std::cout << human_line(r) << std::endl;
+  if (!s.first_odd.empty()) std::cout << "  first non-2xx/402 answer: " << s.first_odd << "\n";
+  if (!s.first_sock_error.empty()) std::cout << "  first socket error: " << s.first_sock_error << "\n";
+  if (!s.slowest.empty()) std::cout << "  slowest (" << fmt_ms(s.slowest_ns) << " ms): " << s.slowest << "\n";
+  if (o.timeline_ms > 0) std::cout << timeline_text(r);
+  if (!fatal.empty()) std::cerr << "tally-loadgen: FATAL: " << fatal << "\n";
+  if (!o.json_out.empty()) {
+    std::ofstream f(o.json_out);
+    f << json_report(r) << "\n";
+    if (!f) die("cannot write " + o.json_out);
+  }
+  return fatal.empty() ? 0 : 2;
+}
