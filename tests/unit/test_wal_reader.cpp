@@ -1,1 +1,325 @@
+// Tests of scan_wal: segments read in order; a torn tail of the last segment is cut (at every possible tear),
+// while damage in the middle or in an earlier segment is refused with the file and byte offset. Plus real disk.
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include "tests/unit/faulty_file_system.hpp"
+#include "wal/frame.hpp"
+#include "wal/wal_reader.hpp"
+#include "wal/wal_writer.hpp"
+
+namespace tally::wal {
+namespace {
+
+using testing::FaultyFileSystem;
+
+const std::string dir = "wal";
+std::string seg(std::uint64_t n) { return dir + "/" + segment_file_name(n); }
+
+std::string payload(std::uint64_t key, std::size_t words = 2) {
+  std::string p;
+  for (int i = 0; i < 8; ++i) p.push_back(static_cast<char>((key >> (8 * i)) & 0xffu));
+  p.append((words - 1) * 8, static_cast<char>('A' + key % 26));
+  return p;
+}
+std::uint64_t key_of(std::string_view p) {
+  std::uint64_t key = 0;
+  for (int i = 7; i >= 0; --i) key = (key << 8) | static_cast<unsigned char>(p[static_cast<std::size_t>(i)]);
+  return key;
+}
+
+// A segment holding the given keys; offsets receives where each frame starts.
+std::string segment(const std::vector<std::uint64_t>& keys, std::vector<std::size_t>* offsets = nullptr) {
+  std::string s;
+  append_segment_header(s);
+  for (std::uint64_t k : keys) {
+    if (offsets) offsets->push_back(s.size());
+    append_frame(s, payload(k, 1 + k % 4));
+  }
+  return s;
+}
+
+struct Scanned {
+  WalScan scan;
+  std::vector<std::uint64_t> keys;
+};
+Scanned scan(FileSystem& fs, std::uint64_t reject_key = 0) {
+  Scanned r;
+  r.scan = scan_wal(fs, dir, [&](std::string_view p) {
+    if (key_of(p) == reject_key) return false;
+    r.keys.push_back(key_of(p));
+    return true;
+  });
+  return r;
+}
+
+std::string at_byte(std::uint64_t segment_number, std::size_t offset) {
+  return seg(segment_number) + " at byte " + std::to_string(offset) + ":";
+}
+
+TEST(WalReader, MissingOrEmptyDirectoryIsAnEmptyLog) {
+  FaultyFileSystem fs;
+  Scanned r = scan(fs);
+  EXPECT_TRUE(r.scan.ok) << r.scan.error;
+  EXPECT_EQ(r.scan.segments, 0u);
+  EXPECT_EQ(r.scan.end.segment, 0u);
+  fs.write_file(dir + "/notes.txt", "not a segment");
+  fs.write_file(dir + "/wal-1.log", "short name: not a segment");
+  fs.write_file(seg(1) + ".tmp", "suffix: not a segment");
+  r = scan(fs);
+  EXPECT_TRUE(r.scan.ok) << r.scan.error;
+  EXPECT_EQ(r.scan.segments, 0u);
+}
+
+TEST(WalReader, ReadsEverySegmentInNumericOrder) {
+  FaultyFileSystem fs;
+  fs.write_file(seg(3), segment({7, 8}));
+  fs.write_file(seg(1), segment({1, 2, 3}));
+  fs.write_file(seg(2), segment({4, 5, 6}));
+  const Scanned r = scan(fs);
+  ASSERT_TRUE(r.scan.ok) << r.scan.error;
+  EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(r.scan.records, 8u);
+  EXPECT_EQ(r.scan.segments, 3u);
+  EXPECT_EQ(r.scan.bytes, segment({1, 2, 3}).size() + segment({4, 5, 6}).size() + segment({7, 8}).size());
+  EXPECT_EQ(r.scan.end.segment, 3u);
+  EXPECT_EQ(r.scan.end.offset, segment({7, 8}).size());
+  EXPECT_EQ(r.scan.torn_bytes_cut, 0u);
+}
+
+TEST(WalReader, TornTailAtEveryByteOfTheLastRecordIsCut) {
+  std::vector<std::size_t> offsets;
+  const std::string full = segment({1, 2, 3, 4}, &offsets);
+  const std::size_t last = offsets.back();
+  for (std::size_t cut = last + 1; cut < full.size(); ++cut) {
+    FaultyFileSystem fs;
+    fs.write_file(seg(1), segment({10, 11}));
+    fs.write_file(seg(2), full.substr(0, cut));
+    const Scanned r = scan(fs);
+    ASSERT_TRUE(r.scan.ok) << "cut " << cut << ": " << r.scan.error;
+    EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{10, 11, 1, 2, 3})) << cut;
+    EXPECT_EQ(r.scan.torn_bytes_cut, cut - last) << cut;
+    EXPECT_EQ(r.scan.end.segment, 2u);
+    EXPECT_EQ(r.scan.end.offset, last) << cut;
+    EXPECT_EQ(fs.contents(seg(2)), full.substr(0, last)) << cut;
+    const Scanned again = scan(fs);  // the cut is idempotent and leaves a clean log
+    EXPECT_TRUE(again.scan.ok);
+    EXPECT_EQ(again.scan.torn_bytes_cut, 0u);
+  }
+}
+
+TEST(WalReader, ZeroFilledTailIsCut) {
+  std::vector<std::size_t> offsets;
+  const std::string full = segment({1, 2, 3}, &offsets);
+  const std::pair<std::string, std::size_t> cases[] = {
+      {full + std::string(4096, '\0'), full.size()},                            // after the records
+      {full.substr(0, offsets[2]) + std::string(200, '\0'), offsets[2]}};  // over the last record
+  for (const auto& [data, kept] : cases) {
+    FaultyFileSystem fs;
+    fs.write_file(seg(1), data);
+    const Scanned r = scan(fs);
+    ASSERT_TRUE(r.scan.ok) << r.scan.error;
+    EXPECT_EQ(r.scan.torn_bytes_cut, data.size() - kept);
+    EXPECT_EQ(fs.contents(seg(1)).size(), kept);
+  }
+}
+
+TEST(WalReader, BadCrcInTheLastRecordIsATornTail) {
+  std::vector<std::size_t> offsets;
+  const std::string full = segment({1, 2, 3}, &offsets);
+  for (const std::string& suffix : {std::string(), std::string(64, '\0')}) {
+    FaultyFileSystem fs;
+    fs.write_file(seg(1), full + suffix);
+    ASSERT_TRUE(fs.flip_bit(seg(1), full.size() - 3, 5));  // in the last payload
+    const Scanned r = scan(fs);
+    ASSERT_TRUE(r.scan.ok) << r.scan.error;
+    EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1, 2}));
+    EXPECT_EQ(r.scan.torn_bytes_cut, full.size() + suffix.size() - offsets[2]);
+  }
+}
+
+TEST(WalReader, AnyFlippedBitInAMiddleRecordIsCorruptionNamingFileAndOffset) {
+  std::vector<std::size_t> offsets;
+  const std::string full = segment({1, 2, 3, 4}, &offsets);
+  const std::size_t begin = offsets[1], end = offsets[2];
+  for (std::size_t bit = begin * 8; bit < end * 8; ++bit) {
+    FaultyFileSystem fs;
+    fs.write_file(seg(1), full);
+    ASSERT_TRUE(fs.flip_bit(seg(1), bit / 8, static_cast<int>(bit % 8)));
+    const std::string damaged = fs.contents(seg(1));
+    const Scanned r = scan(fs);
+    ASSERT_FALSE(r.scan.ok) << "bit " << bit;
+    EXPECT_EQ(r.scan.error.rfind(at_byte(1, begin), 0), 0u) << "bit " << bit << ": " << r.scan.error;
+    EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1}));
+    EXPECT_EQ(fs.contents(seg(1)), damaged) << "corruption must never be cut";
+  }
+}
+
+TEST(WalReader, LengthThatRunsPastTheEndButIsFollowedByValidRecordsIsCorruption) {
+  std::vector<std::size_t> offsets;
+  std::string data = segment({1, 2, 3}, &offsets);
+  data[offsets[1]] = 0;  // length = 65536: allowed, but "runs past EOF", which alone would look torn
+  data[offsets[1] + 1] = 0;
+  data[offsets[1] + 2] = 1;
+  ASSERT_EQ(read_frame(data, offsets[1]).status, FrameStatus::truncated);
+  FaultyFileSystem fs;
+  fs.write_file(seg(1), data);
+  const Scanned r = scan(fs);
+  ASSERT_FALSE(r.scan.ok);
+  EXPECT_NE(r.scan.error.find(at_byte(1, offsets[1])), std::string::npos) << r.scan.error;
+  EXPECT_EQ(fs.contents(seg(1)), data);
+}
+
+TEST(WalReader, BadLengthFollowedByNonZeroBytesIsCorruption) {
+  std::string data = segment({1, 2});
+  const std::size_t damaged_at = data.size();
+  data += std::string("\x05\0\0\0garbage!", 12);  // length 5: not a multiple of 8, and not zeros
+  FaultyFileSystem fs;
+  fs.write_file(seg(1), data);
+  const Scanned r = scan(fs);
+  ASSERT_FALSE(r.scan.ok);
+  EXPECT_NE(r.scan.error.find(at_byte(1, damaged_at) + " bad record length 5"), std::string::npos) << r.scan.error;
+}
+
+TEST(WalReader, TornLookingDamageInAnEarlierSegmentIsAnError) {
+  std::vector<std::size_t> offsets;
+  const std::string first = segment({1, 2, 3}, &offsets);
+  for (const std::string& data : {first.substr(0, first.size() - 5), first + std::string(32, '\0')}) {
+    FaultyFileSystem fs;
+    fs.write_file(seg(1), data);
+    fs.write_file(seg(2), segment({4}));
+    const Scanned r = scan(fs);
+    ASSERT_FALSE(r.scan.ok);
+    const std::size_t where = data.size() < first.size() ? offsets[2] : first.size();
+    EXPECT_EQ(r.scan.error.rfind(at_byte(1, where), 0), 0u) << r.scan.error;
+    EXPECT_NE(r.scan.error.find("not the last"), std::string::npos) << r.scan.error;
+    EXPECT_EQ(fs.contents(seg(1)), data);
+  }
+}
+
+TEST(WalReader, VisitorRejectionStopsAtThatRecord) {
+  std::vector<std::size_t> offsets;
+  FaultyFileSystem fs;
+  fs.write_file(seg(1), segment({1, 2, 3, 4}, &offsets));
+  const Scanned r = scan(fs, /*reject_key=*/3);
+  ASSERT_FALSE(r.scan.ok);
+  EXPECT_EQ(r.scan.error, at_byte(1, offsets[2]) + " record rejected by recovery");
+  EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1, 2}));
+}
+
+TEST(WalReader, TornHeaderOfTheLastSegmentIsCutToEmptyAndTheWriterRewritesIt) {
+  std::string header;
+  append_segment_header(header);
+  for (const std::string& torn : {std::string(), header.substr(0, 7), std::string(100, '\0')}) {
+    FaultyFileSystem fs;
+    fs.write_file(seg(1), segment({1, 2}));
+    fs.write_file(seg(2), torn);
+    const Scanned r = scan(fs);
+    ASSERT_TRUE(r.scan.ok) << r.scan.error;
+    EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1, 2}));
+    EXPECT_EQ(r.scan.torn_bytes_cut, torn.size());
+    EXPECT_EQ(r.scan.end.segment, 2u);
+    EXPECT_EQ(r.scan.end.offset, 0u);
+    EXPECT_EQ(fs.contents(seg(2)), "");
+
+    WalWriterOptions o;
+    o.dir = dir;
+    o.fs = &fs;
+    o.append_at = r.scan.end;
+    {
+      WalWriter w(o);
+      w.submit(payload(3), 0, nullptr);
+    }  // the destructor drains
+    const Scanned after = scan(fs);
+    ASSERT_TRUE(after.scan.ok) << after.scan.error;
+    EXPECT_EQ(after.keys, (std::vector<std::uint64_t>{1, 2, 3}));
+  }
+}
+
+TEST(WalReader, BadHeadersAreErrors) {
+  std::string header;
+  append_segment_header(header);
+  std::string wrong_magic = segment({1});
+  wrong_magic[0] = 'X';
+  std::string wrong_version = segment({1});
+  wrong_version[8] = 2;
+  std::string wrong_crc = segment({1});
+  wrong_crc[13] ^= 1;
+  const std::pair<std::string, std::string> cases[] = {
+      {wrong_magic, "bad segment magic"}, {wrong_version, "unsupported format version 2"}, {wrong_crc, "CRC"}};
+  for (const auto& [data, expected] : cases) {
+    FaultyFileSystem fs;
+    fs.write_file(seg(1), data);
+    const Scanned r = scan(fs);
+    ASSERT_FALSE(r.scan.ok);
+    EXPECT_EQ(r.scan.error.rfind(at_byte(1, 0), 0), 0u) << r.scan.error;
+    EXPECT_NE(r.scan.error.find(expected), std::string::npos) << r.scan.error;
+  }
+  FaultyFileSystem fs;  // a short header is only torn in the last segment
+  fs.write_file(seg(1), header.substr(0, 10));
+  fs.write_file(seg(2), segment({1}));
+  EXPECT_FALSE(scan(fs).scan.ok);
+}
+
+TEST(WalReader, MissingSegmentNumberIsAnError) {
+  FaultyFileSystem fs;
+  fs.write_file(seg(1), segment({1}));
+  fs.write_file(seg(3), segment({3}));
+  const Scanned r = scan(fs);
+  ASSERT_FALSE(r.scan.ok);
+  EXPECT_NE(r.scan.error.find(segment_file_name(2)), std::string::npos) << r.scan.error;
+}
+
+TEST(WalReader, LogMayStartAtAnySegmentNumber) {
+  FaultyFileSystem fs;
+  fs.write_file(seg(41), segment({1}));
+  fs.write_file(seg(42), segment({2}));
+  const Scanned r = scan(fs);
+  ASSERT_TRUE(r.scan.ok) << r.scan.error;
+  EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(r.scan.end.segment, 42u);
+}
+
+TEST(WalReader, SegmentFileNamesAreZeroPaddedToTwentyDigits) {
+  EXPECT_EQ(segment_file_name(1), "wal-00000000000000000001.log");
+  EXPECT_EQ(segment_file_name(UINT64_MAX), "wal-18446744073709551615.log");
+}
+
+TEST(WalReader, WorksWithTheWriterOnTheRealFileSystem) {
+  char pattern[] = "/tmp/tally-wal-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const std::string root = pattern, where = root + "/wal";
+  {
+    WalWriterOptions o;
+    o.dir = where;  // fs left null: the POSIX file system
+    o.segment_bytes_max = 1024;
+    WalWriter w(o);
+    for (std::uint64_t k = 1; k <= 100; ++k) {  // one at a time, so batches stay small and segments rotate
+      std::promise<WalStatus> done;
+      w.submit(payload(k), 0, [&](WalStatus s) { done.set_value(s); });
+      ASSERT_EQ(done.get_future().get(), WalStatus::durable);
+    }
+  }
+  auto read_back = [&](WalScan& out) {
+    std::uint64_t expected = 0;
+    out = scan_wal(posix_file_system(), where, [&](std::string_view p) { return key_of(p) == ++expected; });
+    EXPECT_TRUE(out.ok) << out.error;
+    return out.records;
+  };
+  WalScan r;
+  EXPECT_EQ(read_back(r), 100u);
+  EXPECT_GT(r.segments, 1u);
+  const std::string last = where + "/" + segment_file_name(r.end.segment);
+  std::ofstream(last, std::ios::app | std::ios::binary) << std::string("\x40\0\0\0torn", 8);
+  EXPECT_EQ(read_back(r), 100u);
+  EXPECT_EQ(r.torn_bytes_cut, 8u);
+  EXPECT_EQ(std::filesystem::file_size(last), r.end.offset);
+  std::filesystem::remove_all(root);
+}
+
+}  // namespace
+}  // namespace tally::wal

@@ -1,12 +1,9 @@
-// Tests of WalWriter on FaultyFileSystem (and once on the real disk): group commit under concurrency, the
+// Tests of WalWriter on FaultyFileSystem (the real disk: test_wal_reader): group commit under concurrency, the
 // durability rule across crashes, ENOSPC/EIO/fsync-failure handling, dependencies, rotation, queue limit.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <condition_variable>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
@@ -93,6 +90,12 @@ class Collector {
   std::condition_variable cv_;
   std::vector<std::pair<std::uint64_t, WalStatus>> events_;
 };
+
+// Submits one record and waits for its completion.
+WalStatus write_one(WalWriter& w, Collector& c, std::uint64_t key, std::size_t words = 1, WalTicket depends_on = 0) {
+  w.submit(payload(key, words), depends_on, c.done(key));
+  return c.wait_status(key);
+}
 
 WalWriterOptions options_for(FileSystem& fs, std::size_t segment_bytes_max = 0) {
   WalWriterOptions o;
@@ -216,7 +219,7 @@ TEST(WalWriter, FullDiskRecoversOnceSpaceIsFreed) {
   Collector c;
   WalWriter w(options_for(fs));
   fs.set_capacity(fs.contents(seg(1)).size() + 3 * 24 + 10);  // room for 3 frames of 24 bytes, then a torn one
-  for (std::uint64_t k = 1; k <= 6; ++k) c.wait_status((w.submit(payload(k, 2), 0, c.done(k)), k));
+  for (std::uint64_t k = 1; k <= 6; ++k) write_one(w, c, k, 2);
   for (std::uint64_t k = 1; k <= 3; ++k) EXPECT_EQ(c.status(k), WalStatus::durable) << k;
   for (std::uint64_t k = 4; k <= 6; ++k) EXPECT_EQ(c.status(k), WalStatus::no_space) << k;
   fs.set_capacity(std::nullopt);
@@ -234,7 +237,7 @@ TEST(WalWriter, SyncFailureIsFatalAndNothingIsDurableAfterIt) {
   WalWriterOptions o = options_for(fs);
   o.on_fatal = [&](const std::string&) { fatal_calls.fetch_add(1); };
   WalWriter w(o);
-  ASSERT_EQ(c.wait_status((w.submit(payload(5000), 0, c.done(5000)), 5000)), WalStatus::durable);
+  ASSERT_EQ(write_one(w, c, 5000), WalStatus::durable);
   fs.fail_sync(1);  // the first batch of the burst below fails; the rest queue behind it or arrive later
   std::vector<std::thread> workers;
   for (std::uint64_t t = 0; t < 4; ++t)
@@ -269,7 +272,7 @@ TEST(WalWriter, SyncFailureIsFatalAndNothingIsDurableAfterIt) {
 
 // Power loss at the k-th fdatasync (the batch is written, not synced): afterwards the log holds exactly the
 // records that were completed durable. With keep_unsynced > 0 a torn prefix of the lost batch stays on disk.
-void crash_round(int crash_at_sync, std::size_t keep_unsynced) {
+std::uint64_t crash_round(int crash_at_sync, std::size_t keep_unsynced) {  // returns torn bytes cut
   FaultyFileSystem fs;
   fs.set_sync_delay(30us);
   Collector c;
@@ -290,21 +293,24 @@ void crash_round(int crash_at_sync, std::size_t keep_unsynced) {
       }
     });
   for (auto& worker : workers) worker.join();
-  ASSERT_TRUE(c.wait_for(8000));
+  EXPECT_TRUE(c.wait_for(8000));
   w.stop();
   fs.restart();
   std::set<std::uint64_t> durable;
   for (const auto& [key, status] : c.events())
     if (status == WalStatus::durable) durable.insert(key);
   EXPECT_LT(durable.size(), 8000u);  // the crash did hit records in flight
-  const auto keys = scanned_keys(fs, dir);
-  ASSERT_GE(keys.size(), durable.size());
+  WalScan scan;
+  const auto keys = scanned_keys(fs, dir, &scan);
+  EXPECT_GE(keys.size(), durable.size());
+  if (keys.size() < durable.size()) return 0;
   // Durable records come first (ticket order); anything after them is an unacknowledged survivor of the tear.
   EXPECT_EQ(std::set<std::uint64_t>(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(durable.size())), durable);
   if (keep_unsynced == 0) {
     EXPECT_EQ(keys.size(), durable.size());
   }
   for (std::size_t i = durable.size(); i < keys.size(); ++i) EXPECT_EQ(durable.count(keys[i]), 0u);
+  return scan.torn_bytes_cut;
 }
 
 TEST(WalWriter, CrashKeepsExactlyTheRecordsCompletedDurable) {
@@ -315,17 +321,19 @@ TEST(WalWriter, CrashKeepsExactlyTheRecordsCompletedDurable) {
 }
 
 TEST(WalWriter, CrashWithTornTailKeepsTheDurablePrefix) {
+  std::uint64_t torn = 0;
   for (int k = 2; k <= 20; k += 3) {
     SCOPED_TRACE("crash at sync " + std::to_string(k));
-    crash_round(k, 37);
+    torn += crash_round(k, 37);
   }
+  EXPECT_GT(torn, 0u);  // some round really left a torn frame for the scan to cut
 }
 
 TEST(WalWriter, RotatesSegmentsAndScanReadsThemInOrder) {
   FaultyFileSystem fs;
   Collector c;
   WalWriter w(options_for(fs, 256));
-  for (std::uint64_t k = 1; k <= 60; ++k) c.wait_status((w.submit(payload(k, 1 + k % 5), 0, c.done(k)), k));
+  for (std::uint64_t k = 1; k <= 60; ++k) write_one(w, c, k, 1 + k % 5);
   w.stop();
   const auto files = fs.file_paths();
   ASSERT_GT(files.size(), 3u);
@@ -347,12 +355,9 @@ TEST(WalWriter, BatchLargerThanASegmentIsWrittenWhole) {
   FaultyFileSystem fs;
   Collector c;
   WalWriter w(options_for(fs, 64));
-  c.wait_status((w.submit(payload(1, 16), 0, c.done(1)), 1));
-  c.wait_status((w.submit(payload(2, 16), 0, c.done(2)), 2));
-  w.stop();
-  ASSERT_EQ(fs.file_paths().size(), 2u);
-  EXPECT_EQ(fs.contents(seg(1)).size(), 16u + 8u + 128u);
-  EXPECT_EQ(fs.contents(seg(2)).size(), 16u + 8u + 128u);
+  for (std::uint64_t k = 1; k <= 2; ++k) EXPECT_EQ(write_one(w, c, k, 16), WalStatus::durable);
+  ASSERT_EQ(fs.file_paths(), (std::vector<std::string>{seg(1), seg(2)}));
+  for (std::uint64_t n = 1; n <= 2; ++n) EXPECT_EQ(fs.contents(seg(n)).size(), 16u + 8u + 128u);
 }
 
 TEST(WalWriter, FailedDirectorySyncOnRotationIsFatal) {
@@ -362,13 +367,13 @@ TEST(WalWriter, FailedDirectorySyncOnRotationIsFatal) {
   WalWriterOptions o = options_for(fs, 64);
   o.on_fatal = [&](const std::string&) { ++fatal_calls; };
   WalWriter w(o);
-  c.wait_status((w.submit(payload(1, 6), 0, c.done(1)), 1));
+  write_one(w, c, 1, 6);
   fs.fail_sync_dir(1);
-  EXPECT_EQ(c.wait_status((w.submit(payload(2, 6), 0, c.done(2)), 2)), WalStatus::io_error);
+  EXPECT_EQ(write_one(w, c, 2, 6), WalStatus::io_error);
   EXPECT_EQ(fatal_calls, 1);
 }
 
-TEST(WalWriter, ReopensAtTheScannedEndAfterATornTail) {
+TEST(WalWriter, ReopensAtTheScannedEndAfterATornTailButNeverOverwrites) {
   FaultyFileSystem fs;
   {
     Collector c;
@@ -386,16 +391,11 @@ TEST(WalWriter, ReopensAtTheScannedEndAfterATornTail) {
   o.append_at = scan.end;
   Collector c;
   WalWriter w(o);
-  c.wait_status((w.submit(payload(4), 0, c.done(4)), 4));
+  write_one(w, c, 4);
   w.stop();
   EXPECT_EQ(scanned_keys(fs, dir), (std::vector<std::uint64_t>{1, 2, 3, 4}));
-}
-
-TEST(WalWriter, RefusesToStartAFreshLogOverExistingData) {
-  FaultyFileSystem fs;
-  fs.write_file(seg(1), "some bytes");
-  EXPECT_THROW(WalWriter w(options_for(fs)), std::runtime_error);
-  EXPECT_EQ(fs.contents(seg(1)), "some bytes");
+  EXPECT_THROW(WalWriter fresh(options_for(fs)), std::runtime_error);  // "fresh log" over existing data: refused
+  EXPECT_EQ(scanned_keys(fs, dir).size(), 4u);
 }
 
 TEST(WalWriter, CompletionCallbacksMaySubmit) {
@@ -437,32 +437,6 @@ TEST(WalWriter, FullQueueCompletesInlineWithNoSpace) {
   w.stop();
   EXPECT_EQ(durable.load(), limits::wal_queue_records_max + 1);
   EXPECT_GE(w.stats().batches, 1 + limits::wal_queue_records_max / limits::wal_batch_records_max);
-}
-
-TEST(WalWriter, WorksOnTheRealFileSystem) {
-  char pattern[] = "/tmp/tally-wal-test-XXXXXX";
-  ASSERT_NE(::mkdtemp(pattern), nullptr);
-  const std::string root = pattern, where = root + "/wal";
-  FileSystem& fs = posix_file_system();
-  {
-    Collector c;
-    WalWriterOptions o;
-    o.dir = where;  // fs left null: the POSIX file system
-    o.segment_bytes_max = 1024;
-    WalWriter w(o);
-    // One at a time, so batches stay small and the 1 KiB segments rotate.
-    for (std::uint64_t k = 1; k <= 100; ++k)
-      EXPECT_EQ(c.wait_status((w.submit(payload(k, 1 + k % 3), 0, c.done(k)), k)), WalStatus::durable);
-  }
-  WalScan scan;
-  EXPECT_EQ(scanned_keys(fs, where, &scan).size(), 100u);
-  EXPECT_GT(scan.segments, 1u);
-  const std::string last = where + "/" + segment_file_name(scan.end.segment);
-  std::ofstream(last, std::ios::app | std::ios::binary) << std::string("\x40\0\0\0torn", 8);
-  EXPECT_EQ(scanned_keys(fs, where, &scan).size(), 100u);
-  EXPECT_EQ(scan.torn_bytes_cut, 8u);
-  EXPECT_EQ(std::filesystem::file_size(last), scan.end.offset);
-  std::filesystem::remove_all(root);
 }
 
 }  // namespace
