@@ -1,5 +1,6 @@
 // UserActor: speculative apply, durable publish. Pending entries count when judging later transactions (so two
 // withdrawals cannot both spend the same money) but never in what readers see, until the WAL makes them durable.
+// The WAL thread publishes and answers a durable record itself; the actor only learns of it to drop its copy.
 #include "actors/user_actor.hpp"
 
 #include <cstdio>
@@ -61,10 +62,17 @@ void UserActor::on_apply(TxCommand& command) {
   ledger_->history.insert(tx.at, delta);
   // A record may only become durable if every earlier pending one of this user does: they were judged together.
   const wal::WalTicket depends_on = pending_.empty() ? 0 : pending_.back().ticket;
-  pending_.push_back(Pending{seq, 0, tx, std::move(command.reply)});
+  auto in_flight = std::make_shared<InFlight>();
+  in_flight->tx = tx;
+  in_flight->reply = std::move(command.reply);
+  pending_.push_back(Pending{seq, 0, in_flight});
   caf::actor self_handle = caf::actor_cast<caf::actor>(this);
+  LedgerService* service = service_;
+  UserSlot* slot = slot_;
   const wal::WalTicket ticket = service_->wal().submit(
-      wal::encode(tx), depends_on, [self_handle, seq](wal::WalStatus status) {
+      wal::encode(tx), depends_on,
+      [self_handle, seq, service, slot, in_flight = std::move(in_flight)](wal::WalStatus status) {
+        if (status == wal::WalStatus::durable) publish_durable(*service, *slot, *in_flight);
         caf::anon_send(self_handle, wal_done_atom::value, seq, static_cast<int>(status));
       });
   if (ticket == 0) {
@@ -73,6 +81,16 @@ void UserActor::on_apply(TxCommand& command) {
     return;
   }
   pending_.back().ticket = ticket;
+}
+
+// Runs on the WAL thread, in log order. Readers see the record from here on, so it is published (balance,
+// durable flag, uid) before the answer leaves.
+void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight) {
+  slot.balance.fetch_add(in_flight.tx.delta(), std::memory_order_release);
+  in_flight.durable.store(true, std::memory_order_release);
+  service.finish_claim(in_flight.tx, true);
+  TxReply reply = std::move(in_flight.reply);
+  reply(TxResult{Outcome::applied, in_flight.tx});
 }
 
 void UserActor::on_wal_done(std::uint64_t seq, wal::WalStatus status) {
@@ -88,26 +106,23 @@ void UserActor::on_wal_done(std::uint64_t seq, wal::WalStatus status) {
   }
   // The WAL completes in submission order and fails every record behind a failed one, so durable is the oldest.
   if (it != pending_.begin()) impossible("records of one user became durable out of order");
-  Pending done = std::move(pending_.front());
+  if (!it->in_flight->durable.load(std::memory_order_acquire)) impossible("durable record was not published");
   pending_.pop_front();
-  slot_->balance.store(slot_->balance.load(std::memory_order_relaxed) + done.tx.delta(),
-                       std::memory_order_release);
-  service_->finish_claim(done.tx, true);
-  done.reply(TxResult{Outcome::applied, done.tx});
 }
 
 void UserActor::roll_back(std::deque<Pending>::iterator it, Outcome outcome) {
-  Pending failed = std::move(*it);
+  std::shared_ptr<InFlight> failed = std::move(it->in_flight);
   pending_.erase(it);
-  ledger_->history.erase(failed.tx.at, failed.tx.delta());
-  service_->finish_claim(failed.tx, false);
-  failed.reply(TxResult{outcome, failed.tx});
+  ledger_->history.erase(failed->tx.at, failed->tx.delta());
+  service_->finish_claim(failed->tx, false);
+  failed->reply(TxResult{outcome, failed->tx});
 }
 
 MinorUnits UserActor::durable_balance_at(UtcMicros at) const {
   MinorUnits balance = ledger_->history.balance_at(at);
   for (const Pending& pending : pending_) {
-    if (pending.tx.at <= at) balance -= pending.tx.delta();
+    const InFlight& f = *pending.in_flight;
+    if (f.tx.at <= at && !f.durable.load(std::memory_order_acquire)) balance -= f.tx.delta();
   }
   return balance;
 }

@@ -1,7 +1,8 @@
 // One CAF actor per user: the single writer of that user's history. It judges each transaction against the
-// history (never negative at any moment), logs it to the WAL, and publishes it only once the WAL says durable.
+// history (never negative at any moment) and logs it; the WAL thread publishes it once durable.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -36,12 +37,19 @@ class UserActor : public caf::event_based_actor {
   caf::behavior make_behavior() override;
 
  private:
+  // Shared with the WAL completion: on success the WAL thread publishes and answers without a hop back here.
+  struct InFlight {
+    TransactionApplied tx;
+    TxReply reply;
+    std::atomic<bool> durable{false};
+  };
   struct Pending {
     std::uint64_t seq;
     wal::WalTicket ticket;
-    TransactionApplied tx;
-    TxReply reply;
+    std::shared_ptr<InFlight> in_flight;
   };
+
+  static void publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight);
 
   void on_apply(TxCommand& command);
   void on_wal_done(std::uint64_t seq, wal::WalStatus status);
