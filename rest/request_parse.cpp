@@ -23,9 +23,15 @@ std::size_t utf8_chars(std::string_view text) {
   return count;
 }
 
+// C0, DEL and C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F): Unicode's Cc category.
 bool has_control_chars(std::string_view text) {
-  for (unsigned char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c < 0x20 || c == 0x7f) return true;
+    if (c == 0xC2 && i + 1 < text.size()) {
+      const unsigned char next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9F) return true;
+    }
   }
   return false;
 }
@@ -91,7 +97,7 @@ ApiError parse_transaction_object(const JsonObject& object, UtcMicros now, Trans
   }
   const AmountParse parsed = parse_amount(amount->text);
   if (parsed.error != AmountError::none) {
-    return unprocessable("invalid_amount", std::string("amount ") + describe(parsed.error));
+    return unprocessable("invalid_amount", describe(parsed.error));
   }
   out.amount = parsed.minor;
   const std::optional<UserId> id =

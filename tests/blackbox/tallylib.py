@@ -353,7 +353,7 @@ class Client:
 
     def tx(self, user_id, type_: str, amount, uid: str | None = None, timestamp=None,
            method: str = "PUT") -> requests.Response:
-        body = {"uid": uid or new_uid(), "type": type_, "amount": amount, "user_id": user_id}
+        body = {"uid": uid if uid is not None else new_uid(), "type": type_, "amount": amount, "user_id": user_id}
         if timestamp is not None:
             body["timestamp"] = timestamp
         return self.tx_raw(body, method)

@@ -52,7 +52,7 @@ def test_connection_close_is_honoured(server):
 @pytest.mark.xfail(strict=True, reason="Pistache 0.0.5 answers only the first of pipelined requests "
                    "(its own canned-answer server does the same); clients that pipeline are rare")
 def test_pipelined_requests_are_answered_in_order(server):
-    with RawConnection(server.port) as conn:
+    with RawConnection(server.port, timeout=3) as conn:
         conn.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
                   b"GET /v1/user/999999999 HTTP/1.1\r\nHost: x\r\n\r\n")
         a = conn.read_response()
@@ -119,6 +119,21 @@ def test_body_just_under_64k_is_processed(client):
     r = client.tx_raw(body)
     assert r.status_code == 200, r.text
     assert client.balance(u["id"]) == "1.00"
+
+
+def test_body_limit_boundary_is_exactly_64_kib(client):
+    u = client.create_user()
+    uids = [new_uid(), new_uid()]
+    bodies = []
+    for uid, size in zip(uids, (64 * 1024, 64 * 1024 + 1)):
+        core = f'{{"uid": "{uid}", "type": "DEPOSIT", "amount": "1", "user_id": {u["id"]}}}'
+        bodies.append((core[:-1] + " " * (size - len(core)) + "}").encode())
+        assert len(bodies[-1]) == size
+    r = client.tx_raw(bodies[0])
+    assert r.status_code == 200, r.text
+    assert_error(client.tx_raw(bodies[1]), 413, "body_too_large")
+    assert client.balance(u["id"]) == "1.00"
+    assert client.get_tx(uids[1]).status_code == 404
 
 
 def test_non_json_body_is_400(client):

@@ -53,7 +53,7 @@ def test_random_backdated_histories_match_model(server):
 
     @settings(max_examples=25, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-    @given(ops=st.lists(op_strategy, min_size=1, max_size=40), variant=st.integers(0, 2))
+    @given(ops=st.lists(op_strategy, min_size=20, max_size=40), variant=st.integers(0, 2))
     def run(ops, variant):
         user = client.create_user("prop")
         model = Model()

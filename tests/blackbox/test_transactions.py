@@ -138,7 +138,7 @@ def test_decimal_sums_are_exact(client):
         r = client.tx_raw(body)
         assert r.status_code == 200, r.text
         assert r.json()["amount"] == raw
-    assert client.balance(u["id"]) == "9007199254748.51"
+    assert client.balance(u["id"]) == "9007199254749.55"
 
 
 @pytest.mark.parametrize("raw", [

@@ -96,6 +96,8 @@ def test_unicode_and_boundary_names_roundtrip(client, name):
     "esc\x1b[31m",
     "unit\x1fsep",
     "del\x7fchar",
+    "nel\u0085line",      # C1 controls are control characters too (Unicode category Cc)
+    "csi\u009b31m",
 ])
 def test_invalid_names_are_422_invalid_name(client, name):
     r = client.create_user_raw({"name": name})

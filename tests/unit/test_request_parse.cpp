@@ -114,6 +114,8 @@ TEST(ParseCreateUser, NameRules) {
   EXPECT_EQ(parse_create_user(R"({"name":")" + std::string(201, 'a') + "\"}", out).code, "invalid_name");
   EXPECT_EQ(parse_create_user(R"({"name":""})", out).code, "invalid_name");
   EXPECT_EQ(parse_create_user(R"({"name":"a\nb"})", out).code, "invalid_name");
+  EXPECT_EQ(parse_create_user(R"({"name":"nel\u0085line"})", out).code, "invalid_name");
+  EXPECT_FALSE(parse_create_user(R"({"name":"caf\u00e9 \u00a0ok"})", out)) << "U+00A0 and up are fine";
   EXPECT_EQ(parse_create_user(R"({"name":5})", out).code, "invalid_type");
   EXPECT_EQ(parse_create_user(R"({})", out).code, "missing_field");
   EXPECT_EQ(parse_create_user("{\"name\":\"\xff\"}", out).code, "malformed_json");
