@@ -52,14 +52,16 @@ struct TxIndex::Shard {
     return std::string_view(p + 1, static_cast<unsigned char>(p[0]));
   }
 
-  static std::uint64_t tag_of(std::uint64_t hash) { return (hash >> 32) | 1; }  // never 0
+  // A slot keeps the hash's high 32 bits and places by them too, so growing the table never rereads a uid.
+  // (The low bits pick the shard.) A slot is never 0 because it holds the record number + 1.
+  static std::uint64_t tag_of(std::uint64_t hash) { return hash >> 32; }
 
   // Record number of uid, or -1.
   std::int64_t find(std::string_view uid, std::uint64_t hash) const {
     if (table.empty()) return -1;
     const std::size_t mask = table.size() - 1;
     const std::uint64_t tag = tag_of(hash);
-    for (std::size_t i = (hash >> 6) & mask;; i = (i + 1) & mask) {
+    for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
       const std::uint64_t slot = table[i];
       if (slot == 0) return -1;
       if ((slot >> 32) == tag) {
@@ -69,18 +71,23 @@ struct TxIndex::Shard {
     }
   }
 
-  void place(std::uint64_t hash, std::uint32_t n) {
+  void place_slot(std::uint64_t slot) {
     const std::size_t mask = table.size() - 1;
-    std::size_t i = (hash >> 6) & mask;
+    std::size_t i = (slot >> 32) & mask;
     while (table[i] != 0) i = (i + 1) & mask;
-    table[i] = (tag_of(hash) << 32) | (static_cast<std::uint64_t>(n) + 1);
+    table[i] = slot;
+  }
+  void place(std::uint64_t hash, std::uint32_t n) {
+    place_slot((tag_of(hash) << 32) | (static_cast<std::uint64_t>(n) + 1));
   }
 
   void grow_table_if_needed() {
     if ((static_cast<std::size_t>(records) + 1) * 4 < table.size() * 3) return;  // load factor < 0.75
     std::vector<std::uint64_t> old = std::move(table);
     table.assign(std::max(table_slots_min, old.size() * 2), 0);
-    for (std::uint32_t n = 0; n < records; ++n) place(hash_uid(uid_of(record(n))), n);
+    for (std::uint64_t slot : old) {
+      if (slot != 0) place_slot(slot);
+    }
   }
 
   std::uint32_t store_uid(std::string_view uid) {

@@ -83,8 +83,9 @@ log "building tallyd and tally-loadgen"
 cd "$ROOT"
 (test -d build || meson setup build >/dev/null)
 ninja -C build app/tallyd bench/tally-loadgen >"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; exit 1; }
-LG=$ROOT/build/bench/tally-loadgen
-TALLYD=$ROOT/build/app/tallyd
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+LG=$BUILD_DIR/bench/tally-loadgen
+TALLYD=$BUILD_DIR/app/tallyd
 
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
   log "nginx missing: installing nginx-light (Debian package)"
