@@ -116,7 +116,10 @@ bool LedgerService::restore(const UserCreated& user) {
   slot.name = user.name;
   slot.created_at = user.created_at;
   users_.publish(slot);
-  next_user_id_.store(std::max(next_user_id_.load(), user.id + 1));
+  // Restores may run on several threads (one per user partition): raise the next id monotonically.
+  UserId next = next_user_id_.load();
+  while (next <= user.id && !next_user_id_.compare_exchange_weak(next, user.id + 1)) {
+  }
   return true;
 }
 

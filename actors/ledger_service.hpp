@@ -41,7 +41,8 @@ class LedgerService {
   // false if the user does not exist; otherwise `reply` runs on the user's actor.
   bool balance_at(UserId id, UtcMicros at, BalanceReply reply);
 
-  // --- recovery: single-threaded, before the first command. False = the record contradicts the state. ---
+  // --- recovery: before the first command; concurrent calls only for different users (ParallelRestore).
+  //     False = the record contradicts the state. ---
   bool restore(const UserCreated& user);
   bool restore(const TransactionApplied& tx);
 
