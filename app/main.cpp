@@ -1,5 +1,5 @@
-// tallyd: recover the ledger from the WAL, serve the v1 API, and on SIGTERM/SIGINT drain in-flight requests,
-// flush the WAL and exit 0. A failed fdatasync ends the process at once (fail-stop) without acknowledging.
+// tallyd: recover the ledger (snapshot + WAL), serve the v1 API, snapshot in the background, and on SIGTERM/SIGINT
+// drain requests, flush the WAL, take a final snapshot and exit 0. A failed fdatasync ends the process at once.
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,6 +19,8 @@
 #include "app/config.hpp"
 #include "recovery/recover.hpp"
 #include "rest/http_server.hpp"
+#include "snapshot/snapshot_format.hpp"
+#include "snapshot/snapshotter.hpp"
 #include "wal/file_system.hpp"
 #include "wal/wal_writer.hpp"
 
@@ -60,16 +62,28 @@ int run(const tally::app::Config& config) {
   caf::actor_system actors{actor_config};
   auto ledger = std::make_unique<tally::LedgerService>(actors);
 
-  spdlog::info("recovering from {}", wal_dir);
-  const tally::recovery::RecoveryReport report = tally::recovery::recover(fs, wal_dir, *ledger);
+  spdlog::info("recovering from {}", config.data_dir);
+  tally::recovery::RecoveryOptions recovery_options;
+  recovery_options.wal_dir = wal_dir;
+  recovery_options.snapshot_dir = tally::snapshot::snapshot_dir_of(config.data_dir);
+  const tally::recovery::RecoveryReport report = tally::recovery::recover(fs, recovery_options, *ledger);
+  for (const std::string& warning : report.warnings) spdlog::warn("recovery: {}", warning);
   if (!report.ok) {
     spdlog::critical("recovery failed: {}", report.error);
     spdlog::critical("refusing to start: the log holds data that cannot be read; nothing was changed");
     return 2;
   }
   if (report.torn_bytes_cut > 0) {
-    spdlog::warn("cut a torn tail of {} bytes from the last WAL segment (an unacknowledged write)",
+    spdlog::warn("cut a torn tail of {} bytes from the last WAL segment (a write cut short by a crash)",
                  report.torn_bytes_cut);
+  }
+  if (report.snapshot.empty()) {
+    spdlog::info("recovery: no snapshot, {} records from the WAL", report.wal_records);
+  } else {
+    spdlog::info("recovery: snapshot {} ({} records, {:.1f} ms; {} WAL records under it checked) + {} WAL records "
+                 "after {}",
+                 report.snapshot, report.snapshot_records, report.snapshot_millis, report.wal_checked_records,
+                 report.wal_records, tally::snapshot::to_string(report.snapshot_covered));
   }
   spdlog::info("recovered {} users, {} transactions, {} bytes in {} segments in {:.1f} ms", report.users,
                report.transactions, report.bytes, report.segments, report.millis);
@@ -82,11 +96,21 @@ int run(const tally::app::Config& config) {
   auto wal = std::make_unique<tally::wal::WalWriter>(wal_options);
   ledger->attach(*wal);
 
+  tally::snapshot::SnapshotterOptions snapshot_options;
+  snapshot_options.fs = &fs;
+  snapshot_options.data_dir = config.data_dir;
+  snapshot_options.wal_position = [&wal] { return wal->position(); };
+  snapshot_options.covered = report.snapshot_covered;
+  snapshot_options.restored = report.snapshot;
+  tally::snapshot::Snapshotter snapshotter(snapshot_options);
+  snapshotter.start();
+
   tally::rest::HttpServer server(*ledger, tally::rest::HttpServerOptions{config.bind, config.port, threads});
   try {
     server.start();
   } catch (const std::exception& e) {
     spdlog::critical("cannot listen on {}:{}: {}", config.bind, config.port, e.what());
+    snapshotter.stop();
     wal->stop();
     return 1;
   }
@@ -105,6 +129,9 @@ int run(const tally::app::Config& config) {
   wal->stop();
   server.drain(std::chrono::seconds(2));
   server.stop();
+  // The writer has stopped: the whole log is durable and closed, so the final snapshot covers all of it.
+  snapshotter.stop();
+  snapshotter.snapshot_through(wal->position());
   const tally::wal::WalStats stats = wal->stats();
   spdlog::info("stopped{}: {} requests, {} WAL records in {} batches ({} fsyncs); users {}, transactions {}",
                drained ? "" : " (drain timed out)", server.state().requests.load(), stats.records, stats.batches,

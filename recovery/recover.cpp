@@ -1,39 +1,206 @@
-// recover(): decode each WAL record and hand it to the ledger's restore(); any record that does not decode or
-// contradicts the state rebuilt so far stops recovery at that record's offset.
+// recover(): newest valid snapshot (older ones as fallback), then the WAL from its covered position; any record
+// that does not decode or contradicts the state rebuilt so far stops recovery at that record's offset.
 #include "recovery/recover.hpp"
 
+#include <cerrno>
 #include <chrono>
+#include <future>
+#include <system_error>
 #include <variant>
 
+#include "snapshot/snapshot_format.hpp"
+#include "snapshot/snapshot_reader.hpp"
+#include "snapshot/wal_range.hpp"
 #include "wal/record_codec.hpp"
 #include "wal/wal_reader.hpp"
 
 namespace tally::recovery {
+namespace {
 
-RecoveryReport recover(wal::FileSystem& fs, const std::string& wal_dir, LedgerService& ledger) {
-  const auto started = std::chrono::steady_clock::now();
-  RecoveryReport report;
-  const wal::WalScan scan = wal::scan_wal(fs, wal_dir, [&](std::string_view payload) {
-    std::optional<wal::Record> record = wal::decode(payload);
-    if (!record) return false;
-    if (const auto* user = std::get_if<UserCreated>(&*record)) {
-      if (!ledger.restore(*user)) return false;
-      ++report.users;
-      return true;
-    }
-    if (!ledger.restore(std::get<TransactionApplied>(*record))) return false;
-    ++report.transactions;
+constexpr char stale_suffix[] = ".stale";
+
+using Clock = std::chrono::steady_clock;
+
+double millis_since(Clock::time_point started) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+}
+
+std::string describe_errno(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+bool apply(LedgerService& ledger, const wal::Record& record, RecoveryReport& report) {
+  if (const auto* user = std::get_if<UserCreated>(&record)) {
+    if (!ledger.restore(*user)) return false;
+    ++report.users;
     return true;
-  });
+  }
+  if (!ledger.restore(std::get<TransactionApplied>(record))) return false;
+  ++report.transactions;
+  return true;
+}
+
+// First and last segment present, and the last one's size (all 0 for an empty or missing directory).
+struct WalExtent {
+  std::uint64_t first = 0, last = 0, last_size = 0;
+};
+
+int wal_extent(wal::FileSystem& fs, const std::string& wal_dir, WalExtent& out) {
+  std::vector<std::string> names;
+  if (int err = fs.list(wal_dir, names)) return err == ENOENT ? 0 : err;
+  for (const std::string& name : names) {
+    std::uint64_t number = 0;
+    if (!snapshot::parse_wal_segment_name(name, number)) continue;
+    if (out.first == 0 || number < out.first) out.first = number;
+    if (number > out.last) out.last = number;
+  }
+  if (out.last == 0) return 0;
+  return fs.file_size(wal_dir + "/" + wal::segment_file_name(out.last), out.last_size);
+}
+
+}  // namespace
+
+SnapshotPick pick_snapshot(wal::FileSystem& fs, const RecoveryOptions& options) {
+  SnapshotPick pick;
+  snapshot::SnapshotListing listing;
+  if (int err = snapshot::list_snapshots(fs, options.snapshot_dir, listing)) {
+    pick.error = options.snapshot_dir + ": cannot list: " + describe_errno(err);
+    return pick;
+  }
+  WalExtent extent;
+  if (int err = wal_extent(fs, options.wal_dir, extent)) {
+    pick.error = options.wal_dir + ": cannot list: " + describe_errno(err);
+    return pick;
+  }
+  pick.ok = true;
+  pick.wal_first_segment = extent.first;
+  for (const snapshot::SnapshotFile& file : listing.snapshots) {
+    // The log's last segment ends before this snapshot's position: the WAL lost its end (a torn tail, cut
+    // or about to be) after the snapshot was taken. The writer will append at the WAL's end, so using this
+    // snapshot now, or ever again, would skip or misread records: fall back, and retire it.
+    if (file.covered.segment == extent.last && extent.last_size < file.covered.offset) {
+      pick.stale.push_back(file.path);
+      pick.warnings.push_back(file.path + ": covers the WAL up to " + snapshot::to_string(file.covered) +
+                              " but that segment now ends at byte " + std::to_string(extent.last_size) +
+                              ": not used (the WAL decides where the log ends)");
+      continue;
+    }
+    const snapshot::SnapshotRead read = snapshot::validate_snapshot(fs, file.path);
+    if (read.ok) {
+      pick.chosen = file;
+      pick.chosen_read = read;
+      break;
+    }
+    pick.warnings.push_back("invalid snapshot skipped: " + read.error);
+  }
+  return pick;
+}
+
+namespace {
+
+// Restores the picked snapshot after checking the WAL it leaves in place. False with report.error set.
+bool restore_snapshot(wal::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger,
+                      RecoveryReport& report) {
+  const SnapshotPick pick = pick_snapshot(fs, options);
+  report.warnings = pick.warnings;
+  report.stale_snapshots = pick.stale;
+  if (!pick.ok) {
+    report.error = pick.error;
+    return false;
+  }
+  if (!pick.chosen) return true;
+  const snapshot::SnapshotFile* chosen = &*pick.chosen;
+  const std::uint64_t first = pick.wal_first_segment;
+
+  // The WAL kept under the snapshot is the fallback if the snapshot is ever lost: damage there is refused
+  // now, as anywhere in acknowledged data, instead of surfacing the day it is needed. The check only reads,
+  // so it runs beside the restore; a failure still refuses the start (the restored ledger is thrown away).
+  std::future<snapshot::WalRange> check;
+  if (first != 0 && first <= chosen->covered.segment)
+    check = std::async(std::launch::async, [&fs, &options, first, covered = chosen->covered] {
+      return snapshot::read_wal_range(fs, options.wal_dir, wal::WalPosition{first, 0}, covered,
+                                      snapshot::WalRangeVisitor());
+    });
+  const snapshot::SnapshotRead read = snapshot::read_snapshot(
+      fs, chosen->path, [&](const snapshot::SnapshotRecord& r) { return apply(ledger, *r.record, report); });
+  if (check.valid()) {
+    const snapshot::WalRange checked = check.get();
+    if (!checked.ok) {
+      report.error = checked.error + " (under snapshot " + chosen->name + ")";
+      return false;
+    }
+    report.wal_checked_records = checked.records;
+  }
+  if (!read.ok) {
+    report.error = read.error;
+    return false;
+  }
+  report.snapshot = chosen->path;
+  report.snapshot_covered = chosen->covered;
+  report.snapshot_records = read.records;
+  return true;
+}
+
+// Renames snapshots ahead of the WAL out of the way, durably, before the writer appends past their position.
+bool retire_stale(wal::FileSystem& fs, const RecoveryOptions& options, RecoveryReport& report) {
+  for (const std::string& path : report.stale_snapshots) {
+    if (int err = fs.rename(path, path + stale_suffix)) {
+      report.error = path + ": cannot rename a snapshot ahead of the WAL: " + describe_errno(err);
+      return false;
+    }
+    report.warnings.push_back(path + ": renamed to " + path + stale_suffix);
+  }
+  if (int err = fs.sync_dir(options.snapshot_dir)) {
+    report.error = "fsync of directory " + options.snapshot_dir + ": " + describe_errno(err);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+RecoveryReport recover(wal::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger) {
+  const auto started = Clock::now();
+  RecoveryReport report;
+  auto finish = [&]() -> RecoveryReport {
+    report.millis = millis_since(started);
+    return report;
+  };
+  if (!options.snapshot_dir.empty()) {
+    const bool restored = restore_snapshot(fs, options, ledger, report);
+    report.snapshot_millis = millis_since(started);
+    if (!restored) return finish();
+  }
+  wal::ScanOptions scan_options;
+  // Without a snapshot the log must be whole from segment 1: pruned segments are only fine under a snapshot.
+  scan_options.start = report.snapshot.empty() ? wal::WalPosition{1, 0} : report.snapshot_covered;
+  scan_options.read_only = options.read_only;
+  const wal::WalScan scan =
+      wal::scan_wal(fs, options.wal_dir, scan_options, [&](wal::WalPosition, std::string_view payload) {
+        std::optional<wal::Record> record = wal::decode(payload);
+        if (!record || !apply(ledger, *record, report)) return false;
+        ++report.wal_records;
+        return true;
+      });
   report.ok = scan.ok;
   report.error = scan.error;
   report.bytes = scan.bytes;
   report.segments = scan.segments;
   report.torn_bytes_cut = scan.torn_bytes_cut;
+  report.torn_tail = scan.torn_tail;
+  report.torn_at = scan.torn_at;
+  report.torn_bytes = scan.torn_bytes;
   report.end = scan.end;
-  report.millis =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  return report;
+  if (report.ok && !options.read_only && !report.stale_snapshots.empty() && !retire_stale(fs, options, report))
+    report.ok = false;
+  return finish();
+}
+
+RecoveryReport recover(wal::FileSystem& fs, const std::string& wal_dir, LedgerService& ledger) {
+  RecoveryOptions options;
+  options.wal_dir = wal_dir;
+  const std::size_t slash = wal_dir.rfind('/');
+  const std::string data_dir = slash == std::string::npos ? std::string(".") : wal_dir.substr(0, slash);
+  options.snapshot_dir = snapshot::snapshot_dir_of(data_dir);
+  return recover(fs, options, ledger);
 }
 
 }  // namespace tally::recovery

@@ -27,6 +27,10 @@ class FileSystem {
   // Opens (creating if missing) for appending at the current end.
   virtual int open_append(const std::string& path, std::unique_ptr<AppendFile>& out) = 0;
   virtual int read_all(const std::string& path, std::string& out) = 0;
+  // Streaming reads of files too large to hold at once (snapshots). read_range puts up to length bytes from
+  // offset into out (fewer at the end of the file, none past it). The defaults go through read_all.
+  virtual int read_range(const std::string& path, std::uint64_t offset, std::size_t length, std::string& out);
+  virtual int file_size(const std::string& path, std::uint64_t& size_bytes);
   // Names (not paths) of the entries in dir, unsorted, without "." and "..".
   virtual int list(const std::string& dir, std::vector<std::string>& names) = 0;
   virtual int make_dirs(const std::string& dir) = 0;  // mkdir -p; 0 if it exists

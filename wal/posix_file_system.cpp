@@ -68,6 +68,35 @@ class PosixAppendFile final : public AppendFile {
 
 class PosixFileSystem final : public FileSystem {
  public:
+  int read_range(const std::string& path, std::uint64_t offset, std::size_t length, std::string& out) override {
+    const int fd = open_retry(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    out.resize(length);
+    std::size_t got = 0;
+    while (got < length) {
+      const ssize_t n = ::pread(fd, &out[got], length - got, static_cast<off_t>(offset + got));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const int err = errno;
+        ::close(fd);
+        return err;
+      }
+      if (n == 0) break;  // end of file
+      got += static_cast<std::size_t>(n);
+    }
+    out.resize(got);
+    ::close(fd);
+    return 0;
+  }
+
+  int file_size(const std::string& path, std::uint64_t& size_bytes) override {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return errno;
+    if (S_ISDIR(st.st_mode)) return EISDIR;
+    size_bytes = static_cast<std::uint64_t>(st.st_size);
+    return 0;
+  }
+
   int open_append(const std::string& path, std::unique_ptr<AppendFile>& out) override {
     const int fd = open_retry(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return errno;
@@ -154,6 +183,20 @@ class PosixFileSystem final : public FileSystem {
 };
 
 }  // namespace
+
+int FileSystem::read_range(const std::string& path, std::uint64_t offset, std::size_t length, std::string& out) {
+  std::string all;
+  if (int err = read_all(path, all)) return err;
+  out = offset >= all.size() ? std::string() : all.substr(static_cast<std::size_t>(offset), length);
+  return 0;
+}
+
+int FileSystem::file_size(const std::string& path, std::uint64_t& size_bytes) {
+  std::string all;
+  if (int err = read_all(path, all)) return err;
+  size_bytes = all.size();
+  return 0;
+}
 
 FileSystem& posix_file_system() {
   static PosixFileSystem instance;

@@ -103,6 +103,19 @@ std::string segment_file_name(std::uint64_t segment) {
 }
 
 WalScan scan_wal(FileSystem& fs, const std::string& dir, const std::function<bool(std::string_view payload)>& visit) {
+  return scan_wal(fs, dir, WalPosition{}, visit);
+}
+
+WalScan scan_wal(FileSystem& fs, const std::string& dir, WalPosition start,
+                 const std::function<bool(std::string_view payload)>& visit) {
+  ScanOptions options;
+  options.start = start;
+  if (!visit) return scan_wal(fs, dir, options, PositionedVisitor());
+  return scan_wal(fs, dir, options, [&visit](WalPosition, std::string_view payload) { return visit(payload); });
+}
+
+WalScan scan_wal(FileSystem& fs, const std::string& dir, const ScanOptions& options, const PositionedVisitor& visit) {
+  const WalPosition start = options.start;
   WalScan scan;
   auto fail = [&](const std::string& error) {
     scan.ok = false;
@@ -118,9 +131,24 @@ WalScan scan_wal(FileSystem& fs, const std::string& dir, const std::function<boo
   std::vector<std::uint64_t> numbers;
   for (const std::string& name : names) {
     std::uint64_t number = 0;
-    if (parse_segment_name(name, number)) numbers.push_back(number);
+    if (parse_segment_name(name, number) && number >= start.segment) numbers.push_back(number);
   }
   std::sort(numbers.begin(), numbers.end());
+  if (start.segment != 0) {
+    const std::string expected = dir + "/" + segment_file_name(start.segment);
+    if (numbers.empty()) {
+      if (start.offset > segment_header_bytes)
+        return fail(expected + ": segment missing, but records up to byte " + std::to_string(start.offset) +
+                    " of it are expected (covered by a snapshot)");
+      scan.ok = true;
+      scan.end = WalPosition{start.segment, 0};
+      return scan;
+    }
+    if (numbers.front() != start.segment)
+      return fail(expected + ": segment missing (the log must continue from it; first found " +
+                  segment_file_name(numbers.front()) + ")");
+  }
+  if (!numbers.empty()) scan.first_segment = numbers.front();
   for (std::size_t i = 1; i < numbers.size(); ++i)
     if (numbers[i] != numbers[i - 1] + 1)
       return fail(dir + "/" + segment_file_name(numbers[i - 1] + 1) + ": segment missing (found " +
@@ -134,7 +162,16 @@ WalScan scan_wal(FileSystem& fs, const std::string& dir, const std::function<boo
     ++scan.segments;
     const std::string_view view(data);
     auto at = [&](std::size_t offset) { return path + " at byte " + std::to_string(offset) + ": "; };
+    // Bytes before `from` are covered elsewhere (a snapshot): neither read nor ever cut.
+    const std::uint64_t from = i == 0 && numbers[0] == start.segment ? start.offset : 0;
+    if (from > view.size())
+      return fail(at(view.size()) + "segment ends before the start position " + std::to_string(from));
     auto cut_tail = [&](std::size_t offset) -> bool {
+      scan.torn_tail = true;
+      scan.torn_at = WalPosition{numbers[i], offset};
+      scan.torn_bytes = view.size() - offset;
+      scan.end = WalPosition{numbers[i], offset};
+      if (options.read_only) return true;
       if (int err = cut_file(fs, path, offset)) {
         fail(at(offset) + "cannot cut torn tail: " + describe_errno(err));
         return false;
@@ -147,6 +184,7 @@ WalScan scan_wal(FileSystem& fs, const std::string& dir, const std::function<boo
     // The writer syncs a header before any record, so a short or zeroed header is a crash during creation.
     if (view.size() < segment_header_bytes || all_zero(view.substr(0, segment_header_bytes), 0)) {
       if (!last) return fail(at(0) + "segment header missing or torn in a segment that is not the last");
+      if (from > segment_header_bytes) return fail(at(0) + "segment header torn, but records after it are covered");
       if (view.size() >= segment_header_bytes && valid_frame_after(view, segment_header_bytes))
         return fail(at(0) + "zeroed segment header followed by valid records");
       if (!cut_tail(0)) return scan;
@@ -155,12 +193,13 @@ WalScan scan_wal(FileSystem& fs, const std::string& dir, const std::function<boo
     if (!valid_segment_header(view)) return fail(at(0) + header_problem(view));
     scan.bytes += segment_header_bytes;
 
-    std::size_t offset = segment_header_bytes;
+    std::size_t offset = std::max<std::size_t>(segment_header_bytes, static_cast<std::size_t>(from));
     for (;;) {
       const FrameRead frame = read_frame(view, offset);
       if (frame.status == FrameStatus::end) break;
       if (frame.status == FrameStatus::ok) {
-        if (visit && !visit(frame.payload)) return fail(at(offset) + "record rejected by recovery");
+        if (visit && !visit(WalPosition{numbers[i], offset}, frame.payload))
+          return fail(at(offset) + "record rejected by recovery");
         ++scan.records;
         scan.bytes += frame.next_offset - offset;
         offset = frame.next_offset;

@@ -20,13 +20,35 @@ struct WalScan {
   std::uint64_t segments = 0;
   std::uint64_t torn_bytes_cut = 0;  // bytes removed from the end of the last segment
   WalPosition end;                 // where a writer should append next
+  std::uint64_t first_segment = 0;   // first segment read (0: none)
+  bool torn_tail = false;            // a torn tail was found at torn_at, torn_bytes long (cut unless read_only)
+  WalPosition torn_at;
+  std::uint64_t torn_bytes = 0;
 };
+
+struct ScanOptions {
+  // Where to begin. {0,0}: at the first segment found, whatever its number. Otherwise segments before
+  // start.segment are skipped (they may have been deleted once a snapshot covered them), start.segment must
+  // be the first segment present (a later one first means it is missing) and reading begins at start.offset
+  // in it (at its first record if the offset is within the header). No segment at or after start.segment is
+  // an empty log only if start.offset is within the header: otherwise covered data is missing.
+  WalPosition start;
+  // Report a torn tail (torn_tail, torn_at, torn_bytes) without cutting it: nothing is written through fs.
+  bool read_only = false;
+};
+
+// The visitor also gets where the record's frame starts.
+using PositionedVisitor = std::function<bool(WalPosition at, std::string_view payload)>;
 
 // Segment files are "wal-<20-digit number>.log" in dir; other names are ignored. The visitor returns false to
 // reject a record's content (recovery found it inconsistent): the scan then stops with an error at that offset.
 // A torn tail of the last segment is truncated through fs (and reported in torn_bytes_cut).
 WalScan scan_wal(FileSystem& fs, const std::string& dir,
                  const std::function<bool(std::string_view payload)>& visit);
+// The same from a position (see ScanOptions::start).
+WalScan scan_wal(FileSystem& fs, const std::string& dir, WalPosition start,
+                 const std::function<bool(std::string_view payload)>& visit);
+WalScan scan_wal(FileSystem& fs, const std::string& dir, const ScanOptions& options, const PositionedVisitor& visit);
 
 std::string segment_file_name(std::uint64_t segment);
 

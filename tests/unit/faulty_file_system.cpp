@@ -154,6 +154,26 @@ int FaultyFileSystem::read_all(const std::string& path, std::string& out) {
   return 0;
 }
 
+int FaultyFileSystem::read_range(const std::string& path, std::uint64_t offset, std::size_t length,
+                                 std::string& out) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (down_) return EIO;
+  const auto it = files_.find(path);
+  if (it == files_.end()) return dirs_.count(path) != 0 ? EISDIR : ENOENT;
+  const std::string& data = it->second->data;
+  out = offset >= data.size() ? std::string() : data.substr(static_cast<std::size_t>(offset), length);
+  return 0;
+}
+
+int FaultyFileSystem::file_size(const std::string& path, std::uint64_t& size_bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (down_) return EIO;
+  const auto it = files_.find(path);
+  if (it == files_.end()) return dirs_.count(path) != 0 ? EISDIR : ENOENT;
+  size_bytes = it->second->data.size();
+  return 0;
+}
+
 int FaultyFileSystem::list(const std::string& dir_in, std::vector<std::string>& names) {
   const std::string dir = normalize_dir(dir_in);
   std::lock_guard<std::mutex> lock(mutex_);

@@ -32,6 +32,8 @@ class FaultyFileSystem final : public wal::FileSystem {
 
   int open_append(const std::string& path, std::unique_ptr<wal::AppendFile>& out) override;
   int read_all(const std::string& path, std::string& out) override;
+  int read_range(const std::string& path, std::uint64_t offset, std::size_t length, std::string& out) override;
+  int file_size(const std::string& path, std::uint64_t& size_bytes) override;
   int list(const std::string& dir, std::vector<std::string>& names) override;
   int make_dirs(const std::string& dir) override;
   int rename(const std::string& from, const std::string& to) override;

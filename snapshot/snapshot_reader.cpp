@@ -1,0 +1,206 @@
+// read_snapshot: header, then one chunk at a time through FileSystem::read_range (memory stays at one chunk
+// however large the snapshot), then the footer, which must be last and agree with everything counted.
+#include "snapshot/snapshot_reader.hpp"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/array.h>
+#include <kj/exception.h>
+
+#include <cstring>
+#include <system_error>
+#include <variant>
+
+#include "snapshot/snapshot.capnp.h"
+
+namespace tally::snapshot {
+namespace {
+
+// Chunks hold only what this writer put there; the limit just bounds work on a damaged file.
+constexpr int chunk_nesting_limit = 8;
+
+std::string describe_errno(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+class ChunkReader {
+ public:
+  ChunkReader(wal::FileSystem& fs, const std::string& path, SnapshotRead& out, const SnapshotVisitor& visit,
+              SnapshotCheck check)
+      : fs_(fs), path_(path), out_(out), visit_(visit), decode_(visit || check == SnapshotCheck::records) {}
+
+  bool run() {
+    std::uint64_t size = 0;
+    if (int err = fs_.file_size(path_, size)) return fail_plain("cannot read: " + describe_errno(err));
+    out_.bytes = size;
+    std::string header;
+    if (int err = fs_.read_range(path_, 0, header_bytes, header))
+      return fail_plain("cannot read: " + describe_errno(err));
+    if (std::string problem = parse_header(header, out_.covered); !problem.empty()) return fail(0, problem);
+    wal::WalPosition named;
+    const std::size_t slash = path_.rfind('/');
+    const std::string name = slash == std::string::npos ? path_ : path_.substr(slash + 1);
+    if (parse_snapshot_name(name, named) && !same_position(named, out_.covered))
+      return fail(0, "header covers " + to_string(out_.covered) + " but the name says " + to_string(named));
+
+    std::uint64_t offset = header_bytes;
+    for (;;) {
+      if (offset == size) return fail(offset, "no footer: the snapshot is truncated");
+      if (size - offset < chunk_frame_header_bytes) return fail(offset, "truncated chunk header");
+      std::string frame_header;
+      if (int err = fs_.read_range(path_, offset, chunk_frame_header_bytes, frame_header))
+        return fail(offset, "cannot read: " + describe_errno(err));
+      if (frame_header.size() != chunk_frame_header_bytes) return fail(offset, "file shrank while reading");
+      const std::uint32_t length = load_le32(frame_header.data());
+      if (std::string problem = check_chunk_length(length); !problem.empty()) return fail(offset, problem);
+      if (size - offset - chunk_frame_header_bytes < length)
+        return fail(offset, "chunk runs past the end of the file (truncated snapshot)");
+      if (int err = fs_.read_range(path_, offset + chunk_frame_header_bytes, length, payload_))
+        return fail(offset, "cannot read: " + describe_errno(err));
+      if (payload_.size() != length) return fail(offset, "file shrank while reading");
+      if (!chunk_crc_matches(frame_header, payload_)) return fail(offset, "bad chunk CRC");
+      const std::uint64_t next = offset + chunk_frame_header_bytes + length;
+      bool footer = false;
+      if (!decode_chunk(offset, footer)) return false;
+      if (footer) {
+        if (next != size) return fail(next, "bytes after the footer");
+        out_.ok = true;
+        return true;
+      }
+      offset = next;
+    }
+  }
+
+ private:
+  bool fail_plain(const std::string& problem) {
+    out_.error = path_ + ": " + problem;
+    return false;
+  }
+  bool fail(std::uint64_t offset, const std::string& problem) {
+    out_.error = path_ + " at byte " + std::to_string(offset) + ": " + problem;
+    return false;
+  }
+
+  bool decode_chunk(std::uint64_t offset, bool& footer) {
+    const std::size_t words = payload_.size() / sizeof(capnp::word);
+    // Cap'n Proto reads words in place: copy only if the buffer happens to be misaligned.
+    kj::ArrayPtr<const capnp::word> view;
+    kj::Array<capnp::word> aligned;
+    if (reinterpret_cast<std::uintptr_t>(payload_.data()) % alignof(capnp::word) == 0) {
+      view = kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(payload_.data()), words);
+    } else {
+      aligned = kj::heapArray<capnp::word>(words);
+      std::memcpy(aligned.begin(), payload_.data(), payload_.size());
+      view = aligned.asPtr();
+    }
+    try {
+      capnp::ReaderOptions options;
+      // Every word is visited at most once by a well-formed chunk; more can only come from damage.
+      options.traversalLimitInWords = words + 16;
+      options.nestingLimit = chunk_nesting_limit;
+      capnp::FlatArrayMessageReader reader(view, options);
+      if (reader.getEnd() != view.end()) return fail(offset, "chunk message does not fill its frame");
+      const auto chunk = reader.getRoot<schema::SnapshotChunk>();
+      switch (chunk.which()) {
+        case schema::SnapshotChunk::RECORDS: return visit_records(offset, chunk.getRecords());
+        case schema::SnapshotChunk::FOOTER: footer = true; return check_footer(offset, chunk.getFooter());
+        default: return fail(offset, "unknown chunk kind (written by a newer build?)");
+      }
+    } catch (const kj::Exception& e) {
+      return fail(offset, std::string("chunk does not decode: ") + e.getDescription().cStr());
+    }
+  }
+
+  bool visit_records(std::uint64_t offset, capnp::List<capnp::Data>::Reader records) {
+    if (records.size() == 0) return fail(offset, "empty record chunk");
+    if (!decode_) {
+      out_.records += records.size();
+      ++out_.chunks;
+      return true;
+    }
+    for (std::uint32_t i = 0; i < records.size(); ++i) {
+      const capnp::Data::Reader data = records[i];
+      const std::string_view payload(reinterpret_cast<const char*>(data.begin()), data.size());
+      const std::optional<wal::Record> record = wal::decode(payload);
+      if (!record) return fail(offset, "record " + std::to_string(i) + " of the chunk does not decode");
+      if (const auto* tx = std::get_if<TransactionApplied>(&*record)) {
+        ++out_.transactions;
+        if (!out_.first_tx_at || tx->at < *out_.first_tx_at) out_.first_tx_at = tx->at;
+        if (!out_.last_tx_at || tx->at > *out_.last_tx_at) out_.last_tx_at = tx->at;
+      } else {
+        ++out_.users;
+      }
+      ++out_.records;
+      if (visit_ && !visit_(SnapshotRecord{offset, i, payload, &*record})) {
+        out_.rejected = true;
+        return fail(offset, "record " + std::to_string(i) + " of the chunk rejected");
+      }
+    }
+    ++out_.chunks;
+    return true;
+  }
+
+  bool check_footer(std::uint64_t offset, schema::SnapshotFooter::Reader footer) {
+    const wal::WalPosition covered{footer.getCoveredSegment(), footer.getCoveredOffset()};
+    if (!same_position(covered, out_.covered))
+      return fail(offset, "footer covers " + to_string(covered) + ", header " + to_string(out_.covered));
+    if (!decode_) {  // only the totals this pass counted; the rest are taken from the footer
+      out_.users = footer.getUsers();
+      out_.transactions = footer.getTransactions();
+    }
+    if (footer.getRecords() != out_.records || footer.getUsers() != out_.users ||
+        footer.getTransactions() != out_.transactions || footer.getRecordChunks() != out_.chunks ||
+        out_.users + out_.transactions != out_.records)
+      return fail(offset, "footer totals (" + std::to_string(footer.getRecords()) + " records, " +
+                              std::to_string(footer.getUsers()) + " users, " +
+                              std::to_string(footer.getTransactions()) + " transactions, " +
+                              std::to_string(footer.getRecordChunks()) + " chunks) differ from the file's (" +
+                              std::to_string(out_.records) + ", " + std::to_string(out_.users) + ", " +
+                              std::to_string(out_.transactions) + ", " + std::to_string(out_.chunks) + ")");
+    return true;
+  }
+
+  wal::FileSystem& fs_;
+  const std::string& path_;
+  SnapshotRead& out_;
+  const SnapshotVisitor& visit_;
+  const bool decode_;
+  std::string payload_;
+};
+
+}  // namespace
+
+SnapshotRead read_snapshot(wal::FileSystem& fs, const std::string& path, const SnapshotVisitor& visit) {
+  SnapshotRead out;
+  out.path = path;
+  ChunkReader(fs, path, out, visit, SnapshotCheck::records).run();
+  return out;
+}
+
+SnapshotRead validate_snapshot(wal::FileSystem& fs, const std::string& path, SnapshotCheck check) {
+  SnapshotRead out;
+  out.path = path;
+  ChunkReader(fs, path, out, SnapshotVisitor(), check).run();
+  return out;
+}
+
+SnapshotChoice newest_valid_snapshot(wal::FileSystem& fs, const std::string& snapshot_dir, wal::WalPosition not_after) {
+  SnapshotChoice choice;
+  SnapshotListing listing;
+  if (int err = list_snapshots(fs, snapshot_dir, listing)) {
+    choice.error = snapshot_dir + ": cannot list: " + describe_errno(err);
+    return choice;
+  }
+  choice.ok = true;
+  for (const SnapshotFile& file : listing.snapshots) {
+    if (position_before(not_after, file.covered)) continue;
+    SnapshotRead read = validate_snapshot(fs, file.path);
+    if (read.ok) {
+      choice.chosen = file;
+      choice.read = std::move(read);
+      break;
+    }
+    choice.skipped.push_back(read.error);
+  }
+  return choice;
+}
+
+}  // namespace tally::snapshot
