@@ -4,10 +4,13 @@
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <future>
+#include <thread>
 #include <system_error>
 #include <variant>
 
+#include "actors/parallel_restore.hpp"
 #include "snapshot/snapshot_format.hpp"
 #include "snapshot/snapshot_reader.hpp"
 #include "snapshot/wal_range.hpp"
@@ -27,16 +30,10 @@ double millis_since(Clock::time_point started) {
 
 std::string describe_errno(int err) { return std::error_code(err, std::generic_category()).message(); }
 
-bool apply(LedgerService& ledger, const wal::Record& record, RecoveryReport& report) {
-  if (const auto* user = std::get_if<UserCreated>(&record)) {
-    if (!ledger.restore(*user)) return false;
-    ++report.users;
-    return true;
-  }
-  if (!ledger.restore(std::get<TransactionApplied>(record))) return false;
-  ++report.transactions;
-  return true;
-}
+// Records go to the ledger through ParallelRestore: each user's records in log order, users in parallel.
+bool feed(ParallelRestore& restorer, const wal::Record& record) { return restorer.add(record); }
+
+unsigned restore_threads() { return std::max(1u, std::min(4u, std::thread::hardware_concurrency())); }
 
 // First and last segment present, and the last one's size (all 0 for an empty or missing directory).
 struct WalExtent {
@@ -97,7 +94,7 @@ SnapshotPick pick_snapshot(wal::FileSystem& fs, const RecoveryOptions& options) 
 namespace {
 
 // Restores the picked snapshot after checking the WAL it leaves in place. False with report.error set.
-bool restore_snapshot(wal::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger,
+bool restore_snapshot(wal::FileSystem& fs, const RecoveryOptions& options, ParallelRestore& restorer,
                       RecoveryReport& report) {
   const SnapshotPick pick = pick_snapshot(fs, options);
   report.warnings = pick.warnings;
@@ -120,7 +117,7 @@ bool restore_snapshot(wal::FileSystem& fs, const RecoveryOptions& options, Ledge
                                       snapshot::WalRangeVisitor());
     });
   const snapshot::SnapshotRead read = snapshot::read_snapshot(
-      fs, chosen->path, [&](const snapshot::SnapshotRecord& r) { return apply(ledger, *r.record, report); });
+      fs, chosen->path, [&](const snapshot::SnapshotRecord& r) { return feed(restorer, *r.record); });
   if (check.valid()) {
     const snapshot::WalRange checked = check.get();
     if (!checked.ok) {
@@ -130,7 +127,7 @@ bool restore_snapshot(wal::FileSystem& fs, const RecoveryOptions& options, Ledge
     report.wal_checked_records = checked.records;
   }
   if (!read.ok) {
-    report.error = read.error;
+    report.error = restorer.error().empty() ? read.error : read.error + ": " + restorer.error();
     return false;
   }
   report.snapshot = chosen->path;
@@ -160,12 +157,20 @@ bool retire_stale(wal::FileSystem& fs, const RecoveryOptions& options, RecoveryR
 RecoveryReport recover(wal::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger) {
   const auto started = Clock::now();
   RecoveryReport report;
+  ParallelRestore restorer(ledger, restore_threads());
   auto finish = [&]() -> RecoveryReport {
+    const bool applied = restorer.finish();
+    if (!applied && report.ok) {
+      report.ok = false;
+      report.error = "a record was rejected by recovery: " + restorer.error();
+    }
+    report.users = restorer.users();
+    report.transactions = restorer.transactions();
     report.millis = millis_since(started);
     return report;
   };
   if (!options.snapshot_dir.empty()) {
-    const bool restored = restore_snapshot(fs, options, ledger, report);
+    const bool restored = restore_snapshot(fs, options, restorer, report);
     report.snapshot_millis = millis_since(started);
     if (!restored) return finish();
   }
@@ -176,12 +181,13 @@ RecoveryReport recover(wal::FileSystem& fs, const RecoveryOptions& options, Ledg
   const wal::WalScan scan =
       wal::scan_wal(fs, options.wal_dir, scan_options, [&](wal::WalPosition, std::string_view payload) {
         std::optional<wal::Record> record = wal::decode(payload);
-        if (!record || !apply(ledger, *record, report)) return false;
+        if (!record || !feed(restorer, *record)) return false;
         ++report.wal_records;
         return true;
       });
   report.ok = scan.ok;
   report.error = scan.error;
+  if (!scan.ok && !restorer.error().empty()) report.error += ": " + restorer.error();
   report.bytes = scan.bytes;
   report.segments = scan.segments;
   report.torn_bytes_cut = scan.torn_bytes_cut;
