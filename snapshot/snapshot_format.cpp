@@ -8,7 +8,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "wal/byte_order.hpp"
 #include "wal/frame.hpp"
+#include "wal/wal_reader.hpp"
 
 namespace tally::snapshot {
 namespace {
@@ -17,34 +19,9 @@ constexpr char magic[8] = {'T', 'A', 'L', 'L', 'Y', 'S', 'N', 'P'};
 constexpr char name_prefix[] = "snap-";
 constexpr char name_suffix[] = ".snap";
 constexpr std::size_t name_digits = 20;
-constexpr std::uint32_t mask_delta = 0xa282ead8u;
 
-std::uint32_t mask(std::uint32_t crc) { return ((crc >> 15) | (crc << 17)) + mask_delta; }
 
-void store_le32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xffu));
-}
-void store_le64(std::string& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xffu));
-}
-std::uint64_t load_le64(const char* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
 
-bool parse_digits(std::string_view text, std::uint64_t& value) {
-  if (text.size() != name_digits) return false;
-  std::uint64_t v = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return false;
-    const auto digit = static_cast<std::uint64_t>(c - '0');
-    if (v > (UINT64_MAX - digit) / 10) return false;
-    v = v * 10 + digit;
-  }
-  value = v;
-  return true;
-}
 
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
@@ -72,19 +49,15 @@ bool parse_snapshot_name(std::string_view name, wal::WalPosition& covered) {
   if (name.substr(0, prefix) != name_prefix || !ends_with(name, name_suffix) || name[prefix + name_digits] != '-')
     return false;
   wal::WalPosition at;
-  if (!parse_digits(name.substr(prefix, name_digits), at.segment) ||
-      !parse_digits(name.substr(prefix + name_digits + 1, name_digits), at.offset))
+  if (!wal::parse_fixed_digits(name.substr(prefix, name_digits), name_digits, at.segment) ||
+      !wal::parse_fixed_digits(name.substr(prefix + name_digits + 1, name_digits), name_digits, at.offset))
     return false;
   covered = at;
   return true;
 }
 
 bool parse_wal_segment_name(std::string_view name, std::uint64_t& number) {
-  constexpr std::string_view prefix = "wal-", suffix = ".log";
-  if (name.size() != prefix.size() + name_digits + suffix.size() || name.substr(0, prefix.size()) != prefix ||
-      !ends_with(name, suffix))
-    return false;
-  return parse_digits(name.substr(prefix.size(), name_digits), number);
+  return wal::parse_segment_file_name(name, number);
 }
 
 int list_snapshots(wal::FileSystem& fs, const std::string& dir, SnapshotListing& out) {
@@ -109,22 +82,22 @@ int list_snapshots(wal::FileSystem& fs, const std::string& dir, SnapshotListing&
 void append_header(std::string& out, wal::WalPosition covered) {
   const std::size_t start = out.size();
   out.append(magic, sizeof magic);
-  store_le32(out, format_version);
-  store_le64(out, covered.segment);
-  store_le64(out, covered.offset);
-  store_le32(out, mask(wal::crc32c(std::string_view(out).substr(start, header_bytes - 4))));
+  wal::store_le32(out, format_version);
+  wal::store_le64(out, covered.segment);
+  wal::store_le64(out, covered.offset);
+  wal::store_le32(out, wal::mask_crc(wal::crc32c(std::string_view(out).substr(start, header_bytes - 4))));
 }
 
 std::string parse_header(std::string_view data, wal::WalPosition& covered) {
   if (data.size() < header_bytes) return "file shorter than the snapshot header";
   if (std::memcmp(data.data(), magic, sizeof magic) != 0) return "bad snapshot magic (not a Tally snapshot)";
-  if (load_le32(data.data() + header_bytes - 4) != mask(wal::crc32c(data.substr(0, header_bytes - 4))))
+  if (wal::load_le32(data.data() + header_bytes - 4) != wal::mask_crc(wal::crc32c(data.substr(0, header_bytes - 4))))
     return "snapshot header CRC mismatch";
-  const std::uint32_t version = load_le32(data.data() + 8);
+  const std::uint32_t version = wal::load_le32(data.data() + 8);
   if (version != format_version)
     return "unsupported snapshot version " + std::to_string(version) + "; this build reads " +
            std::to_string(format_version);
-  covered = wal::WalPosition{load_le64(data.data() + 12), load_le64(data.data() + 20)};
+  covered = wal::WalPosition{wal::load_le64(data.data() + 12), wal::load_le64(data.data() + 20)};
   return "";
 }
 
@@ -132,8 +105,8 @@ void append_chunk_frame(std::string& out, std::string_view payload) {
   if (!check_chunk_length(static_cast<std::uint32_t>(payload.size())).empty() || payload.size() > chunk_bytes_max)
     throw std::invalid_argument("snapshot: chunk payload must be 8..chunk_bytes_max bytes and a multiple of 8");
   const std::size_t start = out.size();
-  store_le32(out, static_cast<std::uint32_t>(payload.size()));
-  store_le32(out, mask(wal::crc32c(payload, wal::crc32c(std::string_view(out).substr(start, 4)))));
+  wal::store_le32(out, static_cast<std::uint32_t>(payload.size()));
+  wal::store_le32(out, wal::mask_crc(wal::crc32c(payload, wal::crc32c(std::string_view(out).substr(start, 4)))));
   out.append(payload);
 }
 
@@ -142,15 +115,10 @@ std::string check_chunk_length(std::uint32_t length) {
   return "";
 }
 
-std::uint32_t load_le32(const char* p) {
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
 
 bool chunk_crc_matches(std::string_view frame_header, std::string_view payload) {
   const std::uint32_t crc = wal::crc32c(payload, wal::crc32c(frame_header.substr(0, 4)));
-  return load_le32(frame_header.data() + 4) == mask(crc);
+  return wal::load_le32(frame_header.data() + 4) == wal::mask_crc(crc);
 }
 
 }  // namespace tally::snapshot

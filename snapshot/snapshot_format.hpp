@@ -68,7 +68,6 @@ std::string parse_header(std::string_view data, wal::WalPosition& covered);
 void append_chunk_frame(std::string& out, std::string_view payload);
 // Checks a frame header read from the file; "" when the length is acceptable.
 std::string check_chunk_length(std::uint32_t length);
-std::uint32_t load_le32(const char* p);
 bool chunk_crc_matches(std::string_view frame_header, std::string_view payload);
 
 }  // namespace tally::snapshot

@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "snapshot/snapshot.capnp.h"
+#include "wal/byte_order.hpp"
 
 namespace tally::snapshot {
 namespace {
@@ -49,7 +50,7 @@ class ChunkReader {
       if (int err = fs_.read_range(path_, offset, chunk_frame_header_bytes, frame_header))
         return fail(offset, "cannot read: " + describe_errno(err));
       if (frame_header.size() != chunk_frame_header_bytes) return fail(offset, "file shrank while reading");
-      const std::uint32_t length = load_le32(frame_header.data());
+      const std::uint32_t length = wal::load_le32(frame_header.data());
       if (std::string problem = check_chunk_length(length); !problem.empty()) return fail(offset, problem);
       if (size - offset - chunk_frame_header_bytes < length)
         return fail(offset, "chunk runs past the end of the file (truncated snapshot)");

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "ledger/limits.hpp"
+#include "wal/byte_order.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <nmmintrin.h>
@@ -17,7 +18,6 @@ namespace tally::wal {
 namespace {
 
 constexpr std::uint32_t castagnoli_reflected = 0x82F63B78u;
-constexpr std::uint32_t mask_delta = 0xa282ead8u;
 constexpr char segment_magic[8] = {'T', 'A', 'L', 'L', 'Y', 'W', 'A', 'L'};
 
 // tables[k][b] = CRC contribution of byte b followed by k zero bytes; lets us fold 8 bytes per step.
@@ -35,23 +35,7 @@ struct SliceTables {
 };
 constexpr SliceTables tables;
 
-std::uint64_t load_le64(const unsigned char* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;  // compilers turn this into one load on little-endian targets
-}
-
-void store_le32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xffu));
-}
-
-std::uint32_t load_le32(const char* p) {
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
-std::uint32_t mask(std::uint32_t crc) { return ((crc >> 15) | (crc << 17)) + mask_delta; }
+std::uint32_t mask(std::uint32_t crc) { return mask_crc(crc); }
 
 #ifdef TALLY_WAL_HAVE_SSE42_PATH
 __attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::string_view data, std::uint32_t crc) {
@@ -83,7 +67,7 @@ std::uint32_t crc32c_portable(std::string_view data, std::uint32_t crc) {
   std::size_t n = data.size();
   std::uint32_t c = ~crc;
   for (; n >= 8; p += 8, n -= 8) {
-    const std::uint64_t w = load_le64(p) ^ c;
+    const std::uint64_t w = load_le64(reinterpret_cast<const char*>(p)) ^ c;
     c = tables.t[7][w & 0xffu] ^ tables.t[6][(w >> 8) & 0xffu] ^ tables.t[5][(w >> 16) & 0xffu] ^
         tables.t[4][(w >> 24) & 0xffu] ^ tables.t[3][(w >> 32) & 0xffu] ^ tables.t[2][(w >> 40) & 0xffu] ^
         tables.t[1][(w >> 48) & 0xffu] ^ tables.t[0][w >> 56];

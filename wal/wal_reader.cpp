@@ -8,33 +8,14 @@
 #include <cstring>
 #include <system_error>
 
+#include "wal/byte_order.hpp"
 #include "wal/frame.hpp"
 
 namespace tally::wal {
 namespace {
 
-constexpr char name_prefix[] = "wal-";
-constexpr char name_suffix[] = ".log";
-constexpr std::size_t name_digits = 20;
 
 std::string describe_errno(int err) { return std::error_code(err, std::generic_category()).message(); }
-
-bool parse_segment_name(const std::string& name, std::uint64_t& number) {
-  const std::size_t prefix = sizeof name_prefix - 1, suffix = sizeof name_suffix - 1;
-  if (name.size() != prefix + name_digits + suffix) return false;
-  if (name.compare(0, prefix, name_prefix) != 0 || name.compare(prefix + name_digits, suffix, name_suffix) != 0)
-    return false;
-  std::uint64_t value = 0;
-  for (std::size_t i = prefix; i < prefix + name_digits; ++i) {
-    const char c = name[i];
-    if (c < '0' || c > '9') return false;
-    const auto digit = static_cast<std::uint64_t>(c - '0');
-    if (value > (UINT64_MAX - digit) / 10) return false;
-    value = value * 10 + digit;
-  }
-  number = value;
-  return true;
-}
 
 bool all_zero(std::string_view data, std::size_t from) {
   return from >= data.size() ||
@@ -131,7 +112,7 @@ WalScan scan_wal(FileSystem& fs, const std::string& dir, const ScanOptions& opti
   std::vector<std::uint64_t> numbers;
   for (const std::string& name : names) {
     std::uint64_t number = 0;
-    if (parse_segment_name(name, number) && number >= start.segment) numbers.push_back(number);
+    if (parse_segment_file_name(name, number) && number >= start.segment) numbers.push_back(number);
   }
   std::sort(numbers.begin(), numbers.end());
   if (start.segment != 0) {
@@ -217,6 +198,15 @@ WalScan scan_wal(FileSystem& fs, const std::string& dir, const ScanOptions& opti
   }
   scan.ok = true;
   return scan;
+}
+
+bool parse_segment_file_name(std::string_view name, std::uint64_t& number) {
+  constexpr std::string_view prefix = "wal-", suffix = ".log";
+  constexpr std::size_t digits = 20;
+  if (name.size() != prefix.size() + digits + suffix.size() || name.substr(0, prefix.size()) != prefix ||
+      name.substr(prefix.size() + digits) != suffix)
+    return false;
+  return parse_fixed_digits(name.substr(prefix.size(), digits), digits, number);
 }
 
 }  // namespace tally::wal

@@ -51,5 +51,7 @@ WalScan scan_wal(FileSystem& fs, const std::string& dir, WalPosition start,
 WalScan scan_wal(FileSystem& fs, const std::string& dir, const ScanOptions& options, const PositionedVisitor& visit);
 
 std::string segment_file_name(std::uint64_t segment);
+// The inverse: true and the number for "wal-<20 digits>.log", false for any other name.
+bool parse_segment_file_name(std::string_view name, std::uint64_t& number);
 
 }  // namespace tally::wal
