@@ -15,9 +15,8 @@ using namespace tally;
 using tally::testing::FaultyFileSystem;
 using tally::testing::LedgerHarness;
 using tally::testing::make_tx;
-
-constexpr UtcMicros day = 86'400'000'000;
-constexpr UtcMicros jan1 = 1'672'531'200'000'000;
+using tally::testing::day;
+using tally::testing::jan1;
 
 struct Model {
   std::map<UserId, std::string> users;
