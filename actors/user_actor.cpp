@@ -42,12 +42,19 @@ caf::behavior UserActor::make_behavior() {
         on_wal_done(seq, static_cast<wal::WalStatus>(status));
       },
       [this](balance_atom, const std::shared_ptr<BalanceQuery>& query) {
+        drop_durable();
         query->reply(durable_balance_at(query->at));
       },
   };
 }
 
+void UserActor::drop_durable() {
+  while (!pending_.empty() && pending_.front().in_flight->durable.load(std::memory_order_acquire))
+    pending_.pop_front();
+}
+
 void UserActor::on_apply(TxCommand& command) {
+  drop_durable();
   const TransactionApplied& tx = command.tx;
   const MinorUnits delta = tx.delta();
   const Verdict verdict = judge(ledger_->history, tx.at, delta);
@@ -72,8 +79,13 @@ void UserActor::on_apply(TxCommand& command) {
   const wal::WalTicket ticket = service_->wal().submit(
       wal::encode(tx), depends_on,
       [self_handle, seq, service, slot, in_flight = std::move(in_flight)](wal::WalStatus status) {
-        if (status == wal::WalStatus::durable) publish_durable(*service, *slot, *in_flight);
-        caf::anon_send(self_handle, wal_done_atom::value, seq, static_cast<int>(status));
+        // Success needs no message back: the actor drops durable entries the next time it runs. Only a failure
+        // must reach it, to roll the speculative entry back.
+        if (status == wal::WalStatus::durable) {
+          publish_durable(*service, *slot, *in_flight);
+        } else {
+          caf::anon_send(self_handle, wal_done_atom::value, seq, static_cast<int>(status));
+        }
       });
   if (ticket == 0) {
     // Refused before queueing; its completion message will find nothing left to do.
@@ -94,20 +106,14 @@ void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight
 }
 
 void UserActor::on_wal_done(std::uint64_t seq, wal::WalStatus status) {
+  if (status == wal::WalStatus::durable) impossible("success is never reported by message");
+  drop_durable();
   auto it = pending_.begin();
   while (it != pending_.end() && it->seq != seq) ++it;
-  if (it == pending_.end()) {
-    if (status == wal::WalStatus::durable) impossible("durable completion for an unknown record");
-    return;  // already rolled back when submit refused it
-  }
-  if (status != wal::WalStatus::durable) {
-    roll_back(it, outcome_of(status));
-    return;
-  }
-  // The WAL completes in submission order and fails every record behind a failed one, so durable is the oldest.
-  if (it != pending_.begin()) impossible("records of one user became durable out of order");
-  if (!it->in_flight->durable.load(std::memory_order_acquire)) impossible("durable record was not published");
-  pending_.pop_front();
+  if (it == pending_.end()) return;  // already rolled back when submit refused it
+  // The WAL completes in submission order and fails every record behind a failed one.
+  if (it->in_flight->durable.load(std::memory_order_acquire)) impossible("a record failed after it was durable");
+  roll_back(it, outcome_of(status));
 }
 
 void UserActor::roll_back(std::deque<Pending>::iterator it, Outcome outcome) {

@@ -51,6 +51,7 @@ class UserActor : public caf::event_based_actor {
 
   static void publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight);
 
+  void drop_durable();  // pending entries the WAL thread already published
   void on_apply(TxCommand& command);
   void on_wal_done(std::uint64_t seq, wal::WalStatus status);
   void roll_back(std::deque<Pending>::iterator it, Outcome outcome);
