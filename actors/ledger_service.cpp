@@ -3,6 +3,7 @@
 #include "actors/ledger_service.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "actors/user_actor.hpp"
 #include "wal/record_codec.hpp"
@@ -75,6 +76,50 @@ void LedgerService::apply(TransactionApplied tx, TxReply reply) {
   }
   caf::actor actor = activate(*slot, tx.user_id);
   caf::anon_send(actor, apply_atom::value, std::make_shared<TxCommand>(TxCommand{std::move(tx), std::move(reply)}));
+}
+
+void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector<std::uint32_t> positions,
+                                std::shared_ptr<BatchSink> sink) {
+  if (txs.size() != positions.size() || !sink) std::abort();  // a caller bug, not input
+  // Claim every uid first; only claimed items of existing users go on, grouped by user in batch order.
+  std::vector<std::uint32_t> claimed;  // indices into txs
+  claimed.reserve(txs.size());
+  for (std::uint32_t k = 0; k < txs.size(); ++k) {
+    TransactionApplied& tx = txs[k];
+    const std::uint32_t position = positions[k];
+    auto claim = transactions_.claim(tx.uid, [&]() {
+      // A uid repeated within the batch, or in flight elsewhere: this item runs alone once the claim resolves.
+      return [this, tx, position, sink]() {
+        apply(tx, [position, sink](const TxResult& result) { sink->item_done(position, result); });
+      };
+    });
+    if (claim.result == TxIndex::ClaimResult::waiting) continue;
+    if (claim.result == TxIndex::ClaimResult::committed) {
+      const TransactionApplied& existing = *claim.existing;
+      sink->item_done(position, TxResult{existing.same_request_as(tx) ? Outcome::replayed : Outcome::conflict,
+                                         existing});
+      continue;
+    }
+    if (users_.find(tx.user_id) == nullptr) {
+      transactions_.release(tx.uid);
+      sink->item_done(position, TxResult{Outcome::user_not_found, tx});
+      continue;
+    }
+    claimed.push_back(k);
+  }
+  std::stable_sort(claimed.begin(), claimed.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return txs[a].user_id < txs[b].user_id; });
+  for (std::size_t i = 0; i < claimed.size();) {
+    const UserId user = txs[claimed[i]].user_id;
+    auto group = std::make_shared<TxGroupCommand>();
+    group->sink = sink;
+    for (; i < claimed.size() && txs[claimed[i]].user_id == user; ++i) {
+      group->txs.push_back(std::move(txs[claimed[i]]));
+      group->positions.push_back(positions[claimed[i]]);
+    }
+    caf::actor actor = activate(*users_.find(user), user);
+    caf::anon_send(actor, apply_many_atom::value, std::move(group));
+  }
 }
 
 void LedgerService::finish_claim(const TransactionApplied& tx, bool durable) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 
@@ -33,6 +34,10 @@ class LedgerService {
   void create_user(std::string name, std::string idempotency_key, UserReply reply);
   // tx.at must be set (the server clock when the client gave none); fields are already validated.
   void apply(TransactionApplied tx, TxReply reply);
+  // Many independent transactions, each exactly-once as if applied alone; `sink` hears each by its position in
+  // `txs` (positions[k] for txs[k]). Items of one user go to its actor as one message and to the WAL as one entry.
+  void apply_batch(std::vector<TransactionApplied> txs, std::vector<std::uint32_t> positions,
+                   std::shared_ptr<BatchSink> sink);
 
   // --- reads: durable state only ---
   std::optional<UserView> find_user(UserId id) const;

@@ -2,6 +2,7 @@
 // Replies are callbacks, invoked exactly once, on whichever thread finishes the work (actor or WAL writer).
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -40,6 +41,14 @@ struct UserResult {
 };
 
 using TxReply = std::function<void(const TxResult&)>;
+
+// Receives the outcome of every item of a batch by the item's position. Called exactly once per item, from any
+// thread and concurrently (claim conflicts on the HTTP thread, refusals on actors, durable ones on the WAL thread).
+class BatchSink {
+ public:
+  virtual ~BatchSink() = default;
+  virtual void item_done(std::size_t index, const TxResult& result) = 0;
+};
 using UserReply = std::function<void(const UserResult&)>;
 using BalanceReply = std::function<void(MinorUnits balance)>;
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "actors/ledger_service.hpp"
+#include "wal/frame.hpp"
 #include "wal/record_codec.hpp"
 
 namespace tally {
@@ -38,6 +39,7 @@ UserActor::UserActor(caf::actor_config& config, LedgerService* service, UserSlot
 caf::behavior UserActor::make_behavior() {
   return {
       [this](apply_atom, const std::shared_ptr<TxCommand>& command) { on_apply(*command); },
+      [this](apply_many_atom, const std::shared_ptr<TxGroupCommand>& command) { on_apply_many(*command); },
       [this](wal_done_atom, std::uint64_t seq, int status) {
         on_wal_done(seq, static_cast<wal::WalStatus>(status));
       },
@@ -48,39 +50,77 @@ caf::behavior UserActor::make_behavior() {
   };
 }
 
+void UserActor::InFlight::answer(std::size_t k, const TxResult& result) {
+  if (sink) {
+    sink->item_done(positions[k], result);
+  } else {
+    reply(result);
+  }
+}
+
 void UserActor::drop_durable() {
   while (!pending_.empty() && pending_.front().in_flight->durable.load(std::memory_order_acquire))
     pending_.pop_front();
 }
 
-void UserActor::on_apply(TxCommand& command) {
-  drop_durable();
-  const TransactionApplied& tx = command.tx;
+bool UserActor::accept(const TransactionApplied& tx, InFlight& answer_to, std::size_t k) {
   const MinorUnits delta = tx.delta();
   const Verdict verdict = judge(ledger_->history, tx.at, delta);
   if (verdict != Verdict::accepted) {
     service_->finish_claim(tx, false);
-    command.reply(TxResult{verdict == Verdict::insufficient_funds ? Outcome::insufficient_funds
-                                                                   : Outcome::balance_too_large,
-                           tx});
-    return;
+    answer_to.answer(k, TxResult{verdict == Verdict::insufficient_funds ? Outcome::insufficient_funds
+                                                                         : Outcome::balance_too_large,
+                                 tx});
+    return false;
   }
-  const std::uint64_t seq = ledger_->next_seq++;
   ledger_->history.insert(tx.at, delta);
+  return true;
+}
+
+void UserActor::on_apply(TxCommand& command) {
+  drop_durable();
+  auto in_flight = std::make_shared<InFlight>();
+  in_flight->reply = std::move(command.reply);
+  if (!accept(command.tx, *in_flight, 0)) return;
+  in_flight->txs.push_back(std::move(command.tx));
+  submit(std::move(in_flight));
+}
+
+void UserActor::on_apply_many(TxGroupCommand& command) {
+  drop_durable();
+  if (command.txs.size() != command.positions.size() || !command.sink) impossible("malformed group command");
+  auto in_flight = std::make_shared<InFlight>();
+  in_flight->sink = std::move(command.sink);
+  in_flight->txs.reserve(command.txs.size());
+  in_flight->positions.reserve(command.txs.size());
+  // Refusals are answered through a one-item view of the same sink, at the refused item's position.
+  InFlight refusals;
+  refusals.sink = in_flight->sink;
+  for (std::size_t k = 0; k < command.txs.size(); ++k) {
+    refusals.positions.assign(1, command.positions[k]);
+    if (!accept(command.txs[k], refusals, 0)) continue;
+    in_flight->txs.push_back(std::move(command.txs[k]));
+    in_flight->positions.push_back(command.positions[k]);
+  }
+  if (!in_flight->txs.empty()) submit(std::move(in_flight));
+}
+
+void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
+  const std::uint64_t seq = ledger_->next_seq++;
   // A record may only become durable if every earlier pending one of this user does: they were judged together.
   const wal::WalTicket depends_on = pending_.empty() ? 0 : pending_.back().ticket;
-  auto in_flight = std::make_shared<InFlight>();
-  in_flight->tx = tx;
-  in_flight->reply = std::move(command.reply);
+  std::string framed;
+  for (const TransactionApplied& tx : in_flight->txs) wal::append_frame(framed, wal::encode(tx));
+  const std::size_t records = in_flight->txs.size();
   pending_.push_back(Pending{seq, 0, in_flight});
   caf::actor self_handle = caf::actor_cast<caf::actor>(this);
   LedgerService* service = service_;
   UserSlot* slot = slot_;
-  const wal::WalTicket ticket = service_->wal().submit(
-      wal::encode(tx), depends_on,
+  const wal::WalTicket ticket = service_->wal().submit_framed(
+      std::move(framed), records, depends_on,
       [self_handle, seq, service, slot, in_flight = std::move(in_flight)](wal::WalStatus status) {
         // Success needs no message back: the actor drops durable entries the next time it runs. Only a failure
-        // must reach it, to roll the speculative entry back.
+        // must reach it, to roll the speculative entries back.
         if (status == wal::WalStatus::durable) {
           publish_durable(*service, *slot, *in_flight);
         } else {
@@ -95,14 +135,17 @@ void UserActor::on_apply(TxCommand& command) {
   pending_.back().ticket = ticket;
 }
 
-// Runs on the WAL thread, in log order. Readers see the record from here on, so it is published (balance,
-// durable flag, uid) before the answer leaves.
+// Runs on the WAL thread, in log order. Readers see the records from here on, so they are published (balance,
+// durable flag, uids) before any answer leaves.
 void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight) {
-  slot.balance.fetch_add(in_flight.tx.delta(), std::memory_order_release);
+  MinorUnits sum = 0;
+  for (const TransactionApplied& tx : in_flight.txs) sum += tx.delta();
+  slot.balance.fetch_add(sum, std::memory_order_release);
   in_flight.durable.store(true, std::memory_order_release);
-  service.finish_claim(in_flight.tx, true);
-  TxReply reply = std::move(in_flight.reply);
-  reply(TxResult{Outcome::applied, in_flight.tx});
+  for (const TransactionApplied& tx : in_flight.txs) service.finish_claim(tx, true);
+  for (std::size_t k = 0; k < in_flight.txs.size(); ++k)
+    in_flight.answer(k, TxResult{Outcome::applied, in_flight.txs[k]});
+  in_flight.reply = nullptr;  // its captures (the HTTP responder) need not live as long as the actor's copy
 }
 
 void UserActor::on_wal_done(std::uint64_t seq, wal::WalStatus status) {
@@ -119,16 +162,21 @@ void UserActor::on_wal_done(std::uint64_t seq, wal::WalStatus status) {
 void UserActor::roll_back(std::deque<Pending>::iterator it, Outcome outcome) {
   std::shared_ptr<InFlight> failed = std::move(it->in_flight);
   pending_.erase(it);
-  ledger_->history.erase(failed->tx.at, failed->tx.delta());
-  service_->finish_claim(failed->tx, false);
-  failed->reply(TxResult{outcome, failed->tx});
+  for (std::size_t k = failed->txs.size(); k-- > 0;) {
+    const TransactionApplied& tx = failed->txs[k];
+    ledger_->history.erase(tx.at, tx.delta());
+    service_->finish_claim(tx, false);
+  }
+  for (std::size_t k = 0; k < failed->txs.size(); ++k) failed->answer(k, TxResult{outcome, failed->txs[k]});
 }
 
 MinorUnits UserActor::durable_balance_at(UtcMicros at) const {
   MinorUnits balance = ledger_->history.balance_at(at);
   for (const Pending& pending : pending_) {
     const InFlight& f = *pending.in_flight;
-    if (f.tx.at <= at && !f.durable.load(std::memory_order_acquire)) balance -= f.tx.delta();
+    if (f.durable.load(std::memory_order_acquire)) continue;
+    for (const TransactionApplied& tx : f.txs)
+      if (tx.at <= at) balance -= tx.delta();
   }
   return balance;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -22,12 +23,20 @@ struct TxCommand {
   TxReply reply;
 };
 
+// Items of one batch that belong to this user, in batch order; results go to the sink by batch position.
+struct TxGroupCommand {
+  std::vector<TransactionApplied> txs;
+  std::vector<std::uint32_t> positions;  // same length as txs
+  std::shared_ptr<BatchSink> sink;
+};
+
 struct BalanceQuery {
   UtcMicros at;
   BalanceReply reply;
 };
 
 using apply_atom = caf::atom_constant<caf::atom("apply")>;
+using apply_many_atom = caf::atom_constant<caf::atom("applymany")>;
 using wal_done_atom = caf::atom_constant<caf::atom("waldone")>;
 using balance_atom = caf::atom_constant<caf::atom("balanceat")>;
 
@@ -37,11 +46,15 @@ class UserActor : public caf::event_based_actor {
   caf::behavior make_behavior() override;
 
  private:
+  // Records judged together and written as one WAL entry (one for a single PUT, a user's share of a batch).
   // Shared with the WAL completion: on success the WAL thread publishes and answers without a hop back here.
   struct InFlight {
-    TransactionApplied tx;
-    TxReply reply;
+    std::vector<TransactionApplied> txs;
+    TxReply reply;                          // single PUT
+    std::vector<std::uint32_t> positions;   // batch: each tx's position in it
+    std::shared_ptr<BatchSink> sink;        // batch
     std::atomic<bool> durable{false};
+    void answer(std::size_t k, const TxResult& result);
   };
   struct Pending {
     std::uint64_t seq;
@@ -53,6 +66,10 @@ class UserActor : public caf::event_based_actor {
 
   void drop_durable();  // pending entries the WAL thread already published
   void on_apply(TxCommand& command);
+  void on_apply_many(TxGroupCommand& command);
+  // Judges tx against the history (with pending entries) and, if accepted, inserts it. Refusals are answered.
+  bool accept(const TransactionApplied& tx, InFlight& answer_to, std::size_t k);
+  void submit(std::shared_ptr<InFlight> in_flight);
   void on_wal_done(std::uint64_t seq, wal::WalStatus status);
   void roll_back(std::deque<Pending>::iterator it, Outcome outcome);
   MinorUnits durable_balance_at(UtcMicros at) const;
@@ -67,3 +84,4 @@ class UserActor : public caf::event_based_actor {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::TxCommand>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::BalanceQuery>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::TxGroupCommand>)

@@ -178,12 +178,13 @@ void put_transaction(LedgerService& ledger, const Http::Request& request, Respon
 
 namespace {
 // Collects one result per batch item, in order; the last item to finish sends the whole answer.
-struct BatchAnswer {
+struct BatchAnswer : BatchSink {
   explicit BatchAnswer(ResponderPtr r, std::size_t n) : responder(std::move(r)), items(n), remaining(n) {}
   ResponderPtr responder;
   std::vector<std::string> items;  // each item's JSON: {"status":200,"transaction":{...}} or {"status":4xx,"error":{...}}
   std::atomic<std::size_t> remaining;
 
+  void item_done(std::size_t index, const TxResult& result) override;
   void finish_one() {
     if (remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     std::string body;
@@ -199,6 +200,13 @@ struct BatchAnswer {
     responder->send(200, body);
   }
 };
+
+std::string batch_item(const TxResult& result);
+
+void BatchAnswer::item_done(std::size_t index, const TxResult& result) {
+  items[index] = batch_item(result);
+  finish_one();
+}
 
 std::string batch_item_error(const ApiError& error, std::string_view existing_json = {}) {
   std::string out = "{\"status\":" + std::to_string(error.status) + ",";
@@ -256,13 +264,16 @@ void put_transaction_batch(LedgerService& ledger, const Http::Request& request, 
       answer->finish_one();
     }
   }
+  std::vector<TransactionApplied> valid;
+  std::vector<std::uint32_t> positions;
+  valid.reserve(items.size());
+  positions.reserve(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (errors[i]) continue;
-    ledger.apply(std::move(items[i]), [answer, i](const TxResult& result) {
-      answer->items[i] = batch_item(result);
-      answer->finish_one();
-    });
+    valid.push_back(std::move(items[i]));
+    positions.push_back(static_cast<std::uint32_t>(i));
   }
+  if (!valid.empty()) ledger.apply_batch(std::move(valid), std::move(positions), answer);
 }
 
 void get_transaction(LedgerService& ledger, std::string_view uid_text, ResponderPtr responder) {

@@ -71,6 +71,10 @@ void WalWriter::open_initial_segment() {
 WalTicket WalWriter::submit(std::string payload, WalTicket depends_on, WalDone done) {
   std::string framed;
   append_frame(framed, payload);  // outside the lock: CRC work must not serialize submitters
+  return submit_framed(std::move(framed), 1, depends_on, std::move(done));
+}
+
+WalTicket WalWriter::submit_framed(std::string framed, std::size_t records, WalTicket depends_on, WalDone done) {
   WalStatus status;
   WalTicket ticket;
   {
@@ -82,19 +86,20 @@ WalTicket WalWriter::submit(std::string payload, WalTicket depends_on, WalDone d
       status = WalStatus::io_error;
     } else if (depends_on != 0 && ticket_failed_locked(depends_on)) {
       status = WalStatus::dependency_failed;
-    } else if (queue_.size() >= limits::wal_queue_records_max) {
+    } else if (queued_records_ + records > limits::wal_queue_records_max) {
       // Never block a submitter (it may be an actor thread): overload is reported like a full disk, retry later.
       status = WalStatus::no_space;
     } else {
       const bool was_empty = queue_.empty();
       queued_bytes_ += framed.size();
-      queue_.push_back(Pending{std::move(framed), ticket, std::move(done)});
+      queued_records_ += records;
+      queue_.push_back(Pending{std::move(framed), records, ticket, std::move(done)});
       if (was_empty) wake_.notify_one();  // the writer only ever waits on an empty queue
       return ticket;
     }
     // Remember the failure so records that depend on this one fail too.
     add_failed_range_locked(ticket, ticket);
-    ++stats_.failed_records;
+    stats_.failed_records += records;
   }
   if (done) done(status);
   return ticket;
@@ -148,18 +153,24 @@ void WalWriter::run() {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything queued has been written
-      if (queue_.size() <= limits::wal_batch_records_max && queued_bytes_ <= limits::wal_batch_bytes_max) {
+      if (queued_records_ <= limits::wal_batch_records_max && queued_bytes_ <= limits::wal_batch_bytes_max) {
         batch.swap(queue_);
         queued_bytes_ = 0;
+        queued_records_ = 0;
       } else {
-        std::size_t count = 0, bytes = 0;
-        while (count < queue_.size() && count < limits::wal_batch_records_max &&
-               (count == 0 || bytes + queue_[count].framed.size() <= limits::wal_batch_bytes_max))
-          bytes += queue_[count++].framed.size();
+        // Entries are never split: a group's records are written by one write().
+        std::size_t count = 0, bytes = 0, records = 0;
+        while (count < queue_.size() &&
+               (count == 0 || (records + queue_[count].records <= limits::wal_batch_records_max &&
+                               bytes + queue_[count].framed.size() <= limits::wal_batch_bytes_max))) {
+          bytes += queue_[count].framed.size();
+          records += queue_[count++].records;
+        }
         batch.assign(std::make_move_iterator(queue_.begin()),
                      std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(count)));
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
         queued_bytes_ -= bytes;
+        queued_records_ -= records;
       }
     }
     write_batch(batch);
@@ -210,8 +221,11 @@ void WalWriter::write_batch(std::vector<Pending>& batch) {
     fail_batch(batch, WalStatus::io_error, {});
     return;
   }
-  std::size_t total = 0;
-  for (const Pending& p : batch) total += p.framed.size();
+  std::size_t total = 0, records = 0;
+  for (const Pending& p : batch) {
+    total += p.framed.size();
+    records += p.records;
+  }
   std::string buffer;
   buffer.reserve(total);
   for (const Pending& p : batch) buffer += p.framed;
@@ -252,7 +266,7 @@ void WalWriter::write_batch(std::vector<Pending>& batch) {
     ++stats_.syncs;
     if (err == 0) {
       position_.offset += buffer.size();
-      stats_.records += batch.size();
+      stats_.records += records;
       stats_.bytes += buffer.size();
       ++stats_.batches;
     }
@@ -275,7 +289,9 @@ void WalWriter::fail_batch(std::vector<Pending>& batch, WalStatus status, const 
     if (next_ticket_ > first) add_failed_range_locked(first, next_ticket_ - 1);
     behind.swap(queue_);
     queued_bytes_ = 0;
-    stats_.failed_records += batch.size() + behind.size();
+    queued_records_ = 0;
+    for (const Pending& p : batch) stats_.failed_records += p.records;
+    for (const Pending& p : behind) stats_.failed_records += p.records;
     if (!fatal_what.empty() && !broken_) {
       broken_ = true;
       call_fatal = true;

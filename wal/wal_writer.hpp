@@ -58,6 +58,9 @@ class WalWriter {
   // after every earlier-submitted record; if a batch fails, every record queued behind it fails as well.
   // Returns the record's ticket, or 0 when it was refused without queueing (`done` has then already run).
   WalTicket submit(std::string payload, WalTicket depends_on, WalDone done);
+  // Several records already framed back to back (append_frame), queued as one entry: one ticket, one `done`;
+  // they are written by one write() and become durable, or fail, together. records = how many frames.
+  WalTicket submit_framed(std::string framed, std::size_t records, WalTicket depends_on, WalDone done);
 
   // Writes and syncs what is queued, completes it, joins the thread. Idempotent.
   void stop();
@@ -69,6 +72,7 @@ class WalWriter {
   // defined in wal_writer.cpp
   struct Pending {
     std::string framed;
+    std::size_t records;
     WalTicket ticket;
     WalDone done;
   };
@@ -87,6 +91,7 @@ class WalWriter {
   std::condition_variable wake_;
   std::vector<Pending> queue_;
   std::size_t queued_bytes_ = 0;
+  std::size_t queued_records_ = 0;
   WalTicket next_ticket_ = 1;
   std::vector<std::pair<WalTicket, WalTicket>> failed_ranges_;  // inclusive, ascending
   bool stopping_ = false;

@@ -3,7 +3,11 @@
 #pragma once
 
 #include <future>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <vector>
 #include <string>
 
 #include <caf/all.hpp>
@@ -64,6 +68,33 @@ class LedgerHarness {
     std::promise<TxResult> done;
     ledger_->apply(tx, [&done](const TxResult& result) { done.set_value(result); });
     return done.get_future().get();
+  }
+
+  // Results by position, once every item has answered.
+  std::vector<TxResult> apply_batch(const std::vector<TransactionApplied>& txs) {
+    struct Collect : BatchSink {
+      explicit Collect(std::size_t n) : results(n), remaining(n) {}
+      void item_done(std::size_t index, const TxResult& result) override {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (index >= results.size() || answered.count(index)) std::abort();  // exactly once, in range
+        answered.insert(index);
+        results[index] = result;
+        if (--remaining == 0) done.set_value();
+      }
+      std::mutex mutex;
+      std::set<std::size_t> answered;
+      std::vector<TxResult> results;
+      std::size_t remaining;
+      std::promise<void> done;
+    };
+    auto sink = std::make_shared<Collect>(txs.size());
+    std::vector<std::uint32_t> positions(txs.size());
+    for (std::uint32_t i = 0; i < positions.size(); ++i) positions[i] = i;
+    std::future<void> finished = sink->done.get_future();
+    ledger_->apply_batch(txs, std::move(positions), sink);
+    finished.get();
+    std::lock_guard<std::mutex> lock(sink->mutex);
+    return sink->results;
   }
 
   MinorUnits balance_at(UserId id, UtcMicros at) {

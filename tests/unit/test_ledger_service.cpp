@@ -205,4 +205,80 @@ TEST(LedgerService, FailedSyncIsFatalAndAcknowledgesNothing) {
       << "after a failed fsync the log accepts nothing";
 }
 
+TEST(LedgerService, BatchAnswersEachItemInOrderAsAlone) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserId a = h.create_user("ann").user.id;
+  const UserId b = h.create_user("bob").user.id;
+  ASSERT_EQ(h.apply(make_tx("old", b, TxKind::deposit, 300, jan1)).outcome, Outcome::applied);
+  const std::vector<TransactionApplied> batch = {
+      make_tx("a1", a, TxKind::deposit, 1000, jan1),
+      make_tx("b1", b, TxKind::withdraw, 500, jan1 + day),    // more than b has
+      make_tx("a2", a, TxKind::withdraw, 1000, jan1 + day),   // after a1 in batch order: allowed
+      make_tx("old", b, TxKind::deposit, 300, jan1),          // identical retry of a durable uid
+      make_tx("old", b, TxKind::deposit, 301, jan1),          // the same uid, other content
+      make_tx("x1", 9999, TxKind::deposit, 1, jan1),          // no such user
+      make_tx("a1", a, TxKind::deposit, 1000, jan1),          // repeated inside the batch
+  };
+  const std::vector<TxResult> results = h.apply_batch(batch);
+  ASSERT_EQ(results.size(), batch.size());
+  EXPECT_EQ(results[0].outcome, Outcome::applied);
+  EXPECT_EQ(results[1].outcome, Outcome::insufficient_funds);
+  EXPECT_EQ(results[2].outcome, Outcome::applied);
+  EXPECT_EQ(results[3].outcome, Outcome::replayed);
+  EXPECT_EQ(results[4].outcome, Outcome::conflict);
+  EXPECT_EQ(results[4].record.amount, 300);
+  EXPECT_EQ(results[5].outcome, Outcome::user_not_found);
+  EXPECT_EQ(results[6].outcome, Outcome::replayed);
+  EXPECT_EQ(h.balance(a), 0);
+  EXPECT_EQ(h.balance(b), 300);
+  EXPECT_EQ(h.balance_at(a, jan1), 1000);
+  EXPECT_FALSE(h.ledger().find_transaction("b1").has_value());
+  EXPECT_EQ(h.ledger().transaction_count(), 3u);
+}
+
+TEST(LedgerService, BatchOnFullDiskRollsBackEveryItemOfTheGroup) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserId u = h.create_user("cy").user.id;
+  ASSERT_EQ(h.apply(make_tx("seed", u, TxKind::deposit, 100, jan1)).outcome, Outcome::applied);
+  std::vector<TransactionApplied> batch;
+  for (int i = 0; i < 50; ++i) batch.push_back(make_tx("g" + std::to_string(i), u, TxKind::deposit, 10, jan1 + i));
+  fs.fail_append(1, ENOSPC, 37);  // the group's one write fails part-way
+  for (const TxResult& r : h.apply_batch(batch)) EXPECT_EQ(r.outcome, Outcome::storage_full);
+  EXPECT_EQ(h.balance(u), 100);
+  EXPECT_EQ(h.balance_at(u, jan1 + day), 100) << "the speculative entries are gone from the history";
+  EXPECT_FALSE(h.ledger().find_transaction("g0").has_value());
+  // The uids were released: the same batch succeeds once there is space, and survives a restart.
+  for (const TxResult& r : h.apply_batch(batch)) EXPECT_EQ(r.outcome, Outcome::applied);
+  EXPECT_EQ(h.balance(u), 600);
+  h.shutdown();
+  LedgerHarness restarted(fs);
+  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+  EXPECT_EQ(restarted.balance(u), 600);
+  EXPECT_EQ(restarted.recovery().transactions, 51u);
+}
+
+TEST(LedgerService, ConcurrentBatchesNeverOverdraw) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserId u = h.create_user("dee").user.id;
+  ASSERT_EQ(h.apply(make_tx("fund", u, TxKind::deposit, 100, jan1)).outcome, Outcome::applied);
+  std::atomic<int> applied{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&h, &applied, u, t]() {
+      std::vector<TransactionApplied> batch;
+      for (int i = 0; i < 40; ++i)
+        batch.push_back(make_tx("w" + std::to_string(t) + "-" + std::to_string(i), u, TxKind::withdraw, 1,
+                                jan1 + day));
+      for (const TxResult& r : h.apply_batch(batch))
+        if (r.outcome == Outcome::applied) ++applied;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(applied.load(), 100);
+  EXPECT_EQ(h.balance(u), 0);
+}
+
 }  // namespace

@@ -126,6 +126,39 @@ TEST(WalWriter, WritesHeaderAndFramesAndReportsPosition) {
   EXPECT_EQ(c.status(4), WalStatus::stopped);  // inline, after stop
 }
 
+TEST(WalWriter, AFramedGroupIsOneEntryWithOneTicketAndCountsEveryRecord) {
+  FaultyFileSystem fs;
+  Collector c;
+  WalWriter w(options_for(fs));
+  std::string group;
+  for (std::uint64_t key = 10; key < 13; ++key) append_frame(group, payload(key, 2));
+  const WalTicket first = w.submit_framed(group, 3, 0, c.done(10));
+  const WalTicket second = w.submit(payload(13), first, c.done(13));
+  EXPECT_EQ(second, first + 1) << "a group takes one ticket";
+  ASSERT_TRUE(c.wait_for(2));
+  EXPECT_EQ(c.status(10), WalStatus::durable);
+  EXPECT_EQ(c.status(13), WalStatus::durable);
+  EXPECT_EQ(w.stats().records, 4u);
+  w.stop();
+  EXPECT_EQ(scanned_keys(fs, dir), (std::vector<std::uint64_t>{10, 11, 12, 13}));
+}
+
+TEST(WalWriter, AFailedGroupFailsWholeAndItsDependents) {
+  FaultyFileSystem fs;
+  Collector c;
+  WalWriter w(options_for(fs));
+  ASSERT_EQ(write_one(w, c, 1), WalStatus::durable);
+  std::string group;
+  for (std::uint64_t key = 20; key < 24; ++key) append_frame(group, payload(key));
+  fs.fail_append(1, ENOSPC, 20);  // torn inside the second record of the group
+  const WalTicket ticket = w.submit_framed(group, 4, 0, c.done(20));
+  EXPECT_EQ(c.wait_status(20), WalStatus::no_space);
+  EXPECT_EQ(write_one(w, c, 30, 1, ticket), WalStatus::dependency_failed);
+  EXPECT_EQ(write_one(w, c, 31), WalStatus::durable);
+  w.stop();
+  EXPECT_EQ(scanned_keys(fs, dir), (std::vector<std::uint64_t>{1, 31})) << "no part of the group survives";
+}
+
 TEST(WalWriter, ConcurrentSubmittersAreGroupCommittedInTicketOrder) {
   FaultyFileSystem fs;
   fs.set_sync_delay(100us);
