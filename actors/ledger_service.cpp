@@ -10,9 +10,43 @@
 
 namespace tally {
 
-LedgerService::LedgerService(caf::actor_system& system) : system_(system) {}
+LedgerService::LedgerService(caf::actor_system& system, std::uint32_t idle_actor_ms)
+    : system_(system), idle_actor_ms_(idle_actor_ms) {}
 
-LedgerService::~LedgerService() = default;
+template <class... Ts>
+void LedgerService::send_to_user(UserSlot& slot, Ts&&... message) {
+  std::lock_guard<SlotLock> guard(slot.lock);
+  if (!slot.actor) {
+    slot.actor = system_.spawn<UserActor>(this, &slot, std::move(slot.dormant));
+    live_actors_.fetch_add(1, std::memory_order_relaxed);
+  }
+  caf::anon_send(slot.actor, std::forward<Ts>(message)...);
+}
+
+bool LedgerService::passivate(UserSlot& slot, const caf::scheduled_actor& self, std::unique_ptr<UserLedger>& ledger) {
+  std::lock_guard<SlotLock> guard(slot.lock);
+  // Every sender holds the lock, so an empty mailbox now stays empty: no message can be lost.
+  if (!const_cast<caf::scheduled_actor&>(self).mailbox().empty()) return false;
+  slot.dormant = std::move(ledger);
+  slot.actor = caf::actor{};
+  live_actors_.fetch_sub(1, std::memory_order_relaxed);
+  return true;
+}
+
+LedgerService::~LedgerService() {
+  // A live actor keeps an idle check scheduled on the actor clock, which would hold the actor system's shutdown
+  // until it fires: stop every live actor now.
+  const UserId end = next_user_id_.load();
+  for (UserId id = 1; id < end && live_actors_.load(std::memory_order_relaxed) > 0; ++id) {
+    UserSlot* slot = users_.find(id);
+    if (slot == nullptr) continue;
+    std::lock_guard<SlotLock> guard(slot->lock);
+    if (!slot->actor) continue;
+    caf::anon_send_exit(slot->actor, caf::exit_reason::user_shutdown);
+    slot->actor = caf::actor{};
+    live_actors_.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
 
 void LedgerService::create_user(std::string name, std::string idempotency_key, UserReply reply) {
   if (!idempotency_key.empty()) {
@@ -74,8 +108,7 @@ void LedgerService::apply(TransactionApplied tx, TxReply reply) {
     reply(TxResult{Outcome::user_not_found, tx});
     return;
   }
-  caf::actor actor = activate(*slot, tx.user_id);
-  caf::anon_send(actor, apply_atom::value, std::make_shared<TxCommand>(TxCommand{std::move(tx), std::move(reply)}));
+  send_to_user(*slot, apply_atom::value, std::make_shared<TxCommand>(TxCommand{std::move(tx), std::move(reply)}));
 }
 
 void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector<std::uint32_t> positions,
@@ -117,8 +150,7 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
       group->txs.push_back(std::move(txs[claimed[i]]));
       group->positions.push_back(positions[claimed[i]]);
     }
-    caf::actor actor = activate(*users_.find(user), user);
-    caf::anon_send(actor, apply_many_atom::value, std::move(group));
+    send_to_user(*users_.find(user), apply_many_atom::value, std::move(group));
   }
 }
 
@@ -149,8 +181,7 @@ std::optional<TransactionApplied> LedgerService::find_transaction(const std::str
 bool LedgerService::balance_at(UserId id, UtcMicros at, BalanceReply reply) {
   UserSlot* slot = users_.find(id);
   if (slot == nullptr) return false;
-  caf::actor actor = activate(*slot, id);
-  caf::anon_send(actor, balance_atom::value, std::make_shared<BalanceQuery>(BalanceQuery{at, std::move(reply)}));
+  send_to_user(*slot, balance_atom::value, std::make_shared<BalanceQuery>(BalanceQuery{at, std::move(reply)}));
   return true;
 }
 
@@ -179,13 +210,6 @@ bool LedgerService::restore(const TransactionApplied& tx) {
   ledger.history.insert(tx.at, tx.delta());
   slot->balance.store(ledger.history.balance(), std::memory_order_relaxed);
   return true;
-}
-
-caf::actor LedgerService::activate(UserSlot& slot, UserId /*id*/) {
-  std::call_once(slot.activation, [&]() {
-    slot.actor = system_.spawn<UserActor>(this, &slot, std::move(slot.dormant));
-  });
-  return slot.actor;
 }
 
 UserView LedgerService::view_of(UserId id, const UserSlot& slot) const {

@@ -22,7 +22,10 @@ namespace tally {
 
 class LedgerService {
  public:
-  explicit LedgerService(caf::actor_system& system);
+  // idle_actor_ms: a user actor with nothing in flight and no message for this long hands its state back to
+  // the user's slot and quits (0 = never); the next message spawns a new one.
+  explicit LedgerService(caf::actor_system& system, std::uint32_t idle_actor_ms = default_idle_actor_ms);
+  static constexpr std::uint32_t default_idle_actor_ms = 30'000;
   ~LedgerService();
   LedgerService(const LedgerService&) = delete;
   LedgerService& operator=(const LedgerService&) = delete;
@@ -56,10 +59,16 @@ class LedgerService {
 
   // Called by user actors (same layer).
   void finish_claim(const TransactionApplied& tx, bool durable);
+  std::uint32_t idle_actor_ms() const { return idle_actor_ms_; }
+  // A user actor leaves: true (and the ledger is back in its slot) unless a message reached it meanwhile.
+  bool passivate(UserSlot& slot, const caf::scheduled_actor& self, std::unique_ptr<UserLedger>& ledger);
+  std::uint64_t live_actors() const { return live_actors_.load(std::memory_order_relaxed); }
   wal::WalWriter& wal() { return *wal_; }
 
  private:
-  caf::actor activate(UserSlot& slot, UserId id);
+  // Spawns the user's actor if it is passive, and enqueues the message, both under the slot's lock.
+  template <class... Ts>
+  void send_to_user(UserSlot& slot, Ts&&... message);
   UserView view_of(UserId id, const UserSlot& slot) const;
 
   caf::actor_system& system_;
@@ -68,6 +77,8 @@ class LedgerService {
   TxIndex transactions_;
   ClaimIndex<UserCreated> idempotency_keys_;
   std::atomic<UserId> next_user_id_{1};
+  std::uint32_t idle_actor_ms_;
+  std::atomic<std::uint64_t> live_actors_{0};
 };
 
 }  // namespace tally

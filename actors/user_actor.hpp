@@ -39,6 +39,7 @@ using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using apply_many_atom = caf::atom_constant<caf::atom("applymany")>;
 using wal_done_atom = caf::atom_constant<caf::atom("waldone")>;
 using balance_atom = caf::atom_constant<caf::atom("balanceat")>;
+using idle_check_atom = caf::atom_constant<caf::atom("idlecheck")>;
 
 class UserActor : public caf::event_based_actor {
  public:
@@ -64,7 +65,8 @@ class UserActor : public caf::event_based_actor {
 
   static void publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight);
 
-  void drop_durable();  // pending entries the WAL thread already published
+  void drop_durable();
+  void on_idle_check();  // pending entries the WAL thread already published
   void on_apply(TxCommand& command);
   void on_apply_many(TxGroupCommand& command);
   // Judges tx against the history (with pending entries) and, if accepted, inserts it. Refusals are answered.
@@ -78,6 +80,8 @@ class UserActor : public caf::event_based_actor {
   UserSlot* slot_;
   std::unique_ptr<UserLedger> ledger_;  // history includes pending (not yet durable) entries
   std::deque<Pending> pending_;         // in WAL submission order
+  std::uint64_t messages_ = 0;          // handled so far; unchanged between two idle checks = idle
+  std::uint64_t messages_at_last_check_ = 0;
 };
 
 }  // namespace tally

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include <caf/actor.hpp>
 
@@ -22,14 +23,31 @@ struct UserLedger {
   std::uint64_t next_seq = 1;  // names this user's pending WAL records; strictly increasing
 };
 
+// Guards a slot's actor handle and dormant ledger. A spin lock (1 byte) rather than a std::mutex (40 bytes):
+// it is held only for an enqueue or a hand-over, and there are millions of slots.
+class SlotLock {
+ public:
+  void lock() {
+    while (locked_.exchange(true, std::memory_order_acquire))
+      while (locked_.load(std::memory_order_relaxed)) std::this_thread::yield();
+  }
+  void unlock() { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
 struct UserSlot {
   std::atomic<bool> published{false};
   std::string name;                   // immutable once published
   UtcMicros created_at = 0;
   std::atomic<MinorUnits> balance{0};  // durable balance now; written only by the user's actor (or recovery)
-  std::once_flag activation;
-  caf::actor actor;                   // set once, inside activation
-  std::unique_ptr<UserLedger> dormant;  // null = a fresh ledger
+  // Under `lock`: either `actor` runs and owns the ledger, or it is null and the ledger sits in `dormant`
+  // (null = a fresh ledger). Messages are only ever sent under the lock, so an actor that finds its mailbox
+  // empty while holding it may hand the ledger back and quit (passivation) without losing one.
+  SlotLock lock;
+  caf::actor actor;
+  std::unique_ptr<UserLedger> dormant;
 };
 
 class UserTable {

@@ -16,6 +16,9 @@ Config parse(int argc, char** argv) {
       ->envname("TALLY_DATA_DIR")->capture_default_str();
   cli.add_option("--threads", config.threads, "HTTP threads and actor threads each (0 = number of cores)")
       ->envname("TALLY_THREADS")->capture_default_str()->check(CLI::Range(0, 256));
+  cli.add_option("--actor-idle-ms", config.actor_idle_ms,
+                 "a user's actor hands its state back to a compact slot after this long idle (0 = never)")
+      ->envname("TALLY_ACTOR_IDLE_MS")->capture_default_str()->check(CLI::Range(0u, 86'400'000u));
   cli.add_option("--log-level", config.log_level, "trace, debug, info, warn, error, critical")
       ->envname("TALLY_LOG_LEVEL")->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));

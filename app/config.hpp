@@ -13,6 +13,7 @@ struct Config {
   std::string data_dir = "./data";
   int threads = 0;  // 0 = one per core, for HTTP and for actors each
   std::string log_level = "info";
+  std::uint32_t actor_idle_ms = 30'000;  // a user's actor quits after this long without work (0 = never)
 };
 
 Config parse(int argc, char** argv);

@@ -60,7 +60,7 @@ int run(const tally::app::Config& config) {
   caf::actor_system_config actor_config;
   actor_config.set("scheduler.max-threads", static_cast<std::size_t>(threads));
   caf::actor_system actors{actor_config};
-  auto ledger = std::make_unique<tally::LedgerService>(actors);
+  auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms);
 
   spdlog::info("recovering from {}", config.data_dir);
   tally::recovery::RecoveryOptions recovery_options;

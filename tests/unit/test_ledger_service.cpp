@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <thread>
 #include <vector>
@@ -279,6 +280,54 @@ TEST(LedgerService, ConcurrentBatchesNeverOverdraw) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(applied.load(), 100);
   EXPECT_EQ(h.balance(u), 0);
+}
+
+TEST(LedgerService, IdleActorsPassivateAndComeBackWithTheirHistory) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs, 0, /*idle_actor_ms=*/20);
+  std::vector<UserId> users;
+  for (int i = 0; i < 20; ++i) users.push_back(h.create_user("p" + std::to_string(i)).user.id);
+  for (UserId u : users) {
+    ASSERT_EQ(h.apply(make_tx("d" + std::to_string(u), u, TxKind::deposit, 500, jan1)).outcome, Outcome::applied);
+    ASSERT_EQ(h.apply(make_tx("w" + std::to_string(u), u, TxKind::withdraw, 200, jan1 + day)).outcome,
+              Outcome::applied);
+  }
+  EXPECT_EQ(h.ledger().live_actors(), users.size());
+  for (int waited_ms = 0; h.ledger().live_actors() > 0 && waited_ms < 5000; waited_ms += 10)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(h.ledger().live_actors(), 0u) << "idle actors should have handed their ledgers back";
+  for (UserId u : users) {
+    // A new actor starts from the dormant ledger: the history and the never-negative rule are intact.
+    EXPECT_EQ(h.balance_at(u, jan1), 500);
+    EXPECT_EQ(h.apply(make_tx("x" + std::to_string(u), u, TxKind::withdraw, 400, jan1 + 2 * day)).outcome,
+              Outcome::insufficient_funds);
+    EXPECT_EQ(h.apply(make_tx("y" + std::to_string(u), u, TxKind::withdraw, 500, jan1)).outcome,
+              Outcome::insufficient_funds) << "a backdated withdrawal would make a later moment negative";
+    EXPECT_EQ(h.balance(u), 300);
+  }
+}
+
+TEST(LedgerService, PassivationUnderConstantTrafficLosesNothing) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs, 0, /*idle_actor_ms=*/1);
+  const UserId u = h.create_user("busy").user.id;
+  // Requests arrive while the actor keeps trying to passivate: each must be answered, each exactly once.
+  std::atomic<int> applied{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&h, &applied, u, t]() {
+      for (int i = 0; i < 200; ++i) {
+        if (h.apply(make_tx("c" + std::to_string(t) + "-" + std::to_string(i), u, TxKind::deposit, 1, jan1 + i))
+                .outcome == Outcome::applied)
+          ++applied;
+        if (i % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(3));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(applied.load(), 600);
+  EXPECT_EQ(h.balance(u), 600);
+  EXPECT_EQ(h.balance_at(u, jan1 + day), 600);
 }
 
 }  // namespace
