@@ -1,213 +1,208 @@
-// Augmented treap behind BalanceHistory: each node caches its subtree's sum and min/max in-order prefix sums,
-// so balance-at and "extremes from a moment on" are single O(log n) descents, and judge() is the balance rule.
+// BalanceHistory's queries, lifetime and the balance rule (judge). Each query is one root-to-leaf descent: at an
+// inner node the children before the route add their sums, the children after it add their Runs; at the leaf the
+// moments are scanned. The edits live in balance_history_edit.cpp, the layout in balance_history_nodes.hpp.
 #include "ledger/balance_history.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <limits>
+#include <new>
+#include <utility>
 
+#include "ledger/balance_history_nodes.hpp"
 #include "ledger/limits.hpp"
 
 namespace tally {
 
-struct BalanceHistoryOps {
-  using Node = BalanceHistory::Node;
-  using Index = std::uint32_t;
+using Ops = BalanceHistoryOps;
 
-  // Priority is a pure function of the key (splitmix64 finalizer): no stored field, no RNG state, and the
-  // shape is reproducible from the same inserts, which keeps replays and tests deterministic.
-  static std::uint64_t priority(UtcMicros at) {
-    std::uint64_t z = static_cast<std::uint64_t>(at) + 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+BalanceHistory::Node* BalanceHistoryOps::clone(const Node* n) {
+  const std::size_t bytes = node_bytes(n->level, n->cap);
+  Node* copy = static_cast<Node*>(::operator new(bytes));
+  std::memcpy(static_cast<void*>(copy), n, bytes);
+  if (n->level > 0) {
+    for (int i = 0; i < n->size; ++i) kids(copy)[i] = clone(kids(n)[i]);
   }
-
-  static void pull(std::vector<Node>& nodes, Index i) {
-    Node& n = nodes[i];
-    const Node& l = nodes[n.left];
-    const Node& r = nodes[n.right];
-    const MinorUnits through_self = l.sum + n.delta;  // sentinel sum is 0, so this holds without a left child
-    MinorUnits lo = through_self;
-    MinorUnits hi = through_self;
-    if (n.left != 0) {
-      lo = std::min(lo, l.min_prefix);
-      hi = std::max(hi, l.max_prefix);
-    }
-    if (n.right != 0) {
-      lo = std::min(lo, through_self + r.min_prefix);
-      hi = std::max(hi, through_self + r.max_prefix);
-    }
-    n.sum = through_self + r.sum;
-    n.min_prefix = lo;
-    n.max_prefix = hi;
-  }
-
-  // Splits t into keys < at and keys >= at; with or_equal, into <= and >.
-  static void split(std::vector<Node>& nodes, Index t, UtcMicros at, bool or_equal, Index& lo, Index& hi) {
-    if (t == 0) {
-      lo = hi = 0;
-      return;
-    }
-    const Node& n = nodes[t];
-    const bool goes_low = or_equal ? n.at <= at : n.at < at;
-    if (goes_low) {
-      Index right_lo = 0;
-      split(nodes, n.right, at, or_equal, right_lo, hi);
-      nodes[t].right = right_lo;
-      lo = t;
-    } else {
-      Index left_hi = 0;
-      split(nodes, n.left, at, or_equal, lo, left_hi);
-      nodes[t].left = left_hi;
-      hi = t;
-    }
-    pull(nodes, t);
-  }
-
-  // Every key in a precedes every key in b.
-  static Index merge(std::vector<Node>& nodes, Index a, Index b) {
-    if (a == 0) return b;
-    if (b == 0) return a;
-    if (priority(nodes[a].at) >= priority(nodes[b].at)) {
-      const Index merged = merge(nodes, nodes[a].right, b);
-      nodes[a].right = merged;
-      pull(nodes, a);
-      return a;
-    }
-    const Index merged = merge(nodes, a, nodes[b].left);
-    nodes[b].left = merged;
-    pull(nodes, b);
-    return b;
-  }
-
-  static Index allocate(BalanceHistory& h) {
-    if (h.nodes_.empty()) h.nodes_.push_back(Node{0, 0, 0, 0, 0, 0, 0, 0});  // the sentinel: all zero
-    if (!h.free_.empty()) {
-      const Index i = h.free_.back();
-      h.free_.pop_back();
-      return i;
-    }
-    if (h.nodes_.size() >= std::numeric_limits<Index>::max()) {
-      std::fprintf(stderr, "balance_history: arena full (%zu nodes)\n", h.nodes_.size());
-      std::abort();
-    }
-    h.nodes_.push_back(Node{});
-    return static_cast<Index>(h.nodes_.size() - 1);
-  }
-
-  // A run of prefix sums summarised by its total and extreme non-empty prefixes.
-  struct Run {
-    bool empty = true;
-    MinorUnits sum = 0;
-    MinorUnits min_prefix = 0;
-    MinorUnits max_prefix = 0;
-  };
-
-  static Run concat(const Run& a, const Run& b) {
-    if (a.empty) return b;
-    if (b.empty) return a;
-    return Run{false, a.sum + b.sum, std::min(a.min_prefix, a.sum + b.min_prefix),
-               std::max(a.max_prefix, a.sum + b.max_prefix)};
-  }
-
-  static Run subtree_run(const std::vector<Node>& nodes, Index t) {
-    if (t == 0) return Run{};
-    const Node& n = nodes[t];
-    return Run{false, n.sum, n.min_prefix, n.max_prefix};
-  }
-};
-
-void BalanceHistory::insert(UtcMicros at, MinorUnits delta) {
-  using Ops = BalanceHistoryOps;
-  Ops::Index lo = 0, rest = 0, moment = 0, hi = 0;
-  Ops::split(nodes_, root_, at, false, lo, rest);
-  Ops::split(nodes_, rest, at, true, moment, hi);
-  if (moment == 0) {
-    moment = Ops::allocate(*this);
-    nodes_[moment] = Node{at, delta, 1, delta, delta, delta, 0, 0};
-  } else {
-    // One node per timestamp, so `moment` has no children here.
-    nodes_[moment].delta += delta;
-    nodes_[moment].changes += 1;
-    Ops::pull(nodes_, moment);
-  }
-  root_ = Ops::merge(nodes_, Ops::merge(nodes_, lo, moment), hi);
-  ++live_count_;
+  return copy;
 }
 
-void BalanceHistory::erase(UtcMicros at, MinorUnits delta) {
-  using Ops = BalanceHistoryOps;
-  Ops::Index lo = 0, rest = 0, moment = 0, hi = 0;
-  Ops::split(nodes_, root_, at, false, lo, rest);
-  Ops::split(nodes_, rest, at, true, moment, hi);
-  if (moment == 0) {
-    std::fprintf(stderr, "balance_history: erase of absent entry (at=%lld)\n", static_cast<long long>(at));
-    std::abort();
+void BalanceHistoryOps::destroy(Node* n) {
+  if (n == nullptr) return;
+  if (n->level > 0) {
+    for (int i = 0; i < n->size; ++i) destroy(kids(n)[i]);
   }
-  nodes_[moment].delta -= delta;
-  nodes_[moment].changes -= 1;
-  if (nodes_[moment].changes == 0) {
-    if (nodes_[moment].delta != 0) {
-      std::fprintf(stderr, "balance_history: erase of absent entry (at=%lld: changes do not add up)\n",
-                   static_cast<long long>(at));
-      std::abort();
+  ::operator delete(n);
+}
+
+struct BalanceHistoryOps::CheckWalk {
+  const std::unordered_map<UtcMicros, std::uint64_t>* counts = nullptr;
+  std::size_t bytes = 0, changes = 0, overflowed = 0;
+  bool any = false;
+  UtcMicros last = 0;
+  std::string error;
+};
+
+// The Run of n's moments, all of which must be in [lo, hi) (bounds, when given, come from the separators).
+BalanceHistoryOps::Run BalanceHistoryOps::check_node(const Node* n, bool is_root, const UtcMicros* lo,
+                                                   const UtcMicros* hi, CheckWalk& w) {
+  const auto broke = [&](const char* what) {
+    if (w.error.empty()) w.error = what;
+    return Run{0, 0, 0};
+  };
+  w.bytes += node_bytes(n->level, n->cap);
+  if (n->size > n->cap || n->cap > max_slots(n->level) || cap_for(n->level, n->cap) != n->cap) {
+    return broke("size or capacity out of bounds");
+  }
+  if (n->size == 0 && !(is_root && n->level == 0)) return broke("an empty node below the root");
+  if (n->level == 0) {
+    for (int j = 0; j < n->size; ++j) {
+      const std::int64_t word = words(n)[j];
+      const UtcMicros at = at_of(word);
+      if ((w.any && at <= w.last) || (lo != nullptr && at < *lo) || (hi != nullptr && at >= *hi)) {
+        return broke("a moment out of order or outside its separators");
+      }
+      w.any = true;
+      w.last = at;
+      std::uint64_t count = static_cast<std::uint64_t>(word & kCountMask);
+      if (count == kCountMask) {
+        if (w.counts == nullptr) return broke("a lost overflow count");
+        const auto it = w.counts->find(at);
+        if (it == w.counts->end() || it->second < count) return broke("a lost overflow count");
+        count = it->second;
+        ++w.overflowed;
+      }
+      if (count == 0) return broke("a moment without changes");
+      w.changes += count;
     }
-    free_.push_back(moment);
-    moment = 0;
-  } else {
-    Ops::pull(nodes_, moment);
+    return n->size == 0 ? Run{0, 0, 0} : run_of(n);
   }
-  root_ = Ops::merge(nodes_, Ops::merge(nodes_, lo, moment), hi);
-  --live_count_;
+  for (int i = 0; i < n->size; ++i) {
+    const Node* kid = kids(n)[i];
+    if (kid->level + 1 != n->level) return broke("a child on the wrong level");
+    if (i >= 2 && seps(n)[i] <= seps(n)[i - 1]) return broke("separators out of order");
+    const UtcMicros* kid_lo = i == 0 ? lo : &seps(n)[i];
+    const UtcMicros* kid_hi = i + 1 == n->size ? hi : &seps(n)[i + 1];
+    const Run r = check_node(kid, false, kid_lo, kid_hi, w);
+    if (r.sum != sums(n)[i] || r.lo != los(n)[i] || r.hi != his(n)[i]) {
+      return broke("a child's summary is stale");
+    }
+  }
+  return inner_run(n, 0, n->size);
+}
+
+std::string BalanceHistoryOps::check(const BalanceHistory& h) {
+  if (h.root_ == nullptr) {
+    return h.changes_ == 0 && h.balance_ == 0 && h.overflow_ == nullptr ? "" : "no tree but changes";
+  }
+  CheckWalk w;
+  w.counts = h.overflow_ == nullptr ? nullptr : &h.overflow_->counts;
+  const Run r = check_node(h.root_, true, nullptr, nullptr, w);
+  if (!w.error.empty()) return w.error;
+  if (h.root_->level > 0 && h.root_->size < 2) return "a root with one child";
+  if (w.bytes != tree_bytes_of(h)) return "the byte total is off";
+  if (w.changes != h.changes_) return "the change count is off";
+  if (h.root_->size > 0 && r.sum != h.balance_) return "the balance is off";
+  if (w.overflowed != (h.overflow_ == nullptr ? 0 : h.overflow_->counts.size())) return "stray overflow counts";
+  if (h.overflow_ != nullptr && h.overflow_->counts.empty()) return "an empty overflow map";
+  return "";
+}
+
+BalanceHistory::BalanceHistory(const BalanceHistory& other)
+    : root_(other.root_ == nullptr ? nullptr : Ops::clone(other.root_)),
+      overflow_(other.overflow_ == nullptr ? nullptr : new Overflow(*other.overflow_)),
+      changes_(other.changes_),
+      balance_(other.balance_) {}
+
+BalanceHistory::BalanceHistory(BalanceHistory&& other) noexcept
+    : root_(std::exchange(other.root_, nullptr)),
+      overflow_(std::exchange(other.overflow_, nullptr)),
+      changes_(std::exchange(other.changes_, 0)),
+      balance_(std::exchange(other.balance_, 0)) {}
+
+BalanceHistory& BalanceHistory::operator=(const BalanceHistory& other) {
+  if (this != &other) *this = BalanceHistory(other);
+  return *this;
+}
+
+BalanceHistory& BalanceHistory::operator=(BalanceHistory&& other) noexcept {
+  if (this != &other) {
+    Ops::destroy(root_);
+    delete overflow_;
+    root_ = std::exchange(other.root_, nullptr);
+    overflow_ = std::exchange(other.overflow_, nullptr);
+    changes_ = std::exchange(other.changes_, 0);
+    balance_ = std::exchange(other.balance_, 0);
+  }
+  return *this;
+}
+
+BalanceHistory::~BalanceHistory() {
+  Ops::destroy(root_);
+  delete overflow_;
 }
 
 MinorUnits BalanceHistory::balance_at(UtcMicros at) const {
+  if (root_ == nullptr) return 0;
   MinorUnits total = 0;
-  std::uint32_t t = root_;
-  while (t != 0) {
-    const Node& n = nodes_[t];
-    if (n.at <= at) {
-      total += nodes_[n.left].sum + n.delta;
-      t = n.right;
-    } else {
-      t = n.left;
-    }
+  MinorUnits here = balance_;  // the sum of the subtree being entered
+  const Node* n = root_;
+  while (n->level > 0) {
+    const int i = Ops::route(n, at);
+    total += Ops::sum_before(Ops::sums(n), i, n->size, here);
+    here = Ops::sums(n)[i];
+    n = Ops::kids(n)[i];
   }
-  return total;
+  return total + Ops::sum_before(Ops::deltas(n), Ops::moments_through(n, at), n->size, here);
 }
 
-MinorUnits BalanceHistory::balance() const { return root_ == 0 ? 0 : nodes_[root_].sum; }
-
 BalanceHistory::Extremes BalanceHistory::extremes_from(UtcMicros at) const {
-  using Ops = BalanceHistoryOps;
-  // One descent splits the sequence at `at`: everything passed on the way left is later than `at`, and the
-  // pieces met deeper come earlier in time, so the suffix is built by prepending as we descend.
+  if (root_ == nullptr) return Extremes{};
+  // One descent splits the moments at `at`: what lies right of the route is later than `at`, and the pieces
+  // met deeper come earlier in time, so the suffix is built by prepending as we descend.
   MinorUnits before = 0;
-  Ops::Run after;
-  std::uint32_t t = root_;
-  while (t != 0) {
-    const Node& n = nodes_[t];
-    if (n.at <= at) {
-      before += nodes_[n.left].sum + n.delta;
-      t = n.right;
+  MinorUnits here = balance_;
+  bool later = false;
+  Ops::Run after{0, 0, 0};
+  const auto prepend = [&](const Ops::Run& r) {
+    after = later ? Ops::concat(r, after) : r;
+    later = true;
+  };
+  const Node* n = root_;
+  // Whatever is not later than `at` in a subtree summing to `here` is earlier: before grows by here - later.
+  while (n->level > 0) {
+    const int i = Ops::route(n, at);
+    const MinorUnits through = here;
+    here = Ops::sums(n)[i];
+    if (i + 1 < n->size) {
+      const Ops::Run r = Ops::inner_run(n, i + 1, n->size);
+      prepend(r);
+      before += through - here - r.sum;
     } else {
-      const Ops::Run self{false, n.delta, n.delta, n.delta};
-      after = Ops::concat(Ops::concat(self, Ops::subtree_run(nodes_, n.right)), after);
-      t = n.left;
+      before += through - here;
     }
+    n = Ops::kids(n)[i];
+  }
+  const int p = Ops::moments_through(n, at);
+  if (p < n->size) {
+    const Ops::Run r = Ops::leaf_run(n, p, n->size);
+    prepend(r);
+    before += here - r.sum;
+  } else {
+    before += here;
   }
   Extremes e;
-  e.lowest = before + (after.empty ? 0 : std::min<MinorUnits>(0, after.min_prefix));
-  e.highest = before + (after.empty ? 0 : std::max<MinorUnits>(0, after.max_prefix));
+  e.lowest = before + (later ? std::min<MinorUnits>(0, after.lo) : 0);
+  e.highest = before + (later ? std::max<MinorUnits>(0, after.hi) : 0);
   return e;
 }
 
-void BalanceHistory::reserve(std::size_t entries) { nodes_.reserve(entries + 1); }
-
 std::size_t BalanceHistory::memory_bytes() const {
-  return sizeof(*this) + nodes_.capacity() * sizeof(Node) + free_.capacity() * sizeof(std::uint32_t);
+  std::size_t overflow = 0;
+  if (overflow_ != nullptr) {
+    // libstdc++'s node for an integer key: the next pointer and the pair (the hash is not cached), plus buckets.
+    using Counts = decltype(overflow_->counts);
+    overflow = sizeof(Overflow) + overflow_->counts.bucket_count() * sizeof(void*) +
+               overflow_->counts.size() * (sizeof(void*) + sizeof(Counts::value_type));
+  }
+  return sizeof(*this) + Ops::tree_bytes_of(*this) + overflow;
 }
 
 Verdict judge(const BalanceHistory& history, UtcMicros at, MinorUnits delta) {

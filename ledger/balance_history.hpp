@@ -2,17 +2,19 @@
 // and "lowest/highest balance from a moment on" in O(log n), inserts in any timestamp order.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <vector>
 
 #include "ledger/money.hpp"
 #include "ledger/utc_time.hpp"
 
 namespace tally {
 
-// An augmented treap in one arena (32-bit links), one node per distinct timestamp ("moment") holding the sum of
-// that moment's changes: the balance at a moment includes every change stamped at it, whatever their arrival
-// order. erase is for rolling back a recent insert.
+// A B+-tree of sorted leaves, one slot per distinct timestamp ("moment") holding the sum of that moment's
+// changes: the balance at a moment includes every change stamped at it, whatever their arrival order. Leaves hold
+// up to 64 moments in two parallel arrays (16 bytes a moment, the change count packed into the timestamp's spare
+// bits); inner nodes keep each child's separator, sum and min/max prefix, so every query is one descent. Nodes
+// grow in steps, so a short history holds one small block. erase is for rolling back a recent insert.
 class BalanceHistory {
  public:
   struct Extremes {
@@ -20,6 +22,14 @@ class BalanceHistory {
     MinorUnits highest = 0;  // max over the same moments
   };
 
+  BalanceHistory() = default;
+  BalanceHistory(const BalanceHistory& other);
+  BalanceHistory(BalanceHistory&& other) noexcept;
+  BalanceHistory& operator=(const BalanceHistory& other);
+  BalanceHistory& operator=(BalanceHistory&& other) noexcept;
+  ~BalanceHistory();
+
+  // `at` must be a real instant (years 0001..9999 fit easily); one outside +-2^58 micros aborts.
   void insert(UtcMicros at, MinorUnits delta);
   // Takes back one earlier insert(at, delta); aborts if no change is recorded at `at` (an impossible state).
   void erase(UtcMicros at, MinorUnits delta);
@@ -27,29 +37,23 @@ class BalanceHistory {
   // Sum of every delta whose timestamp <= at.
   MinorUnits balance_at(UtcMicros at) const;
   // Sum of every delta. O(1).
-  MinorUnits balance() const;
+  MinorUnits balance() const { return balance_; }
   // Balances at every moment from `at` (the balance at `at` itself, then at each later timestamp).
   Extremes extremes_from(UtcMicros at) const;
 
-  std::size_t size() const { return live_count_; }  // changes, not moments
+  std::size_t size() const { return changes_; }  // changes, not moments
+  // A hint: a short history gets room for up to `entries` moments in its one block (at most one leaf's worth).
   void reserve(std::size_t entries);
+  // The history's own size plus every block it allocated (as requested from the allocator). O(1).
   std::size_t memory_bytes() const;
 
  private:
-  struct Node {
-    UtcMicros at;
-    MinorUnits delta;       // sum of the changes stamped `at`
-    std::uint32_t changes;  // how many; the node goes when the last is erased
-    MinorUnits sum;         // of the subtree
-    MinorUnits min_prefix;  // min over the subtree's non-empty prefixes (in order): balances at its moments
-    MinorUnits max_prefix;  // max over the same
-    std::uint32_t left, right;
-  };
-  std::vector<Node> nodes_;
-  std::vector<std::uint32_t> free_;
-  std::uint32_t root_ = 0;  // 0 = empty; nodes_[0] is a sentinel
-  std::size_t live_count_ = 0;
-  // helpers are defined in the .cpp
+  struct Node;      // a leaf or an inner node; the layout is in balance_history_nodes.hpp
+  struct Overflow;  // change counts of the rare moments with more changes than the packed count holds
+  Node* root_ = nullptr;
+  Overflow* overflow_ = nullptr;
+  std::size_t changes_ = 0;
+  MinorUnits balance_ = 0;
   friend struct BalanceHistoryOps;
 };
 

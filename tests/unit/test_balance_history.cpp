@@ -1,6 +1,7 @@
-// Unit tests for ledger/balance_history: the treap's answers against a brute-force model of sorted entries,
-// the never-negative rule (judge) against exhaustive checks of every moment, worked examples, a scale run.
-// A moment is a distinct timestamp; the balance at it includes every change stamped at it.
+// Unit tests for ledger/balance_history: its answers against a brute-force model of sorted entries, the
+// never-negative rule (judge) against exhaustive checks of every moment, worked examples, a scale run.
+// A moment is a distinct timestamp; the balance at it includes every change stamped at it. The tree's own
+// properties (splits, memory, counts) are in test_balance_history_tree.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,79 +13,14 @@
 
 #include "ledger/balance_history.hpp"
 #include "ledger/limits.hpp"
+#include "tests/unit/balance_history_model.hpp"
 
 namespace tally {
 namespace {
 
-struct Entry {
-  UtcMicros at;
-  std::uint64_t seq;
-  MinorUnits delta;
-};
-
-// The obvious O(n log n) answers: sort the entries and walk them.
-class Model {
- public:
-  std::vector<Entry> entries;
-
-  std::vector<Entry> sorted() const {
-    std::vector<Entry> s = entries;
-    std::sort(s.begin(), s.end(), [](const Entry& a, const Entry& b) {
-      return std::tie(a.at, a.seq) < std::tie(b.at, b.seq);
-    });
-    return s;
-  }
-  static MinorUnits balance_at(const std::vector<Entry>& s, UtcMicros t) {
-    MinorUnits total = 0;
-    for (const Entry& e : s) {
-      if (e.at <= t) total += e.delta;
-    }
-    return total;
-  }
-  static BalanceHistory::Extremes extremes_from(const std::vector<Entry>& s, UtcMicros t) {
-    MinorUnits running = balance_at(s, t);
-    BalanceHistory::Extremes x{running, running};
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      if (s[i].at <= t) continue;
-      running += s[i].delta;
-      if (i + 1 < s.size() && s[i + 1].at == s[i].at) continue;  // not the end of this moment yet
-      x.lowest = std::min(x.lowest, running);
-      x.highest = std::max(x.highest, running);
-    }
-    return x;
-  }
-};
-
-// Query points that probe every boundary: before everything, each timestamp, its neighbours, after everything.
-std::vector<UtcMicros> probe_points(const std::vector<Entry>& s, std::mt19937_64& rng) {
-  std::vector<UtcMicros> t = {-1'000'000, 0, 1'000'000'000};
-  if (!s.empty()) {
-    t.push_back(s.front().at - 1);
-    t.push_back(s.back().at + 1);
-    for (int k = 0; k < 4; ++k) {
-      const UtcMicros at = s[rng() % s.size()].at;
-      t.push_back(at);
-      t.push_back(at - 1);
-      t.push_back(at + 1);
-    }
-  }
-  return t;
-}
-
-void expect_matches(const BalanceHistory& h, const Model& m, std::mt19937_64& rng) {
-  const std::vector<Entry> s = m.sorted();
-  ASSERT_EQ(h.size(), s.size());
-  MinorUnits total = 0;
-  for (const Entry& e : s) total += e.delta;
-  ASSERT_EQ(h.balance(), total);
-  for (UtcMicros t : probe_points(s, rng)) {
-    ASSERT_EQ(h.balance_at(t), Model::balance_at(s, t)) << "t=" << t;
-    const BalanceHistory::Extremes got = h.extremes_from(t);
-    const BalanceHistory::Extremes want = Model::extremes_from(s, t);
-    ASSERT_EQ(got.lowest, want.lowest) << "t=" << t;
-    ASSERT_EQ(got.highest, want.highest) << "t=" << t;
-  }
-}
+using history_test::Entry;
+using history_test::expect_matches;
+using history_test::Model;
 
 TEST(BalanceHistoryProperty, MatchesBruteForceUnderRandomInsertsAndErases) {
   std::mt19937_64 rng(0xBA1A'4CE5);
@@ -309,18 +245,34 @@ TEST(BalanceHistory, EmptyHistory) {
   EXPECT_EQ(judge(h, 0, limits::balance_minor_max + 1), Verdict::balance_too_large);
 }
 
-TEST(BalanceHistory, FreedSlotsAreReused) {
+TEST(BalanceHistory, DrainingReleasesEveryBlock) {
   BalanceHistory h;
+  const std::size_t empty = h.memory_bytes();
+  EXPECT_EQ(empty, sizeof(BalanceHistory));
   for (int i = 0; i < 1000; ++i) h.insert(i % 37, 1);
+  EXPECT_GT(h.memory_bytes(), empty);
   for (int i = 0; i < 1000; ++i) h.erase(i % 37, 1);
   EXPECT_EQ(h.size(), 0u);
   EXPECT_EQ(h.balance(), 0);
-  const std::size_t after_drain = h.memory_bytes();
+  EXPECT_EQ(h.memory_bytes(), empty);
   for (int i = 0; i < 1000; ++i) h.insert(i % 37, 2);
-  EXPECT_EQ(h.memory_bytes(), after_drain);
   EXPECT_EQ(h.balance(), 2000);
-  h.reserve(100'000);
-  EXPECT_GE(h.memory_bytes(), 100'000 * 3 * sizeof(std::int64_t));
+  EXPECT_EQ(h.balance_at(18), 2 * (28 + 18 * 27));  // 1000 = 27 * 37 + 1: t=0 has 28 changes, the rest 27
+}
+
+TEST(BalanceHistory, ReserveSizesTheFirstBlock) {
+  BalanceHistory h;
+  h.reserve(10);
+  const std::size_t reserved = h.memory_bytes();
+  EXPECT_GE(reserved, sizeof(BalanceHistory) + 10 * 2 * sizeof(std::int64_t));
+  EXPECT_EQ(h.balance_at(0), 0);
+  EXPECT_EQ(h.extremes_from(0).lowest, 0);
+  for (int i = 0; i < 10; ++i) h.insert(i, 1);
+  EXPECT_EQ(h.memory_bytes(), reserved);  // no growth within the reserve
+  h.reserve(100'000);                        // a hint: one leaf's worth at most
+  EXPECT_GE(h.memory_bytes(), sizeof(BalanceHistory) + 64 * 2 * sizeof(std::int64_t));
+  EXPECT_LE(h.memory_bytes(), sizeof(BalanceHistory) + 8 + 64 * 2 * sizeof(std::int64_t));
+  EXPECT_EQ(h.balance_at(4), 5);
 }
 
 TEST(BalanceHistoryDeathTest, EraseOfAbsentEntryAborts) {

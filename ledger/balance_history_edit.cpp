@@ -1,0 +1,297 @@
+// BalanceHistory's edits. insert and erase descend once, change one leaf, then walk the path back up: each
+// parent re-summarises the child it holds (O(children); an append only extends the summaries, O(1)), takes in a
+// new sibling when the child split, and drops a child that emptied. A full node grows to the next capacity step;
+// at its maximum it splits, keeping a run of appends (or prepends) together so the old node stays full.
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <tuple>
+
+#include "ledger/balance_history.hpp"
+#include "ledger/balance_history_nodes.hpp"
+
+namespace tally {
+
+using Ops = BalanceHistoryOps;
+
+namespace {
+
+[[noreturn]] void fail(const char* what, UtcMicros at) {
+  std::fprintf(stderr, "balance_history: %s (at=%lld)\n", what, static_cast<long long>(at));
+  std::abort();
+}
+
+}  // namespace
+
+// Allocations and frees of one edit, so the root can carry the tree's byte total.
+struct BalanceHistoryOps::Edit {
+  BalanceHistory& h;
+  std::int64_t bytes;
+
+  explicit Edit(BalanceHistory& history)
+      : h(history), bytes(static_cast<std::int64_t>(tree_bytes_of(history))) {}
+
+  Node* make(int level, int cap) {
+    const std::size_t size = node_bytes(level, cap);
+    Node* n = new (::operator new(size)) Node{0, static_cast<std::uint16_t>(cap), static_cast<std::uint8_t>(level)};
+    if (level > 0) tree_bytes(n) = 0;
+    bytes += static_cast<std::int64_t>(size);
+    return n;
+  }
+  void drop(Node* n) {
+    bytes -= static_cast<std::int64_t>(node_bytes(n->level, n->cap));
+    ::operator delete(n);
+  }
+  void finish() {
+    if (h.root_ != nullptr && h.root_->level > 0) tree_bytes(h.root_) = bytes;
+  }
+};
+
+BalanceHistory::Node* BalanceHistoryOps::descend(Node* root, UtcMicros at, Path& path) {
+  Node* n = root;
+  while (n->level > 0) {
+    if (path.depth == kDepthMax) fail("tree too deep", at);
+    const int i = route(n, at);
+    path.node[path.depth] = n;
+    path.index[path.depth] = i;
+    ++path.depth;
+    n = kids(n)[i];
+  }
+  return n;
+}
+
+void BalanceHistoryOps::count_up(BalanceHistory& h, std::int64_t& word) {
+  const std::int64_t count = word & kCountMask;
+  if (count < kCountMask - 1) {
+    ++word;
+    return;
+  }
+  if (h.overflow_ == nullptr) h.overflow_ = new BalanceHistory::Overflow;
+  if (count == kCountMask - 1) {
+    ++word;  // the packed count now reads "see Overflow"
+    h.overflow_->counts[at_of(word)] = kCountMask;
+    return;
+  }
+  ++h.overflow_->counts[at_of(word)];
+}
+
+void BalanceHistoryOps::count_down(BalanceHistory& h, std::int64_t& word) {
+  if ((word & kCountMask) != kCountMask) {
+    --word;
+    return;
+  }
+  const auto it = h.overflow_->counts.find(at_of(word));
+  if (--it->second == static_cast<std::uint64_t>(kCountMask - 1)) {
+    h.overflow_->counts.erase(it);
+    --word;
+    if (h.overflow_->counts.empty()) {
+      delete h.overflow_;
+      h.overflow_ = nullptr;
+    }
+  }
+}
+
+void BalanceHistoryOps::open_slot(Node* n, int pos, const Slot& v) {
+  for (int c = 0; c < columns(n->level); ++c) {
+    char* base = column(n, c);
+    std::memmove(base + (pos + 1) * 8, base + pos * 8, static_cast<std::size_t>(n->size - pos) * 8);
+    std::memcpy(base + pos * 8, &v[c], 8);
+  }
+  ++n->size;
+}
+
+void BalanceHistoryOps::close_slot(Node* n, int pos) {
+  for (int c = 0; c < columns(n->level); ++c) {
+    char* base = column(n, c);
+    std::memmove(base + pos * 8, base + (pos + 1) * 8, static_cast<std::size_t>(n->size - pos - 1) * 8);
+  }
+  --n->size;
+}
+
+BalanceHistory::Node* BalanceHistoryOps::resized(Node* n, int cap, Edit& e) {
+  Node* m = e.make(n->level, cap);
+  for (int c = 0; c < columns(n->level); ++c) std::memcpy(column(m, c), column(n, c), n->size * std::size_t{8});
+  m->size = n->size;
+  e.drop(n);
+  return m;
+}
+
+// n is full and v belongs at pos: n's slots and v, in order, go into two nodes.
+std::pair<BalanceHistory::Node*, BalanceHistory::Node*> BalanceHistoryOps::split(Node* n, int pos, const Slot& v,
+                                                                                 Edit& e) {
+  const int level = n->level;
+  const int size = n->size;
+  if (pos == size || pos == 0) {  // an append (or prepend) starts a node of its own: n stays full
+    Node* fresh = e.make(level, 1);
+    open_slot(fresh, 0, v);
+    return pos == 0 ? std::make_pair(fresh, n) : std::make_pair(n, fresh);
+  }
+  // The left node takes k of the size + 1 slots: an insert near either end splits there, as it is likely the
+  // start of a run of them; one in the middle splits the node in half.
+  int k = (size + 1) / 2;
+  if (pos >= size - size / 4) {
+    k = pos;
+  } else if (pos <= size / 4) {
+    k = pos + 1;
+  }
+  std::uint64_t all[5][kLeafMax + 1];
+  for (int c = 0; c < columns(level); ++c) {
+    const char* base = column(n, c);
+    std::memcpy(all[c], base, pos * std::size_t{8});
+    all[c][pos] = v[c];
+    std::memcpy(all[c] + pos + 1, base + pos * 8, (size - pos) * std::size_t{8});
+  }
+  Node* left = e.make(level, cap_for(level, k));
+  Node* right = e.make(level, cap_for(level, size + 1 - k));
+  for (int c = 0; c < columns(level); ++c) {
+    std::memcpy(column(left, c), all[c], k * std::size_t{8});
+    std::memcpy(column(right, c), all[c] + k, (size + 1 - k) * std::size_t{8});
+  }
+  left->size = static_cast<std::uint16_t>(k);
+  right->size = static_cast<std::uint16_t>(size + 1 - k);
+  e.drop(n);
+  return {left, right};
+}
+
+// Puts v at pos in n, growing or splitting it: {n, nullptr} (n possibly moved) or the two halves of a split.
+std::pair<BalanceHistory::Node*, BalanceHistory::Node*> BalanceHistoryOps::place(Node* n, int pos, const Slot& v,
+                                                                                 Edit& e) {
+  if (n->size == n->cap) {
+    if (n->cap == max_slots(n->level)) return split(n, pos, v, e);
+    n = resized(n, cap_for(n->level, n->cap + 1), e);
+  }
+  open_slot(n, pos, v);
+  return {n, nullptr};
+}
+
+BalanceHistoryOps::Slot BalanceHistoryOps::entry(Node* child) {
+  const Run r = run_of(child);
+  return Slot{static_cast<std::uint64_t>(sep_of(child)), static_cast<std::uint64_t>(r.sum),
+              static_cast<std::uint64_t>(r.lo), static_cast<std::uint64_t>(r.hi),
+              static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(child))};
+}
+
+void BalanceHistoryOps::set_entry(Node* parent, int i, Node* child) {
+  const Run r = run_of(child);
+  sums(parent)[i] = r.sum;
+  los(parent)[i] = r.lo;
+  his(parent)[i] = r.hi;
+  kids(parent)[i] = child;
+}
+
+// cur replaces the path's bottom node (it may have moved); extra, if any, is its new right sibling. When cur
+// only gained the moments `appended` after its last one, its entry is extended rather than recomputed, and so
+// is each ancestor's as long as the change is at the end of it too: an append costs O(1) a level.
+void BalanceHistoryOps::fix_up(BalanceHistory& h, const Path& path, Node* cur, Node* extra, const Run* appended,
+                               Edit& e) {
+  for (int d = path.depth - 1; d >= 0; --d) {
+    Node* parent = path.node[d];
+    const int i = path.index[d];
+    if (appended != nullptr) {
+      const Run r = concat(Run{sums(parent)[i], los(parent)[i], his(parent)[i]}, *appended);
+      sums(parent)[i] = r.sum;
+      los(parent)[i] = r.lo;
+      his(parent)[i] = r.hi;
+      kids(parent)[i] = cur;
+      if (i + 1 != parent->size) appended = nullptr;
+    } else {
+      set_entry(parent, i, cur);
+    }
+    if (extra != nullptr) {
+      std::tie(parent, extra) = place(parent, i + 1, entry(extra), e);
+    }
+    cur = parent;
+  }
+  if (extra != nullptr) {  // the root split: the tree grows a level
+    Node* root = e.make(cur->level + 1, 2);
+    open_slot(root, 0, entry(cur));
+    open_slot(root, 1, entry(extra));
+    cur = root;
+  }
+  h.root_ = cur;
+}
+
+// cur is the path's bottom node after an erase; it and any ancestor left empty go, and a root with one child
+// hands over to it.
+void BalanceHistoryOps::fix_down(BalanceHistory& h, const Path& path, Node* cur, Edit& e) {
+  bool gone = cur->size == 0;
+  for (int d = path.depth - 1; d >= 0; --d) {
+    Node* parent = path.node[d];
+    const int i = path.index[d];
+    if (gone) {
+      e.drop(cur);
+      close_slot(parent, i);
+      gone = parent->size == 0;
+    } else {
+      set_entry(parent, i, cur);
+    }
+    cur = parent;
+  }
+  if (gone) {
+    e.drop(cur);
+    h.root_ = nullptr;
+    return;
+  }
+  while (cur->level > 0 && cur->size == 1) {
+    Node* only = kids(cur)[0];
+    e.drop(cur);
+    cur = only;
+  }
+  h.root_ = cur;
+}
+
+void BalanceHistory::insert(UtcMicros at, MinorUnits delta) {
+  if (at <= -Ops::kAtLimit || at >= Ops::kAtLimit) fail("timestamp out of range", at);
+  Ops::Edit e(*this);
+  if (root_ == nullptr) root_ = e.make(0, 1);
+  Ops::Path path;
+  Node* leaf = Ops::descend(root_, at, path);
+  const int pos = Ops::moments_through(leaf, at);
+  Node* extra = nullptr;
+  const Ops::Run moment{delta, delta, delta};
+  bool appended = false;
+  if (pos > 0 && Ops::at_of(Ops::words(leaf)[pos - 1]) == at) {
+    Ops::count_up(*this, Ops::words(leaf)[pos - 1]);
+    Ops::deltas(leaf)[pos - 1] += delta;
+  } else {
+    appended = pos == leaf->size && leaf->size < Ops::kLeafMax;  // no split: the leaf just gets longer
+    const Ops::Slot slot{static_cast<std::uint64_t>(Ops::pack(at, 1)), static_cast<std::uint64_t>(delta)};
+    std::tie(leaf, extra) = Ops::place(leaf, pos, slot, e);
+  }
+  Ops::fix_up(*this, path, leaf, extra, appended ? &moment : nullptr, e);
+  ++changes_;
+  balance_ += delta;
+  e.finish();
+}
+
+void BalanceHistory::erase(UtcMicros at, MinorUnits delta) {
+  Ops::Path path;
+  Node* leaf = root_ == nullptr ? nullptr : Ops::descend(root_, at, path);
+  const int pos = leaf == nullptr ? -1 : Ops::moments_through(leaf, at) - 1;
+  if (pos < 0 || Ops::at_of(Ops::words(leaf)[pos]) != at) fail("erase of absent entry", at);
+  Ops::Edit e(*this);
+  std::int64_t& word = Ops::words(leaf)[pos];
+  MinorUnits& sum = Ops::deltas(leaf)[pos];
+  if ((word & Ops::kCountMask) == 1) {
+    if (sum != delta) fail("erase of absent entry: changes do not add up", at);
+    Ops::close_slot(leaf, pos);
+  } else {
+    Ops::count_down(*this, word);
+    sum -= delta;
+  }
+  Ops::fix_down(*this, path, leaf, e);
+  --changes_;
+  balance_ -= delta;
+  e.finish();
+}
+
+void BalanceHistory::reserve(std::size_t entries) {
+  if (entries == 0 || (root_ != nullptr && root_->level > 0)) return;
+  const int cap = Ops::cap_for(0, static_cast<int>(std::min<std::size_t>(entries, Ops::kLeafMax)));
+  if (root_ != nullptr && root_->cap >= cap) return;
+  Ops::Edit e(*this);
+  root_ = root_ == nullptr ? e.make(0, cap) : Ops::resized(root_, cap, e);
+  e.finish();
+}
+
+}  // namespace tally
