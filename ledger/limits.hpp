@@ -28,7 +28,9 @@ inline constexpr std::int64_t amount_minor_max = 1'000'000'000'000'000;     // 1
 inline constexpr std::int64_t balance_minor_max = 100'000'000'000'000'000;  // 10^17
 inline constexpr int amount_fraction_digits = 2;
 
-// Time
+// Time: UTC microseconds since 1970, from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z (ISO 8601's range).
+inline constexpr std::int64_t utc_micros_min = -62'135'596'800'000'000;
+inline constexpr std::int64_t utc_micros_max = 253'402'300'799'999'999;
 inline constexpr std::int64_t future_skew_micros_max = 5ll * 60 * 1'000'000;
 
 // WAL

@@ -58,7 +58,7 @@ std::optional<Record> decode_transaction(schema::TransactionApplied::Reader r) {
   out.at = r.getAtMicros();
   out.timestamp_given = r.getTimestampGiven();
   if (out.uid.empty() || out.uid.size() > limits::uid_bytes_max || out.user_id == 0 || out.amount < 1 ||
-      out.amount > limits::amount_minor_max)
+      out.amount > limits::amount_minor_max || out.at < limits::utc_micros_min || out.at > limits::utc_micros_max)
     return std::nullopt;
   return Record(std::move(out));
 }

@@ -95,14 +95,21 @@ TEST(RecordCodec, DecodesMisalignedInput) {
 }
 
 TEST(RecordCodec, RejectsInvalidFieldValues) {
-  std::vector<TransactionApplied> bad_tx(6, sample_tx());
+  std::vector<TransactionApplied> bad_tx(8, sample_tx());
   bad_tx[0].uid.clear();
   bad_tx[1].uid = std::string(limits::uid_bytes_max + 1, 'u');
   bad_tx[2].amount = 0;
   bad_tx[3].amount = -5;
   bad_tx[4].amount = limits::amount_minor_max + 1;
   bad_tx[5].user_id = 0;
+  bad_tx[6].at = limits::utc_micros_max + 1;  // past 9999-12-31
+  bad_tx[7].at = limits::utc_micros_min - 1;  // before 0001-01-01
   for (std::size_t i = 0; i < bad_tx.size(); ++i) EXPECT_FALSE(decode(encode(bad_tx[i])).has_value()) << i;
+  TransactionApplied edge = sample_tx();
+  edge.at = limits::utc_micros_max;
+  EXPECT_TRUE(decode(encode(edge)).has_value());
+  edge.at = limits::utc_micros_min;
+  EXPECT_TRUE(decode(encode(edge)).has_value());
 
   std::vector<UserCreated> bad_users(4, sample_user());
   bad_users[0].id = 0;
