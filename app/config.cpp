@@ -14,8 +14,10 @@ Config parse(int argc, char** argv) {
       ->check(CLI::Range(1, 65535));
   cli.add_option("--data-dir", config.data_dir, "directory for the write-ahead log")
       ->envname("TALLY_DATA_DIR")->capture_default_str();
-  cli.add_option("--threads", config.threads, "HTTP threads and actor threads each (0 = number of cores)")
+  cli.add_option("--threads", config.threads, "HTTP threads (0 = number of cores)")
       ->envname("TALLY_THREADS")->capture_default_str()->check(CLI::Range(0, 256));
+  cli.add_option("--actor-threads", config.actor_threads, "threads running the user actors (0 = as --threads)")
+      ->envname("TALLY_ACTOR_THREADS")->capture_default_str()->check(CLI::Range(0, 256));
   cli.add_option("--actor-idle-ms", config.actor_idle_ms,
                  "a user's actor hands its state back to a compact slot after this long idle (0 = never)")
       ->envname("TALLY_ACTOR_IDLE_MS")->capture_default_str()->check(CLI::Range(0u, 86'400'000u));

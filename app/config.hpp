@@ -11,7 +11,8 @@ struct Config {
   std::string bind = "0.0.0.0";
   std::uint16_t port = 8000;
   std::string data_dir = "./data";
-  int threads = 0;  // 0 = one per core, for HTTP and for actors each
+  int threads = 0;        // HTTP threads; 0 = one per core
+  int actor_threads = 0;  // CAF scheduler threads; 0 = the same as threads
   std::string log_level = "info";
   std::uint32_t actor_idle_ms = 30'000;  // a user's actor quits after this long without work (0 = never)
 };

@@ -58,7 +58,8 @@ int run(const tally::app::Config& config) {
   }
 
   caf::actor_system_config actor_config;
-  actor_config.set("scheduler.max-threads", static_cast<std::size_t>(threads));
+  const int actor_threads = config.actor_threads > 0 ? config.actor_threads : threads;
+  actor_config.set("scheduler.max-threads", static_cast<std::size_t>(actor_threads));
   caf::actor_system actors{actor_config};
   auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms);
 
