@@ -188,7 +188,10 @@ else
 fi
 run_lg "Tally PUT open-loop ${OPEN_RATE}/s" "$OPEN_NOTE" --url "$T" --workload tx --rate "$OPEN_RATE" "${IDS[@]}"
 tally_alive
-run_lg "Tally batch PUT (100/req)" "" --url "$T" --workload batch --batch-size 100 "${IDS[@]}"
+# Batches of the sizes users send (1,000-10,000): few connections, since each request carries many items.
+run_lg "Tally batch PUT (1,000/req)" "8 connections" --url "$T" --workload batch --batch-size 1000 --connections 8 "${IDS[@]}"
+tally_alive
+run_lg "Tally batch PUT (10,000/req)" "4 connections" --url "$T" --workload batch --batch-size 10000 --connections 4 "${IDS[@]}"
 tally_alive
 
 # ---- optional: PostgreSQL alone and the FastAPI+PostgreSQL peer ----
