@@ -69,7 +69,10 @@ class Handler : public Http::Handler {
 
     if (parts.size() == 1 && parts[0] == "healthz") {
       if (!get) return responder->method_not_allowed("GET");
-      return responder->send(200, "{\"status\":\"ok\"}");
+      // Counts for operators and the memory benchmark; all O(1) reads.
+      return responder->send(200, "{\"status\":\"ok\",\"users\":" + std::to_string(ledger_->user_count()) +
+                                      ",\"transactions\":" + std::to_string(ledger_->transaction_count()) +
+                                      ",\"live_actors\":" + std::to_string(ledger_->live_actors()) + "}");
     }
     if (state_->draining.load(std::memory_order_acquire)) {
       std::string body = "{\"error\":{\"code\":\"shutting_down\",\"message\":\"the server is stopping\"}}";
