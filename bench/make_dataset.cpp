@@ -1,5 +1,5 @@
 // tally-make-dataset: writes a valid WAL with N users and M transactions into a data directory, through the
-// same WAL writer and codec tallyd uses, to measure restart time and memory at scale (bench/restart.sh).
+// same WAL writer and codec tallyd uses, to measure restart time and memory at scale (bench/memory.sh).
 #include <atomic>
 #include <chrono>
 #include <cstdio>

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Memory per user and per transaction, as RSS growth of a real tallyd:
+#   1. USERS users and TXS transactions written by tally-make-dataset, replayed by tallyd: RSS per transaction
+#      and per idle user (no actor is alive after a restart: state sits in the compact user table);
+#   2. balance-at-date requests for random users spawn their actors: RSS per live actor;
+#   3. after --actor-idle-ms the actors hand their state back and quit: what stays per touched user.
+# usage: bench/memory.sh [USERS [TXS]]   (default 1000000 10000000; needs ~1.5 GB of /tmp at the default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+USERS=${1:-1000000}
+TXS=${2:-10000000}
+BUILD_DIR=${BUILD_DIR:-build}
+PORT=${PORT:-18400}
+IDLE_MS=3000
+TMP=$(mktemp -d /tmp/tally-memory.XXXXXX)
+trap 'kill $PID 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$TMP"' EXIT
+ninja -C "$BUILD_DIR" app/tallyd bench/tally-loadgen bench/tally-make-dataset >/dev/null
+
+rss_kib() { awk '/VmRSS/ {print $2}' /proc/$PID/status; }
+health() { curl -s "http://127.0.0.1:$PORT/healthz"; }
+field() { /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+start() {
+  "$BUILD_DIR/app/tallyd" --data-dir "$1" --port "$PORT" --actor-idle-ms "$IDLE_MS" --log-level warn &
+  PID=$!
+  for _ in $(seq 1 1200); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")" = 200 ] && return; sleep 0.1; done
+  echo "tallyd did not become ready" >&2; exit 1
+}
+stop() { kill "$PID"; wait "$PID" || true; }
+
+# Baseline: an empty tallyd.
+mkdir -p "$TMP/empty"; start "$TMP/empty"; BASE=$(rss_kib); stop
+# Users only, then users and transactions.
+"$BUILD_DIR/bench/tally-make-dataset" "$TMP/users" "$USERS" 0 >/dev/null
+start "$TMP/users"; USERS_RSS=$(rss_kib); stop
+"$BUILD_DIR/bench/tally-make-dataset" "$TMP/full" "$USERS" "$TXS" >/dev/null
+start "$TMP/full"; FULL_RSS=$(rss_kib)
+seq 1 "$USERS" > "$TMP/ids"
+"$BUILD_DIR/bench/tally-loadgen" --port "$PORT" --workload balance-at-date --load-ids "$TMP/ids" --duration 10s \
+  --connections 64 >/dev/null
+LIVE=$(field "$(health)" live_actors); LIVE_RSS=$(rss_kib)
+sleep $(( IDLE_MS * 3 / 1000 + 10 ))   # two idle checks, then jemalloc's 10 s decay returns the pages
+AFTER=$(field "$(health)" live_actors); AFTER_RSS=$(rss_kib)
+stop
+
+/usr/bin/python3 - "$BASE" "$USERS_RSS" "$FULL_RSS" "$LIVE" "$LIVE_RSS" "$AFTER" "$AFTER_RSS" "$USERS" "$TXS" <<'PY'
+import sys
+base, users_rss, full_rss, live, live_rss, after, after_rss, users, txs = map(int, sys.argv[1:])
+k = 1024
+print(f"empty tallyd RSS:                       {base / k:8.1f} MiB")
+print(f"{users:,} users, no transactions:        {users_rss / k:8.1f} MiB -> {(users_rss - base) * k / users:6.1f} B per idle user")
+if txs:
+    print(f"+ {txs:,} transactions:               {full_rss / k:8.1f} MiB -> {(full_rss - users_rss) * k / txs:6.1f} B per transaction")
+print(f"{live:,} actors spawned by reads:          {live_rss / k:8.1f} MiB -> {(live_rss - full_rss) * k / max(live, 1):6.1f} B per live actor")
+print(f"after passivation ({after} live):            {after_rss / k:8.1f} MiB -> {(after_rss - full_rss) * k / max(live, 1):6.1f} B per touched user")
+PY
