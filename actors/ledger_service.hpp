@@ -63,6 +63,19 @@ class LedgerService {
   TxIndex transactions_;
   ClaimIndex<UserCreated> idempotency_keys_;
   std::atomic<UserId> next_user_id_{1};
+
+ public:
+  // --- recovery, continued (restart speed) ---
+  // Sizes the transaction index for about this many restored transactions (an estimate: see TxIndex::reserve).
+  void reserve_restore(std::size_t transactions);
+  // restore(tx) in two parts, so that ParallelRestore can run them on different threads: the user's history
+  // (false: unknown user, or the balance rule broken; the user's records in log order, as for restore) and the
+  // uid index, many at once (TxIndex::restore_bulk: returns count, or the index of a record whose uid exists;
+  // any thread, any order).
+  bool restore_balance(const TransactionApplied& tx);
+  std::size_t restore_uids(const TransactionApplied* const* txs, const std::uint64_t* uid_hashes, std::size_t count) {
+    return transactions_.restore_bulk(txs, uid_hashes, count);
+  }
 };
 
 }  // namespace tally

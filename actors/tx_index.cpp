@@ -385,16 +385,60 @@ void TxIndex::prefetch(std::uint64_t uid_hash) const {
   if (table != nullptr) __builtin_prefetch(table + home_of(Shard::tag_of(uid_hash), slots), 1);
 }
 
+namespace {
+bool restorable(const TransactionApplied& record) {
+  // Anything the codec lets through; refused rather than stored truncated.
+  return !record.uid.empty() && record.uid.size() <= limits::uid_bytes_max && record.amount >= 1 &&
+         record.amount <= limits::amount_minor_max && record.user_id < limits::users_max;
+}
+}  // namespace
+
 bool TxIndex::restore(const TransactionApplied& record, std::uint64_t hash) {
-  if (record.uid.empty() || record.uid.size() > limits::uid_bytes_max || record.amount < 1 ||
-      record.amount > limits::amount_minor_max || record.user_id >= limits::users_max)
-    return false;  // not a record the codec lets through: refuse rather than store it truncated
+  if (!restorable(record)) return false;
   const PackedUid packed(record.uid);
   Shard& shard = *shards_[hash % shard_count];
   std::lock_guard<std::mutex> lock(shard.mutex);
   if (shard.find(packed, hash) >= 0) return false;
   shard.insert(record, packed, hash);
   return true;
+}
+
+std::size_t TxIndex::restore_bulk(const TransactionApplied* const* records, const std::uint64_t* hashes,
+                                  std::size_t count) {
+  constexpr std::size_t piece = 1u << 16;
+  if (count > piece) {
+    for (std::size_t done = 0; done < count; done += piece) {
+      const std::size_t n = std::min(piece, count - done);
+      const std::size_t failed = restore_bulk(records + done, hashes + done, n);
+      if (failed != n) return done + failed;
+    }
+    return count;
+  }
+  // Grouped by shard (a counting sort of the positions), so each shard is locked once per call.
+  std::array<std::uint32_t, shard_count + 1> start{};
+  for (std::size_t i = 0; i < count; ++i) ++start[hashes[i] % shard_count + 1];
+  for (std::size_t k = 0; k < shard_count; ++k) start[k + 1] += start[k];
+  std::vector<std::uint32_t> order(count);
+  std::array<std::uint32_t, shard_count> next{};
+  std::copy(start.begin(), start.begin() + shard_count, next.begin());
+  for (std::size_t i = 0; i < count; ++i) order[next[hashes[i] % shard_count]++] = static_cast<std::uint32_t>(i);
+
+  constexpr std::size_t ahead = 16;  // table slots are cache misses: ask for them this many records early
+  for (std::size_t j = 0; j < std::min(ahead, count); ++j) prefetch(hashes[order[j]]);
+  for (std::size_t k = 0; k < shard_count; ++k) {
+    if (start[k] == start[k + 1]) continue;
+    Shard& shard = *shards_[k];
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    for (std::size_t j = start[k]; j < start[k + 1]; ++j) {
+      if (j + ahead < count) prefetch(hashes[order[j + ahead]]);
+      const std::size_t i = order[j];
+      if (!restorable(*records[i])) return i;
+      const PackedUid packed(records[i]->uid);
+      if (shard.find(packed, hashes[i]) >= 0) return i;
+      shard.insert(*records[i], packed, hashes[i]);
+    }
+  }
+  return count;
 }
 
 void TxIndex::reserve(std::size_t transactions) {

@@ -51,8 +51,10 @@ class TxIndex {
   // The same with the uid's hash(), computed ahead, e.g. to prefetch() it a few records earlier.
   bool restore(const TransactionApplied& record, std::uint64_t uid_hash);
   static std::uint64_t hash(std::string_view uid);
-  // A hint for bulk restores: brings the table slot where uid_hash's lookup starts into the cache.
-  void prefetch(std::uint64_t uid_hash) const;
+  // restore() of many records at once (hashes[i] = hash(records[i]->uid)): each shard locked once, table slots
+  // prefetched ahead. Returns count if every record was added, else the index of one that was not (its uid
+  // exists, or it is out of limits); records of other shards may then be added or not.
+  std::size_t restore_bulk(const TransactionApplied* const* records, const std::uint64_t* hashes, std::size_t count);
   // Recovery: sizes the tables for about this many transactions in total, so restoring them never regrows
   // them. Only grows; an underestimate just means growing later as usual.
   void reserve(std::size_t transactions);
@@ -65,6 +67,8 @@ class TxIndex {
 
  private:
   Claim claim_impl(const std::string& uid, Retry (*make_retry)(void*), void* context);
+  // A hint: brings the table slot where uid_hash's lookup starts into the cache (no lock taken).
+  void prefetch(std::uint64_t uid_hash) const;
 
   static constexpr std::size_t shard_count = 64;
   std::array<std::unique_ptr<Shard>, shard_count> shards_;

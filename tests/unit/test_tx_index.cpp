@@ -159,6 +159,31 @@ TEST(TxIndex, ReservedForAMillionUuids) {
   std::printf("[          ] %zu bytes per uuid-keyed transaction\n", bytes / count);
 }
 
+// The bulk restore of recovery: the same records as one by one, and a reused uid is named by its position.
+TEST(TxIndex, RestoreBulkAddsAllOrNamesTheReusedUid) {
+  std::vector<TransactionApplied> all;
+  for (int i = 0; i < 70'000; ++i) all.push_back(tx("bulk-" + std::to_string(i), 1 + i % 77, 1 + i, i));
+  std::vector<const TransactionApplied*> records;
+  std::vector<std::uint64_t> hashes;
+  for (const TransactionApplied& t : all) {
+    records.push_back(&t);
+    hashes.push_back(TxIndex::hash(t.uid));
+  }
+  TxIndex index;
+  ASSERT_EQ(index.restore_bulk(records.data(), hashes.data(), records.size()), records.size());
+  EXPECT_EQ(index.size(), all.size());
+  for (const TransactionApplied& want : all) {
+    const auto got = index.find_committed(want.uid);
+    ASSERT_TRUE(got.has_value()) << want.uid;
+    ASSERT_TRUE(got->same_request_as(want));
+  }
+  const TransactionApplied fresh1 = tx("fresh-1", 1, 1), reused = tx("bulk-4321", 2, 2), fresh2 = tx("fresh-2", 3, 3);
+  const TransactionApplied* more[] = {&fresh1, &reused, &fresh2};
+  const std::uint64_t more_hashes[] = {TxIndex::hash(fresh1.uid), TxIndex::hash(reused.uid), TxIndex::hash(fresh2.uid)};
+  EXPECT_EQ(index.restore_bulk(more, more_hashes, 3), 1u);
+  EXPECT_EQ(index.find_committed("bulk-4321")->amount, 4322) << "the first one stays";
+}
+
 TEST(TxIndex, ConcurrentClaimsOfOneUidHaveOneWinner) {
   for (int round = 0; round < 50; ++round) {
     TxIndex index;
