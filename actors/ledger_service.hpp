@@ -70,11 +70,14 @@ class LedgerService {
   void reserve_restore(std::size_t transactions);
   // restore(tx) in two parts, so that ParallelRestore can run them on different threads: the user's history
   // (false: unknown user, or the balance rule broken; the user's records in log order, as for restore) and the
-  // uid index, many at once (TxIndex::restore_bulk: returns count, or the index of a record whose uid exists;
-  // any thread, any order).
+  // uid index, many at once, any thread, any order (TxIndex::stage_bulk; a reused uid is reported by
+  // settle_uids, which places them and can be shared by `parts` threads: see TxIndex::settle_staged).
   bool restore_balance(const TransactionApplied& tx);
-  std::size_t restore_uids(const TransactionApplied* const* txs, const std::uint64_t* uid_hashes, std::size_t count) {
-    return transactions_.restore_bulk(txs, uid_hashes, count);
+  std::size_t stage_uids(const TransactionApplied* const* txs, std::size_t count) {
+    return transactions_.stage_bulk(txs, count);
+  }
+  std::optional<TransactionApplied> settle_uids(std::size_t part, std::size_t parts) {
+    return transactions_.settle_staged(part, parts);
   }
 };
 

@@ -1,7 +1,8 @@
 // ParallelRestore: the reader fills one batch per worker; a worker restores its users' creations and histories,
-// then passes the batch to the uid stage, which adds every transaction's uid to the index in one bulk call
-// (TxIndex::restore_bulk: a lock per shard, table slots prefetched) and returns the batch to the reader, which frees
-// the records it allocated and refills it. Bounded queues make a faster stage wait rather than buffer the log.
+// then passes the batch to the uid stage, which writes every transaction's uid entry into the index without
+// looking it up (TxIndex::stage_bulk) and returns the batch to the reader, which frees the records it allocated
+// and refills it. Bounded queues make a faster stage wait rather than buffer the log. At the end the staged uids
+// are placed in the index's tables in sorted passes, on two threads, which is also where a reused uid is found.
 #include "actors/parallel_restore.hpp"
 
 
@@ -104,24 +105,36 @@ void ParallelRestore::run(Worker& worker) {
 void ParallelRestore::run_uids() {
   Batch batch;
   std::vector<const TransactionApplied*> txs;
-  std::vector<std::uint64_t> hashes;
   while (pop(uids_, batch)) {
     if (!failed_.load(std::memory_order_relaxed)) {
       txs.clear();
-      hashes.clear();
       for (const Record& record : batch) {
-        if (const auto* tx = std::get_if<TransactionApplied>(&record)) {
-          txs.push_back(tx);
-          hashes.push_back(TxIndex::hash(tx->uid));
-        }
+        if (const auto* tx = std::get_if<TransactionApplied>(&record)) txs.push_back(tx);
       }
-      const std::size_t failed = ledger_.restore_uids(txs.data(), hashes.data(), txs.size());
+      const std::size_t failed = ledger_.stage_uids(txs.data(), txs.size());
       if (failed != txs.size())
         reject("transaction " + txs[failed]->uid + " of user " + std::to_string(txs[failed]->user_id) +
-               ": its uid is taken by another transaction of the log");
+               " is out of limits");
     }
     push(spent_, std::move(batch), SIZE_MAX);
     batch = Batch();
+  }
+}
+
+// The staged uids go into the index's tables, shards split between this thread and a helper (the other stages
+// are done, so the machine's cores are free); a uid met twice refuses the log.
+void ParallelRestore::settle_uids() {
+  constexpr std::size_t parts = 2;
+  std::optional<TransactionApplied> reused[parts];
+  std::thread helper([&] { reused[1] = ledger_.settle_uids(1, parts); });
+  reused[0] = ledger_.settle_uids(0, parts);
+  helper.join();
+  for (const auto& tx : reused) {
+    if (tx) {
+      reject("transaction " + tx->uid + " of user " + std::to_string(tx->user_id) +
+             ": its uid is taken by another transaction of the log");
+      return;
+    }
   }
 }
 
@@ -153,6 +166,7 @@ bool ParallelRestore::finish() {
   close(uids_);
   uid_thread_.join();
   spent_.batches.clear();
+  if (!failed_.load()) settle_uids();
   return !failed_.load();
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -64,6 +65,7 @@ class ParallelRestore {
   void hand_over(Worker& worker);
   void run(Worker& worker);       // users and histories of one partition; then the batch goes to the uid stage
   void run_uids();                // the uid index; then the batch goes back to the reader
+  void settle_uids();
   void reject(const std::string& what);
 
   LedgerService& ledger_;

@@ -13,14 +13,15 @@
 //
 // The table places a tag t (the hash's high 32 bits) at slot (t * slots) >> 32 and probes linearly, so any
 // size works (it grows by 1.5x at a load of 0.8, or is sized up front by reserve()), and entries stay in tag
-// order, which makes growing a sequential pass.
+// order, which makes growing a sequential pass. Recovery stages entries without looking them up (stage_bulk) and
+// places them later in tag order (settle), so the table is also filled in one sequential pass per shard rather
+// than with a cache miss per transaction.
 #include "actors/tx_index.hpp"
 
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -198,6 +199,24 @@ class SlotArray {
 
 }  // namespace
 
+namespace {
+// Stable LSD radix sort of slot values by their tag (high 32 bits), a byte per pass: equal tags keep their order.
+void sort_by_tag(std::uint64_t* slots, std::size_t n) {
+  std::size_t spare_slots = n;
+  SlotArray spare(spare_slots);
+  std::uint64_t* from = slots;
+  std::uint64_t* to = spare.get();
+  for (unsigned shift = 32; shift < 64; shift += 8) {
+    std::array<std::size_t, 257> start{};
+    for (std::size_t i = 0; i < n; ++i) ++start[((from[i] >> shift) & 255) + 1];
+    for (std::size_t d = 0; d < 256; ++d) start[d + 1] += start[d];
+    for (std::size_t i = 0; i < n; ++i) to[start[(from[i] >> shift) & 255]++] = from[i];
+    std::swap(from, to);
+  }
+  // Four passes: the sorted slots are back in `slots`.
+}
+}  // namespace
+
 struct TxIndex::Shard {
   mutable std::mutex mutex;
   std::vector<std::unique_ptr<char[]>> arena_chunks;
@@ -205,10 +224,10 @@ struct TxIndex::Shard {
   std::uint32_t records = 0;
   SlotArray table;  // 0 = empty; else (tag << 32) | (entry offset + 1)
   std::size_t slots = 0;
-  // The same two, for prefetch(), which reads them without the lock.
-  std::atomic<const std::uint64_t*> prefetch_table{nullptr};
-  std::atomic<std::size_t> prefetch_slots{0};
   std::unordered_map<std::string, std::vector<Retry>> pending;
+  SlotArray staged;  // slots of entries written by stage() but not yet placed in the table
+  std::size_t staged_count = 0, staged_capacity = 0, staged_hint = 0;
+  std::optional<TransactionApplied> reused;  // a staged record whose uid was already there (not placed)
 
   const char* entry(std::uint32_t offset) const {
     return arena_chunks[offset / arena_chunk_bytes].get() + offset % arena_chunk_bytes;
@@ -262,9 +281,6 @@ struct TxIndex::Shard {
     for (std::size_t i = 0; i < first; ++i) place_slot(fresh.get(), new_slots, table[i]);
     table = std::move(fresh);
     slots = new_slots;
-    prefetch_table.store(nullptr, std::memory_order_relaxed);
-    prefetch_slots.store(new_slots, std::memory_order_relaxed);
-    prefetch_table.store(table.get(), std::memory_order_relaxed);
   }
 
   void grow_table_if_needed() {
@@ -273,6 +289,7 @@ struct TxIndex::Shard {
   }
 
   void reserve(std::size_t transactions) {
+    staged_hint = transactions;
     const std::size_t want = transactions * load_den / load_num + 1;
     if (want > slots && want <= UINT32_MAX) resize_table(std::max(table_slots_min, want));
   }
@@ -290,10 +307,15 @@ struct TxIndex::Shard {
   }
 
   void insert(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
+    grow_table_if_needed();
+    place_slot(table.get(), slots, write_entry(tx, uid, hash));
+  }
+
+  // Writes the entry and counts it; returns its table slot value.
+  std::uint64_t write_entry(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
     if (records == UINT32_MAX - 1) impossible("more than 4 billion transactions in one shard");
     if (tx.amount < 0 || tx.amount > limits::amount_minor_max) impossible("amount out of range");
     if (tx.user_id >= limits::users_max) impossible("user id out of range");
-    grow_table_if_needed();
     std::uint32_t offset = 0;
     char* e = allocate_entry(header_bytes + uid.size, offset);
     const std::uint64_t user = tx.user_id;
@@ -305,8 +327,58 @@ struct TxIndex::Shard {
     store<std::uint16_t>(e + 16, static_cast<std::uint16_t>((user >> user_low_bits) |
                                                             (static_cast<unsigned>(uid.form) << user_high_bits)));
     std::memcpy(e + header_bytes, uid.bytes, uid.size);
-    place_slot(table.get(), slots, (tag_of(hash) << 32) | (static_cast<std::uint64_t>(offset) + 1));
     ++records;
+    return (tag_of(hash) << 32) | (static_cast<std::uint64_t>(offset) + 1);
+  }
+
+  // --- staged (bulk) restore: entries written, slots kept aside in `staged` until settle() ---
+  void stage(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
+    if (staged_count == staged_capacity) {
+      std::size_t capacity = std::max({staged_hint, table_slots_min, 2 * staged_capacity});
+      SlotArray bigger(capacity);
+      if (staged_count > 0) std::memcpy(bigger.get(), staged.get(), staged_count * sizeof(std::uint64_t));
+      staged = std::move(bigger);
+      staged_capacity = capacity;
+    }
+    staged[staged_count++] = write_entry(tx, uid, hash);
+  }
+
+  static bool same_entry_uid(const char* a, const char* b) {
+    const UidForm form = form_of(a);
+    if (form != form_of(b)) return false;
+    const std::size_t n = form == form_raw ? 1 + static_cast<unsigned char>(a[header_bytes]) : uuid_bytes;
+    if (form == form_raw && a[header_bytes] != b[header_bytes]) return false;
+    return std::memcmp(a + header_bytes, b + header_bytes, n) == 0;
+  }
+
+  // Places the staged slots in tag order: each lookup starts at or after the previous one's slot, so the pass
+  // over the table is sequential instead of one cache (and TLB) miss per record. A uid met again (the same tag,
+  // the same uid) is not placed; the first such is kept in `reused`.
+  void settle() {
+    if (staged_count == 0) return;
+    sort_by_tag(staged.get(), staged_count);
+    if (records * load_den > slots * load_num) resize_table(std::max(table_slots_min, records * load_den / load_num + 1));
+    for (std::size_t k = 0; k < staged_count; ++k) {
+      const std::uint64_t slot = staged[k];
+      const std::uint64_t tag = slot >> 32;
+      const char* e = entry(static_cast<std::uint32_t>(slot) - 1);
+      bool taken = false;
+      std::size_t i = home_of(tag, slots);
+      for (; table[i] != 0; i = (i + 1 == slots) ? 0 : i + 1) {
+        if ((table[i] >> 32) == tag && same_entry_uid(entry(static_cast<std::uint32_t>(table[i]) - 1), e)) {
+          taken = true;
+          break;
+        }
+      }
+      if (taken) {
+        if (!reused) reused = materialise(static_cast<std::uint32_t>(slot) - 1);
+        --records;  // its entry stays in the arena, unreachable
+        continue;
+      }
+      table[i] = slot;
+    }
+    staged = SlotArray();
+    staged_count = staged_capacity = 0;
   }
 
   TransactionApplied materialise(std::uint32_t offset) const {
@@ -338,6 +410,7 @@ TxIndex::Claim TxIndex::claim_impl(const std::string& uid, Retry (*make_retry)(v
   const PackedUid packed(uid);
   Shard& shard = *shards_[hash % shard_count];
   std::lock_guard<std::mutex> lock(shard.mutex);
+  shard.settle();
   const std::int64_t n = shard.find(packed, hash);
   if (n >= 0) return Claim{ClaimResult::committed, shard.materialise(static_cast<std::uint32_t>(n))};
   auto [it, inserted] = shard.pending.try_emplace(uid);
@@ -353,6 +426,7 @@ void TxIndex::commit(const TransactionApplied& record) {
   std::vector<Retry> waiters;
   {
     std::lock_guard<std::mutex> lock(shard.mutex);
+    shard.settle();
     auto it = shard.pending.find(record.uid);
     if (it == shard.pending.end()) impossible("commit of a uid that is not claimed");
     waiters = std::move(it->second);
@@ -375,16 +449,6 @@ void TxIndex::release(const std::string& uid) {
   for (Retry& retry : waiters) retry();
 }
 
-std::uint64_t TxIndex::hash(std::string_view uid) { return hash_uid(uid); }
-
-void TxIndex::prefetch(std::uint64_t uid_hash) const {
-  const Shard& shard = *shards_[uid_hash % shard_count];
-  // Read without the lock: a table being replaced meanwhile only makes the hint useless (prefetching never faults).
-  const std::uint64_t* table = shard.prefetch_table.load(std::memory_order_relaxed);
-  const std::size_t slots = shard.prefetch_slots.load(std::memory_order_relaxed);
-  if (table != nullptr) __builtin_prefetch(table + home_of(Shard::tag_of(uid_hash), slots), 1);
-}
-
 namespace {
 bool restorable(const TransactionApplied& record) {
   // Anything the codec lets through; refused rather than stored truncated.
@@ -393,52 +457,44 @@ bool restorable(const TransactionApplied& record) {
 }
 }  // namespace
 
-bool TxIndex::restore(const TransactionApplied& record, std::uint64_t hash) {
+bool TxIndex::restore(const TransactionApplied& record) {
   if (!restorable(record)) return false;
+  const std::uint64_t hash = hash_uid(record.uid);
   const PackedUid packed(record.uid);
   Shard& shard = *shards_[hash % shard_count];
   std::lock_guard<std::mutex> lock(shard.mutex);
+  shard.settle();
   if (shard.find(packed, hash) >= 0) return false;
   shard.insert(record, packed, hash);
   return true;
 }
 
-std::size_t TxIndex::restore_bulk(const TransactionApplied* const* records, const std::uint64_t* hashes,
-                                  std::size_t count) {
-  constexpr std::size_t piece = 1u << 16;
-  if (count > piece) {
-    for (std::size_t done = 0; done < count; done += piece) {
-      const std::size_t n = std::min(piece, count - done);
-      const std::size_t failed = restore_bulk(records + done, hashes + done, n);
-      if (failed != n) return done + failed;
-    }
-    return count;
+std::size_t TxIndex::stage_bulk(const TransactionApplied* const* records, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!restorable(*records[i])) return i;
   }
-  // Grouped by shard (a counting sort of the positions), so each shard is locked once per call.
-  std::array<std::uint32_t, shard_count + 1> start{};
-  for (std::size_t i = 0; i < count; ++i) ++start[hashes[i] % shard_count + 1];
-  for (std::size_t k = 0; k < shard_count; ++k) start[k + 1] += start[k];
-  std::vector<std::uint32_t> order(count);
-  std::array<std::uint32_t, shard_count> next{};
-  std::copy(start.begin(), start.begin() + shard_count, next.begin());
-  for (std::size_t i = 0; i < count; ++i) order[next[hashes[i] % shard_count]++] = static_cast<std::uint32_t>(i);
-
-  constexpr std::size_t ahead = 16;  // table slots are cache misses: ask for them this many records early
-  for (std::size_t j = 0; j < std::min(ahead, count); ++j) prefetch(hashes[order[j]]);
-  for (std::size_t k = 0; k < shard_count; ++k) {
-    if (start[k] == start[k + 1]) continue;
-    Shard& shard = *shards_[k];
-    std::lock_guard<std::mutex> lock(shard.mutex);
-    for (std::size_t j = start[k]; j < start[k + 1]; ++j) {
-      if (j + ahead < count) prefetch(hashes[order[j + ahead]]);
-      const std::size_t i = order[j];
-      if (!restorable(*records[i])) return i;
-      const PackedUid packed(records[i]->uid);
-      if (shard.find(packed, hashes[i]) >= 0) return i;
-      shard.insert(*records[i], packed, hashes[i]);
-    }
+  // Every shard locked at once (in index order; no other path holds two), for one pass in the records' order:
+  // each record and uid is read once, in the order they were allocated, and nothing is looked up.
+  std::array<std::unique_lock<std::mutex>, shard_count> locks;
+  for (std::size_t k = 0; k < shard_count; ++k) locks[k] = std::unique_lock<std::mutex>(shards_[k]->mutex);
+  for (std::size_t i = 0; i < count; ++i) {
+    const TransactionApplied& record = *records[i];
+    const std::uint64_t hash = hash_uid(record.uid);
+    shards_[hash % shard_count]->stage(record, PackedUid(record.uid), hash);
   }
   return count;
+}
+
+std::optional<TransactionApplied> TxIndex::settle_staged(std::size_t part, std::size_t parts) {
+  std::optional<TransactionApplied> reused;
+  for (std::size_t k = part; k < shard_count; k += std::max<std::size_t>(parts, 1)) {
+    Shard& shard = *shards_[k];
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    shard.settle();
+    if (shard.reused && !reused) reused = std::move(shard.reused);
+    shard.reused.reset();  // reported (one per call is enough: it refuses the log)
+  }
+  return reused;
 }
 
 void TxIndex::reserve(std::size_t transactions) {
@@ -455,8 +511,10 @@ std::optional<TransactionApplied> TxIndex::find_committed(std::string_view uid) 
   if (uid.empty() || uid.size() > limits::uid_bytes_max) return std::nullopt;
   const std::uint64_t hash = hash_uid(uid);
   const PackedUid packed(uid);
-  const Shard& shard = *shards_[hash % shard_count];
+  // Settling staged records changes no observable content: a const lookup may do it (the shard is not const).
+  Shard& shard = *shards_[hash % shard_count];
   std::lock_guard<std::mutex> lock(shard.mutex);
+  shard.settle();
   const std::int64_t n = shard.find(packed, hash);
   if (n < 0) return std::nullopt;
   return shard.materialise(static_cast<std::uint32_t>(n));
@@ -466,6 +524,7 @@ std::size_t TxIndex::size() const {
   std::size_t total = 0;
   for (const auto& shard : shards_) {
     std::lock_guard<std::mutex> lock(shard->mutex);
+    shard->settle();
     total += shard->records;
   }
   return total;
@@ -475,7 +534,8 @@ std::size_t TxIndex::memory_bytes() const {
   std::size_t total = 0;
   for (const auto& shard : shards_) {
     std::lock_guard<std::mutex> lock(shard->mutex);
-    total += shard->arena_chunks.size() * arena_chunk_bytes + shard->slots * sizeof(std::uint64_t);
+    total += shard->arena_chunks.size() * arena_chunk_bytes +
+             (shard->slots + shard->staged_capacity) * sizeof(std::uint64_t);
   }
   return total;
 }

@@ -47,14 +47,16 @@ class TxIndex {
   // The claim is given up (refused): the uid is free again; requests that waited on it run again.
   void release(const std::string& uid);
   // Recovery: adds a durable record; false if the uid exists (or the record is out of the codec's limits).
-  bool restore(const TransactionApplied& record) { return restore(record, hash(record.uid)); }
-  // The same with the uid's hash(), computed ahead, e.g. to prefetch() it a few records earlier.
-  bool restore(const TransactionApplied& record, std::uint64_t uid_hash);
-  static std::uint64_t hash(std::string_view uid);
-  // restore() of many records at once (hashes[i] = hash(records[i]->uid)): each shard locked once, table slots
-  // prefetched ahead. Returns count if every record was added, else the index of one that was not (its uid
-  // exists, or it is out of limits); records of other shards may then be added or not.
-  std::size_t restore_bulk(const TransactionApplied* const* records, const std::uint64_t* hashes, std::size_t count);
+  bool restore(const TransactionApplied& record);
+  // Recovery, fastest: adds records without looking them up (entries written, table slots set aside), so a
+  // reused uid is only found by settle_staged(), which places the staged slots in one sorted, sequential pass
+  // per shard. Returns count, or the index of a record out of the codec's limits (then nothing is staged).
+  // Every other call settles a shard before using it: staged records are never missed.
+  // Holds every shard's lock while it runs (a batch of a few thousand: recovery only).
+  std::size_t stage_bulk(const TransactionApplied* const* records, std::size_t count);
+  // Settles shards part, part + parts, ... (so `parts` threads can share the work). Returns a staged record
+  // whose uid was already in the index (that one is not added), if any shard met one.
+  std::optional<TransactionApplied> settle_staged(std::size_t part = 0, std::size_t parts = 1);
   // Recovery: sizes the tables for about this many transactions in total, so restoring them never regrows
   // them. Only grows; an underestimate just means growing later as usual.
   void reserve(std::size_t transactions);
@@ -67,8 +69,6 @@ class TxIndex {
 
  private:
   Claim claim_impl(const std::string& uid, Retry (*make_retry)(void*), void* context);
-  // A hint: brings the table slot where uid_hash's lookup starts into the cache (no lock taken).
-  void prefetch(std::uint64_t uid_hash) const;
 
   static constexpr std::size_t shard_count = 64;
   std::array<std::unique_ptr<Shard>, shard_count> shards_;

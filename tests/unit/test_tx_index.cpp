@@ -159,29 +159,46 @@ TEST(TxIndex, ReservedForAMillionUuids) {
   std::printf("[          ] %zu bytes per uuid-keyed transaction\n", bytes / count);
 }
 
-// The bulk restore of recovery: the same records as one by one, and a reused uid is named by its position.
-TEST(TxIndex, RestoreBulkAddsAllOrNamesTheReusedUid) {
+// The staged restore of recovery: entries are written first and placed when settled (explicitly, or by any
+// other call): the same index as one by one, and a uid staged twice is reported once, the first one kept.
+TEST(TxIndex, StagedRecordsAreSettledExactlyOnce) {
   std::vector<TransactionApplied> all;
-  for (int i = 0; i < 70'000; ++i) all.push_back(tx("bulk-" + std::to_string(i), 1 + i % 77, 1 + i, i));
-  std::vector<const TransactionApplied*> records;
-  std::vector<std::uint64_t> hashes;
-  for (const TransactionApplied& t : all) {
-    records.push_back(&t);
-    hashes.push_back(TxIndex::hash(t.uid));
+  for (int i = 0; i < 90'000; ++i) {
+    char uuid[40];
+    std::snprintf(uuid, sizeof uuid, "%08x-0000-4000-8000-%012x", i * 2654435761u, i);
+    all.push_back(tx(i % 3 ? std::string(uuid) : "staged-" + std::to_string(i), 1 + i % 77, 1 + i, i));
   }
+  std::vector<const TransactionApplied*> records;
+  for (const TransactionApplied& t : all) records.push_back(&t);
   TxIndex index;
-  ASSERT_EQ(index.restore_bulk(records.data(), hashes.data(), records.size()), records.size());
+  index.reserve(all.size() / 2);  // an underestimate: settling grows the tables
+  ASSERT_EQ(index.stage_bulk(records.data(), records.size() / 2), records.size() / 2);
+  EXPECT_TRUE(index.find_committed(all[7].uid).has_value()) << "a lookup settles its shard first";
+  ASSERT_EQ(index.stage_bulk(records.data() + records.size() / 2, records.size() - records.size() / 2),
+            records.size() - records.size() / 2);
+  EXPECT_FALSE(index.settle_staged(1, 2).has_value());
+  EXPECT_FALSE(index.settle_staged(0, 2).has_value());
   EXPECT_EQ(index.size(), all.size());
   for (const TransactionApplied& want : all) {
     const auto got = index.find_committed(want.uid);
     ASSERT_TRUE(got.has_value()) << want.uid;
     ASSERT_TRUE(got->same_request_as(want));
+    ASSERT_EQ(got->at, want.at);
   }
-  const TransactionApplied fresh1 = tx("fresh-1", 1, 1), reused = tx("bulk-4321", 2, 2), fresh2 = tx("fresh-2", 3, 3);
-  const TransactionApplied* more[] = {&fresh1, &reused, &fresh2};
-  const std::uint64_t more_hashes[] = {TxIndex::hash(fresh1.uid), TxIndex::hash(reused.uid), TxIndex::hash(fresh2.uid)};
-  EXPECT_EQ(index.restore_bulk(more, more_hashes, 3), 1u);
-  EXPECT_EQ(index.find_committed("bulk-4321")->amount, 4322) << "the first one stays";
+
+  const TransactionApplied again = tx(all[4242].uid, 5, 5), twice = tx("twice", 6, 6), twice2 = tx("twice", 7, 7);
+  const TransactionApplied* more[] = {&twice, &again, &twice2};
+  ASSERT_EQ(index.stage_bulk(more, 3), 3u);
+  const auto reused = index.settle_staged();
+  ASSERT_TRUE(reused.has_value());
+  EXPECT_TRUE(reused->uid == all[4242].uid || reused->uid == "twice") << reused->uid;
+  EXPECT_EQ(index.size(), all.size() + 1) << "of the three, only the first \"twice\" is new";
+  EXPECT_EQ(index.find_committed(all[4242].uid)->amount, all[4242].amount);
+  EXPECT_EQ(index.find_committed("twice")->user_id, 6u);
+  const TransactionApplied bad{"", 1, TxKind::deposit, 1, 0, true};
+  const TransactionApplied* bad_batch[] = {&twice, &bad};
+  EXPECT_EQ(index.stage_bulk(bad_batch, 2), 1u);
+  EXPECT_EQ(index.size(), all.size() + 1) << "nothing staged from a batch with a record out of limits";
 }
 
 TEST(TxIndex, ConcurrentClaimsOfOneUidHaveOneWinner) {
