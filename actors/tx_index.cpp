@@ -197,9 +197,6 @@ class SlotArray {
   std::size_t mapped_bytes_ = 0;
 };
 
-}  // namespace
-
-namespace {
 // Stable LSD radix sort of slot values by their tag (high 32 bits), a byte per pass: equal tags keep their order.
 void sort_by_tag(std::uint64_t* slots, std::size_t n) {
   std::size_t spare_slots = n;
