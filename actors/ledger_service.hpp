@@ -53,6 +53,19 @@ class LedgerService {
   //     False = the record contradicts the state. ---
   bool restore(const UserCreated& user);
   bool restore(const TransactionApplied& tx);
+  // Sizes the transaction index for about this many restored transactions (an estimate: see TxIndex::reserve).
+  void reserve_restore(std::size_t transactions);
+  // restore(tx) in two parts, so that ParallelRestore can run them on different threads: the user's history
+  // (false: unknown user, or the balance rule broken; the user's records in log order, as for restore) and the
+  // uid index, many at once, any thread, any order (TxIndex::stage_bulk; a reused uid is reported by
+  // settle_uids, which places them and can be shared by `parts` threads: see TxIndex::settle_staged).
+  bool restore_balance(const TransactionApplied& tx);
+  std::size_t stage_uids(const TransactionApplied* const* txs, std::size_t count) {
+    return transactions_.stage_bulk(txs, count);
+  }
+  std::optional<TransactionApplied> settle_uids(std::size_t part, std::size_t parts) {
+    return transactions_.settle_staged(part, parts);
+  }
 
   std::uint64_t user_count() const { return users_.size(); }
   std::size_t transaction_count() const { return transactions_.size(); }
@@ -79,6 +92,7 @@ class LedgerService {
   std::atomic<UserId> next_user_id_{1};
   std::uint32_t idle_actor_ms_;
   std::atomic<std::uint64_t> live_actors_{0};
+
 };
 
 }  // namespace tally

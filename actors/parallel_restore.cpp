@@ -1,6 +1,10 @@
-// ParallelRestore: one queue per worker, filled in batches by the reader; a bounded queue makes the reader wait
-// rather than buffer the whole log in memory when replay is the slower side.
+// ParallelRestore: the reader fills one batch per worker; a worker restores its users' creations and histories,
+// then passes the batch to the uid stage, which writes every transaction's uid entry into the index without
+// looking it up (TxIndex::stage_bulk) and returns the batch to the reader, which frees the records it allocated
+// and refills it. Bounded queues make a faster stage wait rather than buffer the log. At the end the staged uids
+// are placed in the index's tables in sorted passes, on two threads, which is also where a reused uid is found.
 #include "actors/parallel_restore.hpp"
+
 
 namespace tally {
 
@@ -21,9 +25,33 @@ ParallelRestore::ParallelRestore(LedgerService& ledger, unsigned workers) : ledg
     Worker* w = worker.get();
     w->thread = std::thread([this, w] { run(*w); });
   }
+  uid_thread_ = std::thread([this] { run_uids(); });
 }
 
 ParallelRestore::~ParallelRestore() { finish(); }
+
+void ParallelRestore::push(Queue& queue, Batch batch, std::size_t bound) {
+  std::unique_lock<std::mutex> lock(queue.mutex);
+  queue.changed.wait(lock, [&] { return queue.batches.size() < bound || failed_.load(); });
+  queue.batches.push_back(std::move(batch));
+  queue.changed.notify_all();
+}
+
+bool ParallelRestore::pop(Queue& queue, Batch& batch) {
+  std::unique_lock<std::mutex> lock(queue.mutex);
+  queue.changed.wait(lock, [&] { return !queue.batches.empty() || queue.closing; });
+  if (queue.batches.empty()) return false;
+  batch = std::move(queue.batches.front());
+  queue.batches.pop_front();
+  queue.changed.notify_all();
+  return true;
+}
+
+void ParallelRestore::close(Queue& queue) {
+  std::lock_guard<std::mutex> lock(queue.mutex);
+  queue.closing = true;
+  queue.changed.notify_all();
+}
 
 bool ParallelRestore::add(Record record) {
   if (failed_.load(std::memory_order_relaxed)) return false;
@@ -34,42 +62,78 @@ bool ParallelRestore::add(Record record) {
 }
 
 void ParallelRestore::hand_over(Worker& worker) {
-  std::unique_lock<std::mutex> lock(worker.mutex);
-  worker.changed.wait(lock, [&] { return worker.queue.size() < queued_batches_max || failed_.load(); });
-  worker.queue.push_back(std::move(worker.filling));
-  worker.filling = {};
+  push(worker.queue, std::move(worker.filling), queued_batches_max);
+  worker.filling = Batch();
+  {
+    std::lock_guard<std::mutex> lock(spent_.mutex);
+    if (!spent_.batches.empty()) {
+      worker.filling = std::move(spent_.batches.front());
+      spent_.batches.pop_front();
+    }
+  }
+  worker.filling.clear();  // frees the records' strings here, on the thread that allocated them
   worker.filling.reserve(batch_records);
-  worker.changed.notify_all();
 }
 
 void ParallelRestore::run(Worker& worker) {
-  for (;;) {
-    std::vector<Record> batch;
-    {
-      std::unique_lock<std::mutex> lock(worker.mutex);
-      worker.changed.wait(lock, [&] { return !worker.queue.empty() || worker.closing; });
-      if (worker.queue.empty()) return;
-      batch = std::move(worker.queue.front());
-      worker.queue.pop_front();
-      worker.changed.notify_all();
-    }
-    if (failed_.load(std::memory_order_relaxed)) continue;  // drain without applying
-    for (const Record& record : batch) {
-      if (const auto* user = std::get_if<UserCreated>(&record)) {
-        if (!ledger_.restore(*user)) {
-          reject("user " + std::to_string(user->id) + " is created twice (or its Idempotency-Key is reused)");
-          break;
+  Batch batch;
+  while (pop(worker.queue, batch)) {
+    if (!failed_.load(std::memory_order_relaxed)) {  // else drain without applying
+      for (const Record& record : batch) {
+        if (const auto* user = std::get_if<UserCreated>(&record)) {
+          if (!ledger_.restore(*user)) {
+            reject("user " + std::to_string(user->id) + " is created twice (or its Idempotency-Key is reused)");
+            break;
+          }
+          users_.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          const auto& tx = std::get<TransactionApplied>(record);
+          if (!ledger_.restore_balance(tx)) {
+            reject("transaction " + tx.uid + " of user " + std::to_string(tx.user_id) +
+                   " does not fit the log before it (unknown user, or a balance rule broken)");
+            break;
+          }
+          transactions_.fetch_add(1, std::memory_order_relaxed);
         }
-        users_.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        const auto& tx = std::get<TransactionApplied>(record);
-        if (!ledger_.restore(tx)) {
-          reject("transaction " + tx.uid + " of user " + std::to_string(tx.user_id) +
-                 " does not fit the log before it (unknown user, reused uid, or a balance rule broken)");
-          break;
-        }
-        transactions_.fetch_add(1, std::memory_order_relaxed);
       }
+    }
+    push(uids_, std::move(batch), queued_batches_max);
+    batch = Batch();
+  }
+}
+
+void ParallelRestore::run_uids() {
+  Batch batch;
+  std::vector<const TransactionApplied*> txs;
+  while (pop(uids_, batch)) {
+    if (!failed_.load(std::memory_order_relaxed)) {
+      txs.clear();
+      for (const Record& record : batch) {
+        if (const auto* tx = std::get_if<TransactionApplied>(&record)) txs.push_back(tx);
+      }
+      const std::size_t failed = ledger_.stage_uids(txs.data(), txs.size());
+      if (failed != txs.size())
+        reject("transaction " + txs[failed]->uid + " of user " + std::to_string(txs[failed]->user_id) +
+               " is out of limits");
+    }
+    push(spent_, std::move(batch), SIZE_MAX);
+    batch = Batch();
+  }
+}
+
+// The staged uids go into the index's tables, shards split between this thread and a helper (the other stages
+// are done, so the machine's cores are free); a uid met twice refuses the log.
+void ParallelRestore::settle_uids() {
+  constexpr std::size_t parts = 2;
+  std::optional<TransactionApplied> reused[parts];
+  std::thread helper([&] { reused[1] = ledger_.settle_uids(1, parts); });
+  reused[0] = ledger_.settle_uids(0, parts);
+  helper.join();
+  for (const auto& tx : reused) {
+    if (tx) {
+      reject("transaction " + tx->uid + " of user " + std::to_string(tx->user_id) +
+             ": its uid is taken by another transaction of the log");
+      return;
     }
   }
 }
@@ -80,9 +144,13 @@ void ParallelRestore::reject(const std::string& what) {
     if (error_.empty()) error_ = what;
   }
   failed_.store(true);
+  for (Queue* queue : {&uids_, &spent_}) {
+    std::lock_guard<std::mutex> lock(queue->mutex);
+    queue->changed.notify_all();
+  }
   for (auto& worker : workers_) {
-    std::lock_guard<std::mutex> lock(worker->mutex);
-    worker->changed.notify_all();
+    std::lock_guard<std::mutex> lock(worker->queue.mutex);
+    worker->queue.changed.notify_all();
   }
 }
 
@@ -90,12 +158,15 @@ bool ParallelRestore::finish() {
   if (finished_) return !failed_.load();
   finished_ = true;
   for (auto& worker : workers_) {
-    if (!worker->filling.empty()) hand_over(*worker);
-    std::lock_guard<std::mutex> lock(worker->mutex);
-    worker->closing = true;
-    worker->changed.notify_all();
+    if (!worker->filling.empty()) push(worker->queue, std::move(worker->filling), queued_batches_max);
+    worker->filling = Batch();
+    close(worker->queue);
   }
   for (auto& worker : workers_) worker->thread.join();
+  close(uids_);
+  uid_thread_.join();
+  spent_.batches.clear();
+  if (!failed_.load()) settle_uids();
   return !failed_.load();
 }
 

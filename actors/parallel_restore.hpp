@@ -1,5 +1,6 @@
 // Replays recovered records into the ledger on several threads: records are partitioned by user, so each user's
-// records keep their log order (its creation first), while different users are restored in parallel.
+// records keep their log order (its creation first), while different users are restored in parallel. The uid
+// index is filled by a stage of its own, after the users' workers, from the same batches.
 #pragma once
 
 #include <atomic>
@@ -7,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -21,6 +23,7 @@ class ParallelRestore {
  public:
   using Record = std::variant<UserCreated, TransactionApplied>;
 
+  // `workers` threads for the users' histories, plus one for the uid index.
   ParallelRestore(LedgerService& ledger, unsigned workers);
   ~ParallelRestore();  // finish()
   ParallelRestore(const ParallelRestore&) = delete;
@@ -28,7 +31,7 @@ class ParallelRestore {
 
   // From one reading thread, in log order. False once a record was rejected (stop reading: the log is not ours).
   bool add(Record record);
-  // Applies everything added, joins the workers. False if any record contradicted the state; see error().
+  // Applies everything added, joins the threads. False if any record contradicted the state; see error().
   bool finish();
   const std::string& error() const { return error_; }
 
@@ -36,24 +39,40 @@ class ParallelRestore {
   std::uint64_t transactions() const { return transactions_.load(); }
 
  private:
-  static constexpr std::size_t batch_records = 4096;       // handed to a worker at once
-  static constexpr std::size_t queued_batches_max = 16;    // per worker: bounds memory while reading runs ahead
+  static constexpr std::size_t batch_records = 4096;     // handed to a worker at once
+  static constexpr std::size_t queued_batches_max = 16;  // per queue: bounds memory while a stage runs ahead
 
-  struct Worker {
+  using Batch = std::vector<Record>;
+
+  // Batches from one thread to another; push waits while `bound` are queued (unless the restore failed).
+  struct Queue {
     std::mutex mutex;
     std::condition_variable changed;
-    std::deque<std::vector<Record>> queue;
-    std::vector<Record> filling;
+    std::deque<Batch> batches;
     bool closing = false;
+  };
+
+  struct Worker {
+    Queue queue;
+    Batch filling;  // the reader's
     std::thread thread;
   };
 
-  void run(Worker& worker);
+  void push(Queue& queue, Batch batch, std::size_t bound);
+  bool pop(Queue& queue, Batch& batch);  // false: closed and empty
+  void close(Queue& queue);
+
   void hand_over(Worker& worker);
+  void run(Worker& worker);       // users and histories of one partition; then the batch goes to the uid stage
+  void run_uids();                // the uid index; then the batch goes back to the reader
+  void settle_uids();
   void reject(const std::string& what);
 
   LedgerService& ledger_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  Queue uids_;   // batches whose users are restored, for the uid stage
+  Queue spent_;  // finished batches: the reader frees their records (its own allocations) and reuses them
+  std::thread uid_thread_;
   std::atomic<bool> failed_{false};
   std::mutex error_mutex_;
   std::string error_;

@@ -1,5 +1,6 @@
 // Every transaction ever applied, by uid: the exactly-once gate for transactions and their durable store.
-// Compact (a 32-byte record + the uid's bytes + an 8-byte slot per transaction) and sharded for concurrency.
+// Compact (an 18-byte header + the uid, 16 bytes for a canonical hex uuid, + an 8-byte slot at a load of at most
+// 0.8, i.e. ~44 bytes per uuid-keyed transaction) and sharded for concurrency.
 #pragma once
 
 #include <array>
@@ -45,8 +46,20 @@ class TxIndex {
   void commit(const TransactionApplied& record);
   // The claim is given up (refused): the uid is free again; requests that waited on it run again.
   void release(const std::string& uid);
-  // Recovery: adds a durable record; false if the uid exists.
+  // Recovery: adds a durable record; false if the uid exists (or the record is out of the codec's limits).
   bool restore(const TransactionApplied& record);
+  // Recovery, fastest: adds records without looking them up (entries written, table slots set aside), so a
+  // reused uid is only found by settle_staged(), which places the staged slots in one sorted, sequential pass
+  // per shard. Returns count, or the index of a record out of the codec's limits (then nothing is staged).
+  // Every other call settles a shard before using it: staged records are never missed.
+  // Holds every shard's lock while it runs (a batch of a few thousand: recovery only).
+  std::size_t stage_bulk(const TransactionApplied* const* records, std::size_t count);
+  // Settles shards part, part + parts, ... (so `parts` threads can share the work). Returns a staged record
+  // whose uid was already in the index (that one is not added), if any shard met one.
+  std::optional<TransactionApplied> settle_staged(std::size_t part = 0, std::size_t parts = 1);
+  // Recovery: sizes the tables for about this many transactions in total, so restoring them never regrows
+  // them. Only grows; an underestimate just means growing later as usual.
+  void reserve(std::size_t transactions);
 
   std::optional<TransactionApplied> find_committed(std::string_view uid) const;
   std::size_t size() const;          // durable transactions

@@ -2,6 +2,8 @@
 // that does not decode or contradicts the state rebuilt so far stops recovery at that record's offset.
 #include "recovery/recover.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <algorithm>
@@ -58,6 +60,42 @@ int wal_extent(wal::FileSystem& fs, const std::string& wal_dir, WalExtent& out) 
   return fs.file_size(wal_dir + "/" + wal::segment_file_name(out.last), out.last_size);
 }
 
+// Sizing the uid index once, before replay, spares it regrowing (and rehashing) while millions of records
+// arrive. A transaction record with a uuid-shaped uid takes 120 bytes of WAL (frame + Cap'n Proto message),
+// user records fewer, so WAL bytes / 120 is close for typical logs; an over-estimate costs ~10 bytes of table
+// per transaction guessed, bounded here: at most one per 120 bytes of log, and never a table bigger than 1/16
+// of the machine's memory, however big a log of unusual records (long names, few transactions) is.
+constexpr std::uint64_t wal_bytes_per_transaction = 120;
+constexpr std::uint64_t table_bytes_per_transaction = 10;  // TxIndex: 8-byte slots at a load of 0.8
+constexpr std::uint64_t snapshot_bytes_per_record_min = 16;  // a List(Data) element: pointer + one word
+
+// WAL bytes from `from` to the end of the log (segments numbered from.segment on).
+std::uint64_t wal_bytes_after(wal::FileSystem& fs, const std::string& wal_dir, wal::WalPosition from) {
+  std::vector<std::string> names;
+  if (fs.list(wal_dir, names) != 0) return 0;
+  std::uint64_t total = 0;
+  for (const std::string& name : names) {
+    std::uint64_t number = 0, size = 0;
+    if (!snapshot::parse_wal_segment_name(name, number) || number < from.segment) continue;
+    if (fs.file_size(wal_dir + "/" + name, size) != 0) continue;
+    total += number == from.segment ? size - std::min(size, from.offset) : size;
+  }
+  return total;
+}
+
+void reserve_transactions(LedgerService& ledger, wal::FileSystem& fs, const std::string& wal_dir,
+                          wal::WalPosition from, const snapshot::SnapshotRead* snapshot) {
+  std::uint64_t estimate = wal_bytes_after(fs, wal_dir, from) / wal_bytes_per_transaction;
+  if (snapshot != nullptr)  // the footer's total, verified against the record count, itself bound by the size
+    estimate += std::min(snapshot->transactions, snapshot->bytes / snapshot_bytes_per_record_min);
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page_bytes = ::sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page_bytes > 0) {
+    const std::uint64_t memory = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_bytes);
+    estimate = std::min(estimate, memory / 16 / table_bytes_per_transaction);
+  }
+  ledger.reserve_restore(static_cast<std::size_t>(estimate));
+}
+
 }  // namespace
 
 SnapshotPick pick_snapshot(wal::FileSystem& fs, const RecoveryOptions& options) {
@@ -99,8 +137,8 @@ SnapshotPick pick_snapshot(wal::FileSystem& fs, const RecoveryOptions& options) 
 namespace {
 
 // Restores the picked snapshot after checking the WAL it leaves in place. False with report.error set.
-bool restore_snapshot(wal::FileSystem& fs, const RecoveryOptions& options, ParallelRestore& restorer,
-                      RecoveryReport& report) {
+bool restore_snapshot(wal::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger,
+                      ParallelRestore& restorer, RecoveryReport& report) {
   const SnapshotPick pick = pick_snapshot(fs, options);
   report.warnings = pick.warnings;
   report.stale_snapshots = pick.stale;
@@ -111,6 +149,7 @@ bool restore_snapshot(wal::FileSystem& fs, const RecoveryOptions& options, Paral
   if (!pick.chosen) return true;
   const snapshot::SnapshotFile* chosen = &*pick.chosen;
   const std::uint64_t first = pick.wal_first_segment;
+  reserve_transactions(ledger, fs, options.wal_dir, chosen->covered, &pick.chosen_read);
 
   // The WAL kept under the snapshot is the fallback if the snapshot is ever lost: damage there is refused
   // now, as anywhere in acknowledged data, instead of surfacing the day it is needed. The check only reads,
@@ -175,10 +214,11 @@ RecoveryReport recover(wal::FileSystem& fs, const RecoveryOptions& options, Ledg
     return report;
   };
   if (!options.snapshot_dir.empty()) {
-    const bool restored = restore_snapshot(fs, options, restorer, report);
+    const bool restored = restore_snapshot(fs, options, ledger, restorer, report);
     report.snapshot_millis = millis_since(started);
     if (!restored) return finish();
   }
+  if (report.snapshot.empty()) reserve_transactions(ledger, fs, options.wal_dir, wal::WalPosition{1, 0}, nullptr);
   wal::ScanOptions scan_options;
   // Without a snapshot the log must be whole from segment 1: pruned segments are only fine under a snapshot.
   scan_options.start = report.snapshot.empty() ? wal::WalPosition{1, 0} : report.snapshot_covered;

@@ -2,6 +2,7 @@
 // record that contradicts the log before it is reported, whichever worker meets it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -9,6 +10,7 @@
 
 #include "actors/ledger_service.hpp"
 #include "actors/parallel_restore.hpp"
+#include "ledger/limits.hpp"
 
 namespace {
 
@@ -78,18 +80,70 @@ TEST(ParallelRestore, EqualsSequentialReplay) {
   }
 }
 
+// Restores `log` on `workers` threads; the error, or "" if it was accepted.
+std::string restore_error(const std::vector<Record>& log, unsigned workers = 2) {
+  Ledger ledger;
+  ParallelRestore restore(*ledger.ledger, workers);
+  for (const Record& r : log) {
+    if (!restore.add(r)) break;
+  }
+  const bool ok = restore.finish();
+  EXPECT_EQ(ok, restore.error().empty()) << restore.error();
+  return restore.error();
+}
+
 TEST(ParallelRestore, ReportsARecordThatContradictsTheLog) {
   std::vector<Record> log = make_log(4, 20'000);
   // An overdraft in the middle of the log: a withdrawal bigger than anything the user ever had.
   log.insert(log.begin() + static_cast<std::ptrdiff_t>(log.size() / 2),
              TransactionApplied{"overdraft", 1, TxKind::withdraw, 1'000'000'000, 5 * day, true});
-  Ledger ledger;
-  ParallelRestore restore(*ledger.ledger, 2);
-  for (const Record& r : log) {
-    if (!restore.add(r)) break;
+  for (unsigned workers : {1u, 2u, 3u}) {
+    const std::string error = restore_error(log, workers);
+    EXPECT_NE(error.find("transaction overdraft of user 1"), std::string::npos) << error;
   }
-  EXPECT_FALSE(restore.finish());
-  EXPECT_NE(restore.error().find("overdraft"), std::string::npos) << restore.error();
+}
+
+TEST(ParallelRestore, RefusesABalanceAboveTheMaximum) {
+  std::vector<Record> log = make_log(5, 2'000);
+  // 101 deposits of the largest amount: 100 reach balance_minor_max (1e17) exactly, the last would pass it.
+  log.push_back(UserCreated{60, "rich", "", 0});
+  for (int i = 0; i <= 100; ++i)
+    log.push_back(TransactionApplied{"big" + std::to_string(i), 60, TxKind::deposit, limits::amount_minor_max,
+                                     40 * day + i, true});
+  const std::string error = restore_error(log);
+  EXPECT_NE(error.find("transaction big100 of user 60"), std::string::npos) << error;
+}
+
+// Records are judged in log order, as the actor judged them: a withdrawal logged before the deposit that funds
+// it is refused even though the history it would end in (deposit first in time) is valid.
+TEST(ParallelRestore, JudgesEachUsersRecordsInLogOrder) {
+  std::vector<Record> log;
+  log.push_back(UserCreated{1, "u", "", 0});
+  log.push_back(TransactionApplied{"spend", 1, TxKind::withdraw, 50, 2 * day, true});
+  log.push_back(TransactionApplied{"fund", 1, TxKind::deposit, 100, day, true});
+  const std::string error = restore_error(log);
+  EXPECT_NE(error.find("transaction spend of user 1"), std::string::npos) << error;
+  std::swap(log[1], log[2]);
+  EXPECT_EQ(restore_error(log), "");
+}
+
+TEST(ParallelRestore, RefusesAReusedUidAndAnUnknownUser) {
+  std::vector<Record> log = make_log(6, 5'000);
+  const auto& some = *std::find_if(log.begin(), log.end(), [](const Record& r) {
+    return std::holds_alternative<TransactionApplied>(r);
+  });
+  TransactionApplied again = std::get<TransactionApplied>(some);
+  again.amount += 1;  // same uid, other content: a log we never wrote
+  std::vector<Record> reused = log;
+  reused.push_back(again);
+  std::string error = restore_error(reused);
+  EXPECT_NE(error.find(again.uid + " of user"), std::string::npos) << error;
+  EXPECT_NE(error.find("uid is taken"), std::string::npos) << error;
+
+  std::vector<Record> unknown = log;
+  unknown.push_back(TransactionApplied{"nobody", 999, TxKind::deposit, 5, day, true});
+  error = restore_error(unknown);
+  EXPECT_NE(error.find("transaction nobody of user 999"), std::string::npos) << error;
 }
 
 }  // namespace

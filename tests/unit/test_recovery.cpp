@@ -7,6 +7,7 @@
 #include <random>
 
 #include "ledger_harness.hpp"
+#include "wal/record_codec.hpp"
 #include "wal/wal_reader.hpp"
 
 namespace {
@@ -126,6 +127,24 @@ TEST(Recovery, CorruptionInTheMiddleRefusesToStart) {
   EXPECT_NE(restarted.recovery().error.find(wal::segment_file_name(1)), std::string::npos)
       << restarted.recovery().error;
   EXPECT_NE(restarted.recovery().error.find("byte"), std::string::npos) << restarted.recovery().error;
+}
+
+// Replay judges every record again: a withdrawal written to the WAL without the actor's judgement, which would
+// leave a negative balance, refuses the start (whichever thread of the parallel restore meets it).
+TEST(Recovery, ALogThatBreaksTheBalanceRuleRefusesToStart) {
+  FaultyFileSystem fs;
+  {
+    LedgerHarness h(fs);
+    drive(h, 5, 100);
+    std::promise<wal::WalStatus> written;
+    h.wal().submit(wal::encode(make_tx("forged", 1, TxKind::withdraw, 1'000'000'000'000, jan1 + 30 * day)), 0,
+                   [&written](wal::WalStatus status) { written.set_value(status); });
+    ASSERT_EQ(written.get_future().get(), wal::WalStatus::durable);
+  }
+  LedgerHarness restarted(fs);
+  ASSERT_FALSE(restarted.recovery().ok);
+  EXPECT_NE(restarted.recovery().error.find("transaction forged of user 1"), std::string::npos)
+      << restarted.recovery().error;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "actors/tx_index.hpp"
+#include "ledger/limits.hpp"
 
 namespace {
 
@@ -72,14 +73,132 @@ TEST(TxIndex, ManyRecordsRoundTripExactly) {
     ASSERT_EQ(got->at, want.at);
   }
   EXPECT_FALSE(index.find_committed("absent").has_value());
-  // 32-byte record + the uid's bytes and its length byte + at most ~22 bytes of table (load 0.375..0.75),
-  // plus each shard's partly filled last chunks (64 shards x ~96 KiB at most).
+  // 18-byte header + the uid's bytes and its length byte + at most ~16 bytes of table (load 0.53..0.8),
+  // plus each shard's partly filled last chunk (64 shards x 64 KiB at most).
   std::size_t uid_bytes = 0;
   for (const TransactionApplied& t : all) uid_bytes += t.uid.size() + 1;
-  const std::size_t bound = all.size() * (32 + 22) + uid_bytes + 64 * (1024 * 32 + 64 * 1024);
+  const std::size_t bound = all.size() * (18 + 16) + uid_bytes + 64 * 64 * 1024;
   EXPECT_LE(index.memory_bytes(), bound);
   std::printf("[          ] %zu bytes per transaction (uids average %zu bytes)\n",
               index.memory_bytes() / all.size(), uid_bytes / all.size() - 1);
+}
+
+// Canonical hex uuids are stored in 16 bytes; everything else byte for byte. Either way a uid comes back exactly,
+// and uids that differ only in case stay different.
+TEST(TxIndex, UuidShapedUidsRoundTripExactly) {
+  const std::vector<std::string> uids = {
+      "0123abcd-4567-89ef-0123-456789abcdef",  // lower-case uuid
+      "0123ABCD-4567-89EF-0123-456789ABCDEF",  // the same, upper case: another uid
+      "0123abcd-4567-89EF-0123-456789abcdef",  // mixed case: stored raw
+      "01234567-8901-2345-6789-012345678901",  // digits only
+      "0123abcg-4567-89ef-0123-456789abcdef",  // not hex
+      "0123abcd-4567-89ef-0123-456789abcdef0", // too long
+      "0123abcd-4567-89ef-0123-456789abcde",   // too short
+      "0123abcd04567-89ef-0123-456789abcdef",  // a dash missing
+      "0123abcd-4567-89ef-0123-456789abcd-f",  // a dash misplaced
+      "-0123abcd-4567-89ef-0123-456789abcde",
+      std::string("0123abcd-4567-89ef-0123-456789abcd\0f", 36),
+      "ffffffff-ffff-ffff-ffff-ffffffffffff",
+      "00000000-0000-0000-0000-000000000000",
+  };
+  TxIndex index;
+  for (std::size_t i = 0; i < uids.size(); ++i) ASSERT_TRUE(index.restore(tx(uids[i], 1 + i, 10 + i))) << uids[i];
+  for (const std::string& uid : uids) EXPECT_FALSE(index.restore(tx(uid, 9, 9))) << uid;
+  EXPECT_EQ(index.size(), uids.size());
+  for (std::size_t i = 0; i < uids.size(); ++i) {
+    const auto got = index.find_committed(uids[i]);
+    ASSERT_TRUE(got.has_value()) << uids[i];
+    EXPECT_EQ(got->uid, uids[i]);
+    EXPECT_TRUE(got->same_request_as(tx(uids[i], 1 + i, 10 + i))) << uids[i];
+  }
+  EXPECT_FALSE(index.find_committed("0123abcd-4567-89ef-0123-456789abcdee").has_value());
+  EXPECT_FALSE(index.find_committed("0123Abcd-4567-89ef-0123-456789abcdef").has_value());
+  EXPECT_FALSE(index.find_committed(std::string(65, 'x')).has_value());
+}
+
+// Every field at its limits survives the packed entry.
+TEST(TxIndex, FieldsAtTheirLimitsRoundTrip) {
+  TxIndex index;
+  const TransactionApplied big{"big", limits::users_max - 1, TxKind::withdraw, limits::amount_minor_max, INT64_MIN,
+                               true};
+  const TransactionApplied small{"small", 1, TxKind::deposit, 1, INT64_MAX, false};
+  ASSERT_TRUE(index.restore(big));
+  ASSERT_TRUE(index.restore(small));
+  for (const TransactionApplied& want : {big, small}) {
+    const auto got = index.find_committed(want.uid);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_TRUE(got->same_request_as(want));
+    EXPECT_EQ(got->at, want.at);
+  }
+  EXPECT_FALSE(index.restore(TransactionApplied{"over", 1, TxKind::deposit, limits::amount_minor_max + 1, 0, true}));
+  EXPECT_FALSE(index.restore(TransactionApplied{"nobody", limits::users_max, TxKind::deposit, 1, 0, true}));
+}
+
+// Recovery sizes the index up front: a million uuid-keyed transactions then cost ~44 bytes each (16 for the uid,
+// 18 of header, ~10 of table) and the tables never regrow.
+TEST(TxIndex, ReservedForAMillionUuids) {
+  constexpr std::size_t count = 1'000'000;
+  TxIndex index;
+  index.reserve(count);
+  const std::size_t reserved = index.memory_bytes();
+  char uid[40];
+  for (std::size_t i = 0; i < count; ++i) {
+    std::snprintf(uid, sizeof uid, "%08zx-0000-4000-8000-%012zx", (i * 7919) & 0xffffffffu, i);
+    ASSERT_TRUE(index.restore(tx(uid, 1 + i % 1000, 1 + i)));
+  }
+  EXPECT_EQ(index.size(), count);
+  std::snprintf(uid, sizeof uid, "%08zx-0000-4000-8000-%012zx", std::size_t{5} * 7919, std::size_t{5});
+  EXPECT_FALSE(index.restore(tx(uid, 1, 1)));
+  const auto found = index.find_committed(uid);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->uid, uid);
+  EXPECT_EQ(found->amount, 6);
+  const std::size_t bytes = index.memory_bytes();
+  EXPECT_EQ(bytes - reserved, (bytes - reserved) / (64 * 1024) * (64 * 1024)) << "only entry chunks were added";
+  EXPECT_LE(bytes, count * (18 + 16 + 14) + 64 * 64 * 1024);
+  std::printf("[          ] %zu bytes per uuid-keyed transaction\n", bytes / count);
+}
+
+// The staged restore of recovery: entries are written first and placed when settled (explicitly, or by any
+// other call): the same index as one by one, and a uid staged twice is reported once, the first one kept.
+TEST(TxIndex, StagedRecordsAreSettledExactlyOnce) {
+  std::vector<TransactionApplied> all;
+  for (int i = 0; i < 90'000; ++i) {
+    char uuid[40];
+    std::snprintf(uuid, sizeof uuid, "%08x-0000-4000-8000-%012x", i * 2654435761u, i);
+    all.push_back(tx(i % 3 ? std::string(uuid) : "staged-" + std::to_string(i), 1 + i % 77, 1 + i, i));
+  }
+  std::vector<const TransactionApplied*> records;
+  for (const TransactionApplied& t : all) records.push_back(&t);
+  TxIndex index;
+  index.reserve(all.size() / 2);  // an underestimate: settling grows the tables
+  ASSERT_EQ(index.stage_bulk(records.data(), records.size() / 2), records.size() / 2);
+  EXPECT_TRUE(index.find_committed(all[7].uid).has_value()) << "a lookup settles its shard first";
+  ASSERT_EQ(index.stage_bulk(records.data() + records.size() / 2, records.size() - records.size() / 2),
+            records.size() - records.size() / 2);
+  EXPECT_FALSE(index.settle_staged(1, 2).has_value());
+  EXPECT_FALSE(index.settle_staged(0, 2).has_value());
+  EXPECT_EQ(index.size(), all.size());
+  for (const TransactionApplied& want : all) {
+    const auto got = index.find_committed(want.uid);
+    ASSERT_TRUE(got.has_value()) << want.uid;
+    ASSERT_TRUE(got->same_request_as(want));
+    ASSERT_EQ(got->at, want.at);
+  }
+
+  const TransactionApplied again = tx(all[4242].uid, 5, 5), twice = tx("twice", 6, 6), twice2 = tx("twice", 7, 7);
+  const TransactionApplied* more[] = {&twice, &again, &twice2};
+  ASSERT_EQ(index.stage_bulk(more, 3), 3u);
+  const auto reused = index.settle_staged();
+  ASSERT_TRUE(reused.has_value());
+  EXPECT_TRUE(reused->uid == all[4242].uid || reused->uid == "twice") << reused->uid;
+  EXPECT_EQ(index.size(), all.size() + 1) << "of the three, only the first \"twice\" is new";
+  EXPECT_EQ(index.find_committed(all[4242].uid)->amount, all[4242].amount);
+  EXPECT_EQ(index.find_committed("twice")->user_id, 6u);
+  const TransactionApplied bad{"", 1, TxKind::deposit, 1, 0, true};
+  const TransactionApplied* bad_batch[] = {&twice, &bad};
+  EXPECT_EQ(index.stage_bulk(bad_batch, 2), 1u);
+  EXPECT_EQ(index.size(), all.size() + 1) << "nothing staged from a batch with a record out of limits";
 }
 
 TEST(TxIndex, ConcurrentClaimsOfOneUidHaveOneWinner) {
