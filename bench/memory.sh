@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Memory per user and per transaction, as RSS growth of a real tallyd:
+# Restart time and memory per user and per transaction, as RSS growth of a real tallyd:
 #   1. USERS users and TXS transactions written by tally-make-dataset, replayed by tallyd: RSS per transaction
 #      and per idle user (no actor is alive after a restart: state sits in the compact user table);
 #   2. balance-at-date requests for random users spawn their actors: RSS per live actor;
 #   3. after --actor-idle-ms the actors hand their state back and quit: what stays per touched user.
+# It also prints how long tallyd took from exec to /healthz 200 on the full dataset (the restart time).
 # usage: bench/memory.sh [USERS [TXS]]   (default 1000000 10000000; needs ~1.5 GB of /tmp at the default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,7 @@ mkdir -p "$TMP/empty"; start "$TMP/empty"; BASE=$(rss_kib); stop
 "$BUILD_DIR/bench/tally-make-dataset" "$TMP/users" "$USERS" 0 >/dev/null
 start "$TMP/users"; USERS_RSS=$(rss_kib); stop
 "$BUILD_DIR/bench/tally-make-dataset" "$TMP/full" "$USERS" "$TXS" >/dev/null
-start "$TMP/full"; FULL_RSS=$(rss_kib)
+T0=$(date +%s.%N); start "$TMP/full"; T1=$(date +%s.%N); FULL_RSS=$(rss_kib)
 seq 1 "$USERS" > "$TMP/ids"
 "$BUILD_DIR/bench/tally-loadgen" --port "$PORT" --workload balance-at-date --load-ids "$TMP/ids" --duration 10s \
   --connections 64 >/dev/null
@@ -42,6 +43,7 @@ sleep $(( IDLE_MS * 3 / 1000 + 10 ))   # two idle checks, then jemalloc's 10 s d
 AFTER=$(field "$(health)" live_actors); AFTER_RSS=$(rss_kib)
 stop
 
+echo "restart with $USERS users and $TXS transactions: ready in $(echo "$T1 - $T0" | bc) s"
 /usr/bin/python3 - "$BASE" "$USERS_RSS" "$FULL_RSS" "$LIVE" "$LIVE_RSS" "$AFTER" "$AFTER_RSS" "$USERS" "$TXS" <<'PY'
 import sys
 base, users_rss, full_rss, live, live_rss, after, after_rss, users, txs = map(int, sys.argv[1:])
