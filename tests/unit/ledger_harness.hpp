@@ -11,6 +11,7 @@
 #include <string>
 
 #include <caf/all.hpp>
+#include <gtest/gtest.h>
 
 #include "actors/ledger_service.hpp"
 #include "faulty_file_system.hpp"
@@ -117,5 +118,14 @@ class LedgerHarness {
   std::unique_ptr<wal::WalWriter> wal_;
   recovery::RecoveryReport report_;
 };
+
+// Starts a new ledger on what `fs` holds (as after a stop) and checks one user's balance and the replayed count.
+inline void expect_restart_restores(FaultyFileSystem& fs, UserId user, MinorUnits balance,
+                                    std::uint64_t transactions) {
+  LedgerHarness restarted(fs);
+  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+  EXPECT_EQ(restarted.balance(user), balance);
+  EXPECT_EQ(restarted.recovery().transactions, transactions);
+}
 
 }  // namespace tally::testing

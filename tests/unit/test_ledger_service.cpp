@@ -187,10 +187,7 @@ TEST(LedgerService, FullDiskRecordsNothingAndRecovers) {
   EXPECT_EQ(h.apply(make_tx("d2", u, TxKind::deposit, 500, jan1 + day)).outcome, Outcome::applied);
   EXPECT_EQ(h.balance(u), 1500);
   h.shutdown();
-  LedgerHarness restarted(fs);
-  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
-  EXPECT_EQ(restarted.balance(u), 1500);
-  EXPECT_EQ(restarted.recovery().transactions, 2u);
+  tally::testing::expect_restart_restores(fs, u, 1500, 2);
 }
 
 TEST(LedgerService, FailedSyncIsFatalAndAcknowledgesNothing) {
@@ -254,10 +251,7 @@ TEST(LedgerService, BatchOnFullDiskRollsBackEveryItemOfTheGroup) {
   for (const TxResult& r : h.apply_batch(batch)) EXPECT_EQ(r.outcome, Outcome::applied);
   EXPECT_EQ(h.balance(u), 600);
   h.shutdown();
-  LedgerHarness restarted(fs);
-  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
-  EXPECT_EQ(restarted.balance(u), 600);
-  EXPECT_EQ(restarted.recovery().transactions, 51u);
+  tally::testing::expect_restart_restores(fs, u, 600, 51);
 }
 
 TEST(LedgerService, ConcurrentBatchesNeverOverdraw) {

@@ -23,6 +23,16 @@ TransactionApplied tx(std::string uid, UserId user, MinorUnits amount, UtcMicros
 
 auto no_retry = [] { return [] {}; };
 
+// Every record is found by its uid, with the same content.
+void expect_all_found(const TxIndex& index, const std::vector<TransactionApplied>& all) {
+  for (const TransactionApplied& want : all) {
+    const auto got = index.find_committed(want.uid);
+    ASSERT_TRUE(got.has_value()) << want.uid;
+    ASSERT_TRUE(got->same_request_as(want));
+    ASSERT_EQ(got->at, want.at);
+  }
+}
+
 TEST(TxIndex, ClaimCommitFind) {
   TxIndex index;
   EXPECT_EQ(index.claim("a", no_retry).result, TxIndex::ClaimResult::claimed);
@@ -66,12 +76,7 @@ TEST(TxIndex, ManyRecordsRoundTripExactly) {
   }
   EXPECT_FALSE(index.restore(all[123])) << "duplicates are refused";
   EXPECT_EQ(index.size(), all.size());
-  for (const TransactionApplied& want : all) {
-    const auto got = index.find_committed(want.uid);
-    ASSERT_TRUE(got.has_value()) << want.uid;
-    ASSERT_TRUE(got->same_request_as(want));
-    ASSERT_EQ(got->at, want.at);
-  }
+  expect_all_found(index, all);
   EXPECT_FALSE(index.find_committed("absent").has_value());
   // 18-byte header + the uid's bytes and its length byte + at most ~16 bytes of table (load 0.53..0.8),
   // plus each shard's partly filled last chunk (64 shards x 64 KiB at most).
@@ -179,12 +184,7 @@ TEST(TxIndex, StagedRecordsAreSettledExactlyOnce) {
   EXPECT_FALSE(index.settle_staged(1, 2).has_value());
   EXPECT_FALSE(index.settle_staged(0, 2).has_value());
   EXPECT_EQ(index.size(), all.size());
-  for (const TransactionApplied& want : all) {
-    const auto got = index.find_committed(want.uid);
-    ASSERT_TRUE(got.has_value()) << want.uid;
-    ASSERT_TRUE(got->same_request_as(want));
-    ASSERT_EQ(got->at, want.at);
-  }
+  expect_all_found(index, all);
 
   const TransactionApplied again = tx(all[4242].uid, 5, 5), twice = tx("twice", 6, 6), twice2 = tx("twice", 7, 7);
   const TransactionApplied* more[] = {&twice, &again, &twice2};
