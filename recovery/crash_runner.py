@@ -170,7 +170,7 @@ class State:
                       tx_sent=0, tx_retries=0, tx_200=0, tx_402=0, unknown_attempts=0, not_sent=0,
                       conflicts_sent=0, conflicts_409=0, resolved_present=0, resolved_absent=0,
                       verify_retries=0, kills_load=0, kills_recovery=0, kills_recovery_before_ready=0,
-                      kills_recovery_after_ready=0, starts=0, tx_checked=0, balance_checks=0)
+                      kills_recovery_after_ready=0, starts=0, tx_checked=0, balance_checks=0, batches=0)
 
     def violation(self, text: str):
         with self.lock:
@@ -405,6 +405,8 @@ class Worker(threading.Thread):
         want_users = max(0.005, 0.15 * (1 - n_users / self.r.args.max_users)) if n_users >= 3 else 1.0
         if self.rng.random() < want_users:
             return self.create_user()
+        if self.rng.random() < 0.06:
+            return self.batch()
         x = self.rng.random()
         if x < 0.36:
             return self.new_tx("DEPOSIT")
@@ -505,9 +507,47 @@ class Worker(threading.Thread):
         return format_client_ts(us, self.rng.choice((0, 0, 0, 1, 2)))
 
     def new_tx(self, type_: str):
+        tx = self.make_tx(type_)
+        if tx is None:
+            return self.create_user()
+        self.put(tx)
+        self.remember_sent([tx])
+
+    def remember_sent(self, txs):
+        with self.st.lock:
+            for tx in txs:
+                if tx.attempts == 1:
+                    self.st.tx_uids.append(tx.uid)
+        self.recent.extend(tx.uid for tx in txs)
+
+    def batch(self):
+        """PUT /v1/transactions with 2-20 new transactions: each item must be answered like the single endpoint."""
+        txs = [t for t in (self.make_tx(self.rng.choice(("DEPOSIT", "WITHDRAW"))) for _ in range(self.rng.randint(2, 20)))
+               if t is not None]
+        if not txs:
+            return self.create_user()
+        sent_at = time.monotonic()
+        status, js, err = send(self.session, "PUT", self.base + "/v1/transactions", [t.body for t in txs])
+        with self.st.lock:
+            self.st.c["batches"] += 1
+        if status == 200 and (not isinstance(js, list) or len(js) != len(txs)):
+            with self.st.lock:
+                self.st.violation(f"batch of {len(txs)} answered {str(js)[:300]}")
+            return
+        for i, tx in enumerate(txs):
+            if status == 200:
+                item = js[i]
+                item_status = item.get("status")
+                item_js = item.get("transaction") if item_status == 200 else item
+                self.answered(tx, "PUT(batch)", item_status, item_js, "", sent_at, "batch item")
+            else:
+                self.answered(tx, "PUT(batch)", status, js, err, sent_at, "batch")
+        self.remember_sent(txs)
+
+    def make_tx(self, type_: str):
         u = self.pick_user()
         if u is None:
-            return self.create_user()
+            return None
         if type_ == "DEPOSIT":
             cents = self.rng.choice((self.rng.randint(1, 99), self.rng.randint(100, 50_000),
                                      self.rng.randint(100, 50_000), self.rng.randint(50_000, 2_000_000)))
@@ -530,11 +570,7 @@ class Worker(threading.Thread):
         with self.st.lock:
             self.st.txs[uid] = tx
             self.st.c["tx_sent"] += 1
-        self.put(tx)
-        with self.st.lock:
-            if tx.attempts == 1:
-                self.st.tx_uids.append(uid)
-        self.recent.append(uid)
+        return tx
 
     def retry(self, uid: str):
         with self.st.lock:
@@ -543,11 +579,14 @@ class Worker(threading.Thread):
         self.put(tx, retry=True)
 
     def put(self, tx: Tx, retry: bool = False):
-        st = self.st
         sent_at = time.monotonic()
         method = "PUT" if self.rng.random() < 0.9 else "POST"
         status, js, err = send(self.session, method, self.base + "/v1/transaction", tx.body)
-        what = "retry" if retry else "send"
+        self.answered(tx, method, status, js, err, sent_at, "retry" if retry else "send")
+
+    def answered(self, tx: Tx, method: str, status, js, err: str, sent_at: float, what: str):
+        """Checks one answer for tx (a single PUT's, or one batch item's) and records what it says."""
+        st = self.st
         with st.lock:
             st.c["requests"] += 1
             if status == "not_sent":
@@ -1029,7 +1068,8 @@ class Runner:
               f"unknown creation), {c['users_unknown']} creations with unknown outcome, "
               f"{c['users_key_replayed']} keyed replays")
         print(f"  transactions: {len(st.txs)} uids, {c['tx_sent'] + c['tx_retries']} sends "
-              f"({c['tx_retries']} identical retries, {c['verify_retries']} more after restarts); final state: "
+              f"({c['tx_retries']} identical retries, {c['verify_retries']} more after restarts, {c['batches']} batches); "
+              f"final state: "
               f"{by[ACKED]} acknowledged, {by[PRESENT]} unknown->present, {by[REFUSED] + by[ABSENT]} absent "
               f"({by[REFUSED]} refused 402, {by[ABSENT]} unknown->absent), {by[UNKNOWN]} unresolved")
         print(f"  answers: {c['tx_200']} x 200, {c['tx_402']} x 402, {c['conflicts_409']}/{c['conflicts_sent']} "
