@@ -23,10 +23,10 @@ void LedgerService::send_to_user(UserSlot& slot, Ts&&... message) {
   caf::anon_send(slot.actor, std::forward<Ts>(message)...);
 }
 
-bool LedgerService::passivate(UserSlot& slot, const caf::scheduled_actor& self, std::unique_ptr<UserLedger>& ledger) {
+bool LedgerService::passivate(UserSlot& slot, caf::scheduled_actor& self, std::unique_ptr<UserLedger>& ledger) {
   std::lock_guard<SlotLock> guard(slot.lock);
   // Every sender holds the lock, so an empty mailbox now stays empty: no message can be lost.
-  if (!const_cast<caf::scheduled_actor&>(self).mailbox().empty()) return false;
+  if (!self.mailbox().empty()) return false;
   slot.dormant = std::move(ledger);
   slot.actor = caf::actor{};
   live_actors_.fetch_sub(1, std::memory_order_relaxed);
@@ -89,15 +89,16 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, U
   });
 }
 
-void LedgerService::apply(TransactionApplied tx, TxReply reply) {
-  auto claim = transactions_.claim(tx.uid, [&]() { return [this, tx, reply]() { apply(tx, reply); }; });
+template <class MakeRetry, class Answer>
+UserSlot* LedgerService::claim_for(const TransactionApplied& tx, MakeRetry&& make_retry, Answer&& answer) {
+  auto claim = transactions_.claim(tx.uid, make_retry);
   switch (claim.result) {
     case TxIndex::ClaimResult::waiting:
-      return;
+      return nullptr;
     case TxIndex::ClaimResult::committed: {
       const TransactionApplied& existing = *claim.existing;
-      reply(TxResult{existing.same_request_as(tx) ? Outcome::replayed : Outcome::conflict, existing});
-      return;
+      answer(TxResult{existing.same_request_as(tx) ? Outcome::replayed : Outcome::conflict, existing});
+      return nullptr;
     }
     case TxIndex::ClaimResult::claimed:
       break;
@@ -105,9 +106,14 @@ void LedgerService::apply(TransactionApplied tx, TxReply reply) {
   UserSlot* slot = users_.find(tx.user_id);
   if (slot == nullptr) {
     transactions_.release(tx.uid);
-    reply(TxResult{Outcome::user_not_found, tx});
-    return;
+    answer(TxResult{Outcome::user_not_found, tx});
   }
+  return slot;
+}
+
+void LedgerService::apply(TransactionApplied tx, TxReply reply) {
+  UserSlot* slot = claim_for(tx, [&]() { return [this, tx, reply]() { apply(tx, reply); }; }, reply);
+  if (slot == nullptr) return;
   send_to_user(*slot, apply_atom::value, std::make_shared<TxCommand>(TxCommand{std::move(tx), std::move(reply)}));
 }
 
@@ -115,42 +121,37 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
                                 std::shared_ptr<BatchSink> sink) {
   if (txs.size() != positions.size() || !sink) std::abort();  // a caller bug, not input
   // Claim every uid first; only claimed items of existing users go on, grouped by user in batch order.
-  std::vector<std::uint32_t> claimed;  // indices into txs
+  struct Claimed {
+    UserSlot* slot;
+    std::uint32_t k;  // index into txs
+  };
+  std::vector<Claimed> claimed;
   claimed.reserve(txs.size());
   for (std::uint32_t k = 0; k < txs.size(); ++k) {
-    TransactionApplied& tx = txs[k];
+    const TransactionApplied& tx = txs[k];
     const std::uint32_t position = positions[k];
-    auto claim = transactions_.claim(tx.uid, [&]() {
-      // A uid repeated within the batch, or in flight elsewhere: this item runs alone once the claim resolves.
-      return [this, tx, position, sink]() {
-        apply(tx, [position, sink](const TxResult& result) { sink->item_done(position, result); });
-      };
-    });
-    if (claim.result == TxIndex::ClaimResult::waiting) continue;
-    if (claim.result == TxIndex::ClaimResult::committed) {
-      const TransactionApplied& existing = *claim.existing;
-      sink->item_done(position, TxResult{existing.same_request_as(tx) ? Outcome::replayed : Outcome::conflict,
-                                         existing});
-      continue;
-    }
-    if (users_.find(tx.user_id) == nullptr) {
-      transactions_.release(tx.uid);
-      sink->item_done(position, TxResult{Outcome::user_not_found, tx});
-      continue;
-    }
-    claimed.push_back(k);
+    UserSlot* slot = claim_for(
+        tx,
+        [&]() {
+          // A uid repeated within the batch, or in flight elsewhere: this item runs alone once the claim resolves.
+          return [this, tx, position, sink]() {
+            apply(tx, [position, sink](const TxResult& result) { sink->item_done(position, result); });
+          };
+        },
+        [&](const TxResult& result) { sink->item_done(position, result); });
+    if (slot != nullptr) claimed.push_back(Claimed{slot, k});
   }
   std::stable_sort(claimed.begin(), claimed.end(),
-                   [&](std::uint32_t a, std::uint32_t b) { return txs[a].user_id < txs[b].user_id; });
+                   [&](const Claimed& a, const Claimed& b) { return txs[a.k].user_id < txs[b.k].user_id; });
   for (std::size_t i = 0; i < claimed.size();) {
-    const UserId user = txs[claimed[i]].user_id;
+    UserSlot* slot = claimed[i].slot;
     auto group = std::make_shared<TxGroupCommand>();
     group->sink = sink;
-    for (; i < claimed.size() && txs[claimed[i]].user_id == user; ++i) {
-      group->txs.push_back(std::move(txs[claimed[i]]));
-      group->positions.push_back(positions[claimed[i]]);
+    for (; i < claimed.size() && claimed[i].slot == slot; ++i) {
+      group->txs.push_back(std::move(txs[claimed[i].k]));
+      group->positions.push_back(positions[claimed[i].k]);
     }
-    send_to_user(*users_.find(user), apply_many_atom::value, std::move(group));
+    send_to_user(*slot, apply_many_atom::value, std::move(group));
   }
 }
 

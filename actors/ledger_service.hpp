@@ -74,7 +74,7 @@ class LedgerService {
   void finish_claim(const TransactionApplied& tx, bool durable);
   std::uint32_t idle_actor_ms() const { return idle_actor_ms_; }
   // A user actor leaves: true (and the ledger is back in its slot) unless a message reached it meanwhile.
-  bool passivate(UserSlot& slot, const caf::scheduled_actor& self, std::unique_ptr<UserLedger>& ledger);
+  bool passivate(UserSlot& slot, caf::scheduled_actor& self, std::unique_ptr<UserLedger>& ledger);
   std::uint64_t live_actors() const { return live_actors_.load(std::memory_order_relaxed); }
   wal::WalWriter& wal() { return *wal_; }
 
@@ -82,6 +82,10 @@ class LedgerService {
   // Spawns the user's actor if it is passive, and enqueues the message, both under the slot's lock.
   template <class... Ts>
   void send_to_user(UserSlot& slot, Ts&&... message);
+  // Claims tx's uid for this request. The user's slot when the request goes on; nullptr when it was answered
+  // here (a durable uid: replayed or conflict; an unknown user) or parked until a concurrent claim resolves.
+  template <class MakeRetry, class Answer>
+  UserSlot* claim_for(const TransactionApplied& tx, MakeRetry&& make_retry, Answer&& answer);
   UserView view_of(UserId id, const UserSlot& slot) const;
 
   caf::actor_system& system_;

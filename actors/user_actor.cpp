@@ -87,25 +87,25 @@ void UserActor::drop_durable() {
     pending_.pop_front();
 }
 
-bool UserActor::accept(const TransactionApplied& tx, InFlight& answer_to, std::size_t k) {
+std::optional<Outcome> UserActor::admit(const TransactionApplied& tx) {
   const MinorUnits delta = tx.delta();
   const Verdict verdict = judge(ledger_->history, tx.at, delta);
   if (verdict != Verdict::accepted) {
     service_->finish_claim(tx, false);
-    answer_to.answer(k, TxResult{verdict == Verdict::insufficient_funds ? Outcome::insufficient_funds
-                                                                         : Outcome::balance_too_large,
-                                 tx});
-    return false;
+    return verdict == Verdict::insufficient_funds ? Outcome::insufficient_funds : Outcome::balance_too_large;
   }
   ledger_->history.insert(tx.at, delta);
-  return true;
+  return std::nullopt;
 }
 
 void UserActor::on_apply(TxCommand& command) {
   drop_durable();
+  if (const std::optional<Outcome> refused = admit(command.tx)) {
+    command.reply(TxResult{*refused, command.tx});
+    return;
+  }
   auto in_flight = std::make_shared<InFlight>();
   in_flight->reply = std::move(command.reply);
-  if (!accept(command.tx, *in_flight, 0)) return;
   in_flight->txs.push_back(std::move(command.tx));
   submit(std::move(in_flight));
 }
@@ -114,18 +114,17 @@ void UserActor::on_apply_many(TxGroupCommand& command) {
   drop_durable();
   if (command.txs.size() != command.positions.size() || !command.sink) impossible("malformed group command");
   auto in_flight = std::make_shared<InFlight>();
-  in_flight->sink = std::move(command.sink);
   in_flight->txs.reserve(command.txs.size());
   in_flight->positions.reserve(command.txs.size());
-  // Refusals are answered through a one-item view of the same sink, at the refused item's position.
-  InFlight refusals;
-  refusals.sink = in_flight->sink;
   for (std::size_t k = 0; k < command.txs.size(); ++k) {
-    refusals.positions.assign(1, command.positions[k]);
-    if (!accept(command.txs[k], refusals, 0)) continue;
+    if (const std::optional<Outcome> refused = admit(command.txs[k])) {
+      command.sink->item_done(command.positions[k], TxResult{*refused, command.txs[k]});
+      continue;
+    }
     in_flight->txs.push_back(std::move(command.txs[k]));
     in_flight->positions.push_back(command.positions[k]);
   }
+  in_flight->sink = std::move(command.sink);
   if (!in_flight->txs.empty()) submit(std::move(in_flight));
 }
 

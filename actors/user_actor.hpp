@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -69,8 +70,9 @@ class UserActor : public caf::event_based_actor {
   void on_idle_check();  // pending entries the WAL thread already published
   void on_apply(TxCommand& command);
   void on_apply_many(TxGroupCommand& command);
-  // Judges tx against the history (with pending entries) and, if accepted, inserts it. Refusals are answered.
-  bool accept(const TransactionApplied& tx, InFlight& answer_to, std::size_t k);
+  // Judges tx against the history (pending entries included) and inserts it if accepted; otherwise releases
+  // its uid and returns the refusal the caller answers with.
+  std::optional<Outcome> admit(const TransactionApplied& tx);
   void submit(std::shared_ptr<InFlight> in_flight);
   void on_wal_done(std::uint64_t seq, wal::WalStatus status);
   void roll_back(std::deque<Pending>::iterator it, Outcome outcome);

@@ -17,42 +17,40 @@ namespace {
 
 constexpr int retry_after_seconds = 1;
 
-void send_outcome_error(Responder& responder, Outcome outcome) {
+// The error a refused outcome answers with, the same for a single request and for a batch item.
+ApiError error_of(Outcome outcome) {
   switch (outcome) {
-    case Outcome::user_not_found:
-      send_error(responder, {404, "user_not_found", "no such user"});
-      return;
+    case Outcome::user_not_found: return {404, "user_not_found", "no such user"};
     case Outcome::insufficient_funds:
-      send_error(responder, {402, "insufficient_funds",
-                             "the balance would be negative at or after the transaction's timestamp"});
-      return;
+      return {402, "insufficient_funds", "the balance would be negative at or after the transaction's timestamp"};
     case Outcome::balance_too_large:
-      send_error(responder, {422, "balance_too_large", "the balance would exceed the largest allowed balance"});
-      return;
-    case Outcome::too_many_users: {
-      std::string body;
-      append_error(body, {503, "too_many_users", "this shard holds the maximum number of users"});
-      responder.send(503, body);
-      return;
-    }
+      return {422, "balance_too_large", "the balance would exceed the largest allowed balance"};
+    case Outcome::conflict: return {409, "uid_conflict", "this uid was already used for a different transaction"};
+    case Outcome::too_many_users: return {503, "too_many_users", "this shard holds the maximum number of users"};
     case Outcome::storage_full:
+      return {503, "storage_full", "the write-ahead log could not be written; nothing was recorded, retry later"};
     case Outcome::storage_failed:
-    case Outcome::shutting_down: {
-      const bool full = outcome == Outcome::storage_full;
-      std::string body;
-      append_error(body, {503, full ? "storage_full" : outcome == Outcome::shutting_down ? "shutting_down"
-                                                                                        : "storage_failed",
-                          full ? "the write-ahead log could not be written; nothing was recorded, retry later"
-                               : "the server cannot persist right now; nothing was recorded"});
-      responder.send(503, body, retry_after_seconds);
-      return;
-    }
+      return {503, "storage_failed", "the server cannot persist right now; nothing was recorded"};
+    case Outcome::shutting_down:
+      return {503, "shutting_down", "the server cannot persist right now; nothing was recorded"};
     case Outcome::applied:
     case Outcome::replayed:
-    case Outcome::conflict:
       break;
   }
-  send_error(responder, {500, "internal", "unexpected outcome"});
+  return {500, "internal", "unexpected outcome"};
+}
+
+// Refusals a client should retry after a pause (Retry-After).
+bool worth_retrying(Outcome outcome) {
+  return outcome == Outcome::storage_full || outcome == Outcome::storage_failed ||
+         outcome == Outcome::shutting_down;
+}
+
+void send_outcome_error(Responder& responder, Outcome outcome) {
+  const ApiError error = error_of(outcome);
+  std::string body;
+  append_error(body, error);
+  responder.send(error.status, body, worth_retrying(outcome) ? retry_after_seconds : 0);
 }
 
 std::optional<std::string> header_value(const Http::Request& request, const char* name) {
@@ -158,7 +156,7 @@ void answer_transaction(Responder& responder, const TxResult& result) {
   } else if (result.outcome == Outcome::conflict) {
     std::string existing;
     append_transaction(existing, result.record);
-    append_error(body, {409, "uid_conflict", "this uid was already used for a different transaction"}, existing);
+    append_error(body, error_of(Outcome::conflict), existing);
     responder.send(409, body);
   } else {
     send_outcome_error(responder, result.outcome);
@@ -217,31 +215,15 @@ std::string batch_item_error(const ApiError& error, std::string_view existing_js
 }
 
 std::string batch_item(const TxResult& result) {
-  switch (result.outcome) {
-    case Outcome::applied:
-    case Outcome::replayed: {
-      std::string out = "{\"status\":200,\"transaction\":";
-      append_transaction(out, result.record);
-      out.push_back('}');
-      return out;
-    }
-    case Outcome::conflict: {
-      std::string existing;
-      append_transaction(existing, result.record);
-      return batch_item_error({409, "uid_conflict", "this uid was already used for a different transaction"},
-                              existing);
-    }
-    case Outcome::user_not_found: return batch_item_error({404, "user_not_found", "no such user"});
-    case Outcome::insufficient_funds:
-      return batch_item_error({402, "insufficient_funds",
-                               "the balance would be negative at or after the transaction's timestamp"});
-    case Outcome::balance_too_large:
-      return batch_item_error({422, "balance_too_large", "the balance would exceed the largest allowed balance"});
-    case Outcome::storage_full:
-      return batch_item_error({503, "storage_full", "the write-ahead log could not be written; retry later"});
-    default:
-      return batch_item_error({503, "storage_failed", "the server cannot persist right now"});
+  if (result.outcome == Outcome::applied || result.outcome == Outcome::replayed) {
+    std::string out = "{\"status\":200,\"transaction\":";
+    append_transaction(out, result.record);
+    out.push_back('}');
+    return out;
   }
+  std::string existing;
+  if (result.outcome == Outcome::conflict) append_transaction(existing, result.record);
+  return batch_item_error(error_of(result.outcome), existing);
 }
 }  // namespace
 
