@@ -4,9 +4,11 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -36,6 +38,20 @@ int lock_data_dir(const std::string& dir) {
   return fd;
 }
 
+// Every client connection costs a descriptor: take all the hard limit allows (the HTTP edge sizes its connection
+// cap from what is available).
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == limit.rlim_max) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("cannot raise the open file limit from {}: {}", before, std::strerror(errno));
+    return;
+  }
+  spdlog::info("open file limit raised from {} to {}", before, limit.rlim_cur);
+}
+
 [[noreturn]] void fail_stop(const std::string& what) {
   spdlog::critical("{}: stopping now; unacknowledged requests were not applied", what);
   spdlog::shutdown();
@@ -43,6 +59,7 @@ int lock_data_dir(const std::string& dir) {
 }
 
 int run(const tally::app::Config& config) {
+  raise_descriptor_limit();
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int threads = config.threads > 0 ? config.threads : static_cast<int>(cores);
   tally::wal::FileSystem& fs = tally::wal::posix_file_system();

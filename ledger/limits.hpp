@@ -7,13 +7,25 @@
 
 namespace tally::limits {
 
-// HTTP
+// HTTP. A request's body limit follows from its head: PUT|POST /v1/transactions the batch limit, all others the
+// plain one; the edge refuses a larger body before reading it (Content-Length) or as soon as it grows (chunked).
 inline constexpr std::size_t request_body_bytes_max = 64 * 1024;
 inline constexpr std::size_t batch_request_body_bytes_max = 4 * 1024 * 1024;
-inline constexpr std::size_t http_request_bytes_max = batch_request_body_bytes_max + 16 * 1024;
-inline constexpr int http_header_timeout_ms = 10'000;
-inline constexpr int http_body_timeout_ms = 30'000;
-inline constexpr int http_keepalive_idle_ms = 60'000;
+inline constexpr std::size_t http_request_line_bytes_max = 8 * 1024;  // method, target and version: else 414
+inline constexpr std::size_t http_header_bytes_max = 16 * 1024;       // the header lines after it: else 431
+inline constexpr std::size_t http_header_count_max = 100;             // header lines in one request: else 431
+inline constexpr std::size_t http_kept_header_count_max = 8;          // unrecognised headers a request keeps
+inline constexpr std::size_t http_chunk_framing_bytes_max = 64 * 1024;  // chunk sizes, extensions, trailers
+inline constexpr std::size_t http_pipeline_depth_max = 32;            // requests read ahead of their answers
+inline constexpr std::size_t http_pipeline_backlog_bytes_max = 64 * 1024;  // unread input held at that depth
+inline constexpr std::size_t http_connections_max = 10'000;           // open client connections: beyond, 503
+inline constexpr int http_header_timeout_ms = 10'000;    // a request head, from its first byte (or the connect)
+inline constexpr int http_body_timeout_ms = 30'000;      // a request body, from the end of its head
+inline constexpr int http_keepalive_idle_ms = 60'000;    // an idle keep-alive connection is closed after this
+inline constexpr int http_write_timeout_ms = 30'000;     // an answer the client does not read: the connection closes
+inline constexpr int http_close_linger_ms = 2'000;       // reading (and dropping) input after a final answer
+inline constexpr int http_timer_tick_ms = 250;           // how often timeouts are checked
+inline constexpr int http_accept_backoff_ms = 100;       // accept pauses this long when out of descriptors
 
 // Identity
 inline constexpr std::size_t user_name_chars_max = 200;

@@ -1,15 +1,29 @@
-// Routing and the Pistache endpoint's lifecycle. The handler never waits: it hands the request's Responder to
-// an endpoint function and returns to its event loop.
+// Wiring of the edge: Pistache's reactor and transports own the sockets and call a Tcp::Handler per reactor
+// thread; the listener thread accepts, waits for writability and ticks; the connection table joins them.
 #include "rest/http_server.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
-#include <pistache/endpoint.h>
-#include <pistache/http.h>
+#include <pistache/net.h>
+#include <pistache/peer.h>
+#include <pistache/reactor.h>
+#include <pistache/tcp.h>
+#include <pistache/transport.h>
 #include <spdlog/spdlog.h>
 
 #include "ledger/limits.hpp"
+#include "rest/http_connection.hpp"
+#include "rest/http_listener.hpp"
 #include "rest/routes.hpp"
 
 namespace tally::rest {
@@ -18,106 +32,171 @@ using namespace Pistache;
 
 namespace {
 
-bool wants_keep_alive(const Http::Request& request) {
-  const auto connection = request.headers().tryGet<Http::Header::Connection>();
-  if (request.version() == Http::Version::Http11) {
-    return !connection || connection->control() != Http::ConnectionControl::Close;
-  }
-  return connection && connection->control() == Http::ConnectionControl::KeepAlive;
+// Descriptors left for the WAL, snapshots, epoll and the rest when sizing the connection cap.
+constexpr std::size_t descriptors_reserved_max = 256;
+
+std::size_t connection_limit_for_descriptors() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return limits::http_connections_max;
+  const std::size_t soft = static_cast<std::size_t>(limit.rlim_cur);
+  const std::size_t reserved = std::min(descriptors_reserved_max, soft / 2);
+  return std::clamp<std::size_t>(soft - reserved, 1, limits::http_connections_max);
 }
 
-// "/v1/user/7/balance" -> {"v1", "user", "7", "balance"}; a trailing '/' is ignored.
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (start < path.size()) {
-    if (path[start] == '/') {
-      ++start;
-      continue;
-    }
-    const std::size_t end = path.find('/', start);
-    const std::size_t stop = end == std::string_view::npos ? path.size() : end;
-    parts.push_back(path.substr(start, stop - start));
-    start = stop;
-  }
-  return parts;
-}
+}  // namespace
 
-class Handler : public Http::Handler {
+class PeerHandler;
+
+// Everything the connections and Pistache's handlers share: routes, write waits, the table, the cap.
+class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public ListenerEvents {
  public:
-  HTTP_PROTOTYPE(Handler)
+  Edge(LedgerService& ledger, std::shared_ptr<ServerState> state) : ledger_(ledger), state_(std::move(state)) {
+    auto context = std::make_shared<ConnectionContext>();
+    context->handler = this;
+    context->write_waiter = this;
+    context->state = state_;
+    context->parser_limits.body_bytes_max = &route_body_bytes_max;
+    context_ = std::move(context);
+  }
 
-  Handler(LedgerService* ledger, std::shared_ptr<ServerState> state) : ledger_(ledger), state_(std::move(state)) {}
+  void start(const HttpServerOptions& options);
+  void stop();
 
-  void onRequest(const Http::Request& request, Http::ResponseWriter writer) override {
-    state_->requests.fetch_add(1, std::memory_order_relaxed);
-    auto responder = std::make_shared<Responder>(std::move(writer), state_, wants_keep_alive(request));
+  // RequestHandler
+  void handle(const HttpRequest& request, ResponderPtr responder) override {
+    route_request(ledger_, *state_, request, std::move(responder));
+  }
+  // WriteWaiter
+  void wait_writable(int fd, std::uint64_t connection_id) override { listener_.wait_writable(fd, connection_id); }
+  // ListenerEvents
+  bool at_capacity() override { return open_.load(std::memory_order_relaxed) >= connection_limit_; }
+  void on_accept(int fd, const sockaddr_storage& address) override;
+  void on_writable(std::uint64_t connection_id) override;
+  void on_tick(std::int64_t now_ms) override;
+
+  // From the reactor threads.
+  std::shared_ptr<HttpConnection> connect(int fd);
+  void disconnect(const std::shared_ptr<HttpConnection>& connection);
+
+  std::size_t connection_limit() const { return connection_limit_; }
+
+ private:
+  LedgerService& ledger_;
+  std::shared_ptr<ServerState> state_;
+  std::shared_ptr<const ConnectionContext> context_;
+  HttpListener listener_{*this};
+  std::shared_ptr<Aio::Reactor> reactor_;
+  std::vector<std::shared_ptr<Tcp::Transport>> transports_;
+  std::size_t next_transport_ = 0;  // the listener thread's
+  std::size_t connection_limit_ = limits::http_connections_max;
+  std::atomic<std::size_t> open_{0};
+  std::atomic<std::uint64_t> next_id_{HttpListener::first_connection_id};
+  std::mutex table_mutex_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<HttpConnection>> table_;
+};
+
+// One per reactor thread (Pistache clones it for each); its map is only touched by that thread.
+class PeerHandler final : public Tcp::Handler {
+ public:
+  explicit PeerHandler(HttpServer::Edge* edge) : edge_(edge) {}
+  std::shared_ptr<Tcp::Handler> clone() const override { return std::make_shared<PeerHandler>(edge_); }
+
+  void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    connections_[peer->fd()] = edge_->connect(peer->fd());
+  }
+
+  void onInput(const char* data, size_t size, const std::shared_ptr<Tcp::Peer>& peer) override {
+    const auto found = connections_.find(peer->fd());
+    if (found == connections_.end()) return;
     try {
-      route(request, responder);
-    } catch (const std::exception& e) {
-      spdlog::error("request {} {} failed: {}", Http::methodString(request.method()), request.resource(), e.what());
-      send_error(*responder, {500, "internal", "internal error"});
+      found->second->on_input(data, size);
+    } catch (const std::exception& e) {  // nothing may escape into Pistache's reactor loop
+      spdlog::error("connection {}: input failed: {}", found->second->id(), e.what());
     }
+  }
+
+  void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    const auto found = connections_.find(peer->fd());
+    if (found == connections_.end()) return;
+    edge_->disconnect(found->second);
+    connections_.erase(found);
   }
 
  private:
-  void route(const Http::Request& request, const ResponderPtr& responder) {
-    const Http::Method method = request.method();
-    const std::vector<std::string_view> parts = split_path(request.resource());
-    const bool get = method == Http::Method::Get;
-    const bool put_or_post = method == Http::Method::Put || method == Http::Method::Post;
-
-    if (parts.size() == 1 && parts[0] == "healthz") {
-      if (!get) return responder->method_not_allowed("GET");
-      // Counts for operators and the memory benchmark; all O(1) reads.
-      return responder->send(200, "{\"status\":\"ok\",\"users\":" + std::to_string(ledger_->user_count()) +
-                                      ",\"transactions\":" + std::to_string(ledger_->transaction_count()) +
-                                      ",\"live_actors\":" + std::to_string(ledger_->live_actors()) + "}");
-    }
-    if (state_->draining.load(std::memory_order_acquire)) {
-      std::string body = "{\"error\":{\"code\":\"shutting_down\",\"message\":\"the server is stopping\"}}";
-      return responder->send(503, body, 1);
-    }
-    if (parts.size() < 2 || parts[0] != "v1") return not_found(*responder);
-    const std::string_view noun = parts[1];
-    if (noun == "user") {
-      if (parts.size() == 2) {
-        if (method != Http::Method::Post) return responder->method_not_allowed("POST");
-        return create_user(*ledger_, request, responder);
-      }
-      if (parts.size() == 3) {
-        if (!get) return responder->method_not_allowed("GET");
-        return get_user(*ledger_, parts[2], responder);
-      }
-      if (parts.size() == 4 && parts[3] == "balance") {
-        if (!get) return responder->method_not_allowed("GET");
-        return get_balance(*ledger_, parts[2], request, responder);
-      }
-    } else if (noun == "transaction") {
-      if (parts.size() == 2) {
-        if (!put_or_post) return responder->method_not_allowed("PUT, POST");
-        return put_transaction(*ledger_, request, responder);
-      }
-      if (parts.size() == 3) {
-        if (!get) return responder->method_not_allowed("GET");
-        return get_transaction(*ledger_, parts[2], responder);
-      }
-    } else if (noun == "transactions" && parts.size() == 2) {
-      if (!put_or_post) return responder->method_not_allowed("PUT, POST");
-      return put_transaction_batch(*ledger_, request, responder);
-    }
-    not_found(*responder);
-  }
-
-  static void not_found(Responder& responder) {
-    send_error(responder, {404, "route_not_found", "no such route"});
-  }
-
-  LedgerService* ledger_;
-  std::shared_ptr<ServerState> state_;
+  HttpServer::Edge* edge_;
+  std::unordered_map<int, std::shared_ptr<HttpConnection>> connections_;
 };
 
-}  // namespace
+void HttpServer::Edge::start(const HttpServerOptions& options) {
+  connection_limit_ = connection_limit_for_descriptors();
+  reactor_ = Aio::Reactor::create();
+  reactor_->init(Aio::AsyncContext(static_cast<std::size_t>(std::max(1, options.threads)), "tally-http"));
+  const Aio::Reactor::Key key = reactor_->addHandler(std::make_shared<Tcp::Transport>(std::make_shared<PeerHandler>(this)));
+  for (const std::shared_ptr<Aio::Handler>& handler : reactor_->handlers(key)) {
+    transports_.push_back(std::static_pointer_cast<Tcp::Transport>(handler));
+  }
+  reactor_->run();
+  listener_.start(options.bind, options.port);
+  spdlog::info("HTTP edge: {} reactor threads, at most {} connections", transports_.size(), connection_limit_);
+}
+
+void HttpServer::Edge::stop() {
+  listener_.stop();
+  {
+    // From here no answer touches a descriptor: Pistache may close them all as it stops.
+    std::lock_guard<std::mutex> lock(table_mutex_);
+    for (auto& [id, connection] : table_) connection->shut_down();
+  }
+  if (reactor_) {
+    reactor_->shutdown();
+    transports_.clear();
+    reactor_.reset();
+  }
+}
+
+void HttpServer::Edge::on_accept(int fd, const sockaddr_storage& address) {
+  const int one = 1;
+  // Each answer is one write: sending it at once beats Nagle's wait for the previous answer's ACK.
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  open_.fetch_add(1, std::memory_order_relaxed);
+  auto peer = Tcp::Peer::Create(fd, Address::fromUnix(reinterpret_cast<sockaddr*>(const_cast<sockaddr_storage*>(&address))));
+  const std::shared_ptr<Tcp::Transport>& transport = transports_[next_transport_++ % transports_.size()];
+  transport->handleNewPeer(peer);
+}
+
+std::shared_ptr<HttpConnection> HttpServer::Edge::connect(int fd) {
+  auto connection = std::make_shared<HttpConnection>(next_id_.fetch_add(1, std::memory_order_relaxed), fd, context_);
+  std::lock_guard<std::mutex> lock(table_mutex_);
+  table_.emplace(connection->id(), connection);
+  return connection;
+}
+
+void HttpServer::Edge::disconnect(const std::shared_ptr<HttpConnection>& connection) {
+  connection->on_disconnect();
+  {
+    std::lock_guard<std::mutex> lock(table_mutex_);
+    table_.erase(connection->id());
+  }
+  open_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void HttpServer::Edge::on_writable(std::uint64_t connection_id) {
+  std::shared_ptr<HttpConnection> connection;
+  {
+    std::lock_guard<std::mutex> lock(table_mutex_);
+    const auto found = table_.find(connection_id);
+    if (found == table_.end()) return;  // gone meanwhile
+    connection = found->second;
+  }
+  connection->on_writable();
+}
+
+void HttpServer::Edge::on_tick(std::int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(table_mutex_);
+  for (auto& [id, connection] : table_) connection->on_tick(now_ms);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 HttpServer::HttpServer(LedgerService& ledger, HttpServerOptions options)
     : ledger_(ledger), options_(std::move(options)), state_(std::make_shared<ServerState>()) {}
@@ -125,18 +204,14 @@ HttpServer::HttpServer(LedgerService& ledger, HttpServerOptions options)
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
-  const Address address(options_.bind, Port(options_.port));
-  endpoint_ = std::make_unique<Http::Endpoint>(address);
-  auto opts = Http::Endpoint::options()
-                  .threads(options_.threads)
-                  .flags(Tcp::Options::ReuseAddr)
-                  .maxRequestSize(limits::http_request_bytes_max)
-                  .headerTimeout(std::chrono::milliseconds(limits::http_header_timeout_ms))
-                  .bodyTimeout(std::chrono::milliseconds(limits::http_body_timeout_ms))
-                  .keepaliveTimeout(std::chrono::milliseconds(limits::http_keepalive_idle_ms));
-  endpoint_->init(opts);
-  endpoint_->setHandler(Http::make_handler<Handler>(&ledger_, state_));
-  endpoint_->serveThreaded();
+  edge_ = std::make_unique<Edge>(ledger_, state_);
+  try {
+    edge_->start(options_);
+  } catch (...) {
+    edge_->stop();
+    edge_.reset();
+    throw;
+  }
 }
 
 bool HttpServer::drain(std::chrono::milliseconds timeout) {
@@ -150,10 +225,12 @@ bool HttpServer::drain(std::chrono::milliseconds timeout) {
 }
 
 void HttpServer::stop() {
-  if (endpoint_) {
-    endpoint_->shutdown();
-    endpoint_.reset();
+  if (edge_) {
+    edge_->stop();
+    edge_.reset();
   }
 }
+
+std::size_t HttpServer::connection_limit() const { return edge_ ? edge_->connection_limit() : 0; }
 
 }  // namespace tally::rest

@@ -1,32 +1,22 @@
-// Tally's HTTP front: a Pistache endpoint whose handler parses, routes to the ledger and returns at once; the
-// answer is sent later by whichever thread completes the command (never an HTTP thread blocked on an actor).
+// Tally's HTTP front. Pistache's TCP layer (its Aio::Reactor threads, Tcp::Transport, Tcp::Peer) reads the
+// sockets; requests are parsed at that seam by HttpRequestParser, routed to the ledger, and answered later by
+// whichever thread completes the command (never an HTTP thread blocked on an actor).
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "actors/ledger_service.hpp"
-
-namespace Pistache::Http {
-class Endpoint;
-}
+#include "rest/server_state.hpp"
 
 namespace tally::rest {
 
 struct HttpServerOptions {
   std::string bind = "0.0.0.0";
   std::uint16_t port = 8000;
-  int threads = 2;
-};
-
-// Shared by the handler and every pending reply.
-struct ServerState {
-  std::atomic<std::int64_t> in_flight{0};
-  std::atomic<bool> draining{false};
-  std::atomic<std::uint64_t> requests{0};
+  int threads = 2;  // Pistache reactor threads
 };
 
 class HttpServer {
@@ -42,12 +32,16 @@ class HttpServer {
   void stop();
 
   ServerState& state() { return *state_; }
+  // Open connections served at once (limits::http_connections_max, lowered to fit the descriptor limit).
+  std::size_t connection_limit() const;
+
+  class Edge;
 
  private:
   LedgerService& ledger_;
   HttpServerOptions options_;
   std::shared_ptr<ServerState> state_;
-  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  std::unique_ptr<Edge> edge_;
 };
 
 }  // namespace tally::rest

@@ -1,52 +1,22 @@
-// Responder: Pistache 0.0.5 answers "Connection: Close" unless told otherwise, which breaks HTTP/1.1 clients'
-// default keep-alive; every answer here states the connection's fate explicitly.
+// Responder: renders the whole answer into one buffer here, on the completing thread, and hands it to the
+// connection, which writes it once every earlier answer on the connection is out.
 #include "rest/responder.hpp"
 
-#include <sys/socket.h>
-
-#include <cstdlib>
-#include <ostream>
-
-#include <pistache/peer.h>
 #include <spdlog/spdlog.h>
+
+#include "rest/http_connection.hpp"
+#include "rest/http_response.hpp"
 
 namespace tally::rest {
 
-using namespace Pistache;
-
-namespace {
-// Pistache 0.0.5 writes only typed headers into a response (raw ones are dropped), so Retry-After is typed here.
-class RetryAfter : public Http::Header::Header {
- public:
-  NAME("Retry-After")
-  RetryAfter() = default;
-  explicit RetryAfter(int seconds) : seconds_(seconds) {}
-  void parse(const std::string& data) override { seconds_ = std::atoi(data.c_str()); }
-  void write(std::ostream& os) const override { os << seconds_; }
-
- private:
-  int seconds_ = 0;
-};
-
-class AllowMethods : public Http::Header::Header {
- public:
-  NAME("Allow")
-  AllowMethods() = default;
-  explicit AllowMethods(std::string methods) : methods_(std::move(methods)) {}
-  void parse(const std::string& data) override { methods_ = data; }
-  void write(std::ostream& os) const override { os << methods_; }
-
- private:
-  std::string methods_;
-};
-}  // namespace
-
-Responder::Responder(Http::ResponseWriter writer, std::shared_ptr<ServerState> state, bool keep_alive)
-    : writer_(std::move(writer)), state_(std::move(state)), keep_alive_(keep_alive) {
+Responder::Responder(std::shared_ptr<HttpConnection> connection, std::uint64_t slot, bool keep_alive, bool head_only,
+                     std::shared_ptr<ServerState> state)
+    : connection_(std::move(connection)),
+      slot_(slot),
+      keep_alive_(keep_alive),
+      head_only_(head_only),
+      state_(std::move(state)) {
   state_->in_flight.fetch_add(1, std::memory_order_relaxed);
-  writer_.headers().remove<Http::Header::Connection>();
-  writer_.headers().add<Http::Header::Connection>(keep_alive ? Http::ConnectionControl::KeepAlive
-                                                             : Http::ConnectionControl::Close);
 }
 
 Responder::~Responder() {
@@ -57,31 +27,24 @@ Responder::~Responder() {
 }
 
 void Responder::send(int status, const std::string& body, int retry_after_seconds) {
-  if (sent_) return;
-  sent_ = true;
-  if (retry_after_seconds > 0) {
-    writer_.headers().add<RetryAfter>(retry_after_seconds);
-  }
-  try {
-    if (keep_alive_) {
-      writer_.send(static_cast<Http::Code>(status), body, MIME(Application, Json));
-    } else {
-      // Pistache 0.0.5 keeps the socket open even after "Connection: close": shut it down once the answer is
-      // written. shutdown() keeps the descriptor, so the reactor closes it as a normal disconnect.
-      const int fd = writer_.peer()->fd();
-      writer_.send(static_cast<Http::Code>(status), body, MIME(Application, Json))
-          .then([fd](ssize_t) { ::shutdown(fd, SHUT_RDWR); }, Async::IgnoreException);
-    }
-  } catch (const std::exception& e) {
-    // The client went away before its answer was ready; the work itself is done (or refused) regardless.
-    spdlog::debug("answer not delivered: {}", e.what());
-  }
-  state_->in_flight.fetch_sub(1, std::memory_order_release);
+  deliver(status, body, retry_after_seconds, {});
 }
 
 void Responder::method_not_allowed(const std::string& allow) {
-  writer_.headers().add<AllowMethods>(allow);
-  send(405, "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"allowed: " + allow + "\"}}");
+  deliver(405, "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"allowed: " + allow + "\"}}", 0, allow);
+}
+
+void Responder::deliver(int status, std::string_view body, int retry_after_seconds, std::string_view allow) {
+  if (sent_) return;
+  sent_ = true;
+  ResponseOptions options;
+  options.keep_alive = keep_alive_;
+  options.retry_after_seconds = retry_after_seconds;
+  options.allow = allow;
+  options.head_only = head_only_;
+  // The connection drops it if the client has gone; the work itself is done (or refused) regardless.
+  connection_->answer(slot_, render_response(status, body, options), !keep_alive_);
+  state_->in_flight.fetch_sub(1, std::memory_order_release);
 }
 
 }  // namespace tally::rest

@@ -1,19 +1,23 @@
-// One HTTP answer in flight: owns Pistache's ResponseWriter so any thread can complete the request later.
-// Applies the keep-alive decision, JSON content type and the in-flight count used by graceful shutdown.
+// One HTTP answer owed: any thread may complete the request later. Holds the request's place in its
+// connection's answer order, applies the keep-alive decision, JSON content type and the in-flight count used by
+// graceful shutdown.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
-#include <pistache/http.h>
-
-#include "rest/http_server.hpp"
+#include "rest/server_state.hpp"
 
 namespace tally::rest {
 
+class HttpConnection;
+
 class Responder {
  public:
-  Responder(Pistache::Http::ResponseWriter writer, std::shared_ptr<ServerState> state, bool keep_alive);
+  Responder(std::shared_ptr<HttpConnection> connection, std::uint64_t slot, bool keep_alive, bool head_only,
+            std::shared_ptr<ServerState> state);
   ~Responder();  // a request dropped without an answer gets a 500 rather than a hung client
   Responder(const Responder&) = delete;
   Responder& operator=(const Responder&) = delete;
@@ -22,9 +26,13 @@ class Responder {
   void method_not_allowed(const std::string& allow);
 
  private:
-  Pistache::Http::ResponseWriter writer_;
+  void deliver(int status, std::string_view body, int retry_after_seconds, std::string_view allow);
+
+  std::shared_ptr<HttpConnection> connection_;
+  std::uint64_t slot_;
+  bool keep_alive_;
+  bool head_only_;  // an answer to HEAD carries no body
   std::shared_ptr<ServerState> state_;
-  bool keep_alive_ = true;
   bool sent_ = false;
 };
 

@@ -5,13 +5,13 @@
 #include <atomic>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "ledger/limits.hpp"
 #include "rest/request_parse.hpp"
 #include "rest/response_json.hpp"
 
 namespace tally::rest {
-
-using namespace Pistache;
 
 namespace {
 
@@ -53,18 +53,6 @@ void send_outcome_error(Responder& responder, Outcome outcome) {
   responder.send(error.status, body, worth_retrying(outcome) ? retry_after_seconds : 0);
 }
 
-std::optional<std::string> header_value(const Http::Request& request, const char* name) {
-  const auto raw = request.headers().tryGetRaw(name);
-  if (!raw) return std::nullopt;
-  return raw->value();
-}
-
-bool body_too_large(const Http::Request& request, std::size_t limit, Responder& responder) {
-  if (request.body().size() <= limit) return false;
-  send_error(responder, {413, "body_too_large", "the body is larger than " + std::to_string(limit) + " bytes"});
-  return true;
-}
-
 }  // namespace
 
 void send_error(Responder& responder, const ApiError& error) {
@@ -73,19 +61,18 @@ void send_error(Responder& responder, const ApiError& error) {
   responder.send(error.status, body);
 }
 
-void create_user(LedgerService& ledger, const Http::Request& request, ResponderPtr responder) {
-  if (body_too_large(request, limits::request_body_bytes_max, *responder)) return;
+void create_user(LedgerService& ledger, const HttpRequest& request, ResponderPtr responder) {
   std::string key;
-  if (auto value = header_value(request, "Idempotency-Key")) {
-    if (!valid_idempotency_key(*value)) {
+  if (request.idempotency_key) {
+    if (!valid_idempotency_key(*request.idempotency_key)) {
       send_error(*responder, unprocessable("invalid_idempotency_key",
                                            "Idempotency-Key must be 1 to 128 printable ASCII characters"));
       return;
     }
-    key = std::move(*value);
+    key = *request.idempotency_key;
   }
   CreateUserRequest parsed;
-  if (ApiError error = parse_create_user(request.body(), parsed)) {
+  if (ApiError error = parse_create_user(request.body, parsed)) {
     send_error(*responder, error);
     return;
   }
@@ -118,15 +105,15 @@ void get_user(LedgerService& ledger, std::string_view id_text, ResponderPtr resp
   responder->send(200, body);
 }
 
-void get_balance(LedgerService& ledger, std::string_view id_text, const Http::Request& request,
-                 ResponderPtr responder) {
+void get_balance(LedgerService& ledger, std::string_view id_text, const HttpRequest& request, ResponderPtr responder) {
   const std::optional<UserId> id = parse_user_id(id_text);
   const std::optional<MinorUnits> now = id ? ledger.balance_now(*id) : std::nullopt;
   if (!now) {
     send_outcome_error(*responder, Outcome::user_not_found);
     return;
   }
-  const std::optional<std::string> date_text = request.query().get("date");
+  // The raw value of the first date= (percent-decoded by parse_query_date), as Pistache's query map gave it.
+  const std::optional<std::string_view> date_text = query_param(request.query(), "date");
   if (!date_text) {
     std::string body;
     append_balance(body, *id, *now, std::nullopt);
@@ -164,10 +151,9 @@ void answer_transaction(Responder& responder, const TxResult& result) {
 }
 }  // namespace
 
-void put_transaction(LedgerService& ledger, const Http::Request& request, ResponderPtr responder) {
-  if (body_too_large(request, limits::request_body_bytes_max, *responder)) return;
+void put_transaction(LedgerService& ledger, const HttpRequest& request, ResponderPtr responder) {
   TransactionApplied tx;
-  if (ApiError error = parse_transaction(request.body(), utc_now_micros(), tx)) {
+  if (ApiError error = parse_transaction(request.body, utc_now_micros(), tx)) {
     send_error(*responder, error);
     return;
   }
@@ -227,11 +213,10 @@ std::string batch_item(const TxResult& result) {
 }
 }  // namespace
 
-void put_transaction_batch(LedgerService& ledger, const Http::Request& request, ResponderPtr responder) {
-  if (body_too_large(request, limits::batch_request_body_bytes_max, *responder)) return;
+void put_transaction_batch(LedgerService& ledger, const HttpRequest& request, ResponderPtr responder) {
   std::vector<TransactionApplied> items;
   std::vector<ApiError> errors;
-  if (ApiError error = parse_transaction_batch(request.body(), utc_now_micros(), items, errors)) {
+  if (ApiError error = parse_transaction_batch(request.body, utc_now_micros(), items, errors)) {
     send_error(*responder, error);
     return;
   }
@@ -268,6 +253,101 @@ void get_transaction(LedgerService& ledger, std::string_view uid_text, Responder
   std::string body;
   append_transaction(body, *tx);
   responder->send(200, body);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Routing
+
+namespace {
+
+// "/v1/user/7/balance" -> {"v1", "user", "7", "balance"}; a trailing '/' is ignored.
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    if (path[start] == '/') {
+      ++start;
+      continue;
+    }
+    const std::size_t end = path.find('/', start);
+    const std::size_t stop = end == std::string_view::npos ? path.size() : end;
+    parts.push_back(path.substr(start, stop - start));
+    start = stop;
+  }
+  return parts;
+}
+
+void not_found(Responder& responder) { send_error(responder, {404, "route_not_found", "no such route"}); }
+
+void route(LedgerService& ledger, ServerState& state, const HttpRequest& request, const ResponderPtr& responder) {
+  const HttpMethod method = request.method;
+  const std::vector<std::string_view> parts = split_path(request.path());
+  const bool get = method == HttpMethod::get;
+  const bool put_or_post = method == HttpMethod::put || method == HttpMethod::post;
+
+  if (parts.size() == 1 && parts[0] == "healthz") {
+    if (!get) return responder->method_not_allowed("GET");
+    // Counts for operators and the memory benchmark; all O(1) reads.
+    return responder->send(200, "{\"status\":\"ok\",\"users\":" + std::to_string(ledger.user_count()) +
+                                    ",\"transactions\":" + std::to_string(ledger.transaction_count()) +
+                                    ",\"live_actors\":" + std::to_string(ledger.live_actors()) + "}");
+  }
+  if (state.draining.load(std::memory_order_acquire)) {
+    return responder->send(503, "{\"error\":{\"code\":\"shutting_down\",\"message\":\"the server is stopping\"}}",
+                           retry_after_seconds);
+  }
+  if (parts.size() < 2 || parts[0] != "v1") return not_found(*responder);
+  const std::string_view noun = parts[1];
+  if (noun == "user") {
+    if (parts.size() == 2) {
+      if (method != HttpMethod::post) return responder->method_not_allowed("POST");
+      return create_user(ledger, request, responder);
+    }
+    if (parts.size() == 3) {
+      if (!get) return responder->method_not_allowed("GET");
+      return get_user(ledger, parts[2], responder);
+    }
+    if (parts.size() == 4 && parts[3] == "balance") {
+      if (!get) return responder->method_not_allowed("GET");
+      return get_balance(ledger, parts[2], request, responder);
+    }
+  } else if (noun == "transaction") {
+    if (parts.size() == 2) {
+      if (!put_or_post) return responder->method_not_allowed("PUT, POST");
+      return put_transaction(ledger, request, responder);
+    }
+    if (parts.size() == 3) {
+      if (!get) return responder->method_not_allowed("GET");
+      return get_transaction(ledger, parts[2], responder);
+    }
+  } else if (noun == "transactions" && parts.size() == 2) {
+    if (!put_or_post) return responder->method_not_allowed("PUT, POST");
+    return put_transaction_batch(ledger, request, responder);
+  }
+  not_found(*responder);
+}
+
+}  // namespace
+
+void route_request(LedgerService& ledger, ServerState& state, const HttpRequest& request, ResponderPtr responder) {
+  state.requests.fetch_add(1, std::memory_order_relaxed);
+  try {
+    route(ledger, state, request, responder);
+  } catch (const std::exception& e) {
+    spdlog::error("request {} {} failed: {}", request.method_name, request.path(), e.what());
+    send_error(*responder, {500, "internal", "internal error"});
+  }
+}
+
+std::size_t route_body_bytes_max(HttpMethod method, std::string_view path) {
+  const bool put_or_post = method == HttpMethod::put || method == HttpMethod::post;
+  if (put_or_post) {
+    const std::vector<std::string_view> parts = split_path(path);  // the same reading as route()
+    if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "transactions") {
+      return limits::batch_request_body_bytes_max;
+    }
+  }
+  return limits::request_body_bytes_max;
 }
 
 }  // namespace tally::rest

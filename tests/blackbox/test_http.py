@@ -49,8 +49,6 @@ def test_connection_close_is_honoured(server):
         assert conn.closed_by_peer(), "server kept the connection open after Connection: close"
 
 
-@pytest.mark.xfail(strict=True, reason="Pistache 0.0.5 answers only the first of pipelined requests "
-                   "(its own canned-answer server does the same); clients that pipeline are rare")
 def test_pipelined_requests_are_answered_in_order(server):
     with RawConnection(server.port, timeout=3) as conn:
         conn.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -1,0 +1,358 @@
+// HttpConnection: the parse token, in-order answer slots, direct writes with a wait for writability when the
+// socket is full, lingering close, and the timeouts checked by the server's tick.
+#include "rest/http_connection.hpp"
+
+#include <sys/socket.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cerrno>
+#include <utility>
+
+#include "ledger/limits.hpp"
+#include "rest/http_response.hpp"
+#include "rest/responder.hpp"
+
+namespace tally::rest {
+
+namespace {
+
+using Event = HttpRequestParser::Event;
+using Phase = HttpRequestParser::Phase;
+
+ApiError timeout_error(const char* part, int limit_ms) {
+  return {408, "request_timeout",
+          std::string("the request ") + part + " did not arrive within " + std::to_string(limit_ms) + " ms"};
+}
+
+}  // namespace
+
+std::int64_t monotonic_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
+}
+
+HttpConnection::HttpConnection(std::uint64_t id, int fd, std::shared_ptr<const ConnectionContext> context)
+    : id_(id),
+      fd_(fd),
+      context_(std::move(context)),
+      parser_(context_->parser_limits),
+      phase_since_ms_(monotonic_ms()),
+      idle_since_ms_(phase_since_ms_) {
+  assert(context_->handler != nullptr && context_->write_waiter != nullptr);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Input and parsing
+
+void HttpConnection::on_input(const char* data, std::size_t size) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!reading_) return;  // after the last request or an error, and while lingering: dropped
+    if (parsing_ || !backlog_.empty()) {
+      hold_input_locked(data, size);
+      return;
+    }
+    parsing_ = true;
+  }
+  run_parser(data, size);  // straight from Pistache's buffer: no copy unless parsing pauses
+}
+
+void HttpConnection::hold_input_locked(const char* data, std::size_t size) {
+  // Paused at the pipeline depth (the token is free): the client is far ahead of its answers. Held input is
+  // bounded; beyond it the client learns, in order, that the rest of the connection was not read.
+  if (!parsing_ && backlog_.size() + size > limits::http_pipeline_backlog_bytes_max) {
+    fail_locked({503, "pipeline_overflow",
+                 "more than " + std::to_string(limits::http_pipeline_backlog_bytes_max) +
+                     " bytes of pipelined requests arrived ahead of their answers; this request and later ones "
+                     "on the connection were not read"});
+    return;
+  }
+  backlog_.append(data, size);
+}
+
+void HttpConnection::run_parser(const char* data, std::size_t size) {
+  std::string held;
+  for (;;) {
+    const std::size_t used = parse_input(data, size);
+    std::lock_guard<std::mutex> lock(mutex_);
+    // What was not parsed goes before anything that arrived meanwhile.
+    if (used < size && reading_) backlog_.insert(0, data + used, size - used);
+    if (!take_token_for_backlog(held)) return;
+    data = held.data();
+    size = held.size();
+  }
+}
+
+bool HttpConnection::take_token_for_backlog(std::string& into) {
+  if (!open_ || !reading_ || backlog_.empty() || pipeline_full_locked()) {
+    parsing_ = false;
+    return false;
+  }
+  parsing_ = true;
+  into.swap(backlog_);
+  backlog_.clear();
+  return true;
+}
+
+void HttpConnection::resume_parsing() {
+  std::string held;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (parsing_ || !take_token_for_backlog(held)) return;
+  }
+  run_parser(held.data(), held.size());
+}
+
+std::size_t HttpConnection::parse_input(const char* data, std::size_t size) {
+  std::size_t used = 0;
+  while (used < size) {
+    const HttpRequestParser::Step step = parser_.feed(data + used, size - used);
+    used += step.consumed;
+    note_phase();
+    switch (step.event) {
+      case Event::need_more:
+        break;
+      case Event::head:
+        on_head();
+        break;
+      case Event::request:
+        if (!on_request()) return used;
+        break;
+      case Event::error: {
+        std::lock_guard<std::mutex> lock(mutex_);
+        fail_locked(parser_.error());
+        return used;
+      }
+    }
+  }
+  return used;
+}
+
+void HttpConnection::note_phase() {
+  const Phase phase = parser_.phase();
+  if (phase == phase_) return;
+  phase_ = phase;
+  phase_since_ms_ = monotonic_ms();
+}
+
+void HttpConnection::on_head() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  reading_slot_ = new_slot_locked();
+  if (parser_.continue_expected()) {
+    slot_locked(*reading_slot_).wants_continue = true;
+    flush_locked();
+  }
+}
+
+bool HttpConnection::on_request() {
+  const HttpRequest& request = parser_.request();
+  assert(reading_slot_.has_value());
+  const std::uint64_t slot = *reading_slot_;
+  reading_slot_.reset();
+  context_->handler->handle(request, std::make_shared<Responder>(shared_from_this(), slot, request.keep_alive,
+                                                                 request.method == HttpMethod::head,
+                                                                 context_->state));
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!request.keep_alive) {
+    reading_ = false;  // its answer closes the connection; anything sent after it is not read
+    backlog_.clear();
+  }
+  return open_ && reading_ && !pipeline_full_locked();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Answers and writing
+
+void HttpConnection::answer(std::uint64_t slot, std::string bytes, bool close_after) {
+  bool resume = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!open_ || shut_) return;  // too late: the client is gone (and the descriptor may be someone else's)
+    Slot& target = slot_locked(slot);
+    assert(!target.ready && "each slot is answered once");
+    target.bytes = std::move(bytes);
+    target.ready = true;
+    target.close_after = close_after;
+    flush_locked();
+    resume = !parsing_ && reading_ && !backlog_.empty() && !pipeline_full_locked();
+  }
+  if (resume) resume_parsing();  // this answer freed a place in a full pipeline
+}
+
+void HttpConnection::flush_locked() {
+  while (open_ && !shut_ && !writing_ && !lingering_ && !slots_.empty()) {
+    Slot& front = slots_.front();
+    if (!front.ready) {
+      if (!front.wants_continue) return;
+      front.wants_continue = false;
+      if (!write_locked(std::string(continue_response))) return;
+      continue;
+    }
+    std::string bytes = std::move(front.bytes);
+    const bool close_after = front.close_after;
+    slots_.pop_front();
+    ++first_slot_;
+    answered_any_ = true;
+    if (close_after) {
+      closing_ = true;
+      reading_ = false;
+      backlog_.clear();
+      assert(slots_.empty() && "nothing is read after a closing answer");
+    }
+    if (!write_locked(std::move(bytes))) return;
+    if (closing_) {
+      begin_linger_locked();
+      return;
+    }
+  }
+  if (slots_.empty() && !writing_) idle_since_ms_ = monotonic_ms();
+}
+
+bool HttpConnection::write_locked(std::string bytes) {
+  assert(open_ && !writing_);
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t sent = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent > 0) {
+      done += static_cast<std::size_t>(sent);
+    } else if (sent < 0 && errno == EINTR) {
+      continue;
+    } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      break;
+    } else {
+      shut_down_locked();  // the client is gone; Pistache reports the disconnect
+      return false;
+    }
+  }
+  if (done == bytes.size()) return true;
+  pending_ = std::move(bytes);
+  pending_offset_ = done;
+  writing_ = true;
+  write_since_ms_ = monotonic_ms();
+  context_->write_waiter->wait_writable(fd_, id_);
+  return false;
+}
+
+void HttpConnection::on_writable() {
+  bool resume = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!open_ || shut_ || !writing_) return;
+    std::string rest = std::move(pending_);
+    rest.erase(0, pending_offset_);
+    writing_ = false;
+    pending_offset_ = 0;
+    if (!write_locked(std::move(rest))) return;  // still full (waiting again) or failed
+    if (closing_) {
+      begin_linger_locked();
+      return;
+    }
+    flush_locked();
+    resume = !parsing_ && reading_ && !backlog_.empty() && !pipeline_full_locked();
+  }
+  if (resume) resume_parsing();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Closing and timeouts
+
+void HttpConnection::fail_locked(const ApiError& error) {
+  reading_ = false;
+  backlog_.clear();
+  if (!open_) return;
+  const std::uint64_t slot = reading_slot_ ? *reading_slot_ : new_slot_locked();
+  reading_slot_.reset();
+  Slot& target = slot_locked(slot);
+  ResponseOptions options;
+  options.keep_alive = false;  // after a protocol error the stream cannot be trusted
+  target.bytes = render_error(error, options);
+  target.ready = true;
+  target.close_after = true;
+  flush_locked();
+}
+
+// RFC 9112 9.6: close the write side first and keep reading for a while, so the client sees the last answer
+// rather than a reset caused by request bytes it was still sending.
+void HttpConnection::begin_linger_locked() {
+  ::shutdown(fd_, SHUT_WR);
+  lingering_ = true;
+  reading_ = false;
+  backlog_.clear();
+  linger_until_ms_ = monotonic_ms() + limits::http_close_linger_ms;
+}
+
+// Pistache owns the descriptor: shutting both directions makes its reactor read EOF and close it.
+void HttpConnection::shut_down_locked() {
+  assert(open_);
+  if (shut_) return;
+  shut_ = true;
+  reading_ = false;
+  backlog_.clear();
+  ::shutdown(fd_, SHUT_RDWR);
+}
+
+void HttpConnection::on_disconnect() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  open_ = false;
+  reading_ = false;
+  backlog_.clear();
+  slots_.clear();
+  first_slot_ = next_slot_;
+  pending_.clear();
+  writing_ = false;
+}
+
+void HttpConnection::shut_down() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (open_ && !shut_) shut_down_locked();
+  open_ = false;
+}
+
+void HttpConnection::on_tick(std::int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!open_ || shut_) return;
+  if (lingering_) {
+    if (now_ms >= linger_until_ms_) shut_down_locked();
+    return;
+  }
+  if (writing_) {
+    if (now_ms - write_since_ms_ > limits::http_write_timeout_ms) shut_down_locked();  // it does not read
+    return;
+  }
+  // Busy parsing, owed answers only, or paused for our own answers: nothing to time out on the client.
+  if (parsing_ || !reading_ || pipeline_full_locked()) return;
+  if (phase_ == Phase::head) {
+    if (now_ms - phase_since_ms_ > limits::http_header_timeout_ms) {
+      fail_locked(timeout_error("head", limits::http_header_timeout_ms));
+    }
+  } else if (phase_ == Phase::body) {
+    if (now_ms - phase_since_ms_ > limits::http_body_timeout_ms) {
+      fail_locked(timeout_error("body", limits::http_body_timeout_ms));
+    }
+  } else if (slots_.empty()) {
+    // Idle: a fresh connection gets as long as a head would; a kept-alive one, the keep-alive time.
+    const std::int64_t limit = answered_any_ ? limits::http_keepalive_idle_ms : limits::http_header_timeout_ms;
+    if (now_ms - std::max(idle_since_ms_, phase_since_ms_) > limit) shut_down_locked();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Slots
+
+std::uint64_t HttpConnection::new_slot_locked() {
+  assert(first_slot_ + slots_.size() == next_slot_);
+  slots_.emplace_back();
+  return next_slot_++;
+}
+
+HttpConnection::Slot& HttpConnection::slot_locked(std::uint64_t slot) {
+  assert(slot >= first_slot_ && slot - first_slot_ < slots_.size());
+  return slots_[static_cast<std::size_t>(slot - first_slot_)];
+}
+
+bool HttpConnection::pipeline_full_locked() const { return slots_.size() >= limits::http_pipeline_depth_max; }
+
+}  // namespace tally::rest

@@ -1,0 +1,455 @@
+// HttpRequestParser: http_parser's callbacks fill one HttpRequest; the parser pauses at the end of each head and
+// each message so that the caller sees every request (and may stop reading) at its exact byte boundary.
+#include "rest/http_request_parser.hpp"
+
+#include <http_parser.h>
+
+#include <cassert>
+#include <cstring>
+
+namespace tally::rest {
+
+namespace {
+
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
+constexpr std::size_t http_version_bytes = 9;  // " HTTP/1.1" after the target
+constexpr const char* crlf_message = "header lines must end in CRLF, without folding";
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view trim_ows(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// RFC 9110 tchar: the characters of a method or header name.
+bool is_token_char(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+HttpMethod method_of(unsigned method) {
+  switch (method) {
+    case HTTP_GET: return HttpMethod::get;
+    case HTTP_HEAD: return HttpMethod::head;
+    case HTTP_POST: return HttpMethod::post;
+    case HTTP_PUT: return HttpMethod::put;
+    case HTTP_DELETE: return HttpMethod::delete_;
+    case HTTP_PATCH: return HttpMethod::patch;
+    case HTTP_OPTIONS: return HttpMethod::options;
+    default: return HttpMethod::other;
+  }
+}
+
+ApiError malformed(std::string message) { return {400, "malformed_request", std::move(message)}; }
+
+ApiError headers_too_large(std::size_t bytes, std::size_t count) {
+  return {431, "headers_too_large",
+          "the header section is limited to " + std::to_string(bytes) + " bytes and " + std::to_string(count) +
+              " fields"};
+}
+
+ApiError uri_too_long(std::size_t bytes) {
+  return {414, "uri_too_long", "the request line is limited to " + std::to_string(bytes) + " bytes"};
+}
+
+ApiError body_too_large(std::size_t bytes) {
+  return {413, "body_too_large", "the body is larger than " + std::to_string(bytes) + " bytes"};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------------
+// HttpRequest
+
+std::string_view HttpRequest::path() const {
+  const std::string_view all = target;
+  return all.substr(0, all.find('?'));
+}
+
+std::string_view HttpRequest::query() const {
+  const std::string_view all = target;
+  const std::size_t mark = all.find('?');
+  return mark == std::string_view::npos ? std::string_view{} : all.substr(mark + 1);
+}
+
+std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
+  for (const HttpHeaderField& field : other_headers) {
+    if (equals_ignoring_case(field.name, name)) return std::string_view(field.value);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// http_parser glue
+
+struct HttpRequestParser::Impl {
+  http_parser parser{};
+  http_parser_settings settings{};
+  const char* input = nullptr;   // the buffer of the running http_parser_execute
+  std::size_t head_base = 0;     // head_bytes_ before that call
+  Event paused_for = Event::need_more;
+};
+
+struct HttpRequestParser::Callbacks {
+  static HttpRequestParser& self(http_parser* p) { return *static_cast<HttpRequestParser*>(p->data); }
+
+  // The head offset just past `end`, a pointer into the running call's input.
+  static std::size_t head_offset(HttpRequestParser& s, const char* end) {
+    return s.impl_->head_base + static_cast<std::size_t>(end - s.impl_->input);
+  }
+
+  static int stop(HttpRequestParser& s, ApiError error) {
+    s.callback_error_ = std::move(error);
+    return 1;
+  }
+
+  static int message_begin(http_parser* p) {
+    self(p).phase_ = Phase::head;
+    return 0;
+  }
+
+  static int url(http_parser* p, const char* at, std::size_t length) {
+    HttpRequestParser& s = self(p);
+    s.request_.target.append(at, length);
+    const std::size_t line = std::strlen(http_method_str(static_cast<http_method>(p->method))) + 1 +
+                             s.request_.target.size() + http_version_bytes;
+    if (line > s.limits_.request_line_bytes_max) return stop(s, uri_too_long(s.limits_.request_line_bytes_max));
+    return 0;
+  }
+
+  // Both header callbacks: the section so far, whitespace included, must fit.
+  static int check_section(HttpRequestParser& s, const char* end) {
+    const std::size_t section = head_offset(s, end) - s.header_section_start_;
+    if (section > s.limits_.header_bytes_max) {
+      return stop(s, headers_too_large(s.limits_.header_bytes_max, s.limits_.header_count_max));
+    }
+    return 0;
+  }
+
+  static int header_field(http_parser* p, const char* at, std::size_t length) {
+    HttpRequestParser& s = self(p);
+    if (s.phase_ == Phase::body) return 0;  // a trailer field: counted as chunk framing, otherwise ignored
+    if (s.header_section_start_ == npos) s.header_section_start_ = head_offset(s, at);
+    if (s.in_value_ || !s.field_open_) {
+      s.finish_header_field();
+      if (++s.header_count_ > s.limits_.header_count_max) {
+        return stop(s, headers_too_large(s.limits_.header_bytes_max, s.limits_.header_count_max));
+      }
+      s.field_open_ = true;  // the name is classified once complete, at its first value byte
+    }
+    s.field_.append(at, length);
+    return check_section(s, at + length);
+  }
+
+  static int header_value(http_parser* p, const char* at, std::size_t length) {
+    HttpRequestParser& s = self(p);
+    if (s.phase_ == Phase::body) return 0;
+    if (!s.in_value_) s.start_header_value();
+    if (s.value_ != nullptr) s.value_->append(at, length);
+    return check_section(s, at + length);
+  }
+
+  static int headers_complete(http_parser* p) {
+    HttpRequestParser& s = self(p);
+    s.finish_header_field();
+    // Upgrade and CONNECT are not served: the request is read as a plain one and answered by the routes.
+    p->upgrade = 0;
+    if (ApiError error = s.check_head()) {
+      s.callback_error_ = std::move(error);
+      return -1;
+    }
+    const bool chunked = (p->flags & F_CHUNKED) != 0;
+    const bool has_length = (p->flags & F_CONTENTLENGTH) != 0 && p->content_length > 0;
+    s.phase_ = chunked || has_length ? Phase::body : Phase::head;
+    s.continue_expected_ = s.request_.expect_continue && (chunked || has_length);
+    s.impl_->paused_for = Event::head;
+    http_parser_pause(p, 1);
+    return 0;
+  }
+
+  static int body(http_parser* p, const char* at, std::size_t length) {
+    HttpRequestParser& s = self(p);
+    if (s.request_.body.size() + length > s.body_limit_) return stop(s, body_too_large(s.body_limit_));
+    s.request_.body.append(at, length);
+    return 0;
+  }
+
+  static int message_complete(http_parser* p) {
+    HttpRequestParser& s = self(p);
+    s.phase_ = Phase::idle;
+    s.impl_->paused_for = Event::request;
+    http_parser_pause(p, 1);
+    return 0;
+  }
+};
+
+HttpRequestParser::HttpRequestParser(const HttpParserLimits& limits) : impl_(std::make_unique<Impl>()), limits_(limits) {
+  assert(limits_.body_bytes_max != nullptr);
+  http_parser_init(&impl_->parser, HTTP_REQUEST);
+  impl_->parser.data = this;
+  http_parser_settings& settings = impl_->settings;
+  http_parser_settings_init(&settings);
+  settings.on_message_begin = &Callbacks::message_begin;
+  settings.on_url = &Callbacks::url;
+  settings.on_header_field = &Callbacks::header_field;
+  settings.on_header_value = &Callbacks::header_value;
+  settings.on_headers_complete = &Callbacks::headers_complete;
+  settings.on_body = &Callbacks::body;
+  settings.on_message_complete = &Callbacks::message_complete;
+  begin_message();
+}
+
+HttpRequestParser::~HttpRequestParser() = default;
+
+void HttpRequestParser::begin_message() {
+  HttpRequest& r = request_;
+  r.method = HttpMethod::other;
+  r.method_name = {};
+  r.target.clear();
+  r.version_minor = 1;
+  r.keep_alive = true;
+  r.expect_continue = false;
+  r.host.clear();
+  r.content_type.clear();
+  r.idempotency_key.reset();
+  r.other_headers.clear();
+  // Keep a small body's buffer for the next request; give a large one back.
+  if (r.body.capacity() > limits::request_body_bytes_max) {
+    std::string().swap(r.body);
+  } else {
+    r.body.clear();
+  }
+  head_bytes_ = 0;
+  header_section_start_ = npos;
+  header_count_ = 0;
+  field_.clear();
+  field_open_ = false;
+  in_value_ = false;
+  value_ = nullptr;
+  expect_.clear();
+  transfer_encoding_.clear();
+  host_count_ = 0;
+  idempotency_key_count_ = 0;
+  previous_byte_ = 0;
+  body_limit_ = 0;
+  body_wire_bytes_ = 0;
+  continue_expected_ = false;
+  request_delivered_ = false;
+}
+
+void HttpRequestParser::start_header_value() {
+  in_value_ = true;
+  const std::string_view name = field_;
+  value_ = nullptr;
+  if (equals_ignoring_case(name, "host")) {
+    if (++host_count_ == 1) value_ = &request_.host;
+  } else if (equals_ignoring_case(name, "content-type")) {
+    if (request_.content_type.empty()) value_ = &request_.content_type;
+  } else if (equals_ignoring_case(name, "idempotency-key")) {
+    if (++idempotency_key_count_ == 1) value_ = &request_.idempotency_key.emplace();
+  } else if (equals_ignoring_case(name, "expect")) {
+    if (!expect_.empty()) expect_.push_back(',');
+    value_ = &expect_;
+  } else if (equals_ignoring_case(name, "transfer-encoding")) {
+    if (!transfer_encoding_.empty()) transfer_encoding_.push_back(',');  // repeats form one list
+    value_ = &transfer_encoding_;
+  } else if (equals_ignoring_case(name, "content-length") || equals_ignoring_case(name, "connection")) {
+    // http_parser reads these itself (strictly: digits only, no repeats, not with Transfer-Encoding).
+  } else if (request_.other_headers.size() < limits_.kept_header_count_max) {
+    request_.other_headers.push_back(HttpHeaderField{field_, {}});
+    value_ = &request_.other_headers.back().value;
+  }
+}
+
+void HttpRequestParser::finish_header_field() {
+  if (!field_open_) return;
+  if (!in_value_) start_header_value();  // a field without a value callback: treat as empty
+  if (value_ != nullptr) {
+    // http_parser drops leading whitespace; trailing whitespace is not part of a field value either.
+    while (!value_->empty() && (value_->back() == ' ' || value_->back() == '\t')) value_->pop_back();
+  }
+  field_.clear();
+  field_open_ = false;
+  in_value_ = false;
+  value_ = nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Checks of a complete head
+
+ApiError HttpRequestParser::check_head() {
+  const http_parser& p = impl_->parser;
+  HttpRequest& r = request_;
+  r.method = method_of(p.method);
+  r.method_name = http_method_str(static_cast<http_method>(p.method));
+  r.version_minor = p.http_minor;
+  r.keep_alive = http_should_keep_alive(&p) != 0;
+  if (p.http_major != 1 || p.http_minor > 1) {
+    return {505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served"};
+  }
+  if (host_count_ > 1) return malformed("more than one Host header");
+  if (p.http_minor == 1 && host_count_ == 0) return {400, "missing_host", "an HTTP/1.1 request needs a Host header"};
+  if (idempotency_key_count_ > 1) return malformed("more than one Idempotency-Key header");
+  if (p.uses_transfer_encoding) {
+    if (p.http_minor == 0) return malformed("Transfer-Encoding is not allowed in an HTTP/1.0 request");
+    if (ApiError error = check_transfer_coding()) return error;
+  }
+  // RFC 9110: 100-continue is the only expectation, and HTTP/1.0 clients cannot ask for it.
+  r.expect_continue = p.http_minor == 1 && equals_ignoring_case(trim_ows(expect_), "100-continue");
+  body_limit_ = limits_.body_bytes_max(r.method, r.path());
+  if ((p.flags & F_CONTENTLENGTH) != 0 && p.content_length > body_limit_) return body_too_large(body_limit_);
+  return {};
+}
+
+// Exactly one coding, "chunked": anything else is either unsupported (501) or a malformed list (400).
+ApiError HttpRequestParser::check_transfer_coding() const {
+  std::string_view list = transfer_encoding_;
+  int chunked = 0;
+  bool other = false;
+  while (true) {
+    const std::size_t comma = list.find(',');
+    const std::string_view coding = trim_ows(list.substr(0, comma));
+    if (equals_ignoring_case(coding, "chunked")) {
+      ++chunked;
+    } else if (!coding.empty()) {
+      other = true;
+    }
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  if (other) return {501, "unsupported_transfer_coding", "only the chunked transfer coding is supported"};
+  if (chunked != 1) return malformed("Transfer-Encoding must name chunked exactly once");
+  return {};
+}
+
+ApiError HttpRequestParser::map_parser_error(int http_errno, char failing_byte) const {
+  const bool in_request_line = header_section_start_ == npos && phase_ != Phase::body;
+  switch (static_cast<enum http_errno>(http_errno)) {
+    case HPE_INVALID_METHOD:
+      // A well-formed but unknown method is not implemented; anything else is not HTTP at all.
+      if (is_token_char(failing_byte)) {
+        return {501, "method_not_implemented", "the method is not implemented by this server"};
+      }
+      return malformed("the request line does not start with a method");
+    case HPE_HEADER_OVERFLOW:
+      if (in_request_line) return uri_too_long(limits_.request_line_bytes_max);
+      return headers_too_large(limits_.header_bytes_max, limits_.header_count_max);
+    case HPE_INVALID_CONTENT_LENGTH:
+      if (phase_ == Phase::body) return malformed("invalid chunk size");
+      return {400, "invalid_content_length", "Content-Length must be one non-negative decimal number"};
+    case HPE_UNEXPECTED_CONTENT_LENGTH:
+      return {400, "invalid_content_length",
+              "Content-Length must appear once and not together with Transfer-Encoding"};
+    case HPE_INVALID_TRANSFER_ENCODING:
+      if (ApiError error = check_transfer_coding()) return error;
+      return {501, "unsupported_transfer_coding", "only the chunked transfer coding is supported"};
+    case HPE_INVALID_VERSION:
+      return malformed("invalid HTTP version");
+    default:
+      return malformed(http_errno_description(static_cast<enum http_errno>(http_errno)));
+  }
+}
+
+// Lines of a head end in CRLF: a bare LF or CR (RFC 9112 lets a recipient read either way, so a proxy in front may
+// split the stream differently) and obs-fold (a line starting with whitespace) are refused. One byte of state
+// covers any split; a head is at most a few KiB, so a plain loop is cheap.
+bool HttpRequestParser::scan_head_bytes(const char* data, std::size_t size) {
+  char previous = previous_byte_;
+  for (std::size_t i = 0; i < size; ++i) {
+    const char c = data[i];
+    if ((previous == '\r') != (c == '\n')) return false;
+    if (previous == '\n' && (c == ' ' || c == '\t')) return false;
+    previous = c;
+  }
+  previous_byte_ = previous;
+  return true;
+}
+
+HttpRequestParser::Step HttpRequestParser::fail(ApiError error, std::size_t consumed) {
+  assert(error);
+  error_ = std::move(error);
+  return {Event::error, consumed};
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// feed
+
+HttpRequestParser::Step HttpRequestParser::feed(const char* data, std::size_t size) {
+  assert(!failed() && "an error ends the stream");
+  if (size == 0) return {Event::need_more, 0};  // http_parser reads an empty input as the end of the stream
+  if (request_delivered_) begin_message();
+  http_parser& p = impl_->parser;
+  http_parser_pause(&p, 0);
+  impl_->input = data;
+  impl_->head_base = head_bytes_;
+  impl_->paused_for = Event::need_more;
+  const bool was_body = phase_ == Phase::body;
+  const std::size_t consumed = http_parser_execute(&p, &impl_->settings, data, size);
+  const int status = HTTP_PARSER_ERRNO(&p);
+
+  if (was_body) {
+    body_wire_bytes_ += consumed;
+    const std::size_t framing = body_wire_bytes_ - request_.body.size();
+    if (framing > limits_.chunk_framing_bytes_max) return fail(body_too_large(body_limit_), consumed);
+  } else {
+    head_bytes_ += consumed;
+    if (!scan_head_bytes(data, consumed)) return fail(malformed(crlf_message), consumed);
+    // Whitespace runs never reach a callback: these totals bound them (the request line may be followed by its
+    // CRLF and the blank line of a head without fields).
+    if (header_section_start_ == npos) {
+      if (head_bytes_ > limits_.request_line_bytes_max + 4) {
+        return fail(uri_too_long(limits_.request_line_bytes_max), consumed);
+      }
+    } else if (head_bytes_ - header_section_start_ > limits_.header_bytes_max) {
+      return fail(headers_too_large(limits_.header_bytes_max, limits_.header_count_max), consumed);
+    }
+  }
+
+  if (status == HPE_PAUSED) {
+    if (impl_->paused_for == Event::head) {
+      // The pause is on the head's final LF (not yet consumed): it must be one, after its CR.
+      if (previous_byte_ != '\r' || consumed >= size || data[consumed] != '\n') {
+        return fail(malformed(crlf_message), consumed);
+      }
+      // More than that LF in hand means the client is already sending the body: no 100 Continue then.
+      if (size - consumed > 1) continue_expected_ = false;
+      return {Event::head, consumed};
+    }
+    assert(impl_->paused_for == Event::request);
+    request_delivered_ = true;
+    return {Event::request, consumed};
+  }
+  if (status != HPE_OK) {
+    if (callback_error_) return fail(std::move(callback_error_), consumed);
+    const char failing_byte = consumed < size ? data[consumed] : '\0';
+    return fail(map_parser_error(status, failing_byte), consumed);
+  }
+  assert(consumed == size);
+  return {Event::need_more, consumed};
+}
+
+}  // namespace tally::rest

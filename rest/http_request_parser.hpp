@@ -1,0 +1,140 @@
+// HTTP/1.1 request parsing for the edge (RFC 9112), with no sockets: bytes go in, in any split, and complete
+// requests or one error come out. Built on nodejs http_parser 2.9.4 (libhttp-parser-dev), chosen over
+// Boost.Beast's parser for its zero-copy streaming callbacks: it never buffers input, costs time linear in the
+// bytes fed, and accepts any split, so memory here is what the request really holds (target, a few headers,
+// body) and the limits below are checked as the bytes arrive. The checks http_parser leaves to its user (Host,
+// transfer codings, bare LF and obs-fold, the route's body limit, header counts and sizes) are made here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/limits.hpp"
+#include "rest/api_error.hpp"
+
+namespace tally::rest {
+
+enum class HttpMethod : std::uint8_t { get, head, post, put, delete_, patch, options, other };
+
+struct HttpHeaderField {
+  std::string name;
+  std::string value;
+};
+
+// One request as the routes see it. Only the headers the server uses are parsed out; up to
+// limits::http_kept_header_count_max others are kept verbatim (for future use such as Authorization).
+struct HttpRequest {
+  HttpMethod method = HttpMethod::other;
+  std::string_view method_name;  // as received, e.g. "PROPFIND" (static text)
+  std::string target;            // the request-target as received: "/v1/user/1/balance?date=..."
+  int version_minor = 1;         // HTTP/1.0 or HTTP/1.1; other versions never reach a route
+  bool keep_alive = true;        // HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with "keep-alive"
+  bool expect_continue = false;  // "Expect: 100-continue" on an HTTP/1.1 request
+  std::string host;
+  std::string content_type;
+  std::optional<std::string> idempotency_key;
+  std::vector<HttpHeaderField> other_headers;
+  std::string body;
+
+  std::string_view path() const;   // the target up to '?', not percent-decoded
+  std::string_view query() const;  // after '?', raw; empty without one
+  // A kept header by case-insensitive name (the first of repeats); nullopt if absent or not kept.
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+// The raw value of the first "name=value" pair of a query string ("" for a bare "name"), split on '&' only.
+// Values are not percent-decoded here: the callers decode what they read.
+std::optional<std::string_view> query_param(std::string_view query, std::string_view name);
+
+// The largest body a route accepts, from the request head alone.
+using BodyLimitFn = std::size_t (*)(HttpMethod method, std::string_view path);
+
+struct HttpParserLimits {
+  std::size_t request_line_bytes_max = limits::http_request_line_bytes_max;
+  std::size_t header_bytes_max = limits::http_header_bytes_max;
+  std::size_t header_count_max = limits::http_header_count_max;
+  std::size_t kept_header_count_max = limits::http_kept_header_count_max;
+  std::size_t chunk_framing_bytes_max = limits::http_chunk_framing_bytes_max;
+  BodyLimitFn body_bytes_max = nullptr;  // required
+};
+
+class HttpRequestParser {
+ public:
+  enum class Event : std::uint8_t {
+    need_more,  // every byte given was consumed; feed more
+    head,       // a valid head: request() has all but the body, which follows
+    request,    // a complete request: request() is it, until the next feed()
+    error,      // the stream is not acceptable HTTP: error() says why; feed no more
+  };
+  // Where the parser stands between calls, for timeouts.
+  enum class Phase : std::uint8_t { idle, head, body };
+
+  struct Step {
+    Event event;
+    std::size_t consumed;  // bytes of the input used; the rest must be fed again (after handling the event)
+  };
+
+  explicit HttpRequestParser(const HttpParserLimits& limits);
+  ~HttpRequestParser();
+  HttpRequestParser(const HttpRequestParser&) = delete;
+  HttpRequestParser& operator=(const HttpRequestParser&) = delete;
+
+  // Consumes input up to the next event. Time is linear in `size`; nothing of the input is retained except the
+  // request's own parts.
+  Step feed(const char* data, std::size_t size);
+
+  HttpRequest& request() { return request_; }
+  const ApiError& error() const { return error_; }
+  bool failed() const { return static_cast<bool>(error_); }
+  Phase phase() const { return phase_; }
+  // After `head`: the client waits for "100 Continue" before it sends a body it has not started sending.
+  bool continue_expected() const { return continue_expected_; }
+
+ private:
+  struct Callbacks;
+  friend struct Callbacks;
+
+  void begin_message();
+  void start_header_value();
+  void finish_header_field();
+  ApiError check_head();
+  ApiError check_transfer_coding() const;
+  ApiError map_parser_error(int http_errno, char failing_byte) const;
+  bool scan_head_bytes(const char* data, std::size_t size);
+  Step fail(ApiError error, std::size_t consumed);
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;  // http_parser state, kept out of this header
+  HttpParserLimits limits_;
+  HttpRequest request_;
+  ApiError error_;
+  Phase phase_ = Phase::idle;
+  bool continue_expected_ = false;
+  bool request_delivered_ = false;  // the last event was `request`: clear it before parsing on
+
+  // Head bookkeeping, reset per message.
+  std::size_t head_bytes_ = 0;            // bytes consumed since the message (or the line before it) began
+  std::size_t header_section_start_ = 0;  // head offset of the first header line; 0 while in the request line
+  std::size_t header_count_ = 0;
+  std::string field_;        // the header name being read
+  bool field_open_ = false;  // a header line has begun and is not finished
+  bool in_value_ = false;
+  std::string* value_ = nullptr;  // where the current header's value goes (nullptr: dropped)
+  std::string expect_;
+  std::string transfer_encoding_;
+  int host_count_ = 0;
+  int idempotency_key_count_ = 0;
+  char previous_byte_ = 0;  // the head byte before the current input, for the CRLF checks
+
+  // Body bookkeeping.
+  std::size_t body_limit_ = 0;
+  std::size_t body_wire_bytes_ = 0;  // bytes consumed while in the body, framing included
+  ApiError callback_error_;          // set by a callback that stopped the parser
+};
+
+}  // namespace tally::rest

@@ -1,0 +1,114 @@
+// Response rendering: sizes are computed first so each answer is built in a single allocation.
+#include "rest/http_response.hpp"
+
+#include <cassert>
+#include <charconv>
+
+#include "rest/response_json.hpp"
+
+namespace tally::rest {
+
+namespace {
+
+struct StatusLine {
+  int status;
+  std::string_view line;
+};
+
+// Every status the server sends, each with its complete status line.
+constexpr StatusLine status_lines[] = {
+    {200, "HTTP/1.1 200 OK\r\n"},
+    {201, "HTTP/1.1 201 Created\r\n"},
+    {400, "HTTP/1.1 400 Bad Request\r\n"},
+    {402, "HTTP/1.1 402 Payment Required\r\n"},
+    {404, "HTTP/1.1 404 Not Found\r\n"},
+    {405, "HTTP/1.1 405 Method Not Allowed\r\n"},
+    {408, "HTTP/1.1 408 Request Timeout\r\n"},
+    {409, "HTTP/1.1 409 Conflict\r\n"},
+    {413, "HTTP/1.1 413 Content Too Large\r\n"},
+    {414, "HTTP/1.1 414 URI Too Long\r\n"},
+    {422, "HTTP/1.1 422 Unprocessable Content\r\n"},
+    {431, "HTTP/1.1 431 Request Header Fields Too Large\r\n"},
+    {500, "HTTP/1.1 500 Internal Server Error\r\n"},
+    {501, "HTTP/1.1 501 Not Implemented\r\n"},
+    {503, "HTTP/1.1 503 Service Unavailable\r\n"},
+    {505, "HTTP/1.1 505 HTTP Version Not Supported\r\n"},
+};
+
+constexpr std::string_view status_prefix = "HTTP/1.1 ";
+constexpr std::string_view line_end = "\r\n";
+constexpr std::string_view content_type = "Content-Type: application/json\r\n";
+constexpr std::string_view content_length = "Content-Length: ";
+constexpr std::string_view keep_alive = "Connection: keep-alive\r\n";
+constexpr std::string_view close = "Connection: close\r\n";
+constexpr std::string_view retry_after = "Retry-After: ";
+constexpr std::string_view allow = "Allow: ";
+constexpr std::size_t number_chars_max = 20;
+
+std::string_view known_status_line(int status) {
+  for (const StatusLine& known : status_lines) {
+    if (known.status == status) return known.line;
+  }
+  return {};
+}
+
+void append_number(std::string& out, std::size_t value) {
+  char digits[number_chars_max];
+  const auto result = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, result.ptr);
+}
+
+}  // namespace
+
+std::string_view reason_phrase(int status) {
+  std::string_view line = known_status_line(status);
+  if (line.empty()) return "Unknown";
+  line.remove_prefix(status_prefix.size() + 4);  // "HTTP/1.1 200 "
+  line.remove_suffix(line_end.size());
+  return line;
+}
+
+std::string render_response(int status, std::string_view body, const ResponseOptions& options) {
+  assert(status >= 200 && status <= 599);
+  const std::string_view known = known_status_line(status);
+  const std::size_t size = (known.empty() ? status_prefix.size() + 4 + 7 + line_end.size() : known.size()) +
+                           content_type.size() + content_length.size() + number_chars_max + line_end.size() +
+                           close.size() + retry_after.size() + number_chars_max + line_end.size() + allow.size() +
+                           options.allow.size() + line_end.size() + line_end.size() +
+                           (options.head_only ? 0 : body.size());
+  std::string out;
+  out.reserve(size);
+  if (known.empty()) {
+    out.append(status_prefix);
+    append_number(out, static_cast<std::size_t>(status));
+    out.append(" Unknown").append(line_end);
+  } else {
+    out.append(known);
+  }
+  out.append(content_type);
+  out.append(content_length);
+  append_number(out, body.size());
+  out.append(line_end);
+  out.append(options.keep_alive ? keep_alive : close);
+  if (options.retry_after_seconds > 0) {
+    out.append(retry_after);
+    append_number(out, static_cast<std::size_t>(options.retry_after_seconds));
+    out.append(line_end);
+  }
+  if (!options.allow.empty()) {
+    out.append(allow).append(options.allow).append(line_end);
+  }
+  out.append(line_end);
+  if (!options.head_only) out.append(body);
+  assert(out.size() <= size);
+  return out;
+}
+
+std::string render_error(const ApiError& error, const ResponseOptions& options) {
+  assert(error);
+  std::string body;
+  append_error(body, error);
+  return render_response(error.status, body, options);
+}
+
+}  // namespace tally::rest
