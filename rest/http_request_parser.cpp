@@ -4,6 +4,7 @@
 
 #include <http_parser.h>
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 
@@ -13,6 +14,7 @@ namespace {
 
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
 constexpr std::size_t http_version_bytes = 9;  // " HTTP/1.1" after the target
+constexpr std::size_t feed_slice_bytes_max = 4096;
 constexpr const char* crlf_message = "header lines must end in CRLF, without folding";
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -400,7 +402,21 @@ HttpRequestParser::Step HttpRequestParser::fail(ApiError error, std::size_t cons
 
 HttpRequestParser::Step HttpRequestParser::feed(const char* data, std::size_t size) {
   assert(!failed() && "an error ends the stream");
-  if (size == 0) return {Event::need_more, 0};  // http_parser reads an empty input as the end of the stream
+  std::size_t used = 0;
+  while (used < size) {
+    // Slices keep every limit checked within a few KiB of input, however large the caller's buffer.
+    const Step step = feed_slice(data + used, std::min(size - used, feed_slice_bytes_max));
+    used += step.consumed;
+    if (step.event == Event::head && size - used > 1) {
+      continue_expected_ = false;  // more than the head's final LF in hand: the client is already sending the body
+    }
+    if (step.event != Event::need_more) return {step.event, used};
+  }
+  return {Event::need_more, used};
+}
+
+HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::size_t size) {
+  assert(size > 0);  // http_parser reads an empty input as the end of the stream
   if (request_delivered_) begin_message();
   http_parser& p = impl_->parser;
   http_parser_pause(&p, 0);
@@ -435,8 +451,6 @@ HttpRequestParser::Step HttpRequestParser::feed(const char* data, std::size_t si
       if (previous_byte_ != '\r' || consumed >= size || data[consumed] != '\n') {
         return fail(malformed(crlf_message), consumed);
       }
-      // More than that LF in hand means the client is already sending the body: no 100 Continue then.
-      if (size - consumed > 1) continue_expected_ = false;
       return {Event::head, consumed};
     }
     assert(impl_->paused_for == Event::request);

@@ -99,6 +99,7 @@ class HttpRequestParser {
   struct Callbacks;
   friend struct Callbacks;
 
+  Step feed_slice(const char* data, std::size_t size);
   void begin_message();
   void start_header_value();
   void finish_header_field();
