@@ -136,9 +136,13 @@ struct HttpRequestParser::Callbacks {
 
   static int url(http_parser* p, const char* at, std::size_t length) {
     HttpRequestParser& s = self(p);
+    const std::size_t method_bytes = std::strlen(http_method_str(static_cast<http_method>(p->method)));
+    if (s.request_.target.empty()) {
+      // Empty lines before a request (which RFC 9112 lets a server skip) are not part of its request line.
+      s.request_line_start_ = head_offset(s, at) - std::min(head_offset(s, at), method_bytes + 1);
+    }
     s.request_.target.append(at, length);
-    const std::size_t line = std::strlen(http_method_str(static_cast<http_method>(p->method))) + 1 +
-                             s.request_.target.size() + http_version_bytes;
+    const std::size_t line = method_bytes + 1 + s.request_.target.size() + http_version_bytes;
     if (line > s.limits_.request_line_bytes_max) return stop(s, uri_too_long(s.limits_.request_line_bytes_max));
     return 0;
   }
@@ -246,6 +250,7 @@ void HttpRequestParser::begin_message() {
     r.body.clear();
   }
   head_bytes_ = 0;
+  request_line_start_ = npos;
   header_section_start_ = npos;
   header_count_ = 0;
   field_.clear();
@@ -437,7 +442,7 @@ HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::siz
     // Whitespace runs never reach a callback: these totals bound them (the request line may be followed by its
     // CRLF and the blank line of a head without fields).
     if (header_section_start_ == npos) {
-      if (head_bytes_ > limits_.request_line_bytes_max + 4) {
+      if (request_line_start_ != npos && head_bytes_ - request_line_start_ > limits_.request_line_bytes_max + 4) {
         return fail(uri_too_long(limits_.request_line_bytes_max), consumed);
       }
     } else if (head_bytes_ - header_section_start_ > limits_.header_bytes_max) {

@@ -119,8 +119,9 @@ class HttpRequestParser {
   bool request_delivered_ = false;  // the last event was `request`: clear it before parsing on
 
   // Head bookkeeping, reset per message.
-  std::size_t head_bytes_ = 0;            // bytes consumed since the message (or the line before it) began
-  std::size_t header_section_start_ = 0;  // head offset of the first header line; 0 while in the request line
+  std::size_t head_bytes_ = 0;             // bytes consumed since the previous message ended
+  std::size_t request_line_start_ = 0;     // head offset of the method; npos until the target begins
+  std::size_t header_section_start_ = 0;   // head offset of the first header line; npos while in the request line
   std::size_t header_count_ = 0;
   std::string field_;        // the header name being read
   bool field_open_ = false;  // a header line has begun and is not finished

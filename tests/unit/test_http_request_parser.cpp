@@ -207,6 +207,13 @@ TEST(HttpRequestParser, RequestLineLimitIs414) {
   EXPECT_LT(out.consumed, 16 * limit);
   // Spaces where the target ends do not reach a callback; they count all the same.
   expect_error("GET /" + std::string(limit + 10, ' ') + "HTTP/1.1\r\n\r\n", 414, "uri_too_long");
+  // Empty lines before a request are not part of its request line, however the stream is cut.
+  std::string empty_lines;
+  for (int i = 0; i < 100; ++i) empty_lines += "\r\n";
+  const std::string late = empty_lines + fits;
+  for (std::size_t cut = 0; cut <= late.size(); cut += 97) {
+    EXPECT_EQ(parse(late, {cut}).requests.size(), 1u) << cut;
+  }
 }
 
 TEST(HttpRequestParser, HeaderSectionLimitsAre431) {
