@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "ledger/limits.hpp"
 #include "rest/http_response.hpp"
 #include "rest/responder.hpp"
@@ -20,6 +22,11 @@ namespace {
 
 using Event = HttpRequestParser::Event;
 using Phase = HttpRequestParser::Phase;
+
+// The most input a connection holds while another thread parses: one largest request.
+constexpr std::size_t backlog_while_parsing_bytes_max = limits::batch_request_body_bytes_max +
+                                                        limits::http_request_line_bytes_max +
+                                                        limits::http_header_bytes_max;
 
 ApiError timeout_error(const char* part, int limit_ms) {
   return {408, "request_timeout",
@@ -61,9 +68,19 @@ void HttpConnection::on_input(const char* data, std::size_t size) {
 }
 
 void HttpConnection::hold_input_locked(const char* data, std::size_t size) {
+  if (parsing_) {
+    // Another thread is parsing and takes this next: it only grows while that thread stalls. Bound it anyway by
+    // the largest request there is; the answer slot belongs to that thread, so this ends the connection unanswered.
+    if (backlog_.size() + size > backlog_while_parsing_bytes_max) {
+      shut_down_locked();
+      return;
+    }
+    backlog_.append(data, size);
+    return;
+  }
   // Paused at the pipeline depth (the token is free): the client is far ahead of its answers. Held input is
   // bounded; beyond it the client learns, in order, that the rest of the connection was not read.
-  if (!parsing_ && backlog_.size() + size > limits::http_pipeline_backlog_bytes_max) {
+  if (backlog_.size() + size > limits::http_pipeline_backlog_bytes_max) {
     fail_locked({503, "pipeline_overflow",
                  "more than " + std::to_string(limits::http_pipeline_backlog_bytes_max) +
                      " bytes of pipelined requests arrived ahead of their answers; this request and later ones "
@@ -76,7 +93,18 @@ void HttpConnection::hold_input_locked(const char* data, std::size_t size) {
 void HttpConnection::run_parser(const char* data, std::size_t size) {
   std::string held;
   for (;;) {
-    const std::size_t used = parse_input(data, size);
+    std::size_t used = 0;
+    try {
+      used = parse_input(data, size);
+    } catch (const std::exception& e) {
+      // Out of memory, most likely: the parse state is unknown, so the connection ends (and the token with it).
+      // Nothing is thrown on: this may run on an actor or WAL thread that completed an answer.
+      spdlog::error("connection {}: parsing failed: {}", id_, e.what());
+      std::lock_guard<std::mutex> lock(mutex_);
+      parsing_ = false;
+      if (open_) shut_down_locked();
+      return;
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     // What was not parsed goes before anything that arrived meanwhile.
     if (used < size && reading_) backlog_.insert(0, data + used, size - used);
