@@ -58,7 +58,7 @@ void HttpConnection::on_input(const char* data, std::size_t size) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!reading_) return;  // after the last request or an error, and while lingering: dropped
-    if (parsing_ || !backlog_.empty()) {
+    if (parsing_ || !backlog_.empty() || pipeline_full_locked()) {
       hold_input_locked(data, size);
       return;
     }
