@@ -140,18 +140,22 @@ void HttpListener::run() {
     const std::int64_t wait = std::max<std::int64_t>(0, wake_at - monotonic_ms());
     const int n = ::epoll_wait(epoll_fd_, events.data(), epoll_events_max, static_cast<int>(wait));
     const std::int64_t now = monotonic_ms();
-    for (int i = 0; i < n; ++i) {
-      const std::uint64_t tag = events[i].data.u64;
-      if (tag == listen_tag) {
-        accept_ready(now);
-      } else if (tag >= first_connection_id) {
-        events_.on_writable(tag);
+    try {
+      for (int i = 0; i < n; ++i) {
+        const std::uint64_t tag = events[i].data.u64;
+        if (tag == listen_tag) {
+          accept_ready(now);
+        } else if (tag >= first_connection_id) {
+          events_.on_writable(tag);
+        }
       }
-    }
-    if (!listening_ && now >= listen_again_ms_) set_listening(true);
-    if (now >= next_tick) {
-      events_.on_tick(now);
-      next_tick = now + limits::http_timer_tick_ms;
+      if (!listening_ && now >= listen_again_ms_) set_listening(true);
+      if (now >= next_tick) {
+        next_tick = now + limits::http_timer_tick_ms;
+        events_.on_tick(now);
+      }
+    } catch (const std::exception& e) {  // out of memory, most likely: this thread must go on accepting
+      spdlog::error("HTTP listener: {}", e.what());
     }
   }
 }

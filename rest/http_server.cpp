@@ -158,10 +158,16 @@ void HttpServer::Edge::on_accept(int fd, const sockaddr_storage& address) {
   const int one = 1;
   // Each answer is one write: sending it at once beats Nagle's wait for the previous answer's ACK.
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  open_.fetch_add(1, std::memory_order_relaxed);
-  auto peer = Tcp::Peer::Create(fd, Address::fromUnix(reinterpret_cast<sockaddr*>(const_cast<sockaddr_storage*>(&address))));
-  const std::shared_ptr<Tcp::Transport>& transport = transports_[next_transport_++ % transports_.size()];
-  transport->handleNewPeer(peer);
+  try {
+    auto peer =
+        Tcp::Peer::Create(fd, Address::fromUnix(reinterpret_cast<sockaddr*>(const_cast<sockaddr_storage*>(&address))));
+    const std::shared_ptr<Tcp::Transport>& transport = transports_[next_transport_++ % transports_.size()];
+    open_.fetch_add(1, std::memory_order_relaxed);  // given back by its disconnect
+    transport->handleNewPeer(peer);
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot serve a new connection: {}", e.what());
+    ::close(fd);
+  }
 }
 
 std::shared_ptr<HttpConnection> HttpServer::Edge::connect(int fd) {
