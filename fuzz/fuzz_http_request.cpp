@@ -3,9 +3,9 @@
 // no crash or sanitizer report, each event is a head, a request or one final error, nothing delivered exceeds the
 // parser's limits, and cutting the stream differently changes neither the requests nor whether it ends in error.
 //
-// Standalone build (from the repository root, after a build into ./build for nothing but the headers):
+// Standalone build, from the repository root (only Debian packages: clang-14, libhttp-parser-dev):
 //   clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I. fuzz/fuzz_http_request.cpp \
-//     rest/http_request_parser.cpp -lhttp_parser -o build/fuzz_http_request
+//     rest/http_request.cpp rest/http_request_parser.cpp -lhttp_parser -o build/fuzz_http_request
 //   build/fuzz_http_request -max_len=20000 -max_total_time=60
 #include <cstddef>
 #include <cstdint>

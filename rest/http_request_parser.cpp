@@ -17,22 +17,6 @@ constexpr std::size_t http_version_bytes = 9;  // " HTTP/1.1" after the target
 constexpr std::size_t feed_slice_bytes_max = 4096;
 constexpr const char* crlf_message = "header lines must end in CRLF, without folding";
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string_view trim_ows(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // RFC 9110 tchar: the characters of a method or header name.
 bool is_token_char(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -69,41 +53,6 @@ ApiError body_too_large(std::size_t bytes) {
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------------------------
-// HttpRequest
-
-std::string_view HttpRequest::path() const {
-  const std::string_view all = target;
-  return all.substr(0, all.find('?'));
-}
-
-std::string_view HttpRequest::query() const {
-  const std::string_view all = target;
-  const std::size_t mark = all.find('?');
-  return mark == std::string_view::npos ? std::string_view{} : all.substr(mark + 1);
-}
-
-std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
-  for (const HttpHeaderField& field : other_headers) {
-    if (equals_ignoring_case(field.name, name)) return std::string_view(field.value);
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string_view> query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const std::size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const std::size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // http_parser glue
@@ -323,33 +272,12 @@ ApiError HttpRequestParser::check_head() {
   if (idempotency_key_count_ > 1) return malformed("more than one Idempotency-Key header");
   if (p.uses_transfer_encoding) {
     if (p.http_minor == 0) return malformed("Transfer-Encoding is not allowed in an HTTP/1.0 request");
-    if (ApiError error = check_transfer_coding()) return error;
+    if (ApiError error = transfer_coding_error(transfer_encoding_)) return error;
   }
   // RFC 9110: 100-continue is the only expectation, and HTTP/1.0 clients cannot ask for it.
   r.expect_continue = p.http_minor == 1 && equals_ignoring_case(trim_ows(expect_), "100-continue");
   body_limit_ = limits_.body_bytes_max(r.method, r.path());
   if ((p.flags & F_CONTENTLENGTH) != 0 && p.content_length > body_limit_) return body_too_large(body_limit_);
-  return {};
-}
-
-// Exactly one coding, "chunked": anything else is either unsupported (501) or a malformed list (400).
-ApiError HttpRequestParser::check_transfer_coding() const {
-  std::string_view list = transfer_encoding_;
-  int chunked = 0;
-  bool other = false;
-  while (true) {
-    const std::size_t comma = list.find(',');
-    const std::string_view coding = trim_ows(list.substr(0, comma));
-    if (equals_ignoring_case(coding, "chunked")) {
-      ++chunked;
-    } else if (!coding.empty()) {
-      other = true;
-    }
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  if (other) return {501, "unsupported_transfer_coding", "only the chunked transfer coding is supported"};
-  if (chunked != 1) return malformed("Transfer-Encoding must name chunked exactly once");
   return {};
 }
 
@@ -372,7 +300,7 @@ ApiError HttpRequestParser::map_parser_error(int http_errno, char failing_byte) 
       return {400, "invalid_content_length",
               "Content-Length must appear once and not together with Transfer-Encoding"};
     case HPE_INVALID_TRANSFER_ENCODING:
-      if (ApiError error = check_transfer_coding()) return error;
+      if (ApiError error = transfer_coding_error(transfer_encoding_)) return error;
       return {501, "unsupported_transfer_coding", "only the chunked transfer coding is supported"};
     case HPE_INVALID_VERSION:
       return malformed("invalid HTTP version");

@@ -16,40 +16,9 @@
 
 #include "ledger/limits.hpp"
 #include "rest/api_error.hpp"
+#include "rest/http_request.hpp"
 
 namespace tally::rest {
-
-enum class HttpMethod : std::uint8_t { get, head, post, put, delete_, patch, options, other };
-
-struct HttpHeaderField {
-  std::string name;
-  std::string value;
-};
-
-// One request as the routes see it. Only the headers the server uses are parsed out; up to
-// limits::http_kept_header_count_max others are kept verbatim (for future use such as Authorization).
-struct HttpRequest {
-  HttpMethod method = HttpMethod::other;
-  std::string_view method_name;  // as received, e.g. "PROPFIND" (static text)
-  std::string target;            // the request-target as received: "/v1/user/1/balance?date=..."
-  int version_minor = 1;         // HTTP/1.0 or HTTP/1.1; other versions never reach a route
-  bool keep_alive = true;        // HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with "keep-alive"
-  bool expect_continue = false;  // "Expect: 100-continue" on an HTTP/1.1 request
-  std::string host;
-  std::string content_type;
-  std::optional<std::string> idempotency_key;
-  std::vector<HttpHeaderField> other_headers;
-  std::string body;
-
-  std::string_view path() const;   // the target up to '?', not percent-decoded
-  std::string_view query() const;  // after '?', raw; empty without one
-  // A kept header by case-insensitive name (the first of repeats); nullopt if absent or not kept.
-  std::optional<std::string_view> header(std::string_view name) const;
-};
-
-// The raw value of the first "name=value" pair of a query string ("" for a bare "name"), split on '&' only.
-// Values are not percent-decoded here: the callers decode what they read.
-std::optional<std::string_view> query_param(std::string_view query, std::string_view name);
 
 // The largest body a route accepts, from the request head alone.
 using BodyLimitFn = std::size_t (*)(HttpMethod method, std::string_view path);
@@ -104,7 +73,6 @@ class HttpRequestParser {
   void start_header_value();
   void finish_header_field();
   ApiError check_head();
-  ApiError check_transfer_coding() const;
   ApiError map_parser_error(int http_errno, char failing_byte) const;
   bool scan_head_bytes(const char* data, std::size_t size);
   Step fail(ApiError error, std::size_t consumed);
