@@ -70,7 +70,9 @@ Outcome parse(std::string_view input, std::vector<std::size_t> cuts = {}, HttpPa
         EXPECT_TRUE(parser.failed());
         return out;
       }
-      if (step.event == Event::need_more) EXPECT_TRUE(piece.empty());
+      if (step.event == Event::need_more) {
+        EXPECT_TRUE(piece.empty());
+      }
     }
   }
   return out;
