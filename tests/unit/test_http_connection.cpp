@@ -7,8 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ledger/limits.hpp"
@@ -239,6 +244,91 @@ TEST_F(HttpConnectionTest, OwedAnswersAreNotTimedOut) {
   EXPECT_FALSE(client_sees_eof());
   recorder_.received[0].responder->send(200, "{}");
   EXPECT_EQ(output().find("HTTP/1.1 200 OK"), 0u);
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Answers completed by several threads in shuffled order, parsing resumed by whichever thread frees a place:
+// every answer still leaves in request order.
+class SharedQueue final : public RequestHandler, public WriteWaiter {
+ public:
+  void handle(const HttpRequest& request, ResponderPtr responder) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    pending.push_back({request.target, std::move(responder)});
+    ++handled;
+    ready.notify_one();
+  }
+  void wait_writable(int, std::uint64_t) override {}
+
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::vector<Received> pending;
+  std::size_t handled = 0;
+};
+
+TEST(HttpConnectionThreads, AnswersFromManyThreadsLeaveInOrder) {
+  constexpr std::size_t requests = 200;
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  SharedQueue queue;
+  auto context = std::make_shared<ConnectionContext>();
+  context->handler = &queue;
+  context->write_waiter = &queue;
+  context->state = std::make_shared<ServerState>();
+  context->parser_limits.body_bytes_max = &test_body_limit;
+  auto connection = std::make_shared<HttpConnection>(7, fds[0], context);
+
+  std::vector<std::thread> answerers;
+  std::size_t answered = 0;
+  for (int t = 0; t < 4; ++t) {
+    answerers.emplace_back([&, t] {
+      std::mt19937 shuffle(static_cast<unsigned>(t));
+      for (;;) {
+        std::vector<Received> batch;
+        {
+          std::unique_lock<std::mutex> lock(queue.mutex);
+          queue.ready.wait(lock, [&] { return !queue.pending.empty() || answered == requests; });
+          if (queue.pending.empty()) return;
+          batch.swap(queue.pending);
+          answered += batch.size();
+          if (answered == requests) queue.ready.notify_all();
+        }
+        std::shuffle(batch.begin(), batch.end(), shuffle);
+        for (Received& r : batch) r.responder->send(200, "\"" + r.target + "\"");
+      }
+    });
+  }
+  std::string all;
+  for (std::size_t i = 0; i < requests; ++i) all += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  connection->on_input(all.data(), all.size());
+
+  // Read until every answer is in (a lost one fails the read after 30 s instead of hanging the test).
+  const timeval patience{30, 0};
+  ::setsockopt(fds[1], SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+  std::string out;
+  while (count_of(out, "HTTP/1.1 200 OK") < requests || out.find("\"/" + std::to_string(requests - 1) + "\"") ==
+                                                            std::string::npos) {
+    char buffer[65536];
+    const ssize_t n = ::recv(fds[1], buffer, sizeof buffer, 0);
+    ASSERT_GT(n, 0) << "answers missing after " << count_of(out, "HTTP/1.1 200 OK");
+    out.append(buffer, static_cast<std::size_t>(n));
+  }
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < requests; ++i) {
+    const std::size_t found = out.find("\"/" + std::to_string(i) + "\"", at);
+    ASSERT_NE(found, std::string::npos) << "answer " << i << " is out of order";
+    at = found;
+  }
+  for (std::thread& t : answerers) t.join();
+  EXPECT_EQ(queue.handled, requests);
+  EXPECT_EQ(count_of(out, "HTTP/1.1 200 OK"), requests);
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 }  // namespace
