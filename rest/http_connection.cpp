@@ -58,7 +58,7 @@ void HttpConnection::on_input(const char* data, std::size_t size) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!reading_) return;  // after the last request or an error, and while lingering: dropped
-    if (parsing_ || !backlog_.empty() || pipeline_full_locked()) {
+    if (parsing_ || !backlog_.empty() || paused_locked()) {
       hold_input_locked(data, size);
       return;
     }
@@ -68,23 +68,21 @@ void HttpConnection::on_input(const char* data, std::size_t size) {
 }
 
 void HttpConnection::hold_input_locked(const char* data, std::size_t size) {
-  if (parsing_) {
-    // Another thread is parsing and takes this next: it only grows while that thread stalls. Bound it anyway by
-    // the largest request there is; the answer slot belongs to that thread, so this ends the connection unanswered.
-    if (backlog_.size() + size > backlog_while_parsing_bytes_max) {
-      shut_down_locked();
+  if (!parsing_ && paused_locked()) {
+    // Paused at the pipeline depth: the client is far ahead of its answers. Held input is bounded; beyond it the
+    // client learns, in order, that the rest of the connection was not read.
+    if (backlog_.size() + size > limits::http_pipeline_backlog_bytes_max) {
+      fail_locked({503, "pipeline_overflow",
+                   "more than " + std::to_string(limits::http_pipeline_backlog_bytes_max) +
+                       " bytes of pipelined requests arrived ahead of their answers; this request and later ones "
+                       "on the connection were not read"});
       return;
     }
-    backlog_.append(data, size);
-    return;
-  }
-  // Paused at the pipeline depth (the token is free): the client is far ahead of its answers. Held input is
-  // bounded; beyond it the client learns, in order, that the rest of the connection was not read.
-  if (backlog_.size() + size > limits::http_pipeline_backlog_bytes_max) {
-    fail_locked({503, "pipeline_overflow",
-                 "more than " + std::to_string(limits::http_pipeline_backlog_bytes_max) +
-                     " bytes of pipelined requests arrived ahead of their answers; this request and later ones "
-                     "on the connection were not read"});
+  } else if (backlog_.size() + size > backlog_while_parsing_bytes_max) {
+    // Another thread is parsing (or about to resume) and takes this next: it only grows while that thread
+    // stalls. Bounded anyway by the largest request there is; the answer slot belongs to that thread, so this
+    // ends the connection unanswered.
+    shut_down_locked();
     return;
   }
   backlog_.append(data, size);
@@ -115,7 +113,7 @@ void HttpConnection::run_parser(const char* data, std::size_t size) {
 }
 
 bool HttpConnection::take_token_for_backlog(std::string& into) {
-  if (!open_ || !reading_ || backlog_.empty() || pipeline_full_locked()) {
+  if (!open_ || !reading_ || backlog_.empty() || paused_locked()) {
     parsing_ = false;
     return false;
   }
@@ -177,9 +175,13 @@ void HttpConnection::on_head() {
 
 bool HttpConnection::on_request() {
   const HttpRequest& request = parser_.request();
-  assert(reading_slot_.has_value());
-  const std::uint64_t slot = *reading_slot_;
-  reading_slot_.reset();
+  std::uint64_t slot = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    assert(reading_slot_.has_value());
+    slot = *reading_slot_;
+    reading_slot_.reset();
+  }
   context_->handler->handle(request, std::make_shared<Responder>(shared_from_this(), slot, request.keep_alive,
                                                                  request.method == HttpMethod::head,
                                                                  context_->state));
@@ -205,7 +207,7 @@ void HttpConnection::answer(std::uint64_t slot, std::string bytes, bool close_af
     target.ready = true;
     target.close_after = close_after;
     flush_locked();
-    resume = !parsing_ && reading_ && !backlog_.empty() && !pipeline_full_locked();
+    resume = !parsing_ && reading_ && !backlog_.empty() && !paused_locked();
   }
   if (resume) resume_parsing();  // this answer freed a place in a full pipeline
 }
@@ -279,7 +281,7 @@ void HttpConnection::on_writable() {
       return;
     }
     flush_locked();
-    resume = !parsing_ && reading_ && !backlog_.empty() && !pipeline_full_locked();
+    resume = !parsing_ && reading_ && !backlog_.empty() && !paused_locked();
   }
   if (resume) resume_parsing();
 }
@@ -351,7 +353,7 @@ void HttpConnection::on_tick(std::int64_t now_ms) {
     return;
   }
   // Busy parsing, owed answers only, or paused for our own answers: nothing to time out on the client.
-  if (parsing_ || !reading_ || pipeline_full_locked()) return;
+  if (parsing_ || !reading_ || paused_locked()) return;
   if (phase_ == Phase::head) {
     if (now_ms - phase_since_ms_ > limits::http_header_timeout_ms) {
       fail_locked(timeout_error("head", limits::http_header_timeout_ms));
@@ -382,5 +384,8 @@ HttpConnection::Slot& HttpConnection::slot_locked(std::uint64_t slot) {
 }
 
 bool HttpConnection::pipeline_full_locked() const { return slots_.size() >= limits::http_pipeline_depth_max; }
+
+// Parsing stops only between requests: a request whose head was read is always read to its end.
+bool HttpConnection::paused_locked() const { return pipeline_full_locked() && !reading_slot_.has_value(); }
 
 }  // namespace tally::rest

@@ -91,6 +91,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   std::uint64_t new_slot_locked();
   Slot& slot_locked(std::uint64_t slot);
   bool pipeline_full_locked() const;
+  bool paused_locked() const;  // at full depth between requests: input is held, not parsed
   void hold_input_locked(const char* data, std::size_t size);
   void fail_locked(const ApiError& error);
   void flush_locked();
@@ -104,7 +105,6 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   HttpRequestParser parser_;  // the token holder's
   HttpRequestParser::Phase phase_ = HttpRequestParser::Phase::idle;  // written by the token holder
   std::int64_t phase_since_ms_;                                     // written by the token holder
-  std::optional<std::uint64_t> reading_slot_;  // the slot of the request whose head is read and body is not
 
   std::mutex mutex_;
   bool open_ = true;      // until Pistache reports the disconnect
@@ -112,6 +112,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   bool parsing_ = false;  // the parse token
   std::string backlog_;   // input that arrived while parsing was paused or busy in another thread
   std::deque<Slot> slots_;     // answers not yet written, oldest first
+  std::optional<std::uint64_t> reading_slot_;  // the slot of the request whose head is read and body is not
   std::uint64_t first_slot_ = 0;  // the slot number of slots_.front()
   std::uint64_t next_slot_ = 0;
   std::string pending_;           // the unwritten rest of an answer, waiting for the socket

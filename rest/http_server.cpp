@@ -78,8 +78,6 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
   std::shared_ptr<HttpConnection> connect(int fd);
   void disconnect(const std::shared_ptr<HttpConnection>& connection);
 
-  std::size_t connection_limit() const { return connection_limit_; }
-
  private:
   LedgerService& ledger_;
   std::shared_ptr<ServerState> state_;
@@ -236,7 +234,5 @@ void HttpServer::stop() {
     edge_.reset();
   }
 }
-
-std::size_t HttpServer::connection_limit() const { return edge_ ? edge_->connection_limit() : 0; }
 
 }  // namespace tally::rest

@@ -32,8 +32,6 @@ class HttpServer {
   void stop();
 
   ServerState& state() { return *state_; }
-  // Open connections served at once (limits::http_connections_max, lowered to fit the descriptor limit).
-  std::size_t connection_limit() const;
 
   class Edge;
 

@@ -140,6 +140,16 @@ TEST_F(HttpConnectionTest, InputArrivingAtFullDepthWaitsForAnAnswer) {
   EXPECT_EQ(recorder_.received.back().target, "/late");
 }
 
+TEST_F(HttpConnectionTest, ABodyIsReadToItsEndAtFullDepth) {
+  std::string ahead;
+  for (std::size_t i = 1; i < limits::http_pipeline_depth_max; ++i) ahead += get("/x");
+  const std::string body(60 * 1024, ' ');
+  input(ahead + "POST /last HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+  for (std::size_t at = 0; at < body.size(); at += 4096) input(body.substr(at, 4096));  // as Pistache delivers
+  ASSERT_EQ(recorder_.received.size(), limits::http_pipeline_depth_max);  // the last one too, without answers
+  EXPECT_EQ(recorder_.received.back().target, "/last");
+}
+
 TEST_F(HttpConnectionTest, InputHeldAtFullDepthIsBounded) {
   std::string full;
   for (std::size_t i = 0; i < limits::http_pipeline_depth_max; ++i) full += get("/x");
