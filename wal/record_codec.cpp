@@ -1,5 +1,6 @@
 // Cap'n Proto encode/decode of WAL payloads (schema wal/wal_record.capnp). decode treats its input as
-// untrusted: it bounds traversal, validates every field against ledger/limits.hpp and never throws.
+// untrusted: it bounds traversal, validates every field with check_record and never throws. encode runs the
+// same check_record first, so the two sides cannot drift apart.
 #include "wal/record_codec.hpp"
 
 #include <capnp/message.h>
@@ -10,6 +11,7 @@
 #include <cstring>
 
 #include "ledger/limits.hpp"
+#include "ledger/record_checks.hpp"
 #include "wal/wal_record.capnp.h"
 
 namespace tally::wal {
@@ -39,9 +41,7 @@ std::optional<Record> decode_user_created(schema::UserCreated::Reader r) {
   out.name = text_of(r.getName());
   out.idempotency_key = text_of(r.getIdempotencyKey());
   out.created_at = r.getCreatedAtMicros();
-  if (out.id == 0 || out.name.empty() || out.name.size() > limits::user_name_bytes_max ||
-      out.idempotency_key.size() > limits::idempotency_key_bytes_max)
-    return std::nullopt;
+  if (check_record(out) != RecordFault::none) return std::nullopt;
   return Record(std::move(out));
 }
 
@@ -57,9 +57,7 @@ std::optional<Record> decode_transaction(schema::TransactionApplied::Reader r) {
   out.amount = r.getAmountMinor();
   out.at = r.getAtMicros();
   out.timestamp_given = r.getTimestampGiven();
-  if (out.uid.empty() || out.uid.size() > limits::uid_bytes_max || out.user_id == 0 || out.amount < 1 ||
-      out.amount > limits::amount_minor_max || out.at < limits::utc_micros_min || out.at > limits::utc_micros_max)
-    return std::nullopt;
+  if (check_record(out) != RecordFault::none) return std::nullopt;
   return Record(std::move(out));
 }
 
@@ -81,7 +79,9 @@ std::optional<Record> decode_words(kj::ArrayPtr<const capnp::word> words) {
 
 }  // namespace
 
-std::string encode(const UserCreated& record) {
+namespace detail {
+
+std::string encode_unchecked(const UserCreated& record) {
   capnp::MallocMessageBuilder message(first_segment_words);
   auto root = message.initRoot<schema::WalRecord>();
   auto b = root.initUserCreated();
@@ -92,7 +92,7 @@ std::string encode(const UserCreated& record) {
   return to_string(message);
 }
 
-std::string encode(const TransactionApplied& record) {
+std::string encode_unchecked(const TransactionApplied& record) {
   capnp::MallocMessageBuilder message(first_segment_words);
   auto root = message.initRoot<schema::WalRecord>();
   auto b = root.initTransactionApplied();
@@ -103,6 +103,18 @@ std::string encode(const TransactionApplied& record) {
   b.setAtMicros(record.at);
   b.setTimestampGiven(record.timestamp_given);
   return to_string(message);
+}
+
+}  // namespace detail
+
+std::optional<std::string> encode(const UserCreated& record) {
+  if (check_record(record) != RecordFault::none) return std::nullopt;
+  return detail::encode_unchecked(record);
+}
+
+std::optional<std::string> encode(const TransactionApplied& record) {
+  if (check_record(record) != RecordFault::none) return std::nullopt;
+  return detail::encode_unchecked(record);
 }
 
 std::optional<Record> decode(std::string_view payload) {
