@@ -9,10 +9,11 @@
 namespace tally {
 namespace {
 
+// No early exit: the loop vectorises, and recovery runs it for every transaction it replays.
 bool printable_ascii(std::string_view text) {
-  for (const unsigned char c : text)
-    if (c < 0x20 || c > 0x7e) return false;
-  return true;
+  unsigned bad = 0;
+  for (const unsigned char c : text) bad |= static_cast<unsigned>(c < 0x20) | static_cast<unsigned>(c > 0x7e);
+  return bad == 0;
 }
 
 bool continuation(unsigned char c) { return (c & 0xC0) == 0x80; }

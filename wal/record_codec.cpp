@@ -12,6 +12,7 @@
 
 #include "ledger/limits.hpp"
 #include "ledger/record_checks.hpp"
+#include "wal/known_content.hpp"
 #include "wal/wal_record.capnp.h"
 
 namespace tally::wal {
@@ -61,6 +62,17 @@ std::optional<Record> decode_transaction(schema::TransactionApplied::Reader r) {
   return Record(std::move(out));
 }
 
+// Built once from the schema; read-only afterwards, so safe to share between threads.
+struct Layouts {
+  KnownContent record{capnp::Schema::from<schema::WalRecord>()};
+  KnownContent user{capnp::Schema::from<schema::UserCreated>()};
+  KnownContent transaction{capnp::Schema::from<schema::TransactionApplied>()};
+};
+const Layouts& layouts() {
+  static const Layouts instance;
+  return instance;
+}
+
 std::optional<Record> decode_words(kj::ArrayPtr<const capnp::word> words) {
   capnp::ReaderOptions options;
   // A record never exceeds the frame limit; a larger traversal could only come from pointer amplification.
@@ -70,9 +82,21 @@ std::optional<Record> decode_words(kj::ArrayPtr<const capnp::word> words) {
   // The payload must be exactly one message: trailing bytes mean the frame and the message disagree.
   if (reader.getEnd() != words.end()) return std::nullopt;
   const schema::WalRecord::Reader root = reader.getRoot<schema::WalRecord>();
+  // Content the decoded record would not carry (a newer build's field, stray bits) is refused, so whatever
+  // decode accepts re-encodes to the same information (fuzz/fuzz_wal_reader checks exactly that).
+  const Layouts& known = layouts();
+  if (!known.record.only_known(root)) return std::nullopt;
   switch (root.which()) {
-    case schema::WalRecord::USER_CREATED: return decode_user_created(root.getUserCreated());
-    case schema::WalRecord::TRANSACTION_APPLIED: return decode_transaction(root.getTransactionApplied());
+    case schema::WalRecord::USER_CREATED: {
+      const schema::UserCreated::Reader user = root.getUserCreated();
+      if (!known.user.only_known(user)) return std::nullopt;
+      return decode_user_created(user);
+    }
+    case schema::WalRecord::TRANSACTION_APPLIED: {
+      const schema::TransactionApplied::Reader tx = root.getTransactionApplied();
+      if (!known.transaction.only_known(tx)) return std::nullopt;
+      return decode_transaction(tx);
+    }
     default: return std::nullopt;  // a union member added by a newer build
   }
 }

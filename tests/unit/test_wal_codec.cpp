@@ -1,6 +1,11 @@
 // Tests of wal/record_codec: both record kinds round-trip exactly, invalid field values and unknown
 // schema members are refused, and arbitrary bytes never crash decode.
+#include <capnp/any.h>
+#include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <gtest/gtest.h>
+
+#include <cstring>
 
 #include <random>
 #include <string>
@@ -191,6 +196,51 @@ TEST(RecordCodec, RejectsUnknownTxKind) {
   std::string future = b;
   future[differing] = 7;
   EXPECT_FALSE(decode(future).has_value());
+}
+
+// Found by fuzz/fuzz_wal_reader (corpus: regress-padding-bits-accepted): decode accepted a transaction with a
+// stray byte in the padding after `kind` and `timestampGiven`; re-encoding it dropped the byte. Bits no known
+// field owns are content this build cannot apply (a newer build's Bool would live there), so they are refused.
+TEST(RecordCodec, RejectsBitsNoKnownFieldOwns) {
+  const std::string tx = bytes_of(sample_tx());
+  // Layout: segment table, root pointer, WalRecord's data word (discriminant in bits 0..15) and pointer, then
+  // TransactionApplied's data: userId, then kind (bits 0..15) and timestampGiven (bit 16) in the second word.
+  constexpr std::size_t tx_second_word = 40;
+  ASSERT_TRUE(decode(tx).has_value());
+  for (const std::size_t at : {tx_second_word + 2, tx_second_word + 4, tx_second_word + 7, discriminant_offset + 3}) {
+    std::string stray = tx;
+    stray[at] = static_cast<char>(stray[at] | (at == tx_second_word + 2 ? 0x02 : 0x63));
+    EXPECT_FALSE(decode(stray).has_value()) << "byte " << at;
+  }
+  std::string flag = tx;  // the timestampGiven bit itself is a known field
+  flag[tx_second_word + 2] = static_cast<char>(flag[tx_second_word + 2] ^ 0x01);
+  ASSERT_TRUE(decode(flag).has_value());
+  EXPECT_NE(std::get<TransactionApplied>(*decode(flag)).timestamp_given, sample_tx().timestamp_given);
+}
+
+// A record from a newer build whose TransactionApplied has one more (pointer) field: refused when that field is
+// set, read when it holds its default (null), as an older record reads in a newer build.
+TEST(RecordCodec, RefusesFieldsAppendedByANewerBuildUnlessDefault) {
+  const auto newer = [](bool set_new_field) {
+    capnp::MallocMessageBuilder message;
+    capnp::AnyStruct::Builder root = message.getRoot<capnp::AnyPointer>().initAsAnyStruct(1, 1);
+    root.getDataSection()[0] = 1;  // discriminant: transactionApplied
+    capnp::AnyStruct::Builder tx = root.getPointerSection()[0].initAsAnyStruct(4, 2);
+    const TransactionApplied sample = sample_tx();
+    std::memcpy(tx.getDataSection().begin(), &sample.user_id, 8);
+    tx.getDataSection()[8] = 1;                           // kind: withdraw
+    tx.getDataSection()[10] = 1;                          // timestampGiven
+    std::memcpy(tx.getDataSection().begin() + 16, &sample.amount, 8);
+    std::memcpy(tx.getDataSection().begin() + 24, &sample.at, 8);
+    tx.getPointerSection()[0].setAs<capnp::Text>(sample.uid);
+    if (set_new_field) tx.getPointerSection()[1].setAs<capnp::Text>("fee: 1.00");
+    const kj::Array<capnp::word> flat = capnp::messageToFlatArray(message);
+    return std::string(reinterpret_cast<const char*>(flat.asBytes().begin()), flat.asBytes().size());
+  };
+  const std::optional<Record> plain = decode(newer(false));
+  ASSERT_TRUE(plain.has_value());
+  expect_same(std::get<TransactionApplied>(*plain), sample_tx());
+  EXPECT_FALSE(decode(newer(true)).has_value());
 }
 
 // Whatever decode accepts must satisfy the invariants it promises.
