@@ -1,9 +1,11 @@
 // "Never accept something that re-encodes differently", made checkable: two WAL payloads carry the same
-// information when their Cap'n Proto canonical forms are equal. Canonicalisation erases layout (segments,
-// pointer placement, padding), so what remains is content: a decoder that accepted a payload whose canonical
-// form differs from its re-encoding's silently dropped data (an unknown field, stray bits).
+// information when their Cap'n Proto canonical forms are equal once an absent Text reads as the empty text it
+// decodes to. Canonicalisation erases layout (segments, pointer placement, padding) and keeps every data bit
+// and pointer, known or not; so a decoder that accepted a payload whose form differs from its re-encoding's
+// silently dropped content (an unknown field, stray bits).
 #pragma once
 
+#include <capnp/dynamic.h>
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/array.h>
@@ -16,15 +18,35 @@
 
 namespace tally::fuzz {
 
-// nullopt when the payload is not one readable WalRecord message (canonicalize walks every pointer, also
-// those decode never looks at).
+// Null Text pointers become "", recursively through the struct fields that are set (the union's active one).
+inline void fill_absent_texts(capnp::DynamicStruct::Builder value) {
+  const auto visit = [&value](capnp::StructSchema::Field field) {
+    switch (field.getType().which()) {
+      case capnp::schema::Type::TEXT:
+        if (!value.has(field)) value.set(field, capnp::Text::Reader(""));
+        break;
+      case capnp::schema::Type::STRUCT:
+        if (value.has(field)) fill_absent_texts(value.get(field).as<capnp::DynamicStruct>());
+        break;
+      default: break;
+    }
+  };
+  for (const capnp::StructSchema::Field field : value.getSchema().getNonUnionFields()) visit(field);
+  KJ_IF_MAYBE(active, value.which()) { visit(*active); }
+}
+
+// nullopt when the payload is not one readable WalRecord message (this walks every pointer, also those
+// decode never looks at).
 inline std::optional<kj::Array<capnp::word>> canonical_form(std::string_view payload) {
   if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) return std::nullopt;
   kj::Array<capnp::word> words = kj::heapArray<capnp::word>(payload.size() / sizeof(capnp::word));
   std::memcpy(words.begin(), payload.data(), payload.size());
   try {
     capnp::FlatArrayMessageReader reader(words);
-    return capnp::canonicalize(reader.getRoot<wal::schema::WalRecord>());
+    capnp::MallocMessageBuilder copy;
+    copy.setRoot(reader.getRoot<wal::schema::WalRecord>());  // a deep copy keeps unknown bits and pointers
+    fill_absent_texts(copy.getRoot<capnp::DynamicStruct>(capnp::Schema::from<wal::schema::WalRecord>()));
+    return capnp::canonicalize(copy.getRoot<wal::schema::WalRecord>().asReader());
   } catch (...) {
     return std::nullopt;
   }
