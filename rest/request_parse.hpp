@@ -31,7 +31,10 @@ ApiError parse_transaction(std::string_view body, UtcMicros now, TransactionAppl
 ApiError parse_transaction_batch(std::string_view body, UtcMicros now, std::vector<TransactionApplied>& items,
                                  std::vector<ApiError>& errors);
 
-// Path and header pieces (uids and Idempotency-Keys are checked with ledger's valid_uid / valid_idempotency_key).
+// Path and header pieces. uids and Idempotency-Keys follow the record rules (ledger/record_checks.hpp); the names
+// stay reachable as rest::valid_uid / rest::valid_idempotency_key.
+using tally::valid_idempotency_key;  // 1..128 printable ASCII
+using tally::valid_uid;              // 1..64 printable ASCII
 std::optional<UserId> parse_user_id(std::string_view text);       // positive decimal, no sign or leading '+'
 std::string percent_decode(std::string_view text);                // "%2B" -> "+"; '+' stays '+'
 // ?date= value: ISO 8601 naming an instant within_utc_limits (the transaction timestamp's rule); a ' ' where an
