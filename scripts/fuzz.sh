@@ -17,11 +17,20 @@ work_dir="${FUZZ_WORK_DIR:-$(mktemp -d /tmp/tally-fuzz.XXXXXX)}"
 mkdir -p "$work_dir"
 
 command -v clang++-14 >/dev/null || { echo "fuzz: clang++-14 missing: bash scripts/install-deps.sh --test" >&2; exit 2; }
+# Quiet unless it fails.
+quietly() {
+  local output
+  if ! output="$("$@" 2>&1)"; then
+    echo "$output" >&2
+    echo "fuzz: failed: $*" >&2
+    exit 2
+  fi
+}
 if [ ! -f "$build_dir/build.ninja" ]; then
-  CC=clang-14 CXX=clang++-14 meson setup "$build_dir" -Dfuzz=true -Db_sanitize=address,undefined \
-    -Db_lundef=false --buildtype=debugoptimized >/dev/null
+  quietly env CC=clang-14 CXX=clang++-14 meson setup "$build_dir" -Dfuzz=true -Db_sanitize=address,undefined \
+    -Db_lundef=false --buildtype=debugoptimized
 fi
-ninja -C "$build_dir" -j2 >/dev/null
+quietly ninja -C "$build_dir" -j2
 
 # Every executable defined in fuzz/meson.build whose name starts with fuzz_ is a target.
 mapfile -t all_targets < <(meson introspect "$build_dir" --targets | /usr/bin/python3 -c '
