@@ -69,8 +69,13 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, U
     return;
   }
   UserCreated record{id, std::move(name), std::move(idempotency_key), utc_now_micros()};
-  std::string payload = wal::encode(record);
-  wal().submit(std::move(payload), 0, [this, record, reply](wal::WalStatus status) {
+  std::optional<std::string> payload = wal::encode(record);
+  if (!payload) {  // the WAL's reader would refuse it: record nothing (the id stays unused, like a failed write)
+    if (!record.idempotency_key.empty()) idempotency_keys_.release(record.idempotency_key);
+    reply(UserResult{Outcome::record_refused, {}});
+    return;
+  }
+  wal().submit(std::move(*payload), 0, [this, record, reply](wal::WalStatus status) {
     const bool keyed = !record.idempotency_key.empty();
     if (status != wal::WalStatus::durable) {
       if (keyed) idempotency_keys_.release(record.idempotency_key);

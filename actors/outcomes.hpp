@@ -22,6 +22,7 @@ enum class Outcome {
   storage_full,        // ENOSPC: nothing recorded, try again later
   storage_failed,      // the log is broken; the process is going down
   shutting_down,
+  record_refused,      // the WAL encoder found the record invalid (a bug upstream): nothing recorded
 };
 
 struct TxResult {

@@ -133,9 +133,23 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
   // A record may only become durable if every earlier pending one of this user does: they were judged together.
   const wal::WalTicket depends_on = pending_.empty() ? 0 : pending_.back().ticket;
   std::string framed;
-  for (const TransactionApplied& tx : in_flight->txs) wal::append_frame(framed, wal::encode(tx));
+  bool encodable = true;
+  for (const TransactionApplied& tx : in_flight->txs) {
+    const std::optional<std::string> payload = wal::encode(tx);
+    if (!payload) {
+      encodable = false;
+      break;
+    }
+    wal::append_frame(framed, *payload);
+  }
   const std::size_t records = in_flight->txs.size();
   pending_.push_back(Pending{seq, 0, in_flight});
+  if (!encodable) {
+    // A record the WAL's reader would refuse: writing it would stop every later start. The group was judged
+    // together, so all of it fails, like a refused submission below.
+    roll_back(std::prev(pending_.end()), Outcome::record_refused);
+    return;
+  }
   caf::actor self_handle = caf::actor_cast<caf::actor>(this);
   LedgerService* service = service_;
   UserSlot* slot = slot_;

@@ -29,6 +29,17 @@ std::string uid_for(std::uint64_t i) {
 
 }  // namespace
 
+// The WAL encoder refuses records its reader would refuse (e.g. more users than limits::users_max).
+template <typename Record>
+std::string encoded(const Record& record) {
+  std::optional<std::string> payload = tally::wal::encode(record);
+  if (!payload) {
+    std::fprintf(stderr, "record refused by the WAL encoder (out of limits)\n");
+    std::exit(2);
+  }
+  return std::move(*payload);
+}
+
 int main(int argc, char** argv) {
   if (argc != 4) {
     std::fprintf(stderr, "usage: %s DATA_DIR USERS TRANSACTIONS\n", argv[0]);
@@ -62,7 +73,7 @@ int main(int argc, char** argv) {
 
   const auto started = std::chrono::steady_clock::now();
   for (std::uint64_t id = 1; id <= users; ++id) {
-    submit(tally::wal::encode(tally::UserCreated{id, "user" + std::to_string(id), "", jan1_2023}));
+    submit(encoded(tally::UserCreated{id, "user" + std::to_string(id), "", jan1_2023}));
   }
   // Deposits of 100.00 in the first half of 2023, then withdrawals of 1.00 in the second half: every user's
   // balance stays positive at every moment whatever the order, and timestamps arrive out of order.
@@ -77,7 +88,7 @@ int main(int argc, char** argv) {
     tx.amount = deposit ? 10'000 : 100;
     tx.at = jan1_2023 + (deposit ? 0 : half_year_micros) + static_cast<tally::UtcMicros>(rng() % half_year_micros);
     tx.timestamp_given = true;
-    submit(tally::wal::encode(tx));
+    submit(encoded(tx));
   }
   wal.stop();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

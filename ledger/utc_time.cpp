@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstddef>
 
+#include "ledger/limits.hpp"
+
 namespace tally {
 namespace {
 
@@ -141,7 +143,8 @@ std::optional<ParsedTime> parse_iso8601(std::string_view text) {
       !read_char(text, pos, '-') || !read_fixed(text, pos, 2, day)) {
     return std::nullopt;
   }
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return std::nullopt;
+  // Year 0000 is a valid text (RFC 3339): whether the instant lies in range is decided after the offset.
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return std::nullopt;
 
   int hour = 0, minute = 0, second = 0;
   std::int64_t fraction_micros = 0;
@@ -181,8 +184,12 @@ std::optional<ParsedTime> parse_iso8601(std::string_view text) {
   ParsedTime parsed;
   parsed.micros = (local_seconds - offset_seconds) * micros_per_second + fraction_micros;
   parsed.sub_micro_digits = sub_micro;
+  // The fact is the instant: a text in range can still name an instant outside it once its offset is applied.
+  if (!within_utc_limits(parsed.micros)) return std::nullopt;
   return parsed;
 }
+
+bool within_utc_limits(UtcMicros at) { return at >= limits::utc_micros_min && at <= limits::utc_micros_max; }
 
 void append_iso8601(std::string& out, UtcMicros at) {
   const std::int64_t days = floor_div(at, micros_per_day);

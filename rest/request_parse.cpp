@@ -9,33 +9,6 @@ namespace tally::rest {
 
 namespace {
 
-bool printable_ascii(std::string_view text) {
-  for (unsigned char c : text) {
-    if (c < 0x20 || c > 0x7e) return false;
-  }
-  return true;
-}
-
-// UTF-8 is already validated by the JSON reader; code points = bytes that do not continue a sequence.
-std::size_t utf8_chars(std::string_view text) {
-  std::size_t count = 0;
-  for (unsigned char c : text) count += (c & 0xC0) != 0x80;
-  return count;
-}
-
-// C0, DEL and C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F): Unicode's Cc category.
-bool has_control_chars(std::string_view text) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f) return true;
-    if (c == 0xC2 && i + 1 < text.size()) {
-      const unsigned char next = static_cast<unsigned char>(text[i + 1]);
-      if (next >= 0x80 && next <= 0x9F) return true;
-    }
-  }
-  return false;
-}
-
 const char* kind_name(JsonKind kind) {
   switch (kind) {
     case JsonKind::null: return "null";
@@ -109,7 +82,9 @@ ApiError parse_transaction_object(const JsonObject& object, UtcMicros now, Trans
   if (out.timestamp_given) {
     const std::optional<ParsedTime> at = parse_iso8601(timestamp->text);
     if (!at) {
-      return unprocessable("invalid_timestamp", "timestamp must be ISO 8601, e.g. 2023-01-04T00:00:00Z");
+      return unprocessable("invalid_timestamp",
+                           "timestamp must be ISO 8601, e.g. 2023-01-04T00:00:00Z, naming an instant from "
+                           "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z");
     }
     if (at->sub_micro_digits) {
       return unprocessable("invalid_timestamp", "timestamp has more precision than microseconds");
@@ -134,12 +109,12 @@ ApiError parse_create_user(std::string_view body, CreateUserRequest& out) {
   const JsonField* name = find_field(doc.objects.front(), "name");
   if (!name) return missing("name");
   if (name->kind != JsonKind::string) return wrong_type("name", "a string", name->kind);
-  const std::size_t chars = utf8_chars(name->text);
-  if (chars == 0 || chars > limits::user_name_chars_max) {
-    return unprocessable("invalid_name", "name must be 1 to 200 characters");
-  }
-  if (has_control_chars(name->text)) {
-    return unprocessable("invalid_name", "name must not contain control characters");
+  switch (check_user_name(name->text)) {
+    case NameFault::none: break;
+    case NameFault::not_utf8: return unprocessable("invalid_name", "name must be UTF-8");
+    case NameFault::length: return unprocessable("invalid_name", "name must be 1 to 200 characters");
+    case NameFault::control_chars:
+      return unprocessable("invalid_name", "name must not contain control characters");
   }
   out.name = name->text;
   return {};
@@ -186,14 +161,6 @@ std::optional<UserId> parse_user_id(std::string_view text) {
   }
   if (value == 0) return std::nullopt;
   return value;
-}
-
-bool valid_uid(std::string_view uid) {
-  return !uid.empty() && uid.size() <= limits::uid_bytes_max && printable_ascii(uid);
-}
-
-bool valid_idempotency_key(std::string_view key) {
-  return !key.empty() && key.size() <= limits::idempotency_key_bytes_max && printable_ascii(key);
 }
 
 std::string percent_decode(std::string_view text) {

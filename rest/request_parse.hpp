@@ -1,5 +1,7 @@
 // Turns request bodies and path/query pieces into validated commands, or into the exact 400/422 ApiError.
 // JSON numbers keep their original text, so amounts are parsed as decimals and never pass through a double.
+// Field rules are ledger/record_checks.hpp's, the same the WAL applies: what is accepted here is a record the
+// WAL writes and reads back (tests/unit/test_accepted_records.cpp and fuzz/ check exactly that).
 #pragma once
 
 #include <cstdint>
@@ -8,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/record_checks.hpp"
 #include "ledger/records.hpp"
 #include "rest/api_error.hpp"
 
@@ -28,12 +31,14 @@ ApiError parse_transaction(std::string_view body, UtcMicros now, TransactionAppl
 ApiError parse_transaction_batch(std::string_view body, UtcMicros now, std::vector<TransactionApplied>& items,
                                  std::vector<ApiError>& errors);
 
-// Path and header pieces.
+// Path and header pieces. uids and Idempotency-Keys follow the record rules (ledger/record_checks.hpp); the names
+// stay reachable as rest::valid_uid / rest::valid_idempotency_key.
+using tally::valid_idempotency_key;  // 1..128 printable ASCII
+using tally::valid_uid;              // 1..64 printable ASCII
 std::optional<UserId> parse_user_id(std::string_view text);       // positive decimal, no sign or leading '+'
-bool valid_uid(std::string_view uid);                             // 1..64 printable ASCII
-bool valid_idempotency_key(std::string_view key);                 // 1..128 printable ASCII
 std::string percent_decode(std::string_view text);                // "%2B" -> "+"; '+' stays '+'
-// ?date= value: ISO 8601; a ' ' where an offset sign belongs is read as '+' (an unencoded '+' in a URL).
+// ?date= value: ISO 8601 naming an instant within_utc_limits (the transaction timestamp's rule); a ' ' where an
+// offset sign belongs is read as '+' (an unencoded '+' in a URL).
 std::optional<UtcMicros> parse_query_date(std::string_view text);
 
 }  // namespace tally::rest

@@ -33,6 +33,8 @@ ApiError error_of(Outcome outcome) {
       return {503, "storage_failed", "the server cannot persist right now; nothing was recorded"};
     case Outcome::shutting_down:
       return {503, "shutting_down", "the server cannot persist right now; nothing was recorded"};
+    case Outcome::record_refused:
+      return {500, "internal", "the record failed the write-ahead log's own check; nothing was recorded"};
     case Outcome::applied:
     case Outcome::replayed:
       break;

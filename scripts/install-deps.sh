@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package Tally needs to build, run and test. Idempotent; needs root (or sudo).
+#   bash scripts/install-deps.sh          what scripts/run.sh needs (build, run, unit and black-box tests)
+#   bash scripts/install-deps.sh --test   also the test-only tools (what scripts/test.sh needs: fuzzing)
 set -euo pipefail
 
 packages=(
@@ -9,6 +11,17 @@ packages=(
   python3 python3-pytest python3-requests python3-hypothesis
   curl wrk
 )
+
+# Test-only: libFuzzer and the sanitizer runtimes come with clang (scripts/fuzz.sh). Not needed to run tallyd.
+test_packages=(
+  clang-14 libclang-rt-14-dev
+)
+
+case "${1:-}" in
+  --test) packages+=("${test_packages[@]}") ;;
+  "") ;;
+  *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

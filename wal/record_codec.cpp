@@ -1,5 +1,6 @@
 // Cap'n Proto encode/decode of WAL payloads (schema wal/wal_record.capnp). decode treats its input as
-// untrusted: it bounds traversal, validates every field against ledger/limits.hpp and never throws.
+// untrusted: it bounds traversal, validates every field with check_record and never throws. encode runs the
+// same check_record first, so the two sides cannot drift apart.
 #include "wal/record_codec.hpp"
 
 #include <capnp/message.h>
@@ -10,6 +11,8 @@
 #include <cstring>
 
 #include "ledger/limits.hpp"
+#include "ledger/record_checks.hpp"
+#include "wal/known_content.hpp"
 #include "wal/wal_record.capnp.h"
 
 namespace tally::wal {
@@ -39,9 +42,7 @@ std::optional<Record> decode_user_created(schema::UserCreated::Reader r) {
   out.name = text_of(r.getName());
   out.idempotency_key = text_of(r.getIdempotencyKey());
   out.created_at = r.getCreatedAtMicros();
-  if (out.id == 0 || out.name.empty() || out.name.size() > limits::user_name_bytes_max ||
-      out.idempotency_key.size() > limits::idempotency_key_bytes_max)
-    return std::nullopt;
+  if (check_record(out) != RecordFault::none) return std::nullopt;
   return Record(std::move(out));
 }
 
@@ -57,10 +58,19 @@ std::optional<Record> decode_transaction(schema::TransactionApplied::Reader r) {
   out.amount = r.getAmountMinor();
   out.at = r.getAtMicros();
   out.timestamp_given = r.getTimestampGiven();
-  if (out.uid.empty() || out.uid.size() > limits::uid_bytes_max || out.user_id == 0 || out.amount < 1 ||
-      out.amount > limits::amount_minor_max || out.at < limits::utc_micros_min || out.at > limits::utc_micros_max)
-    return std::nullopt;
+  if (check_record(out) != RecordFault::none) return std::nullopt;
   return Record(std::move(out));
+}
+
+// Built once from the schema; read-only afterwards, so safe to share between threads.
+struct Layouts {
+  KnownContent record{capnp::Schema::from<schema::WalRecord>()};
+  KnownContent user{capnp::Schema::from<schema::UserCreated>()};
+  KnownContent transaction{capnp::Schema::from<schema::TransactionApplied>()};
+};
+const Layouts& layouts() {
+  static const Layouts instance;
+  return instance;
 }
 
 std::optional<Record> decode_words(kj::ArrayPtr<const capnp::word> words) {
@@ -72,16 +82,30 @@ std::optional<Record> decode_words(kj::ArrayPtr<const capnp::word> words) {
   // The payload must be exactly one message: trailing bytes mean the frame and the message disagree.
   if (reader.getEnd() != words.end()) return std::nullopt;
   const schema::WalRecord::Reader root = reader.getRoot<schema::WalRecord>();
+  // Content the decoded record would not carry (a newer build's field, stray bits) is refused, so whatever
+  // decode accepts re-encodes to the same information (fuzz/fuzz_wal_reader checks exactly that).
+  const Layouts& known = layouts();
+  if (!known.record.only_known(root)) return std::nullopt;
   switch (root.which()) {
-    case schema::WalRecord::USER_CREATED: return decode_user_created(root.getUserCreated());
-    case schema::WalRecord::TRANSACTION_APPLIED: return decode_transaction(root.getTransactionApplied());
+    case schema::WalRecord::USER_CREATED: {
+      const schema::UserCreated::Reader user = root.getUserCreated();
+      if (!known.user.only_known(user)) return std::nullopt;
+      return decode_user_created(user);
+    }
+    case schema::WalRecord::TRANSACTION_APPLIED: {
+      const schema::TransactionApplied::Reader tx = root.getTransactionApplied();
+      if (!known.transaction.only_known(tx)) return std::nullopt;
+      return decode_transaction(tx);
+    }
     default: return std::nullopt;  // a union member added by a newer build
   }
 }
 
 }  // namespace
 
-std::string encode(const UserCreated& record) {
+namespace detail {
+
+std::string encode_unchecked(const UserCreated& record) {
   capnp::MallocMessageBuilder message(first_segment_words);
   auto root = message.initRoot<schema::WalRecord>();
   auto b = root.initUserCreated();
@@ -92,7 +116,7 @@ std::string encode(const UserCreated& record) {
   return to_string(message);
 }
 
-std::string encode(const TransactionApplied& record) {
+std::string encode_unchecked(const TransactionApplied& record) {
   capnp::MallocMessageBuilder message(first_segment_words);
   auto root = message.initRoot<schema::WalRecord>();
   auto b = root.initTransactionApplied();
@@ -103,6 +127,18 @@ std::string encode(const TransactionApplied& record) {
   b.setAtMicros(record.at);
   b.setTimestampGiven(record.timestamp_given);
   return to_string(message);
+}
+
+}  // namespace detail
+
+std::optional<std::string> encode(const UserCreated& record) {
+  if (check_record(record) != RecordFault::none) return std::nullopt;
+  return detail::encode_unchecked(record);
+}
+
+std::optional<std::string> encode(const TransactionApplied& record) {
+  if (check_record(record) != RecordFault::none) return std::nullopt;
+  return detail::encode_unchecked(record);
 }
 
 std::optional<Record> decode(std::string_view payload) {

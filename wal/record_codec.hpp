@@ -1,5 +1,6 @@
 // Cap'n Proto encoding of the WAL's record payloads (schema: wal/wal_record.capnp).
-// encode_* produce a flat array (a multiple of 8 bytes); decode accepts exactly that.
+// encode produces a flat array (a multiple of 8 bytes); decode accepts exactly that. Both sides apply the same
+// predicate (ledger/record_checks.hpp): the writer never writes a record its own reader would refuse.
 #pragma once
 
 #include <optional>
@@ -13,9 +14,20 @@ namespace tally::wal {
 
 using Record = std::variant<UserCreated, TransactionApplied>;
 
-std::string encode(const UserCreated& record);
-std::string encode(const TransactionApplied& record);
-// nullopt when the bytes are not a valid record (unknown union member, bad pointers, ...). Never throws.
+// nullopt when check_record(record) fails: decode would refuse the bytes, so they must never reach the log.
+// Such a record is a bug upstream (the API validates every field); refusing is always on, not a debug assert,
+// because a single unreadable record in the WAL or a snapshot stops every later start. The caller fails the
+// request and writes nothing.
+std::optional<std::string> encode(const UserCreated& record);
+std::optional<std::string> encode(const TransactionApplied& record);
+// nullopt when the bytes are not a valid record (unknown union member, bad pointers, a field failing
+// check_record, ...). Never throws.
 std::optional<Record> decode(std::string_view payload);
+
+namespace detail {
+// Encodes without the check, so tests can build the invalid payloads decode must refuse. Not for production.
+std::string encode_unchecked(const UserCreated& record);
+std::string encode_unchecked(const TransactionApplied& record);
+}  // namespace detail
 
 }  // namespace tally::wal

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "ledger/limits.hpp"
 #include "ledger_harness.hpp"
 
 namespace {
@@ -115,6 +116,33 @@ TEST(LedgerService, RefusedUidCanBeRetriedAndUnknownUserRecordsNothing) {
   ASSERT_EQ(h.apply(make_tx("d", u, TxKind::deposit, 100, jan1)).outcome, Outcome::applied);
   EXPECT_EQ(h.apply(withdraw).outcome, Outcome::applied);
   EXPECT_EQ(h.balance(u), 0);
+}
+
+// The WAL's write-side check: a record its reader would refuse (here a year-0 instant, as the API once let
+// through) is refused before it is written, rolled back like a failed write, and the log still restarts.
+TEST(LedgerService, RecordTheWalWouldNotReadIsRefusedAndNothingIsWritten) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserId u = h.create_user("ivy").user.id;
+  ASSERT_EQ(h.apply(make_tx("d", u, TxKind::deposit, 1000, jan1)).outcome, Outcome::applied);
+  const UtcMicros year_zero = limits::utc_micros_min - 3'600'000'000;
+  EXPECT_EQ(h.apply(make_tx("y0", u, TxKind::deposit, 100, year_zero)).outcome, Outcome::record_refused);
+  EXPECT_FALSE(h.ledger().find_transaction("y0").has_value());
+  EXPECT_EQ(h.balance_at(u, jan1), 1000) << "the refused entry is gone from the history";
+  // In a batch the user's whole group is refused (it was judged together); other users' items are not.
+  const UserId v = h.create_user("vic").user.id;
+  const std::vector<TxResult> results = h.apply_batch({make_tx("b1", u, TxKind::deposit, 5, jan1),
+                                                       make_tx("b2", u, TxKind::deposit, 5, year_zero),
+                                                       make_tx("b3", v, TxKind::deposit, 7, jan1)});
+  EXPECT_EQ(results[0].outcome, Outcome::record_refused);
+  EXPECT_EQ(results[1].outcome, Outcome::record_refused);
+  EXPECT_EQ(results[2].outcome, Outcome::applied);
+  // A refused uid is free again: the valid record is judged anew.
+  EXPECT_EQ(h.apply(make_tx("b1", u, TxKind::deposit, 5, jan1)).outcome, Outcome::applied);
+  EXPECT_EQ(h.create_user("bad\x01name").outcome, Outcome::record_refused);
+  EXPECT_EQ(h.balance(u), 1005);
+  h.shutdown();
+  tally::testing::expect_restart_restores(fs, u, 1005, 3);
 }
 
 TEST(LedgerService, ConcurrentWithdrawalsNeverOverdraw) {

@@ -137,7 +137,7 @@ TEST(Recovery, ALogThatBreaksTheBalanceRuleRefusesToStart) {
     LedgerHarness h(fs);
     drive(h, 5, 100);
     std::promise<wal::WalStatus> written;
-    h.wal().submit(wal::encode(make_tx("forged", 1, TxKind::withdraw, 1'000'000'000'000, jan1 + 30 * day)), 0,
+    h.wal().submit(*wal::encode(make_tx("forged", 1, TxKind::withdraw, 1'000'000'000'000, jan1 + 30 * day)), 0,
                    [&written](wal::WalStatus status) { written.set_value(status); });
     ASSERT_EQ(written.get_future().get(), wal::WalStatus::durable);
   }

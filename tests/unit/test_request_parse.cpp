@@ -90,6 +90,37 @@ TEST(ParseTransaction, ValueErrorsAre422) {
             "timestamp_in_future");
 }
 
+// The year-0 bug (issue 8): the text's year was checked before the offset was applied, so this was accepted,
+// stored as 0000-12-31T23:00:00Z, and the WAL's reader refused it at the next start. Now it is a 422, in a single
+// PUT, in a batch item and as a ?date=, and so is the same mistake at the top end.
+TEST(ParseTransaction, TimestampsOutsideTheRangeAfterTheOffsetAre422) {
+  const UtcMicros end_of_time = limits::utc_micros_max;  // a clock that lets year 9999 through the future rule
+  for (const char* timestamp : {"0001-01-01T00:00:00+01:00", "0001-01-01T13:59:59.999999+14:00",
+                                "0000-12-31T23:00:00Z", "9999-12-31T23:59:59-00:01", "9999-12-31T20:00:00-14:00"}) {
+    SCOPED_TRACE(timestamp);
+    const std::string body =
+        std::string(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":")") + timestamp + "\"}";
+    TransactionApplied tx;
+    EXPECT_EQ(parse_transaction(body, end_of_time, tx).code, "invalid_timestamp");
+    std::vector<TransactionApplied> items;
+    std::vector<ApiError> errors;
+    ASSERT_FALSE(parse_transaction_batch("[" + body + "]", end_of_time, items, errors));
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0].code, "invalid_timestamp");
+    EXPECT_FALSE(parse_query_date(timestamp));
+  }
+  // The same instants written the other way round are the edges of the range, and accepted.
+  TransactionApplied tx;
+  ASSERT_FALSE(parse_transaction(
+      R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":"0001-01-01T01:00:00+01:00"})", now, tx));
+  EXPECT_EQ(tx.at, limits::utc_micros_min);
+  ASSERT_FALSE(parse_transaction(
+      R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":"9999-12-31T22:59:59.999999-01:00"})",
+      end_of_time, tx));
+  EXPECT_EQ(tx.at, limits::utc_micros_max);
+  EXPECT_EQ(parse_query_date("0001-01-01T01:00:00%2B01:00").value_or(0), limits::utc_micros_min);
+}
+
 TEST(ParseTransaction, AbsentOrNullTimestampUsesTheServerClock) {
   for (const char* body : {R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1})",
                            R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":null})"}) {

@@ -68,7 +68,12 @@ TEST(ParseIso8601, AcceptsValidForms) {
       {"1900-03-01", -2'203'891'200 * kSec, false},
       {"0001-01-01", kYear1Start, false},
       {"9999-12-31T23:59:59.999999Z", kYear9999End, false},
-      {"0001-01-01T00:00+01:00", kYear1Start - 3600 * kSec, false},  // an instant in year 0 is still an instant
+      // The range rule applies to the UTC instant, after the offset: the text's year does not decide it.
+      {"0001-01-01T01:00:00+01:00", kYear1Start, false},
+      {"0001-01-01T14:00:00+14:00", kYear1Start, false},
+      {"0000-12-31T23:30:00-01:00", kYear1Start + 1800 * kSec, false},
+      {"9999-12-31T22:59:59.999999-01:00", kYear9999End, false},
+      {"9999-12-31T10:00:00-13:59", kYear9999End + 1 - 60 * kSec, false},
   };
   for (const ValidCase& c : cases) {
     SCOPED_TRACE(c.text);
@@ -103,6 +108,29 @@ TEST(ParseIso8601, RejectsInvalidForms) {
     EXPECT_FALSE(parse_iso8601(text).has_value());
   }
   EXPECT_FALSE(parse_iso8601(std::string("2023-01-04\0", 11)).has_value());
+}
+
+// The year-0 bug: "0001-01-01T00:00:00+01:00" has a year-1 text but names 0000-12-31T23:00:00Z, an instant the
+// WAL refuses to read. Every text whose instant falls outside 0001..9999 UTC is refused, whatever its fields say.
+TEST(ParseIso8601, RefusesInstantsOutsideTheRangeAfterTheOffset) {
+  const char* cases[] = {
+      "0001-01-01T00:00:00+01:00", "0001-01-01T00:59:59.999999+01:00", "0001-01-01T13:59:59+14:00",
+      "0001-01-01T00:00+23:59",    "0001-01-01 00:00:00+0001",         "0000-12-31T23:59:59.999999Z",
+      "0000-12-31T23:00:00+00:00", "9999-12-31T23:59:59-00:01",         "9999-12-31T23:00:00-01:00",
+      "9999-12-31T10:00:00-14:00", "9999-12-31T00:01:00-23:59",
+  };
+  for (const char* text : cases) {
+    SCOPED_TRACE(text);
+    EXPECT_FALSE(parse_iso8601(text).has_value());
+  }
+  // The neighbours one microsecond inside are accepted.
+  ASSERT_TRUE(parse_iso8601("0001-01-01T01:00:00.000000+01:00").has_value());
+  EXPECT_EQ(parse_iso8601("0001-01-01T01:00:00+01:00")->micros, kYear1Start);
+  EXPECT_EQ(parse_iso8601("9999-12-31T22:59:59.999999-01:00")->micros, kYear9999End);
+  EXPECT_TRUE(within_utc_limits(kYear1Start));
+  EXPECT_TRUE(within_utc_limits(kYear9999End));
+  EXPECT_FALSE(within_utc_limits(kYear1Start - 1));
+  EXPECT_FALSE(within_utc_limits(kYear9999End + 1));
   EXPECT_FALSE(parse_iso8601(std::string("2023-01-04T12:00:00Z\0", 21)).has_value());
 }
 

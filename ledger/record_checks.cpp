@@ -1,0 +1,114 @@
+// The field and record checks of record_checks.hpp. Every bound comes from ledger/limits.hpp; the UTF-8 rules
+// are RFC 3629's (the same the JSON reader enforces), so a name the API accepted always passes here.
+#include "ledger/record_checks.hpp"
+
+#include <cstddef>
+
+#include "ledger/limits.hpp"
+
+namespace tally {
+namespace {
+
+// 0x20..0x7e. One unsigned compare per byte and no early exit, so the loop vectorises: recovery runs it for
+// every transaction it replays.
+bool printable_ascii(std::string_view text) {
+  unsigned bad = 0;
+  for (const unsigned char c : text) bad |= static_cast<unsigned char>(c - 0x20) > 0x5e;
+  return bad == 0;
+}
+
+bool continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+// Decodes the code point starting at text[i] and advances i past it; false on ill-formed UTF-8.
+bool next_code_point(std::string_view text, std::size_t& i, char32_t& out) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  std::size_t length = 0;
+  char32_t value = 0, min = 0;
+  if (lead < 0x80) {
+    out = lead;
+    ++i;
+    return true;
+  } else if ((lead & 0xE0) == 0xC0) {
+    length = 2, value = lead & 0x1F, min = 0x80;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3, value = lead & 0x0F, min = 0x800;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4, value = lead & 0x07, min = 0x10000;
+  } else {
+    return false;  // a continuation byte where a code point should start, or 0xF8..0xFF
+  }
+  if (text.size() - i < length) return false;
+  for (std::size_t k = 1; k < length; ++k) {
+    if (!continuation(byte(i + k))) return false;
+    value = (value << 6) | (byte(i + k) & 0x3F);
+  }
+  // Overlong forms, UTF-16 surrogates and values past Unicode's end are not UTF-8.
+  if (value < min || (value >= 0xD800 && value <= 0xDFFF) || value > 0x10FFFF) return false;
+  out = value;
+  i += length;
+  return true;
+}
+
+// Unicode's Cc category: C0, DEL and C1.
+bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
+
+}  // namespace
+
+bool valid_uid(std::string_view uid) {
+  return !uid.empty() && uid.size() <= limits::uid_bytes_max && printable_ascii(uid);
+}
+
+bool valid_idempotency_key(std::string_view key) {
+  return !key.empty() && key.size() <= limits::idempotency_key_bytes_max && printable_ascii(key);
+}
+
+bool valid_amount(MinorUnits amount) { return amount >= 1 && amount <= limits::amount_minor_max; }
+
+NameFault check_user_name(std::string_view name) {
+  // Bounded before decoding: a longer text cannot hold <= user_name_chars_max code points.
+  if (name.empty() || name.size() > limits::user_name_bytes_max) return NameFault::length;
+  std::size_t chars = 0;
+  bool control = false;
+  for (std::size_t i = 0; i < name.size(); ++chars) {
+    char32_t c = 0;
+    if (!next_code_point(name, i, c)) return NameFault::not_utf8;
+    control = control || is_control(c);
+  }
+  if (chars > limits::user_name_chars_max) return NameFault::length;
+  return control ? NameFault::control_chars : NameFault::none;
+}
+
+RecordFault check_record(const TransactionApplied& record) {
+  if (!valid_uid(record.uid)) return RecordFault::uid;
+  if (record.user_id == 0) return RecordFault::user_id;
+  if (record.kind != TxKind::deposit && record.kind != TxKind::withdraw) return RecordFault::kind;
+  if (!valid_amount(record.amount)) return RecordFault::amount;
+  if (!within_utc_limits(record.at)) return RecordFault::instant;
+  return RecordFault::none;
+}
+
+RecordFault check_record(const UserCreated& record) {
+  if (record.id == 0 || record.id >= limits::users_max) return RecordFault::user_id;
+  if (check_user_name(record.name) != NameFault::none) return RecordFault::name;
+  if (!record.idempotency_key.empty() && !valid_idempotency_key(record.idempotency_key))
+    return RecordFault::idempotency_key;
+  if (!within_utc_limits(record.created_at)) return RecordFault::instant;
+  return RecordFault::none;
+}
+
+const char* describe(RecordFault fault) {
+  switch (fault) {
+    case RecordFault::none: return "valid";
+    case RecordFault::user_id: return "user id out of range";
+    case RecordFault::uid: return "uid is not 1..64 printable ASCII bytes";
+    case RecordFault::kind: return "unknown transaction kind";
+    case RecordFault::amount: return "amount out of range";
+    case RecordFault::instant: return "instant outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z";
+    case RecordFault::name: return "name is not 1..200 UTF-8 characters without control characters";
+    case RecordFault::idempotency_key: return "idempotency key is not 1..128 printable ASCII bytes";
+  }
+  return "unknown fault";
+}
+
+}  // namespace tally
