@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -395,6 +396,49 @@ TEST(LedgerService, PassivationUnderConstantTrafficLosesNothing) {
   EXPECT_EQ(applied.load(), 600);
   EXPECT_EQ(h.balance(u), 600);
   EXPECT_EQ(h.balance_at(u, jan1 + day), 600);
+}
+
+// Requests that arrive just as an actor decides it is idle: each must be answered (an actor that quits with mail
+// waiting would drop it). Gaps around the 1 ms idle period make the actors try to passivate between requests
+// again and again; a lost request shows as a reply that never comes (its callback destroyed unanswered), waited
+// for with a generous bound, never forever.
+TEST(LedgerService, PassivationRacingWithRequestsLosesNone) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs, 0, /*idle_actor_ms=*/1);
+  std::vector<UserId> users;
+  for (int i = 0; i < 4; ++i) users.push_back(h.create_user("racer" + std::to_string(i)).user.id);
+  std::atomic<int> answered{0}, lost{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t]() {
+      std::mt19937 rng(static_cast<unsigned>(t));
+      for (int i = 0; i < 1500 && lost.load() == 0; ++i) {
+        const UserId u = users[rng() % users.size()];
+        auto reply = std::make_shared<std::promise<bool>>();
+        std::future<bool> done = reply->get_future();
+        if (rng() % 4 == 0) {
+          h.ledger().apply(make_tx("r" + std::to_string(t) + "-" + std::to_string(i), u, TxKind::deposit, 1, jan1),
+                           [reply](const TxResult& r) { reply->set_value(r.outcome == Outcome::applied); });
+        } else {
+          ASSERT_TRUE(h.ledger().balance_at(u, jan1, [reply](MinorUnits) { reply->set_value(true); }));
+        }
+        bool ok = false;
+        try {
+          ok = done.wait_for(std::chrono::seconds(10)) == std::future_status::ready && done.get();
+        } catch (const std::future_error&) {  // the reply was destroyed without an answer: the message was lost
+        }
+        if (!ok) {
+          ++lost;
+          break;
+        }
+        ++answered;
+        std::this_thread::sleep_for(std::chrono::microseconds(rng() % 1500));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(lost.load(), 0) << "a request was lost (or refused) while its actor passivated";
+  EXPECT_EQ(answered.load(), 4 * 1500);
 }
 
 }  // namespace
