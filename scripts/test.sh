@@ -1,8 +1,24 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a full test run: install, build, run every unit test
-# (GoogleTest) and the black-box suite (pytest against the real tallyd binary). Exits non-zero on any failure.
+# (GoogleTest), the black-box suite (pytest against the real tallyd binary) and the crash runner, then the quick
+# mutation-testing subset (scripts/mutants.sh --quick: planted bugs the tests must catch). Exits non-zero on any
+# failure. The last lines list every skipped test with its reason ("skipped: none" when nothing was skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
-meson test -C "${BUILD_DIR:-build}" --print-errorlogs --num-processes 2
+build_dir="${BUILD_DIR:-build}"
+status=0
+meson test -C "$build_dir" --print-errorlogs --num-processes 2 || status=$?
+if [ "$status" -eq 0 ] && [ "${TALLY_SKIP_MUTANTS:-0}" != 1 ]; then
+  bash scripts/mutants.sh --quick || status=$?
+fi
+# Skips are visible, never silent: pytest's -rs lines and GoogleTest's [  SKIPPED ] lines from the test log.
+skips=$(grep -hE '^SKIPPED \[|^\[  SKIPPED \] [A-Za-z]' "$build_dir/meson-logs/testlog.txt" 2>/dev/null | sort -u || true)
+if [ -n "$skips" ]; then
+  echo "skipped: $(printf '%s\n' "$skips" | wc -l) test line(s):"
+  printf '  %s\n' "$skips"
+else
+  echo "skipped: none"
+fi
+exit "$status"
