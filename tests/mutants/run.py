@@ -170,7 +170,9 @@ class Runner:
         return self.baseline[test]
 
     def one(self, m: Mutant) -> tuple[str, str]:
-        """(result, detail) for mutant m; the scratch file is restored whatever happens."""
+        """(result, detail) for mutant m; the scratch file is restored whatever happens. Tests run in order up to
+        the first failure (all of them with --all-tests); a failure counts only if the same test passes without
+        the mutant (checked on the restored tree; if it does not, the remaining tests are tried)."""
         path = self.scratch.src / m.file
         if not path.is_file():
             return "STALE", f"{m.file} does not exist"
@@ -178,31 +180,46 @@ class Runner:
         mutated, why = m.apply_to(original)
         if mutated is None:
             return "STALE", why
-        killed_by = None
-        try:
-            path.write_text(mutated)
-            for test in m.tests:
-                b = self.scratch.ninja(targets_of(test))  # only what this test needs: a kill spares the rest
-                if b.returncode != 0:
-                    return "BROKEN", "does not compile:\n" + tail(b.stdout, 40)
-                started = time.monotonic()
-                r = self.run_test(test, m.timeout)
-                took = time.monotonic() - started
-                how = "hung (timeout)" if r.returncode == 124 else f"exit {r.returncode}"
-                log(f"    {test}: {'FAILED (' + how + ')' if r.returncode else 'passed'} in {took:.0f}s")
-                if r.returncode != 0:
-                    killed_by = (test, how, tail(r.stdout, 12 if self.args.verbose else 6))
-                    if not self.args.all_tests:
-                        break
-        finally:
-            path.write_text(original)  # a fresh mtime: the next build recompiles it unmutated
-        if killed_by is None:
-            return "SURVIVED", "every named test passed with the bug planted"
-        test, how, out = killed_by
-        ok, base_out = self.passes_without_mutant(test, m.timeout)
-        if not ok:
-            return "INVALID", f"{test} also fails without the mutant:\n{base_out}"
-        return "KILLED", f"by {test} ({how})\n{out}"
+        killers: list[tuple[str, str, str]] = []  # (test, how, output tail) of each test that failed
+        invalid: list[str] = []
+        next_test = 0
+        while next_test < len(m.tests):
+            failed_now = []
+            try:
+                path.write_text(mutated)
+                for i in range(next_test, len(m.tests)):
+                    test = m.tests[i]
+                    next_test = i + 1
+                    b = self.scratch.ninja(targets_of(test))  # only what this test needs: a kill spares the rest
+                    if b.returncode != 0:
+                        return "BROKEN", "does not compile:\n" + tail(b.stdout, 40)
+                    started = time.monotonic()
+                    r = self.run_test(test, m.timeout)
+                    took = time.monotonic() - started
+                    how = "hung (timeout)" if r.returncode == 124 else f"exit {r.returncode}"
+                    log(f"    {test}: {'FAILED (' + how + ')' if r.returncode else 'passed'} in {took:.0f}s")
+                    if r.returncode != 0:
+                        failed_now.append((test, how, tail(r.stdout, 12 if self.args.verbose else 6)))
+                        if not self.args.all_tests:
+                            break
+            finally:
+                path.write_text(original)  # a fresh mtime: the next build recompiles it unmutated
+            for k in failed_now:
+                ok, base_out = self.passes_without_mutant(k[0], m.timeout)
+                if ok:
+                    killers.append(k)
+                else:
+                    invalid.append(f"{k[0]} also fails without the mutant:\n{base_out}")
+                    log(f"    {k[0]}: fails without the mutant too, so it proves nothing")
+            if killers:
+                break
+        if killers:
+            others = [k[0] for k in killers[1:]]
+            test, how, out = killers[0]
+            return "KILLED", f"by {test} ({how}){' and ' + ', '.join(others) if others else ''}\n{out}"
+        if invalid:
+            return "INVALID", "\n".join(invalid)
+        return "SURVIVED", "every named test passed with the bug planted"
 
 
 def main(argv=None) -> int:
