@@ -398,6 +398,52 @@ TEST(LedgerService, PassivationUnderConstantTrafficLosesNothing) {
   EXPECT_EQ(h.balance_at(u, jan1 + day), 600);
 }
 
+// A withdrawal judged while a deposit was still in flight counted that deposit; when the deposit's write fails, the
+// withdrawal must fail with it, even though it reaches the log after the failure was handled there. Orchestrated,
+// not timed: the writer is held at the deposit's (failing) append, and the actor is held inside a balance query,
+// with the withdrawal waiting behind it, until the writer has failed the deposit.
+TEST(LedgerService, ARecordJudgedWithAFailedOneFailsWithIt) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserId u = h.create_user("dep").user.id;
+  std::promise<void> writer_at_append, release_writer, release_actor;
+  std::shared_future<void> writer_may_go = release_writer.get_future().share();
+  std::shared_future<void> actor_may_go = release_actor.get_future().share();
+  std::atomic<bool> armed{true};
+  fs.set_hook([&](tally::testing::FsOp op, const std::string&) {
+    if (op != tally::testing::FsOp::append || !armed.exchange(false)) return;
+    writer_at_append.set_value();
+    writer_may_go.wait();
+  });
+  fs.fail_append(1, ENOSPC);  // the deposit's write
+  std::promise<TxResult> deposit_done, withdrawal_done;
+  h.ledger().apply(make_tx("dep-in", u, TxKind::deposit, 10000, jan1),
+                   [&](const TxResult& r) { deposit_done.set_value(r); });
+  writer_at_append.get_future().wait();  // the deposit is pending in the actor and at the writer
+  ASSERT_TRUE(h.ledger().balance_at(u, jan1, [&](MinorUnits) { actor_may_go.wait(); }));  // holds the actor
+  h.ledger().apply(make_tx("dep-out", u, TxKind::withdraw, 10000, jan1 + day),
+                   [&](const TxResult& r) { withdrawal_done.set_value(r); });
+  const std::uint64_t failed_before = h.wal().stats().failed_records;
+  release_writer.set_value();
+  for (int waited_ms = 0; h.wal().stats().failed_records == failed_before && waited_ms < 60'000; ++waited_ms)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const bool deposit_failed = h.wal().stats().failed_records > failed_before;
+  release_actor.set_value();  // the actor now judges the withdrawal, the deposit still counted as pending
+  ASSERT_TRUE(deposit_failed) << "the deposit's write never failed";
+  EXPECT_EQ(deposit_done.get_future().get().outcome, Outcome::storage_full);
+  EXPECT_NE(withdrawal_done.get_future().get().outcome, Outcome::applied)
+      << "a withdrawal funded only by a failed deposit became durable";
+  fs.set_hook(nullptr);
+  EXPECT_EQ(h.balance(u), 0);
+  EXPECT_EQ(h.balance_at(u, jan1 + 2 * day), 0);
+  EXPECT_FALSE(h.ledger().find_transaction("dep-out").has_value());
+  h.shutdown();
+  LedgerHarness restarted(fs);
+  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+  EXPECT_EQ(restarted.balance(u), 0);
+  EXPECT_EQ(restarted.recovery().transactions, 0u);
+}
+
 // Requests that arrive just as an actor decides it is idle: each must be answered (an actor that quits with mail
 // waiting would drop it). Gaps around the 1 ms idle period make the actors try to passivate between requests
 // again and again; a lost request shows as a reply that never comes (its callback destroyed unanswered), waited
