@@ -143,7 +143,7 @@ TEST(TxIndex, UidsWhoseHashTagsCollideStayApart) {
   TxIndex index;
   ASSERT_TRUE(index.restore(tx(first, 1, 100)));
   EXPECT_FALSE(index.find_committed(second).has_value()) << second << " must not find " << first;
-  EXPECT_EQ(index.claim(second, no_retry).result, TxIndex::ClaimResult::claimed) << "an unused uid is free";
+  ASSERT_EQ(index.claim(second, no_retry).result, TxIndex::ClaimResult::claimed) << "an unused uid is free";
   index.commit(tx(second, 2, 200));
   const auto a = index.find_committed(first), b = index.find_committed(second);
   ASSERT_TRUE(a.has_value() && b.has_value());
