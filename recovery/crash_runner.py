@@ -1074,7 +1074,8 @@ class Runner:
             if lst:  # exactly at a transaction's timestamp (inclusive), and one microsecond before it
                 ts = lst[rng.randrange(len(lst))][0]
                 user_dates.append((from_micros(ts).replace(tzinfo=None).isoformat(), ts))
-                user_dates.append((from_micros(ts - 1).replace(tzinfo=None).isoformat(), ts - 1))
+                if ts > UTC_MIN:  # not before 0001-01-01T00:00:00Z, which no date can name
+                    user_dates.append((from_micros(ts - 1).replace(tzinfo=None).isoformat(), ts - 1))
             for text, at in user_dates:
                 status, js = self.get(f"/v1/user/{u.id}/balance", params={"date": text})
                 want = expected_at(u.id, at)
@@ -1266,6 +1267,11 @@ def main(argv=None) -> int:
         # Runner trouble (tallyd would not start, a client thread hung): reported, but violations found before it
         # are the evidence and decide the exit status.
         print(f"FAILED: {e}", flush=True)
+        runner.summary(0)
+        return 1 if runner.state.violations else 2
+    except Exception:  # a runner bug: say so, and still report what was found before it
+        import traceback
+        print(f"RUNNER BUG (not a tallyd violation):\n{traceback.format_exc()}", flush=True)
         runner.summary(0)
         return 1 if runner.state.violations else 2
     finally:

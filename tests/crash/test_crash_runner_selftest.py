@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,7 @@ def test_runner_reports_the_planted_409_bug_and_exits_1(tmp_path):
     found = re.findall(r"VIOLATION \d+/\d+: \[cycle \d+\] conflicting reuse of acknowledged uid (\S+) with (.*) "
                        r"answered 200 .*\(expected 409\); uid=\1 body=.* state=(acked|present) record=\{.*", out)
     assert found, f"the summary does not list the 409 violation with its evidence:\n{out[-20000:]}"
+    assert "RUNNER BUG" not in out, out[-20000:]
+    kept = re.search(r"^kept (/\S*tally-crash-\S+) ", out, re.M)  # the runner keeps a failed run's dir: expected here
+    if kept:
+        shutil.rmtree(kept.group(1), ignore_errors=True)
