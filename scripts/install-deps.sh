@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential pkg-config meson ninja-build
+  build-essential pkg-config meson ninja-build ccache
   libcaf-dev libpistache-dev capnproto libcapnp-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libjemalloc-dev libhttp-parser-dev
   python3 python3-pytest python3-requests python3-hypothesis

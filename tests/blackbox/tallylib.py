@@ -54,9 +54,9 @@ def norm_iso(t: dt.datetime) -> str:
     """The normalized form the server must answer with."""
     if t.tzinfo:
         t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    if t.microsecond:
-        return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Not strftime: glibc's %Y does not pad years before 1000 to four digits.
+    text = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+    return text + (f".{t.microsecond:06d}Z" if t.microsecond else "Z")
 
 
 def parse_norm_iso(text: str) -> dt.datetime:

@@ -114,13 +114,17 @@ def test_verify_names_damage_and_never_repairs(stopped):
     assert r.returncode == 0, r.stdout  # the WAL is whole: recovery falls back to a full replay
     assert "INVALID" in r.stdout and snap.name in r.stdout and "at byte" in r.stdout, r.stdout
     assert "picks no snapshot" in r.stdout, r.stdout
+    assert fingerprint(data) == before, "verify changed the data dir (the damaged snapshot must stay as it is)"
 
     seg = sorted((data / "wal").glob("wal-*.log"))[-1]
+    size = seg.stat().st_size
     with open(seg, "ab") as f:  # an unacknowledged, torn write: reported, not cut
         f.write(b"\x40\x00\x00\x00\x01\x02\x03\x04\x05")
+    before = fingerprint(data)
     r = admin("verify", data)
     assert r.returncode == 0, r.stdout
-    assert f"torn tail: {seg.name} at byte" in r.stdout, r.stdout
+    assert f"torn tail: {seg.name} at byte {size}" in r.stdout, r.stdout
+    assert fingerprint(data) == before and seg.stat().st_size == size + 9, "the torn tail was cut, not reported"
 
     flip(seg, 200)  # acknowledged data damaged, valid records after it
     before = fingerprint(data)

@@ -251,26 +251,19 @@ def test_torn_tail_is_cut_and_everything_before_survives(server):
     # a line about the cut tail
     out = server.output().lower()
     assert any(w in out for w in ("torn", "truncat", "tail", "cut", "partial", "incomplete")), server.output()
+    # The cut 3 bytes belong to the last record written (the deposit "last"): it is gone, everything before stays.
+    # (SIGTERM's final snapshot covered it too: the WAL decides where the log ends and that snapshot is retired.)
     last = c.get_tx(last_uid)
-    assert last.status_code in (200, 404), last.text
-    if last.status_code == 200:
-        expected_balance = cents_text(text_cents(before["balance"][user]) + 100)
-        assert last.json()["amount"] == "1.00"
-    else:
-        expected_balance = before["balance"][user]
-    assert c.balance(user) == expected_balance
-    before["balance"][user] = expected_balance
-    before["users"][user]["balance"] = expected_balance
-    before["at"][(user, DATES[-1])] = expected_balance
+    assert last.status_code == 404, f"the torn record survived: {last.status_code} {last.text}"
+    assert c.balance(user) == before["balance"][user]
     check_state(c, state, before)
     # the log is usable after the cut: new writes survive another (hard) restart
     after_uid = new_uid("after")
     c.deposit(user, "2.00", uid=after_uid)
     server.restart(hard=True)
     assert c.get_tx(after_uid).status_code == 200
-    assert c.balance(user) == cents_text(text_cents(expected_balance) + 200)
-    if last.status_code == 404:  # the cut uid is free again
-        assert c.deposit(user, "1.00", uid=last_uid)["uid"] == last_uid
+    assert c.balance(user) == cents_text(text_cents(before["balance"][user]) + 200)
+    assert c.deposit(user, "1.00", uid=last_uid)["uid"] == last_uid  # the cut uid is free again
     check_retries(c, state)
 
 

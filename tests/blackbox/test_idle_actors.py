@@ -30,11 +30,17 @@ def test_idle_actors_passivate_and_users_come_back_whole(make_server):
     for u in users:
         client.deposit(u, "10", timestamp="2024-01-01T00:00:00")
         client.withdraw(u, "4", timestamp="2024-02-01T00:00:00")
-    assert health(client)["live_actors"] == len(users)
-    deadline = time.monotonic() + 10
+    # Not checked: that all 30 are live right now. With 150 ms of idleness allowed an early user may already be
+    # dormant when the last write returns (slow disk, sanitizers, a busy machine). Waited on instead (bounded
+    # generously): every actor goes dormant.
+    live = health(client)["live_actors"]
+    assert 0 <= live <= len(users), live
+    deadline = time.monotonic() + 60
     while health(client)["live_actors"] > 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert health(client)["live_actors"] == 0, "idle actors were not passivated"
+    # Now every user is dormant, and each is touched only by its own turn below: its first request finds it
+    # dormant, whatever the timing, so what follows checks a user brought back from its dormant ledger.
     for u in users:
         # A fresh actor judges against the restored history: a backdated withdrawal that would make February
         # negative is refused, balance-at-date sees both moments.
@@ -42,4 +48,4 @@ def test_idle_actors_passivate_and_users_come_back_whole(make_server):
         assert r.status_code == 402, r.text
         assert client.balance(u, date="2024-01-20T00:00:00") == "10.00"
         assert client.balance(u) == "6.00"
-    assert health(client)["live_actors"] == len(users)
+    assert health(client)["transactions"] == 2 * len(users), "the refused withdrawals recorded nothing"

@@ -1,6 +1,7 @@
 """The process: --help, configuration by environment, thread count, startup log, signals."""
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 
@@ -44,10 +45,17 @@ def test_single_thread_server_serves_concurrent_clients(make_server):
 
 
 def test_startup_logs_a_recovery_summary(server):
+    # Every start logs "recovering from"; the summary line must carry the counts actually recovered.
     c = server.client()
-    c.deposit(c.create_user()["id"], "1")
+    first = server.output()
+    assert re.search(r"recovered 0 users, 0 transactions\b", first), first
+    u = c.create_user()["id"]
+    c.deposit(u, "1")
+    c.deposit(c.create_user()["id"], "2", timestamp="2023-01-01T00:00:00")
     server.restart()
-    assert "recover" in server.output().lower(), server.output()
+    assert re.search(r"recovered 2 users, 2 transactions\b", server.output()), server.output()
+    server.restart(hard=True)
+    assert re.search(r"recovered 2 users, 2 transactions\b", server.output()), server.output()
 
 
 def test_sigterm_while_idle_connections_are_open_still_exits_0(server):

@@ -11,6 +11,7 @@
 #include "actors/ledger_service.hpp"
 #include "actors/parallel_restore.hpp"
 #include "ledger/limits.hpp"
+#include "record_checks.hpp"
 
 namespace {
 
@@ -75,7 +76,7 @@ TEST(ParallelRestore, EqualsSequentialReplay) {
     if (const auto* tx = std::get_if<TransactionApplied>(&r)) {
       const auto found = parallel.ledger->find_transaction(tx->uid);
       ASSERT_TRUE(found.has_value());
-      ASSERT_TRUE(found->same_request_as(*tx));
+      ASSERT_TRUE(tally::testing::same_record(*found, *tx));
     }
   }
 }
