@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package Tally needs to build, run and test. Idempotent; needs root (or sudo).
+# Installs every Debian 12 package Tally needs to build and run; with --test also what only the tests need.
+# Idempotent; needs root (or sudo).
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,9 @@ packages=(
   python3 python3-pytest python3-requests python3-hypothesis
   curl wrk
 )
+# Test-only: the sanitizer builds (scripts/sanitize.sh) use clang 14 and its sanitizer runtimes.
+test_packages=(clang-14 libclang-rt-14-dev)
+[ "${1:-}" = "--test" ] && packages+=("${test_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do
