@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "actors/ledger_service.hpp"
+#include "actors/tsan_handoff.hpp"
 #include "wal/frame.hpp"
 #include "wal/record_codec.hpp"
 
@@ -34,9 +35,24 @@ UserActor::UserActor(caf::actor_config& config, LedgerService* service, UserSlot
                      std::unique_ptr<UserLedger> ledger)
     : caf::event_based_actor(config), service_(service), slot_(slot), ledger_(std::move(ledger)) {
   if (!ledger_) ledger_ = std::make_unique<UserLedger>();
+  tsan::release(this);  // what the spawning thread wrote, for make_behavior on a worker
+}
+
+// TSan marks (tsan_handoff.hpp; nothing outside TSan builds). Every message is released into this actor by its
+// sender as it is enqueued, and each message handled is one turn: so TSan sees that a send happens before its
+// handling, and that handling one message happens before the next, on whichever worker each one runs.
+void UserActor::enqueue(caf::mailbox_element_ptr message, caf::execution_unit* unit) {
+  tsan::release(this);
+  caf::event_based_actor::enqueue(std::move(message), unit);
+}
+
+caf::invoke_message_result UserActor::consume(caf::mailbox_element& message) {
+  tsan::ActorTurn turn(this);
+  return caf::event_based_actor::consume(message);
 }
 
 caf::behavior UserActor::make_behavior() {
+  tsan::ActorTurn turn(this);
   if (service_->idle_actor_ms() > 0)
     delayed_send(this, std::chrono::milliseconds(service_->idle_actor_ms()), idle_check_atom::value);
   return {

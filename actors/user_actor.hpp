@@ -46,6 +46,8 @@ class UserActor : public caf::event_based_actor {
  public:
   UserActor(caf::actor_config& config, LedgerService* service, UserSlot* slot, std::unique_ptr<UserLedger> ledger);
   caf::behavior make_behavior() override;
+  void enqueue(caf::mailbox_element_ptr message, caf::execution_unit* unit) override;
+  caf::invoke_message_result consume(caf::mailbox_element& message) override;
 
  private:
   // Records judged together and written as one WAL entry (one for a single PUT, a user's share of a batch).

@@ -55,7 +55,8 @@ struct BalanceHistoryOps {
 
   // Layout.
   static int columns(int level) { return level == 0 ? 2 : 5; }
-  static std::size_t header_bytes(int level) { return level == 0 ? 8 : 16; }
+  static constexpr std::size_t kNodeHeaderBytes = 8;
+  static std::size_t header_bytes(int level) { return level == 0 ? kNodeHeaderBytes : 2 * kNodeHeaderBytes; }
   static std::size_t node_bytes(int level, int cap) {
     return header_bytes(level) + static_cast<std::size_t>(columns(level)) * 8 * static_cast<std::size_t>(cap);
   }
@@ -71,8 +72,13 @@ struct BalanceHistoryOps {
   static MinorUnits* los(const Node* n) { return reinterpret_cast<MinorUnits*>(column(n, 2)); }
   static MinorUnits* his(const Node* n) { return reinterpret_cast<MinorUnits*>(column(n, 3)); }
   static Node** kids(const Node* n) { return reinterpret_cast<Node**>(column(n, 4)); }
-  // Bytes of every node of the tree; kept in the root when it is an inner node.
-  static std::int64_t& tree_bytes(Node* n) { return *reinterpret_cast<std::int64_t*>(n + 1); }
+  // Bytes of every node of the tree; kept in the root when it is an inner node, in the 8 bytes after the header.
+  // Not at `n + 1`: sizeof(Node) is 6, so that address is misaligned (UBSan's finding) and not the slot the
+  // layout reserves.
+  static std::int64_t& tree_bytes(Node* n) {
+    static_assert(sizeof(Node) <= kNodeHeaderBytes, "the header must fit its 8 bytes");
+    return *reinterpret_cast<std::int64_t*>(reinterpret_cast<char*>(n) + kNodeHeaderBytes);
+  }
 
   // Capacities grow by about 1.25x so a short history wastes little; 64 moments or 32 children at most.
   static int cap_for(int level, int slots) {

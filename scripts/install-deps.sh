@@ -12,7 +12,8 @@ packages=(
   curl wrk
 )
 
-# Test-only: libFuzzer and the sanitizer runtimes come with clang (scripts/fuzz.sh). Not needed to run tallyd.
+# Test-only: libFuzzer and the sanitizer runtimes come with clang (scripts/fuzz.sh, scripts/sanitize.sh).
+# Not needed to run tallyd.
 test_packages=(
   clang-14 libclang-rt-14-dev
 )

@@ -104,7 +104,7 @@ class TallyServer:
     """One tallyd on a data dir. start/stop/kill/restart keep the data dir; every run logs to its own file."""
 
     def __init__(self, workdir: Path, name: str = "tallyd", data_dir: Path | None = None,
-                 extra_args: list[str] | None = None, env: dict | None = None):
+                 extra_args: list[str] | None = None, env: dict | None = None, preexec_fn=None):
         self.binary = tallyd_path()
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -113,6 +113,7 @@ class TallyServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.extra_args = list(extra_args or [])
         self.env = env
+        self.preexec_fn = preexec_fn  # runs in the child before exec, e.g. to lower its RLIMIT_NOFILE
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.runs = 0
@@ -167,7 +168,7 @@ class TallyServer:
         full_env.update(self.env or {})
         full_env.update(env or {})
         return subprocess.Popen(cmd, stdout=self._log_file, stderr=subprocess.STDOUT, env=full_env,
-                                stdin=subprocess.DEVNULL)
+                                stdin=subprocess.DEVNULL, preexec_fn=self.preexec_fn)
 
     def _record_exit(self, code: int):
         self.exit_codes.append(code)
