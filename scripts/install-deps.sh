@@ -10,8 +10,9 @@ packages=(
   python3 python3-pytest python3-requests python3-hypothesis
   curl wrk
 )
-# Test-only: the sanitizer builds (scripts/sanitize.sh) use clang 14 and its sanitizer runtimes.
-test_packages=(clang-14 libclang-rt-14-dev)
+# Test-only: the sanitizer builds (scripts/sanitize.sh) use clang 14 and its sanitizer runtimes; scripts/tidy.sh
+# uses clang-tidy 14.
+test_packages=(clang-14 libclang-rt-14-dev clang-tidy-14)
 [ "${1:-}" = "--test" ] && packages+=("${test_packages[@]}")
 
 missing=()
