@@ -301,7 +301,7 @@ ApiError HttpRequestParser::map_parser_error(int http_errno, char failing_byte) 
               "Content-Length must appear once and not together with Transfer-Encoding"};
     case HPE_INVALID_TRANSFER_ENCODING:
       if (ApiError error = transfer_coding_error(transfer_encoding_)) return error;
-      return {501, "unsupported_transfer_coding", "only the chunked transfer coding is supported"};
+      return malformed("chunked must be the final transfer coding");
     case HPE_INVALID_VERSION:
       return malformed("invalid HTTP version");
     default:

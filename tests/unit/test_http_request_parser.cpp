@@ -182,11 +182,20 @@ TEST(HttpRequestParser, ContentLengthWithTransferEncodingIsRefused) {
 }
 
 TEST(HttpRequestParser, TransferCodingsOtherThanChunkedAreNotImplemented) {
-  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "unsupported_transfer_coding");
+  // chunked last: the framing is known, and a coding before it is not implemented (RFC 9112 6.1).
   expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501,
                "unsupported_transfer_coding");
-  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 501,
-               "unsupported_transfer_coding");
+  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+               501, "unsupported_transfer_coding");
+}
+
+// RFC 9112 6.3: a request whose final transfer coding is not chunked has no knowable end: 400, whatever the rest.
+TEST(HttpRequestParser, ChunkedNotLastIsMalformedFraming) {
+  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400, "malformed_request");
+  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", 400,
+               "malformed_request");
+  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "malformed_request");
+  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\n\r\n", 400, "malformed_request");
   expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                400, "malformed_request");
   expect_error("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "malformed_request");
