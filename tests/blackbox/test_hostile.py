@@ -160,15 +160,27 @@ def assert_refused_and_closed(srv, raw: bytes, case: str):
 
 
 @pytest.mark.parametrize("values", [
-    ["-1"], [str(2**63)], [str(2**64 - 1)], ["17abc"], ["0x11"], ["+17"], ["1 7"], ["17, 17"], ["17", "17"],
-    ["17", "18"], [""],
+    ["-1"], [str(2**64 - 6)], [str(2**64 - 1)], [str(2**64)], ["9" * 30], ["17abc"], ["0x11"], ["+17"], ["1 7"],
+    ["17, 17"], ["17", "17"], ["17", "18"], [""],
 ], ids=lambda v: "|".join(v) or "empty")
 def test_f_invalid_content_length_is_400_and_creates_nothing(srv, values):
     # "17, 17" and two equal lines: RFC 9110 8.6 allows collapsing identical values or refusing; refusing both
     # the same way keeps them consistent (a front proxy that collapses and one that refuses disagree otherwise).
+    # A number too large for a 64-bit count cannot be parsed: invalid framing (RFC 9112 6.3), so 400. The edge's
+    # parser (http_parser) stops from 2^64 - 6 up; below that see the 413 case next.
     fields = b"".join(b"Content-Length: %s\r\n" % v.encode() for v in values)
     raw = b"POST /v1/user HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + fields + b"\r\n" + BODY17
     assert_refused_and_closed(srv, raw, "bad_content_length")
+
+
+@pytest.mark.parametrize("value", [str(2**63), str(2**64 - 7)], ids=["2^63", "2^64-7"])
+def test_f_huge_but_parsable_content_length_is_413_and_creates_nothing(srv, value):
+    # A well-formed Content-Length (1*DIGIT) that the server can hold is valid framing (RFC 9110 8.6: recipients
+    # must anticipate large numerals); over the route's limit it is a body too large (413), answered from the head
+    # alone. The connection still closes: the unread body would otherwise be read as the next request.
+    raw = (b"POST /v1/user HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %s\r\n\r\n"
+           % value.encode() + BODY17)
+    assert_refused_and_closed(srv, raw, "body_too_large")
 
 
 def test_f_content_length_with_surrounding_whitespace_is_valid(srv):
