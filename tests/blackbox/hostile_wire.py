@@ -6,6 +6,7 @@ Every wait here is bounded: a read past its deadline raises socket.timeout, a se
 """
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -184,11 +185,18 @@ class SharedServer:
         self.retired: list[TallyServer] = []
         self.srv = TallyServer(workdir, name="hostile").start()
 
+    # Fresh connections probed: tallyd spreads connections over its HTTP threads in turn, so a few probes reach
+    # each of them (one hung thread leaves /healthz answering on the others).
+    PROBES = 4
+
     def responsive(self) -> bool:
         try:
-            with Wire(self.srv.port) as w:
-                w.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                return w.response().status == 200
+            for _ in range(self.PROBES):
+                with Wire(self.srv.port) as w:
+                    w.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    if w.response().status != 200:
+                        return False
+            return True
         except (OSError, EOFError):
             return False
 
@@ -272,6 +280,15 @@ def assert_functional(srv):
     c.deposit(user["id"], "12.34")
     assert c.balance(user["id"]) == "12.34"
     c.session.close()
+
+
+def create_user(srv, name: str) -> dict:
+    """POST /v1/user on a fresh connection, answered within PROMPT_S (requests would wait 30 s)."""
+    with Wire(srv.port) as w:
+        w.send(post_user(json.dumps({"name": name}).encode()))
+        r = w.response()
+    assert r.status == 201, r.body
+    return r.json()
 
 
 def post_user(body: bytes, extra: bytes = b"") -> bytes:

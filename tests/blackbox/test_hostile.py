@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from hostile_wire import (Wire, ask, assert_idle_fast_and_correct, assert_serving, counts, post_user,  # noqa: F401
-                          shared, srv)
+from hostile_wire import (Wire, ask, assert_idle_fast_and_correct, assert_serving, counts,  # noqa: F401
+                          create_user, post_user, shared, srv)
 from tallylib import assert_error, new_uid
 
 # Expected answers, one entry per kind of refusal: (status, error code), the codes of README's error table. The
@@ -116,7 +116,7 @@ def test_b_chunked_body_whose_crlf_is_split_across_segments(srv):
 # ----------------------------------------------------------------------------------------------------------------
 
 def test_e_three_pipelined_gets_are_answered_in_order(srv):
-    user = srv.client().create_user("pipelined")
+    user = create_user(srv, "pipelined")
     with Wire(srv.port) as w:
         w.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
                b"GET /v1/user/%d HTTP/1.1\r\nHost: x\r\n\r\n" % user["id"] +
