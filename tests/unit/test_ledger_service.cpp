@@ -171,7 +171,7 @@ TEST(LedgerService, RetryThatChangesOnlyTheTimestampConflicts) {
     expect_conflicts(h);
   }
   LedgerHarness restarted(fs);
-  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+  ASSERT_TRUE(restarted.recovery().status.ok()) << restarted.recovery().status.message();
   expect_conflicts(restarted);
 }
 
@@ -466,7 +466,7 @@ TEST(LedgerService, ARecordJudgedWithAFailedOneFailsWithIt) {
   EXPECT_FALSE(h.ledger().find_transaction("dep-out").has_value());
   h.shutdown();
   LedgerHarness restarted(fs);
-  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+  ASSERT_TRUE(restarted.recovery().status.ok()) << restarted.recovery().status.message();
   EXPECT_EQ(restarted.balance(u), 0);
   EXPECT_EQ(restarted.recovery().transactions, 0u);
 }
