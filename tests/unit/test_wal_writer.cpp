@@ -128,6 +128,20 @@ TEST(WalWriter, WritesHeaderAndFramesAndReportsPosition) {
   EXPECT_EQ(c.status(4), WalStatus::stopped);  // inline, after stop
 }
 
+// submit never returns 0: a record refused without queueing still takes the next ticket (remembered as failed),
+// and its `done` has run before submit returns.
+TEST(WalWriter, ARefusedSubmissionStillTakesTheNextTicket) {
+  FaultyFileSystem fs;
+  Collector c;
+  WalWriter w(options_for(fs));
+  const WalTicket first = w.submit(payload(1), 0, c.done(1));
+  ASSERT_EQ(c.wait_status(1), WalStatus::durable);
+  w.stop();
+  const WalTicket refused = w.submit(payload(2), first, c.done(2));
+  EXPECT_EQ(c.status(2), WalStatus::stopped) << "completed before submit returned";
+  EXPECT_EQ(refused, first + 1);
+}
+
 TEST(WalWriter, AFramedGroupIsOneEntryWithOneTicketAndCountsEveryRecord) {
   FaultyFileSystem fs;
   Collector c;
