@@ -58,9 +58,9 @@ class ChunkReader {
       if (payload_.size() != length) return fail(offset, "file shrank while reading");
       if (!chunk_crc_matches(frame_header, payload_)) return fail(offset, "bad chunk CRC");
       const std::uint64_t next = offset + chunk_frame_header_bytes + length;
-      bool footer = false;
-      if (!decode_chunk(offset, footer)) return false;
-      if (footer) {
+      const Chunk chunk = decode_chunk(offset);
+      if (chunk == Chunk::bad) return false;
+      if (chunk == Chunk::footer) {
         if (next != size) return fail(next, "bytes after the footer");
         return true;
       }
@@ -79,7 +79,9 @@ class ChunkReader {
     return fail(disk::IoStatus::damaged(path_, offset, problem));
   }
 
-  bool decode_chunk(std::uint64_t offset, bool& footer) {
+  enum class Chunk { records, footer, bad };  // bad: out_.status says why
+
+  Chunk decode_chunk(std::uint64_t offset) {
     const std::size_t words = payload_.size() / sizeof(capnp::word);
     // Cap'n Proto reads words in place: copy only if the buffer happens to be misaligned.
     kj::ArrayPtr<const capnp::word> view;
@@ -97,15 +99,20 @@ class ChunkReader {
       options.traversalLimitInWords = words + 16;
       options.nestingLimit = chunk_nesting_limit;
       capnp::FlatArrayMessageReader reader(view, options);
-      if (reader.getEnd() != view.end()) return fail(offset, "chunk message does not fill its frame");
+      if (reader.getEnd() != view.end()) {
+        fail(offset, "chunk message does not fill its frame");
+        return Chunk::bad;
+      }
       const auto chunk = reader.getRoot<schema::SnapshotChunk>();
       switch (chunk.which()) {
-        case schema::SnapshotChunk::RECORDS: return visit_records(offset, chunk.getRecords());
-        case schema::SnapshotChunk::FOOTER: footer = true; return check_footer(offset, chunk.getFooter());
-        default: return fail(offset, "unknown chunk kind (written by a newer build?)");
+        case schema::SnapshotChunk::RECORDS:
+          return visit_records(offset, chunk.getRecords()) ? Chunk::records : Chunk::bad;
+        case schema::SnapshotChunk::FOOTER: return check_footer(offset, chunk.getFooter()) ? Chunk::footer : Chunk::bad;
+        default: fail(offset, "unknown chunk kind (written by a newer build?)"); return Chunk::bad;
       }
     } catch (const kj::Exception& e) {
-      return fail(offset, std::string("chunk does not decode: ") + e.getDescription().cStr());
+      fail(offset, std::string("chunk does not decode: ") + e.getDescription().cStr());
+      return Chunk::bad;
     }
   }
 
