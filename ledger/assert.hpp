@@ -13,8 +13,9 @@ namespace tally::detail {
 
 [[noreturn]] [[gnu::cold]] [[gnu::noinline]] inline void assert_failed(const char* condition, const char* why,
                                                                        const char* file, int line) {
-  std::fprintf(stderr, "%s:%d: invariant violated: %s (%s)\n", file, line, why, condition);
-  std::fflush(stderr);
+  // Nothing to do if stderr is gone: abort regardless.
+  static_cast<void>(std::fprintf(stderr, "%s:%d: invariant violated: %s (%s)\n", file, line, why, condition));
+  static_cast<void>(std::fflush(stderr));
   std::abort();
 }
 

@@ -13,7 +13,7 @@ std::string to_string(WalPosition at) {
 
 std::string segment_file_name(std::uint64_t segment) {
   char name[64];
-  std::snprintf(name, sizeof name, "wal-%020llu.log", static_cast<unsigned long long>(segment));
+  static_cast<void>(std::snprintf(name, sizeof name, "wal-%020llu.log", static_cast<unsigned long long>(segment)));
   return name;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "disk/data_dir.hpp"
 #include "ledger/limits.hpp"
 #include "tests/unit/faulty_file_system.hpp"
 #include "wal/frame.hpp"
@@ -23,7 +24,7 @@ using testing::FaultyFileSystem;
 using testing::FsOp;
 using namespace std::chrono_literals;
 
-const std::string dir = "data/wal";
+const std::string dir = disk::DataDir("data").wal();
 std::string seg(std::uint64_t n) { return dir + "/" + segment_file_name(n); }
 
 // Payload = the key as 8 LE bytes, padded with filler words.
