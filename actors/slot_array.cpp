@@ -20,9 +20,13 @@ SlotArray::SlotArray(std::size_t& slots) {
       const std::uintptr_t aligned = (start + huge_page_bytes - 1) & ~(std::uintptr_t{huge_page_bytes} - 1);
       if (aligned > start) ::munmap(p, aligned - start);
       const std::uintptr_t tail = start + bytes + huge_page_bytes - (aligned + bytes);
+      // Integer arithmetic on our own mapping's address aligns it to a huge page: the int-to-pointer casts
+      // below are the point (performance-no-int-to-ptr).
+      // NOLINTNEXTLINE(performance-no-int-to-ptr)
       if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + bytes), tail);
-      ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // a hint: fine if refused
-      data_ = reinterpret_cast<std::uint64_t*>(aligned);
+      // A hint, fine if refused.
+      ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // NOLINT(performance-no-int-to-ptr)
+      data_ = reinterpret_cast<std::uint64_t*>(aligned);  // NOLINT(performance-no-int-to-ptr)
       mapped_bytes_ = bytes;
       TALLY_ASSERT(bytes / sizeof(std::uint64_t) >= slots, "rounding up never loses slots");
       slots = bytes / sizeof(std::uint64_t);

@@ -58,7 +58,10 @@ struct PackedUid {
     const std::int8_t* digit = upper ? hex_digits.upper : hex_digits.lower;
     int bad = 0;  // negative once any digit is not one
     for (std::size_t k = 0; k < uuid_bytes; ++k) {
+      // The table holds -1 for a non-digit, so widening its int8_t with its sign is the point.
+      // NOLINTNEXTLINE(bugprone-signed-char-misuse,cert-str34-c)
       const int high = digit[static_cast<unsigned char>(uid[uuid_digit_positions[2 * k]])];
+      // NOLINTNEXTLINE(bugprone-signed-char-misuse,cert-str34-c)
       const int low = digit[static_cast<unsigned char>(uid[uuid_digit_positions[2 * k + 1]])];
       bad |= high | low;
       bytes[k] = static_cast<char>(((high & 15) << 4) | (low & 15));

@@ -1,11 +1,11 @@
 // tallyd: recover the ledger (snapshot + WAL), serve the v1 API, snapshot in the background, and on SIGTERM/SIGINT
 // drain requests, flush the WAL, take a final snapshot and exit 0. A failed fdatasync ends the process at once.
 #include <pthread.h>
-#include <signal.h>
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
