@@ -1,6 +1,9 @@
 // Every transaction ever applied, by uid: the exactly-once gate for transactions and their durable store.
 // Compact (an 18-byte header + the uid, 16 bytes for a canonical hex uuid, + an 8-byte slot at a load of at most
-// 0.8, i.e. ~44 bytes per uuid-keyed transaction) and sharded for concurrency.
+// 0.8, i.e. ~44 bytes per uuid-keyed transaction) and sharded for concurrency. By job: claims and lookups
+// (tx_index.cpp), recovery's bulk staging (tx_index_restore.cpp), one shard's table and arena
+// (tx_index_shard.*), the entry layout (tx_index_entry.hpp), uid packing (tx_index_uid.hpp), and the huge-page
+// slot arrays (slot_array.*).
 #pragma once
 
 #include <array>
@@ -65,7 +68,7 @@ class TxIndex {
   std::size_t size() const;          // durable transactions
   std::size_t memory_bytes() const;  // what the index holds, for the memory report
 
-  struct Shard;  // defined in tx_index.cpp
+  struct Shard;  // defined in tx_index_shard.hpp
 
  private:
   Claim claim_impl(const std::string& uid, Retry (*make_retry)(void*), void* context);

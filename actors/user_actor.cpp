@@ -3,22 +3,14 @@
 // The WAL thread publishes and answers a durable record itself; the actor only learns of it to drop its copy.
 #include "actors/user_actor.hpp"
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "actors/ledger_service.hpp"
 #include "actors/tsan_handoff.hpp"
-#include "wal/frame.hpp"
+#include "ledger/assert.hpp"
 #include "wal/record_codec.hpp"
 
 namespace tally {
 
 namespace {
-[[noreturn]] void impossible(const char* what) {
-  std::fprintf(stderr, "UserActor invariant violated: %s\n", what);
-  std::abort();
-}
-
 Outcome outcome_of(wal::WalStatus status) {
   switch (status) {
     case wal::WalStatus::durable: return Outcome::applied;
@@ -128,7 +120,7 @@ void UserActor::on_apply(TxCommand& command) {
 
 void UserActor::on_apply_many(TxGroupCommand& command) {
   drop_durable();
-  if (command.txs.size() != command.positions.size() || !command.sink) impossible("malformed group command");
+  TALLY_ASSERT(command.txs.size() == command.positions.size() && command.sink, "a group command is well formed");
   auto in_flight = std::make_shared<InFlight>();
   in_flight->txs.reserve(command.txs.size());
   in_flight->positions.reserve(command.txs.size());
@@ -148,7 +140,7 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
   const std::uint64_t seq = ledger_->next_seq++;
   // A record may only become durable if every earlier pending one of this user does: they were judged together.
   const wal::WalTicket depends_on = pending_.empty() ? 0 : pending_.back().ticket;
-  std::string framed;
+  wal::RecordGroup group;
   bool encodable = true;
   for (const TransactionApplied& tx : in_flight->txs) {
     const std::optional<std::string> payload = wal::encode(tx);
@@ -156,21 +148,24 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
       encodable = false;
       break;
     }
-    wal::append_frame(framed, *payload);
+    group.add(*payload);
   }
-  const std::size_t records = in_flight->txs.size();
   pending_.push_back(Pending{seq, 0, in_flight});
   if (!encodable) {
     // A record the WAL's reader would refuse: writing it would stop every later start. The group was judged
-    // together, so all of it fails, like a refused submission below.
+    // together, so all of it fails.
     roll_back(std::prev(pending_.end()), Outcome::record_refused);
     return;
   }
+  TALLY_ASSERT(group.records() == in_flight->txs.size(), "one WAL record per transaction judged");
   caf::actor self_handle = caf::actor_cast<caf::actor>(this);
   LedgerService* service = service_;
   UserSlot* slot = slot_;
-  const wal::WalTicket ticket = service_->wal().submit_framed(
-      std::move(framed), records, depends_on,
+  // A submission the WAL refuses without queueing (full queue, stopping, a failed dependency) still gets a
+  // ticket and completes through the same callback, before submit_group returns: its failure message rolls the
+  // entry back like any other failure, and a later record of this user that depends on the ticket fails too.
+  const wal::WalTicket ticket = service_->wal().submit_group(
+      std::move(group), depends_on,
       [self_handle, seq, service, slot, in_flight = std::move(in_flight)](wal::WalStatus status) {
         // Success needs no message back: the actor drops durable entries the next time it runs. Only a failure
         // must reach it, to roll the speculative entries back.
@@ -180,11 +175,7 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
           caf::anon_send(self_handle, wal_done_atom::value, seq, static_cast<int>(status));
         }
       });
-  if (ticket == 0) {
-    // Refused before queueing; its completion message will find nothing left to do.
-    roll_back(std::prev(pending_.end()), Outcome::storage_full);
-    return;
-  }
+  TALLY_ASSERT(ticket > depends_on, "a user's WAL entries are submitted in order");
   pending_.back().ticket = ticket;
 }
 
@@ -202,13 +193,14 @@ void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight
 }
 
 void UserActor::on_wal_done(std::uint64_t seq, wal::WalStatus status) {
-  if (status == wal::WalStatus::durable) impossible("success is never reported by message");
+  TALLY_ASSERT(status != wal::WalStatus::durable, "success is never reported by message");
   drop_durable();
   auto it = pending_.begin();
   while (it != pending_.end() && it->seq != seq) ++it;
-  if (it == pending_.end()) return;  // already rolled back when submit refused it
+  // Each submitted entry fails at most once, and only a failure comes back by message.
+  TALLY_ASSERT(it != pending_.end(), "a WAL failure names a pending entry");
   // The WAL completes in submission order and fails every record behind a failed one.
-  if (it->in_flight->durable.load(std::memory_order_acquire)) impossible("a record failed after it was durable");
+  TALLY_ASSERT(!it->in_flight->durable.load(std::memory_order_acquire), "a record fails only before it is durable");
   roll_back(it, outcome_of(status));
 }
 

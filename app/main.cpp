@@ -1,10 +1,7 @@
 // tallyd: recover the ledger (snapshot + WAL), serve the v1 API, snapshot in the background, and on SIGTERM/SIGINT
 // drain requests, flush the WAL, take a final snapshot and exit 0. A failed fdatasync ends the process at once.
-#include <fcntl.h>
 #include <pthread.h>
-#include <sys/file.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cerrno>
@@ -19,24 +16,16 @@
 
 #include "actors/ledger_service.hpp"
 #include "app/config.hpp"
+#include "disk/data_dir.hpp"
+#include "disk/file_system.hpp"
 #include "recovery/recover.hpp"
 #include "rest/http_server.hpp"
-#include "snapshot/snapshot_format.hpp"
 #include "snapshot/snapshotter.hpp"
-#include "wal/file_system.hpp"
 #include "wal/wal_writer.hpp"
 
 namespace {
 
 constexpr auto drain_timeout = std::chrono::seconds(10);
-
-// One process per data directory: a second tallyd on the same log would interleave writes.
-int lock_data_dir(const std::string& dir) {
-  const std::string path = dir + "/LOCK";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) return -1;
-  return fd;
-}
 
 // Every client connection costs a descriptor: take all the hard limit allows (the HTTP edge sizes its connection
 // cap from what is available).
@@ -62,15 +51,16 @@ int run(const tally::app::Config& config) {
   raise_descriptor_limit();
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int threads = config.threads > 0 ? config.threads : static_cast<int>(cores);
-  tally::wal::FileSystem& fs = tally::wal::posix_file_system();
-  const std::string wal_dir = config.data_dir + "/wal";
-  if (int err = fs.make_dirs(wal_dir)) {
-    spdlog::critical("cannot create {}: {}", wal_dir, std::strerror(err));
+  tally::disk::FileSystem& fs = tally::disk::posix_file_system();
+  const tally::disk::DataDir data_dir(config.data_dir);
+  if (const tally::disk::IoStatus made = fs.make_dirs(data_dir.wal()); !made.ok()) {
+    spdlog::critical("{}", made.message());
     return 1;
   }
-  const int lock_fd = lock_data_dir(config.data_dir);
-  if (lock_fd < 0) {
-    spdlog::critical("data directory {} is in use by another tallyd (or not writable)", config.data_dir);
+  tally::disk::DataDirLock lock;
+  if (const tally::disk::IoStatus locked = lock.acquire(data_dir); !locked.ok()) {
+    spdlog::critical("data directory {} is in use by another tallyd (or not writable): {}", config.data_dir,
+                     locked.message());
     return 1;
   }
 
@@ -86,13 +76,10 @@ int run(const tally::app::Config& config) {
   auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms);
 
   spdlog::info("recovering from {}", config.data_dir);
-  tally::recovery::RecoveryOptions recovery_options;
-  recovery_options.wal_dir = wal_dir;
-  recovery_options.snapshot_dir = tally::snapshot::snapshot_dir_of(config.data_dir);
-  const tally::recovery::RecoveryReport report = tally::recovery::recover(fs, recovery_options, *ledger);
+  const tally::recovery::RecoveryReport report = tally::recovery::recover(fs, data_dir, *ledger);
   for (const std::string& warning : report.warnings) spdlog::warn("recovery: {}", warning);
-  if (!report.ok) {
-    spdlog::critical("recovery failed: {}", report.error);
+  if (!report.status.ok()) {
+    spdlog::critical("recovery failed: {}", report.status.message());
     spdlog::critical("refusing to start: the log holds data that cannot be read; nothing was changed");
     return 2;
   }
@@ -106,13 +93,13 @@ int run(const tally::app::Config& config) {
     spdlog::info("recovery: snapshot {} ({} records, {:.1f} ms; {} WAL records under it checked) + {} WAL records "
                  "after {}",
                  report.snapshot, report.snapshot_records, report.snapshot_millis, report.wal_checked_records,
-                 report.wal_records, tally::snapshot::to_string(report.snapshot_covered));
+                 report.wal_records, tally::wal::to_string(report.snapshot_covered));
   }
   spdlog::info("recovered {} users, {} transactions, {} bytes in {} segments in {:.1f} ms", report.users,
                report.transactions, report.bytes, report.segments, report.millis);
 
   tally::wal::WalWriterOptions wal_options;
-  wal_options.dir = wal_dir;
+  wal_options.dir = data_dir.wal();
   wal_options.fs = &fs;
   wal_options.append_at = report.end;
   wal_options.on_fatal = fail_stop;
@@ -121,7 +108,7 @@ int run(const tally::app::Config& config) {
 
   tally::snapshot::SnapshotterOptions snapshot_options;
   snapshot_options.fs = &fs;
-  snapshot_options.data_dir = config.data_dir;
+  snapshot_options.data_dir = data_dir;
   snapshot_options.wal_position = [&wal] { return wal->position(); };
   snapshot_options.covered = report.snapshot_covered;
   snapshot_options.restored = report.snapshot;
@@ -160,7 +147,7 @@ int run(const tally::app::Config& config) {
                drained ? "" : " (drain timed out)", server.state().requests.load(), stats.records, stats.batches,
                stats.syncs, ledger->user_count(), ledger->transaction_count());
   ledger.reset();
-  ::close(lock_fd);
+  lock.release();
   return 0;
 }
 

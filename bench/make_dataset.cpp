@@ -8,8 +8,9 @@
 #include <string>
 #include <thread>
 
+#include "disk/data_dir.hpp"
+#include "disk/file_system.hpp"
 #include "ledger/records.hpp"
-#include "wal/file_system.hpp"
 #include "wal/record_codec.hpp"
 #include "wal/wal_writer.hpp"
 
@@ -45,14 +46,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s DATA_DIR USERS TRANSACTIONS\n", argv[0]);
     return 2;
   }
-  const std::string data_dir = argv[1];
+  const tally::disk::DataDir data_dir(argv[1]);
   const std::uint64_t users = std::strtoull(argv[2], nullptr, 10);
   const std::uint64_t transactions = std::strtoull(argv[3], nullptr, 10);
   if (users == 0) return 2;
 
   tally::wal::WalWriterOptions options;
-  options.dir = data_dir + "/wal";
-  options.fs = &tally::wal::posix_file_system();
+  options.dir = data_dir.wal();
+  options.fs = &tally::disk::posix_file_system();
   options.on_fatal = [](const std::string& what) {
     std::fprintf(stderr, "fatal: %s\n", what.c_str());
     std::exit(1);

@@ -11,6 +11,7 @@
 
 #include "capnp_equivalence.hpp"
 #include "fuzz_check.hpp"
+#include "disk/data_dir.hpp"
 #include "memory_file_system.hpp"
 #include "snapshot/snapshot_format.hpp"
 #include "snapshot/snapshot_reader.hpp"
@@ -21,7 +22,7 @@ namespace {
 
 using namespace tally;
 
-const std::string snapshot_dir = "/data/snapshots";
+const std::string snapshot_dir = disk::DataDir("/data").snapshots();
 
 void store_crc(std::string& file, std::size_t at, std::uint32_t crc) {
   for (int i = 0; i < 4; ++i) file[at + i] = static_cast<char>((crc >> (8 * i)) & 0xffu);
@@ -33,7 +34,7 @@ void fix_crcs(std::string& file) {
   store_crc(file, crc_at, wal::mask_crc(wal::crc32c(std::string_view(file).substr(0, crc_at))));
   for (std::size_t at = snapshot::header_bytes; file.size() - at >= snapshot::chunk_frame_header_bytes;) {
     const std::uint32_t length = wal::load_le32(file.data() + at);
-    if (!snapshot::check_chunk_length(length).empty() ||
+    if (!snapshot::chunk_length_ok(length) ||
         length > file.size() - at - snapshot::chunk_frame_header_bytes)
       return;
     const std::string_view frame(file.data() + at, snapshot::chunk_frame_header_bytes + length);
@@ -52,7 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string file(fuzz::as_text(data + 1, size - 1));
   if (mode & 1) fix_crcs(file);
   wal::WalPosition named{1, 16};
-  if (mode & 2) snapshot::parse_header(file, named);  // leaves `named` alone when the header is unreadable
+  // Leaves `named` alone when the header is unreadable.
+  if (mode & 2) static_cast<void>(snapshot::parse_header(file, "fuzz", named));
   fuzz::MemoryFileSystem fs;
   const std::string path = snapshot_dir + "/" + snapshot::snapshot_file_name(named);
   fs.files[path] = file;
@@ -69,10 +71,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const snapshot::SnapshotRead frames = snapshot::validate_snapshot(fs, path, snapshot::SnapshotCheck::frames);
   const snapshot::SnapshotRead records = snapshot::validate_snapshot(fs, path, snapshot::SnapshotCheck::records);
   FUZZ_CHECK(fs.files.size() == 1 && fs.files[path] == file, "reading a snapshot changed it");
-  FUZZ_CHECK(read.ok || !read.error.empty(), "a failed read without an error message");
-  FUZZ_CHECK(read.ok == records.ok, "read_snapshot and validate_snapshot(records) disagree");
-  if (!read.ok) return 0;
-  FUZZ_CHECK(frames.ok, "a snapshot read whole fails the frames-only check: " + frames.error);
+  FUZZ_CHECK(read.status.ok() || !read.status.message().empty(), "a failed read without an error message");
+  FUZZ_CHECK(read.status.ok() == records.status.ok(), "read_snapshot and validate_snapshot(records) disagree");
+  if (!read.status.ok()) return 0;
+  FUZZ_CHECK(frames.status.ok(), "a snapshot read whole fails the frames-only check: " + frames.status.message());
   FUZZ_CHECK(read.records == visited && read.users == users && read.transactions == transactions,
              "totals differ from the records visited");
   FUZZ_CHECK(read.records == read.users + read.transactions, "records != users + transactions");
@@ -83,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(!read.first_tx_at || *read.first_tx_at <= *read.last_tx_at, "first transaction after the last");
   if (mode & 2) {
     const snapshot::SnapshotChoice choice = snapshot::newest_valid_snapshot(fs, snapshot_dir);
-    FUZZ_CHECK(choice.ok && choice.chosen && choice.chosen->path == path, "a valid snapshot is not chosen");
+    FUZZ_CHECK(choice.status.ok() && choice.chosen && choice.chosen->path == path, "a valid snapshot is not chosen");
   }
   return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "capnp_equivalence.hpp"
 #include "fuzz_check.hpp"
+#include "disk/data_dir.hpp"
 #include "memory_file_system.hpp"
 #include "wal/byte_order.hpp"
 #include "wal/frame.hpp"
@@ -23,7 +24,7 @@ namespace {
 
 using namespace tally;
 
-const std::string wal_dir = "/data/wal";
+const std::string wal_dir = disk::DataDir("/data").wal();
 
 void fix_crcs(std::string& segment) {
   if (segment.size() < wal::segment_header_bytes) return;
@@ -64,7 +65,7 @@ Scan scan(fuzz::MemoryFileSystem& fs, bool read_only) {
     out.records.push_back(std::move(*record));
     return true;
   });
-  FUZZ_CHECK(out.result.ok || !out.result.error.empty(), "a failed scan without an error message");
+  FUZZ_CHECK(out.result.status.ok() || !out.result.status.message().empty(), "a failed scan without an error message");
   return out;
 }
 
@@ -74,8 +75,6 @@ bool same_records(const std::vector<wal::Record>& a, const std::vector<wal::Reco
     if (!fuzz::same(a[i], b[i])) return false;
   return true;
 }
-
-bool same_position(wal::WalPosition a, wal::WalPosition b) { return a.segment == b.segment && a.offset == b.offset; }
 
 }  // namespace
 
@@ -105,18 +104,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Scan looked = scan(fs, true);
   FUZZ_CHECK(fs.files.size() == segments.size(), "a read-only scan changed the files");
   const Scan cut = scan(fs, false);
-  FUZZ_CHECK(looked.result.ok == cut.result.ok, "read-only and cutting scans disagree on the verdict");
-  if (!cut.result.ok) return 0;
+  FUZZ_CHECK(looked.result.status.ok() == cut.result.status.ok(), "read-only and cutting scans disagree on the verdict");
+  if (!cut.result.status.ok()) return 0;
   FUZZ_CHECK(same_records(looked.records, cut.records), "read-only and cutting scans read different records");
-  FUZZ_CHECK(same_position(looked.result.end, cut.result.end), "read-only and cutting scans end elsewhere");
+  FUZZ_CHECK(wal::same_position(looked.result.end, cut.result.end), "read-only and cutting scans end elsewhere");
   FUZZ_CHECK(looked.result.torn_bytes == cut.result.torn_bytes_cut, "cut other bytes than reported torn");
   FUZZ_CHECK(cut.result.records == cut.records.size(), "record count differs from the records visited");
 
   const Scan again = scan(fs, false);
-  FUZZ_CHECK(again.result.ok, "the log does not read after its torn tail was cut: " + again.result.error);
+  FUZZ_CHECK(again.result.status.ok(), "the log does not read after its torn tail was cut: " + again.result.status.message());
   // (A header cut to nothing is reported again as a 0-byte torn tail: nothing more is cut.)
   FUZZ_CHECK(again.result.torn_bytes_cut == 0 && again.result.torn_bytes == 0, "a second scan cut more");
   FUZZ_CHECK(same_records(cut.records, again.records), "the second scan reads other records");
-  FUZZ_CHECK(same_position(cut.result.end, again.result.end), "the second scan ends elsewhere");
+  FUZZ_CHECK(wal::same_position(cut.result.end, again.result.end), "the second scan ends elsewhere");
   return 0;
 }

@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "ledger/limits.hpp"
+#include "disk/data_dir.hpp"
 #include "memory_file_system.hpp"
 #include "snapshot/snapshot_format.hpp"
 #include "snapshot/snapshot_writer.hpp"
 #include "wal/frame.hpp"
 #include "wal/record_codec.hpp"
-#include "wal/wal_reader.hpp"
+#include "wal/wal_position.hpp"
 
 namespace {
 
@@ -73,11 +74,12 @@ int main(int argc, char** argv) {
 
   // A snapshot of the same records, built by the real writer over a WAL in memory.
   fuzz::MemoryFileSystem fs;
-  fs.files["/data/wal/" + wal::segment_file_name(1)] = segment;
+  const disk::DataDir data_dir("/data");
+  fs.files[wal::segment_path(data_dir.wal(), 1)] = segment;
   const wal::WalPosition end{1, segment.size()};
-  const snapshot::BuildResult built = snapshot::build_snapshot(fs, "/data", end);
-  if (built.status != snapshot::BuildResult::Status::built) {
-    std::fprintf(stderr, "build_snapshot: %s\n", built.error.c_str());
+  const snapshot::BuildResult built = snapshot::build_snapshot(fs, data_dir, end);
+  if (built.outcome != snapshot::BuildResult::Outcome::built) {
+    std::fprintf(stderr, "build_snapshot: %s\n", built.status.message().c_str());
     return 1;
   }
   const std::string& snap = fs.files[built.path];

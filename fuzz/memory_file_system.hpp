@@ -8,61 +8,66 @@
 #include <string>
 #include <vector>
 
-#include "wal/file_system.hpp"
+#include "disk/file_system.hpp"
 
 namespace tally::fuzz {
 
-class MemoryFileSystem final : public wal::FileSystem {
+class MemoryFileSystem final : public disk::FileSystem {
  public:
   std::map<std::string, std::string> files;  // path -> content
 
-  int open_append(const std::string& path, std::unique_ptr<wal::AppendFile>& out) override {
+  disk::IoStatus open_append(const std::string& path, std::unique_ptr<disk::AppendFile>& out) override {
     out = std::make_unique<File>(files[path]);
-    return 0;
+    return {};
   }
-  int read_all(const std::string& path, std::string& out) override {
+  disk::IoStatus read_all(const std::string& path, std::string& out) override {
     const auto it = files.find(path);
-    if (it == files.end()) return ENOENT;
+    if (it == files.end()) return missing(path);
     out = it->second;
-    return 0;
+    return {};
   }
-  int list(const std::string& dir, std::vector<std::string>& names) override {
+  disk::IoStatus list(const std::string& dir, std::vector<std::string>& names) override {
     names.clear();
     const std::string prefix = dir + "/";
     for (const auto& [path, content] : files)
       if (path.compare(0, prefix.size(), prefix) == 0 && path.find('/', prefix.size()) == std::string::npos)
         names.push_back(path.substr(prefix.size()));
-    return 0;
+    return {};
   }
-  int make_dirs(const std::string&) override { return 0; }
-  int rename(const std::string& from, const std::string& to) override {
+  disk::IoStatus make_dirs(const std::string&) override { return {}; }
+  disk::IoStatus rename(const std::string& from, const std::string& to) override {
     const auto it = files.find(from);
-    if (it == files.end()) return ENOENT;
+    if (it == files.end()) return missing(from);
     files[to] = std::move(it->second);
     files.erase(from);
-    return 0;
+    return {};
   }
-  int remove(const std::string& path) override { return files.erase(path) == 1 ? 0 : ENOENT; }
-  int truncate(const std::string& path, std::uint64_t size_bytes) override {
+  disk::IoStatus remove(const std::string& path) override {
+    if (files.erase(path) == 1) return {};
+    return missing(path);
+  }
+  disk::IoStatus truncate(const std::string& path, std::uint64_t size_bytes) override {
     const auto it = files.find(path);
-    if (it == files.end()) return ENOENT;
+    if (it == files.end()) return missing(path);
     if (size_bytes < it->second.size()) it->second.resize(size_bytes);
-    return 0;
+    return {};
   }
-  int sync_dir(const std::string&) override { return 0; }
+  disk::IoStatus sync_dir(const std::string&) override { return {}; }
 
  private:
-  class File final : public wal::AppendFile {
+  static disk::IoStatus missing(const std::string& path) { return disk::IoStatus::from_errno(ENOENT, path, ""); }
+
+  class File final : public disk::AppendFile {
    public:
     explicit File(std::string& content) : content_(content) {}
-    int append(std::string_view data) override {
+    disk::IoStatus append(std::string_view data) override {
       content_.append(data);
-      return 0;
+      return {};
     }
-    int sync_data() override { return 0; }
-    int truncate(std::uint64_t size_bytes) override {
+    disk::IoStatus sync_data() override { return {}; }
+    disk::IoStatus truncate(std::uint64_t size_bytes) override {
       if (size_bytes < content_.size()) content_.resize(size_bytes);
-      return 0;
+      return {};
     }
     std::uint64_t size() const override { return content_.size(); }
 

@@ -4,7 +4,8 @@
 
 #include <string>
 
-#include "wal/file_system.hpp"
+#include "disk/data_dir.hpp"
+#include "disk/file_system.hpp"
 
 namespace tally::admin {
 
@@ -15,7 +16,7 @@ inline constexpr int exit_usage = 2;
 
 // Checks every snapshot and WAL segment, then runs recovery (read-only) into a throwaway ledger. Prints a
 // report to stdout; returns exit_ok if tallyd would start from this directory.
-int verify(wal::FileSystem& fs, const std::string& data_dir);
+int verify(disk::FileSystem& fs, const disk::DataDir& data_dir);
 
 enum class DumpSource {
   recovery,  // what recovery would restore: the chosen snapshot, then the WAL after it
@@ -23,6 +24,6 @@ enum class DumpSource {
   snapshot,  // one snapshot file
 };
 // One JSON object per line per record to stdout.
-int dump(wal::FileSystem& fs, const std::string& data_dir, DumpSource source, const std::string& snapshot_path);
+int dump(disk::FileSystem& fs, const disk::DataDir& data_dir, DumpSource source, const std::string& snapshot_path);
 
 }  // namespace tally::admin

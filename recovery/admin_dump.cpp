@@ -54,17 +54,17 @@ void emit(const std::string& source, std::uint64_t offset, const std::uint32_t* 
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
-bool dump_snapshot(wal::FileSystem& fs, const std::string& path) {
+bool dump_snapshot(disk::FileSystem& fs, const std::string& path) {
   const std::string source = base_name(path);
   const snapshot::SnapshotRead read = snapshot::read_snapshot(fs, path, [&](const snapshot::SnapshotRecord& r) {
     emit(source, r.chunk_offset, &r.index, *r.record);
     return true;
   });
-  if (!read.ok) std::fprintf(stderr, "tally-admin: %s\n", read.error.c_str());
-  return read.ok;
+  if (!read.status.ok()) std::fprintf(stderr, "tally-admin: %s\n", read.status.message().c_str());
+  return read.status.ok();
 }
 
-bool dump_wal(wal::FileSystem& fs, const std::string& wal_dir, wal::WalPosition start) {
+bool dump_wal(disk::FileSystem& fs, const std::string& wal_dir, wal::WalPosition start) {
   wal::ScanOptions options;
   options.start = start;
   options.read_only = true;
@@ -79,27 +79,23 @@ bool dump_wal(wal::FileSystem& fs, const std::string& wal_dir, wal::WalPosition 
                  wal::segment_file_name(scan.torn_at.segment).c_str(),
                  static_cast<unsigned long long>(scan.torn_at.offset),
                  static_cast<unsigned long long>(scan.torn_bytes));
-  if (!scan.ok) std::fprintf(stderr, "tally-admin: %s\n", scan.error.c_str());
-  return scan.ok;
+  if (!scan.status.ok()) std::fprintf(stderr, "tally-admin: %s\n", scan.status.message().c_str());
+  return scan.status.ok();
 }
 
 }  // namespace
 
-int dump(wal::FileSystem& fs, const std::string& data_dir, DumpSource source, const std::string& snapshot_path) {
-  const std::string wal_dir = snapshot::wal_dir_of(data_dir);
+int dump(disk::FileSystem& fs, const disk::DataDir& data_dir, DumpSource source, const std::string& snapshot_path) {
+  const std::string& wal_dir = data_dir.wal();
   bool ok = false;
   switch (source) {
     case DumpSource::snapshot: ok = dump_snapshot(fs, snapshot_path); break;
     case DumpSource::wal_only: ok = dump_wal(fs, wal_dir, wal::WalPosition{}); break;
     case DumpSource::recovery: {
-      recovery::RecoveryOptions options;
-      options.wal_dir = wal_dir;
-      options.snapshot_dir = snapshot::snapshot_dir_of(data_dir);
-      options.read_only = true;
-      const recovery::SnapshotPick pick = recovery::pick_snapshot(fs, options);
+      const recovery::SnapshotPick pick = recovery::pick_snapshot(fs, data_dir);
       for (const std::string& warning : pick.warnings) std::fprintf(stderr, "tally-admin: %s\n", warning.c_str());
-      if (!pick.ok) {
-        std::fprintf(stderr, "tally-admin: %s\n", pick.error.c_str());
+      if (!pick.status.ok()) {
+        std::fprintf(stderr, "tally-admin: %s\n", pick.status.message().c_str());
         break;
       }
       ok = !pick.chosen || dump_snapshot(fs, pick.chosen->path);

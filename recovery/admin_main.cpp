@@ -34,9 +34,8 @@ int main(int argc, char** argv) {
   }
   if (argc < 3) return usage_error("missing command or DATA_DIR");
   const std::string command = argv[1];
-  std::string data_dir = argv[2];
-  while (data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
-  tally::recovery::ReadOnlyFileSystem fs(tally::wal::posix_file_system());
+  const tally::disk::DataDir data_dir(argv[2]);
+  tally::recovery::ReadOnlyFileSystem fs(tally::disk::posix_file_system());
 
   if (command == "verify") {
     if (argc != 3) return usage_error("verify takes only DATA_DIR");

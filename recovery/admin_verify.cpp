@@ -47,24 +47,24 @@ std::string describe(std::uint64_t records, std::uint64_t users, std::uint64_t t
   return text;
 }
 
-bool check_snapshots(wal::FileSystem& fs, const std::string& dir) {
+bool check_snapshots(disk::FileSystem& fs, const std::string& dir) {
   std::printf("snapshots in %s\n", dir.c_str());
   snapshot::SnapshotListing listing;
-  if (int err = snapshot::list_snapshots(fs, dir, listing)) {
-    std::printf("  PROBLEM: cannot list (errno %d)\n", err);
+  if (const disk::IoStatus listed = snapshot::list_snapshots(fs, dir, listing); !listed.ok()) {
+    std::printf("  PROBLEM: %s\n", listed.message().c_str());
     return false;
   }
   if (listing.snapshots.empty()) std::printf("  none\n");
   bool all_valid = true;
   for (const snapshot::SnapshotFile& file : listing.snapshots) {
     const snapshot::SnapshotRead read = snapshot::validate_snapshot(fs, file.path, snapshot::SnapshotCheck::records);
-    if (!read.ok) {
+    if (!read.status.ok()) {
       all_valid = false;
-      std::printf("  %s  INVALID: %s\n", file.name.c_str(), read.error.c_str());
+      std::printf("  %s  INVALID: %s\n", file.name.c_str(), read.status.message().c_str());
       continue;
     }
     std::printf("  %s  ok: covers WAL %s; %s; %llu chunks, %llu bytes\n", file.name.c_str(),
-                snapshot::to_string(file.covered).c_str(),
+                wal::to_string(file.covered).c_str(),
                 describe(read.records, read.users, read.transactions, read.first_tx_at, read.last_tx_at).c_str(),
                 static_cast<unsigned long long>(read.chunks), static_cast<unsigned long long>(read.bytes));
   }
@@ -73,7 +73,7 @@ bool check_snapshots(wal::FileSystem& fs, const std::string& dir) {
   return all_valid;
 }
 
-bool check_wal(wal::FileSystem& fs, const std::string& dir) {
+bool check_wal(disk::FileSystem& fs, const std::string& dir) {
   std::printf("WAL in %s\n", dir.c_str());
   std::map<std::uint64_t, Counts> segments;
   wal::ScanOptions options;
@@ -88,8 +88,8 @@ bool check_wal(wal::FileSystem& fs, const std::string& dir) {
     std::printf("  segments before %s were removed (covered by snapshots)\n",
                 wal::segment_file_name(scan.first_segment).c_str());
   for (const auto& [number, counts] : segments) {
-    std::uint64_t size = 0;
-    fs.file_size(dir + "/" + wal::segment_file_name(number), size);
+    std::uint64_t size = 0;  // stays 0 if it cannot be read: the scan above did read it
+    static_cast<void>(fs.file_size(wal::segment_path(dir, number), size));
     std::printf(
         "  %s  %s; %llu bytes\n", wal::segment_file_name(number).c_str(),
         describe(counts.records, counts.users, counts.transactions, counts.first_tx_at, counts.last_tx_at).c_str(),
@@ -102,23 +102,21 @@ bool check_wal(wal::FileSystem& fs, const std::string& dir) {
                 static_cast<unsigned long long>(scan.torn_at.offset), static_cast<unsigned long long>(scan.torn_bytes));
   else
     std::printf("  torn tail: none\n");
-  if (!scan.ok) {
-    std::printf("  PROBLEM: %s\n", scan.error.c_str());
+  if (!scan.status.ok()) {
+    std::printf("  PROBLEM: %s\n", scan.status.message().c_str());
     return false;
   }
   std::printf("  %llu records in %llu segments, all CRCs good; the log ends at %s\n",
               static_cast<unsigned long long>(scan.records), static_cast<unsigned long long>(scan.segments),
-              snapshot::to_string(scan.end).c_str());
+              wal::to_string(scan.end).c_str());
   return true;
 }
 
 }  // namespace
 
-int verify(wal::FileSystem& fs, const std::string& data_dir) {
-  const std::string snapshot_dir = snapshot::snapshot_dir_of(data_dir);
-  const std::string wal_dir = snapshot::wal_dir_of(data_dir);
-  const bool snapshots_ok = check_snapshots(fs, snapshot_dir);
-  const bool wal_ok = check_wal(fs, wal_dir);
+int verify(disk::FileSystem& fs, const disk::DataDir& data_dir) {
+  const bool snapshots_ok = check_snapshots(fs, data_dir.snapshots());
+  const bool wal_ok = check_wal(fs, data_dir.wal());
 
   std::printf("recovery (read-only)\n");
   caf::actor_system_config config;
@@ -126,8 +124,7 @@ int verify(wal::FileSystem& fs, const std::string& data_dir) {
   caf::actor_system actors{config};
   LedgerService ledger(actors);
   recovery::RecoveryOptions options;
-  options.wal_dir = wal_dir;
-  options.snapshot_dir = snapshot_dir;
+  options.data_dir = data_dir;
   options.read_only = true;
   const recovery::RecoveryReport report = recovery::recover(fs, options, ledger);
   for (const std::string& warning : report.warnings) std::printf("  warning: %s\n", warning.c_str());
@@ -136,10 +133,10 @@ int verify(wal::FileSystem& fs, const std::string& data_dir) {
   else
     std::printf("  picks %s (%llu records), then replays the WAL from %s\n", report.snapshot.c_str(),
                 static_cast<unsigned long long>(report.snapshot_records),
-                snapshot::to_string(report.snapshot_covered).c_str());
-  if (!report.ok) {
-    std::printf("  PROBLEM: %s\n", report.error.c_str());
-    std::printf("FAIL: tallyd would refuse to start from %s\n", data_dir.c_str());
+                wal::to_string(report.snapshot_covered).c_str());
+  if (!report.status.ok()) {
+    std::printf("  PROBLEM: %s\n", report.status.message().c_str());
+    std::printf("FAIL: tallyd would refuse to start from %s\n", data_dir.root().c_str());
     return exit_problem;
   }
   std::printf(
@@ -147,7 +144,7 @@ int verify(wal::FileSystem& fs, const std::string& data_dir) {
       "writer would append at %s\n",
       static_cast<unsigned long long>(report.snapshot_records), static_cast<unsigned long long>(report.wal_records),
       static_cast<unsigned long long>(report.users), static_cast<unsigned long long>(report.transactions),
-      report.millis, snapshot::to_string(report.end).c_str());
+      report.millis, wal::to_string(report.end).c_str());
   if (!snapshots_ok || !wal_ok)
     std::printf("OK with warnings: recovery would succeed, but see the problems above\n");
   else

@@ -4,37 +4,44 @@
 
 #include <cerrno>
 
-#include "wal/file_system.hpp"
+#include "disk/file_system.hpp"
 
 namespace tally::recovery {
 
-class ReadOnlyFileSystem final : public wal::FileSystem {
+class ReadOnlyFileSystem final : public disk::FileSystem {
  public:
-  explicit ReadOnlyFileSystem(wal::FileSystem& inner) : inner_(inner) {}
+  explicit ReadOnlyFileSystem(disk::FileSystem& inner) : inner_(inner) {}
 
-  int open_append(const std::string&, std::unique_ptr<wal::AppendFile>&) override { return refuse(); }
-  int read_all(const std::string& path, std::string& out) override { return inner_.read_all(path, out); }
-  int read_range(const std::string& path, std::uint64_t offset, std::size_t length, std::string& out) override {
+  disk::IoStatus open_append(const std::string& path, std::unique_ptr<disk::AppendFile>&) override {
+    return refuse(path, "cannot open for appending");
+  }
+  disk::IoStatus read_all(const std::string& path, std::string& out) override { return inner_.read_all(path, out); }
+  disk::IoStatus read_range(const std::string& path, std::uint64_t offset, std::size_t length,
+                            std::string& out) override {
     return inner_.read_range(path, offset, length, out);
   }
-  int file_size(const std::string& path, std::uint64_t& size_bytes) override {
+  disk::IoStatus file_size(const std::string& path, std::uint64_t& size_bytes) override {
     return inner_.file_size(path, size_bytes);
   }
-  int list(const std::string& dir, std::vector<std::string>& names) override { return inner_.list(dir, names); }
-  int make_dirs(const std::string&) override { return refuse(); }
-  int rename(const std::string&, const std::string&) override { return refuse(); }
-  int remove(const std::string&) override { return refuse(); }
-  int truncate(const std::string&, std::uint64_t) override { return refuse(); }
-  int sync_dir(const std::string&) override { return refuse(); }
+  disk::IoStatus list(const std::string& dir, std::vector<std::string>& names) override {
+    return inner_.list(dir, names);
+  }
+  disk::IoStatus make_dirs(const std::string& dir) override { return refuse(dir, "cannot create directory"); }
+  disk::IoStatus rename(const std::string& from, const std::string& to) override {
+    return refuse(from, "cannot rename to " + to);
+  }
+  disk::IoStatus remove(const std::string& path) override { return refuse(path, "cannot remove"); }
+  disk::IoStatus truncate(const std::string& path, std::uint64_t) override { return refuse(path, "cannot truncate"); }
+  disk::IoStatus sync_dir(const std::string& dir) override { return refuse(dir, "fsync of the directory failed"); }
 
   int refused() const { return refused_; }  // attempted changes (a read-only caller should make none)
 
  private:
-  int refuse() {
+  disk::IoStatus refuse(const std::string& path, const std::string& what) {
     ++refused_;
-    return EROFS;
+    return disk::IoStatus::from_errno(EROFS, path, what + " (tally-admin changes nothing)");
   }
-  wal::FileSystem& inner_;
+  disk::FileSystem& inner_;
   int refused_ = 0;
 };
 

@@ -4,15 +4,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <algorithm>
 #include <future>
 #include <thread>
-#include <system_error>
 #include <variant>
 
-#include "actors/parallel_restore.hpp"
+#include "ledger/assert.hpp"
+#include "recovery/parallel_restore.hpp"
 #include "snapshot/snapshot_format.hpp"
 #include "snapshot/snapshot_reader.hpp"
 #include "snapshot/wal_range.hpp"
@@ -30,8 +30,6 @@ double millis_since(Clock::time_point started) {
   return std::chrono::duration<double, std::milli>(Clock::now() - started).count();
 }
 
-std::string describe_errno(int err) { return std::error_code(err, std::generic_category()).message(); }
-
 // Records go to the ledger through ParallelRestore: each user's records in log order, users in parallel.
 bool feed(ParallelRestore& restorer, const wal::Record& record) { return restorer.add(record); }
 
@@ -47,17 +45,20 @@ struct WalExtent {
   std::uint64_t first = 0, last = 0, last_size = 0;
 };
 
-int wal_extent(wal::FileSystem& fs, const std::string& wal_dir, WalExtent& out) {
+disk::IoStatus wal_extent(disk::FileSystem& fs, const std::string& wal_dir, WalExtent& out) {
   std::vector<std::string> names;
-  if (int err = fs.list(wal_dir, names)) return err == ENOENT ? 0 : err;
+  if (disk::IoStatus listed = fs.list(wal_dir, names); !listed.ok()) {
+    if (listed.not_found()) return {};
+    return listed;
+  }
   for (const std::string& name : names) {
     std::uint64_t number = 0;
-    if (!snapshot::parse_wal_segment_name(name, number)) continue;
+    if (!wal::parse_segment_file_name(name, number)) continue;
     if (out.first == 0 || number < out.first) out.first = number;
     if (number > out.last) out.last = number;
   }
-  if (out.last == 0) return 0;
-  return fs.file_size(wal_dir + "/" + wal::segment_file_name(out.last), out.last_size);
+  if (out.last == 0) return {};
+  return fs.file_size(wal::segment_path(wal_dir, out.last), out.last_size);
 }
 
 // Sizing the uid index once, before replay, spares it regrowing (and rehashing) while millions of records
@@ -70,20 +71,21 @@ constexpr std::uint64_t table_bytes_per_transaction = 10;  // TxIndex: 8-byte sl
 constexpr std::uint64_t snapshot_bytes_per_record_min = 16;  // a List(Data) element: pointer + one word
 
 // WAL bytes from `from` to the end of the log (segments numbered from.segment on).
-std::uint64_t wal_bytes_after(wal::FileSystem& fs, const std::string& wal_dir, wal::WalPosition from) {
+// An estimate: a directory or size that cannot be read counts as nothing (the scan reports it properly).
+std::uint64_t wal_bytes_after(disk::FileSystem& fs, const std::string& wal_dir, wal::WalPosition from) {
   std::vector<std::string> names;
-  if (fs.list(wal_dir, names) != 0) return 0;
+  if (!fs.list(wal_dir, names).ok()) return 0;
   std::uint64_t total = 0;
   for (const std::string& name : names) {
     std::uint64_t number = 0, size = 0;
-    if (!snapshot::parse_wal_segment_name(name, number) || number < from.segment) continue;
-    if (fs.file_size(wal_dir + "/" + name, size) != 0) continue;
+    if (!wal::parse_segment_file_name(name, number) || number < from.segment) continue;
+    if (!fs.file_size(wal_dir + "/" + name, size).ok()) continue;
     total += number == from.segment ? size - std::min(size, from.offset) : size;
   }
   return total;
 }
 
-void reserve_transactions(LedgerService& ledger, wal::FileSystem& fs, const std::string& wal_dir,
+void reserve_transactions(LedgerService& ledger, disk::FileSystem& fs, const std::string& wal_dir,
                           wal::WalPosition from, const snapshot::SnapshotRead* snapshot) {
   std::uint64_t estimate = wal_bytes_after(fs, wal_dir, from) / wal_bytes_per_transaction;
   if (snapshot != nullptr)  // the footer's total, verified against the record count, itself bound by the size
@@ -98,19 +100,14 @@ void reserve_transactions(LedgerService& ledger, wal::FileSystem& fs, const std:
 
 }  // namespace
 
-SnapshotPick pick_snapshot(wal::FileSystem& fs, const RecoveryOptions& options) {
+SnapshotPick pick_snapshot(disk::FileSystem& fs, const disk::DataDir& data_dir) {
   SnapshotPick pick;
   snapshot::SnapshotListing listing;
-  if (int err = snapshot::list_snapshots(fs, options.snapshot_dir, listing)) {
-    pick.error = options.snapshot_dir + ": cannot list: " + describe_errno(err);
-    return pick;
-  }
+  pick.status = snapshot::list_snapshots(fs, data_dir.snapshots(), listing);
+  if (!pick.status.ok()) return pick;
   WalExtent extent;
-  if (int err = wal_extent(fs, options.wal_dir, extent)) {
-    pick.error = options.wal_dir + ": cannot list: " + describe_errno(err);
-    return pick;
-  }
-  pick.ok = true;
+  pick.status = wal_extent(fs, data_dir.wal(), extent);
+  if (!pick.status.ok()) return pick;
   pick.wal_first_segment = extent.first;
   for (const snapshot::SnapshotFile& file : listing.snapshots) {
     // The log's last segment ends before this snapshot's position: the WAL lost its end (a torn tail, cut
@@ -118,18 +115,18 @@ SnapshotPick pick_snapshot(wal::FileSystem& fs, const RecoveryOptions& options) 
     // snapshot now, or ever again, would skip or misread records: fall back, and retire it.
     if (file.covered.segment == extent.last && extent.last_size < file.covered.offset) {
       pick.stale.push_back(file.path);
-      pick.warnings.push_back(file.path + ": covers the WAL up to " + snapshot::to_string(file.covered) +
+      pick.warnings.push_back(file.path + ": covers the WAL up to " + wal::to_string(file.covered) +
                               " but that segment now ends at byte " + std::to_string(extent.last_size) +
                               ": not used (the WAL decides where the log ends)");
       continue;
     }
     const snapshot::SnapshotRead read = snapshot::validate_snapshot(fs, file.path);
-    if (read.ok) {
+    if (read.status.ok()) {
       pick.chosen = file;
       pick.chosen_read = read;
       break;
     }
-    pick.warnings.push_back("invalid snapshot skipped: " + read.error);
+    pick.warnings.push_back("invalid snapshot skipped: " + read.status.message());
   }
   return pick;
 }
@@ -137,43 +134,45 @@ SnapshotPick pick_snapshot(wal::FileSystem& fs, const RecoveryOptions& options) 
 namespace {
 
 // Restores the picked snapshot after checking the WAL it leaves in place. False with report.error set.
-bool restore_snapshot(wal::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger,
+bool restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger,
                       ParallelRestore& restorer, RecoveryReport& report) {
-  const SnapshotPick pick = pick_snapshot(fs, options);
+  const SnapshotPick pick = pick_snapshot(fs, options.data_dir);
   report.warnings = pick.warnings;
   report.stale_snapshots = pick.stale;
-  if (!pick.ok) {
-    report.error = pick.error;
+  if (!pick.status.ok()) {
+    report.status = pick.status;
     return false;
   }
   if (!pick.chosen) return true;
   const snapshot::SnapshotFile* chosen = &*pick.chosen;
   const std::uint64_t first = pick.wal_first_segment;
-  reserve_transactions(ledger, fs, options.wal_dir, chosen->covered, &pick.chosen_read);
+  const std::string& wal_dir = options.data_dir.wal();
+  reserve_transactions(ledger, fs, wal_dir, chosen->covered, &pick.chosen_read);
 
   // The WAL kept under the snapshot is the fallback if the snapshot is ever lost: damage there is refused
   // now, as anywhere in acknowledged data, instead of surfacing the day it is needed. The check only reads,
   // so it runs beside the restore; a failure still refuses the start (the restored ledger is thrown away).
   std::future<snapshot::WalRange> check;
   if (first != 0 && first <= chosen->covered.segment)
-    check = std::async(std::launch::async, [&fs, &options, first, covered = chosen->covered] {
-      return snapshot::read_wal_range(fs, options.wal_dir, wal::WalPosition{first, 0}, covered,
-                                      snapshot::WalRangeVisitor());
+    check = std::async(std::launch::async, [&fs, &wal_dir, first, covered = chosen->covered] {
+      return snapshot::read_wal_range(fs, wal_dir, wal::WalPosition{first, 0}, covered, snapshot::WalRangeVisitor());
     });
   const snapshot::SnapshotRead read = snapshot::read_snapshot(
       fs, chosen->path, [&](const snapshot::SnapshotRecord& r) { return feed(restorer, *r.record); });
   if (check.valid()) {
-    const snapshot::WalRange checked = check.get();
-    if (!checked.ok) {
-      report.error = checked.error + " (under snapshot " + chosen->name + ")";
+    snapshot::WalRange checked = check.get();
+    if (!checked.status.ok()) {
+      report.status = std::move(checked.status.append(" (under snapshot " + chosen->name + ")"));
       return false;
     }
     report.wal_checked_records = checked.records;
   }
-  if (!read.ok) {
-    report.error = restorer.error().empty() ? read.error : read.error + ": " + restorer.error();
+  if (!read.status.ok()) {
+    report.status = read.status;
+    if (!restorer.error().empty()) report.status.append(": " + restorer.error());
     return false;
   }
+  TALLY_ASSERT(same_position(read.covered, chosen->covered), "a restored snapshot covers what its name says");
   report.snapshot = chosen->path;
   report.snapshot_covered = chosen->covered;
   report.snapshot_records = read.records;
@@ -181,58 +180,58 @@ bool restore_snapshot(wal::FileSystem& fs, const RecoveryOptions& options, Ledge
 }
 
 // Renames snapshots ahead of the WAL out of the way, durably, before the writer appends past their position.
-bool retire_stale(wal::FileSystem& fs, const RecoveryOptions& options, RecoveryReport& report) {
+bool retire_stale(disk::FileSystem& fs, const RecoveryOptions& options, RecoveryReport& report) {
   for (const std::string& path : report.stale_snapshots) {
-    if (int err = fs.rename(path, path + stale_suffix)) {
-      report.error = path + ": cannot rename a snapshot ahead of the WAL: " + describe_errno(err);
+    if (disk::IoStatus renamed = fs.rename(path, path + stale_suffix); !renamed.ok()) {
+      report.status = std::move(renamed.append(" (a snapshot ahead of the WAL)"));
       return false;
     }
     report.warnings.push_back(path + ": renamed to " + path + stale_suffix);
   }
-  if (int err = fs.sync_dir(options.snapshot_dir)) {
-    report.error = "fsync of directory " + options.snapshot_dir + ": " + describe_errno(err);
-    return false;
-  }
-  return true;
+  report.status = fs.sync_dir(options.data_dir.snapshots());
+  return report.status.ok();
 }
 
 }  // namespace
 
-RecoveryReport recover(wal::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger) {
+RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger) {
   const auto started = Clock::now();
   RecoveryReport report;
   ParallelRestore restorer(ledger, restore_threads());
   auto finish = [&]() -> RecoveryReport {
     const bool applied = restorer.finish();
-    if (!applied && report.ok) {
-      report.ok = false;
-      report.error = "a record was rejected by recovery: " + restorer.error();
-    }
+    if (!applied && report.status.ok())
+      report.status = disk::IoStatus::failed("a record was rejected by recovery: " + restorer.error());
     report.users = restorer.users();
     report.transactions = restorer.transactions();
     report.millis = millis_since(started);
+    if (report.status.ok())  // every record read from the snapshot and the WAL was applied, none twice
+      TALLY_ASSERT(report.users + report.transactions == report.snapshot_records + report.wal_records,
+                   "recovery applies exactly the records it read");
     return report;
   };
-  if (!options.snapshot_dir.empty()) {
+  if (options.use_snapshots) {
     const bool restored = restore_snapshot(fs, options, ledger, restorer, report);
     report.snapshot_millis = millis_since(started);
     if (!restored) return finish();
   }
-  if (report.snapshot.empty()) reserve_transactions(ledger, fs, options.wal_dir, wal::WalPosition{1, 0}, nullptr);
+  const std::string& wal_dir = options.data_dir.wal();
+  if (report.snapshot.empty()) reserve_transactions(ledger, fs, wal_dir, wal::WalPosition{1, 0}, nullptr);
   wal::ScanOptions scan_options;
   // Without a snapshot the log must be whole from segment 1: pruned segments are only fine under a snapshot.
   scan_options.start = report.snapshot.empty() ? wal::WalPosition{1, 0} : report.snapshot_covered;
   scan_options.read_only = options.read_only;
   const wal::WalScan scan =
-      wal::scan_wal(fs, options.wal_dir, scan_options, [&](wal::WalPosition, std::string_view payload) {
+      wal::scan_wal(fs, wal_dir, scan_options, [&](wal::WalPosition at, std::string_view payload) {
+        // The snapshot holds every record before its position: replay continues exactly after it.
+        TALLY_ASSERT(!position_before(at, scan_options.start), "the WAL is replayed from the snapshot's position on");
         std::optional<wal::Record> record = wal::decode(payload);
         if (!record || !feed(restorer, *record)) return false;
         ++report.wal_records;
         return true;
       });
-  report.ok = scan.ok;
-  report.error = scan.error;
-  if (!scan.ok && !restorer.error().empty()) report.error += ": " + restorer.error();
+  report.status = scan.status;
+  if (!scan.status.ok() && !restorer.error().empty()) report.status.append(": " + restorer.error());
   report.bytes = scan.bytes;
   report.segments = scan.segments;
   report.torn_bytes_cut = scan.torn_bytes_cut;
@@ -240,17 +239,14 @@ RecoveryReport recover(wal::FileSystem& fs, const RecoveryOptions& options, Ledg
   report.torn_at = scan.torn_at;
   report.torn_bytes = scan.torn_bytes;
   report.end = scan.end;
-  if (report.ok && !options.read_only && !report.stale_snapshots.empty() && !retire_stale(fs, options, report))
-    report.ok = false;
+  if (report.status.ok() && !options.read_only && !report.stale_snapshots.empty())
+    retire_stale(fs, options, report);
   return finish();
 }
 
-RecoveryReport recover(wal::FileSystem& fs, const std::string& wal_dir, LedgerService& ledger) {
+RecoveryReport recover(disk::FileSystem& fs, const disk::DataDir& data_dir, LedgerService& ledger) {
   RecoveryOptions options;
-  options.wal_dir = wal_dir;
-  const std::size_t slash = wal_dir.rfind('/');
-  const std::string data_dir = slash == std::string::npos ? std::string(".") : wal_dir.substr(0, slash);
-  options.snapshot_dir = snapshot::snapshot_dir_of(data_dir);
+  options.data_dir = data_dir;
   return recover(fs, options, ledger);
 }
 

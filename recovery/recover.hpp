@@ -1,5 +1,6 @@
 // Startup recovery: restores the newest valid snapshot, then replays the WAL after it, so memory equals the
-// durable log. Refuses (ok=false, with file and byte offset) rather than start from data it cannot account for.
+// durable log. Refuses (a failed status, with file and byte offset) rather than start from data it cannot
+// account for.
 #pragma once
 
 #include <cstdint>
@@ -8,24 +9,24 @@
 #include <vector>
 
 #include "actors/ledger_service.hpp"
+#include "disk/data_dir.hpp"
+#include "disk/file_system.hpp"
 #include "snapshot/snapshot_format.hpp"
 #include "snapshot/snapshot_reader.hpp"
-#include "wal/file_system.hpp"
-#include "wal/wal_writer.hpp"
+#include "wal/wal_position.hpp"
 
 namespace tally::recovery {
 
 struct RecoveryOptions {
-  std::string wal_dir;
-  std::string snapshot_dir;  // "" = WAL only
+  disk::DataDir data_dir;  // the WAL in data_dir.wal(), snapshots in data_dir.snapshots()
+  bool use_snapshots = true;  // false: the WAL alone, from segment 1
   // Changes nothing on disk (tally-admin): a torn tail is reported (torn_tail, torn_bytes), not cut, and a
   // snapshot ahead of the WAL is reported, not renamed.
   bool read_only = false;
 };
 
 struct RecoveryReport {
-  bool ok = false;
-  std::string error;
+  disk::IoStatus status;    // not ok: tallyd must not start (what, with file and byte offset)
   std::uint64_t users = 0;  // restored in total (snapshot + WAL)
   std::uint64_t transactions = 0;
   std::uint64_t bytes = 0;     // WAL bytes replayed (after the snapshot)
@@ -48,20 +49,19 @@ struct RecoveryReport {
   std::uint64_t torn_bytes = 0;
 };
 
-RecoveryReport recover(wal::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger);
+RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger);
+// With the defaults: snapshots used, torn tails cut.
+RecoveryReport recover(disk::FileSystem& fs, const disk::DataDir& data_dir, LedgerService& ledger);
 
 // The snapshot recovery would restore: the newest valid one not ahead of the WAL's end. Reads only.
 struct SnapshotPick {
-  bool ok = false;  // false: a directory could not be listed
-  std::string error;
+  disk::IoStatus status;                         // not ok: a directory could not be listed
   std::optional<snapshot::SnapshotFile> chosen;  // none: replay the WAL from segment 1
   snapshot::SnapshotRead chosen_read;            // its validation (counts, timestamps)
   std::vector<std::string> warnings;             // skipped snapshots, with file and byte offset
   std::vector<std::string> stale;                // valid but ahead of the WAL's end
   std::uint64_t wal_first_segment = 0;           // first WAL segment present (0: none)
 };
-SnapshotPick pick_snapshot(wal::FileSystem& fs, const RecoveryOptions& options);
-// The data directory layout: snapshots in the "snapshots" directory next to wal_dir.
-RecoveryReport recover(wal::FileSystem& fs, const std::string& wal_dir, LedgerService& ledger);
+SnapshotPick pick_snapshot(disk::FileSystem& fs, const disk::DataDir& data_dir);
 
 }  // namespace tally::recovery

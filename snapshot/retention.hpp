@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "wal/file_system.hpp"
+#include "disk/data_dir.hpp"
+#include "disk/file_system.hpp"
 
 namespace tally::snapshot {
 
 struct PruneResult {
-  bool ok = false;
-  std::string error;                  // the first failure (pruning stops there; what is left is harmless)
+  disk::IoStatus status;              // the first failure (pruning stops there; what is left is harmless)
   std::vector<std::string> kept;      // paths of the kept valid snapshots, newest first
   std::vector<std::string> removed;   // paths removed (snapshots, WAL segments, .tmp files)
   std::vector<std::string> warnings;  // invalid snapshots found (left in place unless older than the kept ones)
@@ -22,6 +22,6 @@ struct PruneResult {
 
 // known_valid: snapshot paths the caller has just read or written in full (skips re-validating them).
 // Must not run concurrently with build_snapshot (it deletes *.tmp files).
-PruneResult prune(wal::FileSystem& fs, const std::string& data_dir, const std::set<std::string>& known_valid = {});
+PruneResult prune(disk::FileSystem& fs, const disk::DataDir& data_dir, const std::set<std::string>& known_valid = {});
 
 }  // namespace tally::snapshot

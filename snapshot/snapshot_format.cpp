@@ -8,9 +8,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "ledger/assert.hpp"
 #include "wal/byte_order.hpp"
 #include "wal/frame.hpp"
-#include "wal/wal_reader.hpp"
 
 namespace tally::snapshot {
 namespace {
@@ -20,21 +20,11 @@ constexpr char name_prefix[] = "snap-";
 constexpr char name_suffix[] = ".snap";
 constexpr std::size_t name_digits = 20;
 
-
-
-
 bool ends_with(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
 }  // namespace
-
-std::string snapshot_dir_of(const std::string& data_dir) { return data_dir + "/" + snapshots_subdir; }
-std::string wal_dir_of(const std::string& data_dir) { return data_dir + "/" + wal_subdir; }
-
-std::string to_string(wal::WalPosition at) {
-  return "segment " + std::to_string(at.segment) + " byte " + std::to_string(at.offset);
-}
 
 std::string snapshot_file_name(wal::WalPosition covered) {
   char name[80];
@@ -56,14 +46,13 @@ bool parse_snapshot_name(std::string_view name, wal::WalPosition& covered) {
   return true;
 }
 
-bool parse_wal_segment_name(std::string_view name, std::uint64_t& number) {
-  return wal::parse_segment_file_name(name, number);
-}
-
-int list_snapshots(wal::FileSystem& fs, const std::string& dir, SnapshotListing& out) {
+disk::IoStatus list_snapshots(disk::FileSystem& fs, const std::string& dir, SnapshotListing& out) {
   out = SnapshotListing{};
   std::vector<std::string> names;
-  if (int err = fs.list(dir, names)) return err == ENOENT ? 0 : err;
+  if (disk::IoStatus listed = fs.list(dir, names); !listed.ok()) {
+    if (listed.not_found()) return {};
+    return listed;
+  }
   for (const std::string& name : names) {
     wal::WalPosition covered;
     if (parse_snapshot_name(name, covered)) {
@@ -76,7 +65,7 @@ int list_snapshots(wal::FileSystem& fs, const std::string& dir, SnapshotListing&
   std::sort(out.snapshots.begin(), out.snapshots.end(),
             [](const SnapshotFile& a, const SnapshotFile& b) { return position_before(b.covered, a.covered); });
   std::sort(out.temp_paths.begin(), out.temp_paths.end());
-  return 0;
+  return {};
 }
 
 void append_header(std::string& out, wal::WalPosition covered) {
@@ -86,23 +75,25 @@ void append_header(std::string& out, wal::WalPosition covered) {
   wal::store_le64(out, covered.segment);
   wal::store_le64(out, covered.offset);
   wal::store_le32(out, wal::mask_crc(wal::crc32c(std::string_view(out).substr(start, header_bytes - 4))));
+  TALLY_ASSERT(out.size() - start == header_bytes, "the snapshot header is header_bytes long");
 }
 
-std::string parse_header(std::string_view data, wal::WalPosition& covered) {
-  if (data.size() < header_bytes) return "file shorter than the snapshot header";
-  if (std::memcmp(data.data(), magic, sizeof magic) != 0) return "bad snapshot magic (not a Tally snapshot)";
+disk::IoStatus parse_header(std::string_view data, const std::string& path, wal::WalPosition& covered) {
+  auto damaged = [&path](const std::string& what) { return disk::IoStatus::damaged(path, 0, what); };
+  if (data.size() < header_bytes) return damaged("file shorter than the snapshot header");
+  if (std::memcmp(data.data(), magic, sizeof magic) != 0) return damaged("bad snapshot magic (not a Tally snapshot)");
   if (wal::load_le32(data.data() + header_bytes - 4) != wal::mask_crc(wal::crc32c(data.substr(0, header_bytes - 4))))
-    return "snapshot header CRC mismatch";
+    return damaged("snapshot header CRC mismatch");
   const std::uint32_t version = wal::load_le32(data.data() + 8);
   if (version != format_version)
-    return "unsupported snapshot version " + std::to_string(version) + "; this build reads " +
-           std::to_string(format_version);
+    return damaged("unsupported snapshot version " + std::to_string(version) + "; this build reads " +
+                   std::to_string(format_version));
   covered = wal::WalPosition{wal::load_le64(data.data() + 12), wal::load_le64(data.data() + 20)};
-  return "";
+  return {};
 }
 
 void append_chunk_frame(std::string& out, std::string_view payload) {
-  if (!check_chunk_length(static_cast<std::uint32_t>(payload.size())).empty() || payload.size() > chunk_bytes_max)
+  if (payload.size() > chunk_bytes_max || !chunk_length_ok(static_cast<std::uint32_t>(payload.size())))
     throw std::invalid_argument("snapshot: chunk payload must be 8..chunk_bytes_max bytes and a multiple of 8");
   const std::size_t start = out.size();
   wal::store_le32(out, static_cast<std::uint32_t>(payload.size()));
@@ -110,11 +101,7 @@ void append_chunk_frame(std::string& out, std::string_view payload) {
   out.append(payload);
 }
 
-std::string check_chunk_length(std::uint32_t length) {
-  if (length == 0 || length % 8 != 0 || length > chunk_bytes_max) return "bad chunk length " + std::to_string(length);
-  return "";
-}
-
+bool chunk_length_ok(std::uint32_t length) { return length != 0 && length % 8 == 0 && length <= chunk_bytes_max; }
 
 bool chunk_crc_matches(std::string_view frame_header, std::string_view payload) {
   const std::uint32_t crc = wal::crc32c(payload, wal::crc32c(frame_header.substr(0, 4)));

@@ -8,9 +8,9 @@
 #include <kj/exception.h>
 
 #include <cstring>
-#include <system_error>
 #include <variant>
 
+#include "ledger/assert.hpp"
 #include "snapshot/snapshot.capnp.h"
 #include "wal/byte_order.hpp"
 
@@ -20,22 +20,20 @@ namespace {
 // Chunks hold only what this writer put there; the limit just bounds work on a damaged file.
 constexpr int chunk_nesting_limit = 8;
 
-std::string describe_errno(int err) { return std::error_code(err, std::generic_category()).message(); }
-
 class ChunkReader {
  public:
-  ChunkReader(wal::FileSystem& fs, const std::string& path, SnapshotRead& out, const SnapshotVisitor& visit,
+  ChunkReader(disk::FileSystem& fs, const std::string& path, SnapshotRead& out, const SnapshotVisitor& visit,
               SnapshotCheck check)
       : fs_(fs), path_(path), out_(out), visit_(visit), decode_(visit || check == SnapshotCheck::records) {}
 
   bool run() {
     std::uint64_t size = 0;
-    if (int err = fs_.file_size(path_, size)) return fail_plain("cannot read: " + describe_errno(err));
+    if (disk::IoStatus status = fs_.file_size(path_, size); !status.ok()) return fail(std::move(status));
     out_.bytes = size;
     std::string header;
-    if (int err = fs_.read_range(path_, 0, header_bytes, header))
-      return fail_plain("cannot read: " + describe_errno(err));
-    if (std::string problem = parse_header(header, out_.covered); !problem.empty()) return fail(0, problem);
+    if (disk::IoStatus status = fs_.read_range(path_, 0, header_bytes, header); !status.ok())
+      return fail(std::move(status));
+    if (disk::IoStatus status = parse_header(header, path_, out_.covered); !status.ok()) return fail(std::move(status));
     wal::WalPosition named;
     const std::size_t slash = path_.rfind('/');
     const std::string name = slash == std::string::npos ? path_ : path_.substr(slash + 1);
@@ -47,40 +45,43 @@ class ChunkReader {
       if (offset == size) return fail(offset, "no footer: the snapshot is truncated");
       if (size - offset < chunk_frame_header_bytes) return fail(offset, "truncated chunk header");
       std::string frame_header;
-      if (int err = fs_.read_range(path_, offset, chunk_frame_header_bytes, frame_header))
-        return fail(offset, "cannot read: " + describe_errno(err));
+      if (disk::IoStatus status = fs_.read_range(path_, offset, chunk_frame_header_bytes, frame_header); !status.ok())
+        return fail(std::move(status));
       if (frame_header.size() != chunk_frame_header_bytes) return fail(offset, "file shrank while reading");
       const std::uint32_t length = wal::load_le32(frame_header.data());
-      if (std::string problem = check_chunk_length(length); !problem.empty()) return fail(offset, problem);
+      if (!chunk_length_ok(length)) return fail(offset, "bad chunk length " + std::to_string(length));
       if (size - offset - chunk_frame_header_bytes < length)
         return fail(offset, "chunk runs past the end of the file (truncated snapshot)");
-      if (int err = fs_.read_range(path_, offset + chunk_frame_header_bytes, length, payload_))
-        return fail(offset, "cannot read: " + describe_errno(err));
+      if (disk::IoStatus status = fs_.read_range(path_, offset + chunk_frame_header_bytes, length, payload_);
+          !status.ok())
+        return fail(std::move(status));
       if (payload_.size() != length) return fail(offset, "file shrank while reading");
       if (!chunk_crc_matches(frame_header, payload_)) return fail(offset, "bad chunk CRC");
       const std::uint64_t next = offset + chunk_frame_header_bytes + length;
-      bool footer = false;
-      if (!decode_chunk(offset, footer)) return false;
-      if (footer) {
+      const Chunk chunk = decode_chunk(offset);
+      if (chunk == Chunk::bad) return false;
+      if (chunk == Chunk::footer) {
         if (next != size) return fail(next, "bytes after the footer");
-        out_.ok = true;
         return true;
       }
+      TALLY_ASSERT(next > offset, "each chunk moves the reader forward");
       offset = next;
     }
   }
 
  private:
-  bool fail_plain(const std::string& problem) {
-    out_.error = path_ + ": " + problem;
+  bool fail(disk::IoStatus status) {
+    TALLY_ASSERT(!status.ok(), "a read fails with a reason");
+    out_.status = std::move(status);
     return false;
   }
   bool fail(std::uint64_t offset, const std::string& problem) {
-    out_.error = path_ + " at byte " + std::to_string(offset) + ": " + problem;
-    return false;
+    return fail(disk::IoStatus::damaged(path_, offset, problem));
   }
 
-  bool decode_chunk(std::uint64_t offset, bool& footer) {
+  enum class Chunk { records, footer, bad };  // bad: out_.status says why
+
+  Chunk decode_chunk(std::uint64_t offset) {
     const std::size_t words = payload_.size() / sizeof(capnp::word);
     // Cap'n Proto reads words in place: copy only if the buffer happens to be misaligned.
     kj::ArrayPtr<const capnp::word> view;
@@ -98,15 +99,20 @@ class ChunkReader {
       options.traversalLimitInWords = words + 16;
       options.nestingLimit = chunk_nesting_limit;
       capnp::FlatArrayMessageReader reader(view, options);
-      if (reader.getEnd() != view.end()) return fail(offset, "chunk message does not fill its frame");
+      if (reader.getEnd() != view.end()) {
+        fail(offset, "chunk message does not fill its frame");
+        return Chunk::bad;
+      }
       const auto chunk = reader.getRoot<schema::SnapshotChunk>();
       switch (chunk.which()) {
-        case schema::SnapshotChunk::RECORDS: return visit_records(offset, chunk.getRecords());
-        case schema::SnapshotChunk::FOOTER: footer = true; return check_footer(offset, chunk.getFooter());
-        default: return fail(offset, "unknown chunk kind (written by a newer build?)");
+        case schema::SnapshotChunk::RECORDS:
+          return visit_records(offset, chunk.getRecords()) ? Chunk::records : Chunk::bad;
+        case schema::SnapshotChunk::FOOTER: return check_footer(offset, chunk.getFooter()) ? Chunk::footer : Chunk::bad;
+        default: fail(offset, "unknown chunk kind (written by a newer build?)"); return Chunk::bad;
       }
     } catch (const kj::Exception& e) {
-      return fail(offset, std::string("chunk does not decode: ") + e.getDescription().cStr());
+      fail(offset, std::string("chunk does not decode: ") + e.getDescription().cStr());
+      return Chunk::bad;
     }
   }
 
@@ -146,6 +152,8 @@ class ChunkReader {
     if (!decode_) {  // only the totals this pass counted; the rest are taken from the footer
       out_.users = footer.getUsers();
       out_.transactions = footer.getTransactions();
+    } else {
+      TALLY_ASSERT(out_.users + out_.transactions == out_.records, "every decoded record is a user or a transaction");
     }
     if (footer.getRecords() != out_.records || footer.getUsers() != out_.users ||
         footer.getTransactions() != out_.transactions || footer.getRecordChunks() != out_.chunks ||
@@ -159,7 +167,7 @@ class ChunkReader {
     return true;
   }
 
-  wal::FileSystem& fs_;
+  disk::FileSystem& fs_;
   const std::string& path_;
   SnapshotRead& out_;
   const SnapshotVisitor& visit_;
@@ -169,37 +177,37 @@ class ChunkReader {
 
 }  // namespace
 
-SnapshotRead read_snapshot(wal::FileSystem& fs, const std::string& path, const SnapshotVisitor& visit) {
+SnapshotRead read_snapshot(disk::FileSystem& fs, const std::string& path, const SnapshotVisitor& visit) {
   SnapshotRead out;
   out.path = path;
-  ChunkReader(fs, path, out, visit, SnapshotCheck::records).run();
+  const bool ok = ChunkReader(fs, path, out, visit, SnapshotCheck::records).run();
+  TALLY_ASSERT(ok == out.status.ok(), "a read's status says whether it succeeded");
   return out;
 }
 
-SnapshotRead validate_snapshot(wal::FileSystem& fs, const std::string& path, SnapshotCheck check) {
+SnapshotRead validate_snapshot(disk::FileSystem& fs, const std::string& path, SnapshotCheck check) {
   SnapshotRead out;
   out.path = path;
-  ChunkReader(fs, path, out, SnapshotVisitor(), check).run();
+  const bool ok = ChunkReader(fs, path, out, SnapshotVisitor(), check).run();
+  TALLY_ASSERT(ok == out.status.ok(), "a read's status says whether it succeeded");
   return out;
 }
 
-SnapshotChoice newest_valid_snapshot(wal::FileSystem& fs, const std::string& snapshot_dir, wal::WalPosition not_after) {
+SnapshotChoice newest_valid_snapshot(disk::FileSystem& fs, const std::string& snapshot_dir,
+                                     wal::WalPosition not_after) {
   SnapshotChoice choice;
   SnapshotListing listing;
-  if (int err = list_snapshots(fs, snapshot_dir, listing)) {
-    choice.error = snapshot_dir + ": cannot list: " + describe_errno(err);
-    return choice;
-  }
-  choice.ok = true;
+  choice.status = list_snapshots(fs, snapshot_dir, listing);
+  if (!choice.status.ok()) return choice;
   for (const SnapshotFile& file : listing.snapshots) {
     if (position_before(not_after, file.covered)) continue;
     SnapshotRead read = validate_snapshot(fs, file.path);
-    if (read.ok) {
+    if (read.status.ok()) {
       choice.chosen = file;
       choice.read = std::move(read);
       break;
     }
-    choice.skipped.push_back(read.error);
+    choice.skipped.push_back(read.status.message());
   }
   return choice;
 }

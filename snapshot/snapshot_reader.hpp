@@ -11,9 +11,9 @@
 
 #include "ledger/utc_time.hpp"
 #include "snapshot/snapshot_format.hpp"
-#include "wal/file_system.hpp"
+#include "disk/file_system.hpp"
 #include "wal/record_codec.hpp"
-#include "wal/wal_writer.hpp"
+#include "wal/wal_position.hpp"
 
 namespace tally::snapshot {
 
@@ -27,8 +27,7 @@ struct SnapshotRecord {
 using SnapshotVisitor = std::function<bool(const SnapshotRecord& record)>;
 
 struct SnapshotRead {
-  bool ok = false;
-  std::string error;      // "…/snap-….snap at byte 4136: bad chunk CRC"
+  disk::IoStatus status;  // "…/snap-….snap at byte 4136: bad chunk CRC" when not ok
   bool rejected = false;  // the visitor said no (the file itself may be fine)
   std::string path;
   wal::WalPosition covered;
@@ -47,22 +46,21 @@ enum class SnapshotCheck {
 
 // Reads every chunk in order, checking CRCs, decoding every record, and finally the footer and totals; visits
 // records as it goes (so a caller that must not act on a bad file validates first).
-SnapshotRead read_snapshot(wal::FileSystem& fs, const std::string& path, const SnapshotVisitor& visit);
+SnapshotRead read_snapshot(disk::FileSystem& fs, const std::string& path, const SnapshotVisitor& visit);
 // Recovery and retention use `frames`: a snapshot's records were decoded when it was built, and they are the
 // WAL's own bytes, so a record that fails to decode later would fail in the WAL just the same.
-SnapshotRead validate_snapshot(wal::FileSystem& fs, const std::string& path,
+SnapshotRead validate_snapshot(disk::FileSystem& fs, const std::string& path,
                                SnapshotCheck check = SnapshotCheck::frames);
 
 struct SnapshotChoice {
-  bool ok = false;  // false: the directory could not be listed (error says why)
-  std::string error;
+  disk::IoStatus status;  // not ok: the directory could not be listed
   std::optional<SnapshotFile> chosen;  // none: no valid snapshot (replay the WAL from segment 1)
   SnapshotRead read;                   // validation result of the chosen one
-  std::vector<std::string> skipped;    // one line per newer snapshot that was invalid (its error)
+  std::vector<std::string> skipped;    // one line per newer snapshot that was invalid (its status message)
 };
 
 // Validates snapshots newest first and returns the first valid one whose position is not after not_after.
-SnapshotChoice newest_valid_snapshot(wal::FileSystem& fs, const std::string& snapshot_dir,
+SnapshotChoice newest_valid_snapshot(disk::FileSystem& fs, const std::string& snapshot_dir,
                                      wal::WalPosition not_after = wal::WalPosition{UINT64_MAX, UINT64_MAX});
 
 }  // namespace tally::snapshot

@@ -10,15 +10,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <system_error>
 #include <variant>
 
+#include "ledger/assert.hpp"
 #include "snapshot/snapshot.capnp.h"
 #include "snapshot/snapshot_format.hpp"
 #include "snapshot/snapshot_reader.hpp"
 #include "snapshot/wal_range.hpp"
 #include "wal/record_codec.hpp"
-#include "wal/wal_reader.hpp"
 
 namespace tally::snapshot {
 namespace {
@@ -26,39 +25,41 @@ namespace {
 // Words of a chunk message besides its payloads: root pointer, union struct, slack for the segment table.
 constexpr std::size_t chunk_overhead_words = 16;
 
-std::string describe_errno(int err) { return std::error_code(err, std::generic_category()).message(); }
-
 bool cancelled(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
 
-// Accumulates record payloads into chunks and chunks into write blocks; every error is an errno value kept in
-// error_ (0 = fine), so the first one wins and later calls are no-ops.
+disk::IoStatus cancellation() { return disk::IoStatus::failed("cancelled", ECANCELED); }
+
+// Accumulates record payloads into chunks and chunks into write blocks; the first failure is kept in error_
+// and makes later calls no-ops.
 class SnapshotFileWriter {
  public:
-  SnapshotFileWriter(wal::FileSystem& fs, std::string path, wal::WalPosition covered)
+  SnapshotFileWriter(disk::FileSystem& fs, std::string path, wal::WalPosition covered)
       : fs_(fs), path_(std::move(path)), covered_(covered) {}
 
-  int open() {
+  disk::IoStatus open() {
     // A leftover from an interrupted build: open_append would append to it.
-    if (int err = fs_.remove(path_); err != 0 && err != ENOENT) return error_ = err;
-    if (int err = fs_.open_append(path_, file_)) return error_ = err;
+    if (disk::IoStatus removed = fs_.remove(path_); !removed.ok() && !removed.not_found()) return error_ = removed;
+    if (disk::IoStatus opened = fs_.open_append(path_, file_); !opened.ok()) return error_ = opened;
     if (file_->size() != 0)
-      if (int err = file_->truncate(0)) return error_ = err;
+      if (disk::IoStatus cut = file_->truncate(0); !cut.ok()) return error_ = cut;
     append_header(out_, covered_);
-    return 0;
+    return {};
   }
 
   bool add(std::string_view payload, bool is_user) {
-    if (error_ != 0) return false;
+    if (!error_.ok()) return false;
     spans_.emplace_back(arena_.size(), payload.size());
     arena_.append(payload);
     ++(is_user ? users_ : transactions_);
     if (spans_.size() >= chunk_records_target || arena_.size() >= chunk_payload_bytes_target) flush_chunk();
-    return error_ == 0;
+    return error_.ok();
   }
 
-  int finish() {
+  disk::IoStatus finish() {
     if (!spans_.empty()) flush_chunk();
-    if (error_ != 0) return error_;
+    if (!error_.ok()) return error_;
+    // The footer promises what the chunks hold: every record added is in a chunk, counted once.
+    TALLY_ASSERT(records_in_chunks_ == users_ + transactions_, "the footer's totals are the records written");
     capnp::MallocMessageBuilder message(chunk_overhead_words);
     auto footer = message.initRoot<schema::SnapshotChunk>().initFooter();
     footer.setCoveredSegment(covered_.segment);
@@ -69,12 +70,15 @@ class SnapshotFileWriter {
     footer.setRecordChunks(chunks_);
     append_message(message);
     write_out(true);
-    if (error_ == 0) error_ = file_->sync_data();
+    if (error_.ok()) {
+      TALLY_ASSERT(file_->size() == written_, "the file holds exactly what was written");
+      error_ = file_->sync_data();
+    }
     return error_;
   }
 
   void close() { file_.reset(); }
-  int error() const { return error_; }
+  const disk::IoStatus& error() const { return error_; }
   std::uint64_t users() const { return users_; }
   std::uint64_t transactions() const { return transactions_; }
   std::uint64_t bytes() const { return written_; }
@@ -90,6 +94,7 @@ class SnapshotFileWriter {
     }
     append_message(message);
     ++chunks_;
+    records_in_chunks_ += spans_.size();
     spans_.clear();
     arena_.clear();
     write_out(false);
@@ -102,86 +107,88 @@ class SnapshotFileWriter {
   }
 
   void write_out(bool all) {
-    if (error_ != 0 || out_.empty() || (!all && out_.size() < write_block_bytes)) return;
+    if (!error_.ok() || out_.empty() || (!all && out_.size() < write_block_bytes)) return;
     error_ = file_->append(out_);
     written_ += out_.size();
     out_.clear();
   }
 
-  wal::FileSystem& fs_;
+  disk::FileSystem& fs_;
   std::string path_;
   wal::WalPosition covered_;
-  std::unique_ptr<wal::AppendFile> file_;
+  std::unique_ptr<disk::AppendFile> file_;
   std::string arena_;                                       // payloads of the open chunk, back to back
   std::vector<std::pair<std::size_t, std::size_t>> spans_;  // (offset in arena_, length)
   std::string out_;                                         // framed bytes not yet appended
-  std::uint64_t users_ = 0, transactions_ = 0, chunks_ = 0, written_ = 0;
-  int error_ = 0;
+  std::uint64_t users_ = 0, transactions_ = 0, chunks_ = 0, written_ = 0, records_in_chunks_ = 0;
+  disk::IoStatus error_;
 };
 
 enum class Attempt { done, base_invalid };
 
-Attempt attempt(wal::FileSystem& fs, const std::string& data_dir, const SnapshotFile* base, wal::WalPosition through,
-                const std::atomic<bool>* cancel, BuildResult& result) {
-  const std::string final_path = snapshot_dir_of(data_dir) + "/" + snapshot_file_name(through);
+Attempt attempt(disk::FileSystem& fs, const disk::DataDir& data_dir, const SnapshotFile* base,
+                wal::WalPosition through, const std::atomic<bool>* cancel, BuildResult& result) {
+  const std::string final_path = data_dir.snapshots() + "/" + snapshot_file_name(through);
   const std::string tmp_path = final_path + temp_suffix;
   SnapshotFileWriter writer(fs, tmp_path, through);
-  auto give_up = [&](BuildResult::Status status, const std::string& error) {
+  auto give_up = [&](BuildResult::Outcome outcome, disk::IoStatus status) {
+    TALLY_ASSERT(status.ok() == (outcome != BuildResult::Outcome::failed), "a failed build says why");
     writer.close();
-    fs.remove(tmp_path);  // best effort: a leftover .tmp is never read and is pruned later
-    result.status = status;
-    result.error = error;
+    static_cast<void>(fs.remove(tmp_path));  // best effort: a leftover .tmp is never read and is pruned later
+    result.outcome = outcome;
+    result.status = std::move(status);
     return Attempt::done;
   };
-  if (int err = writer.open()) return give_up(BuildResult::Status::failed, tmp_path + ": " + describe_errno(err));
+  auto failed = [&](disk::IoStatus status) { return give_up(BuildResult::Outcome::failed, std::move(status)); };
+  if (disk::IoStatus opened = writer.open(); !opened.ok()) return failed(std::move(opened));
 
   wal::WalPosition from{1, 0};
+  std::uint64_t base_records = 0;
   if (base != nullptr) {
     const SnapshotRead read = read_snapshot(fs, base->path, [&](const SnapshotRecord& r) {
       return !cancelled(cancel) && writer.add(r.payload, std::holds_alternative<UserCreated>(*r.record));
     });
-    if (!read.ok && !read.rejected) {
-      give_up(BuildResult::Status::failed, read.error);
+    if (!read.status.ok() && !read.rejected) {
+      failed(read.status);
       return Attempt::base_invalid;
     }
-    if (!read.ok)
-      return give_up(BuildResult::Status::failed,
-                     cancelled(cancel) ? "cancelled" : tmp_path + ": " + describe_errno(writer.error()));
+    if (!read.status.ok()) return failed(cancelled(cancel) ? cancellation() : writer.error());
     from = base->covered;
+    base_records = read.records;
     result.base = base->path;
   }
-  std::string decode_error;
+  disk::IoStatus decode_error;
   const WalRange wal = read_wal_range(
-      fs, wal_dir_of(data_dir), from, through,
+      fs, data_dir.wal(), from, through,
       [&](wal::WalPosition at, std::string_view payload) {
         const std::optional<wal::Record> record = wal::decode(payload);
         if (!record) {
-          decode_error = wal_dir_of(data_dir) + "/" + wal::segment_file_name(at.segment) + " at byte " +
-                         std::to_string(at.offset) + ": record does not decode";
+          decode_error = disk::IoStatus::damaged(wal::segment_path(data_dir.wal(), at.segment), at.offset,
+                                                 "record does not decode");
           return false;
         }
         return writer.add(payload, std::holds_alternative<UserCreated>(*record));
       },
       cancel);
-  if (!wal.ok) {
-    if (!wal.stopped) return give_up(BuildResult::Status::failed, wal.error);
-    if (!decode_error.empty()) return give_up(BuildResult::Status::failed, decode_error);
-    return give_up(BuildResult::Status::failed,
-                   writer.error() != 0 ? tmp_path + ": " + describe_errno(writer.error()) : "cancelled");
+  if (!wal.status.ok()) {
+    if (!wal.stopped) return failed(wal.status);
+    if (!decode_error.ok()) return failed(decode_error);
+    return failed(!writer.error().ok() ? writer.error() : cancellation());
   }
   result.wal_records = wal.records;
-  if (result.wal_records == 0) return give_up(BuildResult::Status::nothing_new, "");
-  if (int err = writer.finish()) return give_up(BuildResult::Status::failed, tmp_path + ": " + describe_errno(err));
+  if (result.wal_records == 0) return give_up(BuildResult::Outcome::nothing_new, {});
+  if (disk::IoStatus finished = writer.finish(); !finished.ok()) return failed(std::move(finished));
+  TALLY_ASSERT(writer.users() + writer.transactions() == base_records + wal.records,
+               "a snapshot holds every record of its base and of the WAL read after it");
   writer.close();
-  if (int err = fs.rename(tmp_path, final_path))
-    return give_up(BuildResult::Status::failed, "rename to " + final_path + ": " + describe_errno(err));
+  if (disk::IoStatus renamed = fs.rename(tmp_path, final_path); !renamed.ok()) return failed(std::move(renamed));
   // The file is complete either way; without this its name might not survive a crash.
-  if (int err = fs.sync_dir(snapshot_dir_of(data_dir))) {
-    result.status = BuildResult::Status::failed;
-    result.error = "fsync of directory " + snapshot_dir_of(data_dir) + ": " + describe_errno(err);
+  if (disk::IoStatus synced = fs.sync_dir(data_dir.snapshots()); !synced.ok()) {
+    result.outcome = BuildResult::Outcome::failed;
+    result.status = std::move(synced);
     return Attempt::done;
   }
-  result.status = BuildResult::Status::built;
+  result.outcome = BuildResult::Outcome::built;
   result.path = final_path;
   result.users = writer.users();
   result.transactions = writer.transactions();
@@ -192,7 +199,7 @@ Attempt attempt(wal::FileSystem& fs, const std::string& data_dir, const Snapshot
 
 }  // namespace
 
-BuildResult build_snapshot(wal::FileSystem& fs, const std::string& data_dir, wal::WalPosition covered_through,
+BuildResult build_snapshot(disk::FileSystem& fs, const disk::DataDir& data_dir, wal::WalPosition covered_through,
                            const std::atomic<bool>* cancel) {
   const auto started = std::chrono::steady_clock::now();
   BuildResult result;
@@ -201,31 +208,27 @@ BuildResult build_snapshot(wal::FileSystem& fs, const std::string& data_dir, wal
     result.millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return result;
   };
-  const std::string dir = snapshot_dir_of(data_dir);
-  if (int err = fs.make_dirs(dir)) {
-    result.error = "cannot create " + dir + ": " + describe_errno(err);
+  auto fail = [&](disk::IoStatus status) {
+    result.outcome = BuildResult::Outcome::failed;
+    result.status = std::move(status);
     return finish();
-  }
+  };
+  const std::string& dir = data_dir.snapshots();
+  if (disk::IoStatus made = fs.make_dirs(dir); !made.ok()) return fail(std::move(made));
   // Makes the snapshots directory's own entry durable (a no-op after the first time, but cheap).
-  if (int err = fs.sync_dir(data_dir)) {
-    result.error = "fsync of directory " + data_dir + ": " + describe_errno(err);
-    return finish();
-  }
+  if (disk::IoStatus synced = fs.sync_dir(data_dir.root()); !synced.ok()) return fail(std::move(synced));
   SnapshotListing listing;
-  if (int err = list_snapshots(fs, dir, listing)) {
-    result.error = dir + ": cannot list: " + describe_errno(err);
-    return finish();
-  }
+  if (disk::IoStatus listed = list_snapshots(fs, dir, listing); !listed.ok()) return fail(std::move(listed));
   for (const SnapshotFile& existing : listing.snapshots)
-    if (same_position(existing.covered, covered_through) && validate_snapshot(fs, existing.path).ok) {
-      result.status = BuildResult::Status::nothing_new;  // already there: rewriting it would add nothing
+    if (same_position(existing.covered, covered_through) && validate_snapshot(fs, existing.path).status.ok()) {
+      result.outcome = BuildResult::Outcome::nothing_new;  // already there: rewriting it would add nothing
       return finish();
     }
   for (const SnapshotFile& base : listing.snapshots) {
     if (position_before(covered_through, base.covered)) continue;
     if (attempt(fs, data_dir, &base, covered_through, cancel, result) == Attempt::done) return finish();
-    result.warnings.push_back("skipped invalid base snapshot: " + result.error);
-    result.error.clear();
+    result.warnings.push_back("skipped invalid base snapshot: " + result.status.message());
+    result.status = disk::IoStatus();
   }
   attempt(fs, data_dir, nullptr, covered_through, cancel, result);
   return finish();

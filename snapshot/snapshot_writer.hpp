@@ -7,15 +7,16 @@
 #include <string>
 #include <vector>
 
-#include "wal/file_system.hpp"
-#include "wal/wal_writer.hpp"
+#include "disk/data_dir.hpp"
+#include "disk/file_system.hpp"
+#include "wal/wal_position.hpp"
 
 namespace tally::snapshot {
 
 struct BuildResult {
-  enum class Status { built, nothing_new, failed };
-  Status status = Status::failed;
-  std::string error;                  // when failed: what, with file and byte offset where there is one
+  enum class Outcome { built, nothing_new, failed };
+  Outcome outcome = Outcome::failed;
+  disk::IoStatus status;              // not ok exactly when failed: what, with file and byte offset where known
   std::vector<std::string> warnings;  // bases that turned out invalid and were skipped
   std::string path;                   // the new snapshot (built)
   std::string base;                   // the snapshot it extends; "" = built from WAL segment 1
@@ -26,13 +27,13 @@ struct BuildResult {
   double millis = 0;
 };
 
-// Builds DATA_DIR/snapshots/snap-<covered_through>.snap covering every WAL record before covered_through.
-// The caller guarantees that the WAL before covered_through is durable and no longer written (segments before
-// the writer's current one, or anything once the writer stopped). The base is the newest valid snapshot not
-// after covered_through; an invalid base is skipped (warning) for the next older one, then the WAL from segment
-// 1. Nothing new (no WAL record after the base) writes nothing. On failure the .tmp file is removed and nothing
-// else is touched. cancel (optional) is polled between chunks. Must not run concurrently with prune().
-BuildResult build_snapshot(wal::FileSystem& fs, const std::string& data_dir, wal::WalPosition covered_through,
+// Builds snap-<covered_through>.snap in the data directory's snapshots/ covering every WAL record before
+// covered_through. The caller guarantees that the WAL before covered_through is durable and no longer written
+// (segments before the writer's current one, or anything once the writer stopped). The base is the newest valid
+// snapshot not after covered_through; an invalid base is skipped (warning) for the next older one, then the WAL
+// from segment 1. Nothing new (no WAL record after the base) writes nothing. On failure the .tmp file is removed
+// and nothing else is touched. cancel (optional) is polled between chunks. Must not run concurrently with prune().
+BuildResult build_snapshot(disk::FileSystem& fs, const disk::DataDir& data_dir, wal::WalPosition covered_through,
                            const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace tally::snapshot

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 
+#include "ledger/assert.hpp"
 #include "snapshot/retention.hpp"
 #include "snapshot/snapshot_format.hpp"
-#include "wal/wal_reader.hpp"
 
 namespace tally::snapshot {
 namespace {
@@ -21,10 +21,11 @@ std::string base_name(const std::string& path) {
 }  // namespace
 
 Snapshotter::Snapshotter(SnapshotterOptions options) : options_(std::move(options)), covered_(options_.covered) {
-  if (options_.fs == nullptr) options_.fs = &wal::posix_file_system();
+  if (options_.fs == nullptr) options_.fs = &disk::posix_file_system();
   if (!options_.restored.empty()) {
     known_valid_.insert(options_.restored);
-    options_.fs->file_size(options_.restored, covered_bytes_);
+    // Best effort: an unknown size (0) only lets the next snapshot come sooner.
+    static_cast<void>(options_.fs->file_size(options_.restored, covered_bytes_));
   }
 }
 
@@ -66,10 +67,9 @@ bool Snapshotter::closed_backlog(std::uint64_t& bytes, wal::WalPosition& closed_
   const std::uint64_t newest_closed = now.segment - 1;
   const std::uint64_t first = std::max<std::uint64_t>(covered.segment, 1);
   if (newest_closed < first) return false;
-  const std::string wal_dir = wal_dir_of(options_.data_dir);
   std::uint64_t total = 0, size = 0;
   for (std::uint64_t segment = first; segment <= newest_closed; ++segment) {
-    if (options_.fs->file_size(wal_dir + "/" + wal::segment_file_name(segment), size) != 0) return false;
+    if (!options_.fs->file_size(wal::segment_path(options_.data_dir.wal(), segment), size).ok()) return false;
     total += segment == covered.segment ? size - std::min(size, covered.offset) : size;
   }
   closed_end = wal::WalPosition{newest_closed, size};
@@ -82,7 +82,7 @@ BuildResult Snapshotter::snapshot_through(wal::WalPosition through) {
   std::lock_guard<std::mutex> lock(build_mutex_);
   if (!position_before(covered(), through)) {
     BuildResult result;
-    result.status = BuildResult::Status::nothing_new;
+    result.outcome = BuildResult::Outcome::nothing_new;
     result.covered = through;
     return result;
   }
@@ -92,8 +92,8 @@ BuildResult Snapshotter::snapshot_through(wal::WalPosition through) {
 BuildResult Snapshotter::build_and_prune_locked(wal::WalPosition through) {
   BuildResult result = build_snapshot(*options_.fs, options_.data_dir, through, &cancel_);
   for (const std::string& warning : result.warnings) spdlog::warn("snapshot: {}", warning);
-  switch (result.status) {
-    case BuildResult::Status::built: {
+  switch (result.outcome) {
+    case BuildResult::Outcome::built: {
       ++builds_;
       spdlog::info(
           "snapshot {}: {} records ({} users, {} transactions; {} from the WAL after {}), {} bytes in "
@@ -102,6 +102,7 @@ BuildResult Snapshotter::build_and_prune_locked(wal::WalPosition through) {
           result.base.empty() ? std::string("segment 1") : base_name(result.base), result.bytes, result.millis);
       {
         std::lock_guard<std::mutex> lock(mutex_);
+        TALLY_ASSERT(position_before(covered_, result.covered), "each snapshot covers more of the WAL than the last");
         covered_ = result.covered;
         covered_bytes_ = result.bytes;
         known_valid_.insert(result.path);
@@ -110,19 +111,19 @@ BuildResult Snapshotter::build_and_prune_locked(wal::WalPosition through) {
       prune_locked();
       break;
     }
-    case BuildResult::Status::nothing_new: {
+    case BuildResult::Outcome::nothing_new: {
       std::lock_guard<std::mutex> lock(mutex_);
       if (position_before(covered_, through)) covered_ = through;  // the WAL before `through` adds nothing
       break;
     }
-    case BuildResult::Status::failed:
+    case BuildResult::Outcome::failed:
       ++failures_;
       if (cancel_) {
         spdlog::info("snapshot through WAL {} cancelled by shutdown", to_string(through));
         break;
       }
       spdlog::warn("snapshot through WAL {} failed (serving is not affected; nothing was deleted): {}",
-                   to_string(through), result.error);
+                   to_string(through), result.status.message());
       break;
   }
   return result;
@@ -136,7 +137,7 @@ void Snapshotter::prune_locked() {
   }
   const PruneResult pruned = prune(*options_.fs, options_.data_dir, known);
   for (const std::string& warning : pruned.warnings) spdlog::warn("snapshot retention: invalid snapshot: {}", warning);
-  if (!pruned.ok) spdlog::warn("snapshot retention stopped: {}", pruned.error);
+  if (!pruned.status.ok()) spdlog::warn("snapshot retention stopped: {}", pruned.status.message());
   if (!pruned.removed.empty())
     spdlog::info("snapshot retention: removed {} WAL segments, {} snapshots, {} temporary files; keeping {}",
                  pruned.wal_segments_removed, pruned.snapshots_removed, pruned.temps_removed,
@@ -166,8 +167,9 @@ void Snapshotter::run() {
     if (!closed_backlog(backlog, closed_end) || backlog < trigger_bytes()) continue;
     std::lock_guard<std::mutex> lock(build_mutex_);
     if (cancel_) return;
+    if (!position_before(covered(), closed_end)) continue;  // a snapshot_through() got there first
     const BuildResult result = build_and_prune_locked(closed_end);
-    if (result.status == BuildResult::Status::failed)
+    if (result.outcome == BuildResult::Outcome::failed)
       next_allowed = std::chrono::steady_clock::now() + options_.retry_interval;
   }
 }

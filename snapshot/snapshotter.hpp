@@ -12,9 +12,10 @@
 #include <string>
 #include <thread>
 
+#include "disk/data_dir.hpp"
+#include "disk/file_system.hpp"
 #include "snapshot/snapshot_writer.hpp"
-#include "wal/file_system.hpp"
-#include "wal/wal_writer.hpp"
+#include "wal/wal_position.hpp"
 
 namespace tally::snapshot {
 
@@ -28,8 +29,8 @@ inline constexpr std::chrono::milliseconds snapshot_check_interval{5'000};
 inline constexpr std::chrono::milliseconds snapshot_retry_interval{60'000};
 
 struct SnapshotterOptions {
-  wal::FileSystem* fs = nullptr;
-  std::string data_dir;                            // snapshots in DATA_DIR/snapshots, the WAL in DATA_DIR/wal
+  disk::FileSystem* fs = nullptr;
+  disk::DataDir data_dir;                          // where the snapshots and the WAL are
   std::function<wal::WalPosition()> wal_position;  // the writer's durable end (WalWriter::position)
   wal::WalPosition covered;                        // the snapshot recovery restored ({0,0}: none)
   std::string restored;                            // its path ("" = none): known valid, not re-read to prune

@@ -4,15 +4,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <system_error>
 
+#include "ledger/assert.hpp"
 #include "wal/frame.hpp"
-#include "wal/wal_reader.hpp"
 
 namespace tally::snapshot {
 namespace {
-
-std::string describe_errno(int err) { return std::error_code(err, std::generic_category()).message(); }
 
 const char* describe(wal::FrameStatus status) {
   switch (status) {
@@ -25,32 +22,35 @@ const char* describe(wal::FrameStatus status) {
 
 }  // namespace
 
-WalRange read_wal_range(wal::FileSystem& fs, const std::string& wal_dir, wal::WalPosition from,
+WalRange read_wal_range(disk::FileSystem& fs, const std::string& wal_dir, wal::WalPosition from,
                         wal::WalPosition through, const WalRangeVisitor& visit, const std::atomic<bool>* cancel) {
   WalRange range;
-  auto fail = [&](const std::string& error) {
-    range.error = error;
+  auto fail = [&](disk::IoStatus status) {
+    TALLY_ASSERT(!status.ok(), "a range read fails with a reason");
+    range.status = std::move(status);
     return range;
   };
   std::string data;
+  wal::WalPosition last_visited;
   for (std::uint64_t segment = std::max<std::uint64_t>(from.segment, 1); segment <= through.segment; ++segment) {
     if (cancel != nullptr && cancel->load()) {
       range.stopped = true;
-      return fail("cancelled");
+      return fail(disk::IoStatus::failed("cancelled", ECANCELED));
     }
     if (segment == through.segment && through.offset <= wal::segment_header_bytes) break;  // nothing of it
-    const std::string path = wal_dir + "/" + wal::segment_file_name(segment);
-    if (int err = fs.read_all(path, data))
-      return fail(path + ": " +
-                  (err == ENOENT ? std::string("segment missing") : "cannot read: " + describe_errno(err)));
-    auto at = [&](std::uint64_t offset) { return path + " at byte " + std::to_string(offset) + ": "; };
+    const std::string path = wal::segment_path(wal_dir, segment);
+    if (disk::IoStatus read = fs.read_all(path, data); !read.ok())
+      return fail(read.not_found() ? disk::IoStatus::failed(path + ": segment missing", ENOENT) : std::move(read));
+    auto damaged = [&](std::uint64_t offset, const std::string& what) {
+      return fail(disk::IoStatus::damaged(path, offset, what));
+    };
     const std::uint64_t end = segment == through.segment ? through.offset : data.size();
-    if (end > data.size()) return fail(at(data.size()) + "segment ends before byte " + std::to_string(end));
-    if (!wal::valid_segment_header(data)) return fail(at(0) + "bad or torn segment header in a closed segment");
+    if (end > data.size()) return damaged(data.size(), "segment ends before byte " + std::to_string(end));
+    if (!wal::valid_segment_header(data)) return damaged(0, "bad or torn segment header in a closed segment");
     const std::uint64_t begin = segment == from.segment
                                     ? std::max<std::uint64_t>(from.offset, wal::segment_header_bytes)
                                     : wal::segment_header_bytes;
-    if (begin > end) return fail(at(end) + "range ends before it begins (byte " + std::to_string(begin) + ")");
+    if (begin > end) return damaged(end, "range ends before it begins (byte " + std::to_string(begin) + ")");
     const std::string_view view = std::string_view(data).substr(0, static_cast<std::size_t>(end));
     std::size_t offset = static_cast<std::size_t>(begin);
     for (;;) {
@@ -58,19 +58,22 @@ WalRange read_wal_range(wal::FileSystem& fs, const std::string& wal_dir, wal::Wa
       if (frame.status == wal::FrameStatus::end) break;
       if (frame.status != wal::FrameStatus::ok) {
         if (end < data.size() && frame.status == wal::FrameStatus::truncated)
-          return fail(at(offset) + "byte " + std::to_string(end) + " is not a record boundary");
-        return fail(at(offset) + "damaged record (" + describe(frame.status) + ") in acknowledged data");
+          return damaged(offset, "byte " + std::to_string(end) + " is not a record boundary");
+        return damaged(offset, std::string("damaged record (") + describe(frame.status) + ") in acknowledged data");
       }
-      if (visit && !visit(wal::WalPosition{segment, offset}, frame.payload)) {
+      const wal::WalPosition here{segment, offset};
+      TALLY_ASSERT(wal::position_before(last_visited, here) && frame.next_offset <= end,
+                   "records are visited in log order, inside the range");
+      last_visited = here;
+      if (visit && !visit(here, frame.payload)) {
         range.stopped = true;
-        return fail(at(offset) + "stopped");
+        return damaged(offset, "stopped");
       }
       ++range.records;
       range.bytes += frame.next_offset - offset;
       offset = frame.next_offset;
     }
   }
-  range.ok = true;
   return range;
 }
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "wal/file_system.hpp"
-#include "wal/wal_writer.hpp"
+#include "disk/file_system.hpp"
+#include "wal/wal_position.hpp"
 
 namespace tally::snapshot {
 
@@ -17,17 +17,17 @@ namespace tally::snapshot {
 using WalRangeVisitor = std::function<bool(wal::WalPosition at, std::string_view payload)>;
 
 struct WalRange {
-  bool ok = false;
-  bool stopped = false;  // the visitor or cancel stopped it
-  std::string error;     // "…/wal-….log at byte 4096: damaged record (bad CRC) …"
+  disk::IoStatus status;  // "…/wal-….log at byte 4096: damaged record (bad CRC) …" when not ok
+  bool stopped = false;   // the visitor or cancel stopped it
   std::uint64_t records = 0;
   std::uint64_t bytes = 0;
 };
 
 // Every segment from from.segment (at from.offset, or its first record) through through.segment (up to
 // through.offset) must exist, have a valid header and hold CRC-valid frames ending exactly at through.
-// Segments other than through.segment are read to their end. visit may be empty (CRC check only).
-WalRange read_wal_range(wal::FileSystem& fs, const std::string& wal_dir, wal::WalPosition from,
+// Segments other than through.segment are read to their end. visit may be empty (CRC check only). Visits come
+// in log order, each position after the one before.
+WalRange read_wal_range(disk::FileSystem& fs, const std::string& wal_dir, wal::WalPosition from,
                         wal::WalPosition through, const WalRangeVisitor& visit,
                         const std::atomic<bool>* cancel = nullptr);
 

@@ -4,7 +4,8 @@
 #include <capnp/schema.capnp.h>
 
 #include <cstring>
-#include <stdexcept>
+
+#include "ledger/assert.hpp"
 
 namespace tally::wal {
 namespace {
@@ -54,7 +55,7 @@ void KnownContent::mark_fields(capnp::StructSchema schema) {
 }
 
 void KnownContent::mark_bits(std::uint64_t first_bit, std::uint64_t bits) {
-  if ((first_bit + bits + 63) / 64 > data_mask_.size()) throw std::logic_error("field outside its data section");
+  TALLY_ASSERT((first_bit + bits + 63) / 64 <= data_mask_.size(), "a schema field lies inside its data section");
   for (std::uint64_t bit = first_bit; bit < first_bit + bits; ++bit) data_mask_[bit / 64] |= std::uint64_t{1} << (bit % 64);
 }
 

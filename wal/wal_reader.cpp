@@ -4,18 +4,14 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <system_error>
 
+#include "ledger/assert.hpp"
 #include "wal/byte_order.hpp"
 #include "wal/frame.hpp"
 
 namespace tally::wal {
 namespace {
-
-
-std::string describe_errno(int err) { return std::error_code(err, std::generic_category()).message(); }
 
 bool all_zero(std::string_view data, std::size_t from) {
   return from >= data.size() ||
@@ -68,26 +64,20 @@ std::string header_problem(std::string_view data) {
 }
 
 // Cuts the file and makes the cut durable, so a second crash cannot resurrect the torn bytes.
-int cut_file(FileSystem& fs, const std::string& path, std::uint64_t size) {
-  if (int err = fs.truncate(path, size)) return err;
-  std::unique_ptr<AppendFile> file;
-  if (int err = fs.open_append(path, file)) return err;
+disk::IoStatus cut_file(disk::FileSystem& fs, const std::string& path, std::uint64_t size) {
+  if (disk::IoStatus status = fs.truncate(path, size); !status.ok()) return status;
+  std::unique_ptr<disk::AppendFile> file;
+  if (disk::IoStatus status = fs.open_append(path, file); !status.ok()) return status;
   return file->sync_data();
 }
 
 }  // namespace
 
-std::string segment_file_name(std::uint64_t segment) {
-  char name[64];
-  std::snprintf(name, sizeof name, "wal-%020llu.log", static_cast<unsigned long long>(segment));
-  return name;
-}
-
-WalScan scan_wal(FileSystem& fs, const std::string& dir, const std::function<bool(std::string_view payload)>& visit) {
+WalScan scan_wal(disk::FileSystem& fs, const std::string& dir, const std::function<bool(std::string_view payload)>& visit) {
   return scan_wal(fs, dir, WalPosition{}, visit);
 }
 
-WalScan scan_wal(FileSystem& fs, const std::string& dir, WalPosition start,
+WalScan scan_wal(disk::FileSystem& fs, const std::string& dir, WalPosition start,
                  const std::function<bool(std::string_view payload)>& visit) {
   ScanOptions options;
   options.start = start;
@@ -95,19 +85,19 @@ WalScan scan_wal(FileSystem& fs, const std::string& dir, WalPosition start,
   return scan_wal(fs, dir, options, [&visit](WalPosition, std::string_view payload) { return visit(payload); });
 }
 
-WalScan scan_wal(FileSystem& fs, const std::string& dir, const ScanOptions& options, const PositionedVisitor& visit) {
+WalScan scan_wal(disk::FileSystem& fs, const std::string& dir, const ScanOptions& options, const PositionedVisitor& visit) {
   const WalPosition start = options.start;
   WalScan scan;
-  auto fail = [&](const std::string& error) {
-    scan.ok = false;
-    scan.error = error;
+  auto fail = [&](disk::IoStatus status) {
+    TALLY_ASSERT(!status.ok(), "a scan fails with a reason");
+    scan.status = std::move(status);
     return scan;
   };
+  auto fail_with = [&](const std::string& message) { return fail(disk::IoStatus::failed(message)); };
   std::vector<std::string> names;
-  if (int err = fs.list(dir, names)) {
-    if (err != ENOENT) return fail(dir + ": cannot list: " + describe_errno(err));
-    scan.ok = true;  // no directory yet: an empty log
-    return scan;
+  if (disk::IoStatus listed = fs.list(dir, names); !listed.ok()) {
+    if (!listed.not_found()) return fail(std::move(listed));
+    return scan;  // no directory yet: an empty log
   }
   std::vector<std::uint64_t> numbers;
   for (const std::string& name : names) {
@@ -116,45 +106,48 @@ WalScan scan_wal(FileSystem& fs, const std::string& dir, const ScanOptions& opti
   }
   std::sort(numbers.begin(), numbers.end());
   if (start.segment != 0) {
-    const std::string expected = dir + "/" + segment_file_name(start.segment);
+    const std::string expected = segment_path(dir, start.segment);
     if (numbers.empty()) {
       if (start.offset > segment_header_bytes)
-        return fail(expected + ": segment missing, but records up to byte " + std::to_string(start.offset) +
-                    " of it are expected (covered by a snapshot)");
-      scan.ok = true;
+        return fail_with(expected + ": segment missing, but records up to byte " + std::to_string(start.offset) +
+                         " of it are expected (covered by a snapshot)");
       scan.end = WalPosition{start.segment, 0};
       return scan;
     }
     if (numbers.front() != start.segment)
-      return fail(expected + ": segment missing (the log must continue from it; first found " +
-                  segment_file_name(numbers.front()) + ")");
+      return fail_with(expected + ": segment missing (the log must continue from it; first found " +
+                       segment_file_name(numbers.front()) + ")");
   }
   if (!numbers.empty()) scan.first_segment = numbers.front();
   for (std::size_t i = 1; i < numbers.size(); ++i)
     if (numbers[i] != numbers[i - 1] + 1)
-      return fail(dir + "/" + segment_file_name(numbers[i - 1] + 1) + ": segment missing (found " +
-                  segment_file_name(numbers[i - 1]) + " and " + segment_file_name(numbers[i]) + ")");
+      return fail_with(segment_path(dir, numbers[i - 1] + 1) + ": segment missing (found " +
+                       segment_file_name(numbers[i - 1]) + " and " + segment_file_name(numbers[i]) + ")");
 
   std::string data;
+  WalPosition last_visited;  // log order: every visit is after the one before
   for (std::size_t i = 0; i < numbers.size(); ++i) {
     const bool last = i + 1 == numbers.size();
-    const std::string path = dir + "/" + segment_file_name(numbers[i]);
-    if (int err = fs.read_all(path, data)) return fail(path + ": cannot read: " + describe_errno(err));
+    const std::string path = segment_path(dir, numbers[i]);
+    if (disk::IoStatus read = fs.read_all(path, data); !read.ok()) return fail(std::move(read));
     ++scan.segments;
     const std::string_view view(data);
-    auto at = [&](std::size_t offset) { return path + " at byte " + std::to_string(offset) + ": "; };
+    auto damaged = [&](std::size_t offset, const std::string& what) {
+      return fail(disk::IoStatus::damaged(path, offset, what));
+    };
     // Bytes before `from` are covered elsewhere (a snapshot): neither read nor ever cut.
     const std::uint64_t from = i == 0 && numbers[0] == start.segment ? start.offset : 0;
     if (from > view.size())
-      return fail(at(view.size()) + "segment ends before the start position " + std::to_string(from));
+      return damaged(view.size(), "segment ends before the start position " + std::to_string(from));
     auto cut_tail = [&](std::size_t offset) -> bool {
+      TALLY_ASSERT(last && offset <= view.size(), "only the last segment's tail is cut, within the segment");
       scan.torn_tail = true;
       scan.torn_at = WalPosition{numbers[i], offset};
       scan.torn_bytes = view.size() - offset;
       scan.end = WalPosition{numbers[i], offset};
       if (options.read_only) return true;
-      if (int err = cut_file(fs, path, offset)) {
-        fail(at(offset) + "cannot cut torn tail: " + describe_errno(err));
+      if (disk::IoStatus cut = cut_file(fs, path, offset); !cut.ok()) {
+        fail(cut.append(" (cutting the torn tail at byte " + std::to_string(offset) + ")"));
         return false;
       }
       scan.torn_bytes_cut += view.size() - offset;
@@ -164,14 +157,14 @@ WalScan scan_wal(FileSystem& fs, const std::string& dir, const ScanOptions& opti
 
     // The writer syncs a header before any record, so a short or zeroed header is a crash during creation.
     if (view.size() < segment_header_bytes || all_zero(view.substr(0, segment_header_bytes), 0)) {
-      if (!last) return fail(at(0) + "segment header missing or torn in a segment that is not the last");
-      if (from > segment_header_bytes) return fail(at(0) + "segment header torn, but records after it are covered");
+      if (!last) return damaged(0, "segment header missing or torn in a segment that is not the last");
+      if (from > segment_header_bytes) return damaged(0, "segment header torn, but records after it are covered");
       if (view.size() >= segment_header_bytes && valid_frame_after(view, segment_header_bytes))
-        return fail(at(0) + "zeroed segment header followed by valid records");
+        return damaged(0, "zeroed segment header followed by valid records");
       if (!cut_tail(0)) return scan;
       break;
     }
-    if (!valid_segment_header(view)) return fail(at(0) + header_problem(view));
+    if (!valid_segment_header(view)) return damaged(0, header_problem(view));
     scan.bytes += segment_header_bytes;
 
     std::size_t offset = std::max<std::size_t>(segment_header_bytes, static_cast<std::size_t>(from));
@@ -179,8 +172,13 @@ WalScan scan_wal(FileSystem& fs, const std::string& dir, const ScanOptions& opti
       const FrameRead frame = read_frame(view, offset);
       if (frame.status == FrameStatus::end) break;
       if (frame.status == FrameStatus::ok) {
-        if (visit && !visit(WalPosition{numbers[i], offset}, frame.payload))
-          return fail(at(offset) + "record rejected by recovery");
+        TALLY_ASSERT(frame.next_offset == offset + frame_header_bytes + frame.payload.size() &&
+                         frame.next_offset <= view.size(),
+                     "a frame read ends after its payload, within the segment");
+        const WalPosition here{numbers[i], offset};
+        TALLY_ASSERT(position_before(last_visited, here), "records are visited in log order");
+        last_visited = here;
+        if (visit && !visit(here, frame.payload)) return damaged(offset, "record rejected by recovery");
         ++scan.records;
         scan.bytes += frame.next_offset - offset;
         offset = frame.next_offset;
@@ -192,21 +190,13 @@ WalScan scan_wal(FileSystem& fs, const std::string& dir, const ScanOptions& opti
       }
       std::string reason = damage_reason(view, offset, frame.status);
       if (!last) reason += " in a segment that is not the last";
-      return fail(at(offset) + reason);
+      return damaged(offset, reason);
     }
     scan.end = WalPosition{numbers[i], offset};
   }
-  scan.ok = true;
+  TALLY_ASSERT(scan.status.ok(), "a scan that read to the end succeeded");
+  TALLY_ASSERT(scan.segments == 0 || scan.end.segment >= start.segment, "the log ends in or after the first segment read");
   return scan;
-}
-
-bool parse_segment_file_name(std::string_view name, std::uint64_t& number) {
-  constexpr std::string_view prefix = "wal-", suffix = ".log";
-  constexpr std::size_t digits = 20;
-  if (name.size() != prefix.size() + digits + suffix.size() || name.substr(0, prefix.size()) != prefix ||
-      name.substr(prefix.size() + digits) != suffix)
-    return false;
-  return parse_fixed_digits(name.substr(prefix.size(), digits), digits, number);
 }
 
 }  // namespace tally::wal

@@ -1,5 +1,6 @@
 // Reads every segment of a WAL directory in order and hands each valid record's payload to a visitor.
 // Tells a torn tail (cut off, logged) from damage in the middle (refuses, naming file and byte offset).
+// Shares the format (frame.hpp) and positions (wal_position.hpp) with the writer, and nothing else.
 #pragma once
 
 #include <cstdint>
@@ -7,14 +8,13 @@
 #include <string>
 #include <string_view>
 
-#include "wal/file_system.hpp"
-#include "wal/wal_writer.hpp"
+#include "disk/file_system.hpp"
+#include "wal/wal_position.hpp"
 
 namespace tally::wal {
 
 struct WalScan {
-  bool ok = false;
-  std::string error;               // when !ok: "wal/wal-00000000000000000003.log at byte 4096: bad CRC ..."
+  disk::IoStatus status;           // "wal/wal-00000000000000000003.log at byte 4096: bad CRC ..." when not ok
   std::uint64_t records = 0;
   std::uint64_t bytes = 0;         // valid bytes read, headers included
   std::uint64_t segments = 0;
@@ -40,18 +40,15 @@ struct ScanOptions {
 // The visitor also gets where the record's frame starts.
 using PositionedVisitor = std::function<bool(WalPosition at, std::string_view payload)>;
 
-// Segment files are "wal-<20-digit number>.log" in dir; other names are ignored. The visitor returns false to
-// reject a record's content (recovery found it inconsistent): the scan then stops with an error at that offset.
-// A torn tail of the last segment is truncated through fs (and reported in torn_bytes_cut).
-WalScan scan_wal(FileSystem& fs, const std::string& dir,
+// Segment files are named by segment_file_name (wal_position.hpp) in dir; other names are ignored. The visitor
+// returns false to reject a record's content (recovery found it inconsistent): the scan then stops with an error
+// at that offset. A torn tail of the last segment is truncated through fs (and reported in torn_bytes_cut).
+// Visits come in log order: positions strictly increase.
+WalScan scan_wal(disk::FileSystem& fs, const std::string& dir,
                  const std::function<bool(std::string_view payload)>& visit);
 // The same from a position (see ScanOptions::start).
-WalScan scan_wal(FileSystem& fs, const std::string& dir, WalPosition start,
+WalScan scan_wal(disk::FileSystem& fs, const std::string& dir, WalPosition start,
                  const std::function<bool(std::string_view payload)>& visit);
-WalScan scan_wal(FileSystem& fs, const std::string& dir, const ScanOptions& options, const PositionedVisitor& visit);
-
-std::string segment_file_name(std::uint64_t segment);
-// The inverse: true and the number for "wal-<20 digits>.log", false for any other name.
-bool parse_segment_file_name(std::string_view name, std::uint64_t& number);
+WalScan scan_wal(disk::FileSystem& fs, const std::string& dir, const ScanOptions& options, const PositionedVisitor& visit);
 
 }  // namespace tally::wal

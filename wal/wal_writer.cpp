@@ -5,26 +5,47 @@
 #include <algorithm>
 #include <cerrno>
 #include <stdexcept>
-#include <system_error>
 
+#include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
+#include "wal/byte_order.hpp"
 #include "wal/frame.hpp"
-#include "wal/wal_reader.hpp"
 
 namespace tally::wal {
 namespace {
 
-std::string describe_errno(int err) { return std::error_code(err, std::generic_category()).message(); }
-
-WalStatus status_for_errno(int err) {
+WalStatus status_for(const disk::IoStatus& failure) {
   // Quota exhaustion behaves like a full disk for the caller: nothing was written, retrying later may work.
+  const int err = failure.errno_value();
   return err == ENOSPC || err == EDQUOT ? WalStatus::no_space : WalStatus::io_error;
+}
+
+// Frames back to back, counted by walking their length fields: what a reader will walk. The writer checks a
+// batch against the records its entries claim before a byte of it goes to disk.
+std::size_t frames_in(std::string_view framed) {
+  std::size_t at = 0, frames = 0;
+  while (at < framed.size()) {
+    TALLY_ASSERT(framed.size() - at >= frame_header_bytes, "a batch holds whole frame headers");
+    at += frame_header_bytes + load_le32(framed.data() + at);
+    ++frames;
+  }
+  TALLY_ASSERT(at == framed.size(), "a batch ends where its last frame does");
+  return frames;
+}
+
+[[noreturn]] void refuse_to_open(const disk::IoStatus& failure) {
+  throw std::runtime_error("wal: " + failure.message());
 }
 
 }  // namespace
 
+void RecordGroup::add(std::string_view payload) {
+  append_frame(framed_, payload);
+  ++records_;
+}
+
 WalWriter::WalWriter(WalWriterOptions options) : options_(std::move(options)) {
-  if (options_.fs == nullptr) options_.fs = &posix_file_system();
+  if (options_.fs == nullptr) options_.fs = &disk::posix_file_system();
   segment_bytes_max_ = options_.segment_bytes_max != 0 ? options_.segment_bytes_max : limits::wal_segment_bytes_max;
   open_initial_segment();
   thread_ = std::thread([this] { run(); });
@@ -33,53 +54,60 @@ WalWriter::WalWriter(WalWriterOptions options) : options_(std::move(options)) {
 WalWriter::~WalWriter() { stop(); }
 
 void WalWriter::open_initial_segment() {
-  FileSystem& fs = *options_.fs;
+  disk::FileSystem& fs = *options_.fs;
   const std::string& dir = options_.dir;
-  auto fail = [&](const std::string& what, int err) {
-    throw std::runtime_error("wal: " + what + ": " + describe_errno(err));
-  };
-  if (int err = fs.make_dirs(dir)) fail("cannot create " + dir, err);
+  if (disk::IoStatus status = fs.make_dirs(dir); !status.ok()) refuse_to_open(status);
   WalPosition at = options_.append_at;
   if (at.segment == 0) at = WalPosition{1, 0};
-  const std::string path = dir + "/" + segment_file_name(at.segment);
-  std::unique_ptr<AppendFile> file;
-  if (int err = fs.open_append(path, file)) fail("cannot open " + path, err);
+  const std::string path = segment_path(dir, at.segment);
+  std::unique_ptr<disk::AppendFile> file;
+  if (disk::IoStatus status = fs.open_append(path, file); !status.ok()) refuse_to_open(status);
 
   if (at.offset == 0) {
     // Offset 0 means "no header yet" (fresh log, or recovery cut a torn header). Refuse to write over data.
     if (file->size() != 0)
-      throw std::runtime_error("wal: " + path + " is not empty but the append position says it is new");
+      refuse_to_open(disk::IoStatus::failed(path + " is not empty but the append position says it is new"));
     std::string header;
     append_segment_header(header);
-    if (int err = file->append(header)) fail("cannot write the header of " + path, err);
-    if (int err = file->sync_data()) fail("fdatasync of " + path, err);
-    if (int err = fs.sync_dir(dir)) fail("fsync of directory " + dir, err);
+    TALLY_ASSERT(header.size() == segment_header_bytes && valid_segment_header(header),
+                 "the writer's segment header is one its reader accepts");
+    if (disk::IoStatus status = file->append(header); !status.ok()) refuse_to_open(status);
+    if (disk::IoStatus status = file->sync_data(); !status.ok()) refuse_to_open(status);
+    if (disk::IoStatus status = fs.sync_dir(dir); !status.ok()) refuse_to_open(status);
     at.offset = segment_header_bytes;
   } else {
     if (at.offset < segment_header_bytes || file->size() < at.offset)
-      throw std::runtime_error("wal: " + path + " is shorter than the append position recovery reported");
+      refuse_to_open(disk::IoStatus::failed(path + " is shorter than the append position recovery reported"));
     if (file->size() > at.offset) {
       // Bytes past the recovered end are not part of the log; appending after them would hide new records.
-      if (int err = file->truncate(at.offset)) fail("cannot truncate " + path, err);
-      if (int err = file->sync_data()) fail("fdatasync of " + path, err);
+      if (disk::IoStatus status = file->truncate(at.offset); !status.ok()) refuse_to_open(status);
+      if (disk::IoStatus status = file->sync_data(); !status.ok()) refuse_to_open(status);
     }
   }
+  TALLY_ASSERT(file->size() == at.offset, "the writer appends exactly at the end of the segment");
   file_ = std::move(file);
   position_ = at;
 }
 
-WalTicket WalWriter::submit(std::string payload, WalTicket depends_on, WalDone done) {
-  std::string framed;
-  append_frame(framed, payload);  // outside the lock: CRC work must not serialize submitters
-  return submit_framed(std::move(framed), 1, depends_on, std::move(done));
+WalTicket WalWriter::submit(std::string_view payload, WalTicket depends_on, WalDone done) {
+  RecordGroup group;
+  group.add(payload);  // outside the lock: CRC work must not serialize submitters
+  return enqueue(std::move(group), depends_on, std::move(done));
 }
 
-WalTicket WalWriter::submit_framed(std::string framed, std::size_t records, WalTicket depends_on, WalDone done) {
+WalTicket WalWriter::submit_group(RecordGroup group, WalTicket depends_on, WalDone done) {
+  return enqueue(std::move(group), depends_on, std::move(done));
+}
+
+WalTicket WalWriter::enqueue(RecordGroup group, WalTicket depends_on, WalDone done) {
+  TALLY_ASSERT(!group.empty() && !group.framed_.empty(), "a WAL entry holds at least one record");
+  const std::size_t records = group.records_;
   WalStatus status;
   WalTicket ticket;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ticket = next_ticket_++;
+    TALLY_ASSERT(depends_on < ticket, "a record depends only on an earlier one");
     if (stopping_) {
       status = WalStatus::stopped;
     } else if (broken_) {
@@ -91,9 +119,9 @@ WalTicket WalWriter::submit_framed(std::string framed, std::size_t records, WalT
       status = WalStatus::no_space;
     } else {
       const bool was_empty = queue_.empty();
-      queued_bytes_ += framed.size();
+      queued_bytes_ += group.framed_.size();
       queued_records_ += records;
-      queue_.push_back(Pending{std::move(framed), records, ticket, std::move(done)});
+      queue_.push_back(Pending{std::move(group.framed_), records, ticket, std::move(done)});
       if (was_empty) wake_.notify_one();  // the writer only ever waits on an empty queue
       return ticket;
     }
@@ -135,6 +163,7 @@ bool WalWriter::ticket_failed_locked(WalTicket ticket) const {
 }
 
 void WalWriter::add_failed_range_locked(WalTicket first, WalTicket last) {
+  TALLY_ASSERT(first <= last && last < next_ticket_, "a failed range names issued tickets");
   // A batch failure covers [batch start, newest ticket], which swallows any later single-ticket ranges.
   while (!failed_ranges_.empty() && failed_ranges_.back().first >= first) {
     last = std::max(last, failed_ranges_.back().second);
@@ -169,6 +198,7 @@ void WalWriter::run() {
         batch.assign(std::make_move_iterator(queue_.begin()),
                      std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(count)));
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+        TALLY_ASSERT(queued_bytes_ >= bytes && queued_records_ >= records, "the queue's totals cover its entries");
         queued_bytes_ -= bytes;
         queued_records_ -= records;
       }
@@ -178,101 +208,106 @@ void WalWriter::run() {
   }
 }
 
-int WalWriter::start_next_segment(bool& fatal, std::string& what) {
-  FileSystem& fs = *options_.fs;
+bool WalWriter::start_next_segment(std::vector<Pending>& batch) {
+  disk::FileSystem& fs = *options_.fs;
   const std::uint64_t next = position_.segment + 1;
-  const std::string path = options_.dir + "/" + segment_file_name(next);
-  std::unique_ptr<AppendFile> file;
-  if (int err = fs.open_append(path, file)) return err;
+  const std::string path = segment_path(options_.dir, next);
+  std::unique_ptr<disk::AppendFile> file;
+  disk::IoStatus status = fs.open_append(path, file);
   // A leftover from an earlier failed attempt holds no records (it never got past its header): start over.
-  if (file->size() != 0)
-    if (int err = file->truncate(0)) return err;
+  if (status.ok() && file->size() != 0) status = file->truncate(0);
   std::string header;
   append_segment_header(header);
-  if (int err = file->append(header)) {
-    file.reset();
-    fs.remove(path);  // best effort: a short last segment is a torn tail to recovery, and we retry next batch
-    return err;
+  if (status.ok()) {
+    status = file->append(header);
+    if (!status.ok()) {
+      file.reset();
+      // Best effort: a short last segment is a torn tail to recovery, and we retry with the next batch.
+      static_cast<void>(fs.remove(path));
+    }
   }
-  int err = file->sync_data();
+  if (!status.ok()) {
+    fail_batch(batch, status_for(status));
+    return false;
+  }
+  status = file->sync_data();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++stats_.syncs;
   }
-  if (err != 0) {
-    fatal = true;
-    what = "fdatasync of new segment " + path + " failed: " + describe_errno(err);
-    return err;
+  if (!status.ok()) {
+    fail_batch(batch, WalStatus::io_error, status.append(" (the header of a new segment)"));
+    return false;
   }
   // Without this the new name might not survive a crash even though its records were fdatasync'ed.
-  if ((err = fs.sync_dir(options_.dir)) != 0) {
-    fatal = true;
-    what = "fsync of directory " + options_.dir + " failed: " + describe_errno(err);
-    return err;
+  status = fs.sync_dir(options_.dir);
+  if (!status.ok()) {
+    fail_batch(batch, WalStatus::io_error, status);
+    return false;
   }
+  TALLY_ASSERT(file->size() == segment_header_bytes, "a new segment holds its header and nothing else");
   std::lock_guard<std::mutex> lock(mutex_);
   file_ = std::move(file);
   position_ = WalPosition{next, segment_header_bytes};
-  return 0;
+  return true;
 }
 
 void WalWriter::write_batch(std::vector<Pending>& batch) {
   if (broken_) {
-    fail_batch(batch, WalStatus::io_error, {});
+    fail_batch(batch, WalStatus::io_error);
     return;
   }
   std::size_t total = 0, records = 0;
-  for (const Pending& p : batch) {
-    total += p.framed.size();
-    records += p.records;
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    TALLY_ASSERT(k == 0 || batch[k - 1].ticket < batch[k].ticket, "a batch is written in ticket order");
+    total += batch[k].framed.size();
+    records += batch[k].records;
   }
   std::string buffer;
   buffer.reserve(total);
   for (const Pending& p : batch) buffer += p.framed;
+  TALLY_ASSERT(frames_in(buffer) == records, "a batch holds exactly the records its entries were given");
 
   if (position_.offset > segment_header_bytes && position_.offset + buffer.size() > segment_bytes_max_) {
-    bool fatal = false;
-    std::string what;
-    if (int err = start_next_segment(fatal, what)) {
-      fail_batch(batch, fatal ? WalStatus::io_error : status_for_errno(err), what);
-      return;
-    }
+    if (!start_next_segment(batch)) return;
   }
 
-  const std::string path = options_.dir + "/" + segment_file_name(position_.segment);
   const std::uint64_t durable_size = position_.offset;
-  if (int err = file_->append(buffer)) {
+  TALLY_ASSERT(durable_size >= segment_header_bytes && durable_size % 8 == 0,
+               "records start 8-aligned after the segment header");
+  TALLY_ASSERT(file_->size() == durable_size, "the segment ends at the durable position before each write");
+  if (disk::IoStatus written = file_->append(buffer); !written.ok()) {
     // Cut any partial write so the next batch lands right after the last durable record.
-    int cut = 0;
+    disk::IoStatus cut;
     if (file_->size() != durable_size) {
       cut = file_->truncate(durable_size);
-      if (cut == 0) {
+      if (cut.ok()) {
         cut = file_->sync_data();
         std::lock_guard<std::mutex> lock(mutex_);
         ++stats_.syncs;
       }
     }
-    if (cut != 0) {
-      fail_batch(batch, WalStatus::io_error,
-                 "cannot cut failed write from " + path + " (" + describe_errno(err) + "): " + describe_errno(cut));
+    if (!cut.ok()) {
+      fail_batch(batch, WalStatus::io_error, cut.append(" (cutting a failed write: " + written.message() + ")"));
     } else {
-      fail_batch(batch, status_for_errno(err), {});
+      fail_batch(batch, status_for(written));
     }
     return;
   }
-  const int err = file_->sync_data();
+  disk::IoStatus synced = file_->sync_data();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++stats_.syncs;
-    if (err == 0) {
+    if (synced.ok()) {
       position_.offset += buffer.size();
+      TALLY_ASSERT(position_.offset == file_->size(), "the durable position moves to the end of what was written");
       stats_.records += records;
       stats_.bytes += buffer.size();
       ++stats_.batches;
     }
   }
-  if (err != 0) {
-    fail_batch(batch, WalStatus::io_error, "fdatasync of " + path + " failed: " + describe_errno(err));
+  if (!synced.ok()) {
+    fail_batch(batch, WalStatus::io_error, synced);
     return;
   }
   // Outside the lock: callbacks may submit follow-up records.
@@ -280,7 +315,8 @@ void WalWriter::write_batch(std::vector<Pending>& batch) {
     if (p.done) p.done(WalStatus::durable);
 }
 
-void WalWriter::fail_batch(std::vector<Pending>& batch, WalStatus status, const std::string& fatal_what) {
+void WalWriter::fail_batch(std::vector<Pending>& batch, WalStatus status, const disk::IoStatus& fatal) {
+  TALLY_ASSERT(status != WalStatus::durable, "a failed batch is not durable");
   std::vector<Pending> behind;
   bool call_fatal = false;
   {
@@ -292,12 +328,12 @@ void WalWriter::fail_batch(std::vector<Pending>& batch, WalStatus status, const 
     queued_records_ = 0;
     for (const Pending& p : batch) stats_.failed_records += p.records;
     for (const Pending& p : behind) stats_.failed_records += p.records;
-    if (!fatal_what.empty() && !broken_) {
+    if (!fatal.ok() && !broken_) {
       broken_ = true;
       call_fatal = true;
     }
   }
-  if (call_fatal && options_.on_fatal) options_.on_fatal(fatal_what);
+  if (call_fatal && options_.on_fatal) options_.on_fatal(fatal.message());
   for (Pending& p : batch)
     if (p.done) p.done(status);
   for (Pending& p : behind)

@@ -1,16 +1,21 @@
 // The WAL's single writer thread with group commit: every record submitted while one fdatasync runs is
 // written by the next single write() and made durable by the next single fdatasync, then all are completed.
+// Callers hand payloads (one, or a RecordGroup of several); framing never leaves wal/. Shares the format
+// (frame.hpp) and positions (wal_position.hpp) with the reader, and nothing else.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
-#include "wal/file_system.hpp"
+#include "disk/file_system.hpp"
+#include "wal/wal_position.hpp"
 
 namespace tally::wal {
 
@@ -25,14 +30,27 @@ enum class WalStatus {
 using WalTicket = std::uint64_t;  // 1, 2, 3, ... in submission order; 0 = "depends on nothing"
 using WalDone = std::function<void(WalStatus)>;
 
-struct WalPosition {
-  std::uint64_t segment = 0;  // segment number in the file name
-  std::uint64_t offset = 0;   // bytes into that segment
+// Records that become durable, or fail, together: one WAL entry, one ticket, one completion, written by one
+// write() and never split between batches or segments (a user's share of a batch). Payloads are framed as they
+// are added, on the caller's thread, so CRC work never serializes submitters.
+class RecordGroup {
+ public:
+  RecordGroup() = default;
+  // Frames payload (1..limits::wal_record_bytes_max bytes, a multiple of 8: what wal::encode makes); throws
+  // std::invalid_argument otherwise, a bug upstream (see append_frame).
+  void add(std::string_view payload);
+  std::size_t records() const { return records_; }
+  bool empty() const { return records_ == 0; }
+
+ private:
+  friend class WalWriter;
+  std::string framed_;  // the records' frames, back to back
+  std::size_t records_ = 0;
 };
 
 struct WalWriterOptions {
   std::string dir;
-  FileSystem* fs = nullptr;
+  disk::FileSystem* fs = nullptr;
   std::size_t segment_bytes_max = 0;     // 0 = limits::wal_segment_bytes_max
   // Where to append: the end of the last valid segment found by recovery ({0,0} = fresh log, start segment 1).
   WalPosition append_at;
@@ -47,20 +65,23 @@ struct WalStats {
 
 class WalWriter {
  public:
-  explicit WalWriter(WalWriterOptions options);  // opens/creates the segment; throws std::runtime_error on failure
+  // Opens/creates the segment to append to. Throws std::runtime_error (with the IoStatus message) when it
+  // cannot: a writer that could not open its log must not exist, and tallyd cannot serve without one.
+  explicit WalWriter(WalWriterOptions options);
   ~WalWriter();                                   // stop()
   WalWriter(const WalWriter&) = delete;
   WalWriter& operator=(const WalWriter&) = delete;
 
-  // Thread-safe. Frames payload and queues it; `done` runs exactly once on the writer thread (or inline, for
-  // dependency_failed / stopped), after the batch holding the record is durable or has failed.
-  // depends_on: a ticket whose failure must fail this record too (0 = none). A record is only ever written
-  // after every earlier-submitted record; if a batch fails, every record queued behind it fails as well.
-  // Returns the record's ticket, or 0 when it was refused without queueing (`done` has then already run).
-  WalTicket submit(std::string payload, WalTicket depends_on, WalDone done);
-  // Several records already framed back to back (append_frame), queued as one entry: one ticket, one `done`;
-  // they are written by one write() and become durable, or fail, together. records = how many frames.
-  WalTicket submit_framed(std::string framed, std::size_t records, WalTicket depends_on, WalDone done);
+  // Thread-safe. Queues one record; `done` runs exactly once on the writer thread (or inline, before submit
+  // returns, when the record is refused without queueing: stopped, io_error after a fatal failure,
+  // dependency_failed, or no_space when the queue is full), after the batch holding the record is durable or
+  // has failed. depends_on: a ticket whose failure must fail this record too (0 = none). A record is only ever
+  // written after every earlier-submitted record; if a batch fails, every record queued behind it fails as well.
+  // Always returns the record's ticket (never 0): a refused record's ticket is remembered as failed, so records
+  // that depend on it fail too.
+  WalTicket submit(std::string_view payload, WalTicket depends_on, WalDone done);
+  // The same for a group (not empty): one ticket and one `done` for all of its records.
+  WalTicket submit_group(RecordGroup group, WalTicket depends_on, WalDone done);
 
   // Writes and syncs what is queued, completes it, joins the thread. Idempotent.
   void stop();
@@ -76,16 +97,21 @@ class WalWriter {
     WalTicket ticket;
     WalDone done;
   };
+  WalTicket enqueue(RecordGroup group, WalTicket depends_on, WalDone done);
   void run();
   void write_batch(std::vector<Pending>& batch);
   bool ticket_failed_locked(WalTicket ticket) const;
   void add_failed_range_locked(WalTicket first, WalTicket last);
   void open_initial_segment();
-  int start_next_segment(bool& fatal, std::string& what);
-  void fail_batch(std::vector<Pending>& batch, WalStatus status, const std::string& fatal_what);
+  // Opens segment position_.segment + 1 with a durable header. False: it failed `batch` itself (fatally if a
+  // sync failed: a durable header cannot be promised any more).
+  bool start_next_segment(std::vector<Pending>& batch);
+  // Fails the batch and everything queued behind it with `status`; `fatal` (when not ok) also breaks the writer
+  // for good and is reported through on_fatal.
+  void fail_batch(std::vector<Pending>& batch, WalStatus status, const disk::IoStatus& fatal = {});
 
   WalWriterOptions options_;
-  std::unique_ptr<AppendFile> file_;
+  std::unique_ptr<disk::AppendFile> file_;
   WalPosition position_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

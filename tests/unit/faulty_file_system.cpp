@@ -19,23 +19,32 @@ std::string parent_of(const std::string& path) {
   return slash == 0 ? std::string("/") : path.substr(0, slash);
 }
 
+disk::IoStatus status_of(int err, const std::string& path, const std::string& what) {
+  if (err == 0) return {};
+  return disk::IoStatus::from_errno(err, path, what);
+}
+
 }  // namespace
 
-class FaultyFileSystem::Handle final : public wal::AppendFile {
+class FaultyFileSystem::Handle final : public disk::AppendFile {
  public:
   Handle(FaultyFileSystem& fs, std::shared_ptr<File> file, std::string path, std::uint64_t epoch)
       : fs_(fs), file_(std::move(file)), path_(std::move(path)), epoch_(epoch) {}
-  int append(std::string_view data) override {
+  disk::IoStatus append(std::string_view data) override {
     fs_.run_hook(FsOp::append, path_);
-    return fs_.handle_append(*file_, epoch_, data);
+    const std::uint64_t at = size();
+    const int err = fs_.handle_append(*file_, epoch_, data);
+    if (err == 0) return {};
+    return disk::IoStatus::from_errno_at(err, path_, at, "cannot write");
   }
-  int sync_data() override {
+  disk::IoStatus sync_data() override {
     fs_.run_hook(FsOp::sync_data, path_);
-    return fs_.handle_sync(*file_, epoch_);
+    return status_of(fs_.handle_sync(*file_, epoch_), path_, "fdatasync failed");
   }
-  int truncate(std::uint64_t size_bytes) override {
+  disk::IoStatus truncate(std::uint64_t size_bytes) override {
     fs_.run_hook(FsOp::truncate, path_);
-    return fs_.handle_truncate(*file_, epoch_, size_bytes);
+    return status_of(fs_.handle_truncate(*file_, epoch_, size_bytes), path_,
+                     "cannot truncate to " + std::to_string(size_bytes) + " bytes");
   }
   std::uint64_t size() const override { return fs_.handle_size(*file_); }
 
@@ -131,7 +140,50 @@ std::uint64_t FaultyFileSystem::handle_size(const File& file) const {
   return file.data.size();
 }
 
-int FaultyFileSystem::open_append(const std::string& path, std::unique_ptr<wal::AppendFile>& out) {
+disk::IoStatus FaultyFileSystem::open_append(const std::string& path, std::unique_ptr<disk::AppendFile>& out) {
+  return status_of(open_append_errno(path, out), path, "cannot open for appending");
+}
+
+disk::IoStatus FaultyFileSystem::read_all(const std::string& path, std::string& out) {
+  return status_of(read_range_errno(path, 0, SIZE_MAX, out), path, "cannot read");
+}
+
+disk::IoStatus FaultyFileSystem::read_range(const std::string& path, std::uint64_t offset, std::size_t length,
+                                            std::string& out) {
+  const int err = read_range_errno(path, offset, length, out);
+  if (err == 0) return {};
+  return disk::IoStatus::from_errno_at(err, path, offset, "cannot read");
+}
+
+disk::IoStatus FaultyFileSystem::list(const std::string& dir, std::vector<std::string>& names) {
+  return status_of(list_errno(dir, names), dir, "cannot list");
+}
+
+disk::IoStatus FaultyFileSystem::make_dirs(const std::string& dir) {
+  return status_of(make_dirs_errno(dir), dir, "cannot create directory");
+}
+
+disk::IoStatus FaultyFileSystem::rename(const std::string& from, const std::string& to) {
+  return status_of(rename_errno(from, to), from, "cannot rename to " + to);
+}
+
+disk::IoStatus FaultyFileSystem::remove(const std::string& path) {
+  run_hook(FsOp::remove, path);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (down_) return status_of(EIO, path, "cannot remove");
+  return status_of(files_.erase(path) != 0 ? 0 : ENOENT, path, "cannot remove");
+}
+
+disk::IoStatus FaultyFileSystem::truncate(const std::string& path, std::uint64_t size_bytes) {
+  return status_of(truncate_errno(path, size_bytes), path,
+                   "cannot truncate to " + std::to_string(size_bytes) + " bytes");
+}
+
+disk::IoStatus FaultyFileSystem::sync_dir(const std::string& dir) {
+  return status_of(sync_dir_errno(dir), dir, "fsync of the directory failed");
+}
+
+int FaultyFileSystem::open_append_errno(const std::string& path, std::unique_ptr<disk::AppendFile>& out) {
   run_hook(FsOp::open_append, path);
   std::lock_guard<std::mutex> lock(mutex_);
   if (down_) return EIO;
@@ -145,17 +197,8 @@ int FaultyFileSystem::open_append(const std::string& path, std::unique_ptr<wal::
   return 0;
 }
 
-int FaultyFileSystem::read_all(const std::string& path, std::string& out) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (down_) return EIO;
-  const auto it = files_.find(path);
-  if (it == files_.end()) return dirs_.count(path) != 0 ? EISDIR : ENOENT;
-  out = it->second->data;
-  return 0;
-}
-
-int FaultyFileSystem::read_range(const std::string& path, std::uint64_t offset, std::size_t length,
-                                 std::string& out) {
+int FaultyFileSystem::read_range_errno(const std::string& path, std::uint64_t offset, std::size_t length,
+                                       std::string& out) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (down_) return EIO;
   const auto it = files_.find(path);
@@ -165,16 +208,21 @@ int FaultyFileSystem::read_range(const std::string& path, std::uint64_t offset, 
   return 0;
 }
 
-int FaultyFileSystem::file_size(const std::string& path, std::uint64_t& size_bytes) {
+disk::IoStatus FaultyFileSystem::file_size(const std::string& path, std::uint64_t& size_bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (down_) return EIO;
+  int err = 0;
   const auto it = files_.find(path);
-  if (it == files_.end()) return dirs_.count(path) != 0 ? EISDIR : ENOENT;
-  size_bytes = it->second->data.size();
-  return 0;
+  if (down_) {
+    err = EIO;
+  } else if (it == files_.end()) {
+    err = dirs_.count(path) != 0 ? EISDIR : ENOENT;
+  } else {
+    size_bytes = it->second->data.size();
+  }
+  return status_of(err, path, "cannot stat");
 }
 
-int FaultyFileSystem::list(const std::string& dir_in, std::vector<std::string>& names) {
+int FaultyFileSystem::list_errno(const std::string& dir_in, std::vector<std::string>& names) {
   const std::string dir = normalize_dir(dir_in);
   std::lock_guard<std::mutex> lock(mutex_);
   if (down_) return EIO;
@@ -187,7 +235,7 @@ int FaultyFileSystem::list(const std::string& dir_in, std::vector<std::string>& 
   return 0;
 }
 
-int FaultyFileSystem::make_dirs(const std::string& dir_in) {
+int FaultyFileSystem::make_dirs_errno(const std::string& dir_in) {
   const std::string dir = normalize_dir(dir_in);
   std::lock_guard<std::mutex> lock(mutex_);
   if (down_) return EIO;
@@ -200,7 +248,7 @@ int FaultyFileSystem::make_dirs(const std::string& dir_in) {
   return 0;
 }
 
-int FaultyFileSystem::rename(const std::string& from, const std::string& to) {
+int FaultyFileSystem::rename_errno(const std::string& from, const std::string& to) {
   run_hook(FsOp::rename, from);
   std::lock_guard<std::mutex> lock(mutex_);
   if (down_) return EIO;
@@ -214,14 +262,7 @@ int FaultyFileSystem::rename(const std::string& from, const std::string& to) {
   return 0;
 }
 
-int FaultyFileSystem::remove(const std::string& path) {
-  run_hook(FsOp::remove, path);
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (down_) return EIO;
-  return files_.erase(path) != 0 ? 0 : ENOENT;
-}
-
-int FaultyFileSystem::truncate(const std::string& path, std::uint64_t size_bytes) {
+int FaultyFileSystem::truncate_errno(const std::string& path, std::uint64_t size_bytes) {
   run_hook(FsOp::truncate, path);
   std::lock_guard<std::mutex> lock(mutex_);
   if (down_) return EIO;
@@ -233,7 +274,7 @@ int FaultyFileSystem::truncate(const std::string& path, std::uint64_t size_bytes
   return 0;
 }
 
-int FaultyFileSystem::sync_dir(const std::string& dir_in) {
+int FaultyFileSystem::sync_dir_errno(const std::string& dir_in) {
   const std::string dir = normalize_dir(dir_in);
   run_hook(FsOp::sync_dir, dir);
   std::lock_guard<std::mutex> lock(mutex_);
@@ -308,7 +349,7 @@ bool FaultyFileSystem::flip_bit(const std::string& path, std::uint64_t offset, i
 
 void FaultyFileSystem::write_file(const std::string& path, const std::string& data) {
   const std::string parent = parent_of(path);
-  make_dirs(parent);
+  make_dirs_errno(parent);
   std::lock_guard<std::mutex> lock(mutex_);
   auto file = std::make_shared<File>();
   file->data = data;

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "wal/file_system.hpp"
+#include "disk/file_system.hpp"
 
 namespace tally::testing {
 
@@ -25,21 +25,23 @@ enum class FsOp { open_append, append, sync_data, truncate, sync_dir, rename, re
 // on its directory after it was created or renamed (approximation: a rename that was not dir-synced loses the
 // file on crash, where a real system might keep the old name). Shrinking (truncate) is durable at once.
 // All methods are thread-safe.
-class FaultyFileSystem final : public wal::FileSystem {
+class FaultyFileSystem final : public disk::FileSystem {
  public:
   FaultyFileSystem();
   ~FaultyFileSystem() override;
 
-  int open_append(const std::string& path, std::unique_ptr<wal::AppendFile>& out) override;
-  int read_all(const std::string& path, std::string& out) override;
-  int read_range(const std::string& path, std::uint64_t offset, std::size_t length, std::string& out) override;
-  int file_size(const std::string& path, std::uint64_t& size_bytes) override;
-  int list(const std::string& dir, std::vector<std::string>& names) override;
-  int make_dirs(const std::string& dir) override;
-  int rename(const std::string& from, const std::string& to) override;
-  int remove(const std::string& path) override;
-  int truncate(const std::string& path, std::uint64_t size_bytes) override;
-  int sync_dir(const std::string& dir) override;
+  // Faults are modelled as errno values (below) and reported as the IoStatus the seam promises.
+  disk::IoStatus open_append(const std::string& path, std::unique_ptr<disk::AppendFile>& out) override;
+  disk::IoStatus read_all(const std::string& path, std::string& out) override;
+  disk::IoStatus read_range(const std::string& path, std::uint64_t offset, std::size_t length,
+                            std::string& out) override;
+  disk::IoStatus file_size(const std::string& path, std::uint64_t& size_bytes) override;
+  disk::IoStatus list(const std::string& dir, std::vector<std::string>& names) override;
+  disk::IoStatus make_dirs(const std::string& dir) override;
+  disk::IoStatus rename(const std::string& from, const std::string& to) override;
+  disk::IoStatus remove(const std::string& path) override;
+  disk::IoStatus truncate(const std::string& path, std::uint64_t size_bytes) override;
+  disk::IoStatus sync_dir(const std::string& dir) override;
 
   // ---- faults ----
   // The nth append from now (1 = the next, on any file) writes prefix_bytes of its data, then fails with error.
@@ -86,6 +88,13 @@ class FaultyFileSystem final : public wal::FileSystem {
   class Handle;
 
   void run_hook(FsOp op, const std::string& path);
+  int open_append_errno(const std::string& path, std::unique_ptr<disk::AppendFile>& out);
+  int read_range_errno(const std::string& path, std::uint64_t offset, std::size_t length, std::string& out);
+  int list_errno(const std::string& dir, std::vector<std::string>& names);
+  int make_dirs_errno(const std::string& dir);
+  int rename_errno(const std::string& from, const std::string& to);
+  int truncate_errno(const std::string& path, std::uint64_t size_bytes);
+  int sync_dir_errno(const std::string& dir);
   static bool take_fault(std::vector<Fault>& faults, Fault& fired);
   bool dir_exists_locked(const std::string& dir) const;
   std::uint64_t used_bytes_locked() const;

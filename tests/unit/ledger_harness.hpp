@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/ledger_service.hpp"
+#include "disk/data_dir.hpp"
 #include "faulty_file_system.hpp"
 #include "recovery/recover.hpp"
 #include "wal/wal_writer.hpp"
@@ -36,10 +37,10 @@ class LedgerHarness {
     config_.set("scheduler.max-threads", std::size_t{2});
     system_ = std::make_unique<caf::actor_system>(config_);
     ledger_ = std::make_unique<LedgerService>(*system_, idle_actor_ms);
-    report_ = recovery::recover(fs_, wal_dir, *ledger_);
-    if (!report_.ok) return;
+    report_ = recovery::recover(fs_, data_dir(), *ledger_);
+    if (!report_.status.ok()) return;
     wal::WalWriterOptions options;
-    options.dir = wal_dir;
+    options.dir = data_dir().wal();
     options.fs = &fs_;
     options.segment_bytes_max = segment_bytes_max;
     options.append_at = report_.end;
@@ -55,7 +56,7 @@ class LedgerHarness {
     wal_.reset();
   }
 
-  static constexpr const char* wal_dir = "/data/wal";
+  static disk::DataDir data_dir() { return disk::DataDir("/data"); }
 
   const recovery::RecoveryReport& recovery() const { return report_; }
   LedgerService& ledger() { return *ledger_; }
@@ -123,7 +124,7 @@ class LedgerHarness {
 inline void expect_restart_restores(FaultyFileSystem& fs, UserId user, MinorUnits balance,
                                     std::uint64_t transactions) {
   LedgerHarness restarted(fs);
-  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+  ASSERT_TRUE(restarted.recovery().status.ok()) << restarted.recovery().status.message();
   EXPECT_EQ(restarted.balance(user), balance);
   EXPECT_EQ(restarted.recovery().transactions, transactions);
 }

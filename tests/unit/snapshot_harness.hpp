@@ -11,20 +11,21 @@
 #include <caf/all.hpp>
 
 #include "ledger_harness.hpp"
+#include "disk/data_dir.hpp"
 #include "recovery/recover.hpp"
 #include "snapshot/snapshot_format.hpp"
 #include "wal/wal_reader.hpp"
 
 namespace tally::testing {
 
-inline const std::string data_dir = "/data";
-inline const std::string wal_dir = "/data/wal";
-inline const std::string snap_dir = "/data/snapshots";
+inline const disk::DataDir data_dir = LedgerHarness::data_dir();  // the harness's ledgers write here
+inline const std::string wal_dir = data_dir.wal();
+inline const std::string snap_dir = data_dir.snapshots();
 inline constexpr std::size_t small_segment_bytes = 4096;  // a few dozen records: many segments quickly
 inline constexpr UtcMicros day_micros = 86'400'000'000;
 inline constexpr UtcMicros jan1_2023 = 1'672'531'200'000'000;
 
-inline std::string segment_path(std::uint64_t n) { return wal_dir + "/" + wal::segment_file_name(n); }
+inline std::string segment_path(std::uint64_t n) { return wal::segment_path(wal_dir, n); }
 inline std::string snapshot_path(wal::WalPosition at) { return snap_dir + "/" + snapshot::snapshot_file_name(at); }
 
 struct Model {
@@ -57,23 +58,23 @@ inline wal::WalPosition stop_and_end(LedgerHarness& h) {
 }
 
 // End of the newest closed segment of a running writer ({0,0} if none is closed yet).
-inline wal::WalPosition closed_end(wal::FileSystem& fs, wal::WalPosition now) {
+inline wal::WalPosition closed_end(disk::FileSystem& fs, wal::WalPosition now) {
   if (now.segment <= 1) return {};
   std::uint64_t size = 0;
-  fs.file_size(segment_path(now.segment - 1), size);
+  static_cast<void>(fs.file_size(segment_path(now.segment - 1), size));
   return wal::WalPosition{now.segment - 1, size};
 }
 
 // A ledger rebuilt by recovery alone: snapshots + WAL, or the WAL only.
 class RestoredLedger {
  public:
-  RestoredLedger(wal::FileSystem& fs, bool use_snapshots, bool read_only = true) {
+  RestoredLedger(disk::FileSystem& fs, bool use_snapshots, bool read_only = true) {
     config_.set("scheduler.max-threads", std::size_t{2});
     system_ = std::make_unique<caf::actor_system>(config_);
     ledger_ = std::make_unique<LedgerService>(*system_);
     recovery::RecoveryOptions options;
-    options.wal_dir = wal_dir;
-    options.snapshot_dir = use_snapshots ? snap_dir : "";
+    options.data_dir = data_dir;
+    options.use_snapshots = use_snapshots;
     options.read_only = read_only;
     report_ = recovery::recover(fs, options, *ledger_);
   }

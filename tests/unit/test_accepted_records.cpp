@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "disk/data_dir.hpp"
 #include "faulty_file_system.hpp"
 #include "ledger/limits.hpp"
 #include "ledger/record_checks.hpp"
@@ -355,11 +356,11 @@ TEST_F(AcceptedRecords, AcceptedRecordsSurviveTheWalAndASnapshot) {
   }
   ASSERT_EQ(written.size(), 3000u);
   testing::FaultyFileSystem fs;
-  const std::string data_dir = "/data";
+  const disk::DataDir data_dir("/data");
   wal::WalPosition end;
   {
     wal::WalWriterOptions options;
-    options.dir = snapshot::wal_dir_of(data_dir);
+    options.dir = data_dir.wal();
     options.fs = &fs;
     wal::WalWriter writer(options);
     for (const wal::Record& record : written) {
@@ -371,24 +372,24 @@ TEST_F(AcceptedRecords, AcceptedRecordsSurviveTheWalAndASnapshot) {
     end = writer.position();
   }
   std::size_t k = 0;
-  const wal::WalScan scan = wal::scan_wal(fs, snapshot::wal_dir_of(data_dir), [&](std::string_view payload) {
+  const wal::WalScan scan = wal::scan_wal(fs, data_dir.wal(), [&](std::string_view payload) {
     const std::optional<wal::Record> record = wal::decode(payload);
     if (!record || k >= written.size()) return false;
     expect_same(*record, written[k++]);
     return true;
   });
-  ASSERT_TRUE(scan.ok) << scan.error;
+  ASSERT_TRUE(scan.status.ok()) << scan.status.message();
   EXPECT_EQ(k, written.size());
 
   const snapshot::BuildResult built = snapshot::build_snapshot(fs, data_dir, end);
-  ASSERT_EQ(built.status, snapshot::BuildResult::Status::built) << built.error;
+  ASSERT_EQ(built.outcome, snapshot::BuildResult::Outcome::built) << built.status.message();
   k = 0;
   const snapshot::SnapshotRead read = snapshot::read_snapshot(fs, built.path, [&](const snapshot::SnapshotRecord& r) {
     if (k >= written.size()) return false;
     expect_same(*r.record, written[k++]);
     return true;
   });
-  ASSERT_TRUE(read.ok) << read.error;
+  ASSERT_TRUE(read.status.ok()) << read.status.message();
   EXPECT_EQ(k, written.size());
 }
 

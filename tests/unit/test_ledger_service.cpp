@@ -171,7 +171,7 @@ TEST(LedgerService, RetryThatChangesOnlyTheTimestampConflicts) {
     expect_conflicts(h);
   }
   LedgerHarness restarted(fs);
-  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+  ASSERT_TRUE(restarted.recovery().status.ok()) << restarted.recovery().status.message();
   expect_conflicts(restarted);
 }
 
@@ -286,6 +286,23 @@ TEST(LedgerService, FullDiskRecordsNothingAndRecovers) {
   EXPECT_EQ(h.balance(u), 1500);
   h.shutdown();
   tally::testing::expect_restart_restores(fs, u, 1500, 2);
+}
+
+// A submission the WAL refuses before queueing it (here: the writer has stopped) fails through the same path as
+// a failed write: the actor rolls the entry back out of the history and answers, and the uid is free again.
+TEST(LedgerService, ASubmissionTheWalRefusesInlineIsRolledBack) {
+  FaultyFileSystem fs;
+  LedgerHarness h(fs);
+  const UserId u = h.create_user("inline").user.id;
+  ASSERT_EQ(h.apply(make_tx("in-1", u, TxKind::deposit, 1000, jan1)).outcome, Outcome::applied);
+  h.wal().stop();
+  EXPECT_EQ(h.apply(make_tx("in-2", u, TxKind::deposit, 500, jan1 + day)).outcome, Outcome::shutting_down);
+  EXPECT_EQ(h.balance(u), 1000);
+  EXPECT_EQ(h.balance_at(u, jan1 + 2 * day), 1000) << "the refused entry is gone from the history";
+  EXPECT_FALSE(h.ledger().find_transaction("in-2").has_value());
+  // Judged against the durable 1000 only: had the refused 500 stayed, this would reach the WAL instead.
+  EXPECT_EQ(h.apply(make_tx("in-3", u, TxKind::withdraw, 1500, jan1 + 3 * day)).outcome,
+            Outcome::insufficient_funds);
 }
 
 TEST(LedgerService, FailedSyncIsFatalAndAcknowledgesNothing) {
@@ -466,7 +483,7 @@ TEST(LedgerService, ARecordJudgedWithAFailedOneFailsWithIt) {
   EXPECT_FALSE(h.ledger().find_transaction("dep-out").has_value());
   h.shutdown();
   LedgerHarness restarted(fs);
-  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+  ASSERT_TRUE(restarted.recovery().status.ok()) << restarted.recovery().status.message();
   EXPECT_EQ(restarted.balance(u), 0);
   EXPECT_EQ(restarted.recovery().transactions, 0u);
 }

@@ -9,13 +9,14 @@
 #include <caf/all.hpp>
 
 #include "actors/ledger_service.hpp"
-#include "actors/parallel_restore.hpp"
+#include "recovery/parallel_restore.hpp"
 #include "ledger/limits.hpp"
 #include "record_checks.hpp"
 
 namespace {
 
 using namespace tally;
+using recovery::ParallelRestore;
 using Record = ParallelRestore::Record;
 
 constexpr UtcMicros day = 86'400'000'000;

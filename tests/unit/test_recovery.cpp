@@ -76,7 +76,7 @@ TEST(Recovery, RestartRebuildsEverything) {
     model = drive(h, 1, 300);
   }
   LedgerHarness restarted(fs);
-  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+  ASSERT_TRUE(restarted.recovery().status.ok()) << restarted.recovery().status.message();
   EXPECT_EQ(restarted.recovery().users, 4u);
   expect_matches(restarted, model);
   // Retries are still recognised; keys still map to their users; ids are never reused.
@@ -94,7 +94,7 @@ TEST(Recovery, ManySegments) {
     model = drive(h, 2, 400);
   }
   LedgerHarness restarted(fs, 4096);
-  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+  ASSERT_TRUE(restarted.recovery().status.ok()) << restarted.recovery().status.message();
   EXPECT_GT(restarted.recovery().segments, 3u);
   expect_matches(restarted, model);
 }
@@ -103,7 +103,7 @@ TEST(Recovery, ManySegments) {
 // vanish except `torn` of them (a partial record at the end of the log), so recovery must cut exactly those,
 // keep every acknowledged record and nothing of the lost one.
 TEST(Recovery, CrashKeepsExactlyTheAcknowledged) {
-  const std::string segment = std::string(LedgerHarness::wal_dir) + "/" + wal::segment_file_name(1);
+  const std::string segment = wal::segment_path(LedgerHarness::data_dir().wal(), 1);
   for (std::size_t torn : {0, 3, 17}) {
     SCOPED_TRACE("torn bytes kept: " + std::to_string(torn));
     FaultyFileSystem fs;
@@ -127,7 +127,7 @@ TEST(Recovery, CrashKeepsExactlyTheAcknowledged) {
     fs.restart();
     EXPECT_EQ(fs.contents(segment).size(), synced + torn) << "the crash kept `torn` bytes";
     LedgerHarness restarted(fs);
-    ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+    ASSERT_TRUE(restarted.recovery().status.ok()) << restarted.recovery().status.message();
     EXPECT_EQ(restarted.recovery().torn_tail, torn > 0);
     EXPECT_EQ(restarted.recovery().torn_bytes_cut, torn);
     EXPECT_FALSE(restarted.ledger().find_transaction("lost").has_value());
@@ -145,7 +145,7 @@ TEST(Recovery, CorruptionInTheMiddleRefusesToStart) {
     LedgerHarness h(fs);
     model = drive(h, 4, 100);
   }
-  const std::string segment = std::string(LedgerHarness::wal_dir) + "/" + wal::segment_file_name(1);
+  const std::string segment = wal::segment_path(LedgerHarness::data_dir().wal(), 1);
   const std::string log = fs.contents(segment);
   std::size_t at = std::string::npos;
   for (const auto& [uid, tx] : model.txs) {  // an acknowledged record in the first half of the log
@@ -160,8 +160,8 @@ TEST(Recovery, CorruptionInTheMiddleRefusesToStart) {
   ASSERT_TRUE(fs.flip_bit(segment, at, 5));  // 't' (0x74) -> 'T' (0x54)
   {
     LedgerHarness restarted(fs);
-    ASSERT_FALSE(restarted.recovery().ok) << "a changed record was accepted";
-    const std::string& error = restarted.recovery().error;
+    ASSERT_FALSE(restarted.recovery().status.ok()) << "a changed record was accepted";
+    const std::string& error = restarted.recovery().status.message();
     EXPECT_NE(error.find(wal::segment_file_name(1)), std::string::npos) << error;
     EXPECT_NE(error.find("byte"), std::string::npos) << error;
     EXPECT_NE(error.find("bad CRC"), std::string::npos) << error;
@@ -171,8 +171,8 @@ TEST(Recovery, CorruptionInTheMiddleRefusesToStart) {
   ASSERT_TRUE(fs.flip_bit(segment, at, 5));
   ASSERT_TRUE(fs.flip_bit(segment, 200, 3));
   LedgerHarness again(fs);
-  ASSERT_FALSE(again.recovery().ok);
-  EXPECT_NE(again.recovery().error.find("byte"), std::string::npos) << again.recovery().error;
+  ASSERT_FALSE(again.recovery().status.ok());
+  EXPECT_NE(again.recovery().status.message().find("byte"), std::string::npos) << again.recovery().status.message();
 }
 
 // Replay judges every record again: a withdrawal written to the WAL without the actor's judgement, which would
@@ -188,9 +188,9 @@ TEST(Recovery, ALogThatBreaksTheBalanceRuleRefusesToStart) {
     ASSERT_EQ(written.get_future().get(), wal::WalStatus::durable);
   }
   LedgerHarness restarted(fs);
-  ASSERT_FALSE(restarted.recovery().ok);
-  EXPECT_NE(restarted.recovery().error.find("transaction forged of user 1"), std::string::npos)
-      << restarted.recovery().error;
+  ASSERT_FALSE(restarted.recovery().status.ok());
+  EXPECT_NE(restarted.recovery().status.message().find("transaction forged of user 1"), std::string::npos)
+      << restarted.recovery().status.message();
 }
 
 }  // namespace

@@ -31,10 +31,10 @@ struct TwoSnapshots {
     LedgerHarness h(fs, small_segment_bytes);
     drive(h, model, 1, 150);
     older = closed_end(fs, h.wal().position());
-    EXPECT_EQ(snapshot::build_snapshot(fs, data_dir, older).status, BuildResult::Status::built);
+    EXPECT_EQ(snapshot::build_snapshot(fs, data_dir, older).outcome, BuildResult::Outcome::built);
     drive(h, model, 2, 150);
     newest = closed_end(fs, h.wal().position());
-    EXPECT_EQ(snapshot::build_snapshot(fs, data_dir, newest).status, BuildResult::Status::built);
+    EXPECT_EQ(snapshot::build_snapshot(fs, data_dir, newest).outcome, BuildResult::Outcome::built);
     drive(h, model, 3, 60);
   }
 };
@@ -46,10 +46,10 @@ TEST(SnapshotFaults, DamagedNewestFallsBackToThePreviousWithTheSameState) {
                                      std::uint64_t{original.size() / 2}, std::uint64_t{original.size() - 1}}) {
     ASSERT_TRUE(t.fs.flip_bit(newest, offset, 5));
     const snapshot::SnapshotRead read = snapshot::validate_snapshot(t.fs, newest);
-    EXPECT_FALSE(read.ok) << "bit flipped at " << offset;
-    EXPECT_NE(read.error.find(" at byte "), std::string::npos) << read.error;
+    EXPECT_FALSE(read.status.ok()) << "bit flipped at " << offset;
+    EXPECT_NE(read.status.message().find(" at byte "), std::string::npos) << read.status.message();
     RestoredLedger restored(t.fs, true);
-    ASSERT_TRUE(restored.report().ok) << restored.report().error;
+    ASSERT_TRUE(restored.report().status.ok()) << restored.report().status.message();
     EXPECT_EQ(restored.report().snapshot, snapshot_path(t.older));
     ASSERT_EQ(restored.report().warnings.size(), 1u);
     EXPECT_NE(restored.report().warnings[0].find(snapshot::snapshot_file_name(t.newest)), std::string::npos);
@@ -60,7 +60,7 @@ TEST(SnapshotFaults, DamagedNewestFallsBackToThePreviousWithTheSameState) {
   ASSERT_TRUE(t.fs.flip_bit(newest, original.size() / 2));
   ASSERT_TRUE(t.fs.flip_bit(snapshot_path(t.older), snapshot::header_bytes + 30));
   RestoredLedger restored(t.fs, true);
-  ASSERT_TRUE(restored.report().ok) << restored.report().error;
+  ASSERT_TRUE(restored.report().status.ok()) << restored.report().status.message();
   EXPECT_TRUE(restored.report().snapshot.empty());
   EXPECT_EQ(restored.report().warnings.size(), 2u);
   EXPECT_EQ(fingerprint(restored.ledger(), t.model), expected_fingerprint(t.model));
@@ -73,16 +73,16 @@ TEST(SnapshotFaults, TruncatedOrExtendedSnapshotIsInvalidAtEveryLength) {
     for (std::size_t length = 0; length < original.size(); ++length) {
       t.fs.write_file(newest, original.substr(0, length));
       const snapshot::SnapshotRead read = snapshot::validate_snapshot(t.fs, newest, check);
-      ASSERT_FALSE(read.ok) << "accepted a snapshot cut to " << length << " of " << original.size() << " bytes";
+      ASSERT_FALSE(read.status.ok()) << "accepted a snapshot cut to " << length << " of " << original.size() << " bytes";
     }
     t.fs.write_file(newest, original + std::string(8, '\0'));
-    EXPECT_FALSE(snapshot::validate_snapshot(t.fs, newest, check).ok) << "bytes after the footer";
+    EXPECT_FALSE(snapshot::validate_snapshot(t.fs, newest, check).status.ok()) << "bytes after the footer";
     t.fs.write_file(newest, original);
-    EXPECT_TRUE(snapshot::validate_snapshot(t.fs, newest, check).ok);
+    EXPECT_TRUE(snapshot::validate_snapshot(t.fs, newest, check).status.ok());
   }
   t.fs.write_file(newest, original.substr(0, original.size() - 40));
   RestoredLedger restored(t.fs, true);
-  ASSERT_TRUE(restored.report().ok) << restored.report().error;
+  ASSERT_TRUE(restored.report().status.ok()) << restored.report().status.message();
   EXPECT_EQ(restored.report().snapshot, snapshot_path(t.older));
   EXPECT_EQ(fingerprint(restored.ledger(), t.model), expected_fingerprint(t.model));
 }
@@ -108,7 +108,7 @@ TEST(SnapshotFaults, CrashDuringCreationLeavesTheOldStateAndNoHalfSnapshot) {
       const BuildResult r = snapshot::build_snapshot(t.fs, data_dir, end);
       t.fs.set_hook(nullptr);
       ASSERT_TRUE(crashed);
-      EXPECT_EQ(r.status, BuildResult::Status::failed);
+      EXPECT_EQ(r.outcome, BuildResult::Outcome::failed);
       t.fs.restart();
       EXPECT_FALSE(t.fs.exists(snapshot_path(end)));
       EXPECT_FALSE(t.fs.exists(snapshot_path(end) + ".tmp"));
@@ -117,7 +117,7 @@ TEST(SnapshotFaults, CrashDuringCreationLeavesTheOldStateAndNoHalfSnapshot) {
       const std::string half = t.fs.contents(snapshot_path(t.newest));
       t.fs.write_file(snapshot_path(wal::WalPosition{end.segment, end.offset - 8}), half.substr(0, half.size() / 2));
       LedgerHarness restarted(t.fs, small_segment_bytes);
-      ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+      ASSERT_TRUE(restarted.recovery().status.ok()) << restarted.recovery().status.message();
       EXPECT_EQ(restarted.recovery().snapshot, snapshot_path(t.newest));
       EXPECT_EQ(fingerprint(restarted.ledger(), t.model), expected_fingerprint(t.model));
     }
@@ -134,7 +134,7 @@ TEST(SnapshotFaults, FailedSyncOrNoSpaceIsReportedAndChangesNothing) {
   const auto before = all_files(t.fs);
   t.fs.fail_sync(1, EIO);
   BuildResult r = snapshot::build_snapshot(t.fs, data_dir, end);
-  EXPECT_EQ(r.status, BuildResult::Status::failed);
+  EXPECT_EQ(r.outcome, BuildResult::Outcome::failed);
   EXPECT_EQ(all_files(t.fs), before) << "no snapshot, no .tmp, nothing deleted";
 
   snapshot::SnapshotterOptions options;
@@ -147,16 +147,16 @@ TEST(SnapshotFaults, FailedSyncOrNoSpaceIsReportedAndChangesNothing) {
   for (const auto& [path, data] : before) used += data.size();
   t.fs.set_capacity(used + 2000);  // the new snapshot needs far more
   r = snapshotter.snapshot_through(end);
-  EXPECT_EQ(r.status, BuildResult::Status::failed);
-  EXPECT_NE(r.error.find("No space"), std::string::npos) << r.error;
+  EXPECT_EQ(r.outcome, BuildResult::Outcome::failed);
+  EXPECT_NE(r.status.message().find("No space"), std::string::npos) << r.status.message();
   EXPECT_EQ(snapshotter.failures(), 1u);
   EXPECT_EQ(all_files(t.fs), before) << "WAL intact, no half snapshot, nothing pruned";
   t.fs.set_capacity(std::nullopt);  // space freed: the retry works
   r = snapshotter.snapshot_through(end);
-  ASSERT_EQ(r.status, BuildResult::Status::built) << r.error;
+  ASSERT_EQ(r.outcome, BuildResult::Outcome::built) << r.status.message();
   EXPECT_FALSE(t.fs.exists(snapshot_path(t.older))) << "pruned once the new one exists";
   LedgerHarness restarted(t.fs, small_segment_bytes);
-  ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+  ASSERT_TRUE(restarted.recovery().status.ok()) << restarted.recovery().status.message();
   EXPECT_EQ(restarted.recovery().snapshot, r.path);
   EXPECT_EQ(fingerprint(restarted.ledger(), t.model), expected_fingerprint(t.model));
 }
@@ -173,8 +173,8 @@ TEST(SnapshotFaults, RecoveryAfterACrashUsesTheSnapshotAndTheWalTail) {
     {
       LedgerHarness h(fs, small_segment_bytes);
       drive(h, model, 1, 200);
-      ASSERT_EQ(snapshot::build_snapshot(fs, data_dir, closed_end(fs, h.wal().position())).status,
-                BuildResult::Status::built);
+      ASSERT_EQ(snapshot::build_snapshot(fs, data_dir, closed_end(fs, h.wal().position())).outcome,
+                BuildResult::Outcome::built);
       drive(h, model, 2, 100);
       std::atomic<bool> armed{true};
       fs.set_hook([&](FsOp op, const std::string& file) {
@@ -191,7 +191,7 @@ TEST(SnapshotFaults, RecoveryAfterACrashUsesTheSnapshotAndTheWalTail) {
     fs.restart();
     EXPECT_EQ(fs.contents(path).size(), synced + torn) << "the crash kept `torn` bytes";
     LedgerHarness restarted(fs, small_segment_bytes);
-    ASSERT_TRUE(restarted.recovery().ok) << restarted.recovery().error;
+    ASSERT_TRUE(restarted.recovery().status.ok()) << restarted.recovery().status.message();
     EXPECT_FALSE(restarted.recovery().snapshot.empty());
     EXPECT_GT(restarted.recovery().wal_records, 0u);
     EXPECT_EQ(restarted.recovery().torn_bytes_cut, torn);
@@ -212,16 +212,16 @@ TEST(SnapshotFaults, WalShorterThanTheSnapshotFallsBackAndRetiresIt) {
     ASSERT_EQ(h.apply(make_tx("last", 1, TxKind::deposit, 100, jan1_2023)).outcome, Outcome::applied);
     end = stop_and_end(h);
   }
-  ASSERT_EQ(snapshot::build_snapshot(fs, data_dir, end).status, BuildResult::Status::built);
-  ASSERT_EQ(fs.truncate(segment_path(end.segment), end.offset - 3), 0);
+  ASSERT_EQ(snapshot::build_snapshot(fs, data_dir, end).outcome, BuildResult::Outcome::built);
+  ASSERT_TRUE(fs.truncate(segment_path(end.segment), end.offset - 3).ok());
   {
     RestoredLedger read_only(fs, true, true);
-    EXPECT_TRUE(read_only.report().ok) << read_only.report().error;
+    EXPECT_TRUE(read_only.report().status.ok()) << read_only.report().status.message();
     EXPECT_TRUE(fs.exists(snapshot_path(end))) << "read-only renames nothing";
   }
   {
     LedgerHarness h(fs, small_segment_bytes);
-    ASSERT_TRUE(h.recovery().ok) << h.recovery().error;
+    ASSERT_TRUE(h.recovery().status.ok()) << h.recovery().status.message();
     EXPECT_TRUE(h.recovery().snapshot.empty());
     EXPECT_GT(h.recovery().torn_bytes_cut, 0u);
     EXPECT_FALSE(fs.exists(snapshot_path(end)));
@@ -230,7 +230,7 @@ TEST(SnapshotFaults, WalShorterThanTheSnapshotFallsBackAndRetiresIt) {
     drive(h, model, 2, 30);  // more than the cut: the log grows past the retired snapshot's position
   }
   LedgerHarness again(fs, small_segment_bytes);
-  ASSERT_TRUE(again.recovery().ok) << again.recovery().error;
+  ASSERT_TRUE(again.recovery().status.ok()) << again.recovery().status.message();
   EXPECT_EQ(fingerprint(again.ledger(), model), expected_fingerprint(model));
 }
 
@@ -240,10 +240,10 @@ TEST(SnapshotFaults, DamageInTheWalUnderASnapshotRefusesToStart) {
   const std::string before = t.fs.contents(segment);
   ASSERT_TRUE(t.fs.flip_bit(segment, before.size() / 2, 2));
   RestoredLedger restored(t.fs, true, false);
-  ASSERT_FALSE(restored.report().ok);
-  EXPECT_NE(restored.report().error.find(wal::segment_file_name(t.newest.segment - 1)), std::string::npos)
-      << restored.report().error;
-  EXPECT_NE(restored.report().error.find("byte"), std::string::npos) << restored.report().error;
+  ASSERT_FALSE(restored.report().status.ok());
+  EXPECT_NE(restored.report().status.message().find(wal::segment_file_name(t.newest.segment - 1)), std::string::npos)
+      << restored.report().status.message();
+  EXPECT_NE(restored.report().status.message().find("byte"), std::string::npos) << restored.report().status.message();
   EXPECT_EQ(t.fs.contents(segment).size(), before.size()) << "nothing cut";
 }
 
@@ -261,7 +261,7 @@ TEST(SnapshotFaults, ReadOnlyRecoveryWritesNothing) {
   t.fs.write_file(snapshot_path(t.newest) + ".tmp", "leftover");
   const auto before = all_files(t.fs);
   RestoredLedger restored(t.fs, true, true);
-  ASSERT_TRUE(restored.report().ok) << restored.report().error;
+  ASSERT_TRUE(restored.report().status.ok()) << restored.report().status.message();
   EXPECT_TRUE(restored.report().torn_tail);
   EXPECT_EQ(restored.report().torn_bytes, 12u);
   EXPECT_EQ(restored.report().torn_bytes_cut, 0u);

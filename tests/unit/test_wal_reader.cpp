@@ -15,6 +15,8 @@
 namespace tally::wal {
 namespace {
 
+using disk::FileSystem;
+using disk::posix_file_system;
 using testing::FaultyFileSystem;
 
 const std::string dir = "wal";
@@ -64,14 +66,14 @@ std::string at_byte(std::uint64_t segment_number, std::size_t offset) {
 TEST(WalReader, MissingOrEmptyDirectoryIsAnEmptyLog) {
   FaultyFileSystem fs;
   Scanned r = scan(fs);
-  EXPECT_TRUE(r.scan.ok) << r.scan.error;
+  EXPECT_TRUE(r.scan.status.ok()) << r.scan.status.message();
   EXPECT_EQ(r.scan.segments, 0u);
   EXPECT_EQ(r.scan.end.segment, 0u);
   fs.write_file(dir + "/notes.txt", "not a segment");
   fs.write_file(dir + "/wal-1.log", "short name: not a segment");
   fs.write_file(seg(1) + ".tmp", "suffix: not a segment");
   r = scan(fs);
-  EXPECT_TRUE(r.scan.ok) << r.scan.error;
+  EXPECT_TRUE(r.scan.status.ok()) << r.scan.status.message();
   EXPECT_EQ(r.scan.segments, 0u);
 }
 
@@ -81,7 +83,7 @@ TEST(WalReader, ReadsEverySegmentInNumericOrder) {
   fs.write_file(seg(1), segment({1, 2, 3}));
   fs.write_file(seg(2), segment({4, 5, 6}));
   const Scanned r = scan(fs);
-  ASSERT_TRUE(r.scan.ok) << r.scan.error;
+  ASSERT_TRUE(r.scan.status.ok()) << r.scan.status.message();
   EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6, 7, 8}));
   EXPECT_EQ(r.scan.records, 8u);
   EXPECT_EQ(r.scan.segments, 3u);
@@ -100,14 +102,14 @@ TEST(WalReader, TornTailAtEveryByteOfTheLastRecordIsCut) {
     fs.write_file(seg(1), segment({10, 11}));
     fs.write_file(seg(2), full.substr(0, cut));
     const Scanned r = scan(fs);
-    ASSERT_TRUE(r.scan.ok) << "cut " << cut << ": " << r.scan.error;
+    ASSERT_TRUE(r.scan.status.ok()) << "cut " << cut << ": " << r.scan.status.message();
     EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{10, 11, 1, 2, 3})) << cut;
     EXPECT_EQ(r.scan.torn_bytes_cut, cut - last) << cut;
     EXPECT_EQ(r.scan.end.segment, 2u);
     EXPECT_EQ(r.scan.end.offset, last) << cut;
     EXPECT_EQ(fs.contents(seg(2)), full.substr(0, last)) << cut;
     const Scanned again = scan(fs);  // the cut is idempotent and leaves a clean log
-    EXPECT_TRUE(again.scan.ok);
+    EXPECT_TRUE(again.scan.status.ok());
     EXPECT_EQ(again.scan.torn_bytes_cut, 0u);
   }
 }
@@ -122,7 +124,7 @@ TEST(WalReader, ZeroFilledTailIsCut) {
     FaultyFileSystem fs;
     fs.write_file(seg(1), data);
     const Scanned r = scan(fs);
-    ASSERT_TRUE(r.scan.ok) << r.scan.error;
+    ASSERT_TRUE(r.scan.status.ok()) << r.scan.status.message();
     EXPECT_EQ(r.scan.torn_bytes_cut, data.size() - kept);
     EXPECT_EQ(fs.contents(seg(1)).size(), kept);
   }
@@ -136,7 +138,7 @@ TEST(WalReader, BadCrcInTheLastRecordIsATornTail) {
     fs.write_file(seg(1), full + suffix);
     ASSERT_TRUE(fs.flip_bit(seg(1), full.size() - 3, 5));  // in the last payload
     const Scanned r = scan(fs);
-    ASSERT_TRUE(r.scan.ok) << r.scan.error;
+    ASSERT_TRUE(r.scan.status.ok()) << r.scan.status.message();
     EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1, 2}));
     EXPECT_EQ(r.scan.torn_bytes_cut, full.size() + suffix.size() - offsets[2]);
   }
@@ -152,8 +154,8 @@ TEST(WalReader, AnyFlippedBitInAMiddleRecordIsCorruptionNamingFileAndOffset) {
     ASSERT_TRUE(fs.flip_bit(seg(1), bit / 8, static_cast<int>(bit % 8)));
     const std::string damaged = fs.contents(seg(1));
     const Scanned r = scan(fs);
-    ASSERT_FALSE(r.scan.ok) << "bit " << bit;
-    EXPECT_EQ(r.scan.error.rfind(at_byte(1, begin), 0), 0u) << "bit " << bit << ": " << r.scan.error;
+    ASSERT_FALSE(r.scan.status.ok()) << "bit " << bit;
+    EXPECT_EQ(r.scan.status.message().rfind(at_byte(1, begin), 0), 0u) << "bit " << bit << ": " << r.scan.status.message();
     EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1}));
     EXPECT_EQ(fs.contents(seg(1)), damaged) << "corruption must never be cut";
   }
@@ -169,8 +171,8 @@ TEST(WalReader, LengthThatRunsPastTheEndButIsFollowedByValidRecordsIsCorruption)
   FaultyFileSystem fs;
   fs.write_file(seg(1), data);
   const Scanned r = scan(fs);
-  ASSERT_FALSE(r.scan.ok);
-  EXPECT_NE(r.scan.error.find(at_byte(1, offsets[1])), std::string::npos) << r.scan.error;
+  ASSERT_FALSE(r.scan.status.ok());
+  EXPECT_NE(r.scan.status.message().find(at_byte(1, offsets[1])), std::string::npos) << r.scan.status.message();
   EXPECT_EQ(fs.contents(seg(1)), data);
 }
 
@@ -181,8 +183,8 @@ TEST(WalReader, BadLengthFollowedByNonZeroBytesIsCorruption) {
   FaultyFileSystem fs;
   fs.write_file(seg(1), data);
   const Scanned r = scan(fs);
-  ASSERT_FALSE(r.scan.ok);
-  EXPECT_NE(r.scan.error.find(at_byte(1, damaged_at) + " bad record length 5"), std::string::npos) << r.scan.error;
+  ASSERT_FALSE(r.scan.status.ok());
+  EXPECT_NE(r.scan.status.message().find(at_byte(1, damaged_at) + " bad record length 5"), std::string::npos) << r.scan.status.message();
 }
 
 TEST(WalReader, TornLookingDamageInAnEarlierSegmentIsAnError) {
@@ -193,10 +195,10 @@ TEST(WalReader, TornLookingDamageInAnEarlierSegmentIsAnError) {
     fs.write_file(seg(1), data);
     fs.write_file(seg(2), segment({4}));
     const Scanned r = scan(fs);
-    ASSERT_FALSE(r.scan.ok);
+    ASSERT_FALSE(r.scan.status.ok());
     const std::size_t where = data.size() < first.size() ? offsets[2] : first.size();
-    EXPECT_EQ(r.scan.error.rfind(at_byte(1, where), 0), 0u) << r.scan.error;
-    EXPECT_NE(r.scan.error.find("not the last"), std::string::npos) << r.scan.error;
+    EXPECT_EQ(r.scan.status.message().rfind(at_byte(1, where), 0), 0u) << r.scan.status.message();
+    EXPECT_NE(r.scan.status.message().find("not the last"), std::string::npos) << r.scan.status.message();
     EXPECT_EQ(fs.contents(seg(1)), data);
   }
 }
@@ -206,8 +208,8 @@ TEST(WalReader, VisitorRejectionStopsAtThatRecord) {
   FaultyFileSystem fs;
   fs.write_file(seg(1), segment({1, 2, 3, 4}, &offsets));
   const Scanned r = scan(fs, /*reject_key=*/3);
-  ASSERT_FALSE(r.scan.ok);
-  EXPECT_EQ(r.scan.error, at_byte(1, offsets[2]) + " record rejected by recovery");
+  ASSERT_FALSE(r.scan.status.ok());
+  EXPECT_EQ(r.scan.status.message(), at_byte(1, offsets[2]) + " record rejected by recovery");
   EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1, 2}));
 }
 
@@ -219,7 +221,7 @@ TEST(WalReader, TornHeaderOfTheLastSegmentIsCutToEmptyAndTheWriterRewritesIt) {
     fs.write_file(seg(1), segment({1, 2}));
     fs.write_file(seg(2), torn);
     const Scanned r = scan(fs);
-    ASSERT_TRUE(r.scan.ok) << r.scan.error;
+    ASSERT_TRUE(r.scan.status.ok()) << r.scan.status.message();
     EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1, 2}));
     EXPECT_EQ(r.scan.torn_bytes_cut, torn.size());
     EXPECT_EQ(r.scan.end.segment, 2u);
@@ -235,7 +237,7 @@ TEST(WalReader, TornHeaderOfTheLastSegmentIsCutToEmptyAndTheWriterRewritesIt) {
       w.submit(payload(3), 0, nullptr);
     }  // the destructor drains
     const Scanned after = scan(fs);
-    ASSERT_TRUE(after.scan.ok) << after.scan.error;
+    ASSERT_TRUE(after.scan.status.ok()) << after.scan.status.message();
     EXPECT_EQ(after.keys, (std::vector<std::uint64_t>{1, 2, 3}));
   }
 }
@@ -255,14 +257,14 @@ TEST(WalReader, BadHeadersAreErrors) {
     FaultyFileSystem fs;
     fs.write_file(seg(1), data);
     const Scanned r = scan(fs);
-    ASSERT_FALSE(r.scan.ok);
-    EXPECT_EQ(r.scan.error.rfind(at_byte(1, 0), 0), 0u) << r.scan.error;
-    EXPECT_NE(r.scan.error.find(expected), std::string::npos) << r.scan.error;
+    ASSERT_FALSE(r.scan.status.ok());
+    EXPECT_EQ(r.scan.status.message().rfind(at_byte(1, 0), 0), 0u) << r.scan.status.message();
+    EXPECT_NE(r.scan.status.message().find(expected), std::string::npos) << r.scan.status.message();
   }
   FaultyFileSystem fs;  // a short header is only torn in the last segment
   fs.write_file(seg(1), header.substr(0, 10));
   fs.write_file(seg(2), segment({1}));
-  EXPECT_FALSE(scan(fs).scan.ok);
+  EXPECT_FALSE(scan(fs).scan.status.ok());
 }
 
 TEST(WalReader, MissingSegmentNumberIsAnError) {
@@ -270,8 +272,8 @@ TEST(WalReader, MissingSegmentNumberIsAnError) {
   fs.write_file(seg(1), segment({1}));
   fs.write_file(seg(3), segment({3}));
   const Scanned r = scan(fs);
-  ASSERT_FALSE(r.scan.ok);
-  EXPECT_NE(r.scan.error.find(segment_file_name(2)), std::string::npos) << r.scan.error;
+  ASSERT_FALSE(r.scan.status.ok());
+  EXPECT_NE(r.scan.status.message().find(segment_file_name(2)), std::string::npos) << r.scan.status.message();
 }
 
 TEST(WalReader, LogMayStartAtAnySegmentNumber) {
@@ -279,7 +281,7 @@ TEST(WalReader, LogMayStartAtAnySegmentNumber) {
   fs.write_file(seg(41), segment({1}));
   fs.write_file(seg(42), segment({2}));
   const Scanned r = scan(fs);
-  ASSERT_TRUE(r.scan.ok) << r.scan.error;
+  ASSERT_TRUE(r.scan.status.ok()) << r.scan.status.message();
   EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1, 2}));
   EXPECT_EQ(r.scan.end.segment, 42u);
 }
@@ -307,7 +309,7 @@ TEST(WalReader, WorksWithTheWriterOnTheRealFileSystem) {
   auto read_back = [&](WalScan& out) {
     std::uint64_t expected = 0;
     out = scan_wal(posix_file_system(), where, [&](std::string_view p) { return key_of(p) == ++expected; });
-    EXPECT_TRUE(out.ok) << out.error;
+    EXPECT_TRUE(out.status.ok()) << out.status.message();
     return out.records;
   };
   WalScan r;

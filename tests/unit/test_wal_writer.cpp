@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "disk/data_dir.hpp"
 #include "ledger/limits.hpp"
 #include "tests/unit/faulty_file_system.hpp"
 #include "wal/frame.hpp"
@@ -17,11 +18,13 @@
 namespace tally::wal {
 namespace {
 
+using disk::AppendFile;
+using disk::FileSystem;
 using testing::FaultyFileSystem;
 using testing::FsOp;
 using namespace std::chrono_literals;
 
-const std::string dir = "data/wal";
+const std::string dir = disk::DataDir("data").wal();
 std::string seg(std::uint64_t n) { return dir + "/" + segment_file_name(n); }
 
 // Payload = the key as 8 LE bytes, padded with filler words.
@@ -43,7 +46,7 @@ std::vector<std::uint64_t> scanned_keys(FileSystem& fs, const std::string& where
     keys.push_back(key_of(p));
     return true;
   });
-  EXPECT_TRUE(scan.ok) << scan.error;
+  EXPECT_TRUE(scan.status.ok()) << scan.status.message();
   if (out) *out = scan;
   return keys;
 }
@@ -126,13 +129,27 @@ TEST(WalWriter, WritesHeaderAndFramesAndReportsPosition) {
   EXPECT_EQ(c.status(4), WalStatus::stopped);  // inline, after stop
 }
 
+// submit never returns 0: a record refused without queueing still takes the next ticket (remembered as failed),
+// and its `done` has run before submit returns.
+TEST(WalWriter, ARefusedSubmissionStillTakesTheNextTicket) {
+  FaultyFileSystem fs;
+  Collector c;
+  WalWriter w(options_for(fs));
+  const WalTicket first = w.submit(payload(1), 0, c.done(1));
+  ASSERT_EQ(c.wait_status(1), WalStatus::durable);
+  w.stop();
+  const WalTicket refused = w.submit(payload(2), first, c.done(2));
+  EXPECT_EQ(c.status(2), WalStatus::stopped) << "completed before submit returned";
+  EXPECT_EQ(refused, first + 1);
+}
+
 TEST(WalWriter, AFramedGroupIsOneEntryWithOneTicketAndCountsEveryRecord) {
   FaultyFileSystem fs;
   Collector c;
   WalWriter w(options_for(fs));
-  std::string group;
-  for (std::uint64_t key = 10; key < 13; ++key) append_frame(group, payload(key, 2));
-  const WalTicket first = w.submit_framed(group, 3, 0, c.done(10));
+  RecordGroup group;
+  for (std::uint64_t key = 10; key < 13; ++key) group.add(payload(key, 2));
+  const WalTicket first = w.submit_group(std::move(group), 0, c.done(10));
   const WalTicket second = w.submit(payload(13), first, c.done(13));
   EXPECT_EQ(second, first + 1) << "a group takes one ticket";
   ASSERT_TRUE(c.wait_for(2));
@@ -148,10 +165,10 @@ TEST(WalWriter, AFailedGroupFailsWholeAndItsDependents) {
   Collector c;
   WalWriter w(options_for(fs));
   ASSERT_EQ(write_one(w, c, 1), WalStatus::durable);
-  std::string group;
-  for (std::uint64_t key = 20; key < 24; ++key) append_frame(group, payload(key));
+  RecordGroup group;
+  for (std::uint64_t key = 20; key < 24; ++key) group.add(payload(key));
   fs.fail_append(1, ENOSPC, 20);  // torn inside the second record of the group
-  const WalTicket ticket = w.submit_framed(group, 4, 0, c.done(20));
+  const WalTicket ticket = w.submit_group(std::move(group), 0, c.done(20));
   EXPECT_EQ(c.wait_status(20), WalStatus::no_space);
   EXPECT_EQ(write_one(w, c, 30, 1, ticket), WalStatus::dependency_failed);
   EXPECT_EQ(write_one(w, c, 31), WalStatus::durable);
@@ -415,8 +432,8 @@ TEST(WalWriter, ReopensAtTheScannedEndAfterATornTailButNeverOverwrites) {
     ASSERT_TRUE(c.wait_for(3));
   }
   std::unique_ptr<AppendFile> f;
-  ASSERT_EQ(fs.open_append(seg(1), f), 0);
-  ASSERT_EQ(f->append(std::string("\x10\0\0\0garbage", 11)), 0);  // a torn frame
+  ASSERT_TRUE(fs.open_append(seg(1), f).ok());
+  ASSERT_TRUE(f->append(std::string("\x10\0\0\0garbage", 11)).ok());  // a torn frame
   WalScan scan;
   ASSERT_EQ(scanned_keys(fs, dir, &scan).size(), 3u);
   EXPECT_EQ(scan.torn_bytes_cut, 11u);

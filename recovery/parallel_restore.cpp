@@ -3,10 +3,11 @@
 // looking it up (TxIndex::stage_bulk) and returns the batch to the reader, which frees the records it allocated
 // and refills it. Bounded queues make a faster stage wait rather than buffer the log. At the end the staged uids
 // are placed in the index's tables in sorted passes, on two threads, which is also where a reused uid is found.
-#include "actors/parallel_restore.hpp"
+#include "recovery/parallel_restore.hpp"
 
+#include "ledger/assert.hpp"
 
-namespace tally {
+namespace tally::recovery {
 
 namespace {
 UserId user_of(const ParallelRestore::Record& record) {
@@ -19,6 +20,7 @@ ParallelRestore::ParallelRestore(LedgerService& ledger, unsigned workers) : ledg
   if (workers == 0) workers = 1;
   for (unsigned i = 0; i < workers; ++i) {
     workers_.push_back(std::make_unique<Worker>());
+    workers_.back()->index = i;
     workers_.back()->filling.reserve(batch_records);
   }
   for (auto& worker : workers_) {
@@ -57,6 +59,7 @@ bool ParallelRestore::add(Record record) {
   if (failed_.load(std::memory_order_relaxed)) return false;
   Worker& worker = *workers_[user_of(record) % workers_.size()];
   worker.filling.push_back(std::move(record));
+  ++added_;
   if (worker.filling.size() >= batch_records) hand_over(worker);
   return true;
 }
@@ -80,6 +83,8 @@ void ParallelRestore::run(Worker& worker) {
   while (pop(worker.queue, batch)) {
     if (!failed_.load(std::memory_order_relaxed)) {  // else drain without applying
       for (const Record& record : batch) {
+        // One worker per user, batches in the order handed over: each user's records apply in log order.
+        TALLY_ASSERT(user_of(record) % workers_.size() == worker.index, "a user's records go to one worker");
         if (const auto* user = std::get_if<UserCreated>(&record)) {
           if (!ledger_.restore(*user)) {
             reject("user " + std::to_string(user->id) + " is created twice (or its Idempotency-Key is reused)");
@@ -167,7 +172,9 @@ bool ParallelRestore::finish() {
   uid_thread_.join();
   spent_.batches.clear();
   if (!failed_.load()) settle_uids();
+  if (!failed_.load())
+    TALLY_ASSERT(users_.load() + transactions_.load() == added_, "every record read was applied exactly once");
   return !failed_.load();
 }
 
-}  // namespace tally
+}  // namespace tally::recovery

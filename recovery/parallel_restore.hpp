@@ -1,6 +1,7 @@
 // Replays recovered records into the ledger on several threads: records are partitioned by user, so each user's
 // records keep their log order (its creation first), while different users are restored in parallel. The uid
-// index is filled by a stage of its own, after the users' workers, from the same batches.
+// index is filled by a stage of its own, after the users' workers, from the same batches. Recovery's own
+// machinery: it drives LedgerService's restore calls (restore, restore_balance, stage_uids, settle_uids).
 #pragma once
 
 #include <atomic>
@@ -17,7 +18,7 @@
 #include "actors/ledger_service.hpp"
 #include "ledger/records.hpp"
 
-namespace tally {
+namespace tally::recovery {
 
 class ParallelRestore {
  public:
@@ -53,6 +54,7 @@ class ParallelRestore {
   };
 
   struct Worker {
+    std::size_t index = 0;  // takes the users with id % workers == index
     Queue queue;
     Batch filling;  // the reader's
     std::thread thread;
@@ -77,7 +79,8 @@ class ParallelRestore {
   std::mutex error_mutex_;
   std::string error_;
   std::atomic<std::uint64_t> users_{0}, transactions_{0};
+  std::uint64_t added_ = 0;  // records taken by add() (the reading thread's count)
   bool finished_ = false;
 };
 
-}  // namespace tally
+}  // namespace tally::recovery

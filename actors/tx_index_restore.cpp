@@ -1,0 +1,138 @@
+// TxIndex, the recovery side: adding durable records one by one (restore) or in bulk without looking them up
+// (stage_bulk: entries written, table slots set aside), then placing the staged slots in tag order in one
+// sequential pass per shard (settle), which is also where a reused uid is found. Filling the table that way costs
+// a sequential pass instead of a cache (and TLB) miss per transaction.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+
+#include "actors/tx_index.hpp"
+#include "actors/tx_index_shard.hpp"
+#include "ledger/assert.hpp"
+#include "ledger/limits.hpp"
+
+namespace tally {
+
+using namespace tx_index_detail;
+
+namespace {
+
+// Stable LSD radix sort of slot values by their tag (high 32 bits), a byte per pass: equal tags keep their order.
+void sort_by_tag(std::uint64_t* slots, std::size_t n) {
+  std::size_t spare_slots = n;
+  SlotArray spare(spare_slots);
+  std::uint64_t* from = slots;
+  std::uint64_t* to = spare.get();
+  for (unsigned shift = 32; shift < 64; shift += 8) {
+    std::array<std::size_t, 257> start{};
+    for (std::size_t i = 0; i < n; ++i) ++start[((from[i] >> shift) & 255) + 1];
+    for (std::size_t d = 0; d < 256; ++d) start[d + 1] += start[d];
+    for (std::size_t i = 0; i < n; ++i) to[start[(from[i] >> shift) & 255]++] = from[i];
+    std::swap(from, to);
+  }
+  // Four passes: the sorted slots are back in `slots`.
+  TALLY_ASSERT(from == slots, "an even number of passes ends in the caller's array");
+}
+
+bool restorable(const TransactionApplied& record) {
+  // Anything the codec lets through; refused rather than stored truncated.
+  return !record.uid.empty() && record.uid.size() <= limits::uid_bytes_max && record.amount >= 1 &&
+         record.amount <= limits::amount_minor_max && record.user_id < limits::users_max;
+}
+
+}  // namespace
+
+void TxIndex::Shard::stage(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
+  if (staged_count == staged_capacity) {
+    std::size_t capacity = std::max({staged_hint, table_slots_min, 2 * staged_capacity});
+    SlotArray bigger(capacity);
+    if (staged_count > 0) std::memcpy(bigger.get(), staged.get(), staged_count * sizeof(std::uint64_t));
+    staged = std::move(bigger);
+    staged_capacity = capacity;
+  }
+  staged[staged_count++] = write_entry(tx, uid, hash);
+}
+
+// Places the staged slots in tag order: each lookup starts at or after the previous one's slot, so the pass
+// over the table is sequential instead of one cache (and TLB) miss per record. A uid met again (the same tag,
+// the same uid) is not placed; the first such is kept in `reused`.
+void TxIndex::Shard::settle() {
+  if (staged_count == 0) return;
+  sort_by_tag(staged.get(), staged_count);
+  if (records * load_den > slots * load_num) resize_table(std::max(table_slots_min, records * load_den / load_num + 1));
+  for (std::size_t k = 0; k < staged_count; ++k) {
+    const std::uint64_t slot = staged[k];
+    TALLY_ASSERT(k == 0 || (staged[k - 1] >> 32) <= (slot >> 32), "staged slots are placed in tag order");
+    const std::uint64_t tag = slot >> 32;
+    const char* e = entry(static_cast<std::uint32_t>(slot) - 1);
+    bool taken = false;
+    std::size_t i = home_of(tag, slots);
+    for (; table[i] != 0; i = (i + 1 == slots) ? 0 : i + 1) {
+      if ((table[i] >> 32) == tag && same_entry_uid(entry(static_cast<std::uint32_t>(table[i]) - 1), e)) {
+        taken = true;
+        break;
+      }
+    }
+    if (taken) {
+      if (!reused) reused = materialise(static_cast<std::uint32_t>(slot) - 1);
+      --records;  // its entry stays in the arena, unreachable
+      continue;
+    }
+    table[i] = slot;
+  }
+  staged = SlotArray();
+  staged_count = staged_capacity = 0;
+}
+
+bool TxIndex::restore(const TransactionApplied& record) {
+  if (!restorable(record)) return false;
+  const std::uint64_t hash = hash_uid(record.uid);
+  const PackedUid packed(record.uid);
+  Shard& shard = *shards_[hash % shard_count];
+  std::lock_guard<std::mutex> lock(shard.mutex);
+  shard.settle();
+  if (shard.find(packed, hash) >= 0) return false;
+  shard.insert(record, packed, hash);
+  return true;
+}
+
+std::size_t TxIndex::stage_bulk(const TransactionApplied* const* records, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!restorable(*records[i])) return i;
+  }
+  // Every shard locked at once (in index order; no other path holds two), for one pass in the records' order:
+  // each record and uid is read once, in the order they were allocated, and nothing is looked up.
+  std::array<std::unique_lock<std::mutex>, shard_count> locks;
+  for (std::size_t k = 0; k < shard_count; ++k) locks[k] = std::unique_lock<std::mutex>(shards_[k]->mutex);
+  for (std::size_t i = 0; i < count; ++i) {
+    const TransactionApplied& record = *records[i];
+    const std::uint64_t hash = hash_uid(record.uid);
+    shards_[hash % shard_count]->stage(record, PackedUid(record.uid), hash);
+  }
+  return count;
+}
+
+std::optional<TransactionApplied> TxIndex::settle_staged(std::size_t part, std::size_t parts) {
+  std::optional<TransactionApplied> reused;
+  for (std::size_t k = part; k < shard_count; k += std::max<std::size_t>(parts, 1)) {
+    Shard& shard = *shards_[k];
+    std::lock_guard<std::mutex> lock(shard.mutex);
+    shard.settle();
+    if (shard.reused && !reused) reused = std::move(shard.reused);
+    shard.reused.reset();  // reported (one per call is enough: it refuses the log)
+  }
+  return reused;
+}
+
+void TxIndex::reserve(std::size_t transactions) {
+  // Shards fill evenly (by hash); 1/64 of the total plus a margin of a few standard deviations.
+  const std::size_t per_shard = transactions / shard_count;
+  const std::size_t margin = 64 + 4 * static_cast<std::size_t>(std::sqrt(static_cast<double>(per_shard)));
+  for (auto& shard : shards_) {
+    std::lock_guard<std::mutex> lock(shard->mutex);
+    shard->reserve(per_shard + margin);
+  }
+}
+
+}  // namespace tally

@@ -1,0 +1,67 @@
+// TxIndex::Shard's slower half: growing the table in one sequential pass, sizing it up front, and carving entries
+// out of the arena (the probing itself is inline in tx_index_shard.hpp).
+#include "actors/tx_index_shard.hpp"
+
+#include <algorithm>
+
+namespace tally {
+
+using namespace tx_index_detail;
+
+void TxIndex::Shard::resize_table(std::size_t new_slots) {
+  TALLY_ASSERT(new_slots > slots && new_slots <= UINT32_MAX, "a table only grows, within what home_of can place");
+  SlotArray fresh(new_slots);
+  // In tag order, so each slot lands at or just after the previous one's: a sequential pass over both.
+  // Slots that wrapped around the old table's end (placed at its start) are taken last.
+  std::size_t first = 0;
+  while (first < slots && table[first] != 0 && home_of(table[first] >> 32, slots) > first) ++first;
+  std::size_t moved = 0;
+  for (std::size_t i = first; i < slots; ++i) {
+    if (table[i] != 0) {
+      place_slot(fresh.get(), new_slots, table[i]);
+      ++moved;
+    }
+  }
+  for (std::size_t i = 0; i < first; ++i) {
+    place_slot(fresh.get(), new_slots, table[i]);
+    ++moved;
+  }
+  table = std::move(fresh);
+  slots = new_slots;
+  TALLY_ASSERT(moved <= records, "growing moves every placed slot once, and no more than there are entries");
+}
+
+void TxIndex::Shard::grow_table_if_needed() {
+  if ((static_cast<std::size_t>(records) + 1) * load_den <= slots * load_num) return;
+  resize_table(std::max(table_slots_min, slots + slots / 2));
+}
+
+void TxIndex::Shard::reserve(std::size_t transactions) {
+  staged_hint = transactions;
+  const std::size_t want = transactions * load_den / load_num + 1;
+  if (want > slots && want <= UINT32_MAX) resize_table(std::max(table_slots_min, want));
+}
+
+char* TxIndex::Shard::allocate_entry(std::size_t bytes, std::uint32_t& offset) {
+  TALLY_ASSERT(bytes <= entry_bytes_max, "an entry fits a chunk");
+  if (arena_used_in_last + bytes > arena_chunk_bytes) {
+    TALLY_ASSERT(arena_chunks.size() < UINT32_MAX / arena_chunk_bytes, "at most 4 GiB of entries in one shard");
+    arena_chunks.emplace_back(new char[arena_chunk_bytes]);  // not value-initialised: every byte used is written
+    arena_used_in_last = 0;
+  }
+  offset = static_cast<std::uint32_t>((arena_chunks.size() - 1) * arena_chunk_bytes + arena_used_in_last);
+  char* p = arena_chunks.back().get() + arena_used_in_last;
+  arena_used_in_last += bytes;
+  return p;
+}
+
+std::uint64_t TxIndex::Shard::write_entry(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
+  TALLY_ASSERT(records < UINT32_MAX - 1, "at most 4 billion transactions in one shard");
+  std::uint32_t offset = 0;
+  char* e = allocate_entry(entry_bytes(uid), offset);
+  tx_index_detail::write_entry(e, tx, uid);
+  ++records;
+  return (tag_of(hash) << 32) | (static_cast<std::uint64_t>(offset) + 1);
+}
+
+}  // namespace tally

@@ -1,0 +1,110 @@
+// One TxIndex shard: durable transactions as packed entries (tx_index_entry.hpp) in fixed 64 KiB arena chunks
+// (never moved), an open-addressing table of (hash tag, entry offset) that finds them, and the in-flight claims.
+//
+// The table places a tag t (the hash's high 32 bits) at slot (t * slots) >> 32 and probes linearly, so any size
+// works (it grows by 1.5x at a load of 0.8, or is sized up front by reserve()), and entries stay in tag order,
+// which makes growing a sequential pass. The probing lives here, inline, for the claim and lookup paths; growing
+// and entry allocation are in tx_index_shard.cpp, the staged (recovery) half in tx_index_restore.cpp.
+// Internal to TxIndex: every member is used under `mutex`.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/slot_array.hpp"
+#include "actors/tx_index.hpp"
+#include "actors/tx_index_entry.hpp"
+#include "actors/tx_index_uid.hpp"
+#include "ledger/assert.hpp"
+
+namespace tally {
+
+namespace tx_index_detail {
+
+inline constexpr std::size_t arena_chunk_bytes = 64 * 1024;
+inline constexpr std::size_t table_slots_min = 1024;
+inline constexpr std::size_t load_num = 4, load_den = 5;  // grow beyond a load of 0.8
+static_assert(entry_bytes_max < arena_chunk_bytes, "an entry must fit a chunk");
+
+inline std::uint64_t hash_uid(std::string_view uid) { return std::hash<std::string_view>{}(uid); }
+
+// The slot for tag t in a table of n slots: t * n / 2^32, so slot order follows tag order.
+inline std::size_t home_of(std::uint64_t tag, std::size_t n) { return static_cast<std::size_t>((tag * n) >> 32); }
+
+// A slot keeps the hash's high 32 bits and places by them too, so growing the table never rereads a uid.
+// (The low bits pick the shard.) A slot is never 0 because it holds the entry offset + 1.
+inline std::uint64_t tag_of(std::uint64_t hash) { return hash >> 32; }
+
+inline void place_slot(std::uint64_t* t, std::size_t n, std::uint64_t slot) {
+  std::size_t i = home_of(slot >> 32, n);
+  while (t[i] != 0) {
+    if (++i == n) i = 0;
+  }
+  t[i] = slot;
+}
+
+}  // namespace tx_index_detail
+
+struct TxIndex::Shard {
+  using SlotArray = tx_index_detail::SlotArray;
+  using PackedUid = tx_index_detail::PackedUid;
+
+  mutable std::mutex mutex;
+  std::vector<std::unique_ptr<char[]>> arena_chunks;
+  std::size_t arena_used_in_last = tx_index_detail::arena_chunk_bytes;  // forces the first chunk
+  std::uint32_t records = 0;
+  SlotArray table;  // 0 = empty; else (tag << 32) | (entry offset + 1)
+  std::size_t slots = 0;
+  std::unordered_map<std::string, std::vector<Retry>> pending;
+  SlotArray staged;  // slots of entries written by stage() but not yet placed in the table
+  std::size_t staged_count = 0, staged_capacity = 0, staged_hint = 0;
+  std::optional<TransactionApplied> reused;  // a staged record whose uid was already there (not placed)
+
+  const char* entry(std::uint32_t offset) const {
+    return arena_chunks[offset / tx_index_detail::arena_chunk_bytes].get() +
+           offset % tx_index_detail::arena_chunk_bytes;
+  }
+
+  // Entry offset of uid, or -1.
+  std::int64_t find(const PackedUid& uid, std::uint64_t hash) const {
+    if (slots == 0) return -1;
+    const std::uint64_t tag = tx_index_detail::tag_of(hash);
+    for (std::size_t i = tx_index_detail::home_of(tag, slots);;) {
+      const std::uint64_t slot = table[i];
+      if (slot == 0) return -1;
+      if ((slot >> 32) == tag) {
+        const std::uint32_t offset = static_cast<std::uint32_t>(slot) - 1;
+        if (tx_index_detail::same_uid(entry(offset), uid)) return offset;
+      }
+      if (++i == slots) i = 0;
+    }
+  }
+
+  void insert(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
+    grow_table_if_needed();
+    tx_index_detail::place_slot(table.get(), slots, write_entry(tx, uid, hash));
+    TALLY_ASSERT(std::size_t{records} * tx_index_detail::load_den <= slots * tx_index_detail::load_num,
+                 "the table stays at most 80% full, so every probe ends on a free slot");
+  }
+
+  TransactionApplied materialise(std::uint32_t offset) const { return tx_index_detail::read_entry(entry(offset)); }
+
+  // tx_index_shard.cpp
+  void resize_table(std::size_t new_slots);
+  void grow_table_if_needed();
+  void reserve(std::size_t transactions);
+  char* allocate_entry(std::size_t bytes, std::uint32_t& offset);
+  // Writes the entry and counts it; returns its table slot value.
+  std::uint64_t write_entry(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash);
+
+  // tx_index_restore.cpp: staged (bulk) restore: entries written, slots kept aside in `staged` until settle().
+  void stage(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash);
+  void settle();
+};
+
+}  // namespace tally

@@ -1,0 +1,89 @@
+// How TxIndex stores a uid: a canonical 8-4-4-4-12 hex uuid (36 characters) in the 16 bytes it spells, any other
+// uid raw behind a length byte. A uid has exactly one form (lower-case hex uuid, else upper-case hex uuid, else
+// raw), so two uids are equal exactly when their forms and stored bytes are. Internal to TxIndex.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "ledger/assert.hpp"
+#include "ledger/limits.hpp"
+
+namespace tally::tx_index_detail {
+
+inline constexpr std::size_t uuid_chars = 36, uuid_bytes = 16;
+
+enum UidForm : std::uint8_t { form_raw = 0, form_uuid_lower = 1, form_uuid_upper = 2 };
+
+// Value of each character as a hex digit of one case, -1 if it is not one.
+struct HexDigits {
+  std::int8_t lower[256], upper[256];
+  constexpr HexDigits() : lower(), upper() {
+    for (int c = 0; c < 256; ++c) {
+      lower[c] = upper[c] = -1;
+      if (c >= '0' && c <= '9') lower[c] = upper[c] = static_cast<std::int8_t>(c - '0');
+      if (c >= 'a' && c <= 'f') lower[c] = static_cast<std::int8_t>(c - 'a' + 10);
+      if (c >= 'A' && c <= 'F') upper[c] = static_cast<std::int8_t>(c - 'A' + 10);
+    }
+  }
+};
+inline constexpr HexDigits hex_digits;
+
+// Where the 32 digits of a canonical uuid (8-4-4-4-12) are.
+inline constexpr std::array<std::uint8_t, 32> uuid_digit_positions = {
+    0,  1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 14, 15, 16, 17,
+    19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35};
+
+// A uid in the form it is stored in: compared as (form, bytes), written after the entry header.
+struct PackedUid {
+  UidForm form = form_raw;
+  std::uint8_t size = 0;  // bytes used in `bytes` (raw: the length byte included)
+  char bytes[1 + limits::uid_bytes_max];
+
+  explicit PackedUid(std::string_view uid) {
+    TALLY_ASSERT(uid.size() <= limits::uid_bytes_max, "a uid is at most limits::uid_bytes_max long");
+    if (uid.size() == uuid_chars && (pack_uuid(uid, false) || pack_uuid(uid, true))) return;
+    form = form_raw;
+    bytes[0] = static_cast<char>(uid.size());
+    std::memcpy(bytes + 1, uid.data(), uid.size());
+    size = static_cast<std::uint8_t>(uid.size() + 1);
+  }
+
+ private:
+  bool pack_uuid(std::string_view uid, bool upper) {
+    if (uid[8] != '-' || uid[13] != '-' || uid[18] != '-' || uid[23] != '-') return false;
+    const std::int8_t* digit = upper ? hex_digits.upper : hex_digits.lower;
+    int bad = 0;  // negative once any digit is not one
+    for (std::size_t k = 0; k < uuid_bytes; ++k) {
+      // The table holds -1 for a non-digit, so widening its int8_t with its sign is the point.
+      // NOLINTNEXTLINE(bugprone-signed-char-misuse,cert-str34-c)
+      const int high = digit[static_cast<unsigned char>(uid[uuid_digit_positions[2 * k]])];
+      // NOLINTNEXTLINE(bugprone-signed-char-misuse,cert-str34-c)
+      const int low = digit[static_cast<unsigned char>(uid[uuid_digit_positions[2 * k + 1]])];
+      bad |= high | low;
+      bytes[k] = static_cast<char>(((high & 15) << 4) | (low & 15));
+    }
+    if (bad < 0) return false;
+    form = upper ? form_uuid_upper : form_uuid_lower;
+    size = uuid_bytes;
+    return true;
+  }
+};
+
+// The uid spelled by `form` and the bytes at p (as PackedUid wrote them).
+inline std::string unpack_uid(UidForm form, const char* p) {
+  if (form == form_raw) return std::string(p + 1, static_cast<unsigned char>(p[0]));
+  const char* digits = form == form_uuid_upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  std::string uid(uuid_chars, '-');
+  for (std::size_t k = 0; k < uuid_bytes; ++k) {
+    const unsigned byte = static_cast<unsigned char>(p[k]);
+    uid[uuid_digit_positions[2 * k]] = digits[byte >> 4];
+    uid[uuid_digit_positions[2 * k + 1]] = digits[byte & 15];
+  }
+  return uid;
+}
+
+}  // namespace tally::tx_index_detail

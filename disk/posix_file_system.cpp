@@ -1,0 +1,224 @@
+// The production FileSystem: thin POSIX calls whose failures become IoStatus values naming the path (and the
+// offset of a failed write or read). Short writes and EINTR are retried here so callers see either "all
+// written" or an error with size() telling how much did land.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "disk/file_system.hpp"
+#include "ledger/assert.hpp"
+
+namespace tally::disk {
+namespace {
+
+int open_retry(const char* path, int flags, mode_t mode = 0) {
+  for (;;) {
+    const int fd = ::open(path, flags, mode);
+    if (fd >= 0 || errno != EINTR) return fd;
+  }
+}
+
+std::string truncate_what(std::uint64_t size_bytes) {
+  return "cannot truncate to " + std::to_string(size_bytes) + " bytes";
+}
+
+class PosixAppendFile final : public AppendFile {
+ public:
+  PosixAppendFile(int fd, std::string path, std::uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
+  ~PosixAppendFile() override { ::close(fd_); }  // no retry on EINTR: the fd is released either way on Linux
+  PosixAppendFile(const PosixAppendFile&) = delete;
+  PosixAppendFile& operator=(const PosixAppendFile&) = delete;
+
+  IoStatus append(std::string_view data) override {
+    const char* p = data.data();
+    std::size_t left = data.size();
+    while (left > 0) {
+      const ssize_t n = ::write(fd_, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return IoStatus::from_errno_at(errno, path_, size_, "cannot write");
+      }
+      // write() returning 0 for a non-zero count does not happen for regular files; avoid spinning if it does.
+      if (n == 0) return IoStatus::from_errno_at(EIO, path_, size_, "write made no progress");
+      TALLY_ASSERT(static_cast<std::size_t>(n) <= left, "write() wrote no more than it was given");
+      p += n;
+      left -= static_cast<std::size_t>(n);
+      size_ += static_cast<std::uint64_t>(n);
+    }
+    return {};
+  }
+
+  IoStatus sync_data() override {
+    // Never retry a failed fdatasync: the kernel may already have dropped the dirty pages it could not write.
+    if (::fdatasync(fd_) == 0) return {};
+    return IoStatus::from_errno(errno, path_, "fdatasync failed");
+  }
+
+  IoStatus truncate(std::uint64_t size_bytes) override {
+    for (;;) {
+      if (::ftruncate(fd_, static_cast<off_t>(size_bytes)) == 0) {
+        size_ = size_bytes;
+        return {};
+      }
+      if (errno != EINTR) return IoStatus::from_errno(errno, path_, truncate_what(size_bytes));
+    }
+  }
+
+  std::uint64_t size() const override { return size_; }
+
+ private:
+  int fd_;
+  std::string path_;
+  std::uint64_t size_;
+};
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  IoStatus read_range(const std::string& path, std::uint64_t offset, std::size_t length, std::string& out) override {
+    const int fd = open_retry(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return IoStatus::from_errno(errno, path, "cannot open");
+    out.resize(length);
+    std::size_t got = 0;
+    while (got < length) {
+      const ssize_t n = ::pread(fd, &out[got], length - got, static_cast<off_t>(offset + got));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const int err = errno;
+        ::close(fd);
+        return IoStatus::from_errno_at(err, path, offset + got, "cannot read");
+      }
+      if (n == 0) break;  // end of file
+      got += static_cast<std::size_t>(n);
+    }
+    out.resize(got);
+    ::close(fd);
+    return {};
+  }
+
+  IoStatus file_size(const std::string& path, std::uint64_t& size_bytes) override {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return IoStatus::from_errno(errno, path, "cannot stat");
+    if (S_ISDIR(st.st_mode)) return IoStatus::from_errno(EISDIR, path, "cannot take the size");
+    size_bytes = static_cast<std::uint64_t>(st.st_size);
+    return {};
+  }
+
+  IoStatus open_append(const std::string& path, std::unique_ptr<AppendFile>& out) override {
+    const int fd = open_retry(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return IoStatus::from_errno(errno, path, "cannot open for appending");
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      const int err = errno;
+      ::close(fd);
+      return IoStatus::from_errno(err, path, "cannot stat");
+    }
+    out = std::make_unique<PosixAppendFile>(fd, path, static_cast<std::uint64_t>(st.st_size));
+    return {};
+  }
+
+  IoStatus read_all(const std::string& path, std::string& out) override {
+    const int fd = open_retry(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return IoStatus::from_errno(errno, path, "cannot open");
+    out.clear();
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
+    char buffer[1 << 16];
+    for (;;) {
+      const ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const int err = errno;
+        ::close(fd);
+        return IoStatus::from_errno_at(err, path, out.size(), "cannot read");
+      }
+      if (n == 0) break;
+      out.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return {};
+  }
+
+  IoStatus list(const std::string& dir, std::vector<std::string>& names) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return IoStatus::from_errno(errno, dir, "cannot list");
+    names.clear();
+    for (;;) {
+      errno = 0;
+      const dirent* entry = ::readdir(d);
+      if (entry == nullptr) break;
+      const std::string name = entry->d_name;
+      if (name != "." && name != "..") names.push_back(name);
+    }
+    const int err = errno;
+    ::closedir(d);
+    if (err != 0) return IoStatus::from_errno(err, dir, "cannot list");
+    return {};
+  }
+
+  IoStatus make_dirs(const std::string& dir) override {
+    if (dir.empty()) return {};
+    for (std::size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
+      const std::string prefix = dir.substr(0, slash);
+      if (!prefix.empty() && ::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
+        return IoStatus::from_errno(errno, prefix, "cannot create directory");
+      if (slash == std::string::npos) break;
+    }
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return IoStatus::from_errno(errno, dir, "cannot create directory");
+    if (!S_ISDIR(st.st_mode)) return IoStatus::from_errno(ENOTDIR, dir, "cannot create directory");
+    return {};
+  }
+
+  IoStatus rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) == 0) return {};
+    return IoStatus::from_errno(errno, from, "cannot rename to " + to);
+  }
+
+  IoStatus remove(const std::string& path) override {
+    if (::unlink(path.c_str()) == 0) return {};
+    return IoStatus::from_errno(errno, path, "cannot remove");
+  }
+
+  IoStatus truncate(const std::string& path, std::uint64_t size_bytes) override {
+    for (;;) {
+      if (::truncate(path.c_str(), static_cast<off_t>(size_bytes)) == 0) return {};
+      if (errno != EINTR) return IoStatus::from_errno(errno, path, truncate_what(size_bytes));
+    }
+  }
+
+  IoStatus sync_dir(const std::string& dir) override {
+    const std::string name = dir.empty() ? "." : dir;
+    const int fd = open_retry(name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return IoStatus::from_errno(errno, name, "cannot open the directory to fsync it");
+    const int err = ::fsync(fd) == 0 ? 0 : errno;
+    ::close(fd);
+    if (err != 0) return IoStatus::from_errno(err, name, "fsync of the directory failed");
+    return {};
+  }
+};
+
+}  // namespace
+
+IoStatus FileSystem::read_range(const std::string& path, std::uint64_t offset, std::size_t length, std::string& out) {
+  std::string all;
+  if (IoStatus status = read_all(path, all); !status.ok()) return status;
+  out = offset >= all.size() ? std::string() : all.substr(static_cast<std::size_t>(offset), length);
+  return {};
+}
+
+IoStatus FileSystem::file_size(const std::string& path, std::uint64_t& size_bytes) {
+  std::string all;
+  if (IoStatus status = read_all(path, all); !status.ok()) return status;
+  size_bytes = all.size();
+  return {};
+}
+
+FileSystem& posix_file_system() {
+  static PosixFileSystem instance;
+  return instance;
+}
+
+}  // namespace tally::disk
