@@ -3,22 +3,15 @@
 // The WAL thread publishes and answers a durable record itself; the actor only learns of it to drop its copy.
 #include "actors/user_actor.hpp"
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "actors/ledger_service.hpp"
 #include "actors/tsan_handoff.hpp"
+#include "ledger/assert.hpp"
 #include "wal/frame.hpp"
 #include "wal/record_codec.hpp"
 
 namespace tally {
 
 namespace {
-[[noreturn]] void impossible(const char* what) {
-  std::fprintf(stderr, "UserActor invariant violated: %s\n", what);
-  std::abort();
-}
-
 Outcome outcome_of(wal::WalStatus status) {
   switch (status) {
     case wal::WalStatus::durable: return Outcome::applied;
@@ -91,7 +84,9 @@ void UserActor::on_idle_check() {
 }
 
 void UserActor::InFlight::answer(std::size_t k, const TxResult& result) {
+  TALLY_ASSERT(k < txs.size(), "an answer for a record of this entry");
   if (sink) {
+    TALLY_ASSERT(positions.size() == txs.size(), "a batch entry keeps each record's batch position");
     sink->item_done(positions[k], result);
   } else {
     reply(result);
@@ -128,7 +123,8 @@ void UserActor::on_apply(TxCommand& command) {
 
 void UserActor::on_apply_many(TxGroupCommand& command) {
   drop_durable();
-  if (command.txs.size() != command.positions.size() || !command.sink) impossible("malformed group command");
+  TALLY_ASSERT(command.txs.size() == command.positions.size() && command.sink,
+               "a group command has a position per item and a sink");
   auto in_flight = std::make_shared<InFlight>();
   in_flight->txs.reserve(command.txs.size());
   in_flight->positions.reserve(command.txs.size());
@@ -191,6 +187,7 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
 // Runs on the WAL thread, in log order. Readers see the records from here on, so they are published (balance,
 // durable flag, uids) before any answer leaves.
 void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight) {
+  TALLY_ASSERT(!in_flight.durable.load(std::memory_order_relaxed), "an entry becomes durable once");
   MinorUnits sum = 0;
   for (const TransactionApplied& tx : in_flight.txs) sum += tx.delta();
   slot.balance.fetch_add(sum, std::memory_order_release);
@@ -202,13 +199,13 @@ void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight
 }
 
 void UserActor::on_wal_done(std::uint64_t seq, wal::WalStatus status) {
-  if (status == wal::WalStatus::durable) impossible("success is never reported by message");
+  TALLY_ASSERT(status != wal::WalStatus::durable, "success is never reported by message");
   drop_durable();
   auto it = pending_.begin();
   while (it != pending_.end() && it->seq != seq) ++it;
   if (it == pending_.end()) return;  // already rolled back when submit refused it
   // The WAL completes in submission order and fails every record behind a failed one.
-  if (it->in_flight->durable.load(std::memory_order_acquire)) impossible("a record failed after it was durable");
+  TALLY_ASSERT(!it->in_flight->durable.load(std::memory_order_acquire), "a record failed after it was durable");
   roll_back(it, outcome_of(status));
 }
 

@@ -19,6 +19,7 @@
 
 #include "actors/ledger_service.hpp"
 #include "app/config.hpp"
+#include "ledger/limits.hpp"
 #include "recovery/recover.hpp"
 #include "rest/http_server.hpp"
 #include "snapshot/snapshot_format.hpp"
@@ -27,8 +28,6 @@
 #include "wal/wal_writer.hpp"
 
 namespace {
-
-constexpr auto drain_timeout = std::chrono::seconds(10);
 
 // One process per data directory: a second tallyd on the same log would interleave writes.
 int lock_data_dir(const std::string& dir) {
@@ -148,9 +147,9 @@ int run(const tally::app::Config& config) {
   sigwait(&signals, &signal_number);
 
   spdlog::info("{} received: draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
-  const bool drained = server.drain(drain_timeout);
+  const bool drained = server.drain(std::chrono::milliseconds(tally::limits::shutdown_drain_ms));
   wal->stop();
-  server.drain(std::chrono::seconds(2));
+  server.drain(std::chrono::milliseconds(tally::limits::shutdown_final_answers_ms));
   server.stop();
   // The writer has stopped: the whole log is durable and closed, so the final snapshot covers all of it.
   snapshotter.stop();

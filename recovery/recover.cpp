@@ -83,7 +83,7 @@ std::uint64_t wal_bytes_after(wal::FileSystem& fs, const std::string& wal_dir, w
   return total;
 }
 
-void reserve_transactions(LedgerService& ledger, wal::FileSystem& fs, const std::string& wal_dir,
+void reserve_transactions(LedgerRestore& ledger, wal::FileSystem& fs, const std::string& wal_dir,
                           wal::WalPosition from, const snapshot::SnapshotRead* snapshot) {
   std::uint64_t estimate = wal_bytes_after(fs, wal_dir, from) / wal_bytes_per_transaction;
   if (snapshot != nullptr)  // the footer's total, verified against the record count, itself bound by the size
@@ -137,7 +137,7 @@ SnapshotPick pick_snapshot(wal::FileSystem& fs, const RecoveryOptions& options) 
 namespace {
 
 // Restores the picked snapshot after checking the WAL it leaves in place. False with report.error set.
-bool restore_snapshot(wal::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger,
+bool restore_snapshot(wal::FileSystem& fs, const RecoveryOptions& options, LedgerRestore& ledger,
                       ParallelRestore& restorer, RecoveryReport& report) {
   const SnapshotPick pick = pick_snapshot(fs, options);
   report.warnings = pick.warnings;
@@ -198,7 +198,7 @@ bool retire_stale(wal::FileSystem& fs, const RecoveryOptions& options, RecoveryR
 
 }  // namespace
 
-RecoveryReport recover(wal::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger) {
+RecoveryReport recover(wal::FileSystem& fs, const RecoveryOptions& options, LedgerRestore& ledger) {
   const auto started = Clock::now();
   RecoveryReport report;
   ParallelRestore restorer(ledger, restore_threads());
@@ -245,7 +245,7 @@ RecoveryReport recover(wal::FileSystem& fs, const RecoveryOptions& options, Ledg
   return finish();
 }
 
-RecoveryReport recover(wal::FileSystem& fs, const std::string& wal_dir, LedgerService& ledger) {
+RecoveryReport recover(wal::FileSystem& fs, const std::string& wal_dir, LedgerRestore& ledger) {
   RecoveryOptions options;
   options.wal_dir = wal_dir;
   const std::size_t slash = wal_dir.rfind('/');

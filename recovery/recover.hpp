@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/ledger_service.hpp"
+#include "ledger/ledger_restore.hpp"
 #include "snapshot/snapshot_format.hpp"
 #include "snapshot/snapshot_reader.hpp"
 #include "wal/file_system.hpp"
@@ -48,7 +48,7 @@ struct RecoveryReport {
   std::uint64_t torn_bytes = 0;
 };
 
-RecoveryReport recover(wal::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger);
+RecoveryReport recover(wal::FileSystem& fs, const RecoveryOptions& options, LedgerRestore& ledger);
 
 // The snapshot recovery would restore: the newest valid one not ahead of the WAL's end. Reads only.
 struct SnapshotPick {
@@ -62,6 +62,6 @@ struct SnapshotPick {
 };
 SnapshotPick pick_snapshot(wal::FileSystem& fs, const RecoveryOptions& options);
 // The data directory layout: snapshots in the "snapshots" directory next to wal_dir.
-RecoveryReport recover(wal::FileSystem& fs, const std::string& wal_dir, LedgerService& ledger);
+RecoveryReport recover(wal::FileSystem& fs, const std::string& wal_dir, LedgerRestore& ledger);
 
 }  // namespace tally::recovery

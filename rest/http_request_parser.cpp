@@ -5,8 +5,9 @@
 #include <http_parser.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cstring>
+
+#include "ledger/assert.hpp"
 
 namespace tally::rest {
 
@@ -163,7 +164,7 @@ struct HttpRequestParser::Callbacks {
 };
 
 HttpRequestParser::HttpRequestParser(const HttpParserLimits& limits) : impl_(std::make_unique<Impl>()), limits_(limits) {
-  assert(limits_.body_bytes_max != nullptr);
+  TALLY_ASSERT(limits_.body_bytes_max != nullptr, "the parser knows each route's body limit");
   http_parser_init(&impl_->parser, HTTP_REQUEST);
   impl_->parser.data = this;
   http_parser_settings& settings = impl_->settings;
@@ -325,7 +326,7 @@ bool HttpRequestParser::scan_head_bytes(const char* data, std::size_t size) {
 }
 
 HttpRequestParser::Step HttpRequestParser::fail(ApiError error, std::size_t consumed) {
-  assert(error);
+  TALLY_ASSERT(error, "a failure carries its error");
   error_ = std::move(error);
   return {Event::error, consumed};
 }
@@ -334,7 +335,7 @@ HttpRequestParser::Step HttpRequestParser::fail(ApiError error, std::size_t cons
 // feed
 
 HttpRequestParser::Step HttpRequestParser::feed(const char* data, std::size_t size) {
-  assert(!failed() && "an error ends the stream");
+  TALLY_ASSERT(!failed(), "an error ends the stream");
   std::size_t used = 0;
   while (used < size) {
     // Slices keep every limit checked within a few KiB of input, however large the caller's buffer.
@@ -349,7 +350,7 @@ HttpRequestParser::Step HttpRequestParser::feed(const char* data, std::size_t si
 }
 
 HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::size_t size) {
-  assert(size > 0);  // http_parser reads an empty input as the end of the stream
+  TALLY_ASSERT(size > 0, "a slice has bytes: http_parser reads empty input as the end of the stream");
   if (request_delivered_) begin_message();
   http_parser& p = impl_->parser;
   http_parser_pause(&p, 0);
@@ -386,7 +387,7 @@ HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::siz
       }
       return {Event::head, consumed};
     }
-    assert(impl_->paused_for == Event::request);
+    TALLY_ASSERT(impl_->paused_for == Event::request, "the parser paused at a head or at a request");
     request_delivered_ = true;
     return {Event::request, consumed};
   }
@@ -395,7 +396,7 @@ HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::siz
     const char failing_byte = consumed < size ? data[consumed] : '\0';
     return fail(map_parser_error(status, failing_byte), consumed);
   }
-  assert(consumed == size);
+  TALLY_ASSERT(consumed == size, "an unpaused parser consumes its whole input");
   return {Event::need_more, consumed};
 }
 
