@@ -46,6 +46,8 @@ caf::invoke_message_result UserActor::consume(caf::mailbox_element& message) {
 
 caf::behavior UserActor::make_behavior() {
   tsan::ActorTurn turn(this);
+  // The idle period is a duration on CAF's monotonic scheduler clock, not the ledger's Clock (wall time, for what
+  // is recorded): it must not jump with the wall clock, and tests shorten it with idle_actor_ms.
   if (service_->idle_actor_ms() > 0)
     delayed_send(this, std::chrono::milliseconds(service_->idle_actor_ms()), idle_check_atom::value);
   return {

@@ -10,8 +10,8 @@ namespace tally::detail {
 
 [[noreturn]] inline void assert_failed(const char* condition, const char* message, const char* file,
                                        int line) noexcept {
-  std::fprintf(stderr, "%s:%d: invariant violated: %s (%s)\n", file, line, message, condition);
-  std::fflush(stderr);
+  (void)std::fprintf(stderr, "%s:%d: invariant violated: %s (%s)\n", file, line, message, condition);
+  (void)std::fflush(stderr);
   std::abort();
 }
 

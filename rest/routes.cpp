@@ -3,6 +3,7 @@
 #include "rest/routes.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -227,6 +228,9 @@ void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, Respon
     send_error(*responder, error);
     return;
   }
+  static_assert(limits::batch_transactions_max <= UINT32_MAX, "a batch position fits the ledger's uint32");
+  TALLY_ASSERT(errors.size() == items.size() && items.size() <= limits::batch_transactions_max,
+               "one verdict per item, at most a batch's worth");
   if (items.empty()) {
     responder->send(200, "[]");
     return;
