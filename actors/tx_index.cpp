@@ -98,7 +98,10 @@ struct PackedUid {
     const std::int8_t* digit = upper ? hex_digits.upper : hex_digits.lower;
     int bad = 0;  // negative once any digit is not one
     for (std::size_t k = 0; k < uuid_bytes; ++k) {
+      // The table holds -1 for a non-digit, so widening its int8_t with its sign is the point.
+      // NOLINTNEXTLINE(bugprone-signed-char-misuse,cert-str34-c)
       const int high = digit[static_cast<unsigned char>(uid[uuid_digit_positions[2 * k]])];
+      // NOLINTNEXTLINE(bugprone-signed-char-misuse,cert-str34-c)
       const int low = digit[static_cast<unsigned char>(uid[uuid_digit_positions[2 * k + 1]])];
       bad |= high | low;
       bytes[k] = static_cast<char>(((high & 15) << 4) | (low & 15));
@@ -157,9 +160,13 @@ class SlotArray {
         const std::uintptr_t aligned = (start + huge_page_bytes - 1) & ~(std::uintptr_t{huge_page_bytes} - 1);
         if (aligned > start) ::munmap(p, aligned - start);
         const std::uintptr_t tail = start + bytes + huge_page_bytes - (aligned + bytes);
+        // Integer arithmetic on our own mapping's address aligns it to a huge page: the int-to-pointer casts
+        // below are the point (performance-no-int-to-ptr).
+        // NOLINTNEXTLINE(performance-no-int-to-ptr)
         if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + bytes), tail);
-        ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // a hint: fine if refused
-        data_ = reinterpret_cast<std::uint64_t*>(aligned);
+        // A hint, fine if refused.
+        ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // NOLINT(performance-no-int-to-ptr)
+        data_ = reinterpret_cast<std::uint64_t*>(aligned);  // NOLINT(performance-no-int-to-ptr)
         mapped_bytes_ = bytes;
         slots = bytes / sizeof(std::uint64_t);
         return;

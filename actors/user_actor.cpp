@@ -15,7 +15,7 @@ namespace {
 Outcome outcome_of(wal::WalStatus status) {
   switch (status) {
     case wal::WalStatus::durable: return Outcome::applied;
-    case wal::WalStatus::no_space: return Outcome::storage_full;
+    case wal::WalStatus::no_space:
     case wal::WalStatus::dependency_failed: return Outcome::storage_full;
     case wal::WalStatus::stopped: return Outcome::shutting_down;
     case wal::WalStatus::io_error: return Outcome::storage_failed;

@@ -2,13 +2,13 @@
 // drain requests, flush the WAL, take a final snapshot and exit 0. A failed fdatasync ends the process at once.
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <memory>

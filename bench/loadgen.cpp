@@ -57,6 +57,13 @@ bool parse_duration(const std::string& s, double& out) {
   std::exit(code);
 }
 
+// A whole decimal number or nothing: a mistyped option must stop the run, not become 0.
+bool parse_number(const std::string& text, double& out) {
+  char* end = nullptr;
+  out = std::strtod(text.c_str(), &end);
+  return !text.empty() && end == text.c_str() + text.size();
+}
+
 bool parse_url(const std::string& url, Options& o) {
   std::string rest = url;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
@@ -69,7 +76,9 @@ bool parse_url(const std::string& url, Options& o) {
   }
   std::size_t colon = rest.rfind(':');
   if (colon != std::string::npos) {
-    o.port = std::atoi(rest.c_str() + colon + 1);
+    double port = 0;
+    if (!parse_number(rest.substr(colon + 1), port) || port < 1 || port > 65535) return false;
+    o.port = static_cast<int>(port);
     rest = rest.substr(0, colon);
   } else {
     o.port = 80;
@@ -93,13 +102,18 @@ Options parse_args(int argc, char** argv) {
       if (i + 1 >= argc) die("missing value for " + a);
       return argv[++i];
     };
-    auto num = [&]() { return std::atof(val().c_str()); };
+    auto num = [&]() {
+      const std::string s = val();
+      double out = 0;
+      if (!parse_number(s, out)) die("bad number for " + a + ": " + s);
+      return out;
+    };
     auto dur = [&](double& out) {
       std::string s = val();
       if (!parse_duration(s, out)) die("bad duration for " + a + ": " + s);
     };
     if (a == "--help" || a == "-h") { std::cout << kUsage; std::exit(0); }
-    else if (a == "--url") { if (!parse_url(val(), o)) die("only http:// URLs"); }
+    else if (a == "--url") { if (!parse_url(val(), o)) die("--url must be http://HOST[:PORT][/PATH]"); }
     else if (a == "--host") o.host = val();
     else if (a == "--port") o.port = static_cast<int>(num());
     else if (a == "--connections" || a == "-c") o.connections = static_cast<int>(num());
@@ -161,7 +175,8 @@ class CreateUsers : public Source {
     if (status != 201) return;
     std::size_t p = body.find("\"id\":");
     if (p == std::string_view::npos) return;
-    long long id = std::atoll(std::string(body.substr(p + 5, 24)).c_str());
+    // The digits after "id": (strtoll stops at the first non-digit, as intended).
+    long long id = std::strtoll(std::string(body.substr(p + 5, 24)).c_str(), nullptr, 10);
     std::lock_guard<std::mutex> lock(mu_);
     out_.push_back(id);
   }

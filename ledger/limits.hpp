@@ -30,7 +30,7 @@ inline constexpr int http_accept_backoff_ms = 100;       // accept pauses this l
 inline constexpr int http_accepts_per_wakeup_max = 64;   // then the listener lets writes and ticks run
 inline constexpr int http_retry_after_seconds = 1;       // 503 storage_full, shutting_down, too_many_connections
 // Read (and dropped) from a connection refused at accept, so that its close sends FIN, not a reset.
-inline constexpr std::size_t http_refused_request_bytes_max = std::size_t{16} * 1024;
+inline constexpr std::size_t http_refused_request_bytes_max = 16 * 1024;
 // Descriptors the connection cap leaves for the WAL, snapshots, epoll and the rest (at most half the limit).
 inline constexpr std::size_t http_descriptors_reserved_max = 256;
 

@@ -1,6 +1,8 @@
 // tally-admin dump: every record as one JSON line, in log order, with where it was read (file, byte offset;
 // for a snapshot the chunk's offset and the record's index in it). Amounts and times in the API's text forms.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <variant>
 
@@ -105,7 +107,11 @@ int dump(wal::FileSystem& fs, const std::string& data_dir, DumpSource source, co
       break;
     }
   }
-  std::fflush(stdout);
+  // A dump redirected to a full disk or a closed pipe must not end "successfully" with lines missing.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "tally-admin: writing the dump failed: %s\n", std::strerror(errno));
+    return exit_problem;
+  }
   return ok ? exit_ok : exit_problem;
 }
 

@@ -24,6 +24,7 @@ std::string_view trim_ows(std::string_view text) {
 ApiError transfer_coding_error(std::string_view list) {
   int chunked = 0;
   bool other = false;
+  std::string_view last;  // the final coding: RFC 9112 6.3 frames a request body only when it is chunked
   while (true) {
     const std::size_t comma = list.find(',');
     const std::string_view coding = trim_ows(list.substr(0, comma));
@@ -32,11 +33,18 @@ ApiError transfer_coding_error(std::string_view list) {
     } else if (!coding.empty()) {
       other = true;
     }
+    if (!coding.empty()) last = coding;
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
-  if (other) return {501, "unsupported_transfer_coding", "only the chunked transfer coding is supported"};
+  // Framing first: without chunked last (or with it twice) the body's end is unknown, and RFC 9112 6.3 requires
+  // 400 and a close, whatever else the list names.
+  if (!equals_ignoring_case(last, "chunked")) {
+    return {400, "malformed_request", "chunked must be the final transfer coding, and is the only one supported"};
+  }
   if (chunked != 1) return {400, "malformed_request", "Transfer-Encoding must name chunked exactly once"};
+  // chunked is last: the framing is known, another coding before it is one this server does not implement.
+  if (other) return {501, "unsupported_transfer_coding", "only the chunked transfer coding is supported"};
   return {};
 }
 

@@ -47,8 +47,9 @@ std::optional<std::string_view> query_param(std::string_view query, std::string_
 bool equals_ignoring_case(std::string_view a, std::string_view b);
 // Without the optional whitespace (SP, HTAB) around a field value or list element.
 std::string_view trim_ows(std::string_view text);
-// The refusal of a Transfer-Encoding list (its lines joined by ','), or no error for exactly "chunked": another
-// coding is unsupported (501), "chunked" twice is malformed (400).
+// The refusal of a Transfer-Encoding list (its lines joined by ','), or no error for exactly "chunked": a list
+// whose final coding is not chunked, or that names it twice, is malformed framing (400); another coding before a
+// final chunked is unsupported (501).
 ApiError transfer_coding_error(std::string_view list);
 
 }  // namespace tally::rest

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 #include "ledger/assert.hpp"
 
@@ -53,6 +54,130 @@ ApiError body_too_large(std::size_t bytes) {
   return {413, "body_too_large", "the body is larger than " + std::to_string(bytes) + " bytes"};
 }
 
+bool is_visible_ascii(char c) { return c > 0x20 && c < 0x7f; }
+
+// The request line by RFC 9112 3's grammar, strictly: method SP request-target SP HTTP-version CRLF, one space
+// each, a target of visible ASCII, "HTTP/" DIGIT "." DIGIT. http_parser is lenient where RFC 9112 3 lets a
+// recipient be ("GET  /x", "GET /x  HTTP/1.1", a tab or obs-text in the target) and reads "GET /x" without a
+// version as HTTP/0.9; a proxy in front that splits the line differently would see another request, so all of
+// these are 400 here. It also stops at the first byte of a method it does not know, before the line shows whether
+// it is a request line at all: this check reads on, so that "HELLO" is 400, "BREW /x HTTP/1.1" 501 and the HTTP/2
+// preface "PRI * HTTP/2.0" 505 (RFC 9113 3.3: it is made to be refused by an HTTP/1.1 server; the version is
+// what this server cannot serve).
+class RequestLineCheck {
+ public:
+  enum class Verdict : std::uint8_t { pending, complete, malformed, too_long };
+
+  void reset() { *this = RequestLineCheck(); }
+  bool finished() const { return verdict_ != Verdict::pending; }
+  Verdict verdict() const { return verdict_; }
+  bool started() const { return state_ != State::line_start && state_ != State::leading_lf; }  // a method byte came
+  const char* problem() const { return problem_; }
+  int major() const { return major_; }
+
+  // Reads up to the end of the line (just past its LF) or to the first byte that breaks it; returns the bytes
+  // read, so the bad byte (if any) is data[returned].
+  std::size_t scan(const char* data, std::size_t size, std::size_t line_bytes_max) {
+    std::size_t i = 0;
+    for (; i < size && verdict_ == Verdict::pending; ++i) {
+      if (!step(data[i])) {
+        verdict_ = Verdict::malformed;
+        return i;
+      }
+      // The line's bytes are those of the method, the target and the version, with their two spaces.
+      if (started() && state_ != State::lf && ++line_bytes_ > line_bytes_max) {
+        verdict_ = Verdict::too_long;
+        return i;
+      }
+    }
+    return i;
+  }
+
+ private:
+  enum class State : std::uint8_t { line_start, leading_lf, method, target_start, target, version, major, dot, minor, cr, lf };
+
+  bool bad(const char* problem) {
+    problem_ = problem;
+    return false;
+  }
+
+  bool step(char c) {
+    static constexpr std::string_view version_prefix = "HTTP/";
+    switch (state_) {
+      case State::line_start:  // RFC 9112 2.2: empty lines (CRLF) before a request line are skipped
+        if (c == '\r') {
+          state_ = State::leading_lf;
+          return true;
+        }
+        if (!is_token_char(c)) return bad("the request line does not start with a method");
+        state_ = State::method;
+        return true;
+      case State::leading_lf:
+        if (c != '\n') return bad(crlf_message);
+        state_ = State::line_start;
+        return true;
+      case State::method:
+        if (c == ' ') {
+          state_ = State::target_start;
+        } else if (c == '\r' || c == '\n') {
+          return bad("the request line has no request-target");
+        } else if (!is_token_char(c)) {
+          return bad("the method is not a token");
+        }
+        return true;
+      case State::target_start:
+        if (c == ' ') return bad("the method, the target and the version are separated by one space each");
+        if (c == '\r' || c == '\n') return bad("the request line has no request-target");
+        if (!is_visible_ascii(c)) return bad("the request-target has a character that is not visible ASCII");
+        state_ = State::target;
+        return true;
+      case State::target:
+        if (c == ' ') {
+          state_ = State::version;
+        } else if (c == '\r' || c == '\n') {
+          return bad("the request line has no HTTP version (HTTP/0.9 is not served)");
+        } else if (!is_visible_ascii(c)) {
+          return bad("the request-target has a character that is not visible ASCII");
+        }
+        return true;
+      case State::version:
+        if (c == ' ') return bad("the method, the target and the version are separated by one space each");
+        if (c != version_prefix[version_index_]) return bad("invalid HTTP version");
+        if (++version_index_ == version_prefix.size()) state_ = State::major;
+        return true;
+      case State::major:
+        if (c < '0' || c > '9') return bad("invalid HTTP version");
+        major_ = c - '0';
+        state_ = State::dot;
+        return true;
+      case State::dot:
+        if (c != '.') return bad("invalid HTTP version");
+        state_ = State::minor;
+        return true;
+      case State::minor:
+        if (c < '0' || c > '9') return bad("invalid HTTP version");
+        state_ = State::cr;
+        return true;
+      case State::cr:
+        if (c != '\r') return bad(c == '\n' ? crlf_message : "invalid HTTP version");
+        state_ = State::lf;
+        return true;
+      case State::lf:
+        if (c != '\n') return bad(crlf_message);
+        verdict_ = Verdict::complete;
+        return true;
+    }
+    return bad("invalid request line");
+  }
+
+  State state_ = State::line_start;
+  Verdict verdict_ = Verdict::pending;
+  std::size_t version_index_ = 0;
+  std::size_t line_bytes_ = 0;  // from the method's first byte, CRLF excluded
+  int major_ = 0;
+  const char* problem_ = nullptr;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -64,6 +189,7 @@ struct HttpRequestParser::Impl {
   const char* input = nullptr;   // the buffer of the running http_parser_execute
   std::size_t head_base = 0;     // head_bytes_ before that call
   Event paused_for = Event::need_more;
+  RequestLineCheck line;     // the message's request line, read ahead of http_parser
 };
 
 struct HttpRequestParser::Callbacks {
@@ -216,6 +342,8 @@ void HttpRequestParser::begin_message() {
   body_wire_bytes_ = 0;
   continue_expected_ = false;
   request_delivered_ = false;
+  unknown_method_ = false;
+  impl_->line.reset();
 }
 
 void HttpRequestParser::start_header_value() {
@@ -263,33 +391,30 @@ ApiError HttpRequestParser::check_head() {
   HttpRequest& r = request_;
   r.method = method_of(p.method);
   r.method_name = http_method_str(static_cast<http_method>(p.method));
-  r.version_minor = p.http_minor;
-  r.keep_alive = http_should_keep_alive(&p) != 0;
-  if (p.http_major != 1 || p.http_minor > 1) {
-    return {505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served"};
-  }
+  // RFC 9110 2.5 / RFC 9112 2.3: a higher minor version of HTTP/1 is served as the highest this server has,
+  // HTTP/1.1 (the request line check allows one digit each); another major version is not served.
+  if (p.http_major != 1) return {505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served"};
+  const int minor = std::min<int>(p.http_minor, 1);
+  r.version_minor = minor;
+  r.keep_alive = http_should_keep_alive(&p) != 0;  // HTTP/1.1 rules for any minor version above 0
   if (host_count_ > 1) return malformed("more than one Host header");
-  if (p.http_minor == 1 && host_count_ == 0) return {400, "missing_host", "an HTTP/1.1 request needs a Host header"};
+  if (minor == 1 && host_count_ == 0) return {400, "missing_host", "an HTTP/1.1 request needs a Host header"};
   if (idempotency_key_count_ > 1) return malformed("more than one Idempotency-Key header");
   if (p.uses_transfer_encoding) {
-    if (p.http_minor == 0) return malformed("Transfer-Encoding is not allowed in an HTTP/1.0 request");
+    if (minor == 0) return malformed("Transfer-Encoding is not allowed in an HTTP/1.0 request");
     if (ApiError error = transfer_coding_error(transfer_encoding_)) return error;
   }
   // RFC 9110: 100-continue is the only expectation, and HTTP/1.0 clients cannot ask for it.
-  r.expect_continue = p.http_minor == 1 && equals_ignoring_case(trim_ows(expect_), "100-continue");
+  r.expect_continue = minor == 1 && equals_ignoring_case(trim_ows(expect_), "100-continue");
   body_limit_ = limits_.body_bytes_max(r.method, r.path());
   if ((p.flags & F_CONTENTLENGTH) != 0 && p.content_length > body_limit_) return body_too_large(body_limit_);
   return {};
 }
 
-ApiError HttpRequestParser::map_parser_error(int http_errno, char failing_byte) const {
+ApiError HttpRequestParser::map_parser_error(int http_errno) const {
   const bool in_request_line = header_section_start_ == npos && phase_ != Phase::body;
   switch (static_cast<enum http_errno>(http_errno)) {
-    case HPE_INVALID_METHOD:
-      // A well-formed but unknown method is not implemented; anything else is not HTTP at all.
-      if (is_token_char(failing_byte)) {
-        return {501, "method_not_implemented", "the method is not implemented by this server"};
-      }
+    case HPE_INVALID_METHOD:  // an unknown token is read on by the request line check (feed_slice)
       return malformed("the request line does not start with a method");
     case HPE_HEADER_OVERFLOW:
       if (in_request_line) return uri_too_long(limits_.request_line_bytes_max);
@@ -302,7 +427,7 @@ ApiError HttpRequestParser::map_parser_error(int http_errno, char failing_byte) 
               "Content-Length must appear once and not together with Transfer-Encoding"};
     case HPE_INVALID_TRANSFER_ENCODING:
       if (ApiError error = transfer_coding_error(transfer_encoding_)) return error;
-      return {501, "unsupported_transfer_coding", "only the chunked transfer coding is supported"};
+      return malformed("chunked must be the final transfer coding");
     case HPE_INVALID_VERSION:
       return malformed("invalid HTTP version");
     default:
@@ -349,17 +474,65 @@ HttpRequestParser::Step HttpRequestParser::feed(const char* data, std::size_t si
   return {Event::need_more, used};
 }
 
+ApiError HttpRequestParser::request_line_error() const {
+  const RequestLineCheck& line = impl_->line;
+  switch (line.verdict()) {
+    case RequestLineCheck::Verdict::malformed: return malformed(line.problem());
+    case RequestLineCheck::Verdict::too_long: return uri_too_long(limits_.request_line_bytes_max);
+    case RequestLineCheck::Verdict::complete:
+      // A request line http_parser stopped in at an unknown method. The version decides first: with another
+      // major version nothing else in the request can be read (the HTTP/2 preface gets 505, as RFC 9113 3.3
+      // expects of an HTTP/1.1 server); an HTTP/1 request with an unknown method is 501 (RFC 9110 9.1).
+      TALLY_ASSERT(unknown_method_, "a complete line stops http_parser only at an unknown method");
+      if (line.major() != 1) return {505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served"};
+      return {501, "method_not_implemented", "the method is not implemented by this server"};
+    case RequestLineCheck::Verdict::pending: break;
+  }
+  return {};
+}
+
 HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::size_t size) {
   TALLY_ASSERT(size > 0, "a slice has bytes: http_parser reads empty input as the end of the stream");
   if (request_delivered_) begin_message();
+
+  // The request line is checked ahead of http_parser, which is given only the bytes before the first bad one:
+  // errors come in the order of their bytes, however the stream is cut.
+  std::size_t usable = size;
+  std::size_t line_scanned = 0;
+  RequestLineCheck& line = impl_->line;
+  if (phase_ != Phase::body && !line.finished()) {
+    line_scanned = line.scan(data, size, limits_.request_line_bytes_max);
+    if (line.started()) phase_ = Phase::head;  // for the head's timeout, also while http_parser is out
+    const bool bad_line = line.finished() && line.verdict() != RequestLineCheck::Verdict::complete;
+    if (bad_line) usable = line_scanned;
+    if (unknown_method_) {
+      // http_parser stopped at the method: only this check reads on, to the end of the line.
+      if (line.finished()) return fail(request_line_error(), line_scanned);
+      head_bytes_ += size;
+      return {Event::need_more, size};
+    }
+    if (usable == 0) return fail(request_line_error(), 0);
+  }
+
   http_parser& p = impl_->parser;
   http_parser_pause(&p, 0);
   impl_->input = data;
   impl_->head_base = head_bytes_;
   impl_->paused_for = Event::need_more;
   const bool was_body = phase_ == Phase::body;
-  const std::size_t consumed = http_parser_execute(&p, &impl_->settings, data, size);
+  const std::size_t consumed = http_parser_execute(&p, &impl_->settings, data, usable);
   const int status = HTTP_PARSER_ERRNO(&p);
+
+  if (status == HPE_INVALID_METHOD && !callback_error_) {
+    // Not a method http_parser knows (the check above has seen a token so far): 501 if the line turns out to be
+    // a request line, else 400. Either way the line check has the verdict.
+    unknown_method_ = true;
+    phase_ = Phase::head;
+    head_bytes_ += line_scanned;
+    if (line.finished()) return fail(request_line_error(), line_scanned);
+    TALLY_ASSERT(line_scanned == size, "the line check read all of an unfinished line");
+    return {Event::need_more, size};
+  }
 
   if (was_body) {
     body_wire_bytes_ += consumed;
@@ -393,10 +566,10 @@ HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::siz
   }
   if (status != HPE_OK) {
     if (callback_error_) return fail(std::move(callback_error_), consumed);
-    const char failing_byte = consumed < size ? data[consumed] : '\0';
-    return fail(map_parser_error(status, failing_byte), consumed);
+    return fail(map_parser_error(status), consumed);
   }
-  TALLY_ASSERT(consumed == size, "an unpaused parser consumes its whole input");
+  TALLY_ASSERT(consumed == usable, "an unpaused parser consumes all it was given");
+  if (usable < size) return fail(request_line_error(), usable);  // http_parser took the bytes before the bad one
   return {Event::need_more, consumed};
 }
 

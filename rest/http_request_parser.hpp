@@ -3,7 +3,9 @@
 // Boost.Beast's parser for its zero-copy streaming callbacks: it never buffers input, costs time linear in the
 // bytes fed, and accepts any split, so memory here is what the request really holds (target, a few headers,
 // body) and the limits below are checked as the bytes arrive. The checks http_parser leaves to its user (Host,
-// transfer codings, bare LF and obs-fold, the route's body limit, header counts and sizes) are made here.
+// transfer codings, bare LF and obs-fold, the route's body limit, header counts and sizes) are made here, and so
+// are those where it is more lenient than RFC 9112 allows an edge behind other proxies to be: the request line's
+// grammar (it reads "GET  /x" and "GET /x" without a version).
 #pragma once
 
 #include <cstddef>
@@ -73,7 +75,8 @@ class HttpRequestParser {
   void start_header_value();
   void finish_header_field();
   ApiError check_head();
-  ApiError map_parser_error(int http_errno, char failing_byte) const;
+  ApiError map_parser_error(int http_errno) const;
+  ApiError request_line_error() const;  // the request line check's verdict as an answer
   bool scan_head_bytes(const char* data, std::size_t size);
   Step fail(ApiError error, std::size_t consumed);
 
@@ -85,6 +88,7 @@ class HttpRequestParser {
   Phase phase_ = Phase::idle;
   bool continue_expected_ = false;
   bool request_delivered_ = false;  // the last event was `request`: clear it before parsing on
+  bool unknown_method_ = false;     // http_parser stopped at the method; the request line check reads on
 
   // Head bookkeeping, reset per message.
   std::size_t head_bytes_ = 0;             // bytes consumed since the previous message ended

@@ -12,10 +12,11 @@ packages=(
   curl wrk
 )
 
-# Test-only: libFuzzer and the sanitizer runtimes come with clang (scripts/fuzz.sh, scripts/sanitize.sh).
+# Test-only: libFuzzer and the sanitizer runtimes come with clang (scripts/fuzz.sh, scripts/sanitize.sh);
+# clang-tidy 14 for scripts/tidy.sh.
 # Not needed to run tallyd.
 test_packages=(
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-tidy-14
 )
 
 case "${1:-}" in

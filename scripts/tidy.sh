@@ -5,6 +5,7 @@
 # HTTP edge is rewritten. Files to check may be given as arguments (default: all of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh --test > /dev/null
 build_dir="${TIDY_BUILD_DIR:-build-tidy}"
 if [ ! -f "$build_dir/compile_commands.json" ]; then
   CC=clang-14 CXX=clang++-14 meson setup "$build_dir" --buildtype=debug > /dev/null

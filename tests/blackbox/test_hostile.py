@@ -264,7 +264,9 @@ def test_g_http_1_1_without_host_is_400_but_1_0_is_fine(srv):
 def test_g_odd_field_lines_get_a_prompt_400_or_are_processed(srv, raw):
     r, w = ask(srv, raw)
     w.close()
-    if r.status != 200:
+    if r.status == 200:  # processed: the field line was skipped, the LF taken as a line end, NUL/fold as SP
+        assert r.json()["status"] == "ok", r.body
+    else:
         assert_json_error(r, "bad_request")
 
 
@@ -284,11 +286,18 @@ def test_g_nul_or_fold_inside_content_length_is_400_either_way(srv, field):
     (b"get /healthz HTTP/1.1", "unknown_method"),  # methods are case-sensitive (RFC 9110 9.1)
     (b"A" * 200 + b" /healthz HTTP/1.1", "unknown_method"),
     (b"G\x01T /healthz HTTP/1.1", "bad_request"),  # not a token
-    (b"GET  /healthz HTTP/1.1", "bad_request"),  # two spaces: not a request-line
+    # RFC 9112 3 lets a recipient parse on whitespace runs; a proxy in front that does not would see another
+    # request line, so the edge reads one SP strictly and refuses the rest.
+    (b"GET  /healthz HTTP/1.1", "bad_request"),
+    # One token and no target is no request line at all: 400, not the 501 of an unknown method (which needs a
+    # well-formed line to be told apart from garbage).
     (b"HELLO", "bad_request"),
-    (b"GET /healthz", "bad_request"),  # HTTP/0.9 has no version: not an HTTP/1.1 request-line
+    # HTTP/0.9 has no version and no headers: not an HTTP/1.x request line, and no version to answer 505 to.
+    (b"GET /healthz", "bad_request"),
     (b"GET /healthz HTTP/3.0", "version"),
-    (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "version"),  # the HTTP/2 preface, whole (no Host line)
+    # The HTTP/2 preface, whole (no Host line): a well-formed line of version 2.0, made to be refused by HTTP/1.1
+    # servers (RFC 9113 3.3); the version comes first, so 505 rather than 501 for the method PRI.
+    (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "version"),
 ], ids=["BREW", "lowercase", "long_method", "ctl_in_method", "double_space", "no_target", "http_0_9", "http_3",
         "h2_preface"])
 def test_g_absurd_request_lines_get_their_error(srv, request_line, case):

@@ -22,9 +22,19 @@ from hostile_wire import (IDLE_CPU_FRACTION_MAX, PROMPT_S, HealthProber, Sender,
 from test_hostile import BATCH_BODY_LIMIT_BYTES, BODY_LIMIT_BYTES, CHUNKED_HEAD, assert_json_error
 
 HEAD_TIMEOUT_S = 10.0  # mirrors limits::http_header_timeout_ms: a head must be complete within this
-SANITIZED = bool(os.environ.get("TALLY_SANITIZE"))  # set by scripts/test.sh: ASan keeps freed memory a while
-MEMORY_FACTOR = 4 if SANITIZED else 2  # RSS growth allowed per byte the attack sent
-MEMORY_SLACK_BYTES = (64 if SANITIZED else 16) * 1024 * 1024
+# scripts/sanitize.sh sets TALLY_SANITIZE. ASan keeps up to 256 MiB of freed memory in quarantine, so RSS no
+# longer measures what the server holds: the memory bounds are checked in the release pass, and the sanitizer
+# pass runs the same attacks for what ASan checks.
+SANITIZED = bool(os.environ.get("TALLY_SANITIZE"))
+MEMORY_FACTOR = 2  # RSS growth allowed per byte the attack sent...
+MEMORY_SLACK_BYTES = 16 * 1024 * 1024  # ...plus this
+
+
+def assert_rss_growth_within(growth: int, bound: int, what):
+    if SANITIZED:
+        pytest.skip(f"RSS bound not checked under {os.environ['TALLY_SANITIZE']} (ASan's quarantine); "
+                    f"grew {growth} bytes")
+    assert growth <= bound, (growth, bound, what)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -76,8 +86,8 @@ def test_d_slow_uploads_hold_memory_bounded_by_what_arrived(srv):
         for w in wires:
             w.close()
     arrived = connections * (len(head) + sent_each)
-    assert growth <= MEMORY_FACTOR * arrived + MEMORY_SLACK_BYTES, (growth, arrived)
     assert_serving(srv)
+    assert_rss_growth_within(growth, MEMORY_FACTOR * arrived + MEMORY_SLACK_BYTES, f"{arrived} bytes arrived")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -150,8 +160,8 @@ def test_client_that_never_reads_its_answers_costs_bounded_memory(srv):
         while sent < requests_bytes_max and time.monotonic() < give_up and w.send_quietly(burst):
             sent += len(burst)
         growth = peak_rss_over(srv.proc.pid) - before
-    assert growth <= MEMORY_SLACK_BYTES, (growth, sent)
     assert_serving(srv)
+    assert_rss_growth_within(growth, MEMORY_SLACK_BYTES, f"{sent} bytes of requests sent, none read")
 
 
 # ----------------------------------------------------------------------------------------------------------------

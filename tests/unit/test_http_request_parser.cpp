@@ -182,11 +182,20 @@ TEST(HttpRequestParser, ContentLengthWithTransferEncodingIsRefused) {
 }
 
 TEST(HttpRequestParser, TransferCodingsOtherThanChunkedAreNotImplemented) {
-  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "unsupported_transfer_coding");
+  // chunked last: the framing is known, and a coding before it is not implemented (RFC 9112 6.1).
   expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501,
                "unsupported_transfer_coding");
-  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 501,
-               "unsupported_transfer_coding");
+  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+               501, "unsupported_transfer_coding");
+}
+
+// RFC 9112 6.3: a request whose final transfer coding is not chunked has no knowable end: 400, whatever the rest.
+TEST(HttpRequestParser, ChunkedNotLastIsMalformedFraming) {
+  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400, "malformed_request");
+  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", 400,
+               "malformed_request");
+  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "malformed_request");
+  expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\n\r\n", 400, "malformed_request");
   expect_error("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                400, "malformed_request");
   expect_error("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "malformed_request");
@@ -207,8 +216,18 @@ TEST(HttpRequestParser, RequestLineLimitIs414) {
   const Outcome out = parse(huge);
   EXPECT_EQ(out.error.status, 414);
   EXPECT_LT(out.consumed, 16 * limit);
-  // Spaces where the target ends do not reach a callback; they count all the same.
-  expect_error("GET /" + std::string(limit + 10, ' ') + "HTTP/1.1\r\n\r\n", 414, "uri_too_long");
+  // A run of spaces where the target ends is refused at its second space (one space separates the parts).
+  const Outcome spaces = parse("GET /" + std::string(limit + 10, ' ') + "HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(spaces.error.status, 400);
+  EXPECT_EQ(spaces.consumed, std::string("GET / ").size());
+  // An unknown method's line is measured the same way (http_parser stops at the method; the edge reads on).
+  const std::string unknown_fits = "BREW /" + std::string(limit - fixed.size() - 2, 'a') + " HTTP/1.1\r\n\r\n";
+  expect_error(unknown_fits, 501, "method_not_implemented");
+  const std::string unknown_over = "BREW /" + std::string(limit - fixed.size() - 1, 'a') + " HTTP/1.1\r\n\r\n";
+  expect_error(unknown_over, 414, "uri_too_long");
+  const Outcome unknown_huge = parse("BREW /" + std::string(1 << 20, 'a'));
+  EXPECT_EQ(unknown_huge.error.status, 414);
+  EXPECT_LE(unknown_huge.consumed, limit + 1);
   // Empty lines before a request are not part of its request line, however the stream is cut.
   std::string empty_lines;
   for (int i = 0; i < 100; ++i) empty_lines += "\r\n";
@@ -286,8 +305,25 @@ TEST(HttpRequestParser, MalformedHeadsAreAnsweredAtOnce) {
 }
 
 TEST(HttpRequestParser, UnknownMethodsAreNotImplemented) {
-  expect_error("HELLO WORLD\r\n\r\n", 501, "method_not_implemented");
   expect_error("get / HTTP/1.1\r\nHost: h\r\n\r\n", 501, "method_not_implemented");
+  expect_error("GE / HTTP/1.1\r\nHost: h\r\n\r\n", 501, "method_not_implemented");  // http_parser fails at the SP
+  expect_error(std::string(200, 'A') + " /healthz HTTP/1.1\r\nHost: h\r\n\r\n", 501, "method_not_implemented");
+  // 501 needs a request line: http_parser stops at the method's first unknown byte, the edge reads the line on.
+  expect_error("HELLO WORLD\r\n\r\n", 400, "malformed_request");
+  expect_error("HELLO\r\nHost: h\r\n\r\n", 400, "malformed_request");
+  expect_error("BREW  /x HTTP/1.1\r\nHost: h\r\n\r\n", 400, "malformed_request");
+  // The verdict waits for the end of the line, and is the same however the line is cut.
+  const std::string brew = "BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n";
+  const std::size_t line_end = brew.find('\n') + 1;
+  EXPECT_FALSE(parse(brew.substr(0, line_end - 1)).error);  // all but the LF: not yet decided
+  for (std::size_t cut = 0; cut <= brew.size(); ++cut) {
+    const Outcome out = parse(brew, {cut});
+    EXPECT_EQ(out.error.status, 501) << cut;
+    EXPECT_EQ(out.consumed, line_end) << cut;
+  }
+  std::vector<std::size_t> every_byte;
+  for (std::size_t i = 1; i < brew.size(); ++i) every_byte.push_back(i);
+  EXPECT_EQ(parse(brew, every_byte).error.status, 501);
   // Methods http_parser knows reach the routes (which answer 405 where they do not fit).
   const Outcome known = parse("PROPFIND / HTTP/1.1\r\nHost: h\r\n\r\nDELETE /x HTTP/1.1\r\nHost: h\r\n\r\n");
   ASSERT_EQ(known.requests.size(), 2u) << known.error.message;
@@ -308,7 +344,57 @@ TEST(HttpRequestParser, HostIsRequiredOnceForHttp11) {
 TEST(HttpRequestParser, OnlyHttp1VersionsAreServed) {
   expect_error("GET / HTTP/9.9\r\n\r\n", 505, "http_version_not_supported");
   expect_error("GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505, "http_version_not_supported");
+  expect_error("GET / HTTP/0.9\r\n\r\n", 505, "http_version_not_supported");
+  expect_error("BREW / HTTP/3.0\r\nHost: h\r\n\r\n", 505, "http_version_not_supported");  // the version first
   expect_error("GET / HTTP/1.x\r\n\r\n", 400, "malformed_request");
+  expect_error("GET / HTTP/1.10\r\nHost: h\r\n\r\n", 400, "malformed_request");  // one digit each
+  expect_error("GET / HTTP/01.1\r\nHost: h\r\n\r\n", 400, "malformed_request");
+  expect_error("GET / http/1.1\r\nHost: h\r\n\r\n", 400, "malformed_request");
+}
+
+// The HTTP/2 connection preface, whole: a request line of version 2.0 with an unknown method (RFC 9113 3.3).
+TEST(HttpRequestParser, Http2PrefaceIsVersionNotSupported) {
+  const std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  for (std::size_t cut = 0; cut <= preface.size(); ++cut) {
+    const Outcome out = parse(preface, {cut});
+    EXPECT_EQ(out.error.status, 505) << cut;
+    EXPECT_EQ(out.error.code, "http_version_not_supported") << cut;
+  }
+}
+
+// RFC 9110 2.5 / RFC 9112 2.3: a higher minor version of HTTP/1 is served as HTTP/1.1, with HTTP/1.1's rules.
+TEST(HttpRequestParser, HigherMinorVersionIsServedAsHttp11) {
+  const Outcome out = parse("GET /a HTTP/1.2\r\nHost: h\r\n\r\nGET /b HTTP/1.9\r\nHost: h\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(out.requests.size(), 2u) << out.error.message;
+  EXPECT_EQ(out.requests[0].version_minor, 1);
+  EXPECT_TRUE(out.requests[0].keep_alive);
+  EXPECT_EQ(out.requests[1].version_minor, 1);
+  EXPECT_FALSE(out.requests[1].keep_alive);
+  expect_error("GET / HTTP/1.2\r\n\r\n", 400, "missing_host");
+  const Outcome chunked = parse("POST /small HTTP/1.3\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n");
+  ASSERT_EQ(chunked.requests.size(), 1u) << chunked.error.message;
+  EXPECT_EQ(chunked.requests[0].body, "ab");
+}
+
+// RFC 9112 3: method SP request-target SP HTTP-version CRLF, one space each. http_parser accepts the first four
+// leniently (and the fifth as HTTP/0.9); a proxy that splits the line otherwise would see another request.
+TEST(HttpRequestParser, RequestLineIsStrict) {
+  for (const char* line : {"GET  /healthz HTTP/1.1", "GET /healthz  HTTP/1.1", "GET /a\tb HTTP/1.1",
+                           "GET /\xc3\xa9 HTTP/1.1", "GET /healthz", "GET /healthz HTTP/1.1 ", "GET\t/ HTTP/1.1",
+                           "GET", "G\x01T / HTTP/1.1", "GET /\x7f HTTP/1.1"}) {
+    const std::string input = std::string(line) + "\r\nHost: h\r\n\r\n";
+    for (std::size_t cut = 0; cut <= input.size(); ++cut) {
+      const Outcome out = parse(input, {cut});
+      EXPECT_EQ(out.error.status, 400) << line << " cut at " << cut;
+      EXPECT_EQ(out.error.code, "malformed_request") << line << " cut at " << cut;
+      EXPECT_TRUE(out.requests.empty()) << line;
+    }
+  }
+  // Absolute, authority and asterisk forms are request lines (the routes answer them).
+  const Outcome forms = parse("GET http://h/a?b HTTP/1.1\r\nHost: h\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
+  ASSERT_EQ(forms.requests.size(), 2u) << forms.error.message;
+  EXPECT_EQ(forms.requests[0].target, "http://h/a?b");
+  EXPECT_EQ(forms.requests[1].target, "*");
 }
 
 TEST(HttpRequestParser, KeepAliveRules) {
