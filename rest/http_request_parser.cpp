@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <string_view>
 
 #include "ledger/assert.hpp"
@@ -55,6 +56,13 @@ ApiError body_too_large(std::size_t bytes) {
 }
 
 bool is_visible_ascii(char c) { return c > 0x20 && c < 0x7f; }
+
+bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+unsigned hex_value(char c) {
+  if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
+  return static_cast<unsigned>((c | 0x20) - 'a' + 10);
+}
 
 // The request line by RFC 9112 3's grammar, strictly: method SP request-target SP HTTP-version CRLF, one space
 // each, a target of visible ASCII, "HTTP/" DIGIT "." DIGIT. http_parser is lenient where RFC 9112 3 lets a
@@ -178,6 +186,197 @@ class RequestLineCheck {
   const char* problem_ = nullptr;
 };
 
+// A chunked body's framing by RFC 9112 7.1, which http_parser leaves unchecked where it is lenient: it skips
+// chunk extensions up to the next CR whatever they hold (a NUL, an unterminated quoted string), takes any byte
+// after a CR as its LF, and any two bytes after a chunk's data as its CRLF. Each of those lets a proxy in front
+// see other chunk boundaries than this server, so each is refused:
+//   chunk     = chunk-size [ chunk-ext ] CRLF chunk-data CRLF      chunk-size = 1*HEXDIG
+//   chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+//   chunk-ext-name = token;  chunk-ext-val = token / quoted-string
+//   last-chunk = 1*("0") [ chunk-ext ] CRLF, then trailer field lines, each ending in CRLF, and a final CRLF.
+// Fed exactly the bytes http_parser consumed in the body phase, starting with the head's final LF; time is linear
+// and a chunk's data is skipped, not read.
+class ChunkFramingCheck {
+ public:
+  void reset() { *this = ChunkFramingCheck(); }
+  const char* problem() const { return problem_; }
+
+  // The offset of the first byte that breaks the framing, or npos.
+  std::size_t scan(const char* data, std::size_t size) {
+    for (std::size_t i = 0; i < size; ++i) {
+      if (state_ == State::data) {
+        const std::size_t skip = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, size - i));
+        remaining_ -= skip;
+        i += skip - 1;
+        if (remaining_ == 0) state_ = State::data_cr;
+        continue;
+      }
+      if (!step(data[i])) return i;
+    }
+    return npos;
+  }
+
+ private:
+  enum class State : std::uint8_t {
+    head_lf, size_start, size, ext_bws, ext_name_start, ext_name, ext_after_name, ext_value_start, ext_token,
+    ext_quoted, ext_quoted_pair, ext_after_value, size_lf, data, data_cr, data_lf, trailer_start, trailer_line,
+    trailer_lf, final_lf, done
+  };
+
+  bool bad(const char* problem) {
+    problem_ = problem;
+    return false;
+  }
+
+  static bool is_ws(char c) { return c == ' ' || c == '\t'; }
+  // RFC 9110 5.6.4 qdtext and the second byte of a quoted-pair: HTAB, SP, visible ASCII, obs-text.
+  static bool is_quoted_text(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return c == '\t' || c == ' ' || (u >= 0x21 && u != 0x7f);
+  }
+
+  bool end_of_size_line() {
+    state_ = State::size_lf;
+    return true;
+  }
+
+  bool step(char c) {
+    constexpr const char* bad_extension = "malformed chunk extension";
+    constexpr const char* line_end = "chunk lines must end in CRLF";
+    switch (state_) {
+      case State::head_lf:  // the head's final LF, checked with the head
+        state_ = State::size_start;
+        return true;
+      case State::size_start:
+        if (!is_hex_digit(c)) return bad("invalid chunk size");
+        size_ = hex_value(c);
+        state_ = State::size;
+        return true;
+      case State::size:
+        if (is_hex_digit(c)) {
+          if (size_ > (std::numeric_limits<std::uint64_t>::max() >> 4)) return bad("the chunk size overflows");
+          size_ = (size_ << 4) | hex_value(c);
+          return true;
+        }
+        if (c == ';') {
+          state_ = State::ext_name_start;
+          return true;
+        }
+        if (is_ws(c)) {
+          state_ = State::ext_bws;
+          return true;
+        }
+        if (c == '\r') return end_of_size_line();
+        return bad(c == '\n' ? line_end : "invalid chunk size");
+      case State::ext_bws:  // after the size or a value, only before a ';'
+      case State::ext_after_value:
+        if (is_ws(c)) {
+          state_ = State::ext_bws;
+          return true;
+        }
+        if (c == ';') {
+          state_ = State::ext_name_start;
+          return true;
+        }
+        if (c == '\r' && state_ == State::ext_after_value) return end_of_size_line();
+        return bad(c == '\n' ? line_end : bad_extension);
+      case State::ext_name_start:
+        if (is_ws(c)) return true;
+        if (!is_token_char(c)) return bad(bad_extension);
+        state_ = State::ext_name;
+        return true;
+      case State::ext_name:
+      case State::ext_after_name:
+        if (is_token_char(c) && state_ == State::ext_name) return true;
+        if (is_ws(c)) {
+          state_ = State::ext_after_name;
+          return true;
+        }
+        if (c == '=') {
+          state_ = State::ext_value_start;
+          return true;
+        }
+        if (c == ';') {
+          state_ = State::ext_name_start;
+          return true;
+        }
+        if (c == '\r' && state_ == State::ext_name) return end_of_size_line();
+        return bad(c == '\n' ? line_end : bad_extension);
+      case State::ext_value_start:
+        if (is_ws(c)) return true;
+        if (c == '"') {
+          state_ = State::ext_quoted;
+          return true;
+        }
+        if (!is_token_char(c)) return bad(bad_extension);
+        state_ = State::ext_token;
+        return true;
+      case State::ext_token:
+        if (is_token_char(c)) return true;
+        state_ = State::ext_after_value;
+        return step(c);
+      case State::ext_quoted:
+        if (c == '"') {
+          state_ = State::ext_after_value;
+          return true;
+        }
+        if (c == '\\') {
+          state_ = State::ext_quoted_pair;
+          return true;
+        }
+        if (!is_quoted_text(c)) return bad("malformed quoted string in a chunk extension");
+        return true;
+      case State::ext_quoted_pair:
+        if (!is_quoted_text(c)) return bad("malformed quoted string in a chunk extension");
+        state_ = State::ext_quoted;
+        return true;
+      case State::size_lf:
+        if (c != '\n') return bad(line_end);
+        if (size_ == 0) {
+          state_ = State::trailer_start;
+        } else {
+          remaining_ = size_;
+          state_ = State::data;
+        }
+        return true;
+      case State::data_cr:
+        if (c != '\r') return bad("chunk data must be followed by CRLF");
+        state_ = State::data_lf;
+        return true;
+      case State::data_lf:
+        if (c != '\n') return bad("chunk data must be followed by CRLF");
+        state_ = State::size_start;
+        return true;
+      case State::trailer_start:
+        if (c == '\r') {
+          state_ = State::final_lf;
+          return true;
+        }
+        if (c == '\n' || is_ws(c)) return bad(crlf_message);  // a bare LF, or obs-fold
+        state_ = State::trailer_line;
+        return true;
+      case State::trailer_line:
+        if (c == '\r') state_ = State::trailer_lf;
+        if (c == '\n') return bad(crlf_message);
+        return true;
+      case State::trailer_lf:
+      case State::final_lf:
+        if (c != '\n') return bad(crlf_message);
+        state_ = state_ == State::trailer_lf ? State::trailer_start : State::done;
+        return true;
+      case State::data:
+      case State::done:
+        break;
+    }
+    return bad("bytes after the end of a chunked body");
+  }
+
+  State state_ = State::head_lf;
+  std::uint64_t size_ = 0;
+  std::uint64_t remaining_ = 0;
+  const char* problem_ = nullptr;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -190,6 +389,7 @@ struct HttpRequestParser::Impl {
   std::size_t head_base = 0;     // head_bytes_ before that call
   Event paused_for = Event::need_more;
   RequestLineCheck line;     // the message's request line, read ahead of http_parser
+  ChunkFramingCheck chunks;  // a chunked body's framing, read behind http_parser
 };
 
 struct HttpRequestParser::Callbacks {
@@ -265,11 +465,19 @@ struct HttpRequestParser::Callbacks {
       return -1;
     }
     const bool chunked = (p->flags & F_CHUNKED) != 0;
+    s.chunked_ = chunked;
     const bool has_length = (p->flags & F_CONTENTLENGTH) != 0 && p->content_length > 0;
     s.phase_ = chunked || has_length ? Phase::body : Phase::head;
     s.continue_expected_ = s.request_.expect_continue && (chunked || has_length);
     s.impl_->paused_for = Event::head;
     http_parser_pause(p, 1);
+    return 0;
+  }
+
+  // A chunk's size is known before its data: one that would take the body past the limit is refused at once.
+  static int chunk_header(http_parser* p) {
+    HttpRequestParser& s = self(p);
+    if (p->content_length > s.body_limit_ - s.request_.body.size()) return stop(s, body_too_large(s.body_limit_));
     return 0;
   }
 
@@ -300,6 +508,7 @@ HttpRequestParser::HttpRequestParser(const HttpParserLimits& limits) : impl_(std
   settings.on_header_field = &Callbacks::header_field;
   settings.on_header_value = &Callbacks::header_value;
   settings.on_headers_complete = &Callbacks::headers_complete;
+  settings.on_chunk_header = &Callbacks::chunk_header;
   settings.on_body = &Callbacks::body;
   settings.on_message_complete = &Callbacks::message_complete;
   begin_message();
@@ -343,7 +552,9 @@ void HttpRequestParser::begin_message() {
   continue_expected_ = false;
   request_delivered_ = false;
   unknown_method_ = false;
+  chunked_ = false;
   impl_->line.reset();
+  impl_->chunks.reset();
 }
 
 void HttpRequestParser::start_header_value() {
@@ -536,6 +747,11 @@ HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::siz
 
   if (was_body) {
     body_wire_bytes_ += consumed;
+    if (chunked_) {
+      if (const std::size_t bad = impl_->chunks.scan(data, consumed); bad != npos) {
+        return fail(malformed(impl_->chunks.problem()), bad);
+      }
+    }
     const std::size_t framing = body_wire_bytes_ - request_.body.size();
     if (framing > limits_.chunk_framing_bytes_max) return fail(body_too_large(body_limit_), consumed);
   } else {

@@ -5,7 +5,8 @@
 // body) and the limits below are checked as the bytes arrive. The checks http_parser leaves to its user (Host,
 // transfer codings, bare LF and obs-fold, the route's body limit, header counts and sizes) are made here, and so
 // are those where it is more lenient than RFC 9112 allows an edge behind other proxies to be: the request line's
-// grammar (it reads "GET  /x" and "GET /x" without a version).
+// grammar (it reads "GET  /x" and "GET /x" without a version) and a chunked body's framing (it skips chunk
+// extensions unchecked and takes any byte after CR as LF).
 #pragma once
 
 #include <cstddef>
@@ -89,6 +90,7 @@ class HttpRequestParser {
   bool continue_expected_ = false;
   bool request_delivered_ = false;  // the last event was `request`: clear it before parsing on
   bool unknown_method_ = false;     // http_parser stopped at the method; the request line check reads on
+  bool chunked_ = false;            // the body is chunked: its framing is checked too
 
   // Head bookkeeping, reset per message.
   std::size_t head_bytes_ = 0;             // bytes consumed since the previous message ended

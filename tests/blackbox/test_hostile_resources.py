@@ -1,14 +1,15 @@
 """Hostile clients that go after the server's resources, over raw sockets against the real tallyd: oversized
 request lines and header sections, bodies over a route's limit, slow uploads, slowloris, connections dropped
-mid-request, half-closed sockets, a client that never reads, and running out of file descriptors. Each case
-bounds what the attack may cost (time to the refusal, memory, descriptors, CPU) and checks that other clients
-are served meanwhile; at the end the shared server must be idle, fast and correct.
+mid-request, half-closed sockets, a client that never reads, the connection cap, and running out of file
+descriptors. Each case bounds what the attack may cost (time to the refusal, memory, descriptors, CPU) and
+checks that other clients are served meanwhile; at the end the shared server must be idle, fast and correct.
 
 Expected answers come from test_hostile.EXPECTED. Every socket wait is bounded (hostile_wire.PROMPT_S).
 """
 from __future__ import annotations
 
 import os
+import re
 import resource
 import select
 import socket
@@ -22,6 +23,7 @@ from hostile_wire import (IDLE_CPU_FRACTION_MAX, PROMPT_S, HealthProber, Sender,
 from test_hostile import BATCH_BODY_LIMIT_BYTES, BODY_LIMIT_BYTES, CHUNKED_HEAD, assert_json_error
 
 HEAD_TIMEOUT_S = 10.0  # mirrors limits::http_header_timeout_ms: a head must be complete within this
+ACCEPT_BACKOFF_S = 0.1  # mirrors limits::http_accept_backoff_ms: accepting pauses this long when out of descriptors
 # scripts/sanitize.sh sets TALLY_SANITIZE. ASan keeps up to 256 MiB of freed memory in quarantine, so RSS no
 # longer measures what the server holds: the memory bounds are checked in the release pass, and the sanitizer
 # pass runs the same attacks for what ASan checks.
@@ -168,28 +170,99 @@ def test_client_that_never_reads_its_answers_costs_bounded_memory(srv):
 # (h) out of file descriptors
 # ----------------------------------------------------------------------------------------------------------------
 
-def test_h_out_of_descriptors_the_server_idles_and_recovers(make_server):
-    fd_limit, connections_max = 64, 400
+def connection_cap(server) -> int:
+    """The connection cap tallyd sized from its open-file limit at start (its startup log line says it)."""
+    found = re.search(r"at most (\d+) connections", server.output())
+    assert found, f"no connection cap in the log: {server.output()[-2000:]}"
+    return int(found.group(1))
 
-    def low_fd_limit():
-        resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))
 
-    server = make_server(name="fdlimit", preexec_fn=low_fd_limit)
-    pid, socks = server.proc.pid, []
+def assert_refused_503(r, why: str):
+    assert r.status == 503, f"{why}: {r.status} {r.body[:300]!r}"
+    assert (r.header("Content-Type") or "").startswith("application/json"), r.header("Content-Type")
+    assert r.json()["error"]["code"] == "too_many_connections", r.body
+    assert r.header("Retry-After") is not None and r.header("Connection") == "close", r.header_list
+
+
+def fd_limited(soft_and_hard: int):
+    def preexec():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft_and_hard, soft_and_hard))
+    return preexec
+
+
+def test_h_beyond_the_connection_cap_clients_get_503_and_the_server_idles(make_server):
+    # The edge caps connections below its open-file limit (reserving descriptors for the WAL, snapshots and the
+    # rest), so clients alone never run it out: the ones beyond the cap are answered 503 and closed at once.
+    fd_limit, beyond = 64, 20
+    server = make_server(name="fdcap", preexec_fn=fd_limited(fd_limit))
+    pid, cap = server.proc.pid, connection_cap(server)
+    base = open_count(pid)
+    assert base + cap < fd_limit, f"the cap ({cap}) leaves no room below {fd_limit} descriptors ({base} in use)"
+    held = []
     try:
-        for _ in range(connections_max):  # until the backlog is full too (connect then times out)
-            try:
-                socks.append(socket.create_connection(("127.0.0.1", server.port), timeout=0.5))
-            except OSError:
-                break
+        held = [Wire(server.port) for _ in range(cap)]  # silent clients: the server holds each until its head timeout
         deadline = time.monotonic() + PROMPT_S
-        while open_count(pid) < fd_limit - 1 and time.monotonic() < deadline:
+        while open_count(pid) < base + cap and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert open_count(pid) >= fd_limit - 1, f"never ran out: {open_count(pid)} fds, {len(socks)} clients"
-        assert cpu_fraction(pid) <= IDLE_CPU_FRACTION_MAX, "spins while out of descriptors"
+        assert open_count(pid) >= base + cap, f"{open_count(pid)} descriptors for {cap} clients over {base}"
+        for i in range(beyond):  # they send nothing: a request sent after the close would reset the answer away
+            with Wire(server.port) as w:
+                assert_refused_503(w.response(), f"client {cap + i + 1} of a cap of {cap}")
+                assert w.closed_within(), "a refused client was left open"
+        assert open_count(pid) < fd_limit
+        assert cpu_fraction(pid) <= IDLE_CPU_FRACTION_MAX, "busy while at the connection cap"
+        held[0].send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")  # the connections it holds are served
+        assert held[0].response().status == 200
     finally:
-        for s in socks:
-            s.close()
+        for w in held:
+            w.close()
+    assert serving_again_within(server, 3 * PROMPT_S), "still refusing after the held connections closed"
+    assert_functional(server)
+
+
+def test_h_out_of_descriptors_the_server_idles_and_recovers(make_server):
+    # Real EMFILE, past the cap: the server starts with 512 descriptors (a cap of 256 connections), then its limit
+    # is lowered to 64 while it runs, as when other descriptors are taken after the cap was sized (nothing in the
+    # server is made to look out of descriptors: accept(2) itself fails). Pistache's own accept loop spun at ~80%
+    # CPU here; the edge's answers one waiting client 503 through a reserved descriptor and pauses accepting.
+    start_limit, fd_limit, clients_max = 512, 64, 400
+    server = make_server(name="fdlimit", preexec_fn=fd_limited(start_limit))
+    pid = server.proc.pid
+    assert connection_cap(server) > fd_limit, "the cap would stop clients before the descriptors run out"
+    wires = []
+    with Wire(server.port) as keeper:  # a client connected before: it must still be served while out of descriptors
+        keeper.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert keeper.response().status == 200
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (fd_limit, fd_limit))
+        try:
+            flood_started = time.monotonic()
+            for _ in range(clients_max):  # the kernel queues those the server does not accept (backlog SOMAXCONN)
+                try:
+                    wires.append(Wire(server.port, timeout_s=0.5))
+                except OSError:
+                    break
+            deadline = time.monotonic() + PROMPT_S
+            while open_count(pid) < fd_limit - 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert open_count(pid) >= fd_limit - 1, f"never ran out: {open_count(pid)} fds, {len(wires)} clients"
+            assert "out of file descriptors" in server.output(), "accept(2) never failed with EMFILE"
+            assert cpu_fraction(pid) <= IDLE_CPU_FRACTION_MAX, "spins while out of descriptors"
+            keeper.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert keeper.response().status == 200, "a connection it had stopped being served"
+            # Meanwhile each pause ended in one accept that failed and one waiting client refused: about ten a
+            # second (ACCEPT_BACKOFF_S), not the whole queue at once (a loop that does not pause refuses them all
+            # within milliseconds, or spins where it has no reserved descriptor).
+            elapsed = time.monotonic() - flood_started
+            readable, _, _ = select.select([w.sock for w in wires], [], [], 0)
+            answered = [w for w in wires if w.sock in readable]
+            assert answered, "no waiting client was answered while out of descriptors"
+            assert len(answered) <= 5 + 2 * elapsed / ACCEPT_BACKOFF_S, \
+                f"accepting did not pause: {len(answered)} of {len(wires)} clients refused in {elapsed:.1f} s"
+            for w in answered[:5]:
+                assert_refused_503(w.response(), "a client waiting while out of descriptors")
+        finally:
+            for w in wires:
+                w.close()
     assert serving_again_within(server, 3 * PROMPT_S), "still not serving after the connections closed"
     assert_functional(server)
 

@@ -156,8 +156,9 @@ TEST(HttpRequestParser, PipelinedRequestsComeOutInOrder) {
 }
 
 TEST(HttpRequestParser, ContentLengthIsStrict) {
-  for (const char* value : {"-1", "+5", "0x11", "17abc", "17, 17", "1 7", "", "18446744073709551615",
-                            "18446744073709551616", "99999999999999999999999"}) {
+  // Too large for a 64-bit count: http_parser stops from 2^64 - 6 (18446744073709551610) up.
+  for (const char* value : {"-1", "+5", "0x11", "17abc", "17, 17", "1 7", "", "18446744073709551610",
+                            "18446744073709551615", "18446744073709551616", "99999999999999999999999"}) {
     expect_error(std::string("POST /v1/user HTTP/1.1\r\nHost: h\r\nContent-Length: ") + value + "\r\n\r\n", 400,
                  "invalid_content_length");
   }
@@ -172,6 +173,9 @@ TEST(HttpRequestParser, ContentLengthIsStrict) {
   EXPECT_EQ(huge.error.status, 413);
   EXPECT_EQ(huge.error.code, "body_too_large");
   EXPECT_LE(huge.consumed, head.size());
+  // The largest value http_parser holds, 2^64 - 7: still 413.
+  expect_error("POST /v1/user HTTP/1.1\r\nHost: h\r\nContent-Length: 18446744073709551609\r\n\r\n", 413,
+               "body_too_large");
 }
 
 TEST(HttpRequestParser, ContentLengthWithTransferEncodingIsRefused) {
@@ -266,6 +270,21 @@ TEST(HttpRequestParser, BodyLimitFollowsTheRoute) {
   EXPECT_EQ(big_route.requests.size(), 1u) << big_route.error.message;
 }
 
+// A chunk size that takes the body past the limit is refused at its line, before any of its data is sent.
+TEST(HttpRequestParser, ChunkSizeOverTheLimitIs413BeforeItsData) {
+  const std::string head = "POST /small HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string line = "65\r\n";  // 101 bytes
+  for (std::size_t cut = 0; cut <= head.size() + line.size(); ++cut) {
+    const Outcome out = parse(head + line, {cut});
+    EXPECT_EQ(out.error.status, 413) << cut;
+    EXPECT_EQ(out.error.code, "body_too_large") << cut;
+  }
+  // The same after chunks that fit: 60 + 41 bytes.
+  const std::string sixty(60, 'x');
+  expect_error(head + "3c\r\n" + sixty + "\r\n29\r\n", 413, "body_too_large");
+  EXPECT_EQ(parse(head + "3c\r\n" + sixty + "\r\n28\r\n").error.status, 0);  // 100: fits, waits for the data
+}
+
 TEST(HttpRequestParser, ChunkedBodyIsRefusedAsSoonAsItOutgrowsTheLimit) {
   std::string input = "POST /small HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (int i = 0; i < 10; ++i) input += "a\r\n0123456789\r\n";  // exactly 100 bytes
@@ -282,6 +301,60 @@ TEST(HttpRequestParser, ChunkFramingIsBounded) {
   const Outcome out = parse("POST /small HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1;" +
                             std::string(limits::http_chunk_framing_bytes_max + 10, 'e'));
   EXPECT_EQ(out.error.status, 413);
+}
+
+// RFC 9112 7.1: http_parser skips a chunk extension up to the next CR whatever it holds, takes any byte after a
+// CR as its LF and any two bytes after a chunk's data as its CRLF; the edge checks the grammar itself.
+TEST(HttpRequestParser, MalformedChunkFramingIsRefused) {
+  const std::string head = "POST /small HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string data = "{\"name\": \"evil1\"}";  // 0x11 bytes
+  for (const std::string& chunks : {
+           std::string("11;\0\r\n", 6) + data + "\r\n0\r\n\r\n",   // NUL in an extension
+           "11;a=\"open\r\n" + data + "\r\n0\r\n\r\n",                // unterminated quoted value
+           "11;a=\"x\0\"\r\n" + data + "\r\n0\r\n\r\n",              // NUL inside the quotes
+           "11\r\n" + data + "XX0\r\n\r\n",                            // data not followed by CRLF
+           "11\r\n" + data + "\rX0\r\n\r\n",
+           "11\rX" + data + "\r\n0\r\n\r\n",                           // CR not followed by LF
+           "11\n" + data + "\r\n0\r\n\r\n",                            // bare LF after the size
+           "11 \r\n" + data + "\r\n0\r\n\r\n",                         // whitespace only before ';'
+           "11;\r\n" + data + "\r\n0\r\n\r\n",                         // ';' without a name
+           "11;a=\r\n" + data + "\r\n0\r\n\r\n",                       // '=' without a value
+           "11;a b\r\n" + data + "\r\n0\r\n\r\n",
+           "11;a=b c\r\n" + data + "\r\n0\r\n\r\n",
+           "11;a=\"b\"c\r\n" + data + "\r\n0\r\n\r\n",
+           "11;(a)\r\n" + data + "\r\n0\r\n\r\n",                      // not a token
+           "11\r\n" + data + "\r\n0\r\n\n",                             // bare LF ending the body
+           "11\r\n" + data + "\r\n0\r\nX-T: 1\n\r\n",                   // bare LF ending a trailer
+           "11\r\n" + data + "\r\n0\r\nX-T: 1\r\n folded\r\n\r\n",    // obs-fold in a trailer
+           "11\r\n" + data + "\r\n0\r\n\rX",                             // CR not followed by LF at the end
+       }) {
+    const std::string input = head + chunks;
+    for (std::size_t cut = head.size() - 1; cut <= input.size(); ++cut) {
+      const Outcome out = parse(input, {cut});
+      EXPECT_EQ(out.error.status, 400) << testing::PrintToString(chunks) << " cut at " << cut;
+      EXPECT_EQ(out.error.code, "malformed_request") << testing::PrintToString(chunks) << " cut at " << cut;
+      EXPECT_TRUE(out.requests.empty()) << testing::PrintToString(chunks);
+    }
+  }
+}
+
+TEST(HttpRequestParser, ValidChunkExtensionsAndTrailersAreAccepted) {
+  const std::string head = "POST /small HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string input = head + "3 ; note=\"ok \\\" \\\\ \xe9\" ;x ; y = z\r\nabc\r\n002;q\r\nde\r\n"
+                                   "000 ;last=\"\"\r\nX-Trailer: 1\r\nY: \r\n\r\n";
+  const Outcome whole = parse(input);
+  ASSERT_EQ(whole.requests.size(), 1u) << whole.error.message;
+  EXPECT_EQ(whole.requests[0].body, "abcde");
+  for (std::size_t cut = 0; cut <= input.size(); ++cut) {
+    const Outcome split = parse(input, {cut});
+    ASSERT_EQ(split.requests, whole.requests) << "cut at " << cut << ": " << split.error.message;
+  }
+}
+
+// BWS allows a tab before ';', but http_parser refuses one right after the size: stricter than RFC 9112, kept.
+TEST(HttpRequestParser, TabAfterAChunkSizeIsRefusedByHttpParser) {
+  expect_error("POST /small HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\t;a\r\nx\r\n0\r\n\r\n", 400,
+               "malformed_request");
 }
 
 TEST(HttpRequestParser, LinesMustEndInCrlf) {
