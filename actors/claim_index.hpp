@@ -1,10 +1,10 @@
-// A sharded, thread-safe index from a client key (transaction uid, Idempotency-Key) to its record, where a key is
-// first claimed (pending), then committed (durable) or released (refused). Concurrent duplicates wait on the claim.
+// A sharded, thread-safe index from a client-chosen key to its record, where a key is first claimed (pending),
+// then committed (durable) or released (refused). Concurrent duplicates wait on the claim. Generic over the key's
+// record; tallyd keeps its Idempotency-Keys here (ClaimIndex<UserCreated>). Transaction uids, far more numerous,
+// live in the compact TxIndex (actors/tx_index.hpp), which keeps the same claim/commit/release contract.
 #pragma once
 
 #include <array>
-#include <cstdio>
-#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "ledger/assert.hpp"
 
 namespace tally {
 
@@ -30,8 +32,9 @@ class ClaimIndex {
 
   // claimed: the caller owns the key until it calls commit() or release().
   // committed: the key is taken by `existing`.
-  // waiting: another request holds the claim; make_retry() is called (only then) and the Retry it returns runs
-  // once the claim is committed or released (not under a lock).
+  // waiting: another request holds the claim; make_retry() is called (only then, under the shard's lock: keep it
+  // cheap) and the Retry it returns runs once the claim is committed or released (not under a lock), on the
+  // committing or releasing thread.
   template <class MakeRetry>
   Claim claim(const std::string& key, MakeRetry&& make_retry) {
     Shard& shard = shard_for(key);
@@ -52,7 +55,7 @@ class ClaimIndex {
       Shard& shard = shard_for(key);
       std::lock_guard<std::mutex> lock(shard.mutex);
       auto it = shard.entries.find(key);
-      check(it != shard.entries.end() && !it->second.committed, "commit of a key that is not claimed");
+      TALLY_ASSERT(it != shard.entries.end() && !it->second.committed, "commit of a key that is not claimed");
       it->second.committed = true;
       it->second.record = std::move(record);
       waiters = std::move(it->second.waiters);
@@ -67,14 +70,15 @@ class ClaimIndex {
       Shard& shard = shard_for(key);
       std::lock_guard<std::mutex> lock(shard.mutex);
       auto it = shard.entries.find(key);
-      check(it != shard.entries.end() && !it->second.committed, "release of a key that is not claimed");
+      TALLY_ASSERT(it != shard.entries.end() && !it->second.committed, "release of a key that is not claimed");
       waiters = std::move(it->second.waiters);
       shard.entries.erase(it);
     }
     run(waiters);
   }
 
-  // Recovery only (single-threaded, before serving): inserts a committed record; false if the key exists.
+  // Recovery only (before serving; restores of different keys may run on several threads): inserts a committed
+  // record; false if the key exists.
   bool restore(const std::string& key, Record record) {
     Shard& shard = shard_for(key);
     std::lock_guard<std::mutex> lock(shard.mutex);
@@ -119,12 +123,6 @@ class ClaimIndex {
   Shard& shard_for(std::string_view key) { return shards_[std::hash<std::string_view>{}(key) % shard_count]; }
   const Shard& shard_for(std::string_view key) const {
     return shards_[std::hash<std::string_view>{}(key) % shard_count];
-  }
-  static void check(bool ok, const char* what) {
-    if (!ok) {
-      std::fprintf(stderr, "ClaimIndex invariant violated: %s\n", what);
-      std::abort();
-    }
   }
   static void run(std::unique_ptr<std::vector<Retry>>& waiters) {
     if (!waiters) return;

@@ -1,17 +1,18 @@
 // LedgerService: the exactly-once gate (claim a uid before any work, commit it only when durable) and the
-// router from user id to actor. Users are created here directly: no actor exists for them until they do.
+// router from user id to actor. Users are created here directly, on the caller's thread: an actor serialises one
+// user's writes, and a new id has nothing to serialise with (the id is taken atomically, the WAL submission never
+// blocks, and the user is published by the WAL thread once durable, like a transaction).
 #include "actors/ledger_service.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "actors/user_actor.hpp"
 #include "wal/record_codec.hpp"
 
 namespace tally {
 
-LedgerService::LedgerService(caf::actor_system& system, std::uint32_t idle_actor_ms)
-    : system_(system), idle_actor_ms_(idle_actor_ms) {}
+LedgerService::LedgerService(caf::actor_system& system, std::uint32_t idle_actor_ms, const Clock& clock)
+    : system_(system), clock_(clock), idle_actor_ms_(idle_actor_ms) {}
 
 template <class... Ts>
 void LedgerService::send_to_user(UserSlot& slot, Ts&&... message) {
@@ -27,6 +28,8 @@ bool LedgerService::passivate(UserSlot& slot, caf::scheduled_actor& self, std::u
   std::lock_guard<SlotLock> guard(slot.lock);
   // Every sender holds the lock, so an empty mailbox now stays empty: no message can be lost.
   if (!self.mailbox().empty()) return false;
+  TALLY_ASSERT(slot.actor == caf::actor_cast<caf::actor>(&self) && !slot.dormant && ledger,
+               "only the slot's running actor hands its ledger back, once");
   slot.dormant = std::move(ledger);
   slot.actor = caf::actor{};
   live_actors_.fetch_sub(1, std::memory_order_relaxed);
@@ -68,7 +71,7 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, U
     reply(UserResult{Outcome::too_many_users, {}});
     return;
   }
-  UserCreated record{id, std::move(name), std::move(idempotency_key), utc_now_micros()};
+  UserCreated record{id, std::move(name), std::move(idempotency_key), clock_.now_micros()};
   std::optional<std::string> payload = wal::encode(record);
   if (!payload) {  // the WAL's reader would refuse it: record nothing (the id stays unused, like a failed write)
     if (!record.idempotency_key.empty()) idempotency_keys_.release(record.idempotency_key);
@@ -124,7 +127,7 @@ void LedgerService::apply(TransactionApplied tx, TxReply reply) {
 
 void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector<std::uint32_t> positions,
                                 std::shared_ptr<BatchSink> sink) {
-  if (txs.size() != positions.size() || !sink) std::abort();  // a caller bug, not input
+  TALLY_ASSERT(txs.size() == positions.size() && sink, "a batch needs one position per item and a sink");
   // Claim every uid first; only claimed items of existing users go on, grouped by user in batch order.
   struct Claimed {
     UserSlot* slot;

@@ -11,8 +11,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/outcomes.hpp"
 #include "actors/user_table.hpp"
+#include "ledger/outcomes.hpp"
 #include "wal/wal_writer.hpp"
 
 namespace tally {

@@ -2,8 +2,7 @@
 // Chunks are allocated on first use and freed only with the table.
 #include "actors/user_table.hpp"
 
-#include <cstdio>
-#include <cstdlib>
+#include "ledger/assert.hpp"
 
 namespace tally {
 
@@ -24,10 +23,7 @@ UserSlot* UserTable::find(UserId id) const {
 }
 
 UserSlot& UserTable::prepare(UserId id) {
-  if (id == 0 || id >= limits::users_max) {
-    std::fprintf(stderr, "UserTable: id %llu out of range\n", static_cast<unsigned long long>(id));
-    std::abort();
-  }
+  TALLY_ASSERT(id != 0 && id < limits::users_max, "a user id in 1..users_max-1");
   std::atomic<UserSlot*>& cell = chunks_[id / slots_per_chunk];
   UserSlot* chunk = cell.load(std::memory_order_acquire);
   if (chunk == nullptr) {
@@ -42,10 +38,8 @@ UserSlot& UserTable::prepare(UserId id) {
 }
 
 void UserTable::publish(UserSlot& slot) {
-  if (slot.published.exchange(true, std::memory_order_release)) {
-    std::fprintf(stderr, "UserTable: a user was published twice\n");
-    std::abort();
-  }
+  const bool was_published = slot.published.exchange(true, std::memory_order_release);
+  TALLY_ASSERT(!was_published, "a user is published once");
   published_.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -1,5 +1,6 @@
-// Every user's published facts by dense id: name, committed balance, and the actor that owns the rest.
-// Lock-free reads from any thread (O(1) balance); a slot is written once, then published with release order.
+// Every user's published facts by dense id: name, durable balance, and the actor that owns the rest.
+// Lock-free reads from any thread (O(1) balance). A slot's name and created_at are written once, by its creator,
+// before it is published with release order; its balance changes afterwards (see UserSlot::balance).
 #pragma once
 
 #include <atomic>
@@ -41,7 +42,10 @@ struct UserSlot {
   std::atomic<bool> published{false};
   std::string name;                   // immutable once published
   UtcMicros created_at = 0;
-  std::atomic<MinorUnits> balance{0};  // durable balance now; written only by the user's actor (or recovery)
+  // Durable balance now. Written by the WAL writer thread, which adds each of the user's entries as it becomes
+  // durable, in log order (UserActor::publish_durable), and by recovery before serving; never by the actor, whose
+  // history also holds entries not yet durable. Read by anyone (acquire).
+  std::atomic<MinorUnits> balance{0};
   // Under `lock`: either `actor` runs and owns the ledger, or it is null and the ledger sits in `dormant`
   // (null = a fresh ledger). Messages are only ever sent under the lock, so an actor that finds its mailbox
   // empty while holding it may hand the ledger back and quit (passivation) without losing one.

@@ -20,7 +20,7 @@ Config parse(int argc, char** argv) {
       ->envname("TALLY_ACTOR_THREADS")->capture_default_str()->check(CLI::Range(0, 256));
   cli.add_option("--actor-idle-ms", config.actor_idle_ms,
                  "a user's actor hands its state back to a compact slot after this long idle (0 = never)")
-      ->envname("TALLY_ACTOR_IDLE_MS")->capture_default_str()->check(CLI::Range(0u, 86'400'000u));
+      ->envname("TALLY_ACTOR_IDLE_MS")->capture_default_str()->check(CLI::Range(0u, limits::actor_idle_ms_max));
   cli.add_option("--log-level", config.log_level, "trace, debug, info, warn, error, critical")
       ->envname("TALLY_LOG_LEVEL")->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));

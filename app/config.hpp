@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "ledger/limits.hpp"
+
 namespace tally::app {
 
 struct Config {
@@ -14,7 +16,7 @@ struct Config {
   int threads = 0;        // HTTP threads; 0 = one per core
   int actor_threads = 0;  // CAF scheduler threads; 0 = the same as threads
   std::string log_level = "info";
-  std::uint32_t actor_idle_ms = 30'000;  // a user's actor quits after this long without work (0 = never)
+  std::uint32_t actor_idle_ms = limits::actor_idle_ms_default;  // a user's actor quits after this long idle (0 = never)
 };
 
 Config parse(int argc, char** argv);

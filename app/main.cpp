@@ -18,6 +18,7 @@
 #include "app/config.hpp"
 #include "disk/data_dir.hpp"
 #include "disk/file_system.hpp"
+#include "ledger/limits.hpp"
 #include "recovery/recover.hpp"
 #include "rest/http_server.hpp"
 #include "snapshot/snapshotter.hpp"
@@ -25,7 +26,6 @@
 
 namespace {
 
-constexpr auto drain_timeout = std::chrono::seconds(10);
 
 // Every client connection costs a descriptor: take all the hard limit allows (the HTTP edge sizes its connection
 // cap from what is available).
@@ -135,9 +135,9 @@ int run(const tally::app::Config& config) {
   sigwait(&signals, &signal_number);
 
   spdlog::info("{} received: draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
-  const bool drained = server.drain(drain_timeout);
+  const bool drained = server.drain(std::chrono::milliseconds(tally::limits::shutdown_drain_ms));
   wal->stop();
-  server.drain(std::chrono::seconds(2));
+  server.drain(std::chrono::milliseconds(tally::limits::shutdown_final_answers_ms));
   server.stop();
   // The writer has stopped: the whole log is durable and closed, so the final snapshot covers all of it.
   snapshotter.stop();

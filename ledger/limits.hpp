@@ -1,5 +1,6 @@
-// Every bound Tally enforces, in one place, with its unit in its name.
-// Changing a limit here changes it everywhere; nothing else hard-codes these numbers.
+// Every bound Tally enforces and every tunable it runs with, in one place, with its unit in its name.
+// Changing a limit here changes it everywhere, error messages included; nothing else hard-codes these numbers.
+// (Constants of a file format, like header sizes, stay with their format.)
 #pragma once
 
 #include <cstddef>
@@ -26,6 +27,12 @@ inline constexpr int http_write_timeout_ms = 30'000;     // an answer the client
 inline constexpr int http_close_linger_ms = 2'000;       // reading (and dropping) input after a final answer
 inline constexpr int http_timer_tick_ms = 250;           // how often timeouts are checked
 inline constexpr int http_accept_backoff_ms = 100;       // accept pauses this long when out of descriptors
+inline constexpr int http_accepts_per_wakeup_max = 64;   // then the listener lets writes and ticks run
+inline constexpr int http_retry_after_seconds = 1;       // 503 storage_full, shutting_down, too_many_connections
+// Read (and dropped) from a connection refused at accept, so that its close sends FIN, not a reset.
+inline constexpr std::size_t http_refused_request_bytes_max = 16 * 1024;
+// Descriptors the connection cap leaves for the WAL, snapshots, epoll and the rest (at most half the limit).
+inline constexpr std::size_t http_descriptors_reserved_max = 256;
 
 // Identity
 inline constexpr std::size_t user_name_chars_max = 200;
@@ -54,5 +61,24 @@ inline constexpr std::size_t wal_queue_records_max = 1'000'000;
 
 // Batch ingest
 inline constexpr std::size_t batch_transactions_max = 10'000;
+
+// User actors: one with nothing to do for this long hands its state back to its slot and quits (0 = never).
+inline constexpr std::uint32_t actor_idle_ms_default = 30'000;  // --actor-idle-ms
+inline constexpr std::uint32_t actor_idle_ms_max = 86'400'000;
+
+// Shutdown (SIGTERM/SIGINT): requests in flight get this long to be answered before the WAL writer stops, then
+// the answers of its last completions this long to leave.
+inline constexpr int shutdown_drain_ms = 10'000;
+inline constexpr int shutdown_final_answers_ms = 2'000;
+
+// Snapshots (snapshot/snapshotter.hpp): the closed WAL after the newest snapshot that triggers the next one (4
+// segments at the default size) ...
+inline constexpr std::uint64_t snapshot_wal_bytes_min = 256ull * 1024 * 1024;
+// ... and at least (newest snapshot bytes / this): every build rewrites the whole state, so a large state waits
+// for proportionally more WAL, which caps the rewriting at about this many bytes per WAL byte.
+inline constexpr std::uint64_t snapshot_rewrite_per_wal_byte_max = 2;
+inline constexpr int snapshot_check_interval_ms = 5'000;
+// After a failed build (ENOSPC, EIO): rewriting a large file every few seconds would only add pressure.
+inline constexpr int snapshot_retry_interval_ms = 60'000;
 
 }  // namespace tally::limits

@@ -61,8 +61,11 @@ const char* describe(AmountError error) {
       return "ok";
     case AmountError::not_decimal:
       return "amount must be a plain decimal number such as \"12\" or \"12.34\"";
-    case AmountError::too_many_fraction_digits:
-      return "amount has more than 2 significant fractional digits";
+    case AmountError::too_many_fraction_digits: {
+      static const std::string text = "amount has more than " + std::to_string(limits::amount_fraction_digits) +
+                                      " significant fractional digits";
+      return text.c_str();
+    }
     case AmountError::not_positive:
       return "amount must be greater than zero";
     case AmountError::too_large:

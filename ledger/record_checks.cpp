@@ -3,8 +3,10 @@
 #include "ledger/record_checks.hpp"
 
 #include <cstddef>
+#include <string>
 
 #include "ledger/limits.hpp"
+#include "ledger/utc_time.hpp"
 
 namespace tally {
 namespace {
@@ -98,15 +100,24 @@ RecordFault check_record(const UserCreated& record) {
 }
 
 const char* describe(RecordFault fault) {
+  // The texts that name a limit are built from it once, on first use.
+  static const std::string uid =
+      "uid is not 1.." + std::to_string(limits::uid_bytes_max) + " printable ASCII bytes";
+  static const std::string instant =
+      "instant outside " + format_iso8601(limits::utc_micros_min) + ".." + format_iso8601(limits::utc_micros_max);
+  static const std::string name = "name is not 1.." + std::to_string(limits::user_name_chars_max) +
+                                  " UTF-8 characters without control characters";
+  static const std::string idempotency_key =
+      "idempotency key is not 1.." + std::to_string(limits::idempotency_key_bytes_max) + " printable ASCII bytes";
   switch (fault) {
     case RecordFault::none: return "valid";
     case RecordFault::user_id: return "user id out of range";
-    case RecordFault::uid: return "uid is not 1..64 printable ASCII bytes";
+    case RecordFault::uid: return uid.c_str();
     case RecordFault::kind: return "unknown transaction kind";
     case RecordFault::amount: return "amount out of range";
-    case RecordFault::instant: return "instant outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z";
-    case RecordFault::name: return "name is not 1..200 UTF-8 characters without control characters";
-    case RecordFault::idempotency_key: return "idempotency key is not 1..128 printable ASCII bytes";
+    case RecordFault::instant: return instant.c_str();
+    case RecordFault::name: return name.c_str();
+    case RecordFault::idempotency_key: return idempotency_key.c_str();
   }
   return "unknown fault";
 }

@@ -16,7 +16,7 @@ UserId user_of(const ParallelRestore::Record& record) {
 }
 }  // namespace
 
-ParallelRestore::ParallelRestore(LedgerService& ledger, unsigned workers) : ledger_(ledger) {
+ParallelRestore::ParallelRestore(LedgerRestore& ledger, unsigned workers) : ledger_(ledger) {
   if (workers == 0) workers = 1;
   for (unsigned i = 0; i < workers; ++i) {
     workers_.push_back(std::make_unique<Worker>());

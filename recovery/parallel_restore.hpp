@@ -15,7 +15,7 @@
 #include <variant>
 #include <vector>
 
-#include "actors/ledger_service.hpp"
+#include "ledger/ledger_restore.hpp"
 #include "ledger/records.hpp"
 
 namespace tally::recovery {
@@ -25,7 +25,7 @@ class ParallelRestore {
   using Record = std::variant<UserCreated, TransactionApplied>;
 
   // `workers` threads for the users' histories, plus one for the uid index.
-  ParallelRestore(LedgerService& ledger, unsigned workers);
+  ParallelRestore(LedgerRestore& ledger, unsigned workers);
   ~ParallelRestore();  // finish()
   ParallelRestore(const ParallelRestore&) = delete;
   ParallelRestore& operator=(const ParallelRestore&) = delete;
@@ -70,7 +70,7 @@ class ParallelRestore {
   void settle_uids();
   void reject(const std::string& what);
 
-  LedgerService& ledger_;
+  LedgerRestore& ledger_;
   std::vector<std::unique_ptr<Worker>> workers_;
   Queue uids_;   // batches whose users are restored, for the uid stage
   Queue spent_;  // finished batches: the reader frees their records (its own allocations) and reuses them

@@ -85,7 +85,7 @@ std::uint64_t wal_bytes_after(disk::FileSystem& fs, const std::string& wal_dir, 
   return total;
 }
 
-void reserve_transactions(LedgerService& ledger, disk::FileSystem& fs, const std::string& wal_dir,
+void reserve_transactions(LedgerRestore& ledger, disk::FileSystem& fs, const std::string& wal_dir,
                           wal::WalPosition from, const snapshot::SnapshotRead* snapshot) {
   std::uint64_t estimate = wal_bytes_after(fs, wal_dir, from) / wal_bytes_per_transaction;
   if (snapshot != nullptr)  // the footer's total, verified against the record count, itself bound by the size
@@ -134,7 +134,7 @@ SnapshotPick pick_snapshot(disk::FileSystem& fs, const disk::DataDir& data_dir) 
 namespace {
 
 // Restores the picked snapshot after checking the WAL it leaves in place. False with report.error set.
-bool restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger,
+bool restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& options, LedgerRestore& ledger,
                       ParallelRestore& restorer, RecoveryReport& report) {
   const SnapshotPick pick = pick_snapshot(fs, options.data_dir);
   report.warnings = pick.warnings;
@@ -194,7 +194,7 @@ bool retire_stale(disk::FileSystem& fs, const RecoveryOptions& options, Recovery
 
 }  // namespace
 
-RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger) {
+RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, LedgerRestore& ledger) {
   const auto started = Clock::now();
   RecoveryReport report;
   ParallelRestore restorer(ledger, restore_threads());
@@ -244,7 +244,7 @@ RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, Led
   return finish();
 }
 
-RecoveryReport recover(disk::FileSystem& fs, const disk::DataDir& data_dir, LedgerService& ledger) {
+RecoveryReport recover(disk::FileSystem& fs, const disk::DataDir& data_dir, LedgerRestore& ledger) {
   RecoveryOptions options;
   options.data_dir = data_dir;
   return recover(fs, options, ledger);

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "actors/ledger_service.hpp"
 #include "disk/data_dir.hpp"
 #include "disk/file_system.hpp"
+#include "ledger/ledger_restore.hpp"
 #include "snapshot/snapshot_format.hpp"
 #include "snapshot/snapshot_reader.hpp"
 #include "wal/wal_position.hpp"
@@ -49,9 +49,9 @@ struct RecoveryReport {
   std::uint64_t torn_bytes = 0;
 };
 
-RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, LedgerService& ledger);
+RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, LedgerRestore& ledger);
 // With the defaults: snapshots used, torn tails cut.
-RecoveryReport recover(disk::FileSystem& fs, const disk::DataDir& data_dir, LedgerService& ledger);
+RecoveryReport recover(disk::FileSystem& fs, const disk::DataDir& data_dir, LedgerRestore& ledger);
 
 // The snapshot recovery would restore: the newest valid one not ahead of the WAL's end. Reads only.
 struct SnapshotPick {

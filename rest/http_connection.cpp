@@ -6,12 +6,12 @@
 #include <time.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cerrno>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 
+#include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
 #include "rest/http_response.hpp"
 #include "rest/responder.hpp"
@@ -48,7 +48,8 @@ HttpConnection::HttpConnection(std::uint64_t id, int fd, std::shared_ptr<const C
       parser_(context_->parser_limits),
       phase_since_ms_(monotonic_ms()),
       idle_since_ms_(phase_since_ms_) {
-  assert(context_->handler != nullptr && context_->write_waiter != nullptr);
+  TALLY_ASSERT(context_->handler != nullptr && context_->write_waiter != nullptr,
+               "a connection has a handler and a write waiter");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -178,7 +179,7 @@ bool HttpConnection::on_request() {
   std::uint64_t slot = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    assert(reading_slot_.has_value());
+    TALLY_ASSERT(reading_slot_.has_value(), "a complete request had its head read into a slot");
     slot = *reading_slot_;
     reading_slot_.reset();
   }
@@ -202,7 +203,7 @@ void HttpConnection::answer(std::uint64_t slot, std::string bytes, bool close_af
     std::lock_guard<std::mutex> lock(mutex_);
     if (!open_ || shut_) return;  // too late: the client is gone (and the descriptor may be someone else's)
     Slot& target = slot_locked(slot);
-    assert(!target.ready && "each slot is answered once");
+    TALLY_ASSERT(!target.ready, "each slot is answered once");
     target.bytes = std::move(bytes);
     target.ready = true;
     target.close_after = close_after;
@@ -230,7 +231,7 @@ void HttpConnection::flush_locked() {
       closing_ = true;
       reading_ = false;
       backlog_.clear();
-      assert(slots_.empty() && "nothing is read after a closing answer");
+      TALLY_ASSERT(slots_.empty(), "nothing is read after a closing answer");
     }
     if (!write_locked(std::move(bytes))) return;
     if (closing_) {
@@ -242,7 +243,7 @@ void HttpConnection::flush_locked() {
 }
 
 bool HttpConnection::write_locked(std::string bytes) {
-  assert(open_ && !writing_);
+  TALLY_ASSERT(open_ && !writing_, "one write at a time, to an open descriptor");
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t sent = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -316,7 +317,7 @@ void HttpConnection::begin_linger_locked() {
 
 // Pistache owns the descriptor: shutting both directions makes its reactor read EOF and close it.
 void HttpConnection::shut_down_locked() {
-  assert(open_);
+  TALLY_ASSERT(open_, "shut down only while the descriptor is ours");
   if (shut_) return;
   shut_ = true;
   reading_ = false;
@@ -373,13 +374,13 @@ void HttpConnection::on_tick(std::int64_t now_ms) {
 // Slots
 
 std::uint64_t HttpConnection::new_slot_locked() {
-  assert(first_slot_ + slots_.size() == next_slot_);
+  TALLY_ASSERT(first_slot_ + slots_.size() == next_slot_, "slots are numbered without gaps");
   slots_.emplace_back();
   return next_slot_++;
 }
 
 HttpConnection::Slot& HttpConnection::slot_locked(std::uint64_t slot) {
-  assert(slot >= first_slot_ && slot - first_slot_ < slots_.size());
+  TALLY_ASSERT(slot >= first_slot_ && slot - first_slot_ < slots_.size(), "an answer for an unanswered slot");
   return slots_[static_cast<std::size_t>(slot - first_slot_)];
 }
 

@@ -26,9 +26,7 @@ namespace {
 
 constexpr std::uint64_t listen_tag = 1;
 constexpr std::uint64_t wake_tag = 2;
-constexpr int accepts_per_wakeup_max = 64;  // then let writes and ticks run
 constexpr int epoll_events_max = 64;
-constexpr std::size_t refused_request_bytes_max = 16 * 1024;  // read before a refusal, so close sends no RST
 
 int open_reserve() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
@@ -69,14 +67,14 @@ void refuse_connection(int fd, const char* code, const char* message) {
   // Read what the client already sent (it is not served), so that closing sends FIN, not a reset.
   std::array<char, 4096> sink;
   std::size_t drained = 0;
-  while (drained < refused_request_bytes_max) {
+  while (drained < limits::http_refused_request_bytes_max) {
     const ssize_t n = ::recv(fd, sink.data(), sink.size(), MSG_DONTWAIT);
     if (n <= 0) break;
     drained += static_cast<std::size_t>(n);
   }
   ResponseOptions options;
   options.keep_alive = false;
-  options.retry_after_seconds = 1;
+  options.retry_after_seconds = limits::http_retry_after_seconds;
   const std::string answer = render_error(ApiError{503, code, message}, options);
   [[maybe_unused]] const ssize_t sent = ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::close(fd);
@@ -161,7 +159,7 @@ void HttpListener::run() {
 }
 
 void HttpListener::accept_ready(std::int64_t now_ms) {
-  for (int i = 0; i < accepts_per_wakeup_max; ++i) {
+  for (int i = 0; i < limits::http_accepts_per_wakeup_max; ++i) {
     sockaddr_storage address{};
     socklen_t length = sizeof address;
     const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);

@@ -5,10 +5,11 @@
 #include <http_parser.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cstring>
 #include <limits>
 #include <string_view>
+
+#include "ledger/assert.hpp"
 
 namespace tally::rest {
 
@@ -497,7 +498,7 @@ struct HttpRequestParser::Callbacks {
 };
 
 HttpRequestParser::HttpRequestParser(const HttpParserLimits& limits) : impl_(std::make_unique<Impl>()), limits_(limits) {
-  assert(limits_.body_bytes_max != nullptr);
+  TALLY_ASSERT(limits_.body_bytes_max != nullptr, "the parser knows each route's body limit");
   http_parser_init(&impl_->parser, HTTP_REQUEST);
   impl_->parser.data = this;
   http_parser_settings& settings = impl_->settings;
@@ -661,7 +662,7 @@ bool HttpRequestParser::scan_head_bytes(const char* data, std::size_t size) {
 }
 
 HttpRequestParser::Step HttpRequestParser::fail(ApiError error, std::size_t consumed) {
-  assert(error);
+  TALLY_ASSERT(error, "a failure carries its error");
   error_ = std::move(error);
   return {Event::error, consumed};
 }
@@ -670,7 +671,7 @@ HttpRequestParser::Step HttpRequestParser::fail(ApiError error, std::size_t cons
 // feed
 
 HttpRequestParser::Step HttpRequestParser::feed(const char* data, std::size_t size) {
-  assert(!failed() && "an error ends the stream");
+  TALLY_ASSERT(!failed(), "an error ends the stream");
   std::size_t used = 0;
   while (used < size) {
     // Slices keep every limit checked within a few KiB of input, however large the caller's buffer.
@@ -693,7 +694,7 @@ ApiError HttpRequestParser::request_line_error() const {
       // A request line http_parser stopped in at an unknown method. The version decides first: with another
       // major version nothing else in the request can be read (the HTTP/2 preface gets 505, as RFC 9113 3.3
       // expects of an HTTP/1.1 server); an HTTP/1 request with an unknown method is 501 (RFC 9110 9.1).
-      assert(unknown_method_);
+      TALLY_ASSERT(unknown_method_, "a complete line stops http_parser only at an unknown method");
       if (line.major() != 1) return {505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served"};
       return {501, "method_not_implemented", "the method is not implemented by this server"};
     case RequestLineCheck::Verdict::pending: break;
@@ -702,7 +703,7 @@ ApiError HttpRequestParser::request_line_error() const {
 }
 
 HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::size_t size) {
-  assert(size > 0);  // http_parser reads an empty input as the end of the stream
+  TALLY_ASSERT(size > 0, "a slice has bytes: http_parser reads empty input as the end of the stream");
   if (request_delivered_) begin_message();
 
   // The request line is checked ahead of http_parser, which is given only the bytes before the first bad one:
@@ -740,7 +741,7 @@ HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::siz
     phase_ = Phase::head;
     head_bytes_ += line_scanned;
     if (line.finished()) return fail(request_line_error(), line_scanned);
-    assert(line_scanned == size);
+    TALLY_ASSERT(line_scanned == size, "the line check read all of an unfinished line");
     return {Event::need_more, size};
   }
 
@@ -775,7 +776,7 @@ HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::siz
       }
       return {Event::head, consumed};
     }
-    assert(impl_->paused_for == Event::request);
+    TALLY_ASSERT(impl_->paused_for == Event::request, "the parser paused at a head or at a request");
     request_delivered_ = true;
     return {Event::request, consumed};
   }
@@ -783,7 +784,7 @@ HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::siz
     if (callback_error_) return fail(std::move(callback_error_), consumed);
     return fail(map_parser_error(status), consumed);
   }
-  assert(consumed == usable);
+  TALLY_ASSERT(consumed == usable, "an unpaused parser consumes all it was given");
   if (usable < size) return fail(request_line_error(), usable);  // http_parser took the bytes before the bad one
   return {Event::need_more, consumed};
 }

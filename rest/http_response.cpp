@@ -1,9 +1,9 @@
 // Response rendering: sizes are computed first so each answer is built in a single allocation.
 #include "rest/http_response.hpp"
 
-#include <cassert>
 #include <charconv>
 
+#include "ledger/assert.hpp"
 #include "rest/response_json.hpp"
 
 namespace tally::rest {
@@ -69,7 +69,7 @@ std::string_view reason_phrase(int status) {
 }
 
 std::string render_response(int status, std::string_view body, const ResponseOptions& options) {
-  assert(status >= 200 && status <= 599);
+  TALLY_ASSERT(status >= 200 && status <= 599, "a final status");
   const std::string_view known = known_status_line(status);
   const std::size_t size = (known.empty() ? status_prefix.size() + 4 + 7 + line_end.size() : known.size()) +
                            content_type.size() + content_length.size() + number_chars_max + line_end.size() +
@@ -100,12 +100,12 @@ std::string render_response(int status, std::string_view body, const ResponseOpt
   }
   out.append(line_end);
   if (!options.head_only) out.append(body);
-  assert(out.size() <= size);
+  TALLY_ASSERT(out.size() <= size, "the answer fits the size computed for it");
   return out;
 }
 
 std::string render_error(const ApiError& error, const ResponseOptions& options) {
-  assert(error);
+  TALLY_ASSERT(error, "an error answer has an error");
   std::string body;
   append_error(body, error);
   return render_response(error.status, body, options);

@@ -32,14 +32,11 @@ using namespace Pistache;
 
 namespace {
 
-// Descriptors left for the WAL, snapshots, epoll and the rest when sizing the connection cap.
-constexpr std::size_t descriptors_reserved_max = 256;
-
 std::size_t connection_limit_for_descriptors() {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return limits::http_connections_max;
   const std::size_t soft = static_cast<std::size_t>(limit.rlim_cur);
-  const std::size_t reserved = std::min(descriptors_reserved_max, soft / 2);
+  const std::size_t reserved = std::min(limits::http_descriptors_reserved_max, soft / 2);
   return std::clamp<std::size_t>(soft - reserved, 1, limits::http_connections_max);
 }
 
@@ -50,7 +47,7 @@ class PeerHandler;
 // Everything the connections and Pistache's handlers share: routes, write waits, the table, the cap.
 class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public ListenerEvents {
  public:
-  Edge(LedgerService& ledger, std::shared_ptr<ServerState> state) : ledger_(ledger), state_(std::move(state)) {
+  Edge(LedgerApi& ledger, std::shared_ptr<ServerState> state) : ledger_(ledger), state_(std::move(state)) {
     auto context = std::make_shared<ConnectionContext>();
     context->handler = this;
     context->write_waiter = this;
@@ -79,7 +76,7 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
   void disconnect(const std::shared_ptr<HttpConnection>& connection);
 
  private:
-  LedgerService& ledger_;
+  LedgerApi& ledger_;
   std::shared_ptr<ServerState> state_;
   std::shared_ptr<const ConnectionContext> context_;
   HttpListener listener_{*this};
@@ -202,7 +199,7 @@ void HttpServer::Edge::on_tick(std::int64_t now_ms) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-HttpServer::HttpServer(LedgerService& ledger, HttpServerOptions options)
+HttpServer::HttpServer(LedgerApi& ledger, HttpServerOptions options)
     : ledger_(ledger), options_(std::move(options)), state_(std::make_shared<ServerState>()) {}
 
 HttpServer::~HttpServer() { stop(); }

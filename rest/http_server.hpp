@@ -1,6 +1,6 @@
 // Tally's HTTP front. Pistache's TCP layer (its Aio::Reactor threads, Tcp::Transport, Tcp::Peer) reads the
-// sockets; requests are parsed at that seam by HttpRequestParser, routed to the ledger, and answered later by
-// whichever thread completes the command (never an HTTP thread blocked on an actor).
+// sockets; requests are parsed at that seam by HttpRequestParser, routed to the ledger (through LedgerApi only),
+// and answered later by whichever thread completes the command (never an HTTP thread blocked on an actor).
 #pragma once
 
 #include <chrono>
@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "actors/ledger_service.hpp"
+#include "ledger/ledger_api.hpp"
 #include "rest/server_state.hpp"
 
 namespace tally::rest {
@@ -21,7 +21,7 @@ struct HttpServerOptions {
 
 class HttpServer {
  public:
-  HttpServer(LedgerService& ledger, HttpServerOptions options);
+  HttpServer(LedgerApi& ledger, HttpServerOptions options);
   ~HttpServer();
 
   // Binds and starts serving; throws std::runtime_error (e.g. port in use).
@@ -36,7 +36,7 @@ class HttpServer {
   class Edge;
 
  private:
-  LedgerService& ledger_;
+  LedgerApi& ledger_;
   HttpServerOptions options_;
   std::shared_ptr<ServerState> state_;
   std::unique_ptr<Edge> edge_;

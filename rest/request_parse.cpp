@@ -31,6 +31,28 @@ ApiError missing(std::string_view field) {
   return unprocessable("missing_field", std::string(field) + " is required");
 }
 
+// "5 minutes", "90 seconds", "1500 ms": a limit in microseconds, in the largest unit that divides it.
+std::string describe_micros(std::int64_t micros) {
+  struct Unit {
+    std::int64_t micros;
+    const char* one;
+    const char* many;
+  };
+  static constexpr Unit units[] = {{3'600'000'000, "hour", "hours"},
+                                   {60'000'000, "minute", "minutes"},
+                                   {1'000'000, "second", "seconds"},
+                                   {1'000, "ms", "ms"}};
+  for (const Unit& unit : units) {
+    if (micros % unit.micros != 0) continue;
+    const std::int64_t n = micros / unit.micros;
+    return std::to_string(n) + " " + (n == 1 ? unit.one : unit.many);
+  }
+  return std::to_string(micros) + " microseconds";
+}
+
+// "1 to 64" for a length limit.
+std::string one_to(std::size_t max) { return "1 to " + std::to_string(max); }
+
 ApiError parse_transaction_object(const JsonObject& object, UtcMicros now, TransactionApplied& out) {
   const JsonField* uid = find_field(object, "uid");
   const JsonField* type = find_field(object, "type");
@@ -56,7 +78,8 @@ ApiError parse_transaction_object(const JsonObject& object, UtcMicros now, Trans
   if (!user_id) return missing("user_id");
 
   if (!valid_uid(uid->text)) {
-    return unprocessable("invalid_uid", "uid must be 1 to 64 printable ASCII characters");
+    return unprocessable("invalid_uid",
+                         "uid must be " + one_to(limits::uid_bytes_max) + " printable ASCII characters");
   }
   if (type->text == "DEPOSIT") {
     out.kind = TxKind::deposit;
@@ -82,15 +105,17 @@ ApiError parse_transaction_object(const JsonObject& object, UtcMicros now, Trans
   if (out.timestamp_given) {
     const std::optional<ParsedTime> at = parse_iso8601(timestamp->text);
     if (!at) {
-      return unprocessable("invalid_timestamp",
-                           "timestamp must be ISO 8601, e.g. 2023-01-04T00:00:00Z, naming an instant from "
-                           "0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z");
+      return unprocessable("invalid_timestamp", "timestamp must be ISO 8601, e.g. 2023-01-04T00:00:00Z, naming an "
+                                                "instant from " + format_iso8601(limits::utc_micros_min) + " to " +
+                                                format_iso8601(limits::utc_micros_max));
     }
     if (at->sub_micro_digits) {
       return unprocessable("invalid_timestamp", "timestamp has more precision than microseconds");
     }
     if (at->micros > now + limits::future_skew_micros_max) {
-      return unprocessable("timestamp_in_future", "timestamp is more than 5 minutes ahead of the server clock");
+      return unprocessable("timestamp_in_future", "timestamp is more than " +
+                                                      describe_micros(limits::future_skew_micros_max) +
+                                                      " ahead of the server clock");
     }
     out.at = at->micros;
   } else {
@@ -112,12 +137,20 @@ ApiError parse_create_user(std::string_view body, CreateUserRequest& out) {
   switch (check_user_name(name->text)) {
     case NameFault::none: break;
     case NameFault::not_utf8: return unprocessable("invalid_name", "name must be UTF-8");
-    case NameFault::length: return unprocessable("invalid_name", "name must be 1 to 200 characters");
+    case NameFault::length:
+      return unprocessable("invalid_name", "name must be " + one_to(limits::user_name_chars_max) + " characters");
     case NameFault::control_chars:
       return unprocessable("invalid_name", "name must not contain control characters");
   }
   out.name = name->text;
   return {};
+}
+
+ApiError check_idempotency_key(std::string_view key) {
+  if (valid_idempotency_key(key)) return {};
+  return unprocessable("invalid_idempotency_key", "Idempotency-Key must be " +
+                                                      one_to(limits::idempotency_key_bytes_max) +
+                                                      " printable ASCII characters");
 }
 
 ApiError parse_transaction(std::string_view body, UtcMicros now, TransactionApplied& out) {

@@ -23,7 +23,11 @@ struct CreateUserRequest {
 // Body of POST /v1/user.
 ApiError parse_create_user(std::string_view body, CreateUserRequest& out);
 
-// Body of PUT /v1/transaction. `now` fills an absent timestamp and bounds a future one.
+// The Idempotency-Key header of POST /v1/user: no error, or 422 invalid_idempotency_key.
+ApiError check_idempotency_key(std::string_view key);
+
+// Body of PUT /v1/transaction. `now` (the ledger's clock) fills an absent timestamp and bounds a future one:
+// at most limits::future_skew_micros_max after it (that instant itself is accepted).
 ApiError parse_transaction(std::string_view body, UtcMicros now, TransactionApplied& out);
 
 // Body of PUT /v1/transactions: a JSON array of transaction objects. A body-level problem (not JSON, not an

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ledger/assert.hpp"
 #include "rest/http_connection.hpp"
 #include "rest/http_response.hpp"
 
@@ -20,7 +21,7 @@ Responder::Responder(std::shared_ptr<HttpConnection> connection, std::uint64_t s
 }
 
 Responder::~Responder() {
-  if (!sent_) {
+  if (!answered()) {
     spdlog::error("a request was dropped without an answer; sending 500");
     send(500, "{\"error\":{\"code\":\"internal\",\"message\":\"the request was not answered\"}}");
   }
@@ -35,8 +36,8 @@ void Responder::method_not_allowed(const std::string& allow) {
 }
 
 void Responder::deliver(int status, std::string_view body, int retry_after_seconds, std::string_view allow) {
-  if (sent_) return;
-  sent_ = true;
+  const bool already = sent_.exchange(true, std::memory_order_acq_rel);
+  TALLY_ASSERT(!already, "a request is answered once");
   ResponseOptions options;
   options.keep_alive = keep_alive_;
   options.retry_after_seconds = retry_after_seconds;

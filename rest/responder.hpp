@@ -3,6 +3,7 @@
 // graceful shutdown.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,8 +23,11 @@ class Responder {
   Responder(const Responder&) = delete;
   Responder& operator=(const Responder&) = delete;
 
+  // Exactly one of these, once (a second answer is a bug: TALLY_ASSERT).
   void send(int status, const std::string& body, int retry_after_seconds = 0);
   void method_not_allowed(const std::string& allow);
+  // Whether an answer was given; for a caller that must not answer twice (an endpoint that threw).
+  bool answered() const { return sent_.load(std::memory_order_acquire); }
 
  private:
   void deliver(int status, std::string_view body, int retry_after_seconds, std::string_view allow);
@@ -33,7 +37,7 @@ class Responder {
   bool keep_alive_;
   bool head_only_;  // an answer to HEAD carries no body
   std::shared_ptr<ServerState> state_;
-  bool sent_ = false;
+  std::atomic<bool> sent_{false};
 };
 
 }  // namespace tally::rest

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "actors/outcomes.hpp"
+#include "ledger/outcomes.hpp"
 #include "ledger/records.hpp"
 #include "rest/api_error.hpp"
 

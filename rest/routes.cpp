@@ -3,10 +3,12 @@
 #include "rest/routes.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 
+#include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
 #include "rest/request_parse.hpp"
 #include "rest/response_json.hpp"
@@ -15,9 +17,8 @@ namespace tally::rest {
 
 namespace {
 
-constexpr int retry_after_seconds = 1;
-
-// The error a refused outcome answers with, the same for a single request and for a batch item.
+// The error a refused outcome answers with, the same for a single request and for a batch item. Together with
+// the success answers (200, 201 for a new user) every outcome has its status: the switch names each one.
 ApiError error_of(Outcome outcome) {
   switch (outcome) {
     case Outcome::user_not_found: return {404, "user_not_found", "no such user"};
@@ -37,8 +38,10 @@ ApiError error_of(Outcome outcome) {
       return {500, "internal", "the record failed the write-ahead log's own check; nothing was recorded"};
     case Outcome::applied:
     case Outcome::replayed:
+      TALLY_ASSERT(false, "a success is answered with its record, not as an error");
       break;
   }
+  TALLY_ASSERT(false, "an outcome outside the enumeration");
   return {500, "internal", "unexpected outcome"};
 }
 
@@ -52,7 +55,7 @@ void send_outcome_error(Responder& responder, Outcome outcome) {
   const ApiError error = error_of(outcome);
   std::string body;
   append_error(body, error);
-  responder.send(error.status, body, worth_retrying(outcome) ? retry_after_seconds : 0);
+  responder.send(error.status, body, worth_retrying(outcome) ? limits::http_retry_after_seconds : 0);
 }
 
 }  // namespace
@@ -63,12 +66,11 @@ void send_error(Responder& responder, const ApiError& error) {
   responder.send(error.status, body);
 }
 
-void create_user(LedgerService& ledger, const HttpRequest& request, ResponderPtr responder) {
+void create_user(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder) {
   std::string key;
   if (request.idempotency_key) {
-    if (!valid_idempotency_key(*request.idempotency_key)) {
-      send_error(*responder, unprocessable("invalid_idempotency_key",
-                                           "Idempotency-Key must be 1 to 128 printable ASCII characters"));
+    if (ApiError error = check_idempotency_key(*request.idempotency_key)) {
+      send_error(*responder, error);
       return;
     }
     key = *request.idempotency_key;
@@ -95,7 +97,7 @@ void create_user(LedgerService& ledger, const HttpRequest& request, ResponderPtr
   });
 }
 
-void get_user(LedgerService& ledger, std::string_view id_text, ResponderPtr responder) {
+void get_user(LedgerApi& ledger, std::string_view id_text, ResponderPtr responder) {
   const std::optional<UserId> id = parse_user_id(id_text);
   const std::optional<UserView> user = id ? ledger.find_user(*id) : std::nullopt;
   if (!user) {
@@ -107,7 +109,7 @@ void get_user(LedgerService& ledger, std::string_view id_text, ResponderPtr resp
   responder->send(200, body);
 }
 
-void get_balance(LedgerService& ledger, std::string_view id_text, const HttpRequest& request, ResponderPtr responder) {
+void get_balance(LedgerApi& ledger, std::string_view id_text, const HttpRequest& request, ResponderPtr responder) {
   const std::optional<UserId> id = parse_user_id(id_text);
   const std::optional<MinorUnits> now = id ? ledger.balance_now(*id) : std::nullopt;
   if (!now) {
@@ -153,9 +155,9 @@ void answer_transaction(Responder& responder, const TxResult& result) {
 }
 }  // namespace
 
-void put_transaction(LedgerService& ledger, const HttpRequest& request, ResponderPtr responder) {
+void put_transaction(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder) {
   TransactionApplied tx;
-  if (ApiError error = parse_transaction(request.body, utc_now_micros(), tx)) {
+  if (ApiError error = parse_transaction(request.body, ledger.now(), tx)) {
     send_error(*responder, error);
     return;
   }
@@ -172,7 +174,9 @@ struct BatchAnswer : BatchSink {
 
   void item_done(std::size_t index, const TxResult& result) override;
   void finish_one() {
-    if (remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    const std::size_t before = remaining.fetch_sub(1, std::memory_order_acq_rel);
+    TALLY_ASSERT(before > 0, "no more results than items");
+    if (before != 1) return;
     std::string body;
     std::size_t total = 2;
     for (const std::string& item : items) total += item.size() + 1;
@@ -190,6 +194,8 @@ struct BatchAnswer : BatchSink {
 std::string batch_item(const TxResult& result);
 
 void BatchAnswer::item_done(std::size_t index, const TxResult& result) {
+  // Each item's JSON is non-empty once set: a second result for one position would overwrite the first.
+  TALLY_ASSERT(index < items.size() && items[index].empty(), "each batch position is answered once");
   items[index] = batch_item(result);
   finish_one();
 }
@@ -215,13 +221,16 @@ std::string batch_item(const TxResult& result) {
 }
 }  // namespace
 
-void put_transaction_batch(LedgerService& ledger, const HttpRequest& request, ResponderPtr responder) {
+void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder) {
   std::vector<TransactionApplied> items;
   std::vector<ApiError> errors;
-  if (ApiError error = parse_transaction_batch(request.body, utc_now_micros(), items, errors)) {
+  if (ApiError error = parse_transaction_batch(request.body, ledger.now(), items, errors)) {
     send_error(*responder, error);
     return;
   }
+  static_assert(limits::batch_transactions_max <= UINT32_MAX, "a batch position fits the ledger's uint32");
+  TALLY_ASSERT(errors.size() == items.size() && items.size() <= limits::batch_transactions_max,
+               "one verdict per item, at most a batch's worth");
   if (items.empty()) {
     responder->send(200, "[]");
     return;
@@ -245,7 +254,7 @@ void put_transaction_batch(LedgerService& ledger, const HttpRequest& request, Re
   if (!valid.empty()) ledger.apply_batch(std::move(valid), std::move(positions), answer);
 }
 
-void get_transaction(LedgerService& ledger, std::string_view uid_text, ResponderPtr responder) {
+void get_transaction(LedgerApi& ledger, std::string_view uid_text, ResponderPtr responder) {
   const std::string uid = percent_decode(uid_text);
   const std::optional<TransactionApplied> tx = valid_uid(uid) ? ledger.find_transaction(uid) : std::nullopt;
   if (!tx) {
@@ -281,7 +290,7 @@ std::vector<std::string_view> split_path(std::string_view path) {
 
 void not_found(Responder& responder) { send_error(responder, {404, "route_not_found", "no such route"}); }
 
-void route(LedgerService& ledger, ServerState& state, const HttpRequest& request, const ResponderPtr& responder) {
+void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, const ResponderPtr& responder) {
   const HttpMethod method = request.method;
   const std::vector<std::string_view> parts = split_path(request.path());
   const bool get = method == HttpMethod::get;
@@ -290,13 +299,14 @@ void route(LedgerService& ledger, ServerState& state, const HttpRequest& request
   if (parts.size() == 1 && parts[0] == "healthz") {
     if (!get) return responder->method_not_allowed("GET");
     // Counts for operators and the memory benchmark; all O(1) reads.
-    return responder->send(200, "{\"status\":\"ok\",\"users\":" + std::to_string(ledger.user_count()) +
-                                    ",\"transactions\":" + std::to_string(ledger.transaction_count()) +
-                                    ",\"live_actors\":" + std::to_string(ledger.live_actors()) + "}");
+    const LedgerCounts counts = ledger.counts();
+    return responder->send(200, "{\"status\":\"ok\",\"users\":" + std::to_string(counts.users) +
+                                    ",\"transactions\":" + std::to_string(counts.transactions) +
+                                    ",\"live_actors\":" + std::to_string(counts.live_actors) + "}");
   }
   if (state.draining.load(std::memory_order_acquire)) {
     return responder->send(503, "{\"error\":{\"code\":\"shutting_down\",\"message\":\"the server is stopping\"}}",
-                           retry_after_seconds);
+                           limits::http_retry_after_seconds);
   }
   if (parts.size() < 2 || parts[0] != "v1") return not_found(*responder);
   const std::string_view noun = parts[1];
@@ -331,13 +341,14 @@ void route(LedgerService& ledger, ServerState& state, const HttpRequest& request
 
 }  // namespace
 
-void route_request(LedgerService& ledger, ServerState& state, const HttpRequest& request, ResponderPtr responder) {
+void route_request(LedgerApi& ledger, ServerState& state, const HttpRequest& request, ResponderPtr responder) {
   state.requests.fetch_add(1, std::memory_order_relaxed);
   try {
     route(ledger, state, request, responder);
   } catch (const std::exception& e) {
     spdlog::error("request {} {} failed: {}", request.method_name, request.path(), e.what());
-    send_error(*responder, {500, "internal", "internal error"});
+    // Unless the endpoint had answered before it threw: an answer goes out once.
+    if (!responder->answered()) send_error(*responder, {500, "internal", "internal error"});
   }
 }
 

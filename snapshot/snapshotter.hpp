@@ -14,19 +14,11 @@
 
 #include "disk/data_dir.hpp"
 #include "disk/file_system.hpp"
+#include "ledger/limits.hpp"
 #include "snapshot/snapshot_writer.hpp"
 #include "wal/wal_position.hpp"
 
 namespace tally::snapshot {
-
-// Closed WAL bytes after the newest snapshot that trigger the next one (4 segments at the default size).
-inline constexpr std::uint64_t snapshot_wal_bytes_min = 256ull * 1024 * 1024;
-// ... and at least (newest snapshot bytes / this): every build rewrites the whole state, so a large state waits
-// for proportionally more WAL, which caps the rewriting at about this many bytes per WAL byte.
-inline constexpr std::uint64_t snapshot_rewrite_per_wal_byte_max = 2;
-inline constexpr std::chrono::milliseconds snapshot_check_interval{5'000};
-// After a failed build (ENOSPC, EIO): rewriting a large file every few seconds would only add pressure.
-inline constexpr std::chrono::milliseconds snapshot_retry_interval{60'000};
 
 struct SnapshotterOptions {
   disk::FileSystem* fs = nullptr;
@@ -34,10 +26,11 @@ struct SnapshotterOptions {
   std::function<wal::WalPosition()> wal_position;  // the writer's durable end (WalWriter::position)
   wal::WalPosition covered;                        // the snapshot recovery restored ({0,0}: none)
   std::string restored;                            // its path ("" = none): known valid, not re-read to prune
-  std::uint64_t wal_bytes_min = snapshot_wal_bytes_min;
-  std::uint64_t rewrite_per_wal_byte_max = snapshot_rewrite_per_wal_byte_max;  // 0: no size-relative wait
-  std::chrono::milliseconds check_interval = snapshot_check_interval;
-  std::chrono::milliseconds retry_interval = snapshot_retry_interval;
+  // The trigger and the pace (ledger/limits.hpp explains each); tests shorten them.
+  std::uint64_t wal_bytes_min = limits::snapshot_wal_bytes_min;
+  std::uint64_t rewrite_per_wal_byte_max = limits::snapshot_rewrite_per_wal_byte_max;  // 0: no size-relative wait
+  std::chrono::milliseconds check_interval{limits::snapshot_check_interval_ms};
+  std::chrono::milliseconds retry_interval{limits::snapshot_retry_interval_ms};
 };
 
 class Snapshotter {

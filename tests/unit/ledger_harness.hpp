@@ -31,12 +31,13 @@ inline TransactionApplied make_tx(std::string uid, UserId user, TxKind kind, Min
 class LedgerHarness {
  public:
   explicit LedgerHarness(FaultyFileSystem& fs, std::size_t segment_bytes_max = 0,
-                         std::uint32_t idle_actor_ms = LedgerService::default_idle_actor_ms)
+                         std::uint32_t idle_actor_ms = limits::actor_idle_ms_default,
+                         const Clock& clock = system_clock())
       : fs_(fs) {
     // The actor system keeps a reference to its config: it must live as long as the system.
     config_.set("scheduler.max-threads", std::size_t{2});
     system_ = std::make_unique<caf::actor_system>(config_);
-    ledger_ = std::make_unique<LedgerService>(*system_, idle_actor_ms);
+    ledger_ = std::make_unique<LedgerService>(*system_, idle_actor_ms, clock);
     report_ = recovery::recover(fs_, data_dir(), *ledger_);
     if (!report_.status.ok()) return;
     wal::WalWriterOptions options;

@@ -9,8 +9,11 @@
 #include <thread>
 #include <vector>
 
+#include "ledger/clock.hpp"
 #include "ledger/limits.hpp"
 #include "ledger_harness.hpp"
+#include "wal/record_codec.hpp"
+#include "wal/wal_reader.hpp"
 
 namespace {
 
@@ -33,6 +36,33 @@ TEST(LedgerService, CreatesUsersWithIncreasingIds) {
   ASSERT_TRUE(h.ledger().find_user(2).has_value());
   EXPECT_EQ(h.ledger().find_user(2)->name, "bob");
   EXPECT_FALSE(h.ledger().find_user(3).has_value());
+}
+
+// A user's created_at is the ledger's clock (the WAL keeps it), and now() is that clock too.
+TEST(LedgerService, CreatedAtComesFromTheLedgerClock) {
+  FaultyFileSystem fs;
+  ManualClock clock(jan1 + 42);
+  std::vector<UserCreated> logged;
+  {
+    LedgerHarness h(fs, 0, limits::actor_idle_ms_default, clock);
+    EXPECT_EQ(h.ledger().now(), jan1 + 42);
+    ASSERT_EQ(h.create_user("first").outcome, Outcome::applied);
+    clock.set(jan1 + day);
+    EXPECT_EQ(h.ledger().now(), jan1 + day);
+    ASSERT_EQ(h.create_user("second", "key").outcome, Outcome::applied);
+    h.shutdown();
+  }
+  const wal::WalScan scan = wal::scan_wal(fs, LedgerHarness::wal_dir, [&](std::string_view payload) {
+    const std::optional<wal::Record> record = wal::decode(payload);
+    if (record && std::holds_alternative<UserCreated>(*record)) logged.push_back(std::get<UserCreated>(*record));
+    return record.has_value();
+  });
+  ASSERT_TRUE(scan.ok) << scan.error;
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_EQ(logged[0].name, "first");
+  EXPECT_EQ(logged[0].created_at, jan1 + 42);
+  EXPECT_EQ(logged[1].name, "second");
+  EXPECT_EQ(logged[1].created_at, jan1 + day);
 }
 
 TEST(LedgerService, IdempotencyKeyReturnsTheSameUserOrConflicts) {

@@ -60,8 +60,9 @@ struct Ledger {
 TEST(ParallelRestore, EqualsSequentialReplay) {
   const std::vector<Record> log = make_log(3, 60'000);
   Ledger sequential, parallel;
+  LedgerRestore& replay = *sequential.ledger;
   for (const Record& r : log) {
-    const bool ok = std::visit([&](const auto& rec) { return sequential.ledger->restore(rec); }, r);
+    const bool ok = std::visit([&](const auto& rec) { return replay.restore(rec); }, r);
     ASSERT_TRUE(ok);
   }
   ParallelRestore restore(*parallel.ledger, 3);

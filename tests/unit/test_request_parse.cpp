@@ -129,10 +129,66 @@ TEST(ParseTransaction, AbsentOrNullTimestampUsesTheServerClock) {
     EXPECT_FALSE(tx.timestamp_given);
     EXPECT_EQ(tx.at, now);
   }
-  // Four minutes ahead is within the allowed clock skew.
+  // Four minutes ahead is within the allowed clock skew; the bound itself is too, a microsecond past it is not.
+  TransactionApplied edge;
+  const std::string at_bound = R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":")" +
+                               format_iso8601(now + limits::future_skew_micros_max) + "\"}";
+  ASSERT_FALSE(parse_transaction(at_bound, now, edge));
+  EXPECT_EQ(edge.at, now + limits::future_skew_micros_max);
+  EXPECT_EQ(parse_transaction(at_bound, now - 1, edge).code, "timestamp_in_future");
   TransactionApplied tx;
   ASSERT_FALSE(parse_transaction(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":"2023-11-14T22:17:20Z"})",
                                  now, tx));
+}
+
+// A refusal names the limit it enforces, and the number it names is limits.hpp's (nothing else holds it).
+TEST(ErrorMessages, NameTheLimitsTheyEnforce) {
+  auto mentions = [](const std::string& message, const std::string& what) {
+    return message.find(what) != std::string::npos;
+  };
+  const ApiError uid = tx_error(R"({"uid":")" + std::string(limits::uid_bytes_max + 1, 'u') +
+                                R"(","type":"DEPOSIT","amount":1,"user_id":1})");
+  EXPECT_EQ(uid.code, "invalid_uid");
+  EXPECT_TRUE(mentions(uid.message, "1 to " + std::to_string(limits::uid_bytes_max) + " ")) << uid.message;
+
+  static_assert(limits::future_skew_micros_max % 60'000'000 == 0, "the message below counts whole minutes");
+  const ApiError future = tx_error(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":")" +
+                                   format_iso8601(now + limits::future_skew_micros_max + 1) + "\"}");
+  EXPECT_EQ(future.code, "timestamp_in_future");
+  EXPECT_TRUE(mentions(future.message, " " + std::to_string(limits::future_skew_micros_max / 60'000'000) +
+                                           " minute"))
+      << future.message;
+
+  const ApiError range = tx_error(R"({"uid":"u","type":"DEPOSIT","amount":1,"user_id":1,"timestamp":"0000-01-01"})");
+  EXPECT_EQ(range.code, "invalid_timestamp");
+  EXPECT_TRUE(mentions(range.message, format_iso8601(limits::utc_micros_min) + " to " +
+                                          format_iso8601(limits::utc_micros_max)))
+      << range.message;
+
+  CreateUserRequest user;
+  const ApiError name =
+      parse_create_user(R"({"name":")" + std::string(limits::user_name_chars_max + 1, 'a') + "\"}", user);
+  EXPECT_EQ(name.code, "invalid_name");
+  EXPECT_TRUE(mentions(name.message, "1 to " + std::to_string(limits::user_name_chars_max) + " ")) << name.message;
+
+  EXPECT_FALSE(check_idempotency_key(std::string(limits::idempotency_key_bytes_max, 'k')));
+  const ApiError key = check_idempotency_key(std::string(limits::idempotency_key_bytes_max + 1, 'k'));
+  EXPECT_EQ(key.status, 422);
+  EXPECT_EQ(key.code, "invalid_idempotency_key");
+  EXPECT_TRUE(mentions(key.message, "1 to " + std::to_string(limits::idempotency_key_bytes_max) + " "))
+      << key.message;
+
+  const ApiError cents = tx_error(R"({"uid":"u","type":"DEPOSIT","amount":"1.001","user_id":1})");
+  EXPECT_EQ(cents.code, "invalid_amount");
+  EXPECT_TRUE(mentions(cents.message, " " + std::to_string(limits::amount_fraction_digits) + " ")) << cents.message;
+
+  // The WAL's own refusals (ledger/record_checks.hpp) say the same numbers.
+  EXPECT_TRUE(mentions(describe(RecordFault::uid), "1.." + std::to_string(limits::uid_bytes_max) + " "));
+  EXPECT_TRUE(mentions(describe(RecordFault::name), "1.." + std::to_string(limits::user_name_chars_max) + " "));
+  EXPECT_TRUE(mentions(describe(RecordFault::idempotency_key),
+                       "1.." + std::to_string(limits::idempotency_key_bytes_max) + " "));
+  EXPECT_TRUE(mentions(describe(RecordFault::instant),
+                       format_iso8601(limits::utc_micros_min) + ".." + format_iso8601(limits::utc_micros_max)));
 }
 
 TEST(ParseCreateUser, NameRules) {

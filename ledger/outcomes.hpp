@@ -1,5 +1,7 @@
-// What the ledger answers for each command, independent of HTTP: the REST layer maps these to status codes.
-// Replies are callbacks, invoked exactly once, on whichever thread finishes the work (actor or WAL writer).
+// What the ledger answers for each command (ledger/ledger_api.hpp), independent of HTTP: the REST layer maps these
+// to status codes. Plain values. Replies are callbacks, invoked exactly once, on whichever thread finishes the work:
+// the caller's own, inside the call, when it is answered at once (a retry of a durable uid, an unknown user, a
+// refused WAL submission), else a user actor's or the WAL writer's.
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,33 @@
+// Recovery's facet of the ledger: how restored records get in before the first command. Only recovery (and its
+// ParallelRestore) holds one; the REST layer sees ledger/ledger_api.hpp instead. Implemented by LedgerService.
+// Calls come before serving; concurrent calls only for different users (ParallelRestore partitions by user).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+
+#include "ledger/records.hpp"
+
+namespace tally {
+
+class LedgerRestore {
+ public:
+  // False = the record contradicts the state (a known id, an unknown user, the balance rule broken, a reused uid).
+  virtual bool restore(const UserCreated& user) = 0;
+  virtual bool restore(const TransactionApplied& tx) = 0;
+  // Sizes the transaction index for about this many restored transactions (an estimate: see TxIndex::reserve).
+  virtual void reserve_restore(std::size_t transactions) = 0;
+  // restore(tx) in two parts, so that ParallelRestore can run them on different threads: the user's history
+  // (false: unknown user, or the balance rule broken; the user's records in log order, as for restore) and the
+  // uid index, many at once, any thread, any order (TxIndex::stage_bulk: returns count, or the index of a record
+  // it refused; a reused uid is reported by settle_uids, which places them and can be shared by `parts` threads:
+  // see TxIndex::settle_staged).
+  virtual bool restore_balance(const TransactionApplied& tx) = 0;
+  virtual std::size_t stage_uids(const TransactionApplied* const* txs, std::size_t count) = 0;
+  virtual std::optional<TransactionApplied> settle_uids(std::size_t part, std::size_t parts) = 0;
+
+ protected:
+  ~LedgerRestore() = default;  // not owned through this facet
+};
+
+}  // namespace tally
