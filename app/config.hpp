@@ -15,6 +15,7 @@ struct Config {
   int actor_threads = 0;  // CAF scheduler threads; 0 = the same as threads
   std::string log_level = "info";
   std::uint32_t actor_idle_ms = 30'000;  // a user's actor quits after this long without work (0 = never)
+  bool print_routes = false;  // print the route table (method and path template per line) and exit
 };
 
 Config parse(int argc, char** argv);
