@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "ledger/limits.hpp"
 #include "recovery/recover.hpp"
 #include "rest/http_server.hpp"
+#include "rest/route_table.hpp"
 #include "snapshot/snapshotter.hpp"
 #include "wal/wal_writer.hpp"
 
@@ -155,6 +157,10 @@ int run(const tally::app::Config& config) {
 
 int main(int argc, char** argv) {
   const tally::app::Config config = tally::app::parse(argc, argv);
+  if (config.print_routes) {
+    std::fputs(tally::rest::route_table_text().c_str(), stdout);
+    return 0;
+  }
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   // Signals are taken synchronously by the main thread: block them before any other thread exists.

@@ -19,6 +19,7 @@ struct StatusLine {
 constexpr StatusLine status_lines[] = {
     {200, "HTTP/1.1 200 OK\r\n"},
     {201, "HTTP/1.1 201 Created\r\n"},
+    {304, "HTTP/1.1 304 Not Modified\r\n"},
     {400, "HTTP/1.1 400 Bad Request\r\n"},
     {402, "HTTP/1.1 402 Payment Required\r\n"},
     {404, "HTTP/1.1 404 Not Found\r\n"},
@@ -38,6 +39,7 @@ constexpr StatusLine status_lines[] = {
 constexpr std::string_view status_prefix = "HTTP/1.1 ";
 constexpr std::string_view line_end = "\r\n";
 constexpr std::string_view content_type = "Content-Type: application/json\r\n";
+constexpr std::string_view content_type_name = "Content-Type: ";
 constexpr std::string_view content_length = "Content-Length: ";
 constexpr std::string_view keep_alive = "Connection: keep-alive\r\n";
 constexpr std::string_view close = "Connection: close\r\n";
@@ -70,12 +72,14 @@ std::string_view reason_phrase(int status) {
 
 std::string render_response(int status, std::string_view body, const ResponseOptions& options) {
   TALLY_ASSERT(status >= 200 && status <= 599, "a final status");
+  TALLY_ASSERT(status != 304 || options.head_only, "a 304 never has a body");
   const std::string_view known = known_status_line(status);
   const std::size_t size = (known.empty() ? status_prefix.size() + 4 + 7 + line_end.size() : known.size()) +
                            content_type.size() + content_length.size() + number_chars_max + line_end.size() +
                            close.size() + retry_after.size() + number_chars_max + line_end.size() + allow.size() +
                            options.allow.size() + line_end.size() + line_end.size() +
-                           (options.head_only ? 0 : body.size());
+                           (options.content_type.empty() ? 0 : options.content_type.size() + line_end.size()) +
+                           options.extra_headers.size() + (options.head_only ? 0 : body.size());
   std::string out;
   out.reserve(size);
   if (known.empty()) {
@@ -85,7 +89,11 @@ std::string render_response(int status, std::string_view body, const ResponseOpt
   } else {
     out.append(known);
   }
-  out.append(content_type);
+  if (options.content_type.empty()) {
+    out.append(content_type);
+  } else {
+    out.append(content_type_name).append(options.content_type).append(line_end);
+  }
   out.append(content_length);
   append_number(out, body.size());
   out.append(line_end);
@@ -98,6 +106,7 @@ std::string render_response(int status, std::string_view body, const ResponseOpt
   if (!options.allow.empty()) {
     out.append(allow).append(options.allow).append(line_end);
   }
+  out.append(options.extra_headers);
   out.append(line_end);
   if (!options.head_only) out.append(body);
   TALLY_ASSERT(out.size() <= size, "the answer fits the size computed for it");

@@ -1,5 +1,5 @@
 // Whole HTTP/1.1 answers rendered into one buffer, so that each is one write: a pre-built status line, JSON
-// content type, Content-Length, the connection's fate, and Retry-After / Allow when given. No ostream.
+// content type (or the given one), Content-Length, the connection's fate, and Retry-After / Allow when given. No ostream.
 #pragma once
 
 #include <string>
@@ -14,6 +14,8 @@ struct ResponseOptions {
   int retry_after_seconds = 0;  // > 0 adds Retry-After
   std::string_view allow;       // non-empty adds Allow (405)
   bool head_only = false;       // an answer to HEAD: Content-Length of the body, but not the body
+  std::string_view content_type;   // empty: "application/json"
+  std::string_view extra_headers;  // whole header lines, each ending in "\r\n" (ETag, Cache-Control, ...)
 };
 
 inline constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";

@@ -35,14 +35,27 @@ void Responder::method_not_allowed(const std::string& allow) {
   deliver(405, "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"allowed: " + allow + "\"}}", 0, allow);
 }
 
-void Responder::deliver(int status, std::string_view body, int retry_after_seconds, std::string_view allow) {
-  const bool already = sent_.exchange(true, std::memory_order_acq_rel);
-  TALLY_ASSERT(!already, "a request is answered once");
+void Responder::send_content(int status, std::string_view body, std::string_view content_type,
+                             std::string_view extra_headers, bool omit_body) {
   ResponseOptions options;
-  options.keep_alive = keep_alive_;
+  options.content_type = content_type;
+  options.extra_headers = extra_headers;
+  options.head_only = omit_body;
+  deliver(status, body, options);
+}
+
+void Responder::deliver(int status, std::string_view body, int retry_after_seconds, std::string_view allow) {
+  ResponseOptions options;
   options.retry_after_seconds = retry_after_seconds;
   options.allow = allow;
-  options.head_only = head_only_;
+  deliver(status, body, options);
+}
+
+void Responder::deliver(int status, std::string_view body, ResponseOptions options) {
+  const bool already = sent_.exchange(true, std::memory_order_acq_rel);
+  TALLY_ASSERT(!already, "a request is answered once");
+  options.keep_alive = keep_alive_;
+  options.head_only = options.head_only || head_only_;
   // The connection drops it if the client has gone; the work itself is done (or refused) regardless.
   connection_->answer(slot_, render_response(status, body, options), !keep_alive_);
   state_->in_flight.fetch_sub(1, std::memory_order_release);

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "rest/http_response.hpp"
 #include "rest/server_state.hpp"
 
 namespace tally::rest {
@@ -28,9 +29,14 @@ class Responder {
   void method_not_allowed(const std::string& allow);
   // Whether an answer was given; for a caller that must not answer twice (an endpoint that threw).
   bool answered() const { return sent_.load(std::memory_order_acquire); }
+  // An answer that is not JSON (the documentation's files): its Content-Type and extra header lines, each ending
+  // in "\r\n". With omit_body (a 304) the Content-Length is the body's, but the body is not sent.
+  void send_content(int status, std::string_view body, std::string_view content_type, std::string_view extra_headers,
+                    bool omit_body = false);
 
  private:
   void deliver(int status, std::string_view body, int retry_after_seconds, std::string_view allow);
+  void deliver(int status, std::string_view body, ResponseOptions options);
 
   std::shared_ptr<HttpConnection> connection_;
   std::uint64_t slot_;

@@ -12,6 +12,7 @@
 #include "ledger/limits.hpp"
 #include "rest/request_parse.hpp"
 #include "rest/response_json.hpp"
+#include "rest/route_table.hpp"
 
 namespace tally::rest {
 
@@ -308,6 +309,8 @@ void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, co
     return responder->send(503, "{\"error\":{\"code\":\"shutting_down\",\"message\":\"the server is stopping\"}}",
                            limits::http_retry_after_seconds);
   }
+  // 404 and 405 come from the route table (rest/route_table.hpp), which also answers /openapi.json and /docs.
+  if (answer_from_route_table(request, *responder)) return;
   if (parts.size() < 2 || parts[0] != "v1") return not_found(*responder);
   const std::string_view noun = parts[1];
   if (noun == "user") {

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package Tally needs to build, run and test. Idempotent; needs root (or sudo).
-#   bash scripts/install-deps.sh          what scripts/run.sh needs (build, run, unit and black-box tests)
-#   bash scripts/install-deps.sh --test   also the test-only tools (what scripts/test.sh needs: fuzzing)
+# Installs every Debian 12 package and npm package Tally needs to build, run and test. Idempotent; needs root (or
+# sudo) when a Debian package is missing.
+#   bash scripts/install-deps.sh          what scripts/run.sh needs (build, run, unit and black-box tests), with
+#                                         Swagger UI's files for /docs (npm ci in rest/docs_ui: built into tallyd)
+#   bash scripts/install-deps.sh --test   also the test-only tools (what scripts/test.sh needs: fuzzing, the
+#                                         OpenAPI validator in tests/tools, JSON Schema checks, headless Chromium)
+# npm packages are pinned by each folder's package-lock.json and go into its git-ignored node_modules/.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   build-essential pkg-config meson ninja-build ccache
@@ -13,17 +18,28 @@ packages=(
 )
 
 # Test-only: libFuzzer and the sanitizer runtimes come with clang (scripts/fuzz.sh, scripts/sanitize.sh);
-# clang-tidy 14 for scripts/tidy.sh.
+# clang-tidy 14 for scripts/tidy.sh; JSON Schema validation of every answer the black-box suite receives against
+# rest/openapi.json; a headless browser that loads /docs (tests/blackbox/test_api_document.py).
 # Not needed to run tallyd.
 test_packages=(
   clang-14 libclang-rt-14-dev clang-tidy-14
+  python3-jsonschema chromium
 )
 
+# Folders whose package-lock.json npm ci installs: rest/docs_ui (swagger-ui-dist, which the build embeds into
+# tallyd, so running needs it) and, for tests, tests/tools (@apidevtools/swagger-parser).
+npm_dirs=(rest/docs_ui)
+
 case "${1:-}" in
-  --test) packages+=("${test_packages[@]}") ;;
+  --test) packages+=("${test_packages[@]}"); npm_dirs+=(tests/tools) ;;
   "") ;;
   *) echo "usage: $0 [--test]" >&2; exit 2 ;;
 esac
+
+# Node.js and npm fetch those: from Debian unless a node and an npm are already there (e.g. a newer Node.js).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,11 +47,25 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-sudo_cmd=()
-[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# npm ci (exactly the lock, no install scripts) unless node_modules already holds what the lock names: a stamp
+# with the lock's hash is written after a complete install.
+for dir in "${npm_dirs[@]}"; do
+  stamp="$dir/node_modules/.tally-lock.sha256"
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    echo "install-deps: $dir/node_modules is up to date"
+    continue
+  fi
+  echo "install-deps: npm ci in $dir"
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+done

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -24,6 +24,17 @@ STOP_TIMEOUT_S = 15.0
 HTTP_TIMEOUT_S = 30.0
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+# Every answer the helpers below receive (Client, RawConnection) is shown to each of these:
+# observe(method, path, status, headers, body), path without its query; method and path are None for an answer
+# read without its request (pipelined reads). conftest.py checks them all against rest/openapi.json.
+answer_observers: list = []
+
+
+def _observe_answer(method, path, status, headers, body):
+    for observe in answer_observers:
+        observe(method, path, status, headers, body)
 
 
 def tallyd_path() -> Path:
@@ -304,7 +315,10 @@ class Client:
 
     def request(self, method: str, path: str, **kw) -> requests.Response:
         kw.setdefault("timeout", HTTP_TIMEOUT_S)
-        return self.session.request(method, self.server.url(path), **kw)
+        r = self.session.request(method, self.server.url(path), **kw)
+        if answer_observers and not kw.get("stream"):
+            _observe_answer(r.request.method, urlsplit(r.request.url).path, r.status_code, r.headers, r.content)
+        return r
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
@@ -450,6 +464,7 @@ class RawConnection:
     def __init__(self, port: int, timeout: float = 10.0):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.buf = b""
+        self.expecting: tuple[str, str] | None = None  # (method, path) of the answer request() reads next
 
     def send(self, data: bytes):
         self.sock.sendall(data)
@@ -476,6 +491,14 @@ class RawConnection:
         return data
 
     def read_response(self) -> RawResponse:
+        expecting, self.expecting = self.expecting, None
+        resp = self._read_response()
+        if answer_observers:
+            method, path = expecting or (None, None)
+            _observe_answer(method, path, resp.status, resp.header_list, resp.body)
+        return resp
+
+    def _read_response(self) -> RawResponse:
         head = self._read_until(b"\r\n\r\n").decode("latin-1")
         lines = head.split("\r\n")
         version, status, *reason = lines[0].split(" ", 2)
@@ -513,6 +536,7 @@ class RawConnection:
             h["Content-Length"] = str(len(body))
         text = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
         self.send(text.encode("latin-1") + (body or b""))
+        self.expecting = (method, path.split("?", 1)[0])
         return self.read_response()
 
     def closed_by_peer(self) -> bool:

@@ -42,6 +42,24 @@ TEST(HttpResponse, HeadAnswerHasLengthButNoBody) {
   EXPECT_EQ(answer.substr(answer.size() - 4), "\r\n\r\n");
 }
 
+TEST(HttpResponse, OwnContentTypeAndExtraHeaderLines) {
+  ResponseOptions options;
+  options.content_type = "text/css; charset=utf-8";
+  options.extra_headers = "ETag: \"abc\"\r\nCache-Control: no-cache\r\n";
+  EXPECT_EQ(render_response(200, "a{}", options),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/css; charset=utf-8\r\nContent-Length: 3\r\n"
+            "Connection: keep-alive\r\nETag: \"abc\"\r\nCache-Control: no-cache\r\n\r\na{}");
+}
+
+TEST(HttpResponse, NotModifiedHasTheLengthOfWhatItOmits) {
+  ResponseOptions options;
+  options.head_only = true;  // a 304 never has a body; its Content-Length is the 200's (RFC 9110 8.6)
+  options.extra_headers = "ETag: \"abc\"\r\n";
+  EXPECT_EQ(render_response(304, "0123456789", options),
+            "HTTP/1.1 304 Not Modified\r\nContent-Type: application/json\r\nContent-Length: 10\r\n"
+            "Connection: keep-alive\r\nETag: \"abc\"\r\n\r\n");
+}
+
 TEST(HttpResponse, UnknownStatusStillRenders) {
   EXPECT_EQ(render_response(299, "", {}).rfind("HTTP/1.1 299 Unknown\r\n", 0), 0u);
   EXPECT_EQ(reason_phrase(299), "Unknown");
