@@ -52,12 +52,12 @@ TEST(LedgerService, CreatedAtComesFromTheLedgerClock) {
     ASSERT_EQ(h.create_user("second", "key").outcome, Outcome::applied);
     h.shutdown();
   }
-  const wal::WalScan scan = wal::scan_wal(fs, LedgerHarness::wal_dir, [&](std::string_view payload) {
+  const wal::WalScan scan = wal::scan_wal(fs, LedgerHarness::data_dir().wal(), [&](std::string_view payload) {
     const std::optional<wal::Record> record = wal::decode(payload);
     if (record && std::holds_alternative<UserCreated>(*record)) logged.push_back(std::get<UserCreated>(*record));
     return record.has_value();
   });
-  ASSERT_TRUE(scan.ok) << scan.error;
+  ASSERT_TRUE(scan.status.ok()) << scan.status.message();
   ASSERT_EQ(logged.size(), 2u);
   EXPECT_EQ(logged[0].name, "first");
   EXPECT_EQ(logged[0].created_at, jan1 + 42);
