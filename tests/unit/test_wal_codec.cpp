@@ -306,13 +306,21 @@ TEST(RecordCodec, ArbitraryFieldValuesAreAcceptedExactlyWhenValid) {
   auto pick = [&rng](std::initializer_list<std::int64_t> edges) {
     return rng() % 4 == 0 ? static_cast<std::int64_t>(rng()) : *(edges.begin() + rng() % edges.size());
   };
-  auto text = [&rng](std::initializer_list<std::size_t> sizes) {
+  // Printable ASCII (0x20..0x7e), or the same with one byte no stored text may hold: a C0 control, DEL, a byte
+  // that never starts UTF-8 (0xff) or an overlong lead (0xc0). `clean` says which.
+  auto text = [&rng](std::initializer_list<std::size_t> sizes, bool& clean) {
     std::string t(*(sizes.begin() + rng() % sizes.size()), 'x');
-    for (char& c : t) c = static_cast<char>(1 + rng() % 255);
+    for (char& c : t) c = static_cast<char>(0x20 + rng() % 0x5f);
+    clean = t.empty() || rng() % 3 != 0;
+    if (!clean) {
+      static constexpr unsigned char poison[] = {0x01, 0x7f, 0xff, 0xc0};
+      t[rng() % t.size()] = static_cast<char>(poison[rng() % 4]);
+    }
     return t;
   };
+  auto in_utc_range = [](std::int64_t at) { return at >= limits::utc_micros_min && at <= limits::utc_micros_max; };
   int accepted = 0, rejected = 0;
-  for (int round = 0; round < 20000; ++round) {
+  for (int round = 0; round < 60000; ++round) {
     capnp::MallocMessageBuilder message;
     auto root = message.initRoot<schema::WalRecord>();
     bool valid = false;
@@ -320,20 +328,25 @@ TEST(RecordCodec, ArbitraryFieldValuesAreAcceptedExactlyWhenValid) {
     if (round % 2 == 0) {
       UserCreated u;
       u.id = static_cast<UserId>(pick({0, 1, 2, -1, static_cast<std::int64_t>(limits::users_max)}));
-      u.name = text({0, 1, 7, limits::user_name_bytes_max, limits::user_name_bytes_max + 1});
-      u.idempotency_key = text({0, 1, limits::idempotency_key_bytes_max, limits::idempotency_key_bytes_max + 1});
+      bool name_clean = false, key_clean = false;
+      // ASCII: bytes are characters, so user_name_chars_max bounds the length here.
+      u.name = text({0, 1, 7, limits::user_name_chars_max, limits::user_name_chars_max + 1}, name_clean);
+      u.idempotency_key =
+          text({0, 1, limits::idempotency_key_bytes_max, limits::idempotency_key_bytes_max + 1}, key_clean);
       u.created_at = pick({0, -1, limits::utc_micros_min, limits::utc_micros_max, INT64_MIN, INT64_MAX});
       auto b = root.initUserCreated();
       b.setId(u.id);
       b.setName(capnp::Text::Reader(u.name.data(), u.name.size()));
       b.setIdempotencyKey(capnp::Text::Reader(u.idempotency_key.data(), u.idempotency_key.size()));
       b.setCreatedAtMicros(u.created_at);
-      valid = u.id != 0 && !u.name.empty() && u.name.size() <= limits::user_name_bytes_max &&
-              u.idempotency_key.size() <= limits::idempotency_key_bytes_max;
+      valid = u.id != 0 && u.id < limits::users_max && !u.name.empty() && name_clean &&
+              u.name.size() <= limits::user_name_chars_max && key_clean &&
+              u.idempotency_key.size() <= limits::idempotency_key_bytes_max && in_utc_range(u.created_at);
       want = u;
     } else {
       TransactionApplied t;
-      t.uid = text({0, 1, 36, limits::uid_bytes_max, limits::uid_bytes_max + 1});
+      bool uid_clean = false;
+      t.uid = text({0, 1, 36, limits::uid_bytes_max, limits::uid_bytes_max + 1}, uid_clean);
       t.user_id = static_cast<UserId>(pick({0, 1, -1}));
       const std::uint16_t kind = static_cast<std::uint16_t>(rng() % 3);  // 2: a kind from a newer schema
       t.kind = kind == 1 ? TxKind::withdraw : TxKind::deposit;
@@ -348,7 +361,7 @@ TEST(RecordCodec, ArbitraryFieldValuesAreAcceptedExactlyWhenValid) {
       b.setAmountMinor(t.amount);
       b.setAtMicros(t.at);
       b.setTimestampGiven(t.timestamp_given);
-      valid = !t.uid.empty() && t.uid.size() <= limits::uid_bytes_max && t.user_id != 0 && kind <= 1 &&
+      valid = !t.uid.empty() && uid_clean && t.uid.size() <= limits::uid_bytes_max && t.user_id != 0 && kind <= 1 &&
               t.amount >= 1 && t.amount <= limits::amount_minor_max && t.at >= limits::utc_micros_min &&
               t.at <= limits::utc_micros_max;
       want = t;
