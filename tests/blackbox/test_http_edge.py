@@ -194,7 +194,8 @@ def test_unsupported_transfer_coding_is_501(server):
 # -- protocol errors are JSON and immediate --------------------------------------------------------------------
 
 @pytest.mark.parametrize("data,status,code", [
-    (b"HELLO WORLD\r\n\r\n", 501, "method_not_implemented"),
+    (b"HELLO / HTTP/1.1\r\nHost: x\r\n\r\n", 501, "method_not_implemented"),
+    (b"HELLO WORLD\r\n\r\n", 400, "malformed_request"),  # no version: not a request line, so not 501 either
     (b"GET /healthz HTTP/1.1\r\n\r\n", 400, "missing_host"),
     (b"GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Without Colon\r\n\r\n", 400, "malformed_request"),
     (b"GET /healthz HTTP/1.1\nHost: x\n\n", 400, "malformed_request"),
