@@ -39,10 +39,9 @@ def mutant_binary() -> Path:
 def test_runner_reports_the_planted_409_bug_and_exits_1(tmp_path):
     binary = mutant_binary()
     # Many conflicting reuses per cycle (the bug shows on each), several cycles so that the violations are found
-    # during load, with the state lock held, where the runner used to deadlock. The probes for the year-1 offset
-    # bug are left out: this run is about the runner, and they would stop it at the first restart today.
+    # during load, with the state lock held, where the runner used to deadlock.
     cmd = [sys.executable, str(RUNNER), "--cycles", "4", "--clients", "6", "--load-seconds", "1.5",
-           "--tallyd", str(binary), "--start-timeout", "30", "--skip-probe", "before year 1"]
+           "--tallyd", str(binary), "--start-timeout", "30"]
     if os.environ.get("CRASH_SEED"):
         cmd += ["--seed", os.environ["CRASH_SEED"]]
     try:
