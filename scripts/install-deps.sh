@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package and npm package Tally needs to build, run and test. Idempotent; needs root (or
 # sudo) when a Debian package is missing.
-#   bash scripts/install-deps.sh          what scripts/run.sh needs (build, run, unit and black-box tests), with
+#   bash scripts/install-deps.sh          what scripts/run.sh needs (build and run tallyd), with
 #                                         Swagger UI's files for /docs (npm ci in rest/docs_ui: built into tallyd)
 #   bash scripts/install-deps.sh --test   also the test-only tools (what scripts/test.sh needs: fuzzing, the
 #                                         OpenAPI validator in tests/tools, JSON Schema checks, headless Chromium)
@@ -10,18 +10,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  build-essential pkg-config meson ninja-build ccache
+  build-essential pkg-config meson ninja-build
   libcaf-dev libpistache-dev capnproto libcapnp-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libjemalloc-dev libhttp-parser-dev
-  python3 python3-pytest python3-requests python3-hypothesis
-  curl wrk
+  nlohmann-json3-dev libcli11-dev libjemalloc-dev libhttp-parser-dev
+  python3 curl
 )
 
-# Test-only: libFuzzer and the sanitizer runtimes come with clang (scripts/fuzz.sh, scripts/sanitize.sh);
+# Test-only: GoogleTest, pytest with requests and hypothesis, wrk (bench/), ccache (scripts/mutants.sh rebuilds a
+# scratch tree per mutant); libFuzzer and the sanitizer runtimes come with clang (scripts/fuzz.sh, scripts/sanitize.sh);
 # clang-tidy 14 for scripts/tidy.sh; JSON Schema validation of every answer the black-box suite receives against
 # rest/openapi.json; a headless browser that loads /docs (tests/blackbox/test_api_document.py).
 # Not needed to run tallyd.
 test_packages=(
+  libgtest-dev libgmock-dev python3-pytest python3-requests python3-hypothesis wrk ccache
   clang-14 libclang-rt-14-dev clang-tidy-14
   python3-jsonschema chromium
 )
