@@ -311,7 +311,7 @@ TEST(HttpRequestParser, MalformedChunkFramingIsRefused) {
   for (const std::string& chunks : {
            std::string("11;\0\r\n", 6) + data + "\r\n0\r\n\r\n",   // NUL in an extension
            "11;a=\"open\r\n" + data + "\r\n0\r\n\r\n",                // unterminated quoted value
-           "11;a=\"x\0\"\r\n" + data + "\r\n0\r\n\r\n",              // NUL inside the quotes
+           std::string("11;a=\"x\0\"\r\n", 11) + data + "\r\n0\r\n\r\n",  // NUL inside the quotes
            "11\r\n" + data + "XX0\r\n\r\n",                            // data not followed by CRLF
            "11\r\n" + data + "\rX0\r\n\r\n",
            "11\rX" + data + "\r\n0\r\n\r\n",                           // CR not followed by LF
@@ -373,7 +373,7 @@ TEST(HttpRequestParser, MalformedHeadsAreAnsweredAtOnce) {
   expect_error("GET /healthz HTTP/1.1\r\nBad Header Without Colon\r\n\r\n", 400, "malformed_request");
   expect_error("GET /healthz HTTP/1.1\r\nNoColon\r\n\r\n", 400, "malformed_request");
   expect_error("GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", 400, "malformed_request");
-  expect_error(std::string("\x00\x01\x02\xff garbage \r\n\r\n", 18), 400, "malformed_request");
+  expect_error(std::string("\x00\x01\x02\xff garbage \r\n\r\n", 17), 400, "malformed_request");
   expect_error(" GET / HTTP/1.1\r\nHost: h\r\n\r\n", 400, "malformed_request");
 }
 
@@ -425,7 +425,7 @@ TEST(HttpRequestParser, OnlyHttp1VersionsAreServed) {
   expect_error("GET / http/1.1\r\nHost: h\r\n\r\n", 400, "malformed_request");
 }
 
-// The HTTP/2 connection preface, whole: a request line of version 2.0 with an unknown method (RFC 9113 3.3).
+// The HTTP/2 connection preface, whole: a request line of version 2.0 with an unknown method (RFC 9113 3.4).
 TEST(HttpRequestParser, Http2PrefaceIsVersionNotSupported) {
   const std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
   for (std::size_t cut = 0; cut <= preface.size(); ++cut) {
