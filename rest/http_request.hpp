@@ -43,6 +43,11 @@ struct HttpRequest {
 // Values are not percent-decoded here: the callers decode what they read.
 std::optional<std::string_view> query_param(std::string_view query, std::string_view name);
 
+// RFC 9110 tchar: the characters of a method or header name.
+bool is_token_char(char c);
+// The refusal of a line end other than CRLF, or of an obs-fold, in the head or a chunked body's trailer.
+constexpr const char* crlf_message = "header lines must end in CRLF, without folding";
+
 // ASCII case-insensitive equality (header names, tokens).
 bool equals_ignoring_case(std::string_view a, std::string_view b);
 // Without the optional whitespace (SP, HTAB) around a field value or list element.
