@@ -105,7 +105,13 @@ int run(const tally::app::Config& config) {
   wal_options.fs = &fs;
   wal_options.append_at = report.end;
   wal_options.on_fatal = fail_stop;
-  auto wal = std::make_unique<tally::wal::WalWriter>(wal_options);
+  std::unique_ptr<tally::wal::WalWriter> wal;
+  try {
+    wal = std::make_unique<tally::wal::WalWriter>(wal_options);  // throws when the log cannot be opened
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot open the write-ahead log for appending: {}; nothing was changed", e.what());
+    return 2;
+  }
   ledger->attach(*wal);
 
   tally::snapshot::SnapshotterOptions snapshot_options;
