@@ -692,8 +692,8 @@ ApiError HttpRequestParser::request_line_error() const {
     case RequestLineCheck::Verdict::too_long: return uri_too_long(limits_.request_line_bytes_max);
     case RequestLineCheck::Verdict::complete:
       // A request line http_parser stopped in at an unknown method. The version decides first: with another
-      // major version nothing else in the request can be read (the HTTP/2 preface gets 505, as RFC 9113 3.4
-      // expects of an HTTP/1.1 server); an HTTP/1 request with an unknown method is 501 (RFC 9110 9.1).
+      // major version nothing else in the request can be read, so the HTTP/2 preface (which RFC 9113 3.4 made
+      // for HTTP/1.1 servers to refuse) gets 505; an HTTP/1 request with an unknown method is 501 (RFC 9110 9.1).
       TALLY_ASSERT(unknown_method_, "a complete line stops http_parser only at an unknown method");
       if (line.major() != 1) return {505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served"};
       return {501, "method_not_implemented", "the method is not implemented by this server"};
