@@ -3,10 +3,10 @@
 #include "rest/http_connection.hpp"
 
 #include <sys/socket.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>  // clock_gettime
 #include <utility>
 
 #include <spdlog/spdlog.h>
