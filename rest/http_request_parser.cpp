@@ -69,7 +69,7 @@ unsigned hex_value(char c) {
 // version as HTTP/0.9; a proxy in front that splits the line differently would see another request, so all of
 // these are 400 here. It also stops at the first byte of a method it does not know, before the line shows whether
 // it is a request line at all: this check reads on, so that "HELLO" is 400, "BREW /x HTTP/1.1" 501 and the HTTP/2
-// preface "PRI * HTTP/2.0" 505 (RFC 9113 3.3: it is made to be refused by an HTTP/1.1 server; the version is
+// preface "PRI * HTTP/2.0" 505 (RFC 9113 3.4: it is made to be refused by an HTTP/1.1 server; the version is
 // what this server cannot serve).
 class RequestLineCheck {
  public:
@@ -691,8 +691,8 @@ ApiError HttpRequestParser::request_line_error() const {
     case RequestLineCheck::Verdict::too_long: return uri_too_long(limits_.request_line_bytes_max);
     case RequestLineCheck::Verdict::complete:
       // A request line http_parser stopped in at an unknown method. The version decides first: with another
-      // major version nothing else in the request can be read (the HTTP/2 preface gets 505, as RFC 9113 3.3
-      // expects of an HTTP/1.1 server); an HTTP/1 request with an unknown method is 501 (RFC 9110 9.1).
+      // major version nothing else in the request can be read, so the HTTP/2 preface (which RFC 9113 3.4 made
+      // for HTTP/1.1 servers to refuse) gets 505; an HTTP/1 request with an unknown method is 501 (RFC 9110 9.1).
       assert(unknown_method_);
       if (line.major() != 1) return {505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served"};
       return {501, "method_not_implemented", "the method is not implemented by this server"};

@@ -309,7 +309,7 @@ def test_g_nul_or_fold_inside_content_length_is_400_either_way(srv, field):
     (b"GET /healthz", "bad_request"),
     (b"GET /healthz HTTP/3.0", "version"),
     # The HTTP/2 preface, whole (no Host line): a well-formed line of version 2.0, made to be refused by HTTP/1.1
-    # servers (RFC 9113 3.3); the version comes first, so 505 rather than 501 for the method PRI.
+    # servers (RFC 9113 3.4); the version comes first, so 505 rather than 501 for the method PRI.
     (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "version"),
 ], ids=["BREW", "lowercase", "long_method", "ctl_in_method", "double_space", "no_target", "http_0_9", "http_3",
         "h2_preface"])

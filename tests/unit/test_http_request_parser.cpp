@@ -425,7 +425,7 @@ TEST(HttpRequestParser, OnlyHttp1VersionsAreServed) {
   expect_error("GET / http/1.1\r\nHost: h\r\n\r\n", 400, "malformed_request");
 }
 
-// The HTTP/2 connection preface, whole: a request line of version 2.0 with an unknown method (RFC 9113 3.3).
+// The HTTP/2 connection preface, whole: a request line of version 2.0 with an unknown method (RFC 9113 3.4).
 TEST(HttpRequestParser, Http2PrefaceIsVersionNotSupported) {
   const std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
   for (std::size_t cut = 0; cut <= preface.size(); ++cut) {
