@@ -272,28 +272,11 @@ void get_transaction(LedgerApi& ledger, std::string_view uid_text, ResponderPtr 
 
 namespace {
 
-// "/v1/user/7/balance" -> {"v1", "user", "7", "balance"}; a trailing '/' is ignored.
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (start < path.size()) {
-    if (path[start] == '/') {
-      ++start;
-      continue;
-    }
-    const std::size_t end = path.find('/', start);
-    const std::size_t stop = end == std::string_view::npos ? path.size() : end;
-    parts.push_back(path.substr(start, stop - start));
-    start = stop;
-  }
-  return parts;
-}
-
 void not_found(Responder& responder) { send_error(responder, {404, "route_not_found", "no such route"}); }
 
 void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, const ResponderPtr& responder) {
   const HttpMethod method = request.method;
-  const std::vector<std::string_view> parts = split_path(request.path());
+  const std::vector<std::string_view> parts = route_path_segments(request.path());
   const bool get = method == HttpMethod::get;
   const bool put_or_post = method == HttpMethod::put || method == HttpMethod::post;
 
@@ -358,7 +341,7 @@ void route_request(LedgerApi& ledger, ServerState& state, const HttpRequest& req
 std::size_t route_body_bytes_max(HttpMethod method, std::string_view path) {
   const bool put_or_post = method == HttpMethod::put || method == HttpMethod::post;
   if (put_or_post) {
-    const std::vector<std::string_view> parts = split_path(path);  // the same reading as route()
+    const std::vector<std::string_view> parts = route_path_segments(path);  // the same reading as route()
     if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "transactions") {
       return limits::batch_request_body_bytes_max;
     }
