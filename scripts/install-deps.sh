@@ -19,16 +19,20 @@ packages=(
 # Test-only: GoogleTest, pytest with requests and hypothesis, wrk (bench/), ccache (scripts/mutants.sh rebuilds a
 # scratch tree per mutant); libFuzzer and the sanitizer runtimes come with clang (scripts/fuzz.sh, scripts/sanitize.sh);
 # clang-tidy 14 for scripts/tidy.sh; JSON Schema validation of every answer the black-box suite receives against
-# rest/openapi.json; a headless browser that loads /docs (tests/blackbox/test_api_document.py).
+# rest/openapi.json; a headless browser that loads /docs (tests/blackbox/test_api_document.py); YAML for the
+# rendered Kubernetes manifests (tests/k8s/) and buildah, podman and debootstrap for the opt-in container image
+# test (tests/k8s/test_image.py, meson suite "image").
 # Not needed to run tallyd.
 test_packages=(
   libgtest-dev libgmock-dev python3-pytest python3-requests python3-hypothesis wrk ccache
   clang-14 libclang-rt-14-dev clang-tidy-14
   python3-jsonschema chromium
+  python3-yaml buildah podman debootstrap
 )
 
 # Folders whose package-lock.json npm ci installs: rest/docs_ui (swagger-ui-dist, which the build embeds into
-# tallyd, so running needs it) and, for tests, tests/tools (@apidevtools/swagger-parser).
+# tallyd, so running needs it) and, for tests, tests/tools (@apidevtools/swagger-parser; kubernetes-models, the
+# Kubernetes schema validators for tests/k8s/).
 npm_dirs=(rest/docs_ui)
 
 case "${1:-}" in
@@ -55,6 +59,12 @@ else
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# kubectl (its built-in kustomize renders k8s/ in tests/k8s/) is not a Debian package: it comes from the
+# Kubernetes apt repository, so it is checked here, not installed.
+if [ "${1:-}" = --test ] && ! command -v kubectl >/dev/null; then
+  echo "install-deps: kubectl is missing: tests/k8s/ will fail; install it from the Kubernetes apt repository" >&2
 fi
 
 # npm ci (exactly the lock, no install scripts) unless node_modules already holds what the lock names: a stamp

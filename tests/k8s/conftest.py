@@ -1,0 +1,38 @@
+# Fixtures for the offline Kubernetes checks: each kustomize target rendered once per session, and tallyd's routes.
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import manifest_checks  # noqa: E402
+
+TARGETS = ("base",) + tuple(f"overlays/{name}" for name in manifest_checks.OVERLAYS)
+
+
+@pytest.fixture(scope="session")
+def kubectl():
+    if shutil.which("kubectl") is None:
+        pytest.fail("kubectl (with its built-in kustomize) is not installed: it is not a Debian package; install "
+                    "it from the Kubernetes apt repository (scripts/install-deps.sh --test says so too)")
+    return "kubectl"
+
+
+@pytest.fixture(scope="session")
+def rendered(kubectl):
+    cache = {}
+
+    def render(target):
+        if target not in cache:
+            cache[target] = manifest_checks.render(target)
+        return cache[target]
+    return render
+
+
+@pytest.fixture(scope="session")
+def known_routes():
+    """From the tallyd under test (TALLYD, as meson passes it; else ./build/app/tallyd), else the route table."""
+    tallyd = os.environ.get("TALLYD") or str(manifest_checks.REPO / "build" / "app" / "tallyd")
+    return manifest_checks.routes(tallyd if os.access(tallyd, os.X_OK) else None)
