@@ -32,7 +32,8 @@ def rendered(kubectl):
 
 
 @pytest.fixture(scope="session")
-def known_routes():
-    """From the tallyd under test (TALLYD, as meson passes it; else ./build/app/tallyd), else the route table."""
+def tallyd_facts():
+    """Routes and settings of the tallyd under test (TALLYD, as meson passes it; else ./build/app/tallyd), else
+    read from the sources."""
     tallyd = os.environ.get("TALLYD") or str(manifest_checks.REPO / "build" / "app" / "tallyd")
-    return manifest_checks.routes(tallyd if os.access(tallyd, os.X_OK) else None)
+    return manifest_checks.tallyd_facts(tallyd if os.access(tallyd, os.X_OK) else None)

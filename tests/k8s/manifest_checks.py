@@ -31,14 +31,24 @@ def render(target):
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 
-def routes(tallyd=None):
-    """The server's routes as {(method, path)}: `tallyd --print-routes`, else parsed from rest/route_table.hpp."""
+def tallyd_facts(tallyd=None):
+    """What the manifests may rely on, from the tallyd under test (else from the sources): its routes as
+    {(method, path)} (`tallyd --print-routes`, rest/route_table.hpp) and its settings' environment variables
+    (`tallyd --help` prints "(Env:TALLY_PORT)"; app/config.cpp names them in envname("...")."""
     if tallyd:
-        text = subprocess.run([tallyd, "--print-routes"], capture_output=True, text=True, check=True,
-                              timeout=30).stdout
-        return {tuple(line.split(" ", 1)) for line in text.splitlines() if line.strip()}
-    source = (REPO / "rest" / "route_table.hpp").read_text()
-    return set(re.findall(r'\{"([A-Z]+)", "(/[^"]*)", RouteId::', source))
+        def output(flag):
+            return subprocess.run([tallyd, flag], capture_output=True, text=True, check=True, timeout=30).stdout
+        routes = {tuple(line.split(" ", 1)) for line in output("--print-routes").splitlines() if line.strip()}
+        env = set(re.findall(r"\(Env:([A-Z0-9_]+)\)", output("--help")))
+    else:
+        routes = set(re.findall(r'\{"([A-Z]+)", "(/[^"]*)", RouteId::', (REPO / "rest" / "route_table.hpp").read_text()))
+        env = set(re.findall(r'envname\("([A-Z0-9_]+)"\)', (REPO / "app" / "config.cpp").read_text()))
+    return {"routes": routes, "env": env}
+
+
+def dockerfile_env_names():
+    """The TALLY_* names the image sets with ENV (k8s/Dockerfile)."""
+    return set(re.findall(r"\b(TALLY_[A-Z0-9_]+)=", (REPO / "k8s" / "Dockerfile").read_text()))
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -135,7 +145,8 @@ def check_selectors_match_pods(objects):
     return problems
 
 
-def check_probes_are_routes(objects, known_routes):
+def check_probes_are_routes(objects, facts):
+    known_routes = facts["routes"]
     container = tally_container(the_statefulset(objects))
     problems = []
     for probe_name, wanted_path in (("startupProbe", "/readyz"), ("readinessProbe", "/readyz"),
@@ -152,7 +163,8 @@ def check_probes_are_routes(objects, known_routes):
     return problems
 
 
-def check_scrape_path_is_a_route(objects, known_routes):
+def check_scrape_path_is_a_route(objects, facts):
+    known_routes = facts["routes"]
     template = the_statefulset(objects)["spec"]["template"]
     annotations = template["metadata"].get("annotations", {})
     if annotations.get("prometheus.io/scrape") != "true":
@@ -161,6 +173,13 @@ def check_scrape_path_is_a_route(objects, known_routes):
     if ("GET", path) not in known_routes:
         return [f"prometheus.io/path {path} is not a route of tallyd (tallyd --print-routes)"]
     return []
+
+
+def check_env_names_are_settings(objects, facts):
+    """Every TALLY_* variable the pod sets is one tallyd reads (a misspelt name would be silently ignored)."""
+    env = env_of(tally_container(the_statefulset(objects)))
+    unknown = sorted(name for name in env if name.startswith("TALLY_") and name not in facts["env"])
+    return [f"{name} is not a setting of tallyd (tallyd --help)" for name in unknown]
 
 
 def check_shards_equal_replicas(objects):
@@ -337,7 +356,10 @@ CHECKS = {
     "storage_and_auth": check_storage_and_auth,
     "lifecycle_sizing": check_lifecycle_sizing,
 }
-ROUTE_CHECKS = {
+# Checks against the tallyd under test: red until the branches adding /readyz and the shard settings
+# (sharding), TALLY_AUTH_FILE (auth) and /metrics (metrics) are merged.
+TALLYD_CHECKS = {
     "probes_are_routes": check_probes_are_routes,
     "scrape_path_is_a_route": check_scrape_path_is_a_route,
+    "env_names_are_settings": check_env_names_are_settings,
 }

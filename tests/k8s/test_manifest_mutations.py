@@ -139,15 +139,25 @@ def test_placeholder_secret_with_a_key_is_refused(rendered):
 @pytest.mark.parametrize("probe,path", [("livenessProbe", "/nope"), ("readinessProbe", "/healthz"),
                                         ("startupProbe", "/v1/user")])
 def test_probe_route_check_fails(rendered, probe, path):
-    routes = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
+    # With the routes the merged tallyd will have, the checks pass; a wrong path makes them fail.
+    facts = {"routes": {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}, "env": set()}
     objects = copy.deepcopy(rendered("overlays/dev"))
-    assert mc.check_probes_are_routes(objects, routes) == []  # with the routes the merged tallyd will have
+    assert mc.check_probes_are_routes(objects, facts) == []
     container_of(objects)[probe]["httpGet"]["path"] = path
-    assert mc.check_probes_are_routes(objects, routes) != []
+    assert mc.check_probes_are_routes(objects, facts) != []
     annotations = sts_of(objects)["spec"]["template"]["metadata"]["annotations"]
-    assert mc.check_scrape_path_is_a_route(objects, routes) == []
+    assert mc.check_scrape_path_is_a_route(objects, facts) == []
     annotations["prometheus.io/path"] = "/stats"
-    assert mc.check_scrape_path_is_a_route(objects, routes) != []
+    assert mc.check_scrape_path_is_a_route(objects, facts) != []
+
+
+def test_env_name_check_fails_on_a_misspelt_setting(rendered, tallyd_facts):
+    objects = copy.deepcopy(rendered("overlays/prod"))
+    merged = {"env": tallyd_facts["env"] | {"TALLY_SHARDS", "TALLY_SHARD", "TALLY_PEER_TEMPLATE", "TALLY_AUTH_FILE"}}
+    assert mc.check_env_names_are_settings(objects, merged) == []  # the names the merged tallyd will read
+    env_var(objects, "TALLY_DATA_DIR")["name"] = "TALLY_DATADIR"
+    assert mc.check_env_names_are_settings(objects, merged) == ["TALLY_DATADIR is not a setting of tallyd "
+                                                                "(tallyd --help)"]
 
 
 def test_schema_validator_refuses_wrong_types(rendered):

@@ -41,13 +41,20 @@ def test_invariant_holds(rendered, target, check):
     assert not problems, "\n".join(problems)
 
 
-# Red until the branches that add the routes are merged: /readyz (sharding) and /metrics (metrics). That is the
-# point: a probe or a scrape of a route tallyd does not serve would fail in the cluster.
-@pytest.mark.parametrize("check", sorted(manifest_checks.ROUTE_CHECKS))
+# Red until the branches that add what the manifests use are merged: /readyz and TALLY_SHARDS, TALLY_SHARD,
+# TALLY_PEER_TEMPLATE (sharding), TALLY_AUTH_FILE (auth), /metrics (metrics). That is the point: a probe of a
+# route tallyd does not serve, or a setting it does not read, would fail (or be ignored) in the cluster.
+@pytest.mark.parametrize("check", sorted(manifest_checks.TALLYD_CHECKS))
 @pytest.mark.parametrize("target", OVERLAYS)
-def test_route_invariant_holds(rendered, known_routes, target, check):
-    problems = manifest_checks.ROUTE_CHECKS[check](rendered(target), known_routes)
+def test_tallyd_invariant_holds(rendered, tallyd_facts, target, check):
+    problems = manifest_checks.TALLYD_CHECKS[check](rendered(target), tallyd_facts)
     assert not problems, "\n".join(problems)
+
+
+def test_image_env_names_are_settings(tallyd_facts):
+    names = manifest_checks.dockerfile_env_names()
+    assert "TALLY_DATA_DIR" in names  # the parse found the ENV block
+    assert sorted(names - tallyd_facts["env"]) == []
 
 
 def test_overlay_shard_counts(rendered):
