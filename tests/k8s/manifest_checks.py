@@ -41,7 +41,8 @@ def tallyd_facts(tallyd=None):
         routes = {tuple(line.split(" ", 1)) for line in output("--print-routes").splitlines() if line.strip()}
         env = set(re.findall(r"\(Env:([A-Z0-9_]+)\)", output("--help")))
     else:
-        routes = set(re.findall(r'\{"([A-Z]+)", "(/[^"]*)", RouteId::', (REPO / "rest" / "route_table.hpp").read_text()))
+        table = (REPO / "rest" / "route_table.hpp").read_text()
+        routes = set(re.findall(r'\{"([A-Z]+)", "(/[^"]*)", RouteId::', table))
         env = set(re.findall(r'envname\("([A-Z0-9_]+)"\)', (REPO / "app" / "config.cpp").read_text()))
     return {"routes": routes, "env": env}
 
