@@ -7,6 +7,7 @@
 #include "ledger/assert.hpp"
 #include "rest/http_connection.hpp"
 #include "rest/http_response.hpp"
+#include "rest/request_metrics.hpp"
 
 namespace tally::rest {
 
@@ -18,6 +19,7 @@ Responder::Responder(std::shared_ptr<HttpConnection> connection, std::uint64_t s
       head_only_(head_only),
       state_(std::move(state)) {
   state_->in_flight.fetch_add(1, std::memory_order_relaxed);
+  if (state_->metrics) started_ns_ = state_->metrics->http.start();
 }
 
 Responder::~Responder() {
@@ -58,6 +60,7 @@ void Responder::deliver(int status, std::string_view body, ResponseOptions optio
   options.head_only = options.head_only || head_only_;
   // The connection drops it if the client has gone; the work itself is done (or refused) regardless.
   connection_->answer(slot_, render_response(status, body, options), !keep_alive_);
+  if (state_->metrics) state_->metrics->http.record(route_label_, status, started_ns_);
   state_->in_flight.fetch_sub(1, std::memory_order_release);
 }
 
