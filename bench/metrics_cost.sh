@@ -4,8 +4,10 @@
 # GET /v1/user/{id}/balance with wrk on both, in alternating order (on-off, off-on, ...), so drift on a busy
 # machine hits both alike. Prints every round, then per workload the median and spread of on/off throughput and
 # of tallyd CPU time per request (from /proc: steadier than throughput when other work shares the cores).
+# --together measures both servers at the same time instead (two wrk at once): the same moment's noise hits
+# both, and they share the cores, so the on/off ratio shows what recording costs in CPU under fair scheduling.
 #
-# usage: bench/metrics_cost.sh [--rounds N] [--duration SECONDS] [--users N] [--port-base P] [--keep]
+# usage: bench/metrics_cost.sh [--rounds N] [--duration SECONDS] [--users N] [--port-base P] [--together] [--keep]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +18,7 @@ DUR=5
 USERS=2000
 PORT_BASE=18400
 KEEP=0
+TOGETHER=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift ;;
@@ -23,7 +26,8 @@ while [ $# -gt 0 ]; do
     --users) USERS=$2; shift ;;
     --port-base) PORT_BASE=$2; shift ;;
     --keep) KEEP=1 ;;
-    -h|--help) sed -n 2,8p "$0"; exit 0 ;;
+    --together) TOGETHER=1 ;;
+    -h|--help) sed -n 2,10p "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 1 ;;
   esac
   shift
@@ -114,11 +118,17 @@ measure() {  # measure ROUND MODE WORKLOAD
 for round in $(seq 1 "$ROUNDS"); do
   order="on off"; [ $((round % 2)) -eq 0 ] && order="off on"
   for workload in PUT GET; do
-    for mode in $order; do measure "$round" "$mode" "$workload"; done
+    if [ "$TOGETHER" = 1 ]; then
+      jobs_now=()
+      for mode in $order; do measure "$round" "$mode" "$workload" & jobs_now+=($!); done
+      for job in "${jobs_now[@]}"; do wait "$job" || exit 1; done  # not a bare wait: the servers are children too
+    else
+      for mode in $order; do measure "$round" "$mode" "$workload"; done
+    fi
   done
 done
 
-"$PY" - "$RES" "$DUR" <<'EOF'
+"$PY" - "$RES" "$DUR" "$([ "$TOGETHER" = 1 ] && echo "on and off measured at the same time" || echo "on and off measured one after the other, alternating")" <<'EOF'
 import statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
 duration = float(sys.argv[2])
@@ -146,5 +156,5 @@ for workload, s in sorted(summary.items()):
           f"| {(1 - statistics.median(r)) * 100:+.1f}% | {statistics.median(c):.3f} ({min(c):.3f}..{max(c):.3f}) |")
 print()
 print("cost = 1 - median(on/off throughput); a negative cost is noise. wrk -t1 -c64, tallyd --threads 2, one run on "
-      "this machine (shared with other work: read the spread).")
+      "this machine (shared with other work: read the spread); " + sys.argv[3] + ".")
 EOF

@@ -1,9 +1,15 @@
 // The registry behind Metrics: families by name, their series, and rendering through prometheus-cpp's data model
-// (MetricFamily, ClientMetric) and TextSerializer. Recording never comes here: the handles write their cells.
+// (MetricFamily, ClientMetric) and TextSerializer; the duration clock. Recording never comes here: the handles
+// write their cells.
 #include "telemetry/metrics.hpp"
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -16,9 +22,56 @@
 
 namespace tally::telemetry {
 
-std::int64_t monotonic_ns() noexcept {
+namespace {
+
+std::int64_t steady_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+#if defined(__x86_64__)
+struct TscScale {
+  bool usable = false;
+  std::uint64_t base_ticks = 0;
+  std::int64_t base_ns = 0;
+  double ns_per_tick = 0;
+};
+
+constexpr std::int64_t tsc_calibration_ns = 2'000'000;
+
+TscScale calibrate_tsc() {
+  TscScale scale;
+  std::ifstream source("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+  std::string name;
+  if (!(source >> name) || name != "tsc") return scale;
+  const std::int64_t start_ns = steady_ns();
+  const std::uint64_t start_ticks = __rdtsc();
+  std::int64_t now_ns = start_ns;
+  while (now_ns - start_ns < tsc_calibration_ns) now_ns = steady_ns();
+  const std::uint64_t ticks = __rdtsc() - start_ticks;
+  if (ticks == 0) return scale;
+  scale.usable = true;
+  scale.base_ticks = start_ticks;
+  scale.base_ns = start_ns;
+  scale.ns_per_tick = static_cast<double>(now_ns - start_ns) / static_cast<double>(ticks);
+  return scale;
+}
+
+const TscScale& tsc_scale() {
+  static const TscScale scale = calibrate_tsc();
+  return scale;
+}
+#endif
+
+}  // namespace
+
+std::int64_t monotonic_ns() noexcept {
+#if defined(__x86_64__)
+  const TscScale& tsc = tsc_scale();
+  if (tsc.usable)
+    return tsc.base_ns + static_cast<std::int64_t>(static_cast<double>(__rdtsc() - tsc.base_ticks) * tsc.ns_per_tick);
+#endif
+  return steady_ns();
 }
 
 std::uint64_t CounterCells::total() const noexcept {
@@ -134,7 +187,9 @@ struct Metrics::Registry {
   }
 };
 
-Metrics::Metrics(bool enabled) : enabled_(enabled), registry_(std::make_unique<Registry>()) {}
+Metrics::Metrics(bool enabled) : enabled_(enabled), registry_(std::make_unique<Registry>()) {
+  if (enabled_) static_cast<void>(monotonic_ns());  // calibrates now, not on the first request's thread
+}
 Metrics::~Metrics() = default;
 
 Counter Metrics::counter(std::string_view name, std::string_view help, const Labels& labels) {

@@ -30,7 +30,9 @@ inline std::size_t this_thread_shard() noexcept {
   thread_local const std::size_t shard = next_thread_shard.fetch_add(1, std::memory_order_relaxed) % shards;
   return shard;
 }
-// Monotonic nanoseconds, for durations.
+// Monotonic nanoseconds, for durations. When the kernel's clocksource is the TSC (it trusts it to be invariant and
+// synchronised), read from the TSC directly, scaled by a factor calibrated once against steady_clock: a request
+// takes two readings, and rdtsc costs a fraction of clock_gettime (bench/README.md). Else steady_clock.
 std::int64_t monotonic_ns() noexcept;
 
 struct CounterCells {

@@ -1,6 +1,7 @@
 // telemetry/: what is recorded shows up in the rendered Prometheus text (counters summed over threads' shards,
 // cumulative histogram buckets, gauges and scrape-time readers), names are checked, and a disabled registry
 // records nothing. The catalogue's HTTP and transaction families map statuses and outcomes to their labels.
+#include <chrono>
 #include <cmath>
 #include <string>
 #include <thread>
@@ -16,6 +17,20 @@ namespace {
 
 bool has_line(const std::string& text, const std::string& line) {
   return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+}
+
+TEST(Telemetry, MonotonicNanosecondsKeepPaceWithSteadyClock) {
+  // The readings of monotonic_ns() nest inside steady_clock's, around a sleep of at least 50 ms: whether it reads
+  // the TSC or steady_clock, its interval can be neither shorter than the sleep nor longer than the outer one.
+  using std::chrono::steady_clock;
+  const steady_clock::time_point outer_start = steady_clock::now();
+  const std::int64_t start = monotonic_ns();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const std::int64_t stop = monotonic_ns();
+  const auto outer_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(steady_clock::now() - outer_start).count();
+  EXPECT_GE(stop - start, std::int64_t{49'950'000});
+  EXPECT_LE(stop - start, outer_ns + outer_ns / 1000 + 1'000);
 }
 
 TEST(Telemetry, CountersFromManyThreadsAddUp) {
