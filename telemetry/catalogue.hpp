@@ -28,9 +28,11 @@ struct WalMetrics {
   Metrics& registry;
   Histogram fdatasync = registry.histogram("tally_wal_fdatasync_duration_seconds",
                                            "Time one group commit's fdatasync took", sync_latency_buckets());
-  Histogram group_commit_records = registry.histogram(
-      "tally_wal_group_commit_records", "Records made durable by one fdatasync (group commit size)", batch_size_buckets());
-  Counter bytes_written = registry.counter("tally_wal_bytes_written_total", "Bytes appended to the WAL and made durable");
+  Histogram group_commit_records = registry.histogram("tally_wal_group_commit_records",
+                                                      "Records made durable by one fdatasync (group commit size)",
+                                                      batch_size_buckets());
+  Counter bytes_written = registry.counter("tally_wal_bytes_written_total",
+                                           "Bytes appended to the WAL and made durable");
   Counter storage_full_refusals = registry.counter(
       "tally_storage_full_refusals_total",
       "WAL records refused with storage_full: disk full, quota, or the write queue at its limit");
@@ -55,7 +57,8 @@ struct ProcessMetrics {
   Gauge recovery_duration = registry.gauge("tally_recovery_duration_seconds",
                                            "Time the last start took to restore the snapshot and replay the WAL");
   Gauge recovered_records = registry.gauge("tally_recovery_wal_records", "WAL records replayed by the last start");
-  Gauge build_info = registry.gauge("tally_build_info", "Always 1; the version of this tallyd", {{"version", build_version()}});
+  Gauge build_info = registry.gauge("tally_build_info", "Always 1; the version of this tallyd",
+                                    {{"version", build_version()}});
   Gauge start_time = registry.gauge("tally_start_time_seconds", "Unix time this tallyd started serving");
 
   static std::string build_version();

@@ -122,7 +122,8 @@ void check_names(std::string_view name, Kind kind, const Labels& labels) {
     throw std::invalid_argument("metric name " + std::string(name) + " is not tally_[a-z0-9_]*");
   // Prometheus naming: counters end in _total, and nothing else does.
   if ((kind == Kind::counter) != ends_with(name, "_total"))
-    throw std::invalid_argument("metric " + std::string(name) + ": a counter's name, and only a counter's, ends in _total");
+    throw std::invalid_argument("metric " + std::string(name) +
+                                ": a counter's name, and only a counter's, ends in _total");
   for (const auto& [label, value] : labels) {
     if (!prometheus::CheckLabelName(label) || (kind == Kind::histogram && label == "le"))
       throw std::invalid_argument("metric " + std::string(name) + ": bad label name " + label);
@@ -146,14 +147,16 @@ void fill(prometheus::ClientMetric& out, Kind kind, const Series& series) {
   const std::vector<std::uint64_t>& bounds = h.buckets.upper_bounds;
   std::uint64_t cumulative = 0, sum = 0;
   for (std::size_t bucket = 0; bucket <= bounds.size(); ++bucket) {
-    for (std::size_t shard = 0; shard < shards; ++shard) cumulative += h.cell(shard, bucket).load(std::memory_order_relaxed);
+    for (std::size_t shard = 0; shard < shards; ++shard)
+      cumulative += h.cell(shard, bucket).load(std::memory_order_relaxed);
     prometheus::ClientMetric::Bucket b;
     b.cumulative_count = cumulative;
     b.upper_bound = bucket < bounds.size() ? static_cast<double>(bounds[bucket]) * h.buckets.scale
                                            : std::numeric_limits<double>::infinity();
     out.histogram.bucket.push_back(b);
   }
-  for (std::size_t shard = 0; shard < shards; ++shard) sum += h.cell(shard, bounds.size() + 1).load(std::memory_order_relaxed);
+  for (std::size_t shard = 0; shard < shards; ++shard)
+    sum += h.cell(shard, bounds.size() + 1).load(std::memory_order_relaxed);
   out.histogram.sample_count = cumulative;
   out.histogram.sample_sum = static_cast<double>(sum) * h.buckets.scale;
 }
