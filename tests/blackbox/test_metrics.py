@@ -1,6 +1,6 @@
 """GET /metrics against the real tallyd: known traffic moves each counter by exactly what it implies, the scrape
 passes `promtool check metrics`, recovery and snapshot figures appear after a restart, and --metrics off turns
-the endpoint into 404 metrics_disabled."""
+the endpoint into 404 metrics_disabled; on a real full disk (tmpfs) every storage_full answer is counted."""
 from __future__ import annotations
 
 import math
@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 from tallylib import assert_error, new_uid
+from test_faults_disk_full import WRITES_MAX, small_disk  # noqa: F401  (the real full disk fixture)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
@@ -171,3 +172,27 @@ def test_metrics_off_refuses_the_endpoint_and_still_serves(make_server):
     u = c.create_user()["id"]
     c.deposit(u, "1")
     assert c.balance(u) == "1.00"
+
+
+def test_storage_full_refusals_are_counted_on_a_real_full_disk(make_server, small_disk):  # noqa: F811
+    srv = make_server(data_dir=small_disk / "data")
+    c = srv.client()
+    user = c.create_user("filler")["id"]
+    _, before = scrape(c)
+    applied = refused = 0
+    for _ in range(WRITES_MAX):
+        r = c.tx(user, "DEPOSIT", "0.01", uid=new_uid("x" * 20))
+        if r.status_code == 200:
+            applied += 1
+            continue
+        assert_error(r, 503, "storage_full")
+        refused += 1
+        if refused == 3:
+            break
+    assert refused == 3, f"the disk never filled after {WRITES_MAX} writes"
+    _, after = scrape(c)
+    assert delta(before, after, "tally_storage_full_refusals_total") == refused
+    assert delta(before, after, "tally_transactions_total", type="deposit", result="storage_full") == refused
+    assert delta(before, after, "tally_transactions_total", type="deposit", result="applied") == applied
+    assert delta(before, after, "tally_http_requests_total", route="/v1/transaction", code_class="5xx") == refused
+    assert delta(before, after, "tally_wal_group_commit_records_sum") == applied
