@@ -24,6 +24,8 @@ Config parse(int argc, char** argv) {
   cli.add_option("--log-level", config.log_level, "trace, debug, info, warn, error, critical")
       ->envname("TALLY_LOG_LEVEL")->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  cli.add_option("--metrics", config.metrics, "on: record metrics and serve GET /metrics; off: record nothing")
+      ->envname("TALLY_METRICS")->capture_default_str()->check(CLI::IsMember({"on", "off"}));
   cli.add_flag("--print-routes", config.print_routes,
                "print every route (method and path template, as rest/openapi.json lists them) and exit");
   try {

@@ -2,8 +2,10 @@
 // drain requests, flush the WAL, take a final snapshot and exit 0. A failed fdatasync ends the process at once.
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <chrono>
+#include <cmath>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -24,6 +26,8 @@
 #include "rest/http_server.hpp"
 #include "rest/route_table.hpp"
 #include "snapshot/snapshotter.hpp"
+#include "telemetry/catalogue.hpp"
+#include "telemetry/metrics.hpp"
 #include "wal/wal_writer.hpp"
 
 namespace {
@@ -41,6 +45,25 @@ void raise_descriptor_limit() {
     return;
   }
   spdlog::info("open file limit raised from {} to {}", before, limit.rlim_cur);
+}
+
+// Gauges read at scrape time (O(1) reads on the scraping thread), and the restored snapshot's age.
+void register_scrape_gauges(tally::telemetry::Metrics& metrics, const tally::LedgerService& ledger,
+                            const tally::telemetry::SnapshotMetrics& snapshots, const std::string& restored) {
+  metrics.gauge_read("tally_users", "Users", [&ledger] { return static_cast<double>(ledger.user_count()); });
+  metrics.gauge_read("tally_transactions", "Durable transactions",
+                     [&ledger] { return static_cast<double>(ledger.transaction_count()); });
+  metrics.gauge_read("tally_live_actors", "Users whose actor is running (not passivated)",
+                     [&ledger] { return static_cast<double>(ledger.live_actors()); });
+  metrics.gauge_read("tally_snapshot_age_seconds", "Seconds since the newest complete snapshot (absent: none yet)",
+                     [&snapshots] {
+                       const double last = snapshots.last_success.value();
+                       const double now = static_cast<double>(tally::utc_now_micros()) / 1e6;
+                       return last > 0 ? std::max(0.0, now - last) : std::nan("");
+                     });
+  struct stat restored_stat {};
+  if (!restored.empty() && ::stat(restored.c_str(), &restored_stat) == 0)
+    snapshots.last_success.set(static_cast<double>(restored_stat.st_mtime));
 }
 
 [[noreturn]] void fail_stop(const std::string& what) {
@@ -66,6 +89,13 @@ int run(const tally::app::Config& config) {
     return 1;
   }
 
+  // Before the actor system and everything else: whatever records into it (actors answering requests, the WAL
+  // and snapshot threads) is gone before it is.
+  tally::telemetry::Metrics metrics(config.metrics == "on");
+  const tally::telemetry::ProcessMetrics process_metrics{metrics};
+  const tally::telemetry::WalMetrics wal_metrics{metrics};
+  const tally::telemetry::SnapshotMetrics snapshot_metrics{metrics};
+  process_metrics.build_info.set(1);
   caf::actor_system_config actor_config;
   const int actor_threads = config.actor_threads > 0 ? config.actor_threads : threads;
   actor_config.set("scheduler.max-threads", static_cast<std::size_t>(actor_threads));
@@ -99,12 +129,16 @@ int run(const tally::app::Config& config) {
   }
   spdlog::info("recovered {} users, {} transactions, {} bytes in {} segments in {:.1f} ms", report.users,
                report.transactions, report.bytes, report.segments, report.millis);
+  process_metrics.recovery_duration.set(report.millis / 1000.0);
+  process_metrics.recovered_records.set(static_cast<double>(report.wal_records));
+  register_scrape_gauges(metrics, *ledger, snapshot_metrics, report.snapshot);
 
   tally::wal::WalWriterOptions wal_options;
   wal_options.dir = data_dir.wal();
   wal_options.fs = &fs;
   wal_options.append_at = report.end;
   wal_options.on_fatal = fail_stop;
+  wal_options.metrics = &wal_metrics;
   std::unique_ptr<tally::wal::WalWriter> wal;
   try {
     wal = std::make_unique<tally::wal::WalWriter>(wal_options);  // throws when the log cannot be opened
@@ -120,10 +154,12 @@ int run(const tally::app::Config& config) {
   snapshot_options.wal_position = [&wal] { return wal->position(); };
   snapshot_options.covered = report.snapshot_covered;
   snapshot_options.restored = report.snapshot;
+  snapshot_options.metrics = &snapshot_metrics;
   tally::snapshot::Snapshotter snapshotter(snapshot_options);
   snapshotter.start();
 
-  tally::rest::HttpServer server(*ledger, tally::rest::HttpServerOptions{config.bind, config.port, threads});
+  tally::rest::HttpServer server(*ledger,
+                                 tally::rest::HttpServerOptions{config.bind, config.port, threads, &metrics});
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -132,6 +168,7 @@ int run(const tally::app::Config& config) {
     wal->stop();
     return 1;
   }
+  process_metrics.start_time.set(static_cast<double>(tally::utc_now_micros()) / 1e6);
   spdlog::info("tallyd listening on {}:{} with {} threads, data in {}", config.bind, config.port, threads,
                config.data_dir);
 

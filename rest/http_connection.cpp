@@ -14,6 +14,7 @@
 #include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
 #include "rest/http_response.hpp"
+#include "rest/request_metrics.hpp"
 #include "rest/responder.hpp"
 
 namespace tally::rest {
@@ -294,6 +295,9 @@ void HttpConnection::fail_locked(const ApiError& error) {
   reading_ = false;
   backlog_.clear();
   if (!open_) return;
+  // Refused before any route took it: counted under route "none" (no duration: there was no whole request).
+  if (const RestMetrics* metrics = context_->state->metrics.get())
+    metrics->http.record(metrics->http.none_label(), error.status, 0);
   const std::uint64_t slot = reading_slot_ ? *reading_slot_ : new_slot_locked();
   reading_slot_.reset();
   Slot& target = slot_locked(slot);

@@ -24,6 +24,7 @@
 #include "ledger/limits.hpp"
 #include "rest/http_connection.hpp"
 #include "rest/http_listener.hpp"
+#include "rest/request_metrics.hpp"
 #include "rest/routes.hpp"
 
 namespace tally::rest {
@@ -66,7 +67,9 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
   // WriteWaiter
   void wait_writable(int fd, std::uint64_t connection_id) override { listener_.wait_writable(fd, connection_id); }
   // ListenerEvents
-  bool at_capacity() override { return open_.load(std::memory_order_relaxed) >= connection_limit_; }
+  bool at_capacity() override {
+    return state_->open_connections.load(std::memory_order_relaxed) >= connection_limit_;
+  }
   void on_accept(int fd, const sockaddr_storage& address) override;
   void on_writable(std::uint64_t connection_id) override;
   void on_tick(std::int64_t now_ms) override;
@@ -84,7 +87,6 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
   std::vector<std::shared_ptr<Tcp::Transport>> transports_;
   std::size_t next_transport_ = 0;  // the listener thread's
   std::size_t connection_limit_ = limits::http_connections_max;
-  std::atomic<std::size_t> open_{0};
   std::atomic<std::uint64_t> next_id_{HttpListener::first_connection_id};
   std::mutex table_mutex_;
   std::unordered_map<std::uint64_t, std::shared_ptr<HttpConnection>> table_;
@@ -157,7 +159,7 @@ void HttpServer::Edge::on_accept(int fd, const sockaddr_storage& address) {
     auto peer =
         Tcp::Peer::Create(fd, Address::fromUnix(reinterpret_cast<sockaddr*>(const_cast<sockaddr_storage*>(&address))));
     const std::shared_ptr<Tcp::Transport>& transport = transports_[next_transport_++ % transports_.size()];
-    open_.fetch_add(1, std::memory_order_relaxed);  // given back by its disconnect
+    state_->open_connections.fetch_add(1, std::memory_order_relaxed);  // given back by its disconnect
     transport->handleNewPeer(peer);
   } catch (const std::exception& e) {
     spdlog::warn("cannot serve a new connection: {}", e.what());
@@ -178,7 +180,7 @@ void HttpServer::Edge::disconnect(const std::shared_ptr<HttpConnection>& connect
     std::lock_guard<std::mutex> lock(table_mutex_);
     table_.erase(connection->id());
   }
-  open_.fetch_sub(1, std::memory_order_relaxed);
+  state_->open_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void HttpServer::Edge::on_writable(std::uint64_t connection_id) {
@@ -200,7 +202,16 @@ void HttpServer::Edge::on_tick(std::int64_t now_ms) {
 // ---------------------------------------------------------------------------------------------------------------
 
 HttpServer::HttpServer(LedgerApi& ledger, HttpServerOptions options)
-    : ledger_(ledger), options_(std::move(options)), state_(std::make_shared<ServerState>()) {}
+    : ledger_(ledger), options_(std::move(options)), state_(std::make_shared<ServerState>()) {
+  if (options_.metrics == nullptr) return;
+  state_->metrics = std::make_shared<const RestMetrics>(*options_.metrics);
+  // Read at scrape time through the shared state, which outlives every connection and answer.
+  const std::shared_ptr<const ServerState> state = state_;
+  options_.metrics->gauge_read("tally_http_connections", "Open client connections",
+                               [state] { return static_cast<double>(state->open_connections.load()); });
+  options_.metrics->gauge_read("tally_http_requests_in_flight", "Requests routed and not yet answered",
+                               [state] { return static_cast<double>(state->in_flight.load()); });
+}
 
 HttpServer::~HttpServer() { stop(); }
 

@@ -10,6 +10,7 @@
 
 #include "ledger/ledger_api.hpp"
 #include "rest/server_state.hpp"
+#include "telemetry/metrics.hpp"
 
 namespace tally::rest {
 
@@ -17,6 +18,9 @@ struct HttpServerOptions {
   std::string bind = "0.0.0.0";
   std::uint16_t port = 8000;
   int threads = 2;  // Pistache reactor threads
+  // Where requests, transactions and connections are counted, and what GET /metrics renders (null: 404 there).
+  // Must outlive the server.
+  telemetry::Metrics* metrics = nullptr;
 };
 
 class HttpServer {

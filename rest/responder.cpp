@@ -7,6 +7,7 @@
 #include "ledger/assert.hpp"
 #include "rest/http_connection.hpp"
 #include "rest/http_response.hpp"
+#include "rest/request_metrics.hpp"
 
 namespace tally::rest {
 
@@ -18,6 +19,7 @@ Responder::Responder(std::shared_ptr<HttpConnection> connection, std::uint64_t s
       head_only_(head_only),
       state_(std::move(state)) {
   state_->in_flight.fetch_add(1, std::memory_order_relaxed);
+  if (state_->metrics) started_ns_ = state_->metrics->http.start();
 }
 
 Responder::~Responder() {
@@ -56,8 +58,11 @@ void Responder::deliver(int status, std::string_view body, ResponseOptions optio
   TALLY_ASSERT(!already, "a request is answered once");
   options.keep_alive = keep_alive_;
   options.head_only = options.head_only || head_only_;
+  std::string rendered = render_response(status, body, options);
+  // Counted before the client can see the answer: a scrape it sends next includes this request.
+  if (state_->metrics) state_->metrics->http.record(route_label_, status, started_ns_);
   // The connection drops it if the client has gone; the work itself is done (or refused) regardless.
-  connection_->answer(slot_, render_response(status, body, options), !keep_alive_);
+  connection_->answer(slot_, std::move(rendered), !keep_alive_);
   state_->in_flight.fetch_sub(1, std::memory_order_release);
 }
 

@@ -29,6 +29,9 @@ class Responder {
   void method_not_allowed(const std::string& allow);
   // Whether an answer was given; for a caller that must not answer twice (an endpoint that threw).
   bool answered() const { return sent_.load(std::memory_order_acquire); }
+  // The route the request took (rest/request_metrics.hpp's label index), for its metrics; unset: "none".
+  void set_route_label(std::size_t label) { route_label_ = label; }
+  const ServerState& server_state() const { return *state_; }
   // An answer that is not JSON (the documentation's files): its Content-Type and extra header lines, each ending
   // in "\r\n". With omit_body (a 304) the Content-Length is the body's, but the body is not sent.
   void send_content(int status, std::string_view body, std::string_view content_type, std::string_view extra_headers,
@@ -44,6 +47,8 @@ class Responder {
   bool head_only_;  // an answer to HEAD carries no body
   std::shared_ptr<ServerState> state_;
   std::atomic<bool> sent_{false};
+  std::size_t route_label_ = SIZE_MAX;
+  std::int64_t started_ns_ = 0;  // 0 when not measured
 };
 
 }  // namespace tally::rest

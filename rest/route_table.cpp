@@ -2,6 +2,7 @@
 #include "rest/route_table.hpp"
 
 #include "rest/api_docs.hpp"
+#include "rest/request_metrics.hpp"
 #include "rest/routes.hpp"
 
 namespace tally::rest {
@@ -82,6 +83,7 @@ bool answer_from_route_table(const HttpRequest& request, Responder& responder) {
       responder.method_not_allowed(match.allow);
       return true;
     case RouteMatch::Kind::found:
+      responder.set_route_label(route_label(*match.route));
       break;
   }
   switch (match.route->id) {
@@ -90,6 +92,9 @@ bool answer_from_route_table(const HttpRequest& request, Responder& responder) {
     case RouteId::docs_file:
       serve_api_docs(match.route->id, match.params.empty() ? std::string_view{} : match.params.front(), request,
                      responder);
+      return true;
+    case RouteId::metrics:
+      serve_metrics(responder);
       return true;
     default:
       return false;

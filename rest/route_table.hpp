@@ -27,6 +27,7 @@ enum class RouteId {
   openapi_document,
   docs_page,
   docs_file,
+  metrics,
 };
 
 struct RouteSpec {
@@ -49,6 +50,7 @@ inline constexpr RouteSpec route_table[] = {
     {"GET", "/openapi.json", RouteId::openapi_document},
     {"GET", "/docs", RouteId::docs_page},
     {"GET", "/docs/{file}", RouteId::docs_file},
+    {"GET", "/metrics", RouteId::metrics},
 };
 
 struct RouteMatch {
@@ -67,7 +69,7 @@ std::vector<std::string_view> route_path_segments(std::string_view path);
 RouteMatch match_route(std::string_view method, std::string_view path);
 
 // The hook routes.cpp calls before dispatching: answers 404 route_not_found and 405 (Allow from the table) and
-// the documentation routes (/openapi.json, /docs, /docs/{file}) and returns true; returns false for a request
+// the documentation routes (/openapi.json, /docs, /docs/{file}) and /metrics and returns true; returns false for a request
 // the table routes to an API endpoint, which the caller then dispatches.
 bool answer_from_route_table(const HttpRequest& request, Responder& responder);
 

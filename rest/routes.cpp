@@ -10,6 +10,7 @@
 
 #include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
+#include "rest/request_metrics.hpp"
 #include "rest/request_parse.hpp"
 #include "rest/response_json.hpp"
 #include "rest/route_table.hpp"
@@ -141,6 +142,7 @@ void get_balance(LedgerApi& ledger, std::string_view id_text, const HttpRequest&
 
 namespace {
 void answer_transaction(Responder& responder, const TxResult& result) {
+  count_transaction(responder, result);
   std::string body;
   if (result.outcome == Outcome::applied || result.outcome == Outcome::replayed) {
     append_transaction(body, result.record);
@@ -159,6 +161,7 @@ void answer_transaction(Responder& responder, const TxResult& result) {
 void put_transaction(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder) {
   TransactionApplied tx;
   if (ApiError error = parse_transaction(request.body, ledger.now(), tx)) {
+    count_invalid_transactions(*responder, 1);
     send_error(*responder, error);
     return;
   }
@@ -198,6 +201,7 @@ void BatchAnswer::item_done(std::size_t index, const TxResult& result) {
   // Each item's JSON is non-empty once set: a second result for one position would overwrite the first.
   TALLY_ASSERT(index < items.size() && items[index].empty(), "each batch position is answered once");
   items[index] = batch_item(result);
+  count_transaction(*responder, result);
   finish_one();
 }
 
@@ -239,6 +243,7 @@ void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, Respon
   auto answer = std::make_shared<BatchAnswer>(std::move(responder), items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (errors[i]) {
+      count_invalid_transactions(*answer->responder, 1);
       answer->items[i] = batch_item_error(errors[i]);
       answer->finish_one();
     }
@@ -281,6 +286,7 @@ void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, co
   const bool put_or_post = method == HttpMethod::put || method == HttpMethod::post;
 
   if (parts.size() == 1 && parts[0] == "healthz") {
+    responder->set_route_label(route_label(RouteId::health));
     if (!get) return responder->method_not_allowed("GET");
     // Counts for operators and the memory benchmark; all O(1) reads.
     const LedgerCounts counts = ledger.counts();

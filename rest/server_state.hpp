@@ -2,14 +2,20 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace tally::rest {
+
+struct RestMetrics;  // rest/request_metrics.hpp
 
 struct ServerState {
   std::atomic<std::int64_t> in_flight{0};  // requests handed to a route and not yet answered
   std::atomic<bool> draining{false};       // new requests get 503 shutting_down
   std::atomic<std::uint64_t> requests{0};  // requests handed to a route since start
+  std::atomic<std::size_t> open_connections{0};
+  std::shared_ptr<const RestMetrics> metrics;  // null: not measured (set before serving, then read-only)
 };
 
 }  // namespace tally::rest

@@ -12,21 +12,22 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential pkg-config meson ninja-build
   libcaf-dev libpistache-dev capnproto libcapnp-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libcli11-dev libjemalloc-dev libhttp-parser-dev
+  nlohmann-json3-dev libcli11-dev libjemalloc-dev libhttp-parser-dev prometheus-cpp-dev
   python3 curl
 )
 
 # Test-only: GoogleTest, pytest with requests and hypothesis, wrk (bench/), ccache (scripts/mutants.sh rebuilds a
 # scratch tree per mutant); libFuzzer and the sanitizer runtimes come with clang (scripts/fuzz.sh, scripts/sanitize.sh);
 # clang-tidy 14 for scripts/tidy.sh; JSON Schema validation of every answer the black-box suite receives against
-# rest/openapi.json; a headless browser that loads /docs (tests/blackbox/test_api_document.py); YAML for the
-# rendered Kubernetes manifests (tests/k8s/) and buildah, podman and debootstrap for the opt-in container image
-# test (tests/k8s/test_image.py, meson suite "image").
+# rest/openapi.json; a headless browser that loads /docs (tests/blackbox/test_api_document.py); promtool (Debian
+# prometheus) checks a /metrics scrape and k8s/monitoring/'s alert rules (test_metrics.py, test_monitoring.py);
+# YAML for the rendered Kubernetes manifests (tests/k8s/) and buildah, podman and debootstrap for the opt-in
+# container image test (tests/k8s/test_image.py, meson suite "image").
 # Not needed to run tallyd.
 test_packages=(
   libgtest-dev libgmock-dev python3-pytest python3-requests python3-hypothesis wrk ccache
   clang-14 libclang-rt-14-dev clang-tidy-14
-  python3-jsonschema chromium
+  python3-jsonschema chromium prometheus
   python3-yaml buildah podman debootstrap
 )
 

@@ -7,6 +7,8 @@
 #include <algorithm>
 
 #include "ledger/assert.hpp"
+#include "ledger/utc_time.hpp"
+#include "telemetry/catalogue.hpp"
 #include "snapshot/retention.hpp"
 #include "snapshot/snapshot_format.hpp"
 
@@ -27,6 +29,7 @@ Snapshotter::Snapshotter(SnapshotterOptions options) : options_(std::move(option
     // Best effort: an unknown size (0) only lets the next snapshot come sooner.
     static_cast<void>(options_.fs->file_size(options_.restored, covered_bytes_));
   }
+  if (options_.metrics) options_.metrics->trigger_bytes.set(static_cast<double>(trigger_bytes()));
 }
 
 Snapshotter::~Snapshotter() { stop(); }
@@ -95,6 +98,10 @@ BuildResult Snapshotter::build_and_prune_locked(wal::WalPosition through) {
   switch (result.outcome) {
     case BuildResult::Outcome::built: {
       ++builds_;
+      if (const telemetry::SnapshotMetrics* metrics = options_.metrics) {
+        metrics->duration.observe(static_cast<std::uint64_t>(result.millis * 1e6));  // buckets in nanoseconds
+        metrics->last_success.set(static_cast<double>(utc_now_micros()) / 1e6);
+      }
       spdlog::info(
           "snapshot {}: {} records ({} users, {} transactions; {} from the WAL after {}), {} bytes in "
           "{:.0f} ms",
@@ -118,6 +125,7 @@ BuildResult Snapshotter::build_and_prune_locked(wal::WalPosition through) {
     }
     case BuildResult::Outcome::failed:
       ++failures_;
+      if (options_.metrics) options_.metrics->failures.add();
       if (cancel_) {
         spdlog::info("snapshot through WAL {} cancelled by shutdown", to_string(through));
         break;
@@ -164,7 +172,12 @@ void Snapshotter::run() {
     if (std::chrono::steady_clock::now() < next_allowed) continue;
     std::uint64_t backlog = 0;
     wal::WalPosition closed_end;
-    if (!closed_backlog(backlog, closed_end) || backlog < trigger_bytes()) continue;
+    const bool closed = closed_backlog(backlog, closed_end);
+    if (options_.metrics) {
+      options_.metrics->backlog_bytes.set(closed ? static_cast<double>(backlog) : 0.0);
+      options_.metrics->trigger_bytes.set(static_cast<double>(trigger_bytes()));
+    }
+    if (!closed || backlog < trigger_bytes()) continue;
     std::lock_guard<std::mutex> lock(build_mutex_);
     if (cancel_) return;
     if (!position_before(covered(), closed_end)) continue;  // a snapshot_through() got there first

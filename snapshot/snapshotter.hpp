@@ -18,6 +18,10 @@
 #include "snapshot/snapshot_writer.hpp"
 #include "wal/wal_position.hpp"
 
+namespace tally::telemetry {
+struct SnapshotMetrics;
+}
+
 namespace tally::snapshot {
 
 struct SnapshotterOptions {
@@ -31,6 +35,8 @@ struct SnapshotterOptions {
   std::uint64_t rewrite_per_wal_byte_max = limits::snapshot_rewrite_per_wal_byte_max;  // 0: no size-relative wait
   std::chrono::milliseconds check_interval{limits::snapshot_check_interval_ms};
   std::chrono::milliseconds retry_interval{limits::snapshot_retry_interval_ms};
+  // Build time, failures, the newest snapshot's time, the backlog (null: not measured). Outlives the snapshotter.
+  const telemetry::SnapshotMetrics* metrics = nullptr;
 };
 
 class Snapshotter {

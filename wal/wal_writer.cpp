@@ -8,6 +8,7 @@
 
 #include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
+#include "telemetry/catalogue.hpp"
 #include "wal/byte_order.hpp"
 #include "wal/frame.hpp"
 
@@ -129,6 +130,7 @@ WalTicket WalWriter::enqueue(RecordGroup group, WalTicket depends_on, WalDone do
     add_failed_range_locked(ticket, ticket);
     stats_.failed_records += records;
   }
+  if (status == WalStatus::no_space && options_.metrics) options_.metrics->storage_full_refusals.add(records);
   if (done) done(status);
   return ticket;
 }
@@ -294,7 +296,14 @@ void WalWriter::write_batch(std::vector<Pending>& batch) {
     }
     return;
   }
+  const telemetry::WalMetrics* metrics = options_.metrics;
+  const std::int64_t sync_start = metrics ? metrics->fdatasync.start() : 0;
   disk::IoStatus synced = file_->sync_data();
+  if (metrics && synced.ok()) {
+    metrics->fdatasync.observe_since(sync_start);
+    metrics->group_commit_records.observe(records);
+    metrics->bytes_written.add(buffer.size());
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++stats_.syncs;
@@ -326,8 +335,11 @@ void WalWriter::fail_batch(std::vector<Pending>& batch, WalStatus status, const 
     behind.swap(queue_);
     queued_bytes_ = 0;
     queued_records_ = 0;
-    for (const Pending& p : batch) stats_.failed_records += p.records;
-    for (const Pending& p : behind) stats_.failed_records += p.records;
+    std::uint64_t failed = 0;
+    for (const Pending& p : batch) failed += p.records;
+    for (const Pending& p : behind) failed += p.records;
+    stats_.failed_records += failed;
+    if (status == WalStatus::no_space && options_.metrics) options_.metrics->storage_full_refusals.add(failed);
     if (!fatal.ok() && !broken_) {
       broken_ = true;
       call_fatal = true;

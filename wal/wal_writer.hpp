@@ -17,6 +17,10 @@
 #include "disk/file_system.hpp"
 #include "wal/wal_position.hpp"
 
+namespace tally::telemetry {
+struct WalMetrics;
+}
+
 namespace tally::wal {
 
 enum class WalStatus {
@@ -57,6 +61,8 @@ struct WalWriterOptions {
   // Called (once) on the writer thread when fdatasync fails: the page cache can no longer be trusted.
   // Production logs and exits the process; tests record it. Afterwards every submission fails with io_error.
   std::function<void(const std::string& what)> on_fatal;
+  // fdatasync latency, group commit size, bytes, storage-full refusals (null: not measured). Outlives the writer.
+  const telemetry::WalMetrics* metrics = nullptr;
 };
 
 struct WalStats {
