@@ -39,8 +39,9 @@ ApiError parse_bound(std::string_view query, std::string_view name, UtcMicros& b
   if (!text) return {};
   const std::optional<UtcMicros> at = parse_query_date(*text);
   if (!at) {
-    return unprocessable("invalid_" + std::string(name),
-                         std::string(name) + " must be ISO 8601, e.g. 2022-05-05T00:00:00Z, within the timestamp range");
+    const std::string field(name);
+    return unprocessable("invalid_" + field,
+                         field + " must be ISO 8601, e.g. 2022-05-05T00:00:00Z, within the timestamp range");
   }
   bound = *at;
   return {};
