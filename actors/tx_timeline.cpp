@@ -139,11 +139,8 @@ struct TxTimeline::Ops {
     copy_slots(right, 0, n, half, n->size);
     right->size = static_cast<std::uint16_t>(n->size - half);
     n->size = static_cast<std::uint16_t>(half);
-    if (pos <= half) {
-      place(n, pos, write);
-    } else {
-      place(right, pos - half, write);
-    }
+    Node* again = pos <= half ? place(n, pos, write) : place(right, pos - half, write);
+    TALLY_ASSERT(again == nullptr, "either half of a split node has room for the slot");
     return right;
   }
 
