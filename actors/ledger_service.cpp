@@ -163,12 +163,10 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
   }
 }
 
-void LedgerService::finish_claim(const TransactionApplied& tx, bool durable) {
-  if (durable) {
-    transactions_.commit(tx);
-  } else {
-    transactions_.release(tx.uid);
-  }
+const char* LedgerService::finish_claim(const TransactionApplied& tx, bool durable) {
+  if (durable) return transactions_.commit(tx);
+  transactions_.release(tx.uid);
+  return nullptr;
 }
 
 std::optional<UserView> LedgerService::find_user(UserId id) const {
@@ -194,6 +192,14 @@ bool LedgerService::balance_at(UserId id, UtcMicros at, BalanceReply reply) {
   return true;
 }
 
+bool LedgerService::list_transactions(UserId id, HistoryQuery query, HistoryReply reply) {
+  UserSlot* slot = users_.find(id);
+  if (slot == nullptr) return false;
+  send_to_user(*slot, history_atom::value,
+               std::make_shared<HistoryCommand>(HistoryCommand{query, std::move(reply)}));
+  return true;
+}
+
 bool LedgerService::restore(const UserCreated& user) {
   if (user.id == 0 || user.id >= limits::users_max || users_.find(user.id) != nullptr) return false;
   if (!user.idempotency_key.empty() && !idempotency_keys_.restore(user.idempotency_key, user)) return false;
@@ -209,7 +215,25 @@ bool LedgerService::restore(const UserCreated& user) {
 }
 
 bool LedgerService::restore(const TransactionApplied& tx) {
-  return restore_balance(tx) && transactions_.restore(tx);
+  const char* entry = nullptr;
+  if (!restore_balance(tx) || !transactions_.restore(tx, &entry)) return false;
+  users_.find(tx.user_id)->dormant->timeline.insert(entry);  // restore_balance made both
+  return true;
+}
+
+// Runs on recovery's uid thread, after the user's worker restored these records' balances (which made the
+// user's dormant ledger) and while it goes on with later ones: the timeline is only ever touched here, the
+// history only there, and each user's records come in log order, the order its timeline keeps for ties.
+std::size_t LedgerService::stage_uids(const TransactionApplied* const* txs, std::size_t count) {
+  std::vector<const char*> entries(count);
+  const std::size_t staged = transactions_.stage_bulk(txs, count, entries.data());
+  if (staged != count) return staged;
+  for (std::size_t k = 0; k < count; ++k) {
+    UserSlot* slot = users_.find(txs[k]->user_id);
+    TALLY_ASSERT(slot != nullptr && slot->dormant, "a staged transaction's user and history were restored");
+    slot->dormant->timeline.insert(entries[k]);
+  }
+  return count;
 }
 
 UserView LedgerService::view_of(UserId id, const UserSlot& slot) const {

@@ -54,6 +54,7 @@ class LedgerService final : public LedgerApi, public LedgerRestore {
   std::optional<MinorUnits> balance_now(UserId id) const override;  // O(1), no actor hop
   std::optional<TransactionApplied> find_transaction(const std::string& uid) const override;
   bool balance_at(UserId id, UtcMicros at, BalanceReply reply) override;  // `reply` runs on the user's actor
+  bool list_transactions(UserId id, HistoryQuery query, HistoryReply reply) override;  // likewise
   LedgerCounts counts() const override { return {user_count(), transaction_count(), live_actors()}; }
   UtcMicros now() const override { return clock_.now_micros(); }
 
@@ -67,16 +68,15 @@ class LedgerService final : public LedgerApi, public LedgerRestore {
   bool restore(const TransactionApplied& tx) override;
   void reserve_restore(std::size_t transactions) override;
   bool restore_balance(const TransactionApplied& tx) override;
-  std::size_t stage_uids(const TransactionApplied* const* txs, std::size_t count) override {
-    return transactions_.stage_bulk(txs, count);
-  }
+  std::size_t stage_uids(const TransactionApplied* const* txs, std::size_t count) override;
   std::optional<TransactionApplied> settle_uids(std::size_t part, std::size_t parts) override {
     return transactions_.settle_staged(part, parts);
   }
 
   // --- for UserActor only ---
   friend class UserActor;
-  void finish_claim(const TransactionApplied& tx, bool durable);
+  // Commits (durable) or releases tx's uid; a commit returns the TxIndex entry, for the user's timeline.
+  const char* finish_claim(const TransactionApplied& tx, bool durable);
   std::uint32_t idle_actor_ms() const { return idle_actor_ms_; }
   // A user actor leaves: true (and the ledger is back in its slot) unless a message reached it meanwhile.
   bool passivate(UserSlot& slot, caf::scheduled_actor& self, std::unique_ptr<UserLedger>& ledger);

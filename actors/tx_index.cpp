@@ -32,11 +32,12 @@ TxIndex::Claim TxIndex::claim_impl(const std::string& uid, Retry (*make_retry)(v
   return Claim{ClaimResult::waiting, std::nullopt};
 }
 
-void TxIndex::commit(const TransactionApplied& record) {
+const char* TxIndex::commit(const TransactionApplied& record) {
   const std::uint64_t hash = hash_uid(record.uid);
   const PackedUid packed(record.uid);
   Shard& shard = *shards_[hash % shard_count];
   std::vector<Retry> waiters;
+  const char* entry = nullptr;
   {
     std::lock_guard<std::mutex> lock(shard.mutex);
     shard.settle();
@@ -45,9 +46,10 @@ void TxIndex::commit(const TransactionApplied& record) {
     TALLY_ASSERT(shard.find(packed, hash) < 0, "a claimed uid is not committed yet");
     waiters = std::move(it->second);
     shard.pending.erase(it);
-    shard.insert(record, packed, hash);
+    entry = shard.insert(record, packed, hash);
   }
   for (Retry& retry : waiters) retry();
+  return entry;
 }
 
 void TxIndex::release(const std::string& uid) {

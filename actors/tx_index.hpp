@@ -45,18 +45,22 @@ class TxIndex {
     return claim_impl(uid, [](void* context) -> Retry { return (*static_cast<Maker*>(context))(); },
                       const_cast<void*>(static_cast<const void*>(&make_retry)));
   }
-  // The claimed uid is durable as `record`; requests that waited on it run again.
-  void commit(const TransactionApplied& record);
+  // The claimed uid is durable as `record`; requests that waited on it run again. Returns its entry, which stays
+  // where it is for the index's lifetime (a user's TxTimeline points at it; tx_index_entry.hpp reads it).
+  const char* commit(const TransactionApplied& record);
   // The claim is given up (refused): the uid is free again; requests that waited on it run again.
   void release(const std::string& uid);
   // Recovery: adds a durable record; false if the uid exists (or the record is out of the codec's limits).
-  bool restore(const TransactionApplied& record);
+  // `entry`, if given, receives the record's entry (as commit returns it).
+  bool restore(const TransactionApplied& record, const char** entry = nullptr);
   // Recovery, fastest: adds records without looking them up (entries written, table slots set aside), so a
   // reused uid is only found by settle_staged(), which places the staged slots in one sorted, sequential pass
   // per shard. Returns count, or the index of a record out of the codec's limits (then nothing is staged).
   // Every other call settles a shard before using it: staged records are never missed.
-  // Holds every shard's lock while it runs (a batch of a few thousand: recovery only).
-  std::size_t stage_bulk(const TransactionApplied* const* records, std::size_t count);
+  // Holds every shard's lock while it runs (a batch of a few thousand: recovery only). `entries`, if given,
+  // receives each staged record's entry (as commit returns it), in the records' order.
+  std::size_t stage_bulk(const TransactionApplied* const* records, std::size_t count,
+                         const char** entries = nullptr);
   // Settles shards part, part + parts, ... (so `parts` threads can share the work). Returns a staged record
   // whose uid was already in the index (that one is not added), if any shard met one.
   std::optional<TransactionApplied> settle_staged(std::size_t part = 0, std::size_t parts = 1);

@@ -74,6 +74,14 @@ inline void write_entry(char* e, const TransactionApplied& tx, const PackedUid& 
   std::memcpy(e + header_bytes, uid.bytes, uid.size);
 }
 
+// The two fields a timeline (actors/tx_timeline.hpp) reads of an entry, without materialising it.
+inline UtcMicros entry_at(const char* e) { return load<std::int64_t>(e); }
+inline MinorUnits entry_delta(const char* e) {
+  const std::uint64_t word = load<std::uint64_t>(e + 8);
+  const auto amount = static_cast<MinorUnits>(word & ((1ull << amount_bits) - 1));
+  return (word & flag_withdraw) ? -amount : amount;
+}
+
 // The transaction an entry holds, as write_entry was given it.
 inline TransactionApplied read_entry(const char* e) {
   const std::uint64_t word = load<std::uint64_t>(e + 8);

@@ -43,7 +43,7 @@ bool restorable(const TransactionApplied& record) {
 
 }  // namespace
 
-void TxIndex::Shard::stage(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
+const char* TxIndex::Shard::stage(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
   if (staged_count == staged_capacity) {
     std::size_t capacity = std::max({staged_hint, table_slots_min, 2 * staged_capacity});
     SlotArray bigger(capacity);
@@ -51,7 +51,9 @@ void TxIndex::Shard::stage(const TransactionApplied& tx, const PackedUid& uid, s
     staged = std::move(bigger);
     staged_capacity = capacity;
   }
-  staged[staged_count++] = write_entry(tx, uid, hash);
+  const char* written = nullptr;
+  staged[staged_count++] = write_entry(tx, uid, hash, written);
+  return written;
 }
 
 // Places the staged slots in tag order: each lookup starts at or after the previous one's slot, so the pass
@@ -85,7 +87,7 @@ void TxIndex::Shard::settle() {
   staged_count = staged_capacity = 0;
 }
 
-bool TxIndex::restore(const TransactionApplied& record) {
+bool TxIndex::restore(const TransactionApplied& record, const char** entry) {
   if (!restorable(record)) return false;
   const std::uint64_t hash = hash_uid(record.uid);
   const PackedUid packed(record.uid);
@@ -93,11 +95,13 @@ bool TxIndex::restore(const TransactionApplied& record) {
   std::lock_guard<std::mutex> lock(shard.mutex);
   shard.settle();
   if (shard.find(packed, hash) >= 0) return false;
-  shard.insert(record, packed, hash);
+  const char* written = shard.insert(record, packed, hash);
+  if (entry != nullptr) *entry = written;
   return true;
 }
 
-std::size_t TxIndex::stage_bulk(const TransactionApplied* const* records, std::size_t count) {
+std::size_t TxIndex::stage_bulk(const TransactionApplied* const* records, std::size_t count,
+                                const char** entries) {
   for (std::size_t i = 0; i < count; ++i) {
     if (!restorable(*records[i])) return i;
   }
@@ -108,7 +112,8 @@ std::size_t TxIndex::stage_bulk(const TransactionApplied* const* records, std::s
   for (std::size_t i = 0; i < count; ++i) {
     const TransactionApplied& record = *records[i];
     const std::uint64_t hash = hash_uid(record.uid);
-    shards_[hash % shard_count]->stage(record, PackedUid(record.uid), hash);
+    const char* written = shards_[hash % shard_count]->stage(record, PackedUid(record.uid), hash);
+    if (entries != nullptr) entries[i] = written;
   }
   return count;
 }

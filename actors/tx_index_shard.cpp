@@ -55,11 +55,13 @@ char* TxIndex::Shard::allocate_entry(std::size_t bytes, std::uint32_t& offset) {
   return p;
 }
 
-std::uint64_t TxIndex::Shard::write_entry(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
+std::uint64_t TxIndex::Shard::write_entry(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash,
+                                          const char*& written) {
   TALLY_ASSERT(records < UINT32_MAX - 1, "at most 4 billion transactions in one shard");
   std::uint32_t offset = 0;
   char* e = allocate_entry(entry_bytes(uid), offset);
   tx_index_detail::write_entry(e, tx, uid);
+  written = e;
   ++records;
   return (tag_of(hash) << 32) | (static_cast<std::uint64_t>(offset) + 1);
 }

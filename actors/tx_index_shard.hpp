@@ -85,11 +85,14 @@ struct TxIndex::Shard {
     }
   }
 
-  void insert(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
+  // Returns the entry written.
+  const char* insert(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
     grow_table_if_needed();
-    tx_index_detail::place_slot(table.get(), slots, write_entry(tx, uid, hash));
+    const char* written = nullptr;
+    tx_index_detail::place_slot(table.get(), slots, write_entry(tx, uid, hash, written));
     TALLY_ASSERT(std::size_t{records} * tx_index_detail::load_den <= slots * tx_index_detail::load_num,
                  "the table stays at most 80% full, so every probe ends on a free slot");
+    return written;
   }
 
   TransactionApplied materialise(std::uint32_t offset) const { return tx_index_detail::read_entry(entry(offset)); }
@@ -99,11 +102,12 @@ struct TxIndex::Shard {
   void grow_table_if_needed();
   void reserve(std::size_t transactions);
   char* allocate_entry(std::size_t bytes, std::uint32_t& offset);
-  // Writes the entry and counts it; returns its table slot value.
-  std::uint64_t write_entry(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash);
+  // Writes the entry (at `written`) and counts it; returns its table slot value.
+  std::uint64_t write_entry(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash,
+                            const char*& written);
 
   // tx_index_restore.cpp: staged (bulk) restore: entries written, slots kept aside in `staged` until settle().
-  void stage(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash);
+  const char* stage(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash);  // the entry
   void settle();
 };
 

@@ -65,6 +65,11 @@ caf::behavior UserActor::make_behavior() {
         drop_durable();
         query->reply(durable_balance_at(query->at));
       },
+      [this](history_atom, const std::shared_ptr<HistoryCommand>& command) {
+        ++messages_;
+        drop_durable();  // the timeline holds every durable transaction from here on
+        command->reply(history_page(ledger_->timeline, command->query));
+      },
       [this](idle_check_atom) { on_idle_check(); },
   };
 }
@@ -91,8 +96,11 @@ void UserActor::InFlight::answer(std::size_t k, const TxResult& result) {
 }
 
 void UserActor::drop_durable() {
-  while (!pending_.empty() && pending_.front().in_flight->durable.load(std::memory_order_acquire))
+  while (!pending_.empty() && pending_.front().in_flight->durable.load(std::memory_order_acquire)) {
+    // In submission order, which is this user's log order: recovery rebuilds the same timeline.
+    for (const char* entry : pending_.front().in_flight->entries) ledger_->timeline.insert(entry);
     pending_.pop_front();
+  }
 }
 
 std::optional<Outcome> UserActor::admit(const TransactionApplied& tx) {
@@ -138,6 +146,7 @@ void UserActor::on_apply_many(TxGroupCommand& command) {
 
 void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
   const std::uint64_t seq = ledger_->next_seq++;
+  in_flight->entries.assign(in_flight->txs.size(), nullptr);  // filled by publish_durable
   // A record may only become durable if every earlier pending one of this user does: they were judged together.
   const wal::WalTicket depends_on = pending_.empty() ? 0 : pending_.back().ticket;
   wal::RecordGroup group;
@@ -180,13 +189,15 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
 }
 
 // Runs on the WAL thread, in log order. Readers see the records from here on, so they are published (balance,
-// durable flag, uids) before any answer leaves.
+// uids, durable flag) before any answer leaves. The uids come before the flag: committing one writes the entry
+// the actor's timeline points at, and the flag is what hands those entries to the actor.
 void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight) {
   MinorUnits sum = 0;
   for (const TransactionApplied& tx : in_flight.txs) sum += tx.delta();
   slot.balance.fetch_add(sum, std::memory_order_release);
+  for (std::size_t k = 0; k < in_flight.txs.size(); ++k)
+    in_flight.entries[k] = service.finish_claim(in_flight.txs[k], true);
   in_flight.durable.store(true, std::memory_order_release);
-  for (const TransactionApplied& tx : in_flight.txs) service.finish_claim(tx, true);
   for (std::size_t k = 0; k < in_flight.txs.size(); ++k)
     in_flight.answer(k, TxResult{Outcome::applied, in_flight.txs[k]});
   in_flight.reply = nullptr;  // its captures (the HTTP responder) need not live as long as the actor's copy

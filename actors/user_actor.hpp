@@ -36,11 +36,17 @@ struct BalanceQuery {
   BalanceReply reply;
 };
 
+struct HistoryCommand {
+  HistoryQuery query;
+  HistoryReply reply;
+};
+
 using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using apply_many_atom = caf::atom_constant<caf::atom("applymany")>;
 using wal_done_atom = caf::atom_constant<caf::atom("waldone")>;
 using balance_atom = caf::atom_constant<caf::atom("balanceat")>;
 using idle_check_atom = caf::atom_constant<caf::atom("idlecheck")>;
+using history_atom = caf::atom_constant<caf::atom("history")>;
 
 class UserActor : public caf::event_based_actor {
  public:
@@ -57,6 +63,8 @@ class UserActor : public caf::event_based_actor {
     TxReply reply;                          // single PUT
     std::vector<std::uint32_t> positions;   // batch: each tx's position in it
     std::shared_ptr<BatchSink> sink;        // batch
+    // Each tx's TxIndex entry, for the user's timeline: written by the WAL thread before `durable` is set.
+    std::vector<const char*> entries;
     std::atomic<bool> durable{false};
     void answer(std::size_t k, const TxResult& result);
   };
@@ -68,8 +76,9 @@ class UserActor : public caf::event_based_actor {
 
   static void publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight);
 
+  // Drops the pending entries the WAL thread already published, adding their transactions to the timeline.
   void drop_durable();
-  void on_idle_check();  // pending entries the WAL thread already published
+  void on_idle_check();
   void on_apply(TxCommand& command);
   void on_apply_many(TxGroupCommand& command);
   // Judges tx against the history (pending entries included) and inserts it if accepted; otherwise releases
@@ -92,4 +101,5 @@ class UserActor : public caf::event_based_actor {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::TxCommand>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::BalanceQuery>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::HistoryCommand>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::TxGroupCommand>)

@@ -12,6 +12,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/tx_timeline.hpp"
 #include "ledger/balance_history.hpp"
 #include "ledger/limits.hpp"
 #include "ledger/records.hpp"
@@ -21,6 +22,7 @@ namespace tally {
 // The state a user actor owns. Before the actor is first needed it sits in its slot, "dormant".
 struct UserLedger {
   BalanceHistory history;
+  TxTimeline timeline;  // durable transactions only, in listing order (pending ones join it once durable)
   std::uint64_t next_seq = 1;  // names this user's pending WAL records; strictly increasing
 };
 

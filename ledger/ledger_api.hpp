@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ledger/history_page.hpp"
 #include "ledger/outcomes.hpp"
 #include "ledger/records.hpp"
 
@@ -45,6 +46,9 @@ class LedgerApi {
   virtual std::optional<TransactionApplied> find_transaction(const std::string& uid) const = 0;
   // false (and `reply` never runs) if the user does not exist; otherwise `reply` runs once, later.
   virtual bool balance_at(UserId id, UtcMicros at, BalanceReply reply) = 0;
+  // One page of the user's durable transactions (ledger/history_page.hpp), O(log n + page) on the user's own
+  // history. false (and `reply` never runs) if the user does not exist; otherwise `reply` runs once, later.
+  virtual bool list_transactions(UserId id, HistoryQuery query, HistoryReply reply) = 0;
   virtual LedgerCounts counts() const = 0;
 
   // The ledger's clock (ledger/clock.hpp): what fills an absent timestamp and bounds a future one.

@@ -59,6 +59,10 @@ inline constexpr std::size_t wal_batch_records_max = 65'536;
 inline constexpr std::size_t wal_segment_bytes_max = 64 * 1024 * 1024;
 inline constexpr std::size_t wal_queue_records_max = 1'000'000;
 
+// History listing (GET /v1/user/{id}/transactions): transactions on one page
+inline constexpr std::size_t history_page_transactions_default = 100;
+inline constexpr std::size_t history_page_transactions_max = 1000;
+
 // Batch ingest
 inline constexpr std::size_t batch_transactions_max = 10'000;
 

@@ -21,6 +21,7 @@ enum class RouteId {
   create_user,
   get_user,
   get_balance,
+  list_transactions,
   put_transaction,  // PUT and POST
   put_transaction_batch,  // PUT and POST
   get_transaction,
@@ -42,6 +43,7 @@ inline constexpr RouteSpec route_table[] = {
     {"POST", "/v1/user", RouteId::create_user},
     {"GET", "/v1/user/{id}", RouteId::get_user},
     {"GET", "/v1/user/{id}/balance", RouteId::get_balance},
+    {"GET", "/v1/user/{id}/transactions", RouteId::list_transactions},
     {"PUT", "/v1/transaction", RouteId::put_transaction},
     {"POST", "/v1/transaction", RouteId::put_transaction},
     {"GET", "/v1/transaction/{uid}", RouteId::get_transaction},

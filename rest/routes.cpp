@@ -315,6 +315,10 @@ void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, co
       if (!get) return responder->method_not_allowed("GET");
       return get_balance(ledger, parts[2], request, responder);
     }
+    if (parts.size() == 4 && parts[3] == "transactions") {
+      if (!get) return responder->method_not_allowed("GET");
+      return get_transactions(ledger, parts[2], request, responder);
+    }
   } else if (noun == "transaction") {
     if (parts.size() == 2) {
       if (!put_or_post) return responder->method_not_allowed("PUT, POST");

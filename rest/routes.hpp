@@ -30,6 +30,9 @@ void get_balance(LedgerApi& ledger, std::string_view id_text, const HttpRequest&
 void put_transaction(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder);
 void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder);
 void get_transaction(LedgerApi& ledger, std::string_view uid_text, ResponderPtr responder);
+// GET /v1/user/{id}/transactions (rest/routes_history.cpp)
+void get_transactions(LedgerApi& ledger, std::string_view id_text, const HttpRequest& request,
+                      ResponderPtr responder);
 
 void send_error(Responder& responder, const ApiError& error);
 

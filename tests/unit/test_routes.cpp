@@ -61,10 +61,18 @@ class StandInLedger final : public LedgerApi {
     reply(0);
     return true;
   }
+  // An empty page: what reached it is kept in `history_queries`.
+  bool list_transactions(UserId id, HistoryQuery query, HistoryReply reply) override {
+    if (!find_user(id)) return false;
+    history_queries.push_back(query);
+    reply(HistoryPage{});
+    return true;
+  }
   LedgerCounts counts() const override { return {users_.size(), applied.size(), 7}; }
   UtcMicros now() const override { return clock_.now_micros(); }
 
   std::vector<TransactionApplied> applied;
+  std::vector<HistoryQuery> history_queries;
 
  private:
   const Clock& clock_;

@@ -1,0 +1,318 @@
+// TxTimeline: the counted B+-tree. A node is one heap block: an 8-byte header, then column arrays of `cap` slots:
+//   leaf  (level 0):  entry[cap]                                 the TxIndex entries, in listing order
+//   inner (level 1+): count[cap], sum[cap], first[cap], kid[cap]  each child's size, sum of changes, first timestamp
+// first[i] is exact (the timestamp of kid[i]'s first entry), so routing by timestamp needs no entry reads above the
+// leaves. Nodes grow in steps (a short history is one small block); a node splits in half, except when the new
+// slot is its last, where the new right node takes that slot alone, so appends (the usual case) leave full nodes.
+#include "actors/tx_timeline.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <utility>
+
+#include "actors/tx_index_entry.hpp"
+#include "ledger/assert.hpp"
+
+namespace tally {
+
+struct TxTimeline::Node {
+  std::uint16_t size;  // slots in use
+  std::uint16_t cap;   // slots allocated
+  std::uint8_t level;  // 0 = leaf
+};
+
+struct TxTimeline::Ops {
+  static constexpr int kLeafMax = 64;
+  static constexpr int kInnerMax = 32;
+  static constexpr int kDepthMax = 16;  // 16 half-full levels hold far more than users_max * 2^32 entries
+  static constexpr std::size_t kHeaderBytes = 8;
+  static_assert(sizeof(Node) <= kHeaderBytes, "the header fits its 8 bytes");
+
+  struct Summary {
+    std::uint64_t count;
+    MinorUnits sum;
+    UtcMicros first;
+  };
+  struct Slot {  // one inner slot's values
+    Summary summary;
+    Node* kid;
+  };
+
+  static UtcMicros at_of(Entry e) { return tx_index_detail::entry_at(e); }
+  static MinorUnits delta_of(Entry e) { return tx_index_detail::entry_delta(e); }
+
+  static int cap_for(int slots) {
+    static constexpr int kSteps[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64};
+    for (int step : kSteps) {
+      if (step >= slots) return step;
+    }
+    return kLeafMax;
+  }
+  static int max_slots(int level) { return level == 0 ? kLeafMax : kInnerMax; }
+  static std::size_t node_bytes(int level, int cap) {
+    return kHeaderBytes + static_cast<std::size_t>(cap) * (level == 0 ? 8 : 32);
+  }
+  static char* base(const Node* n) { return reinterpret_cast<char*>(const_cast<Node*>(n)) + kHeaderBytes; }
+  static Entry* entries(const Node* n) { return reinterpret_cast<Entry*>(base(n)); }
+  static std::uint64_t* counts(const Node* n) { return reinterpret_cast<std::uint64_t*>(base(n)); }
+  static MinorUnits* sums(const Node* n) { return reinterpret_cast<MinorUnits*>(base(n) + 8 * n->cap); }
+  static UtcMicros* firsts(const Node* n) { return reinterpret_cast<UtcMicros*>(base(n) + 16 * n->cap); }
+  static Node** kids(const Node* n) { return reinterpret_cast<Node**>(base(n) + 24 * n->cap); }
+
+  static Node* make(int level, int cap) {
+    Node* n = static_cast<Node*>(::operator new(node_bytes(level, cap)));
+    n->size = 0;
+    n->cap = static_cast<std::uint16_t>(cap);
+    n->level = static_cast<std::uint8_t>(level);
+    return n;
+  }
+  static void destroy(Node* n) {
+    if (n == nullptr) return;
+    if (n->level > 0) {
+      for (int i = 0; i < n->size; ++i) destroy(kids(n)[i]);
+    }
+    ::operator delete(n);
+  }
+  // Copies slots [from, to) of `src` to slot `at` of `dst` (same level), column by column.
+  static void copy_slots(Node* dst, int at, const Node* src, int from, int to) {
+    const int n = to - from;
+    if (n <= 0) return;
+    if (src->level == 0) {
+      std::memmove(entries(dst) + at, entries(src) + from, 8 * n);
+      return;
+    }
+    std::memmove(counts(dst) + at, counts(src) + from, 8 * n);
+    std::memmove(sums(dst) + at, sums(src) + from, 8 * n);
+    std::memmove(firsts(dst) + at, firsts(src) + from, 8 * n);
+    std::memmove(kids(dst) + at, kids(src) + from, 8 * n);
+  }
+  static Node* resized(Node* n, int cap) {
+    Node* bigger = make(n->level, cap);
+    copy_slots(bigger, 0, n, 0, n->size);
+    bigger->size = n->size;
+    ::operator delete(n);
+    return bigger;
+  }
+
+  static Summary summarize(const Node* n) {
+    Summary s{0, 0, 0};
+    if (n->level == 0) {
+      for (int i = 0; i < n->size; ++i) s.sum += delta_of(entries(n)[i]);
+      s.count = n->size;
+      s.first = at_of(entries(n)[0]);
+      return s;
+    }
+    for (int i = 0; i < n->size; ++i) {
+      s.count += counts(n)[i];
+      s.sum += sums(n)[i];
+    }
+    s.first = firsts(n)[0];
+    return s;
+  }
+  static void write_slot(Node* n, int i, const Slot& v) {
+    counts(n)[i] = v.summary.count;
+    sums(n)[i] = v.summary.sum;
+    firsts(n)[i] = v.summary.first;
+    kids(n)[i] = v.kid;
+  }
+
+  // Puts a slot (an entry, or a child and its summary) at `pos` of n, which may be reallocated. Returns the new
+  // right sibling when n had to split, else nullptr.
+  template <class Write>
+  static Node* place(Node*& n, int pos, Write&& write) {
+    if (n->size == n->cap && n->cap < max_slots(n->level)) n = resized(n, cap_for(n->size + 1));
+    if (n->size < n->cap) {
+      copy_slots(n, pos + 1, n, pos, n->size);
+      write(n, pos);
+      ++n->size;
+      return nullptr;
+    }
+    if (pos == n->size) {  // appending: the full node stays full
+      Node* right = make(n->level, cap_for(1));
+      write(right, 0);
+      right->size = 1;
+      return right;
+    }
+    const int half = n->size / 2;
+    Node* right = make(n->level, cap_for(n->size - half + 1));
+    copy_slots(right, 0, n, half, n->size);
+    right->size = static_cast<std::uint16_t>(n->size - half);
+    n->size = static_cast<std::uint16_t>(half);
+    Node* again = pos <= half ? place(n, pos, write) : place(right, pos - half, write);
+    TALLY_ASSERT(again == nullptr, "either half of a split node has room for the slot");
+    return right;
+  }
+
+  // How many of n's children (after the first) start at or before `at` (inclusive) or before it (!inclusive).
+  static int route(const Node* n, UtcMicros at, bool inclusive) {
+    const UtcMicros* f = firsts(n);
+    if (inclusive) return static_cast<int>(std::upper_bound(f + 1, f + n->size, at) - (f + 1));
+    return static_cast<int>(std::lower_bound(f + 1, f + n->size, at) - (f + 1));
+  }
+  static int leaf_position(const Node* leaf, UtcMicros at, bool inclusive) {
+    const Entry* e = entries(leaf);
+    const int n = leaf->size;
+    if (inclusive && (n == 0 || at_of(e[n - 1]) <= at)) return n;  // appending: the common case
+    auto below = [&](Entry x) { return inclusive ? at_of(x) <= at : at_of(x) < at; };
+    int lo = 0, hi = n;
+    while (lo < hi) {
+      const int mid = (lo + hi) / 2;
+      if (below(e[mid])) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  static Node* insert(Node*& n, Entry entry, UtcMicros at, MinorUnits delta) {
+    if (n->level == 0) {
+      return place(n, leaf_position(n, at, true), [entry](Node* dst, int i) { entries(dst)[i] = entry; });
+    }
+    const int i = route(n, at, true);
+    Node* extra = insert(kids(n)[i], entry, at, delta);
+    counts(n)[i] += 1;
+    sums(n)[i] += delta;
+    firsts(n)[i] = std::min(firsts(n)[i], at);
+    if (extra == nullptr) return nullptr;
+    const Slot right{summarize(extra), extra};
+    counts(n)[i] -= right.summary.count;
+    sums(n)[i] -= right.summary.sum;
+    return place(n, i + 1, [&right](Node* dst, int k) { write_slot(dst, k, right); });
+  }
+
+  static std::string check_node(const Node* n, int depth, int& leaf_depth, const Entry*& previous);
+};
+
+TxTimeline::TxTimeline(TxTimeline&& other) noexcept : root_(std::exchange(other.root_, nullptr)) {}
+
+TxTimeline& TxTimeline::operator=(TxTimeline&& other) noexcept {
+  if (this != &other) {
+    Ops::destroy(root_);
+    root_ = std::exchange(other.root_, nullptr);
+  }
+  return *this;
+}
+
+TxTimeline::~TxTimeline() { Ops::destroy(root_); }
+
+void TxTimeline::insert(Entry entry) {
+  const UtcMicros at = Ops::at_of(entry);
+  const MinorUnits delta = Ops::delta_of(entry);
+  if (root_ == nullptr) root_ = Ops::make(0, Ops::cap_for(1));
+  Node* extra = Ops::insert(root_, entry, at, delta);
+  if (extra == nullptr) return;
+  Node* root = Ops::make(root_->level + 1, Ops::cap_for(2));
+  Ops::write_slot(root, 0, Ops::Slot{Ops::summarize(root_), root_});
+  Ops::write_slot(root, 1, Ops::Slot{Ops::summarize(extra), extra});
+  root->size = 2;
+  root_ = root;
+}
+
+std::size_t TxTimeline::size() const {
+  if (root_ == nullptr) return 0;
+  if (root_->level == 0) return root_->size;
+  std::size_t total = 0;
+  for (int i = 0; i < root_->size; ++i) total += Ops::counts(root_)[i];
+  return total;
+}
+
+std::size_t TxTimeline::count_before(UtcMicros at) const {
+  if (root_ == nullptr) return 0;
+  std::size_t total = 0;
+  const Node* n = root_;
+  while (n->level > 0) {
+    const int i = Ops::route(n, at, false);
+    for (int k = 0; k < i; ++k) total += Ops::counts(n)[k];
+    n = Ops::kids(n)[i];
+  }
+  return total + static_cast<std::size_t>(Ops::leaf_position(n, at, false));
+}
+
+void TxTimeline::walk_from(std::size_t position, const std::function<bool(Entry, MinorUnits)>& visit) const {
+  if (position >= size()) return;
+  const Node* path[Ops::kDepthMax];
+  int index[Ops::kDepthMax];
+  int depth = 0;
+  MinorUnits balance = 0;
+  const Node* n = root_;
+  std::size_t rest = position;
+  while (n->level > 0) {
+    int i = 0;
+    while (rest >= Ops::counts(n)[i]) {
+      rest -= Ops::counts(n)[i];
+      balance += Ops::sums(n)[i];
+      ++i;
+    }
+    TALLY_ASSERT(depth < Ops::kDepthMax && i < n->size, "a position below size() is inside the tree");
+    path[depth] = n;
+    index[depth++] = i;
+    n = Ops::kids(n)[i];
+  }
+  int k = static_cast<int>(rest);
+  for (int j = 0; j < k; ++j) balance += Ops::delta_of(Ops::entries(n)[j]);
+  for (;;) {
+    for (; k < n->size; ++k) {
+      const Entry e = Ops::entries(n)[k];
+      balance += Ops::delta_of(e);
+      if (!visit(e, balance)) return;
+    }
+    while (depth > 0 && index[depth - 1] + 1 >= path[depth - 1]->size) --depth;
+    if (depth == 0) return;
+    n = Ops::kids(path[depth - 1])[++index[depth - 1]];
+    while (n->level > 0) {
+      path[depth] = n;
+      index[depth++] = 0;
+      n = Ops::kids(n)[0];
+    }
+    k = 0;
+  }
+}
+
+std::size_t TxTimeline::memory_bytes() const {
+  struct Walk {
+    static std::size_t bytes(const Node* n) {
+      std::size_t total = Ops::node_bytes(n->level, n->cap);
+      if (n->level > 0) {
+        for (int i = 0; i < n->size; ++i) total += bytes(Ops::kids(n)[i]);
+      }
+      return total;
+    }
+  };
+  return root_ == nullptr ? 0 : Walk::bytes(root_);
+}
+
+std::string TxTimeline::Ops::check_node(const Node* n, int depth, int& leaf_depth, const Entry*& previous) {
+  if (n->size > n->cap || n->cap > max_slots(n->level)) return "a node holds more than its capacity";
+  if (n->size == 0) return "an empty node";
+  if (n->level == 0) {
+    if (leaf_depth >= 0 && leaf_depth != depth) return "leaves at different depths";
+    leaf_depth = depth;
+    for (int i = 0; i < n->size; ++i) {
+      if (previous != nullptr && at_of(*previous) > at_of(entries(n)[i])) return "entries out of timestamp order";
+      previous = &entries(n)[i];
+    }
+    return {};
+  }
+  for (int i = 0; i < n->size; ++i) {
+    const Node* kid = kids(n)[i];
+    if (kid->level + 1 != n->level) return "a child one level down";
+    if (std::string broken = check_node(kid, depth + 1, leaf_depth, previous); !broken.empty()) return broken;
+    const Summary s = summarize(kid);
+    if (s.count != counts(n)[i] || s.sum != sums(n)[i]) return "a child's count or sum is wrong";
+    if (s.first != firsts(n)[i]) return "a child's first timestamp is wrong";
+  }
+  return {};
+}
+
+std::string TxTimeline::check() const {
+  if (root_ == nullptr) return {};
+  if (root_->size == 0) return "an empty root";
+  int leaf_depth = -1;
+  const Entry* previous = nullptr;
+  return Ops::check_node(root_, 0, leaf_depth, previous);
+}
+
+}  // namespace tally
