@@ -58,8 +58,9 @@ char* TxIndex::Shard::allocate_entry(std::size_t bytes, std::uint32_t& offset) {
 std::uint64_t TxIndex::Shard::write_entry(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
   TALLY_ASSERT(records < UINT32_MAX - 1, "at most 4 billion transactions in one shard");
   std::uint32_t offset = 0;
-  char* e = allocate_entry(entry_bytes(uid), offset);
-  tx_index_detail::write_entry(e, tx, uid);
+  const ClientNames::Ordinal client = clients->intern(tx.client);
+  char* e = allocate_entry(entry_bytes(uid, client), offset);
+  tx_index_detail::write_entry(e, tx, uid, client);
   ++records;
   return (tag_of(hash) << 32) | (static_cast<std::uint64_t>(offset) + 1);
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "auth/key_store.hpp"
 #include "ledger/ledger_api.hpp"
 #include "rest/server_state.hpp"
 
@@ -17,6 +18,7 @@ struct HttpServerOptions {
   std::string bind = "0.0.0.0";
   std::uint16_t port = 8000;
   int threads = 2;  // Pistache reactor threads
+  const auth::KeyStore* keys = nullptr;  // API keys (outlives the server); nullptr = open, no keys
 };
 
 class HttpServer {
@@ -39,6 +41,7 @@ class HttpServer {
   LedgerApi& ledger_;
   HttpServerOptions options_;
   std::shared_ptr<ServerState> state_;
+  auth::KeyStore open_keys_;  // what `keys` defaults to: no key file, every request admitted
   std::unique_ptr<Edge> edge_;
 };
 

@@ -29,6 +29,8 @@ class Responder {
   void method_not_allowed(const std::string& allow);
   // Whether an answer was given; for a caller that must not answer twice (an endpoint that threw).
   bool answered() const { return sent_.load(std::memory_order_acquire); }
+  // The client's IP address (without the port), as the connection's socket names it: "" if unknown.
+  const std::string& peer_address() const;
   // An answer that is not JSON (the documentation's files): its Content-Type and extra header lines, each ending
   // in "\r\n". With omit_body (a 304) the Content-Length is the body's, but the body is not sent.
   void send_content(int status, std::string_view body, std::string_view content_type, std::string_view extra_headers,

@@ -28,8 +28,8 @@ class StandInLedger final : public LedgerApi {
  public:
   explicit StandInLedger(const Clock& clock) : clock_(clock) {}
 
-  void create_user(std::string name, std::string, UserReply reply) override {
-    const UserView user{next_id_++, std::move(name), 0};
+  void create_user(std::string name, std::string, std::string client, UserReply reply) override {
+    const UserView user{next_id_++, std::move(name), 0, std::move(client)};
     users_[user.id] = user;
     reply(UserResult{Outcome::applied, user});
   }
@@ -95,7 +95,7 @@ class RoutesTest : public ::testing::Test, public RequestHandler, public WriteWa
   }
 
   void handle(const HttpRequest& request, ResponderPtr responder) override {
-    route_request(ledger_, *state_, request, std::move(responder));
+    route_request(ledger_, *state_, gate_, request, std::move(responder));
   }
   void wait_writable(int, std::uint64_t) override { FAIL() << "a small answer fits the socket"; }
 
@@ -124,6 +124,8 @@ class RoutesTest : public ::testing::Test, public RequestHandler, public WriteWa
   ManualClock clock_{jan1};
   StandInLedger ledger_{clock_};
   std::shared_ptr<ServerState> state_ = std::make_shared<ServerState>();
+  auth::KeyStore keys_;  // open: these tests are about the routes, tests/unit/test_auth.cpp about keys
+  RequestGate gate_{keys_};
   std::shared_ptr<HttpConnection> connection_;
   int server_fd_ = -1;
   int client_fd_ = -1;
@@ -168,7 +170,7 @@ TEST_F(RoutesTest, AnAbsentTimestampIsTheLedgerClock) {
 }
 
 TEST_F(RoutesTest, AStandInLedgerServesEveryRoute) {
-  EXPECT_TRUE(has(exchange("POST", "/v1/user", R"({"name":"vasya"})"), R"({"id":1,"name":"vasya","balance":"0.00"})"));
+  EXPECT_TRUE(has(exchange("POST", "/v1/user", R"({"name":"vasya"})"), R"({"id":1,"name":"vasya","balance":"0.00","client":""})"));
   EXPECT_TRUE(has(exchange("GET", "/v1/user/1"), "HTTP/1.1 200 "));
   EXPECT_TRUE(has(exchange("GET", "/v1/user/1/balance?date=2023-01-01"), R"("balance":"0.00","date":)"));
   EXPECT_TRUE(has(exchange("GET", "/v1/user/2/balance"), "\"user_not_found\""));
