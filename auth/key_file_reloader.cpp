@@ -32,7 +32,7 @@ std::string KeyFileReloader::read(std::string& text) {
 std::string KeyFileReloader::install(const std::string& text) {
   KeyFile file = parse_key_file(text);
   if (!file.ok()) return "key file " + path_ + ": " + file.describe_error();
-  spdlog::info("API keys in force from {}: {} clients ({})", path_, file.entries.size(), client_names(file.entries));
+  spdlog::info("API keys in force from {}: {} client(s): {}", path_, file.entries.size(), client_names(file.entries));
   store_.replace(std::move(file.entries));
   return {};
 }
