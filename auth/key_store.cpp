@@ -17,10 +17,34 @@ KeySet::KeySet(std::vector<KeyEntry> list) : entries(std::move(list)) {
   for (std::size_t i = 0; i < entries.size(); ++i) by_digest.emplace(entries[i].digest, i);
 }
 
+namespace {
+std::atomic<std::uint64_t> next_store_id{1};
+
+// A thread's copy of one store's set, valid while the store's generation is unchanged. It keeps that set alive
+// until the thread's next request after a reload: a request in flight always finishes with the set it started with.
+struct ThreadCopy {
+  std::uint64_t store = 0;
+  std::uint64_t generation = 0;
+  std::shared_ptr<const KeySet> keys;
+};
+thread_local ThreadCopy thread_copy;
+}  // namespace
+
+KeyStore::KeyStore() : id_(next_store_id.fetch_add(1, std::memory_order_relaxed)) {}
+
 std::shared_ptr<const KeySet> KeyStore::current() const { return std::atomic_load(&keys_); }
 
 void KeyStore::replace(std::vector<KeyEntry> entries) {
   std::atomic_store(&keys_, std::shared_ptr<const KeySet>(std::make_shared<KeySet>(std::move(entries))));
+  generation_.fetch_add(1, std::memory_order_release);  // after the store: a thread that sees it loads the new set
+}
+
+const KeySet* KeyStore::for_request() const {
+  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (thread_copy.store != id_ || thread_copy.generation != generation) {
+    thread_copy = ThreadCopy{id_, generation, current()};
+  }
+  return thread_copy.keys.get();
 }
 
 namespace {
@@ -56,8 +80,8 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
 Admission KeyStore::admit(std::optional<std::string_view> authorization, Scope needed) const {
   Admission admission;
   if (needed == Scope::open) return admission;
-  const std::shared_ptr<const KeySet> keys = current();
-  if (!keys) return admission;  // open mode
+  const KeySet* keys = for_request();
+  if (keys == nullptr) return admission;  // open mode
   if (!authorization) {
     admission.verdict = Admission::Verdict::missing;
     return admission;

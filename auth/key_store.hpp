@@ -4,7 +4,9 @@
 // with no client name.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,7 +49,7 @@ struct Admission {
 class KeyStore {
  public:
   // Open (no key file): every request is admitted. Keys once given (replace) make it closed for good.
-  KeyStore() = default;
+  KeyStore();
   KeyStore(const KeyStore&) = delete;
   KeyStore& operator=(const KeyStore&) = delete;
 
@@ -60,7 +62,13 @@ class KeyStore {
   Admission admit(std::optional<std::string_view> authorization, Scope needed) const;
 
  private:
+  // The set for a request: this thread's copy while no reload happened since it was taken (atomic shared_ptr
+  // loads take a lock and two contended reference-count updates: a third of a keyed GET's cost, measured).
+  const KeySet* for_request() const;
+
   std::shared_ptr<const KeySet> keys_;  // accessed only through std::atomic_load / std::atomic_store
+  std::atomic<std::uint64_t> generation_{0};  // counts replace(); a thread's copy of an older one is stale
+  const std::uint64_t id_;                    // unique per store, for the per-thread copy
 };
 
 // "Bearer <token>": the token (RFC 6750 b64token characters; the scheme in any case); nullopt if malformed.

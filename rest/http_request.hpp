@@ -30,7 +30,9 @@ struct HttpRequest {
   std::string host;
   std::string content_type;
   std::optional<std::string> idempotency_key;
-  std::optional<std::string> authorization;  // the credentials (auth/): never logged
+  // The credentials (auth/): never logged. A plain string, so its buffer is reused by the connection's next request.
+  std::string authorization;
+  bool authorization_given = false;  // the header was present (maybe empty)
   std::vector<HttpHeaderField> other_headers;
   std::string body;
 

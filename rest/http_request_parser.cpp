@@ -202,7 +202,8 @@ void HttpRequestParser::begin_message() {
   r.host.clear();
   r.content_type.clear();
   r.idempotency_key.reset();
-  r.authorization.reset();
+  r.authorization.clear();
+  r.authorization_given = false;
   r.other_headers.clear();
   // Keep a small body's buffer for the next request; give a large one back.
   if (r.body.capacity() > limits::request_body_bytes_max) {
@@ -245,7 +246,10 @@ void HttpRequestParser::start_header_value() {
   } else if (equals_ignoring_case(name, "idempotency-key")) {
     if (++idempotency_key_count_ == 1) value_ = &request_.idempotency_key.emplace();
   } else if (equals_ignoring_case(name, "authorization")) {
-    if (++authorization_count_ == 1) value_ = &request_.authorization.emplace();
+    if (++authorization_count_ == 1) {
+      request_.authorization_given = true;
+      value_ = &request_.authorization;
+    }
   } else if (equals_ignoring_case(name, "expect")) {
     if (!expect_.empty()) expect_.push_back(',');
     value_ = &expect_;

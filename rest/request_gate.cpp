@@ -25,7 +25,7 @@ bool RequestGate::refuse(auth::Scope needed, const HttpRequest& request, const R
                          std::string& client) {
   using Verdict = auth::Admission::Verdict;
   std::optional<std::string_view> authorization;
-  if (request.authorization) authorization = *request.authorization;
+  if (request.authorization_given) authorization = request.authorization;
   auth::Admission admission = keys_.admit(authorization, needed);
   if (admission.allowed()) {
     client = std::move(admission.client);
