@@ -48,7 +48,7 @@ class PeerHandler;
 class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public ListenerEvents {
  public:
   Edge(LedgerApi& ledger, std::shared_ptr<ServerState> state, const auth::KeyStore& keys)
-      : ledger_(ledger), state_(std::move(state)), gate_(keys) {
+      : ledger_(ledger), state_(std::move(state)), gate_(keys, *state_) {
     auto context = std::make_shared<ConnectionContext>();
     context->handler = this;
     context->write_waiter = this;

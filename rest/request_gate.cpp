@@ -32,6 +32,7 @@ bool RequestGate::refuse(auth::Scope needed, const HttpRequest& request, const R
     return false;
   }
   if (admission.verdict == Verdict::lacking_scope) {
+    state_.auth_forbidden.fetch_add(1, std::memory_order_relaxed);
     const std::string scope(auth::scope_name(needed));
     const std::string headers = "WWW-Authenticate: Bearer realm=\"tally\", error=\"insufficient_scope\", scope=\"" +
                                 scope + "\"\r\n";
@@ -42,6 +43,7 @@ bool RequestGate::refuse(auth::Scope needed, const HttpRequest& request, const R
   const char* why = admission.verdict == Verdict::missing     ? "an Authorization: Bearer <key> header is required"
                     : admission.verdict == Verdict::malformed ? "the Authorization header is not 'Bearer <key>'"
                                                               : "the key is not valid";
+  state_.auth_unauthorized.fetch_add(1, std::memory_order_relaxed);
   std::string body = error_body({401, "unauthorized", why});
   std::string headers(admission.verdict == Verdict::missing ? challenge_plain : challenge_invalid);
   const std::int64_t now = monotonic_ms();
@@ -50,7 +52,7 @@ bool RequestGate::refuse(auth::Scope needed, const HttpRequest& request, const R
     return true;
   }
   headers.append(auth_delay_header).append(": ").append(std::to_string(limits::auth_failure_delay_ms)).append("\r\n");
-  delayed_total_.fetch_add(1, std::memory_order_relaxed);
+  state_.auth_delayed.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mutex_);
   delayed_.push_back(Delayed{now + limits::auth_failure_delay_ms, responder, std::move(body), std::move(headers)});
   return true;

@@ -4,7 +4,6 @@
 // forbidden naming the scope needed. Neither the secret nor its digest is ever logged or echoed.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -16,6 +15,7 @@
 #include "auth/scope.hpp"
 #include "rest/http_request.hpp"
 #include "rest/responder.hpp"
+#include "rest/server_state.hpp"
 
 namespace tally::rest {
 
@@ -26,16 +26,14 @@ inline constexpr std::string_view auth_delay_header = "Tally-Auth-Delay-Ms";
 
 class RequestGate {
  public:
-  // `keys` outlives the gate; open (KeyStore{}) admits everything.
-  explicit RequestGate(const auth::KeyStore& keys) : keys_(keys) {}
+  // `keys` outlives the gate; open (KeyStore{}) admits everything. Refusals are counted in `state`.
+  RequestGate(const auth::KeyStore& keys, ServerState& state) : keys_(keys), state_(state) {}
 
   // true: refused and answered (or to be answered by tick()); false: admitted, `client` = its name ("" if open).
   bool refuse(auth::Scope needed, const HttpRequest& request, const ResponderPtr& responder, std::string& client);
 
   // Sends the delayed answers whose time has come (monotonic ms); the edge's listener thread calls it.
   void tick(std::int64_t now_ms);
-
-  std::uint64_t delayed_answers() const { return delayed_total_.load(std::memory_order_relaxed); }
 
  private:
   struct Delayed {
@@ -46,11 +44,11 @@ class RequestGate {
   };
 
   const auth::KeyStore& keys_;
+  ServerState& state_;
   auth::FailureThrottle throttle_;
   std::mutex mutex_;
   std::vector<Delayed> delayed_;  // each an answer its connection still waits for: bounded by the connections'
                                   // pipelines
-  std::atomic<std::uint64_t> delayed_total_{0};
 };
 
 }  // namespace tally::rest

@@ -10,6 +10,10 @@ struct ServerState {
   std::atomic<std::int64_t> in_flight{0};  // requests handed to a route and not yet answered
   std::atomic<bool> draining{false};       // new requests get 503 shutting_down
   std::atomic<std::uint64_t> requests{0};  // requests handed to a route since start
+  // API keys (rest/request_gate.hpp), for the metrics: answers 401, answers 403, and 401s held back (brute force).
+  std::atomic<std::uint64_t> auth_unauthorized{0};
+  std::atomic<std::uint64_t> auth_forbidden{0};
+  std::atomic<std::uint64_t> auth_delayed{0};
 };
 
 }  // namespace tally::rest
