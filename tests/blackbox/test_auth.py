@@ -375,3 +375,31 @@ def test_brute_force_delay_applies_to_the_offender_only(secured, keys):
     offender.close()
     bystander.close()
     assert_no_secrets_logged(secured, keys)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# tally-admin new-key, and the client in a dump
+# ----------------------------------------------------------------------------------------------------------------
+
+def test_new_key_prints_two_lines_with_a_fresh_256_bit_secret():
+    a, b = Key("svc.a-1", "read"), Key("svc.a-1", "read")
+    assert a.secret != b.secret and a.digest != b.digest
+    body = a.secret.removeprefix("tally_")
+    assert len(body) >= 43 and all(ch.isalnum() or ch in "-_" for ch in body), "32 random bytes, base64url"
+    for args in (["bad name", "read"], ["ok", "admin"], ["ok", "read,read"], ["ok", ""], ["x" * 65, "read"], ["ok"]):
+        r = subprocess.run([str(admin_path()), "new-key", *args], capture_output=True, text=True,
+                           timeout=ADMIN_TIMEOUT_S)
+        assert r.returncode == 2 and r.stdout == "", (args, r.stdout)
+
+
+def test_dump_shows_the_client_of_each_record(secured, keys):
+    c = secured.client()
+    u = call(c, "POST", "/v1/user", keys["writer"], {"name": "d"}).json()
+    call(c, "PUT", "/v1/transaction", keys["billing"],
+         {"uid": "dump-1", "type": "DEPOSIT", "amount": "1.00", "user_id": u["id"]})
+    assert secured.stop() == 0
+    r = subprocess.run([str(admin_path()), "dump", str(secured.data_dir), "--wal-only"], capture_output=True,
+                       text=True, timeout=ADMIN_TIMEOUT_S)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [(x["type"], x["client"]) for x in lines] == [("user_created", "writer"), ("transaction", "billing")]
