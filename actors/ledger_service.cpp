@@ -51,16 +51,17 @@ LedgerService::~LedgerService() {
   }
 }
 
-void LedgerService::create_user(std::string name, std::string idempotency_key, UserReply reply) {
+void LedgerService::create_user(std::string name, std::string idempotency_key, std::string client, UserReply reply) {
   if (!idempotency_key.empty()) {
     auto claim = idempotency_keys_.claim(idempotency_key, [&]() {
-      return [this, name, idempotency_key, reply]() { create_user(name, idempotency_key, reply); };
+      return [this, name, idempotency_key, client, reply]() { create_user(name, idempotency_key, client, reply); };
     });
     if (claim.result == ClaimIndex<UserCreated>::ClaimResult::waiting) return;
     if (claim.result == ClaimIndex<UserCreated>::ClaimResult::committed) {
       const UserCreated& existing = *claim.existing;
       const UserSlot* slot = users_.find(existing.id);
-      UserView view{existing.id, existing.name, slot ? slot->balance.load(std::memory_order_acquire) : 0};
+      UserView view{existing.id, existing.name, slot ? slot->balance.load(std::memory_order_acquire) : 0,
+                    existing.client};
       reply(UserResult{existing.name == name ? Outcome::replayed : Outcome::conflict, view});
       return;
     }
@@ -71,7 +72,7 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, U
     reply(UserResult{Outcome::too_many_users, {}});
     return;
   }
-  UserCreated record{id, std::move(name), std::move(idempotency_key), clock_.now_micros()};
+  UserCreated record{id, std::move(name), std::move(idempotency_key), clock_.now_micros(), std::move(client)};
   std::optional<std::string> payload = wal::encode(record);
   if (!payload) {  // the WAL's reader would refuse it: record nothing (the id stays unused, like a failed write)
     if (!record.idempotency_key.empty()) idempotency_keys_.release(record.idempotency_key);
@@ -91,9 +92,10 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, U
     UserSlot& slot = users_.prepare(record.id);
     slot.name = record.name;
     slot.created_at = record.created_at;
+    slot.client = user_clients_.intern(record.client);
     users_.publish(slot);
     if (keyed) idempotency_keys_.commit(record.idempotency_key, record);
-    reply(UserResult{Outcome::applied, UserView{record.id, record.name, 0}});
+    reply(UserResult{Outcome::applied, UserView{record.id, record.name, 0, record.client}});
   });
 }
 
@@ -206,6 +208,7 @@ bool LedgerService::restore(const UserCreated& user) {
   UserSlot& slot = users_.prepare(user.id);
   slot.name = user.name;
   slot.created_at = user.created_at;
+  slot.client = user_clients_.intern(user.client);
   users_.publish(slot);
   // Restores may run on several threads (one per user partition): raise the next id monotonically.
   UserId next = next_user_id_.load();
@@ -237,7 +240,7 @@ std::size_t LedgerService::stage_uids(const TransactionApplied* const* txs, std:
 }
 
 UserView LedgerService::view_of(UserId id, const UserSlot& slot) const {
-  return UserView{id, slot.name, slot.balance.load(std::memory_order_acquire)};
+  return UserView{id, slot.name, slot.balance.load(std::memory_order_acquire), user_clients_.name(slot.client)};
 }
 
 void LedgerService::reserve_restore(std::size_t transactions) { transactions_.reserve(transactions); }

@@ -16,6 +16,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/claim_index.hpp"
+#include "actors/client_names.hpp"
 #include "actors/tx_index.hpp"
 #include "actors/user_table.hpp"
 #include "ledger/assert.hpp"
@@ -45,7 +46,7 @@ class LedgerService final : public LedgerApi, public LedgerRestore {
   void attach(wal::WalWriter& wal) { wal_ = &wal; }
 
   // --- LedgerApi ---
-  void create_user(std::string name, std::string idempotency_key, UserReply reply) override;
+  void create_user(std::string name, std::string idempotency_key, std::string client, UserReply reply) override;
   void apply(TransactionApplied tx, TxReply reply) override;
   // Items of one user go to its actor as one message and to the WAL as one entry.
   void apply_batch(std::vector<TransactionApplied> txs, std::vector<std::uint32_t> positions,
@@ -97,6 +98,7 @@ class LedgerService final : public LedgerApi, public LedgerRestore {
   caf::actor_system& system_;
   const Clock& clock_;
   wal::WalWriter* wal_ = nullptr;
+  ClientNames user_clients_;  // UserSlot::client ordinals
   UserTable users_;
   TxIndex transactions_;
   ClaimIndex<UserCreated> idempotency_keys_;

@@ -13,7 +13,7 @@ using tx_index_detail::hash_uid;
 using tx_index_detail::PackedUid;
 
 TxIndex::TxIndex() {
-  for (auto& shard : shards_) shard = std::make_unique<Shard>();
+  for (auto& shard : shards_) shard = std::make_unique<Shard>(clients_);
 }
 
 TxIndex::~TxIndex() = default;

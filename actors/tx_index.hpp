@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actors/client_names.hpp"
 #include "ledger/records.hpp"
 
 namespace tally {
@@ -78,6 +79,7 @@ class TxIndex {
   Claim claim_impl(const std::string& uid, Retry (*make_retry)(void*), void* context);
 
   static constexpr std::size_t shard_count = 64;
+  ClientNames clients_;  // entries store a client's ordinal; declared first, so it outlives the shards
   std::array<std::unique_ptr<Shard>, shard_count> shards_;
 };
 

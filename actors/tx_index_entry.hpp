@@ -3,6 +3,7 @@
 //   8  u64  amount (50 bits) | withdraw (1) | timestamp given (1) | user id bits 0..11 (12)
 //  16  u16  user id bits 12..25 (14) | uid form (2)
 //  18  uid: form raw: [length byte][bytes]; forms uuid_lower / uuid_upper: 16 bytes (tx_index_uid.hpp)
+//  then the client's ordinal (actors/client_names.hpp) as a LEB128 varint: 1 byte below 128, at most 3
 // Writing and reading an entry, and comparing the uid it holds. Internal to TxIndex.
 #pragma once
 
@@ -17,7 +18,9 @@
 namespace tally::tx_index_detail {
 
 inline constexpr std::size_t header_bytes = 18;
-inline constexpr std::size_t entry_bytes_max = header_bytes + 1 + limits::uid_bytes_max;
+inline constexpr std::size_t client_ordinal_bytes_max = 3;  // LEB128 of an ordinal below limits::client_names_max
+static_assert(limits::client_names_max <= (1u << (7 * client_ordinal_bytes_max)), "an ordinal fits its varint");
+inline constexpr std::size_t entry_bytes_max = header_bytes + 1 + limits::uid_bytes_max + client_ordinal_bytes_max;
 
 inline constexpr unsigned amount_bits = 50, user_low_bits = 12, user_high_bits = 14;
 inline constexpr std::uint64_t flag_withdraw = 1ull << amount_bits, flag_timestamp_given = 1ull << (amount_bits + 1);
@@ -38,9 +41,18 @@ void store(char* p, T value) {
   std::memcpy(p, &value, sizeof value);
 }
 
-inline std::size_t entry_bytes(const PackedUid& uid) { return header_bytes + uid.size; }
+inline std::size_t ordinal_bytes(std::uint32_t ordinal) { return ordinal < 0x80 ? 1 : ordinal < 0x4000 ? 2 : 3; }
+
+inline std::size_t entry_bytes(const PackedUid& uid, std::uint32_t client) {
+  return header_bytes + uid.size + ordinal_bytes(client);
+}
 
 inline UidForm form_of(const char* e) { return static_cast<UidForm>(load<std::uint16_t>(e + 16) >> user_high_bits); }
+
+// The bytes of the uid stored in the entry at e (the raw form's length byte included).
+inline std::size_t stored_uid_bytes(const char* e) {
+  return form_of(e) == form_raw ? 1 + static_cast<unsigned char>(e[header_bytes]) : uuid_bytes;
+}
 
 // True when the entry at e holds uid.
 inline bool same_uid(const char* e, const PackedUid& uid) {
@@ -54,13 +66,13 @@ inline bool same_uid(const char* e, const PackedUid& uid) {
 inline bool same_entry_uid(const char* a, const char* b) {
   const UidForm form = form_of(a);
   if (form != form_of(b)) return false;
-  const std::size_t n = form == form_raw ? 1 + static_cast<unsigned char>(a[header_bytes]) : uuid_bytes;
+  const std::size_t n = stored_uid_bytes(a);
   if (form == form_raw && a[header_bytes] != b[header_bytes]) return false;
   return std::memcmp(a + header_bytes, b + header_bytes, n) == 0;
 }
 
-// Writes tx as an entry of entry_bytes(uid) bytes at e.
-inline void write_entry(char* e, const TransactionApplied& tx, const PackedUid& uid) {
+// Writes tx (its client as `client`, an ordinal) as an entry of entry_bytes(uid, client) bytes at e.
+inline void write_entry(char* e, const TransactionApplied& tx, const PackedUid& uid, std::uint32_t client) {
   TALLY_ASSERT(tx.amount >= 0 && tx.amount <= limits::amount_minor_max, "an indexed amount fits its 50 bits");
   TALLY_ASSERT(tx.user_id < limits::users_max, "an indexed user id fits its 26 bits");
   const std::uint64_t user = tx.user_id;
@@ -72,6 +84,13 @@ inline void write_entry(char* e, const TransactionApplied& tx, const PackedUid& 
   store<std::uint16_t>(e + 16, static_cast<std::uint16_t>((user >> user_low_bits) |
                                                           (static_cast<unsigned>(uid.form) << user_high_bits)));
   std::memcpy(e + header_bytes, uid.bytes, uid.size);
+  TALLY_ASSERT(client < limits::client_names_max, "a client ordinal fits its varint");
+  char* p = e + header_bytes + uid.size;
+  while (client >= 0x80) {
+    *p++ = static_cast<char>((client & 0x7F) | 0x80);
+    client >>= 7;
+  }
+  *p = static_cast<char>(client);
 }
 
 // The two fields a timeline (actors/tx_timeline.hpp) reads of an entry, without materialising it.
@@ -82,7 +101,18 @@ inline MinorUnits entry_delta(const char* e) {
   return (word & flag_withdraw) ? -amount : amount;
 }
 
-// The transaction an entry holds, as write_entry was given it.
+// The client ordinal of the entry at e.
+inline std::uint32_t read_client_ordinal(const char* e) {
+  const char* p = e + header_bytes + stored_uid_bytes(e);
+  std::uint32_t value = 0;
+  for (unsigned shift = 0;; shift += 7) {
+    const auto byte = static_cast<unsigned char>(*p++);
+    value |= static_cast<std::uint32_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) return value;
+  }
+}
+
+// The transaction an entry holds, as write_entry was given it, but for the client (read_client_ordinal).
 inline TransactionApplied read_entry(const char* e) {
   const std::uint64_t word = load<std::uint64_t>(e + 8);
   const std::uint16_t high = load<std::uint16_t>(e + 16);

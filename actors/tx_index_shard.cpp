@@ -59,8 +59,9 @@ std::uint64_t TxIndex::Shard::write_entry(const TransactionApplied& tx, const Pa
                                           const char*& written) {
   TALLY_ASSERT(records < UINT32_MAX - 1, "at most 4 billion transactions in one shard");
   std::uint32_t offset = 0;
-  char* e = allocate_entry(entry_bytes(uid), offset);
-  tx_index_detail::write_entry(e, tx, uid);
+  const ClientNames::Ordinal client = clients->intern(tx.client);
+  char* e = allocate_entry(entry_bytes(uid, client), offset);
+  tx_index_detail::write_entry(e, tx, uid, client);
   written = e;
   ++records;
   return (tag_of(hash) << 32) | (static_cast<std::uint64_t>(offset) + 1);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "actors/slot_array.hpp"
+#include "actors/client_names.hpp"
 #include "actors/tx_index.hpp"
 #include "actors/tx_index_entry.hpp"
 #include "actors/tx_index_uid.hpp"
@@ -54,6 +55,9 @@ struct TxIndex::Shard {
   using SlotArray = tx_index_detail::SlotArray;
   using PackedUid = tx_index_detail::PackedUid;
 
+  explicit Shard(ClientNames& names) : clients(&names) {}
+
+  ClientNames* clients;  // the index's: entries hold ordinals
   mutable std::mutex mutex;
   std::vector<std::unique_ptr<char[]>> arena_chunks;
   std::size_t arena_used_in_last = tx_index_detail::arena_chunk_bytes;  // forces the first chunk
@@ -95,7 +99,12 @@ struct TxIndex::Shard {
     return written;
   }
 
-  TransactionApplied materialise(std::uint32_t offset) const { return tx_index_detail::read_entry(entry(offset)); }
+  TransactionApplied materialise(std::uint32_t offset) const {
+    const char* e = entry(offset);
+    TransactionApplied tx = tx_index_detail::read_entry(e);
+    tx.client = clients->name(tx_index_detail::read_client_ordinal(e));
+    return tx;
+  }
 
   // tx_index_shard.cpp
   void resize_table(std::size_t new_slots);

@@ -26,6 +26,10 @@ Config parse(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   cli.add_option("--metrics", config.metrics, "on: record metrics and serve GET /metrics; off: record nothing")
       ->envname("TALLY_METRICS")->capture_default_str()->check(CLI::IsMember({"on", "off"}));
+  cli.add_option("--auth-file", config.auth_file,
+                 "API key file (name scopes sha256hex per line; docs/security.md); reloaded on SIGHUP and on change. "
+                 "Without it every client may do anything")
+      ->envname("TALLY_AUTH_FILE");
   cli.add_flag("--print-routes", config.print_routes,
                "print every route (method and path template, as rest/openapi.json lists them) and exit");
   try {

@@ -18,6 +18,7 @@ struct Config {
   std::string log_level = "info";
   std::uint32_t actor_idle_ms = limits::actor_idle_ms_default;  // a user's actor quits after this long idle (0 = never)
   std::string metrics = "on";  // on: count and serve GET /metrics; off: record nothing (to measure the cost)
+  std::string auth_file;  // the API key file (docs/security.md); "" = open: no keys, every client may do anything
   bool print_routes = false;  // print the route table (method and path template per line) and exit
 };
 

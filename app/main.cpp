@@ -1,5 +1,6 @@
 // tallyd: recover the ledger (snapshot + WAL), serve the v1 API, snapshot in the background, and on SIGTERM/SIGINT
-// drain requests, flush the WAL, take a final snapshot and exit 0. A failed fdatasync ends the process at once.
+// drain requests, flush the WAL, take a final snapshot and exit 0; on SIGHUP reload the API key file. A failed
+// fdatasync ends the process at once.
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -19,6 +20,8 @@
 
 #include "actors/ledger_service.hpp"
 #include "app/config.hpp"
+#include "auth/key_file_reloader.hpp"
+#include "auth/key_store.hpp"
 #include "disk/data_dir.hpp"
 #include "disk/file_system.hpp"
 #include "ledger/limits.hpp"
@@ -72,8 +75,41 @@ void register_scrape_gauges(tally::telemetry::Metrics& metrics, const tally::Led
   std::_Exit(70);
 }
 
+// Waits for SIGTERM or SIGINT. Meanwhile, with a key file, reloads it on SIGHUP and whenever its content changed
+// (checked every limits::auth_file_check_interval_ms): on this thread, never an HTTP one.
+int wait_for_stop(tally::auth::KeyFileReloader* keys) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  const timespec interval{tally::limits::auth_file_check_interval_ms / 1000,
+                          (tally::limits::auth_file_check_interval_ms % 1000) * 1'000'000L};
+  for (;;) {
+    const int signal_number = sigtimedwait(&signals, nullptr, &interval);
+    if (signal_number == SIGTERM || signal_number == SIGINT) return signal_number;
+    if (keys == nullptr) {
+      if (signal_number == SIGHUP) spdlog::info("SIGHUP: no --auth-file to reload");
+      continue;
+    }
+    if (signal_number == SIGHUP) spdlog::info("SIGHUP: reloading the key file");
+    keys->reload(signal_number == SIGHUP);
+  }
+}
+
 int run(const tally::app::Config& config) {
   raise_descriptor_limit();
+  tally::auth::KeyStore keys;
+  std::unique_ptr<tally::auth::KeyFileReloader> key_file;
+  if (config.auth_file.empty()) {
+    spdlog::warn("no --auth-file: API keys are off, any client that reaches the port may read and move money");
+  } else {
+    key_file = std::make_unique<tally::auth::KeyFileReloader>(tally::disk::posix_file_system(), config.auth_file, keys);
+    if (const std::string error = key_file->load(); !error.empty()) {
+      spdlog::critical("refusing to start: the key file cannot be used: {}", error);
+      return 1;
+    }
+  }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int threads = config.threads > 0 ? config.threads : static_cast<int>(cores);
   tally::disk::FileSystem& fs = tally::disk::posix_file_system();
@@ -158,8 +194,8 @@ int run(const tally::app::Config& config) {
   tally::snapshot::Snapshotter snapshotter(snapshot_options);
   snapshotter.start();
 
-  tally::rest::HttpServer server(*ledger,
-                                 tally::rest::HttpServerOptions{config.bind, config.port, threads, &metrics});
+  tally::rest::HttpServer server(
+      *ledger, tally::rest::HttpServerOptions{config.bind, config.port, threads, &metrics, &keys});
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -172,12 +208,7 @@ int run(const tally::app::Config& config) {
   spdlog::info("tallyd listening on {}:{} with {} threads, data in {}", config.bind, config.port, threads,
                config.data_dir);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  const int signal_number = wait_for_stop(key_file.get());
 
   spdlog::info("{} received: draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   const bool drained = server.drain(std::chrono::milliseconds(tally::limits::shutdown_drain_ms));
@@ -211,6 +242,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // the key file's reload (wait_for_stop)
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return run(config);

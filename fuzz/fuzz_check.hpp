@@ -30,10 +30,11 @@ inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
 
 inline bool same(const TransactionApplied& a, const TransactionApplied& b) {
   return a.uid == b.uid && a.user_id == b.user_id && a.kind == b.kind && a.amount == b.amount && a.at == b.at &&
-         a.timestamp_given == b.timestamp_given;
+         a.timestamp_given == b.timestamp_given && a.client == b.client;
 }
 inline bool same(const UserCreated& a, const UserCreated& b) {
-  return a.id == b.id && a.name == b.name && a.idempotency_key == b.idempotency_key && a.created_at == b.created_at;
+  return a.id == b.id && a.name == b.name && a.idempotency_key == b.idempotency_key && a.created_at == b.created_at &&
+         a.client == b.client;
 }
 inline bool same(const wal::Record& a, const wal::Record& b) {
   if (a.index() != b.index()) return false;

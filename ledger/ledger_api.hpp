@@ -30,8 +30,9 @@ class LedgerApi {
   virtual ~LedgerApi() = default;
 
   // --- commands: `reply` (`sink` per item) runs exactly once, after the outcome is durable (or refused) ---
-  // idempotency_key "" = none; otherwise a key used before answers `replayed` (same name) or `conflict`.
-  virtual void create_user(std::string name, std::string idempotency_key, UserReply reply) = 0;
+  // idempotency_key "" = none; otherwise a key used before answers `replayed` (same name) or `conflict`, with
+  // the original user (its original client too). `client`: the API client's name, stored ("" = none).
+  virtual void create_user(std::string name, std::string idempotency_key, std::string client, UserReply reply) = 0;
   // tx.at must be set (now() when the client gave none); fields are already validated (ledger/record_checks.hpp).
   virtual void apply(TransactionApplied tx, TxReply reply) = 0;
   // Many independent transactions, each exactly-once as if applied alone: `sink` hears txs[k] as positions[k]

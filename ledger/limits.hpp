@@ -40,6 +40,23 @@ inline constexpr std::size_t user_name_bytes_max = 4 * user_name_chars_max;  // 
 inline constexpr std::size_t uid_bytes_max = 64;
 inline constexpr std::size_t idempotency_key_bytes_max = 128;
 inline constexpr std::uint64_t users_max = 1ull << 26;
+// A client's name (the key file's first column, stored with every record it makes): [A-Za-z0-9._-], 1..this.
+inline constexpr std::size_t client_name_bytes_max = 64;
+// Distinct client names one process holds (each record stores an ordinal into that table: actors/client_names).
+inline constexpr std::size_t client_names_max = 1u << 20;
+
+// API keys (auth/, docs/security.md)
+inline constexpr std::size_t auth_key_file_bytes_max = 1024 * 1024;  // a larger key file is refused
+inline constexpr std::size_t auth_key_file_entries_max = 10'000;
+inline constexpr int auth_file_check_interval_ms = 2'000;     // the key file's content is checked this often
+inline constexpr std::size_t auth_secret_random_bytes = 32;   // tally-admin new-key: 256 bits from getrandom()
+// Brute force: a peer address with more than this many 401s within the window has its 401s answered after the
+// delay (released by the edge's tick, so up to http_timer_tick_ms later); the table holds this many addresses
+// (least recently failed evicted first).
+inline constexpr int auth_failures_before_delay_max = 10;
+inline constexpr int auth_failure_window_ms = 60'000;
+inline constexpr int auth_failure_delay_ms = 500;
+inline constexpr std::size_t auth_failure_addresses_max = 4'096;
 
 // Money, in minor units (cents). Every balance, at every moment, stays in [0, balance_minor_max],
 // so every partial sum of a history fits an int64 with room to spare.

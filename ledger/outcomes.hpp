@@ -36,6 +36,7 @@ struct UserView {
   UserId id = 0;
   std::string name;
   MinorUnits balance = 0;
+  std::string client;  // the API client that created the user; "" = open mode or before attribution
 };
 
 struct UserResult {

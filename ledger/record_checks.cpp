@@ -67,6 +67,15 @@ bool valid_idempotency_key(std::string_view key) {
 
 bool valid_amount(MinorUnits amount) { return amount >= 1 && amount <= limits::amount_minor_max; }
 
+bool valid_client_name(std::string_view name) {
+  if (name.empty() || name.size() > limits::client_name_bytes_max) return false;
+  for (const char c : name) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && c != '.' && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
 NameFault check_user_name(std::string_view name) {
   // Bounded before decoding: a longer text cannot hold <= user_name_chars_max code points.
   if (name.empty() || name.size() > limits::user_name_bytes_max) return NameFault::length;
@@ -87,6 +96,7 @@ RecordFault check_record(const TransactionApplied& record) {
   if (record.kind != TxKind::deposit && record.kind != TxKind::withdraw) return RecordFault::kind;
   if (!valid_amount(record.amount)) return RecordFault::amount;
   if (!within_utc_limits(record.at)) return RecordFault::instant;
+  if (!record.client.empty() && !valid_client_name(record.client)) return RecordFault::client;
   return RecordFault::none;
 }
 
@@ -96,6 +106,7 @@ RecordFault check_record(const UserCreated& record) {
   if (!record.idempotency_key.empty() && !valid_idempotency_key(record.idempotency_key))
     return RecordFault::idempotency_key;
   if (!within_utc_limits(record.created_at)) return RecordFault::instant;
+  if (!record.client.empty() && !valid_client_name(record.client)) return RecordFault::client;
   return RecordFault::none;
 }
 
@@ -109,6 +120,8 @@ const char* describe(RecordFault fault) {
                                   " UTF-8 characters without control characters";
   static const std::string idempotency_key =
       "idempotency key is not 1.." + std::to_string(limits::idempotency_key_bytes_max) + " printable ASCII bytes";
+  static const std::string client =
+      "client is not 1.." + std::to_string(limits::client_name_bytes_max) + " of A-Z a-z 0-9 . _ -";
   switch (fault) {
     case RecordFault::none: return "valid";
     case RecordFault::user_id: return "user id out of range";
@@ -118,6 +131,7 @@ const char* describe(RecordFault fault) {
     case RecordFault::instant: return instant.c_str();
     case RecordFault::name: return name.c_str();
     case RecordFault::idempotency_key: return idempotency_key.c_str();
+    case RecordFault::client: return client.c_str();
   }
   return "unknown fault";
 }

@@ -18,6 +18,7 @@ enum class RecordFault {
   instant,          // not within_utc_limits (ledger/utc_time.hpp)
   name,             // see NameFault
   idempotency_key,  // not empty (= none) or 1..limits::idempotency_key_bytes_max printable ASCII
+  client,           // not empty (= none) or a valid_client_name
 };
 
 enum class NameFault {
@@ -36,5 +37,8 @@ bool valid_uid(std::string_view uid);
 bool valid_idempotency_key(std::string_view key);  // a key that was given: 1..128 printable ASCII
 bool valid_amount(MinorUnits amount);
 NameFault check_user_name(std::string_view name);
+// An API client's name, as the key file spells it (docs/security.md): 1..limits::client_name_bytes_max of
+// [A-Za-z0-9._-]. Also what a record's client field holds when it is not empty.
+bool valid_client_name(std::string_view name);
 
 }  // namespace tally

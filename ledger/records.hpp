@@ -19,6 +19,7 @@ struct UserCreated {
   std::string name;
   std::string idempotency_key;  // empty = none given
   UtcMicros created_at = 0;
+  std::string client;  // the API client that created the user (auth/ key name); empty = open mode or older record
 };
 
 struct TransactionApplied {
@@ -28,6 +29,9 @@ struct TransactionApplied {
   MinorUnits amount = 0;  // > 0
   UtcMicros at = 0;
   bool timestamp_given = false;  // false: `at` is the server clock at acceptance
+  // The API client that made it (auth/ key name); empty = open mode or older record. Not part of the content a
+  // retry repeats: the same request from another client is a retry and answers with the original client.
+  std::string client;
 
   MinorUnits delta() const { return kind == TxKind::deposit ? amount : -amount; }
   // Same content as the client sent: the fields a retry must repeat to be recognised as the same request.

@@ -23,6 +23,10 @@ enum class DumpSource {
   wal_only,  // every WAL segment present, from the first
   snapshot,  // one snapshot file
 };
+// A new API key for the key file (docs/security.md): prints `secret: ...` and `entry: ...`; exit_usage for an
+// invalid name or scope list.
+int new_key(const std::string& name, const std::string& scope_list);
+
 // One JSON object per line per record to stdout.
 int dump(disk::FileSystem& fs, const disk::DataDir& data_dir, DumpSource source, const std::string& snapshot_path);
 

@@ -38,6 +38,7 @@ void emit(const std::string& source, std::uint64_t offset, const std::uint32_t* 
     line["name"] = user->name;
     line["idempotency_key"] = user->idempotency_key;
     line["created_at"] = format_iso8601(user->created_at);
+    line["client"] = user->client;
   } else {
     const auto& tx = std::get<TransactionApplied>(record);
     line["type"] = "transaction";
@@ -47,6 +48,7 @@ void emit(const std::string& source, std::uint64_t offset, const std::uint32_t* 
     line["amount"] = format_minor_units(tx.amount);
     line["timestamp"] = format_iso8601(tx.at);
     line["timestamp_given"] = tx.timestamp_given;
+    line["client"] = tx.client;
   }
   // Names are not required to be valid UTF-8 in the log; replacing keeps every line parseable.
   std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace);

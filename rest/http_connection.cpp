@@ -2,6 +2,8 @@
 // socket is full, lingering close, and the timeouts checked by the server's tick.
 #include "rest/http_connection.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -42,9 +44,25 @@ std::int64_t monotonic_ms() {
   return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
 }
 
+namespace {
+// The peer's IP address as text (IPv4 or IPv6, no port); "" for a socket that has none (a socketpair in tests).
+std::string peer_address_of(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return {};
+  char text[INET6_ADDRSTRLEN] = {};
+  const void* raw = nullptr;
+  if (address.ss_family == AF_INET) raw = &reinterpret_cast<const sockaddr_in*>(&address)->sin_addr;
+  if (address.ss_family == AF_INET6) raw = &reinterpret_cast<const sockaddr_in6*>(&address)->sin6_addr;
+  if (raw == nullptr || ::inet_ntop(address.ss_family, raw, text, sizeof text) == nullptr) return {};
+  return text;
+}
+}  // namespace
+
 HttpConnection::HttpConnection(std::uint64_t id, int fd, std::shared_ptr<const ConnectionContext> context)
     : id_(id),
       fd_(fd),
+      peer_address_(peer_address_of(fd)),
       context_(std::move(context)),
       parser_(context_->parser_limits),
       phase_since_ms_(monotonic_ms()),

@@ -59,6 +59,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   std::uint64_t id() const { return id_; }
+  const std::string& peer_address() const { return peer_address_; }  // the client's IP, "" if not IP
 
   // The reactor thread that owns the socket.
   void on_input(const char* data, std::size_t size);
@@ -101,6 +102,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   const std::uint64_t id_;
   const int fd_;
+  const std::string peer_address_;
   const std::shared_ptr<const ConnectionContext> context_;
   HttpRequestParser parser_;  // the token holder's
   HttpRequestParser::Phase phase_ = HttpRequestParser::Phase::idle;  // written by the token holder

@@ -19,7 +19,7 @@ struct HttpHeaderField {
 };
 
 // One request as the routes see it. Only the headers the server uses are parsed out; up to
-// limits::http_kept_header_count_max others are kept verbatim (for future use such as Authorization).
+// limits::http_kept_header_count_max others are kept verbatim.
 struct HttpRequest {
   HttpMethod method = HttpMethod::other;
   std::string_view method_name;  // as received, e.g. "PROPFIND" (static text)
@@ -30,6 +30,9 @@ struct HttpRequest {
   std::string host;
   std::string content_type;
   std::optional<std::string> idempotency_key;
+  // The credentials (auth/): never logged. A plain string, so its buffer is reused by the connection's next request.
+  std::string authorization;
+  bool authorization_given = false;  // the header was present (maybe empty)
   std::vector<HttpHeaderField> other_headers;
   std::string body;
 

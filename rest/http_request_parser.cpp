@@ -202,6 +202,8 @@ void HttpRequestParser::begin_message() {
   r.host.clear();
   r.content_type.clear();
   r.idempotency_key.reset();
+  r.authorization.clear();
+  r.authorization_given = false;
   r.other_headers.clear();
   // Keep a small body's buffer for the next request; give a large one back.
   if (r.body.capacity() > limits::request_body_bytes_max) {
@@ -221,6 +223,7 @@ void HttpRequestParser::begin_message() {
   transfer_encoding_.clear();
   host_count_ = 0;
   idempotency_key_count_ = 0;
+  authorization_count_ = 0;
   previous_byte_ = 0;
   body_limit_ = 0;
   body_wire_bytes_ = 0;
@@ -242,6 +245,11 @@ void HttpRequestParser::start_header_value() {
     if (request_.content_type.empty()) value_ = &request_.content_type;
   } else if (equals_ignoring_case(name, "idempotency-key")) {
     if (++idempotency_key_count_ == 1) value_ = &request_.idempotency_key.emplace();
+  } else if (equals_ignoring_case(name, "authorization")) {
+    if (++authorization_count_ == 1) {
+      request_.authorization_given = true;
+      value_ = &request_.authorization;
+    }
   } else if (equals_ignoring_case(name, "expect")) {
     if (!expect_.empty()) expect_.push_back(',');
     value_ = &expect_;
@@ -286,6 +294,7 @@ ApiError HttpRequestParser::check_head() {
   if (host_count_ > 1) return malformed("more than one Host header");
   if (minor == 1 && host_count_ == 0) return {400, "missing_host", "an HTTP/1.1 request needs a Host header"};
   if (idempotency_key_count_ > 1) return malformed("more than one Idempotency-Key header");
+  if (authorization_count_ > 1) return malformed("more than one Authorization header");
   if (p.uses_transfer_encoding) {
     if (minor == 0) return malformed("Transfer-Encoding is not allowed in an HTTP/1.0 request");
     if (ApiError error = transfer_coding_error(transfer_encoding_)) return error;

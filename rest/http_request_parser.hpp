@@ -105,6 +105,7 @@ class HttpRequestParser {
   std::string transfer_encoding_;
   int host_count_ = 0;
   int idempotency_key_count_ = 0;
+  int authorization_count_ = 0;
   char previous_byte_ = 0;  // the head byte before the current input, for the CRLF checks
 
   // Body bookkeeping.

@@ -48,7 +48,8 @@ class PeerHandler;
 // Everything the connections and Pistache's handlers share: routes, write waits, the table, the cap.
 class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public ListenerEvents {
  public:
-  Edge(LedgerApi& ledger, std::shared_ptr<ServerState> state) : ledger_(ledger), state_(std::move(state)) {
+  Edge(LedgerApi& ledger, std::shared_ptr<ServerState> state, const auth::KeyStore& keys)
+      : ledger_(ledger), state_(std::move(state)), gate_(keys, *state_) {
     auto context = std::make_shared<ConnectionContext>();
     context->handler = this;
     context->write_waiter = this;
@@ -62,7 +63,7 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
 
   // RequestHandler
   void handle(const HttpRequest& request, ResponderPtr responder) override {
-    route_request(ledger_, *state_, request, std::move(responder));
+    route_request(ledger_, *state_, gate_, request, std::move(responder));
   }
   // WriteWaiter
   void wait_writable(int fd, std::uint64_t connection_id) override { listener_.wait_writable(fd, connection_id); }
@@ -81,6 +82,7 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
  private:
   LedgerApi& ledger_;
   std::shared_ptr<ServerState> state_;
+  RequestGate gate_;
   std::shared_ptr<const ConnectionContext> context_;
   HttpListener listener_{*this};
   std::shared_ptr<Aio::Reactor> reactor_;
@@ -195,6 +197,7 @@ void HttpServer::Edge::on_writable(std::uint64_t connection_id) {
 }
 
 void HttpServer::Edge::on_tick(std::int64_t now_ms) {
+  gate_.tick(now_ms);  // delayed 401s (rest/request_gate.hpp)
   std::lock_guard<std::mutex> lock(table_mutex_);
   for (auto& [id, connection] : table_) connection->on_tick(now_ms);
 }
@@ -216,7 +219,7 @@ HttpServer::HttpServer(LedgerApi& ledger, HttpServerOptions options)
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
-  edge_ = std::make_unique<Edge>(ledger_, state_);
+  edge_ = std::make_unique<Edge>(ledger_, state_, options_.keys ? *options_.keys : open_keys_);
   try {
     edge_->start(options_);
   } catch (...) {

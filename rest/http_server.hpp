@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "auth/key_store.hpp"
 #include "ledger/ledger_api.hpp"
 #include "rest/server_state.hpp"
 #include "telemetry/metrics.hpp"
@@ -21,6 +22,7 @@ struct HttpServerOptions {
   // Where requests, transactions and connections are counted, and what GET /metrics renders (null: 404 there).
   // Must outlive the server.
   telemetry::Metrics* metrics = nullptr;
+  const auth::KeyStore* keys = nullptr;  // API keys (outlives the server); nullptr = open, no keys
 };
 
 class HttpServer {
@@ -43,6 +45,7 @@ class HttpServer {
   LedgerApi& ledger_;
   HttpServerOptions options_;
   std::shared_ptr<ServerState> state_;
+  auth::KeyStore open_keys_;  // what `keys` defaults to: no key file, every request admitted
   std::unique_ptr<Edge> edge_;
 };
 

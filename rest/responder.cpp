@@ -29,6 +29,8 @@ Responder::~Responder() {
   }
 }
 
+const std::string& Responder::peer_address() const { return connection_->peer_address(); }
+
 void Responder::send(int status, const std::string& body, int retry_after_seconds) {
   deliver(status, body, retry_after_seconds, {});
 }

@@ -32,6 +32,8 @@ class Responder {
   // The route the request took (rest/request_metrics.hpp's label index), for its metrics; unset: "none".
   void set_route_label(std::size_t label) { route_label_ = label; }
   const ServerState& server_state() const { return *state_; }
+  // The client's IP address (without the port), as the connection's socket names it: "" if unknown.
+  const std::string& peer_address() const;
   // An answer that is not JSON (the documentation's files): its Content-Type and extra header lines, each ending
   // in "\r\n". With omit_body (a 304) the Content-Length is the body's, but the body is not sent.
   void send_content(int status, std::string_view body, std::string_view content_type, std::string_view extra_headers,

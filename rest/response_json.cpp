@@ -43,7 +43,9 @@ void append_transaction(std::string& out, const TransactionApplied& tx) {
   append_minor_units(out, tx.amount);
   out += "\",\"timestamp\":\"";
   append_iso8601(out, tx.at);
-  out += "\"}";
+  out += "\",\"client\":";
+  append_json_string(out, tx.client);
+  out += '}';
 }
 
 void append_user(std::string& out, const UserView& user) {
@@ -53,7 +55,9 @@ void append_user(std::string& out, const UserView& user) {
   append_json_string(out, user.name);
   out += ",\"balance\":\"";
   append_minor_units(out, user.balance);
-  out += "\"}";
+  out += "\",\"client\":";
+  append_json_string(out, user.client);
+  out += '}';
 }
 
 void append_balance(std::string& out, UserId user_id, MinorUnits balance, std::optional<UtcMicros> date) {

@@ -14,6 +14,7 @@ namespace tally::rest {
 
 void append_json_string(std::string& out, std::string_view text);
 
+// The one writer of a transaction's JSON (single answers, batch items, and any listing): it carries "client".
 void append_transaction(std::string& out, const TransactionApplied& tx);
 void append_user(std::string& out, const UserView& user);
 void append_balance(std::string& out, UserId user_id, MinorUnits balance, std::optional<UtcMicros> date);

@@ -3,6 +3,7 @@
 
 #include "rest/api_docs.hpp"
 #include "rest/request_metrics.hpp"
+#include "rest/request_gate.hpp"
 #include "rest/routes.hpp"
 
 namespace tally::rest {
@@ -73,28 +74,31 @@ RouteMatch match_route(std::string_view method, std::string_view path) {
   return match;
 }
 
-bool answer_from_route_table(const HttpRequest& request, Responder& responder) {
+bool answer_from_route_table(const HttpRequest& request, const ResponderPtr& responder, RequestGate& gate,
+                             std::string& client) {
   const RouteMatch match = match_route(request.method_name, request.path());
   switch (match.kind) {
     case RouteMatch::Kind::no_route:
-      send_error(responder, {404, "route_not_found", "no such route"});
+      send_error(*responder, {404, "route_not_found", "no such route"});
       return true;
     case RouteMatch::Kind::wrong_method:
-      responder.method_not_allowed(match.allow);
+      responder->method_not_allowed(match.allow);
       return true;
     case RouteMatch::Kind::found:
-      responder.set_route_label(route_label(*match.route));
+      responder->set_route_label(route_label(*match.route));
       break;
   }
+  // The one scope check: every row's scope, before anything of the route runs.
+  if (gate.refuse(match.route->scope, request, responder, client)) return true;
   switch (match.route->id) {
     case RouteId::openapi_document:
     case RouteId::docs_page:
     case RouteId::docs_file:
       serve_api_docs(match.route->id, match.params.empty() ? std::string_view{} : match.params.front(), request,
-                     responder);
+                     *responder);
       return true;
     case RouteId::metrics:
-      serve_metrics(responder);
+      serve_metrics(*responder);
       return true;
     default:
       return false;
@@ -104,7 +108,8 @@ bool answer_from_route_table(const HttpRequest& request, Responder& responder) {
 std::string route_table_text() {
   std::string out;
   for (const RouteSpec& route : route_table) {
-    out.append(route.method).append(" ").append(route.path).append("\n");
+    out.append(route.method).append(" ").append(route.path).append(" ").append(auth::scope_name(route.scope));
+    out.append("\n");
   }
   return out;
 }

@@ -3,18 +3,25 @@
 // its path takes its method (else 405 with an Allow built from the table). It is what `tallyd --print-routes`
 // prints and what rest/openapi.json must list exactly (tests/unit/test_route_table.cpp and
 // tests/blackbox/test_api_document.py check both ways). routes.cpp's route() dispatches the API rows to their
-// endpoints; the documentation rows are served by rest/api_docs.cpp.
+// endpoints; the documentation rows are served by rest/api_docs.cpp. Each row also names the one scope an API
+// key needs for it (auth/scope.hpp; `open`: no key): the hook checks it before anything is dispatched, and
+// `--print-routes` prints it, so a new route declares its access in exactly one place.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "auth/scope.hpp"
 #include "rest/http_request.hpp"
 #include "rest/responder.hpp"
 
 namespace tally::rest {
+
+class RequestGate;
+using ResponderPtr = std::shared_ptr<Responder>;
 
 enum class RouteId {
   health,
@@ -35,24 +42,25 @@ struct RouteSpec {
   std::string_view method;  // as on the request line: "GET"
   std::string_view path;    // literal segments and {name} parameters, '/'-separated
   RouteId id;
+  auth::Scope scope;        // what the caller's key must grant; open = no key needed
 };
 
 // In the order of the Allow lists the server sends for a path ("PUT, POST").
 inline constexpr RouteSpec route_table[] = {
-    {"GET", "/healthz", RouteId::health},
-    {"POST", "/v1/user", RouteId::create_user},
-    {"GET", "/v1/user/{id}", RouteId::get_user},
-    {"GET", "/v1/user/{id}/balance", RouteId::get_balance},
-    {"GET", "/v1/user/{id}/transactions", RouteId::list_transactions},
-    {"PUT", "/v1/transaction", RouteId::put_transaction},
-    {"POST", "/v1/transaction", RouteId::put_transaction},
-    {"GET", "/v1/transaction/{uid}", RouteId::get_transaction},
-    {"PUT", "/v1/transactions", RouteId::put_transaction_batch},
-    {"POST", "/v1/transactions", RouteId::put_transaction_batch},
-    {"GET", "/openapi.json", RouteId::openapi_document},
-    {"GET", "/docs", RouteId::docs_page},
-    {"GET", "/docs/{file}", RouteId::docs_file},
-    {"GET", "/metrics", RouteId::metrics},
+    {"GET", "/healthz", RouteId::health, auth::Scope::open},
+    {"POST", "/v1/user", RouteId::create_user, auth::Scope::write},
+    {"GET", "/v1/user/{id}", RouteId::get_user, auth::Scope::read},
+    {"GET", "/v1/user/{id}/balance", RouteId::get_balance, auth::Scope::read},
+    {"GET", "/v1/user/{id}/transactions", RouteId::list_transactions, auth::Scope::read},
+    {"PUT", "/v1/transaction", RouteId::put_transaction, auth::Scope::write},
+    {"POST", "/v1/transaction", RouteId::put_transaction, auth::Scope::write},
+    {"GET", "/v1/transaction/{uid}", RouteId::get_transaction, auth::Scope::read},
+    {"PUT", "/v1/transactions", RouteId::put_transaction_batch, auth::Scope::write},
+    {"POST", "/v1/transactions", RouteId::put_transaction_batch, auth::Scope::write},
+    {"GET", "/openapi.json", RouteId::openapi_document, auth::Scope::open},
+    {"GET", "/docs", RouteId::docs_page, auth::Scope::open},
+    {"GET", "/docs/{file}", RouteId::docs_file, auth::Scope::open},
+    {"GET", "/metrics", RouteId::metrics, auth::Scope::open},
 };
 
 struct RouteMatch {
@@ -70,12 +78,15 @@ std::vector<std::string_view> route_path_segments(std::string_view path);
 // The table's verdict for a request line's method and path (without the query).
 RouteMatch match_route(std::string_view method, std::string_view path);
 
-// The hook routes.cpp calls before dispatching: answers 404 route_not_found and 405 (Allow from the table) and
-// the documentation routes (/openapi.json, /docs, /docs/{file}) and /metrics and returns true; returns false for a request
-// the table routes to an API endpoint, which the caller then dispatches.
-bool answer_from_route_table(const HttpRequest& request, Responder& responder);
+// The hook routes.cpp calls before dispatching: answers 404 route_not_found and 405 (Allow from the table), the
+// route's scope check (401/403 through `gate`), the documentation routes (/openapi.json, /docs, /docs/{file}) and
+// /metrics and returns true; returns false for a request the table routes to an API endpoint, which the caller
+// then dispatches, with `client` set to the admitted client's name ("" in open mode).
+bool answer_from_route_table(const HttpRequest& request, const ResponderPtr& responder, RequestGate& gate,
+                             std::string& client);
 
-// One line per row, "GET /v1/user/{id}\n": what `tallyd --print-routes` prints.
+// One line per row, "GET /v1/user/{id} read\n" (method, path template, scope): what `tallyd --print-routes`
+// prints.
 std::string route_table_text();
 
 }  // namespace tally::rest

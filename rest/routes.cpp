@@ -68,7 +68,7 @@ void send_error(Responder& responder, const ApiError& error) {
   responder.send(error.status, body);
 }
 
-void create_user(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder) {
+void create_user(LedgerApi& ledger, const HttpRequest& request, std::string client, ResponderPtr responder) {
   std::string key;
   if (request.idempotency_key) {
     if (ApiError error = check_idempotency_key(*request.idempotency_key)) {
@@ -82,7 +82,7 @@ void create_user(LedgerApi& ledger, const HttpRequest& request, ResponderPtr res
     send_error(*responder, error);
     return;
   }
-  ledger.create_user(std::move(parsed.name), std::move(key), [responder](const UserResult& result) {
+  ledger.create_user(std::move(parsed.name), std::move(key), std::move(client), [responder](const UserResult& result) {
     std::string body;
     if (result.outcome == Outcome::applied || result.outcome == Outcome::replayed) {
       append_user(body, result.user);
@@ -158,13 +158,14 @@ void answer_transaction(Responder& responder, const TxResult& result) {
 }
 }  // namespace
 
-void put_transaction(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder) {
+void put_transaction(LedgerApi& ledger, const HttpRequest& request, std::string client, ResponderPtr responder) {
   TransactionApplied tx;
   if (ApiError error = parse_transaction(request.body, ledger.now(), tx)) {
     count_invalid_transactions(*responder, 1);
     send_error(*responder, error);
     return;
   }
+  tx.client = std::move(client);
   ledger.apply(std::move(tx), [responder](const TxResult& result) { answer_transaction(*responder, result); });
 }
 
@@ -226,7 +227,8 @@ std::string batch_item(const TxResult& result) {
 }
 }  // namespace
 
-void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder) {
+void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, const std::string& client,
+                           ResponderPtr responder) {
   std::vector<TransactionApplied> items;
   std::vector<ApiError> errors;
   if (ApiError error = parse_transaction_batch(request.body, ledger.now(), items, errors)) {
@@ -254,6 +256,7 @@ void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, Respon
   positions.reserve(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (errors[i]) continue;
+    items[i].client = client;
     valid.push_back(std::move(items[i]));
     positions.push_back(static_cast<std::uint32_t>(i));
   }
@@ -279,7 +282,8 @@ namespace {
 
 void not_found(Responder& responder) { send_error(responder, {404, "route_not_found", "no such route"}); }
 
-void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, const ResponderPtr& responder) {
+void route(LedgerApi& ledger, ServerState& state, RequestGate& gate, const HttpRequest& request,
+           const ResponderPtr& responder) {
   const HttpMethod method = request.method;
   const std::vector<std::string_view> parts = route_path_segments(request.path());
   const bool get = method == HttpMethod::get;
@@ -298,14 +302,16 @@ void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, co
     return responder->send(503, "{\"error\":{\"code\":\"shutting_down\",\"message\":\"the server is stopping\"}}",
                            limits::http_retry_after_seconds);
   }
-  // 404 and 405 come from the route table (rest/route_table.hpp), which also answers /openapi.json and /docs.
-  if (answer_from_route_table(request, *responder)) return;
+  // 404, 405, 401 and 403 come from the route table (rest/route_table.hpp), which also answers /openapi.json and
+  // /docs; `client` is who the request's key names ("" in open mode).
+  std::string client;
+  if (answer_from_route_table(request, responder, gate, client)) return;
   if (parts.size() < 2 || parts[0] != "v1") return not_found(*responder);
   const std::string_view noun = parts[1];
   if (noun == "user") {
     if (parts.size() == 2) {
       if (method != HttpMethod::post) return responder->method_not_allowed("POST");
-      return create_user(ledger, request, responder);
+      return create_user(ledger, request, std::move(client), responder);
     }
     if (parts.size() == 3) {
       if (!get) return responder->method_not_allowed("GET");
@@ -322,7 +328,7 @@ void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, co
   } else if (noun == "transaction") {
     if (parts.size() == 2) {
       if (!put_or_post) return responder->method_not_allowed("PUT, POST");
-      return put_transaction(ledger, request, responder);
+      return put_transaction(ledger, request, std::move(client), responder);
     }
     if (parts.size() == 3) {
       if (!get) return responder->method_not_allowed("GET");
@@ -330,17 +336,18 @@ void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, co
     }
   } else if (noun == "transactions" && parts.size() == 2) {
     if (!put_or_post) return responder->method_not_allowed("PUT, POST");
-    return put_transaction_batch(ledger, request, responder);
+    return put_transaction_batch(ledger, request, client, responder);
   }
   not_found(*responder);
 }
 
 }  // namespace
 
-void route_request(LedgerApi& ledger, ServerState& state, const HttpRequest& request, ResponderPtr responder) {
+void route_request(LedgerApi& ledger, ServerState& state, RequestGate& gate, const HttpRequest& request,
+                   ResponderPtr responder) {
   state.requests.fetch_add(1, std::memory_order_relaxed);
   try {
-    route(ledger, state, request, responder);
+    route(ledger, state, gate, request, responder);
   } catch (const std::exception& e) {
     spdlog::error("request {} {} failed: {}", request.method_name, request.path(), e.what());
     // Unless the endpoint had answered before it threw: an answer goes out once.

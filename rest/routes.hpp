@@ -10,6 +10,7 @@
 #include "ledger/ledger_api.hpp"
 #include "rest/api_error.hpp"
 #include "rest/http_request_parser.hpp"
+#include "rest/request_gate.hpp"
 #include "rest/responder.hpp"
 #include "rest/server_state.hpp"
 
@@ -18,17 +19,20 @@ namespace tally::rest {
 using ResponderPtr = std::shared_ptr<Responder>;
 
 // Picks the endpoint for a request: 404 route_not_found, 405 with Allow, 503 shutting_down once draining (but
-// /healthz), 500 if an endpoint throws.
-void route_request(LedgerApi& ledger, ServerState& state, const HttpRequest& request, ResponderPtr responder);
+// /healthz), 401/403 from `gate` (rest/request_gate.hpp), 500 if an endpoint throws.
+void route_request(LedgerApi& ledger, ServerState& state, RequestGate& gate, const HttpRequest& request,
+                   ResponderPtr responder);
 
 // The largest body the request's route accepts, known from its head: the edge refuses more before reading it.
 std::size_t route_body_bytes_max(HttpMethod method, std::string_view path);
 
-void create_user(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder);
+// `client`: the admitted API client's name, stored with the record ("" in open mode).
+void create_user(LedgerApi& ledger, const HttpRequest& request, std::string client, ResponderPtr responder);
 void get_user(LedgerApi& ledger, std::string_view id_text, ResponderPtr responder);
 void get_balance(LedgerApi& ledger, std::string_view id_text, const HttpRequest& request, ResponderPtr responder);
-void put_transaction(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder);
-void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder);
+void put_transaction(LedgerApi& ledger, const HttpRequest& request, std::string client, ResponderPtr responder);
+void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, const std::string& client,
+                           ResponderPtr responder);
 void get_transaction(LedgerApi& ledger, std::string_view uid_text, ResponderPtr responder);
 // GET /v1/user/{id}/transactions (rest/routes_history.cpp)
 void get_transactions(LedgerApi& ledger, std::string_view id_text, const HttpRequest& request,

@@ -16,6 +16,10 @@ struct ServerState {
   std::atomic<std::uint64_t> requests{0};  // requests handed to a route since start
   std::atomic<std::size_t> open_connections{0};
   std::shared_ptr<const RestMetrics> metrics;  // null: not measured (set before serving, then read-only)
+  // API keys (rest/request_gate.hpp), for the metrics: answers 401, answers 403, and 401s held back (brute force).
+  std::atomic<std::uint64_t> auth_unauthorized{0};
+  std::atomic<std::uint64_t> auth_forbidden{0};
+  std::atomic<std::uint64_t> auth_delayed{0};
 };
 
 }  // namespace tally::rest

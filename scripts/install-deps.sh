@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential pkg-config meson ninja-build
   libcaf-dev libpistache-dev capnproto libcapnp-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libcli11-dev libjemalloc-dev libhttp-parser-dev prometheus-cpp-dev
+  nlohmann-json3-dev libcli11-dev libjemalloc-dev libhttp-parser-dev prometheus-cpp-dev libssl-dev
   python3 curl
 )
 

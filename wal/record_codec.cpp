@@ -42,6 +42,7 @@ std::optional<Record> decode_user_created(schema::UserCreated::Reader r) {
   out.name = text_of(r.getName());
   out.idempotency_key = text_of(r.getIdempotencyKey());
   out.created_at = r.getCreatedAtMicros();
+  out.client = text_of(r.getClient());  // absent in a record written before attribution: ""
   if (check_record(out) != RecordFault::none) return std::nullopt;
   return Record(std::move(out));
 }
@@ -58,6 +59,7 @@ std::optional<Record> decode_transaction(schema::TransactionApplied::Reader r) {
   out.amount = r.getAmountMinor();
   out.at = r.getAtMicros();
   out.timestamp_given = r.getTimestampGiven();
+  out.client = text_of(r.getClient());
   if (check_record(out) != RecordFault::none) return std::nullopt;
   return Record(std::move(out));
 }
@@ -113,6 +115,8 @@ std::string encode_unchecked(const UserCreated& record) {
   copy_text([&](unsigned n) { return b.initName(n); }, record.name);
   copy_text([&](unsigned n) { return b.initIdempotencyKey(n); }, record.idempotency_key);
   b.setCreatedAtMicros(record.created_at);
+  // No client: the field stays null, so the record is byte for byte what the code before attribution wrote.
+  if (!record.client.empty()) copy_text([&](unsigned n) { return b.initClient(n); }, record.client);
   return to_string(message);
 }
 
@@ -126,6 +130,7 @@ std::string encode_unchecked(const TransactionApplied& record) {
   b.setAmountMinor(record.amount);
   b.setAtMicros(record.at);
   b.setTimestampGiven(record.timestamp_given);
+  if (!record.client.empty()) copy_text([&](unsigned n) { return b.initClient(n); }, record.client);
   return to_string(message);
 }
 

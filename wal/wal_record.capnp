@@ -17,6 +17,7 @@ struct UserCreated {
   name @1 :Text;              # UTF-8, 1..limits::user_name_bytes_max bytes
   idempotencyKey @2 :Text;    # empty = none given
   createdAtMicros @3 :Int64;  # UTC microseconds since the Unix epoch
+  client @4 :Text;            # the API client's name (auth/); empty = open mode or written before attribution
 }
 
 enum TxKind {
@@ -31,4 +32,5 @@ struct TransactionApplied {
   amountMinor @3 :Int64;      # 1..limits::amount_minor_max
   atMicros @4 :Int64;
   timestampGiven @5 :Bool;    # false: atMicros is the server clock at acceptance
+  client @6 :Text;            # the API client's name (auth/); empty = open mode or written before attribution
 }

@@ -63,9 +63,9 @@ class LedgerHarness {
   LedgerService& ledger() { return *ledger_; }
   wal::WalWriter& wal() { return *wal_; }
 
-  UserResult create_user(const std::string& name, const std::string& key = "") {
+  UserResult create_user(const std::string& name, const std::string& key = "", const std::string& client = "") {
     std::promise<UserResult> done;
-    ledger_->create_user(name, key, [&done](const UserResult& result) { done.set_value(result); });
+    ledger_->create_user(name, key, client, [&done](const UserResult& result) { done.set_value(result); });
     return done.get_future().get();
   }
 

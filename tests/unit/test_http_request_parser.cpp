@@ -519,7 +519,9 @@ TEST(HttpRequestParser, KeepsABoundedListOfOtherHeaders) {
   ASSERT_EQ(step.event, Event::request);
   const HttpRequest& request = parser.request();
   EXPECT_EQ(request.content_type, "application/json");
-  EXPECT_EQ(request.header("authorization"), "Bearer t0k3n");
+  // Authorization has its own field (auth/): it never competes with other headers for a kept place.
+  EXPECT_TRUE(request.authorization_given);
+  EXPECT_EQ(request.authorization, "Bearer t0k3n");
   EXPECT_EQ(request.other_headers.size(), limits::http_kept_header_count_max);
   EXPECT_EQ(request.header("X-0"), "0");
   EXPECT_EQ(request.header("X-19"), std::nullopt);
@@ -528,6 +530,11 @@ TEST(HttpRequestParser, KeepsABoundedListOfOtherHeaders) {
 TEST(HttpRequestParser, RepeatedIdempotencyKeyIsRefused) {
   expect_error("POST /small HTTP/1.1\r\nHost: h\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\nContent-Length: 0\r\n\r\n",
                400, "malformed_request");
+}
+
+TEST(HttpRequestParser, RepeatedAuthorizationIsRefused) {
+  expect_error("GET /a HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer a\r\nauthorization: Bearer b\r\n\r\n", 400,
+               "malformed_request");
 }
 
 TEST(HttpRequestParser, AnErrorAfterGoodRequestsComesAfterThem) {

@@ -244,7 +244,12 @@ TEST(ResponseJson, EscapesAndFormats) {
   TransactionApplied tx{"u\"1", 7, TxKind::withdraw, 1050, 1672790400000000, true};
   out.clear();
   append_transaction(out, tx);
-  EXPECT_EQ(out, R"({"uid":"u\"1","user_id":7,"type":"WITHDRAW","amount":"10.50","timestamp":"2023-01-04T00:00:00Z"})");
+  EXPECT_EQ(out, R"({"uid":"u\"1","user_id":7,"type":"WITHDRAW","amount":"10.50","timestamp":"2023-01-04T00:00:00Z",)"
+                 R"("client":""})");
+  tx.client = "billing-2";
+  out.clear();
+  append_transaction(out, tx);
+  EXPECT_NE(out.find(R"(,"client":"billing-2"})"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -78,8 +78,9 @@ TEST(RouteTable, WrongMethodListsThePathsMethodsInTableOrder) {
 
 TEST(RouteTable, PrintedOneRowPerLine) {
   const std::string text = route_table_text();
-  EXPECT_EQ(text.rfind("GET /healthz\n", 0), 0u);
-  EXPECT_NE(text.find("\nGET /v1/user/{id}/balance\n"), std::string::npos);
+  EXPECT_EQ(text.rfind("GET /healthz open\n", 0), 0u);
+  EXPECT_NE(text.find("\nGET /v1/user/{id}/balance read\n"), std::string::npos);
+  EXPECT_NE(text.find("\nPOST /v1/transactions write\n"), std::string::npos);
   EXPECT_EQ(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')), std::size(route_table));
 }
 
@@ -111,6 +112,29 @@ TEST(RouteTable, IsExactlyTheOperationsOfTheOpenApiDocument) {
     EXPECT_TRUE(routed.count(operation)) << operation << " is in openapi.json but not in the route table";
   }
   EXPECT_EQ(routed.size(), std::size(route_table)) << "a row is in the table twice";
+}
+
+TEST(RouteTable, EachRowsScopeIsItsOperationsSecurity) {
+  // A row's scope is what the document's operation names under bearerAuth; an open row has no security.
+  const nlohmann::json document = built_in_document();
+  ASSERT_TRUE(document.is_object());
+  for (const RouteSpec& row : route_table) {
+    std::string method(row.method);
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const nlohmann::json& operation = document.at("paths").at(std::string(row.path)).at(method);
+    const std::string route = std::string(row.method) + " " + std::string(row.path);
+    if (row.scope == auth::Scope::open) {
+      EXPECT_TRUE(!operation.contains("security") || operation.at("security").empty()) << route;
+      EXPECT_FALSE(operation.at("responses").contains("401")) << route;
+      continue;
+    }
+    ASSERT_TRUE(operation.contains("security")) << route << " needs a scope but documents no security";
+    EXPECT_EQ(operation.at("security"), nlohmann::json::parse(R"([{"bearerAuth":[")" +
+                                                              std::string(auth::scope_name(row.scope)) + R"("]}])"))
+        << route;
+    EXPECT_TRUE(operation.at("responses").contains("401")) << route;
+    EXPECT_TRUE(operation.at("responses").contains("403")) << route;
+  }
 }
 
 TEST(RouteTable, DocsFilesAreTheDocumentsEnum) {

@@ -16,6 +16,8 @@
 #include "ledger/limits.hpp"
 #include "rest/http_connection.hpp"
 #include "rest/responder.hpp"
+#include "auth/digest.hpp"
+#include "auth/key_file.hpp"
 #include "rest/routes.hpp"
 
 namespace tally::rest {
@@ -28,8 +30,8 @@ class StandInLedger final : public LedgerApi {
  public:
   explicit StandInLedger(const Clock& clock) : clock_(clock) {}
 
-  void create_user(std::string name, std::string, UserReply reply) override {
-    const UserView user{next_id_++, std::move(name), 0};
+  void create_user(std::string name, std::string, std::string client, UserReply reply) override {
+    const UserView user{next_id_++, std::move(name), 0, std::move(client)};
     users_[user.id] = user;
     reply(UserResult{Outcome::applied, user});
   }
@@ -103,15 +105,20 @@ class RoutesTest : public ::testing::Test, public RequestHandler, public WriteWa
   }
 
   void handle(const HttpRequest& request, ResponderPtr responder) override {
-    route_request(ledger_, *state_, request, std::move(responder));
+    route_request(ledger_, *state_, gate_, request, std::move(responder));
   }
   void wait_writable(int, std::uint64_t) override { FAIL() << "a small answer fits the socket"; }
 
   // One request, its whole answer (the stand-in answers inside the call: nothing is left in flight).
-  std::string exchange(const std::string& method, const std::string& target, const std::string& body = "") {
-    const std::string request = method + " " + target + " HTTP/1.1\r\nHost: h\r\nContent-Length: " +
-                                std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string exchange(const std::string& method, const std::string& target, const std::string& body = "",
+                       const std::string& header_lines = "") {
+    const std::string request = method + " " + target + " HTTP/1.1\r\nHost: h\r\n" + header_lines +
+                                "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     connection_->on_input(request.data(), request.size());
+    return received();
+  }
+  // What the connection wrote so far.
+  std::string received() {
     std::string out;
     char buffer[65536];
     for (;;) {
@@ -132,6 +139,8 @@ class RoutesTest : public ::testing::Test, public RequestHandler, public WriteWa
   ManualClock clock_{jan1};
   StandInLedger ledger_{clock_};
   std::shared_ptr<ServerState> state_ = std::make_shared<ServerState>();
+  auth::KeyStore keys_;  // open: these tests are about the routes, tests/unit/test_auth.cpp about keys
+  RequestGate gate_{keys_, *state_};
   std::shared_ptr<HttpConnection> connection_;
   int server_fd_ = -1;
   int client_fd_ = -1;
@@ -175,8 +184,49 @@ TEST_F(RoutesTest, AnAbsentTimestampIsTheLedgerClock) {
   EXPECT_EQ(ledger_.applied[1].at, jan1 + 123'457);
 }
 
+TEST_F(RoutesTest, KeysAdmitByScopeAttributeAndDelayRepeated401sToTheTick) {
+  keys_.replace(auth::parse_key_file("writer write " + auth::to_hex(auth::sha256("w-secret")) + "\nreader read " +
+                                     auth::to_hex(auth::sha256("r-secret")) + "\n")
+                    .entries);
+  const std::string writer = "Authorization: Bearer w-secret\r\n", reader = "Authorization: bearer r-secret\r\n";
+  const std::string missing = exchange("GET", "/v1/user/1");
+  EXPECT_TRUE(has(missing, "HTTP/1.1 401 ")) << missing;
+  EXPECT_TRUE(has(missing, "WWW-Authenticate: Bearer realm=\"tally\"\r\n")) << missing;
+  EXPECT_TRUE(has(missing, R"({"error":{"code":"unauthorized")")) << missing;
+  const std::string forbidden = exchange("POST", "/v1/user", R"({"name":"vasya"})", reader);
+  EXPECT_TRUE(has(forbidden, "HTTP/1.1 403 ")) << forbidden;
+  EXPECT_TRUE(has(forbidden, "scope=\"write\"")) << forbidden;
+  EXPECT_TRUE(has(exchange("GET", "/v1/user/1", "", reader), "HTTP/1.1 404 ")) << "nothing was created";
+  EXPECT_TRUE(has(exchange("POST", "/v1/user", R"({"name":"vasya"})", writer), R"("client":"writer"})"));
+  exchange("PUT", "/v1/transaction", put_body("k-1", jan1), writer);
+  exchange("PUT", "/v1/transactions", "[" + put_body("k-2", jan1) + "]", writer);
+  ASSERT_EQ(ledger_.applied.size(), 2u);
+  EXPECT_EQ(ledger_.applied[0].client, "writer");
+  EXPECT_EQ(ledger_.applied[1].client, "writer");
+  EXPECT_TRUE(has(exchange("GET", "/healthz"), "HTTP/1.1 200 ")) << "open";
+  EXPECT_TRUE(has(exchange("GET", "/openapi.json"), "HTTP/1.1 200 ")) << "open";
+  EXPECT_EQ(state_->auth_unauthorized.load(), 1u);
+  EXPECT_EQ(state_->auth_forbidden.load(), 1u);
+
+  // One 401 so far from this peer; up to the limit they are answered at once, then they wait for the tick.
+  for (int i = 1; i < limits::auth_failures_before_delay_max; ++i) {
+    EXPECT_TRUE(has(exchange("GET", "/v1/user/1", "", "Authorization: Bearer wrong\r\n"), "HTTP/1.1 401 "));
+  }
+  EXPECT_EQ(exchange("GET", "/v1/user/1", "", "Authorization: Bearer wrong\r\n"), "") << "held back";
+  EXPECT_EQ(state_->in_flight.load(), 1);
+  gate_.tick(monotonic_ms());
+  EXPECT_EQ(received(), "") << "not before its delay";
+  gate_.tick(monotonic_ms() + limits::auth_failure_delay_ms);
+  const std::string delayed = received();
+  EXPECT_TRUE(has(delayed, "HTTP/1.1 401 ")) << delayed;
+  EXPECT_TRUE(has(delayed, "Tally-Auth-Delay-Ms: " + std::to_string(limits::auth_failure_delay_ms))) << delayed;
+  EXPECT_EQ(state_->auth_delayed.load(), 1u);
+  EXPECT_EQ(state_->in_flight.load(), 0);
+  EXPECT_TRUE(has(exchange("GET", "/v1/user/1", "", reader), "HTTP/1.1 200 ")) << "a valid key is not delayed";
+}
+
 TEST_F(RoutesTest, AStandInLedgerServesEveryRoute) {
-  EXPECT_TRUE(has(exchange("POST", "/v1/user", R"({"name":"vasya"})"), R"({"id":1,"name":"vasya","balance":"0.00"})"));
+  EXPECT_TRUE(has(exchange("POST", "/v1/user", R"({"name":"vasya"})"), R"({"id":1,"name":"vasya","balance":"0.00","client":""})"));
   EXPECT_TRUE(has(exchange("GET", "/v1/user/1"), "HTTP/1.1 200 "));
   EXPECT_TRUE(has(exchange("GET", "/v1/user/1/balance?date=2023-01-01"), R"("balance":"0.00","date":)"));
   EXPECT_TRUE(has(exchange("GET", "/v1/user/2/balance"), "\"user_not_found\""));

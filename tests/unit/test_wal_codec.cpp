@@ -43,6 +43,7 @@ void expect_same(const UserCreated& a, const UserCreated& b) {
   EXPECT_EQ(a.name, b.name);
   EXPECT_EQ(a.idempotency_key, b.idempotency_key);
   EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.client, b.client);
 }
 
 void expect_same(const TransactionApplied& a, const TransactionApplied& b) {
@@ -52,6 +53,7 @@ void expect_same(const TransactionApplied& a, const TransactionApplied& b) {
   EXPECT_EQ(a.amount, b.amount);
   EXPECT_EQ(a.at, b.at);
   EXPECT_EQ(a.timestamp_given, b.timestamp_given);
+  EXPECT_EQ(a.client, b.client);
 }
 
 // The bytes of a record the encoder must accept.
@@ -101,6 +103,56 @@ TEST(RecordCodec, TransactionAppliedRoundTrips) {
   t.amount = 1;
   t.uid = "x";
   expect_round_trip(t);
+  t.client = "billing.eu-1_A";
+  expect_round_trip(t);
+  t.client = std::string(limits::client_name_bytes_max, 'c');
+  expect_round_trip(t);
+}
+
+TEST(RecordCodec, ClientRoundTripsAndFollowsTheKeyFilesNameRules) {
+  UserCreated u = sample_user();
+  u.client = "ad-engine";
+  expect_round_trip(u);
+  TransactionApplied t = sample_tx();
+  for (const std::string bad : {std::string("has space"), std::string("a:b"), std::string("caf\xC3\xA9"),
+                                std::string(limits::client_name_bytes_max + 1, 'c')}) {
+    t.client = bad;
+    u.client = bad;
+    EXPECT_EQ(check_record(t), RecordFault::client) << bad;
+    EXPECT_EQ(check_record(u), RecordFault::client) << bad;
+    EXPECT_FALSE(encode(t).has_value()) << bad;
+    EXPECT_FALSE(decode(detail::encode_unchecked(t)).has_value()) << "the decoder refuses it too: " << bad;
+  }
+}
+
+namespace {
+std::string from_hex(std::string_view hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+}  // namespace
+
+// Records as the code before attribution wrote them (its schema, without `client`: produced with
+// `capnp encode` of that schema, git show 785549c:wal/wal_record.capnp): they read, with no client.
+TEST(RecordCodec, ReadsRecordsWrittenBeforeAttributionAsNoClient) {
+  const std::string old_tx = from_hex(
+      "0000000009000000000000000100010001000000000000000000000004000100010000000000000000000100000000003930000000000000"
+      "006093dd64f1050001000000320000006f6c642d31000000");
+  const std::optional<Record> tx = decode(old_tx);
+  ASSERT_TRUE(tx.has_value());
+  const auto& t = std::get<TransactionApplied>(*tx);
+  EXPECT_EQ(t.uid, "old-1");
+  EXPECT_EQ(t.amount, 12345);
+  EXPECT_TRUE(t.timestamp_given);
+  EXPECT_EQ(t.client, "");
+  const std::string old_user = from_hex(
+      "00000000090000000000000001000100000000000000000000000000020002000100000000000000006093dd64f10500050000003200"
+      "0000050000000a00000076617379610000000000000000000000");
+  const std::optional<Record> user = decode(old_user);
+  ASSERT_TRUE(user.has_value());
+  EXPECT_EQ(std::get<UserCreated>(*user).name, "vasya");
+  EXPECT_EQ(std::get<UserCreated>(*user).client, "");
 }
 
 TEST(RecordCodec, DecodesMisalignedInput) {
@@ -226,7 +278,7 @@ TEST(RecordCodec, RefusesFieldsAppendedByANewerBuildUnlessDefault) {
     capnp::MallocMessageBuilder message;
     capnp::AnyStruct::Builder root = message.getRoot<capnp::AnyPointer>().initAsAnyStruct(1, 1);
     root.getDataSection()[0] = 1;  // discriminant: transactionApplied
-    capnp::AnyStruct::Builder tx = root.getPointerSection()[0].initAsAnyStruct(4, 2);
+    capnp::AnyStruct::Builder tx = root.getPointerSection()[0].initAsAnyStruct(4, 3);  // uid, client, a new one
     const TransactionApplied sample = sample_tx();
     std::memcpy(tx.getDataSection().begin(), &sample.user_id, 8);
     tx.getDataSection()[8] = 1;                           // kind: withdraw
@@ -234,7 +286,7 @@ TEST(RecordCodec, RefusesFieldsAppendedByANewerBuildUnlessDefault) {
     std::memcpy(tx.getDataSection().begin() + 16, &sample.amount, 8);
     std::memcpy(tx.getDataSection().begin() + 24, &sample.at, 8);
     tx.getPointerSection()[0].setAs<capnp::Text>(sample.uid);
-    if (set_new_field) tx.getPointerSection()[1].setAs<capnp::Text>("fee: 1.00");
+    if (set_new_field) tx.getPointerSection()[2].setAs<capnp::Text>("fee: 1.00");
     const kj::Array<capnp::word> flat = capnp::messageToFlatArray(message);
     return std::string(reinterpret_cast<const char*>(flat.asBytes().begin()), flat.asBytes().size());
   };

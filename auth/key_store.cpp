@@ -1,0 +1,106 @@
+// KeyStore: lookup by the SHA-256 of the presented secret, then a constant-time comparison of the two digests.
+// The hash table is probed with the digest, not the secret, so its timing says nothing usable about the secret.
+#include "auth/key_store.hpp"
+
+#include <atomic>
+
+namespace tally::auth {
+
+std::size_t DigestHash::operator()(const Digest& d) const {
+  std::size_t h = 0;
+  for (std::size_t i = 0; i < sizeof h; ++i) h = h << 8 | d[i];
+  return h;
+}
+
+KeySet::KeySet(std::vector<KeyEntry> list) : entries(std::move(list)) {
+  by_digest.reserve(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) by_digest.emplace(entries[i].digest, i);
+}
+
+namespace {
+std::atomic<std::uint64_t> next_store_id{1};
+
+// A thread's copy of one store's set, valid while the store's generation is unchanged. It keeps that set alive
+// until the thread's next request after a reload: a request in flight always finishes with the set it started with.
+struct ThreadCopy {
+  std::uint64_t store = 0;
+  std::uint64_t generation = 0;
+  std::shared_ptr<const KeySet> keys;
+};
+thread_local ThreadCopy thread_copy;
+}  // namespace
+
+KeyStore::KeyStore() : id_(next_store_id.fetch_add(1, std::memory_order_relaxed)) {}
+
+std::shared_ptr<const KeySet> KeyStore::current() const { return std::atomic_load(&keys_); }
+
+void KeyStore::replace(std::vector<KeyEntry> entries) {
+  std::atomic_store(&keys_, std::shared_ptr<const KeySet>(std::make_shared<KeySet>(std::move(entries))));
+  generation_.fetch_add(1, std::memory_order_release);  // after the store: a thread that sees it loads the new set
+}
+
+const KeySet* KeyStore::for_request() const {
+  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (thread_copy.store != id_ || thread_copy.generation != generation) {
+    thread_copy = ThreadCopy{id_, generation, current()};
+  }
+  return thread_copy.keys.get();
+}
+
+namespace {
+bool b64token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+}
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+}  // namespace
+
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+  constexpr std::string_view scheme = "bearer";
+  if (authorization.size() <= scheme.size() || !equals_ignoring_case(authorization.substr(0, scheme.size()), scheme))
+    return std::nullopt;
+  std::string_view rest = authorization.substr(scheme.size());
+  if (rest.front() != ' ') return std::nullopt;
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t')) rest.remove_suffix(1);
+  if (rest.empty()) return std::nullopt;
+  for (const char c : rest) {
+    if (!b64token_char(c)) return std::nullopt;
+  }
+  return rest;
+}
+
+Admission KeyStore::admit(std::optional<std::string_view> authorization, Scope needed) const {
+  Admission admission;
+  if (needed == Scope::open) return admission;
+  const KeySet* keys = for_request();
+  if (keys == nullptr) return admission;  // open mode
+  if (!authorization) {
+    admission.verdict = Admission::Verdict::missing;
+    return admission;
+  }
+  const std::optional<std::string_view> token = bearer_token(*authorization);
+  if (!token) {
+    admission.verdict = Admission::Verdict::malformed;
+    return admission;
+  }
+  const Digest presented = sha256(*token);
+  const auto found = keys->by_digest.find(presented);
+  if (found == keys->by_digest.end() || !digests_equal(keys->entries[found->second].digest, presented)) {
+    admission.verdict = Admission::Verdict::unknown;
+    return admission;
+  }
+  const KeyEntry& entry = keys->entries[found->second];
+  admission.client = entry.name;
+  if (!entry.scopes.has(needed)) admission.verdict = Admission::Verdict::lacking_scope;
+  return admission;
+}
+
+}  // namespace tally::auth
