@@ -30,8 +30,8 @@ std::unique_ptr<History> history_of(std::int64_t n) {
     tx.amount = 1 + static_cast<MinorUnits>(rng() % 10'000);
     tx.at = static_cast<UtcMicros>(rng() % static_cast<std::uint64_t>(n / 4 + 1)) * 1'000'000;
     const tx_index_detail::PackedUid uid(tx.uid);
-    h->entries.push_back(std::make_unique<char[]>(tx_index_detail::entry_bytes(uid)));
-    tx_index_detail::write_entry(h->entries.back().get(), tx, uid);
+    h->entries.push_back(std::make_unique<char[]>(tx_index_detail::entry_bytes(uid, 0)));
+    tx_index_detail::write_entry(h->entries.back().get(), tx, uid, 0);
     h->timeline.insert(h->entries.back().get());
   }
   return h;

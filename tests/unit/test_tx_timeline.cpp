@@ -37,8 +37,8 @@ class Fixture {
  public:
   void add(TransactionApplied tx) {
     const tx_index_detail::PackedUid uid(tx.uid);
-    storage_.push_back(std::make_unique<char[]>(tx_index_detail::entry_bytes(uid)));
-    tx_index_detail::write_entry(storage_.back().get(), tx, uid);
+    storage_.push_back(std::make_unique<char[]>(tx_index_detail::entry_bytes(uid, 0)));
+    tx_index_detail::write_entry(storage_.back().get(), tx, uid, 0);
     timeline.insert(storage_.back().get());
     // After every transaction stamped at or before it: the vector stays sorted by (timestamp, arrival).
     const auto place = std::upper_bound(model.begin(), model.end(), tx.at,
