@@ -47,6 +47,13 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
 fi
 
+# kubectl: its built-in kustomize renders k8s/ in tests/k8s/. Debian's kubernetes-client (kubectl 1.20, kustomize
+# v2.0.3; the manifests are written to render the same with it and with v5) unless a kubectl is already on PATH
+# (e.g. a newer one from the Kubernetes apt repository: kept, not replaced).
+if [ "${1:-}" = --test ] && ! command -v kubectl >/dev/null; then
+  packages+=(kubernetes-client)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -60,12 +67,6 @@ else
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
-
-# kubectl (its built-in kustomize renders k8s/ in tests/k8s/) is not a Debian package: it comes from the
-# Kubernetes apt repository, so it is checked here, not installed.
-if [ "${1:-}" = --test ] && ! command -v kubectl >/dev/null; then
-  echo "install-deps: kubectl is missing: tests/k8s/ will fail; install it from the Kubernetes apt repository" >&2
 fi
 
 # npm ci (exactly the lock, no install scripts) unless node_modules already holds what the lock names: a stamp

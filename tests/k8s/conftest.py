@@ -15,8 +15,8 @@ TARGETS = ("base",) + tuple(f"overlays/{name}" for name in manifest_checks.OVERL
 @pytest.fixture(scope="session")
 def kubectl():
     if shutil.which("kubectl") is None:
-        pytest.fail("kubectl (with its built-in kustomize) is not installed: it is not a Debian package; install "
-                    "it from the Kubernetes apt repository (scripts/install-deps.sh --test says so too)")
+        pytest.fail("kubectl (with its built-in kustomize) is not installed: run `bash scripts/install-deps.sh "
+                    "--test` (it installs Debian's kubernetes-client when no kubectl is on PATH)")
     return "kubectl"
 
 

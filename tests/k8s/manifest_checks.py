@@ -21,13 +21,13 @@ SHARD_ENV_NAMES = ("TALLY_SHARDS", "TALLY_SHARD", "TALLY_PEER_TEMPLATE", "TALLY_
                    "TALLY_AUTH_FILE")
 
 
-def render(target):
-    """`kubectl kustomize` of k8s/<target> (an overlay path like overlays/dev), parsed into objects."""
+def render(target, kubectl="kubectl", root=REPO / "k8s"):
+    """`kubectl kustomize` of <root>/<target> (an overlay path like overlays/dev), parsed into objects."""
     import yaml
-    result = subprocess.run(["kubectl", "kustomize", str(REPO / "k8s" / target)], capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run([kubectl, "kustomize", str(root / target)], capture_output=True, text=True,
+                            timeout=120)
     if result.returncode != 0:
-        raise AssertionError(f"kubectl kustomize k8s/{target} failed:\n{result.stderr}")
+        raise AssertionError(f"{kubectl} kustomize {root / target} failed:\n{result.stderr}")
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
 
 

@@ -1,9 +1,8 @@
 # Each invariant of manifest_checks.py can fail: a rendered overlay broken on purpose in one place makes exactly
 # that check report it (and the unbroken one passes, test_manifests.py). Also: the schema validator refuses a
-# wrongly typed field, and the shard count cannot drift from replicas because kustomize derives it.
+# wrongly typed field, and a shard count edited on one side only of an overlay's shards.yaml is caught.
 import copy
 import shutil
-import subprocess
 
 import pytest
 
@@ -175,17 +174,25 @@ def test_schema_validator_refuses_an_unknown_kind():
     assert result.returncode == 1 and "no schema" in result.stderr
 
 
-def test_shard_count_follows_replicas_in_a_copy_of_the_overlay(tmp_path, kubectl):
-    # Change only the replica count of a copy of k8s/: the rendered TALLY_SHARDS follows it.
+# shards.yaml sets replicas and TALLY_SHARDS side by side (kustomize v2.0.3, Debian 12's, cannot derive one from
+# the other). In a copy of k8s/, rendered by the real kustomize: both edited render 7 consistent shards; either
+# edited alone is refused by the invariant check.
+@pytest.mark.parametrize("edit", ["both", "replicas only", "TALLY_SHARDS only"])
+def test_shard_count_edit_in_a_copy_of_the_overlay(tmp_path, kubectl, edit):
     shutil.copytree(mc.REPO / "k8s", tmp_path / "k8s", ignore=shutil.ignore_patterns("monitoring"))
-    kustomization = tmp_path / "k8s" / "overlays" / "prod" / "kustomization.yaml"
-    text = kustomization.read_text()
-    assert text.count("count: 4") == 1
-    kustomization.write_text(text.replace("count: 4", "count: 7"))
-    out = subprocess.run([kubectl, "kustomize", str(kustomization.parent)], capture_output=True, text=True,
-                         check=True, timeout=120).stdout
-    import yaml
-    objects = [d for d in yaml.safe_load_all(out) if d]
-    assert sts_of(objects)["spec"]["replicas"] == 7
-    assert env_var(objects, "TALLY_SHARDS")["value"] == "7"
-    assert mc.check_shards_equal_replicas(objects) == []
+    shards = tmp_path / "k8s" / "overlays" / "prod" / "shards.yaml"
+    text = shards.read_text()
+    assert text.count("replicas: 4\n") == 1 and text.count('value: "4"\n') == 1
+    if edit != "TALLY_SHARDS only":
+        text = text.replace("replicas: 4\n", "replicas: 7\n")
+    if edit != "replicas only":
+        text = text.replace('value: "4"\n', 'value: "7"\n')
+    shards.write_text(text)
+    objects = mc.render("overlays/prod", kubectl, tmp_path / "k8s")
+    replicas, count = sts_of(objects)["spec"]["replicas"], env_var(objects, "TALLY_SHARDS")["value"]
+    assert (replicas, count) == {"both": (7, "7"), "replicas only": (7, "4"), "TALLY_SHARDS only": (4, "7")}[edit]
+    problems = mc.check_shards_equal_replicas(objects)
+    if edit == "both":
+        assert problems == []
+    else:
+        assert problems == [f"TALLY_SHARDS is {count!r} but replicas is {replicas}"]
