@@ -4,6 +4,7 @@
 
 #include "ledger/limits.hpp"
 #include "rest/http_connection.hpp"
+#include "rest/request_metrics.hpp"
 #include "rest/response_json.hpp"
 
 namespace tally::rest {
@@ -33,6 +34,7 @@ bool RequestGate::refuse(auth::Scope needed, const HttpRequest& request, const R
   }
   if (admission.verdict == Verdict::lacking_scope) {
     state_.auth_forbidden.fetch_add(1, std::memory_order_relaxed);
+  if (state_.metrics) state_.metrics->auth.forbidden.add();
     const std::string scope(auth::scope_name(needed));
     const std::string headers = "WWW-Authenticate: Bearer realm=\"tally\", error=\"insufficient_scope\", scope=\"" +
                                 scope + "\"\r\n";
@@ -44,6 +46,7 @@ bool RequestGate::refuse(auth::Scope needed, const HttpRequest& request, const R
                     : admission.verdict == Verdict::malformed ? "the Authorization header is not 'Bearer <key>'"
                                                               : "the key is not valid";
   state_.auth_unauthorized.fetch_add(1, std::memory_order_relaxed);
+  if (state_.metrics) state_.metrics->auth.unauthorized.add();
   std::string body = error_body({401, "unauthorized", why});
   std::string headers(admission.verdict == Verdict::missing ? challenge_plain : challenge_invalid);
   const std::int64_t now = monotonic_ms();
@@ -53,6 +56,7 @@ bool RequestGate::refuse(auth::Scope needed, const HttpRequest& request, const R
   }
   headers.append(auth_delay_header).append(": ").append(std::to_string(limits::auth_failure_delay_ms)).append("\r\n");
   state_.auth_delayed.fetch_add(1, std::memory_order_relaxed);
+  if (state_.metrics) state_.metrics->auth.delayed.add();
   std::lock_guard<std::mutex> lock(mutex_);
   delayed_.push_back(Delayed{now + limits::auth_failure_delay_ms, responder, std::move(body), std::move(headers)});
   return true;

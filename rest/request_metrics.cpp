@@ -31,7 +31,7 @@ const RouteLabels& route_labels_table() {
 
 }  // namespace
 
-RestMetrics::RestMetrics(telemetry::Metrics& r) : registry(r), http(r, route_labels()), transactions(r) {}
+RestMetrics::RestMetrics(telemetry::Metrics& r) : registry(r), http(r, route_labels()), transactions(r), auth{r} {}
 
 std::vector<std::string> route_labels() { return route_labels_table().labels; }
 

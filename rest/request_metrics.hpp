@@ -22,6 +22,7 @@ struct RestMetrics {
   telemetry::Metrics& registry;
   telemetry::HttpMetrics http;
   telemetry::TransactionMetrics transactions;
+  telemetry::AuthMetrics auth;
 };
 
 // The route table's path templates, each once, in table order: the `route` label's values (then "none").

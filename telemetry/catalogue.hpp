@@ -51,6 +51,17 @@ struct SnapshotMetrics {
   Gauge trigger_bytes = registry.gauge("tally_snapshot_trigger_bytes", "Backlog at which the next snapshot starts");
 };
 
+// rest/request_gate: the API key check (docs/security.md).
+inline constexpr const char* auth_refusals_help =
+    "Requests the API key check refused: code 401 (no, malformed or unknown key), 403 (a key without the scope)";
+struct AuthMetrics {
+  Metrics& registry;
+  Counter unauthorized = registry.counter("tally_auth_refusals_total", auth_refusals_help, {{"code", "401"}});
+  Counter forbidden = registry.counter("tally_auth_refusals_total", auth_refusals_help, {{"code", "403"}});
+  Counter delayed = registry.counter("tally_auth_delayed_total",
+                                     "401 answers held back because their address failed too often (brute force)");
+};
+
 // app/: once per process.
 struct ProcessMetrics {
   Metrics& registry;

@@ -159,8 +159,21 @@ def test_each_scope_allowed_and_refused_on_every_route(secured, keys):
     assert_no_secrets_logged(secured, keys)
 
 
+
+def auth_metric(client, name: str, code: str | None = None) -> float:
+    """A value of the API key check's counters in a /metrics scrape (0 when the series is not there yet)."""
+    text = client.get("/metrics").text
+    want = f'{name}{{code="{code}"}}' if code else name
+    for line in text.splitlines():
+        if line.startswith(want + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
 def test_missing_malformed_and_unknown_keys_are_401_known_without_scope_403(secured, keys):
     c = secured.client()
+    before_401 = auth_metric(c, "tally_auth_refusals_total", "401")
+    before_403 = auth_metric(c, "tally_auth_refusals_total", "403")
     r = call(c, "GET", "/v1/user/1")
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
     assert r.headers["WWW-Authenticate"] == 'Bearer realm="tally"'
@@ -176,6 +189,9 @@ def test_missing_malformed_and_unknown_keys_are_401_known_without_scope_403(secu
     assert call(c, "GET", "/v1/user/1", keys["reader"]).status_code == 404, "admitted: the route itself answers"
     # A refused write changed nothing.
     assert c.get("/healthz").json()["users"] == 0
+    # Six 401s and one 403 above, each counted once for /metrics (which stays open).
+    assert auth_metric(c, "tally_auth_refusals_total", "401") - before_401 == 6
+    assert auth_metric(c, "tally_auth_refusals_total", "403") - before_403 == 1
     assert_no_secrets_logged(secured, keys)
 
 
@@ -354,6 +370,7 @@ def bad_key_request(conn: ConnectionFrom, secret: str = "not-a-key"):
 
 
 def test_brute_force_delay_applies_to_the_offender_only(secured, keys):
+    delayed_before = auth_metric(secured.client(), "tally_auth_delayed_total")
     offender = ConnectionFrom(secured.port, "127.0.0.1")
     bystander = ConnectionFrom(secured.port, "127.0.0.2")
     answers = [bad_key_request(offender) for _ in range(FAILURES_BEFORE_DELAY + 5)]
@@ -361,6 +378,7 @@ def test_brute_force_delay_applies_to_the_offender_only(secured, keys):
     flagged = [r.header(DELAY_HEADER) is not None for r, _ in answers]
     assert flagged == [False] * FAILURES_BEFORE_DELAY + [True] * 5, flagged
     assert all(int(r.header(DELAY_HEADER)) > 0 for r, _ in answers[FAILURES_BEFORE_DELAY:])
+    assert auth_metric(secured.client(), "tally_auth_delayed_total") - delayed_before == 5
     # Another address failing meanwhile is not delayed (its own count is far below the limit) ...
     other = [bad_key_request(bystander) for _ in range(3)]
     assert all(r.status == 401 and r.header(DELAY_HEADER) is None for r, _ in other)

@@ -38,7 +38,7 @@ def tallyd_facts(tallyd=None):
     if tallyd:
         def output(flag):
             return subprocess.run([tallyd, flag], capture_output=True, text=True, check=True, timeout=30).stdout
-        routes = {tuple(line.split(" ", 1)) for line in output("--print-routes").splitlines() if line.strip()}
+        routes = {tuple(line.split()[:2]) for line in output("--print-routes").splitlines() if line.strip()}
         env = set(re.findall(r"\(Env:([A-Z0-9_]+)\)", output("--help")))
     else:
         table = (REPO / "rest" / "route_table.hpp").read_text()
