@@ -24,6 +24,7 @@
 #include "ledger/ledger_restore.hpp"
 #include "ledger/limits.hpp"
 #include "ledger/records.hpp"
+#include "ledger/user_id_space.hpp"
 #include "wal/wal_writer.hpp"
 
 namespace tally {
@@ -34,9 +35,10 @@ class LedgerService final : public LedgerApi, public LedgerRestore {
  public:
   // idle_actor_ms: a user actor with nothing in flight and no message for this long hands its state back to
   // the user's slot and quits (0 = never); the next message spawns a new one. `clock` gives every "now" of the
-  // write path (a user's created_at, now()); it must outlive the service.
+  // write path (a user's created_at, now()); it must outlive the service. `ids`: the user ids this ledger creates
+  // and holds (one shard's, docs/sharding.md; all of them by default).
   explicit LedgerService(caf::actor_system& system, std::uint32_t idle_actor_ms = limits::actor_idle_ms_default,
-                         const Clock& clock = system_clock());
+                         const Clock& clock = system_clock(), UserIdSpace ids = {});
   ~LedgerService() override;
   LedgerService(const LedgerService&) = delete;
   LedgerService& operator=(const LedgerService&) = delete;
@@ -100,7 +102,8 @@ class LedgerService final : public LedgerApi, public LedgerRestore {
   UserTable users_;
   TxIndex transactions_;
   ClaimIndex<UserCreated> idempotency_keys_;
-  std::atomic<UserId> next_user_id_{1};
+  UserIdSpace ids_;
+  std::atomic<UserId> next_user_id_;
   std::uint32_t idle_actor_ms_;
   std::atomic<std::uint64_t> live_actors_{0};
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "ledger/limits.hpp"
@@ -17,6 +18,11 @@ struct Config {
   int actor_threads = 0;  // CAF scheduler threads; 0 = the same as threads
   std::string log_level = "info";
   std::uint32_t actor_idle_ms = limits::actor_idle_ms_default;  // a user's actor quits after this long idle (0 = never)
+  // Shards (docs/sharding.md): N, this process's K (else from the host name), and the peers' base URLs.
+  std::uint32_t shards = 1;
+  std::optional<std::int64_t> shard;
+  std::string peers;          // "URL0,URL1,..." in shard order
+  std::string peer_template;  // "http://tally-{}.tally-peers:8000"
   bool print_routes = false;  // print the route table (method and path template per line) and exit
 };
 

@@ -2,6 +2,7 @@
 // drain requests, flush the WAL, take a final snapshot and exit 0. A failed fdatasync ends the process at once.
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cerrno>
@@ -19,10 +20,12 @@
 #include "app/config.hpp"
 #include "disk/data_dir.hpp"
 #include "disk/file_system.hpp"
+#include "disk/shard_identity.hpp"
 #include "ledger/limits.hpp"
 #include "recovery/recover.hpp"
 #include "rest/http_server.hpp"
 #include "rest/route_table.hpp"
+#include "shard/layout.hpp"
 #include "snapshot/snapshotter.hpp"
 #include "wal/wal_writer.hpp"
 
@@ -49,8 +52,44 @@ void raise_descriptor_limit() {
   std::_Exit(70);
 }
 
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return {};
+  return name;
+}
+
+// The cluster from the flags (or nullopt after logging why this process must not start).
+std::optional<tally::shard::ShardLayout> resolve_cluster(const tally::app::Config& config) {
+  tally::shard::LayoutSettings settings;
+  settings.shards = config.shards;
+  settings.shard = config.shard;
+  settings.host_name = host_name();
+  settings.peers = config.peers;
+  settings.peer_template = config.peer_template;
+  std::string refusal;
+  std::optional<tally::shard::ShardLayout> layout = tally::shard::resolve_layout(settings, refusal);
+  if (!layout) spdlog::critical("refusing to start: {}", refusal);
+  return layout;
+}
+
+// The data directory must be this shard's (disk/shard_identity.hpp); the first start records it.
+bool check_identity(tally::disk::FileSystem& fs, const tally::disk::DataDir& data_dir,
+                    const tally::shard::ShardLayout& layout) {
+  std::string refusal;
+  const tally::disk::IoStatus checked =
+      tally::disk::check_shard_identity(fs, data_dir, {layout.count, layout.self}, refusal);
+  if (!checked.ok()) {
+    spdlog::critical("cannot read or record the shard identity: {}", checked.message());
+    return false;
+  }
+  if (!refusal.empty()) spdlog::critical("{}", refusal);
+  return refusal.empty();
+}
+
 int run(const tally::app::Config& config) {
   raise_descriptor_limit();
+  const std::optional<tally::shard::ShardLayout> layout = resolve_cluster(config);
+  if (!layout) return 2;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int threads = config.threads > 0 ? config.threads : static_cast<int>(cores);
   tally::disk::FileSystem& fs = tally::disk::posix_file_system();
@@ -65,6 +104,8 @@ int run(const tally::app::Config& config) {
                      locked.message());
     return 1;
   }
+  if (!check_identity(fs, data_dir, *layout)) return 2;
+  if (layout->clustered()) spdlog::info("shard {} of {}", layout->self, layout->count);
 
   caf::actor_system_config actor_config;
   const int actor_threads = config.actor_threads > 0 ? config.actor_threads : threads;
@@ -75,7 +116,8 @@ int run(const tally::app::Config& config) {
   actor_config.set("work-stealing.aggressive-poll-attempts", std::size_t{1});
   actor_config.set("work-stealing.moderate-poll-attempts", std::size_t{0});
   caf::actor_system actors{actor_config};
-  auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms);
+  auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms, tally::system_clock(),
+                                                       layout->user_ids());
 
   spdlog::info("recovering from {}", config.data_dir);
   const tally::recovery::RecoveryReport report = tally::recovery::recover(fs, data_dir, *ledger);

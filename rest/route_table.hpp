@@ -18,6 +18,7 @@ namespace tally::rest {
 
 enum class RouteId {
   health,
+  ready,
   create_user,
   get_user,
   get_balance,
@@ -38,6 +39,7 @@ struct RouteSpec {
 // In the order of the Allow lists the server sends for a path ("PUT, POST").
 inline constexpr RouteSpec route_table[] = {
     {"GET", "/healthz", RouteId::health},
+    {"GET", "/readyz", RouteId::ready},
     {"POST", "/v1/user", RouteId::create_user},
     {"GET", "/v1/user/{id}", RouteId::get_user},
     {"GET", "/v1/user/{id}/balance", RouteId::get_balance},

@@ -13,6 +13,7 @@
 #include "rest/request_parse.hpp"
 #include "rest/response_json.hpp"
 #include "rest/route_table.hpp"
+#include "rest/routes_cluster.hpp"
 
 namespace tally::rest {
 
@@ -287,6 +288,10 @@ void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, co
     return responder->send(200, "{\"status\":\"ok\",\"users\":" + std::to_string(counts.users) +
                                     ",\"transactions\":" + std::to_string(counts.transactions) +
                                     ",\"live_actors\":" + std::to_string(counts.live_actors) + "}");
+  }
+  if (parts.size() == 1 && parts[0] == "readyz") {
+    if (!get) return responder->method_not_allowed("GET");
+    return answer_ready(state, *responder);
   }
   if (state.draining.load(std::memory_order_acquire)) {
     return responder->send(503, "{\"error\":{\"code\":\"shutting_down\",\"message\":\"the server is stopping\"}}",
