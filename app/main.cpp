@@ -26,6 +26,7 @@
 #include "rest/http_server.hpp"
 #include "rest/route_table.hpp"
 #include "shard/layout.hpp"
+#include "shard/shard_router.hpp"
 #include "snapshot/snapshotter.hpp"
 #include "wal/wal_writer.hpp"
 
@@ -165,7 +166,14 @@ int run(const tally::app::Config& config) {
   tally::snapshot::Snapshotter snapshotter(snapshot_options);
   snapshotter.start();
 
-  tally::rest::HttpServer server(*ledger, tally::rest::HttpServerOptions{config.bind, config.port, threads});
+  // A cluster puts a ShardRouter in front of the ledger (docs/sharding.md); a single node serves it directly.
+  std::unique_ptr<tally::shard::ShardRouter> router;
+  if (layout->clustered()) {
+    const char* secret = std::getenv("TALLY_PEER_SECRET");
+    router = std::make_unique<tally::shard::ShardRouter>(*ledger, *layout, secret ? secret : "");
+  }
+  tally::LedgerApi& api = router ? static_cast<tally::LedgerApi&>(*router) : *ledger;
+  tally::rest::HttpServer server(api, tally::rest::HttpServerOptions{config.bind, config.port, threads, router.get()});
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -189,6 +197,7 @@ int run(const tally::app::Config& config) {
   wal->stop();
   server.drain(std::chrono::milliseconds(tally::limits::shutdown_final_answers_ms));
   server.stop();
+  if (router) router->stop();
   // The writer has stopped: the whole log is durable and closed, so the final snapshot covers all of it.
   snapshotter.stop();
   snapshotter.snapshot_through(wal->position());
@@ -196,6 +205,7 @@ int run(const tally::app::Config& config) {
   spdlog::info("stopped{}: {} requests, {} WAL records in {} batches ({} fsyncs); users {}, transactions {}",
                drained ? "" : " (drain timed out)", server.state().requests.load(), stats.records, stats.batches,
                stats.syncs, ledger->user_count(), ledger->transaction_count());
+  router.reset();
   ledger.reset();
   lock.release();
   return 0;

@@ -47,7 +47,8 @@ class PeerHandler;
 // Everything the connections and Pistache's handlers share: routes, write waits, the table, the cap.
 class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public ListenerEvents {
  public:
-  Edge(LedgerApi& ledger, std::shared_ptr<ServerState> state) : ledger_(ledger), state_(std::move(state)) {
+  Edge(LedgerApi& ledger, shard::ClusterApi* cluster, std::shared_ptr<ServerState> state)
+      : ledger_(ledger), cluster_(cluster), state_(std::move(state)) {
     auto context = std::make_shared<ConnectionContext>();
     context->handler = this;
     context->write_waiter = this;
@@ -61,7 +62,7 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
 
   // RequestHandler
   void handle(const HttpRequest& request, ResponderPtr responder) override {
-    route_request(ledger_, *state_, request, std::move(responder));
+    route_request(ledger_, *state_, request, std::move(responder), cluster_);
   }
   // WriteWaiter
   void wait_writable(int fd, std::uint64_t connection_id) override { listener_.wait_writable(fd, connection_id); }
@@ -77,6 +78,7 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
 
  private:
   LedgerApi& ledger_;
+  shard::ClusterApi* cluster_;
   std::shared_ptr<ServerState> state_;
   std::shared_ptr<const ConnectionContext> context_;
   HttpListener listener_{*this};
@@ -205,7 +207,7 @@ HttpServer::HttpServer(LedgerApi& ledger, HttpServerOptions options)
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
-  edge_ = std::make_unique<Edge>(ledger_, state_);
+  edge_ = std::make_unique<Edge>(ledger_, options_.cluster, state_);
   try {
     edge_->start(options_);
   } catch (...) {

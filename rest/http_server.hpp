@@ -10,6 +10,7 @@
 
 #include "ledger/ledger_api.hpp"
 #include "rest/server_state.hpp"
+#include "shard/cluster_api.hpp"
 
 namespace tally::rest {
 
@@ -17,6 +18,7 @@ struct HttpServerOptions {
   std::string bind = "0.0.0.0";
   std::uint16_t port = 8000;
   int threads = 2;  // Pistache reactor threads
+  shard::ClusterApi* cluster = nullptr;  // a clustered tallyd's (rest/routes_cluster.hpp); null on a single node
 };
 
 class HttpServer {

@@ -166,50 +166,30 @@ void put_transaction(LedgerApi& ledger, const HttpRequest& request, ResponderPtr
   ledger.apply(std::move(tx), [responder](const TxResult& result) { answer_transaction(*responder, result); });
 }
 
-namespace {
-// Collects one result per batch item, in order; the last item to finish sends the whole answer.
-struct BatchAnswer : BatchSink {
-  explicit BatchAnswer(ResponderPtr r, std::size_t n) : responder(std::move(r)), items(n), remaining(n) {}
-  ResponderPtr responder;
-  std::vector<std::string> items;  // each item's JSON: {"status":200,"transaction":{...}} or {"status":4xx,"error":{...}}
-  std::atomic<std::size_t> remaining;
-
-  void item_done(std::size_t index, const TxResult& result) override;
-  void finish_one() {
-    const std::size_t before = remaining.fetch_sub(1, std::memory_order_acq_rel);
-    TALLY_ASSERT(before > 0, "no more results than items");
-    if (before != 1) return;
-    std::string body;
-    std::size_t total = 2;
-    for (const std::string& item : items) total += item.size() + 1;
-    body.reserve(total);
-    body.push_back('[');
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (i) body.push_back(',');
-      body += items[i];
-    }
-    body.push_back(']');
-    responder->send(200, body);
+void BatchAnswer::finish_one() {
+  const std::size_t before = remaining.fetch_sub(1, std::memory_order_acq_rel);
+  TALLY_ASSERT(before > 0, "no more results than items");
+  if (before != 1) return;
+  std::string body;
+  std::size_t total = 2;
+  for (const std::string& item : items) total += item.size() + 1;
+  body.reserve(total);
+  body.push_back('[');
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) body.push_back(',');
+    body += items[i];
   }
-};
+  body.push_back(']');
+  responder->send(200, body);
+}
 
-std::string batch_item(const TxResult& result);
-
-void BatchAnswer::item_done(std::size_t index, const TxResult& result) {
-  // Each item's JSON is non-empty once set: a second result for one position would overwrite the first.
-  TALLY_ASSERT(index < items.size() && items[index].empty(), "each batch position is answered once");
-  items[index] = batch_item(result);
+void BatchAnswer::item_json(std::size_t index, std::string json) {
+  TALLY_ASSERT(index < items.size() && items[index].empty() && !json.empty(), "each batch position is answered once");
+  items[index] = std::move(json);
   finish_one();
 }
 
-std::string batch_item_error(const ApiError& error, std::string_view existing_json = {}) {
-  std::string out = "{\"status\":" + std::to_string(error.status) + ",";
-  std::string err;
-  append_error(err, error, existing_json);
-  out.append(err, 1, std::string::npos);  // splice {"error":...} into the item object
-  return out;
-}
-
+namespace {
 std::string batch_item(const TxResult& result) {
   if (result.outcome == Outcome::applied || result.outcome == Outcome::replayed) {
     std::string out = "{\"status\":200,\"transaction\":";
@@ -222,6 +202,16 @@ std::string batch_item(const TxResult& result) {
   return batch_item_error(error_of(result.outcome), existing);
 }
 }  // namespace
+
+void BatchAnswer::item_done(std::size_t index, const TxResult& result) { item_json(index, batch_item(result)); }
+
+std::string batch_item_error(const ApiError& error, std::string_view existing_json) {
+  std::string out = "{\"status\":" + std::to_string(error.status) + ",";
+  std::string err;
+  append_error(err, error, existing_json);
+  out.append(err, 1, std::string::npos);  // splice {"error":...} into the item object
+  return out;
+}
 
 void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, ResponderPtr responder) {
   std::vector<TransactionApplied> items;
@@ -240,8 +230,7 @@ void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, Respon
   auto answer = std::make_shared<BatchAnswer>(std::move(responder), items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (errors[i]) {
-      answer->items[i] = batch_item_error(errors[i]);
-      answer->finish_one();
+      answer->item_json(i, batch_item_error(errors[i]));
     }
   }
   std::vector<TransactionApplied> valid;
@@ -275,7 +264,8 @@ namespace {
 
 void not_found(Responder& responder) { send_error(responder, {404, "route_not_found", "no such route"}); }
 
-void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, const ResponderPtr& responder) {
+void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, const ResponderPtr& responder,
+           shard::ClusterApi* cluster) {
   const HttpMethod method = request.method;
   const std::vector<std::string_view> parts = route_path_segments(request.path());
   const bool get = method == HttpMethod::get;
@@ -300,6 +290,7 @@ void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, co
   // 404 and 405 come from the route table (rest/route_table.hpp), which also answers /openapi.json and /docs.
   if (answer_from_route_table(request, *responder)) return;
   if (parts.size() < 2 || parts[0] != "v1") return not_found(*responder);
+  if (cluster != nullptr && route_in_cluster(ledger, *cluster, request, parts, responder)) return;
   const std::string_view noun = parts[1];
   if (noun == "user") {
     if (parts.size() == 2) {
@@ -332,10 +323,11 @@ void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, co
 
 }  // namespace
 
-void route_request(LedgerApi& ledger, ServerState& state, const HttpRequest& request, ResponderPtr responder) {
+void route_request(LedgerApi& ledger, ServerState& state, const HttpRequest& request, ResponderPtr responder,
+                   shard::ClusterApi* cluster) {
   state.requests.fetch_add(1, std::memory_order_relaxed);
   try {
-    route(ledger, state, request, responder);
+    route(ledger, state, request, responder, cluster);
   } catch (const std::exception& e) {
     spdlog::error("request {} {} failed: {}", request.method_name, request.path(), e.what());
     // Unless the endpoint had answered before it threw: an answer goes out once.

@@ -5,19 +5,6 @@
 
 namespace tally::shard {
 
-std::uint64_t fnv1a_64(std::string_view bytes) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (const char c : bytes) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
-ShardId ShardLayout::home_of_uid(std::string_view uid) const {
-  return count == 1 ? 0 : static_cast<ShardId>(fnv1a_64(uid) % count);
-}
-
 std::optional<std::int64_t> host_ordinal(std::string_view host_name) {
   const std::size_t dash = host_name.rfind('-');
   if (dash == std::string_view::npos || dash + 1 == host_name.size()) return std::nullopt;

@@ -23,12 +23,23 @@ struct ShardLayout {
 
   bool clustered() const { return count > 1; }
   ShardId owner_of_user(UserId id) const { return static_cast<ShardId>(id % count); }
-  ShardId home_of_uid(std::string_view uid) const;
+  ShardId home_of_uid(std::string_view uid) const;  // inline below: rest/ uses it without linking shard/
   UserIdSpace user_ids() const { return UserIdSpace{count, self}; }
 };
 
 // FNV-1a, 64 bits (offset basis 14695981039346656037, prime 1099511628211) over the uid's bytes as received.
-std::uint64_t fnv1a_64(std::string_view bytes);
+inline std::uint64_t fnv1a_64(std::string_view bytes) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (const char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+inline ShardId ShardLayout::home_of_uid(std::string_view uid) const {
+  return count == 1 ? 0 : static_cast<ShardId>(fnv1a_64(uid) % count);
+}
 
 // What the flags and environment said, before they are checked.
 struct LayoutSettings {
