@@ -1,8 +1,10 @@
 // Readiness and routing to the owning shard. See rest/routes_cluster.hpp; batches: rest/routes_cluster_batch.cpp.
 #include "rest/routes_cluster.hpp"
 
+#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -71,16 +73,52 @@ std::optional<shard::ShardId> owner_of(LedgerApi& ledger, const shard::ShardLayo
     if (parse_transaction(request.body, ledger.now(), tx)) return std::nullopt;  // the 4xx is the same anywhere
     return layout.owner_of_user(tx.user_id);
   }
-  if (parts.size() == 3 && parts[1] == "transaction") {
-    const std::string uid = percent_decode(parts[2]);
-    if (!valid_uid(uid)) return std::nullopt;
-    if (layout.home_of_uid(uid) != layout.self) return layout.home_of_uid(uid);
-    if (const std::optional<TransactionApplied> tx = ledger.find_transaction(uid)) {
-      return layout.owner_of_user(tx->user_id);
-    }
-    return std::nullopt;
+  if (parts.size() == 2 && parts[1] == "user" && request.idempotency_key && valid_idempotency_key(*request.idempotency_key)) {
+    return layout.home_of_uid(*request.idempotency_key);  // one shard judges each key, like a uid's home
   }
   return std::nullopt;
+}
+
+// GET /v1/transaction/{uid} for a uid not recorded here: the one shard that holds it answers. Every other shard is
+// asked (marked as forwarded, so none asks further); a 200 is relayed, else 503 if a shard could not answer
+// (it might hold the uid), else 404.
+struct TransactionSearch {
+  TransactionSearch(ResponderPtr r, std::size_t n) : responder(std::move(r)), remaining(n) {}
+  ResponderPtr responder;
+  std::mutex mutex;
+  std::size_t remaining;
+  std::optional<std::pair<shard::ShardId, shard::PeerAnswer>> found, unavailable, other;
+
+  void heard(shard::ShardId from, shard::PeerAnswer answer) {
+    std::unique_lock<std::mutex> lock(mutex);
+    const bool ok = answer.kind == shard::PeerAnswer::Kind::answered;
+    auto& slot = ok && answer.status == 200 ? found : ok && answer.status == 404 ? other : unavailable;
+    if (!slot) slot.emplace(from, std::move(answer));
+    if (--remaining > 0) return;
+    lock.unlock();
+    const auto& chosen = found ? found : unavailable ? unavailable : other;
+    relay(*responder, chosen->first, chosen->second);
+  }
+};
+
+bool search_transaction(LedgerApi& ledger, shard::ClusterApi& cluster, const HttpRequest& request,
+                        std::string_view uid_text, const ResponderPtr& responder) {
+  const shard::ShardLayout& layout = cluster.layout();
+  const std::string uid = percent_decode(uid_text);
+  if (!valid_uid(uid)) return false;
+  if (const std::optional<TransactionApplied> tx = ledger.find_transaction(uid)) {
+    responder->set_shard(layout.owner_of_user(tx->user_id));
+    return false;
+  }
+  if (request.header(shard::forwarded_header)) return false;  // asked by another shard: this shard's truth only
+  auto search = std::make_shared<TransactionSearch>(responder, layout.count - 1);
+  for (shard::ShardId k = 0; k < layout.count; ++k) {
+    if (k == layout.self) continue;
+    cluster.forward(k, peer_request_of(request), [search, k](shard::PeerAnswer answer) {
+      search->heard(k, std::move(answer));
+    });
+  }
+  return true;
 }
 
 }  // namespace
@@ -91,6 +129,9 @@ bool route_in_cluster(LedgerApi& ledger, shard::ClusterApi& cluster, const HttpR
   if (parts.size() == 2 && parts[1] == "transactions") {
     put_batch_in_cluster(ledger, cluster, request, responder);
     return true;
+  }
+  if (parts.size() == 3 && parts[1] == "transaction") {
+    return search_transaction(ledger, cluster, request, parts[2], responder);
   }
   const std::optional<shard::ShardId> owner = owner_of(ledger, layout, request, parts);
   if (!owner || *owner == layout.self) {
