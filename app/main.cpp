@@ -170,7 +170,7 @@ int run(const tally::app::Config& config) {
   std::unique_ptr<tally::shard::ShardRouter> router;
   if (layout->clustered()) {
     const char* secret = std::getenv("TALLY_PEER_SECRET");
-    router = std::make_unique<tally::shard::ShardRouter>(*ledger, *layout, secret ? secret : "");
+    router = std::make_unique<tally::shard::ShardRouter>(*ledger, *ledger, *layout, secret ? secret : "");
   }
   tally::LedgerApi& api = router ? static_cast<tally::LedgerApi&>(*router) : *ledger;
   tally::rest::HttpServer server(api, tally::rest::HttpServerOptions{config.bind, config.port, threads, router.get()});

@@ -25,6 +25,9 @@ enum class RouteId {
   put_transaction,  // PUT and POST
   put_transaction_batch,  // PUT and POST
   get_transaction,
+  peer_reserve_uid,  // peer-only (docs/sharding.md): scope `peer` once API keys exist
+  peer_release_uid,
+  peer_judge_uid,
   openapi_document,
   docs_page,
   docs_file,
@@ -48,6 +51,9 @@ inline constexpr RouteSpec route_table[] = {
     {"GET", "/v1/transaction/{uid}", RouteId::get_transaction},
     {"PUT", "/v1/transactions", RouteId::put_transaction_batch},
     {"POST", "/v1/transactions", RouteId::put_transaction_batch},
+    {"POST", "/internal/v1/uid-reservations", RouteId::peer_reserve_uid},
+    {"POST", "/internal/v1/uid-releases", RouteId::peer_release_uid},
+    {"POST", "/internal/v1/uid-judgements", RouteId::peer_judge_uid},
     {"GET", "/openapi.json", RouteId::openapi_document},
     {"GET", "/docs", RouteId::docs_page},
     {"GET", "/docs/{file}", RouteId::docs_file},

@@ -36,6 +36,9 @@ ApiError error_of(Outcome outcome) {
       return {503, "storage_failed", "the server cannot persist right now; nothing was recorded"};
     case Outcome::shutting_down:
       return {503, "shutting_down", "the server cannot persist right now; nothing was recorded"};
+    case Outcome::shard_unavailable:
+      return {503, "shard_unavailable",
+              "a shard this request needs did not answer (or its uid is being decided there); retry the same request"};
     case Outcome::record_refused:
       return {500, "internal", "the record failed the write-ahead log's own check; nothing was recorded"};
     case Outcome::applied:
@@ -50,7 +53,7 @@ ApiError error_of(Outcome outcome) {
 // Refusals a client should retry after a pause (Retry-After).
 bool worth_retrying(Outcome outcome) {
   return outcome == Outcome::storage_full || outcome == Outcome::storage_failed ||
-         outcome == Outcome::shutting_down;
+         outcome == Outcome::shutting_down || outcome == Outcome::shard_unavailable;
 }
 
 void send_outcome_error(Responder& responder, Outcome outcome) {
@@ -289,6 +292,7 @@ void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, co
   }
   // 404 and 405 come from the route table (rest/route_table.hpp), which also answers /openapi.json and /docs.
   if (answer_from_route_table(request, *responder)) return;
+  if (!parts.empty() && parts[0] == "internal") return serve_peer_route(cluster, request, responder);
   if (parts.size() < 2 || parts[0] != "v1") return not_found(*responder);
   if (cluster != nullptr && route_in_cluster(ledger, *cluster, request, parts, responder)) return;
   const std::string_view noun = parts[1];

@@ -11,6 +11,7 @@
 #include "ledger/limits.hpp"
 #include "rest/request_parse.hpp"
 #include "rest/response_json.hpp"
+#include "rest/route_table.hpp"
 #include "rest/routes.hpp"
 #include "rest/routes_cluster_batch.hpp"
 
@@ -122,6 +123,23 @@ bool search_transaction(LedgerApi& ledger, shard::ClusterApi& cluster, const Htt
 }
 
 }  // namespace
+
+void serve_peer_route(shard::ClusterApi* cluster, const HttpRequest& request, const ResponderPtr& responder) {
+  const std::string_view path = request.path();
+  const RouteMatch match = match_route(request.method_name, path);
+  if (match.kind != RouteMatch::Kind::found) {  // not reached: the route table answered already
+    send_error(*responder, {404, "route_not_found", "no such route"});
+    return;
+  }
+  if (cluster == nullptr) {
+    send_error(*responder, {400, "shard_misrouted", "this tallyd is a single node (--shards 1): it has no peers"});
+    return;
+  }
+  shard::PeerRoute route = shard::PeerRoute::judge_uid;
+  if (match.route->id == RouteId::peer_reserve_uid) route = shard::PeerRoute::reserve_uid;
+  if (match.route->id == RouteId::peer_release_uid) route = shard::PeerRoute::release_uid;
+  cluster->serve_peer(route, request.body, [responder](int status, std::string body) { responder->send(status, body); });
+}
 
 bool route_in_cluster(LedgerApi& ledger, shard::ClusterApi& cluster, const HttpRequest& request,
                       const std::vector<std::string_view>& parts, const ResponderPtr& responder) {

@@ -28,6 +28,10 @@ void answer_ready(const ServerState& state, Responder& responder);
 bool route_in_cluster(LedgerApi& ledger, shard::ClusterApi& cluster, const HttpRequest& request,
                       const std::vector<std::string_view>& parts, const ResponderPtr& responder);
 
+// The peer-only routes (/internal/v1/..., the uid protocol of docs/sharding.md): the body goes to the cluster,
+// its answer comes back as it is. A single node (no cluster) answers 400 shard_misrouted.
+void serve_peer_route(shard::ClusterApi* cluster, const HttpRequest& request, const ResponderPtr& responder);
+
 // Shared by the single and batch routes: the peer request carrying a client's request as received (body,
 // Idempotency-Key, Authorization); answering with what the owner answered, or 503 shard_unavailable (Retry-After).
 shard::PeerRequest peer_request_of(const HttpRequest& request);

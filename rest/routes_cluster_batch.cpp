@@ -90,7 +90,7 @@ void relay_items(BatchAnswer& answer, shard::ShardId owner, const std::vector<st
     return;
   }
   refuse_items(answer, positions,
-               batch_item_error({502, "shard_misrouted", "shard " + std::to_string(owner) +
+               batch_item_error({500, "shard_misrouted", "shard " + std::to_string(owner) +
                                                              " answered a sub-batch with something else than its items"}));
 }
 

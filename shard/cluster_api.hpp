@@ -36,6 +36,12 @@ struct PeerAnswer {
 
 using PeerReply = std::function<void(PeerAnswer)>;
 
+// The peer-only routes of the uid protocol (docs/sharding.md): POST /internal/v1/uid-reservations (at a uid's
+// home), /internal/v1/uid-releases (home), /internal/v1/uid-judgements (at the shard holding a reservation).
+enum class PeerRoute { reserve_uid, release_uid, judge_uid };
+// The answer to a peer-only route: its status and JSON body.
+using PeerServed = std::function<void(int status, std::string body)>;
+
 class ClusterApi {
  public:
   virtual ~ClusterApi() = default;
@@ -46,6 +52,8 @@ class ClusterApi {
   virtual void forward(ShardId to, PeerRequest request, PeerReply reply) = 0;
   // The shard that reserved `uid` at this home (docs/sharding.md, the uid protocol), if any.
   virtual std::optional<ShardId> uid_reserved_by(const std::string& uid) const = 0;
+  // Serves a peer-only route's request body; `reply` runs once, on any thread.
+  virtual void serve_peer(PeerRoute route, std::string body, PeerServed reply) = 0;
 };
 
 // The hop marker: the forwarding shard's number.

@@ -152,6 +152,10 @@ void PeerClient::start_due(std::chrono::steady_clock::time_point now) {
   }
   auto not_due = std::partition(delayed_.begin(), delayed_.end(), [now](const Pending& p) { return p.due > now; });
   for (auto it = not_due; it != delayed_.end(); ++it) {
+    if (it->call.url.empty()) {  // a timer (after()): no transfer
+      it->reply(PeerAnswer{});
+      continue;
+    }
     auto transfer = std::make_unique<Transfer>();
     transfer->call = std::move(it->call);
     transfer->reply = std::move(it->reply);

@@ -32,6 +32,10 @@ class PeerClient {
 
   // Any thread. `reply` runs once on the client's thread (after `delay_ms` plus the call itself).
   void send(PeerCall call, PeerReply reply, int delay_ms = 0);
+  // Runs `task` on the client's thread after `delay_ms` (or at stop(), early).
+  void after(int delay_ms, std::function<void()> task) {
+    send(PeerCall{}, [task = std::move(task)](const PeerAnswer&) { task(); }, delay_ms);
+  }
   void stop();
 
  private:

@@ -5,8 +5,12 @@
 
 namespace tally::shard {
 
-ShardRouter::ShardRouter(LedgerApi& local, ShardLayout layout, std::string peer_secret)
-    : local_(local), layout_(std::move(layout)), peer_secret_(std::move(peer_secret)) {
+ShardRouter::ShardRouter(LedgerApi& local, UidReservationStore& reservations, ShardLayout layout,
+                         std::string peer_secret)
+    : local_(local),
+      layout_(std::move(layout)),
+      reservations_(reservations),
+      protocol_(layout_, local_, reservations_, client_, std::move(peer_secret)) {
   TALLY_ASSERT(layout_.peers.size() == layout_.count && layout_.self < layout_.count, "a whole layout");
 }
 
@@ -16,11 +20,11 @@ void ShardRouter::create_user(std::string name, std::string idempotency_key, Use
   local_.create_user(std::move(name), std::move(idempotency_key), std::move(reply));
 }
 
-void ShardRouter::apply(TransactionApplied tx, TxReply reply) { local_.apply(std::move(tx), std::move(reply)); }
+void ShardRouter::apply(TransactionApplied tx, TxReply reply) { protocol_.apply(std::move(tx), std::move(reply)); }
 
 void ShardRouter::apply_batch(std::vector<TransactionApplied> txs, std::vector<std::uint32_t> positions,
                               std::shared_ptr<BatchSink> sink) {
-  local_.apply_batch(std::move(txs), std::move(positions), std::move(sink));
+  protocol_.apply_batch(std::move(txs), std::move(positions), std::move(sink));
 }
 
 void ShardRouter::forward(ShardId to, PeerRequest request, PeerReply reply) {
@@ -35,6 +39,10 @@ void ShardRouter::forward(ShardId to, PeerRequest request, PeerReply reply) {
   client_.send(std::move(call), std::move(reply));
 }
 
-std::optional<ShardId> ShardRouter::uid_reserved_by(const std::string& /*uid*/) const { return std::nullopt; }
+std::optional<ShardId> ShardRouter::uid_reserved_by(const std::string& uid) const {
+  const std::optional<TransactionApplied> held = reservations_.find_reservation(uid);
+  if (!held) return std::nullopt;
+  return layout_.owner_of_user(held->user_id);
+}
 
 }  // namespace tally::shard

@@ -8,8 +8,10 @@
 #include <string>
 
 #include "ledger/ledger_api.hpp"
+#include "ledger/uid_reservations.hpp"
 #include "shard/cluster_api.hpp"
 #include "shard/peer_client.hpp"
+#include "shard/uid_protocol.hpp"
 
 namespace tally::shard {
 
@@ -17,10 +19,10 @@ class ShardRouter final : public LedgerApi, public ClusterApi {
  public:
   // `local` must outlive the router. `peer_secret`: sent as "Authorization: Bearer ..." on this shard's own
   // calls to peer-only routes (TALLY_PEER_SECRET; empty = none).
-  ShardRouter(LedgerApi& local, ShardLayout layout, std::string peer_secret);
+  ShardRouter(LedgerApi& local, UidReservationStore& reservations, ShardLayout layout, std::string peer_secret);
   ~ShardRouter() override;
 
-  // --- LedgerApi: the local ledger's ---
+  // --- LedgerApi: the local ledger's; transactions through the uid protocol (shard/uid_protocol.hpp) ---
   void create_user(std::string name, std::string idempotency_key, UserReply reply) override;
   void apply(TransactionApplied tx, TxReply reply) override;
   void apply_batch(std::vector<TransactionApplied> txs, std::vector<std::uint32_t> positions,
@@ -40,6 +42,9 @@ class ShardRouter final : public LedgerApi, public ClusterApi {
   const ShardLayout& layout() const override { return layout_; }
   void forward(ShardId to, PeerRequest request, PeerReply reply) override;
   std::optional<ShardId> uid_reserved_by(const std::string& uid) const override;
+  void serve_peer(PeerRoute route, std::string body, PeerServed reply) override {
+    protocol_.serve(route, body, std::move(reply));
+  }
 
   // Stops the peer client: pending peer calls are answered (unreachable / outcome unknown) now.
   void stop() { client_.stop(); }
@@ -47,8 +52,9 @@ class ShardRouter final : public LedgerApi, public ClusterApi {
  private:
   LedgerApi& local_;
   ShardLayout layout_;
-  std::string peer_secret_;
+  UidReservationStore& reservations_;
   PeerClient client_;
+  UidProtocol protocol_;
 };
 
 }  // namespace tally::shard

@@ -19,6 +19,7 @@ class TallyCluster:
     def __init__(self, workdir: Path, shards: int = 3, name: str = "shard", extra_args: list[str] | None = None,
                  env: dict | None = None):
         self.shards = shards
+        self.name = f"{name}s"
         ports = []
         while len(ports) < shards:  # distinct free ports, fixed for the cluster's life (its peers list)
             p = free_port()
@@ -58,6 +59,8 @@ class ClusterEntry:
         self.cluster = cluster
         self._next = itertools.cycle(range(cluster.shards))
         self._lock = threading.Lock()
+
+    name = "cluster"
 
     def url(self, path: str) -> str:
         with self._lock:
