@@ -62,9 +62,7 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   return size * count;
 }
 
-CURL* make_easy(Transfer& transfer) {
-  CURL* easy = curl_easy_init();
-  TALLY_ASSERT(easy != nullptr, "curl_easy_init");
+void set_up_easy(CURL* easy, Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_URL, transfer.call.url.c_str());
   curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, transfer.call.method.c_str());
   if (!transfer.call.body.empty() || transfer.call.method != "GET") {
@@ -84,7 +82,6 @@ CURL* make_easy(Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(easy, CURLOPT_PRIVATE, &transfer);
-  return easy;
 }
 
 // A failed transfer: did the request leave this process? If not, nothing happened at the peer.
@@ -111,6 +108,7 @@ PeerClient::PeerClient() {
 
 PeerClient::~PeerClient() {
   stop();
+  for (void* easy : spare_) curl_easy_cleanup(static_cast<CURL*>(easy));
   curl_multi_cleanup(multi_);
 }
 
@@ -159,7 +157,15 @@ void PeerClient::start_due(std::chrono::steady_clock::time_point now) {
     auto transfer = std::make_unique<Transfer>();
     transfer->call = std::move(it->call);
     transfer->reply = std::move(it->reply);
-    CURL* easy = make_easy(*transfer);
+    CURL* easy = nullptr;
+    if (spare_.empty()) {
+      easy = curl_easy_init();
+      TALLY_ASSERT(easy != nullptr, "curl_easy_init");
+    } else {
+      easy = static_cast<CURL*>(spare_.back());
+      spare_.pop_back();
+    }
+    set_up_easy(easy, *transfer);
     curl_multi_add_handle(multi_, easy);
     in_flight_.insert(easy);
     transfer.release();  // owned by the easy handle (CURLOPT_PRIVATE) until finish_done
@@ -185,7 +191,12 @@ void PeerClient::finish_done() {
     }
     in_flight_.erase(easy);
     curl_multi_remove_handle(multi_, easy);
-    curl_easy_cleanup(easy);
+    if (spare_.size() < spare_handles_max) {  // reused: an easy handle costs more to make than to reset
+      curl_easy_reset(easy);
+      spare_.push_back(easy);
+    } else {
+      curl_easy_cleanup(easy);
+    }
     curl_slist_free_all(transfer->headers);
     transfer->reply(std::move(transfer->answer));
   }

@@ -55,6 +55,8 @@ class PeerClient {
   std::deque<Pending> queued_;   // under mutex_
   std::vector<Pending> delayed_;  // client thread only
   std::unordered_set<void*> in_flight_;  // CURL* added to the multi handle; client thread only
+  std::vector<void*> spare_;             // finished CURL* handles, reset, for the next calls; client thread only
+  static constexpr std::size_t spare_handles_max = 64;
   bool stopping_ = false;         // under mutex_
   std::thread thread_;
 };
