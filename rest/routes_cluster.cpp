@@ -1,12 +1,12 @@
 // Readiness and routing to the owning shard. See rest/routes_cluster.hpp; batches: rest/routes_cluster_batch.cpp.
 #include "rest/routes_cluster.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "ledger/limits.hpp"
 #include "rest/request_parse.hpp"
@@ -32,16 +32,17 @@ shard::PeerRequest peer_request_of(const HttpRequest& request) {
   out.target = request.target;
   out.body = request.body;
   out.idempotency_key = request.idempotency_key;
-  if (const std::optional<std::string_view> auth = request.header("Authorization")) out.authorization = std::string(*auth);
+  if (const std::optional<std::string_view> auth = request.header("Authorization"))
+    out.authorization = std::string(*auth);
   return out;
 }
 
 ApiError shard_unavailable(shard::ShardId owner, shard::PeerAnswer::Kind kind) {
-  std::string message =
-      kind == shard::PeerAnswer::Kind::unreachable
-          ? "shard " + std::to_string(owner) + " is unreachable; nothing was done, retry later"
-          : "shard " + std::to_string(owner) + " did not answer in time; the outcome is unknown: retry the same "
-                                               "request (same uid or Idempotency-Key) later";
+  std::string message = kind == shard::PeerAnswer::Kind::unreachable
+                            ? "shard " + std::to_string(owner) + " is unreachable; nothing was done, retry later"
+                            : "shard " + std::to_string(owner) +
+                                  " did not answer in time; the outcome is unknown: retry the same "
+                                  "request (same uid or Idempotency-Key) later";
   return {503, "shard_unavailable", std::move(message)};
 }
 
@@ -62,8 +63,8 @@ namespace {
 
 // The shard that owns what the request is about, or nullopt to serve it here (this shard's, or not valid: the
 // local endpoint then answers the 4xx).
-std::optional<shard::ShardId> owner_of(LedgerApi& ledger, const shard::ShardLayout& layout,
-                                       const HttpRequest& request, const std::vector<std::string_view>& parts) {
+std::optional<shard::ShardId> owner_of(LedgerApi& ledger, const shard::ShardLayout& layout, const HttpRequest& request,
+                                       const std::vector<std::string_view>& parts) {
   if (parts.size() >= 3 && parts[1] == "user") {
     const std::optional<UserId> id = parse_user_id(parts[2]);
     if (id) return layout.owner_of_user(*id);
@@ -74,7 +75,8 @@ std::optional<shard::ShardId> owner_of(LedgerApi& ledger, const shard::ShardLayo
     if (parse_transaction(request.body, ledger.now(), tx)) return std::nullopt;  // the 4xx is the same anywhere
     return layout.owner_of_user(tx.user_id);
   }
-  if (parts.size() == 2 && parts[1] == "user" && request.idempotency_key && valid_idempotency_key(*request.idempotency_key)) {
+  if (parts.size() == 2 && parts[1] == "user" && request.idempotency_key &&
+      valid_idempotency_key(*request.idempotency_key)) {
     return layout.home_of_uid(*request.idempotency_key);  // one shard judges each key, like a uid's home
   }
   return std::nullopt;
@@ -115,9 +117,8 @@ bool search_transaction(LedgerApi& ledger, shard::ClusterApi& cluster, const Htt
   auto search = std::make_shared<TransactionSearch>(responder, layout.count - 1);
   for (shard::ShardId k = 0; k < layout.count; ++k) {
     if (k == layout.self) continue;
-    cluster.forward(k, peer_request_of(request), [search, k](shard::PeerAnswer answer) {
-      search->heard(k, std::move(answer));
-    });
+    cluster.forward(k, peer_request_of(request),
+                    [search, k](shard::PeerAnswer answer) { search->heard(k, std::move(answer)); });
   }
   return true;
 }
@@ -138,7 +139,8 @@ void serve_peer_route(shard::ClusterApi* cluster, const HttpRequest& request, co
   shard::PeerRoute route = shard::PeerRoute::judge_uid;
   if (match.route->id == RouteId::peer_reserve_uid) route = shard::PeerRoute::reserve_uid;
   if (match.route->id == RouteId::peer_release_uid) route = shard::PeerRoute::release_uid;
-  cluster->serve_peer(route, request.body, [responder](int status, std::string body) { responder->send(status, body); });
+  cluster->serve_peer(route, request.body,
+                      [responder](int status, std::string body) { responder->send(status, body); });
 }
 
 bool route_in_cluster(LedgerApi& ledger, shard::ClusterApi& cluster, const HttpRequest& request,
@@ -158,8 +160,9 @@ bool route_in_cluster(LedgerApi& ledger, shard::ClusterApi& cluster, const HttpR
   }
   if (request.header(shard::forwarded_header)) {
     send_error(*responder, {500, "shard_misrouted",
-                            "shard " + std::to_string(layout.self) + " does not own this request, which another "
-                            "shard forwarded here: the shards disagree about the layout (check --peers)"});
+                            "shard " + std::to_string(layout.self) +
+                                " does not own this request, which another "
+                                "shard forwarded here: the shards disagree about the layout (check --peers)"});
     return true;
   }
   const shard::ShardId to = *owner;

@@ -90,8 +90,9 @@ void relay_items(BatchAnswer& answer, shard::ShardId owner, const std::vector<st
     return;
   }
   refuse_items(answer, positions,
-               batch_item_error({500, "shard_misrouted", "shard " + std::to_string(owner) +
-                                                             " answered a sub-batch with something else than its items"}));
+               batch_item_error(
+                   {500, "shard_misrouted",
+                    "shard " + std::to_string(owner) + " answered a sub-batch with something else than its items"}));
 }
 
 void forward_group(shard::ClusterApi& cluster, const HttpRequest& request, const std::shared_ptr<BatchAnswer>& answer,
@@ -139,9 +140,11 @@ void put_batch_in_cluster(LedgerApi& ledger, shard::ClusterApi& cluster, const H
       local.push_back(std::move(items[i]));
       local_positions.push_back(i);
     } else if (forwarded) {  // a sub-batch is never forwarded again
-      answer->item_json(i, batch_item_error({500, "shard_misrouted", "another shard forwarded this item here, "
-                                                                     "but shard " + std::to_string(layout.self) +
-                                                                     " does not own its user (check --peers)"}));
+      answer->item_json(i,
+                        batch_item_error({500, "shard_misrouted",
+                                          "another shard forwarded this item here, "
+                                          "but shard " +
+                                              std::to_string(layout.self) + " does not own its user (check --peers)"}));
     } else {
       groups[owner].push_back(i);
     }

@@ -62,8 +62,8 @@ bool resolve_peers(const LayoutSettings& settings, ShardLayout& layout, std::str
     }
     for (ShardId k = 0; k < layout.count; ++k) layout.peers.push_back(expand_template(settings.peer_template, k));
   } else {
-    refusal = "--shards " + std::to_string(layout.count) +
-              " needs the peers: --peers URL0,...,URL" + std::to_string(layout.count - 1) + " or --peer-template";
+    refusal = "--shards " + std::to_string(layout.count) + " needs the peers: --peers URL0,...,URL" +
+              std::to_string(layout.count - 1) + " or --peer-template";
     return false;
   }
   for (const std::string& peer : layout.peers) {

@@ -17,9 +17,9 @@ namespace tally::shard {
 using ShardId = std::uint32_t;
 
 struct ShardLayout {
-  std::uint32_t count = 1;          // N
-  ShardId self = 0;                 // K
-  std::vector<std::string> peers;   // N base URLs without a trailing '/', in shard order; empty when N = 1
+  std::uint32_t count = 1;         // N
+  ShardId self = 0;                // K
+  std::vector<std::string> peers;  // N base URLs without a trailing '/', in shard order; empty when N = 1
 
   bool clustered() const { return count > 1; }
   ShardId owner_of_user(UserId id) const { return static_cast<ShardId>(id % count); }

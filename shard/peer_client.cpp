@@ -3,12 +3,11 @@
 #include "shard/peer_client.hpp"
 
 #include <curl/curl.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
-
-#include <spdlog/spdlog.h>
 
 #include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
@@ -38,7 +37,8 @@ bool header_is(std::string_view line, std::string_view name) {
 std::string header_value(std::string_view line, std::size_t name_size) {
   std::string_view value = line.substr(name_size + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+    value.remove_suffix(1);
   return std::string(value);
 }
 
@@ -71,7 +71,8 @@ void set_up_easy(CURL* easy, Transfer& transfer) {
   }
   transfer.headers = curl_slist_append(transfer.headers, "Expect:");  // no 100-continue round trip
   transfer.headers = curl_slist_append(transfer.headers, "Content-Type: application/json");
-  for (const std::string& line : transfer.call.headers) transfer.headers = curl_slist_append(transfer.headers, line.c_str());
+  for (const std::string& line : transfer.call.headers)
+    transfer.headers = curl_slist_append(transfer.headers, line.c_str());
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer.headers);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(limits::peer_connect_timeout_ms));
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(limits::peer_request_timeout_ms));

@@ -18,7 +18,7 @@ namespace tally::shard {
 
 struct PeerCall {
   std::string method;
-  std::string url;                   // base URL + target
+  std::string url;  // base URL + target
   std::string body;
   std::vector<std::string> headers;  // whole lines without CRLF: "Idempotency-Key: k"
 };
@@ -34,7 +34,8 @@ class PeerClient {
   void send(PeerCall call, PeerReply reply, int delay_ms = 0);
   // Runs `task` on the client's thread after `delay_ms` (or at stop(), early).
   void after(int delay_ms, std::function<void()> task) {
-    send(PeerCall{}, [task = std::move(task)](const PeerAnswer&) { task(); }, delay_ms);
+    send(
+        PeerCall{}, [task = std::move(task)](const PeerAnswer&) { task(); }, delay_ms);
   }
   void stop();
 
@@ -52,12 +53,12 @@ class PeerClient {
 
   void* multi_ = nullptr;  // CURLM*
   std::mutex mutex_;
-  std::deque<Pending> queued_;   // under mutex_
-  std::vector<Pending> delayed_;  // client thread only
+  std::deque<Pending> queued_;           // under mutex_
+  std::vector<Pending> delayed_;         // client thread only
   std::unordered_set<void*> in_flight_;  // CURL* added to the multi handle; client thread only
   std::vector<void*> spare_;             // finished CURL* handles, reset, for the next calls; client thread only
   static constexpr std::size_t spare_handles_max = 64;
-  bool stopping_ = false;         // under mutex_
+  bool stopping_ = false;  // under mutex_
   std::thread thread_;
 };
 

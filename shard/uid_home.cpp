@@ -49,14 +49,15 @@ void UidProtocol::decide(TransactionApplied tx, ShardId from, VerdictReply reply
   }
   // Held by another transaction: ask its owner whether it is real before refusing or moving it.
   const ShardId holder = layout_.owner_of_user(held->user_id);
-  judge_at(holder, *held, [this, tx, from, held = *held, reply](Judgement judgement, std::optional<TransactionApplied> record) {
-    if (judgement == Judgement::absent || (judgement == Judgement::applied && record->same_request_as(tx))) {
-      return move_reservation(tx, from, held, reply);
-    }
-    finish_deciding(tx.uid);
-    if (judgement == Judgement::applied) return reply(Verdict::taken, std::move(record));
-    reply(judgement == Judgement::pending ? Verdict::busy : Verdict::unavailable, std::nullopt);
-  });
+  judge_at(holder, *held,
+           [this, tx, from, held = *held, reply](Judgement judgement, std::optional<TransactionApplied> record) {
+             if (judgement == Judgement::absent || (judgement == Judgement::applied && record->same_request_as(tx))) {
+               return move_reservation(tx, from, held, reply);
+             }
+             finish_deciding(tx.uid);
+             if (judgement == Judgement::applied) return reply(Verdict::taken, std::move(record));
+             reply(judgement == Judgement::pending ? Verdict::busy : Verdict::unavailable, std::nullopt);
+           });
 }
 
 // The held reservation is stale: `tx` takes the uid (for this shard's own request, the reservation is released).
@@ -75,8 +76,9 @@ void UidProtocol::judge_at(ShardId holder, const TransactionApplied& held, Judge
     return reply(judgement, std::move(record));
   }
   post(holder, judge_route, {{"tx", tx_to_json(held)}}, [reply](std::optional<nlohmann::json> answer) {
-    const std::string state =
-        answer && answer->contains("state") && (*answer)["state"].is_string() ? (*answer)["state"].get<std::string>() : "";
+    const std::string state = answer && answer->contains("state") && (*answer)["state"].is_string()
+                                  ? (*answer)["state"].get<std::string>()
+                                  : "";
     if (state == "pending") return reply(Judgement::pending, std::nullopt);
     if (state == "absent") return reply(Judgement::absent, std::nullopt);
     if (state == "applied" && answer->contains("existing")) {
@@ -91,7 +93,8 @@ void UidProtocol::judge_at(ShardId holder, const TransactionApplied& held, Judge
 // At the owner of a reserved transaction: durable here (its record), in flight here (pending), or neither (it was
 // refused, or its shard crashed before applying it). Durable is asked before and after in flight: an apply leaves
 // the in-flight set only after its outcome is in the uid index, so one finishing between the looks is seen.
-UidProtocol::Judgement UidProtocol::judge_here(const TransactionApplied& held, std::optional<TransactionApplied>& record) {
+UidProtocol::Judgement UidProtocol::judge_here(const TransactionApplied& held,
+                                               std::optional<TransactionApplied>& record) {
   record = local_.find_transaction(held.uid);
   if (record) return Judgement::applied;
   {
@@ -114,17 +117,19 @@ void UidProtocol::serve(PeerRoute route, const std::string& body, PeerServed rep
     case PeerRoute::reserve_uid: {
       const auto from = request->value("from", static_cast<std::int64_t>(-1));
       if (from < 0 || from >= static_cast<std::int64_t>(layout_.count) || from == layout_.self ||
-          layout_.home_of_uid(tx->uid) != layout_.self || layout_.owner_of_user(tx->user_id) != static_cast<ShardId>(from)) {
+          layout_.home_of_uid(tx->uid) != layout_.self ||
+          layout_.owner_of_user(tx->user_id) != static_cast<ShardId>(from)) {
         return reply(400, R"({"error":{"code":"shard_misrouted","message":"not this uid's home, or not its owner"}})");
       }
-      return decide(*tx, static_cast<ShardId>(from), [reply](Verdict verdict, std::optional<TransactionApplied> existing) {
-        nlohmann::json answer{{"state", verdict == Verdict::reserved ? "reserved"
-                                        : verdict == Verdict::taken  ? "taken"
-                                        : verdict == Verdict::busy   ? "busy"
-                                                                     : "unavailable"}};
-        if (existing) answer["existing"] = tx_to_json(*existing);
-        reply(200, answer.dump());
-      });
+      return decide(*tx, static_cast<ShardId>(from),
+                    [reply](Verdict verdict, std::optional<TransactionApplied> existing) {
+                      nlohmann::json answer{{"state", verdict == Verdict::reserved ? "reserved"
+                                                      : verdict == Verdict::taken  ? "taken"
+                                                      : verdict == Verdict::busy   ? "busy"
+                                                                                   : "unavailable"}};
+                      if (existing) answer["existing"] = tx_to_json(*existing);
+                      reply(200, answer.dump());
+                    });
     }
     case PeerRoute::release_uid:
       return store_.record_reservation(UidReservation{*tx, true}, [reply](Outcome outcome) {

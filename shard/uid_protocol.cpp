@@ -1,9 +1,9 @@
 // The uid protocol, both sides. See shard/uid_protocol.hpp and docs/sharding.md (each failure case).
 #include "shard/uid_protocol.hpp"
 
-#include <atomic>
-
 #include <spdlog/spdlog.h>
+
+#include <atomic>
 
 #include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
@@ -57,8 +57,9 @@ void UidProtocol::post(ShardId to, const char* path, nlohmann::json body,
   if (!peer_secret_.empty()) call.headers.push_back("Authorization: Bearer " + peer_secret_);
   client_.send(std::move(call), [done = std::move(done), to, path](PeerAnswer answer) {
     if (answer.kind != PeerAnswer::Kind::answered || answer.status != 200) {
-      spdlog::warn("shard {} {}: {}", to, path,
-                   answer.kind == PeerAnswer::Kind::answered ? "status " + std::to_string(answer.status) : answer.failure);
+      spdlog::warn(
+          "shard {} {}: {}", to, path,
+          answer.kind == PeerAnswer::Kind::answered ? "status " + std::to_string(answer.status) : answer.failure);
       done(std::nullopt);
       return;
     }
@@ -77,21 +78,24 @@ void UidProtocol::settle(const TransactionApplied& tx, bool release_if_refused, 
 void UidProtocol::apply(TransactionApplied tx, TxReply reply) {
   inflight_add(tx);
   const bool remote_home = layout_.home_of_uid(tx.uid) != layout_.self;
-  reserve(tx, [this, tx, reply = std::move(reply), remote_home](Verdict verdict, std::optional<TransactionApplied> existing) {
-    if (verdict == Verdict::reserved) {
-      local_.apply(tx, [this, tx, reply, remote_home](const TxResult& result) {
-        settle(tx, remote_home, result.outcome);
-        reply(result);
-      });
-      return;
-    }
-    inflight_remove(tx);
-    if (verdict == Verdict::taken) {
-      reply(TxResult{Outcome::conflict, *existing});
-    } else {
-      reply(TxResult{Outcome::shard_unavailable, tx});
-    }
-  }, 0);
+  reserve(
+      tx,
+      [this, tx, reply = std::move(reply), remote_home](Verdict verdict, std::optional<TransactionApplied> existing) {
+        if (verdict == Verdict::reserved) {
+          local_.apply(tx, [this, tx, reply, remote_home](const TxResult& result) {
+            settle(tx, remote_home, result.outcome);
+            reply(result);
+          });
+          return;
+        }
+        inflight_remove(tx);
+        if (verdict == Verdict::taken) {
+          reply(TxResult{Outcome::conflict, *existing});
+        } else {
+          reply(TxResult{Outcome::shard_unavailable, tx});
+        }
+      },
+      0);
 }
 
 void UidProtocol::reserve(TransactionApplied tx, VerdictReply reply, int attempt) {
@@ -99,7 +103,8 @@ void UidProtocol::reserve(TransactionApplied tx, VerdictReply reply, int attempt
   auto retry_or_reply = [this, tx, reply, attempt](Verdict verdict, std::optional<TransactionApplied> existing) {
     spdlog::debug("uid {} user {}: verdict {} (attempt {})", tx.uid, tx.user_id, static_cast<int>(verdict), attempt);
     if (verdict == Verdict::busy && attempt < limits::uid_reservation_busy_retries_max) {
-      client_.after(limits::uid_reservation_busy_wait_ms, [this, tx, reply, attempt] { reserve(tx, reply, attempt + 1); });
+      client_.after(limits::uid_reservation_busy_wait_ms,
+                    [this, tx, reply, attempt] { reserve(tx, reply, attempt + 1); });
       return;
     }
     reply(verdict, std::move(existing));
@@ -231,11 +236,14 @@ void UidProtocol::apply_round(std::vector<TransactionApplied> txs, std::vector<s
   };
   for (std::size_t i = 0; i < batch->txs.size(); ++i) {
     inflight_add(batch->txs[i]);
-    reserve(batch->txs[i], [batch, i, all_decided](Verdict verdict, std::optional<TransactionApplied> existing) {
-      batch->verdicts[i] = verdict;
-      batch->existing[i] = std::move(existing);
-      if (batch->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) all_decided();
-    }, 0);
+    reserve(
+        batch->txs[i],
+        [batch, i, all_decided](Verdict verdict, std::optional<TransactionApplied> existing) {
+          batch->verdicts[i] = verdict;
+          batch->existing[i] = std::move(existing);
+          if (batch->remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) all_decided();
+        },
+        0);
   }
 }
 

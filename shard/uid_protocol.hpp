@@ -9,13 +9,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "ledger/ledger_api.hpp"
 #include "ledger/uid_reservations.hpp"
@@ -64,7 +63,8 @@ class UidProtocol {
   PeerClient& client_;
   std::string peer_secret_;
   std::mutex mutex_;
-  std::unordered_multimap<std::string, TransactionApplied> inflight_;  // this shard's applies between reserve and answer
+  std::unordered_multimap<std::string, TransactionApplied>
+      inflight_;                              // this shard's applies between reserve and answer
   std::unordered_set<std::string> deciding_;  // uids whose reservation this home is changing or judging
 };
 

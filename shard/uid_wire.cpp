@@ -6,8 +6,12 @@
 namespace tally::shard {
 
 nlohmann::json tx_to_json(const TransactionApplied& tx) {
-  return nlohmann::json{{"uid", tx.uid},          {"user_id", tx.user_id},       {"kind", to_string(tx.kind)},
-                        {"amount_minor", tx.amount}, {"at_micros", tx.at}, {"timestamp_given", tx.timestamp_given}};
+  return nlohmann::json{{"uid", tx.uid},
+                        {"user_id", tx.user_id},
+                        {"kind", to_string(tx.kind)},
+                        {"amount_minor", tx.amount},
+                        {"at_micros", tx.at},
+                        {"timestamp_given", tx.timestamp_given}};
 }
 
 std::optional<TransactionApplied> tx_from_json(const nlohmann::json& json) {

@@ -4,10 +4,9 @@
 // "timestamp_given"}.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "ledger/records.hpp"
 
