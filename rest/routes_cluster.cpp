@@ -3,7 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -82,30 +81,25 @@ std::optional<shard::ShardId> owner_of(LedgerApi& ledger, const shard::ShardLayo
   return std::nullopt;
 }
 
-// GET /v1/transaction/{uid} for a uid not recorded here: the one shard that holds it answers. Every other shard is
-// asked (marked as forwarded, so none asks further); a 200 is relayed, else 503 if a shard could not answer
-// (it might hold the uid), else 404.
-struct TransactionSearch {
-  TransactionSearch(ResponderPtr r, std::size_t n) : responder(std::move(r)), remaining(n) {}
-  ResponderPtr responder;
-  std::mutex mutex;
-  std::size_t remaining;
-  std::optional<std::pair<shard::ShardId, shard::PeerAnswer>> found, unavailable, other;
-
-  void heard(shard::ShardId from, shard::PeerAnswer answer) {
-    std::unique_lock<std::mutex> lock(mutex);
-    const bool ok = answer.kind == shard::PeerAnswer::Kind::answered;
-    auto& slot = ok && answer.status == 200 ? found : ok && answer.status == 404 ? other : unavailable;
-    if (!slot) slot.emplace(from, std::move(answer));
-    if (--remaining > 0) return;
-    lock.unlock();
-    const auto& chosen = found ? found : unavailable ? unavailable : other;
-    relay(*responder, chosen->first, chosen->second);
+// GET /v1/transaction/{uid} for a uid not recorded here: its home shard knows who holds it (its own index, or the
+// reservation naming the holder, which the home asks: a peer query, not a second forward of this request).
+void answer_reserved(Responder& responder, const shard::ShardLayout& layout, const shard::ReservedLookup& found) {
+  if (found.kind == shard::ReservedLookup::Kind::found) {
+    responder.set_shard(layout.owner_of_user(found.record.user_id));
+    std::string body;
+    append_transaction(body, found.record);
+    responder.send(200, body);
+  } else if (found.kind == shard::ReservedLookup::Kind::absent) {
+    send_error(responder, {404, "transaction_not_found", "no such transaction"});
+  } else {
+    std::string body;
+    append_error(body, shard_unavailable(found.holder, shard::PeerAnswer::Kind::unreachable));
+    responder.send(503, body, limits::peer_retry_after_seconds);
   }
-};
+}
 
-bool search_transaction(LedgerApi& ledger, shard::ClusterApi& cluster, const HttpRequest& request,
-                        std::string_view uid_text, const ResponderPtr& responder) {
+bool find_transaction_at_home(LedgerApi& ledger, shard::ClusterApi& cluster, const HttpRequest& request,
+                              std::string_view uid_text, const ResponderPtr& responder) {
   const shard::ShardLayout& layout = cluster.layout();
   const std::string uid = percent_decode(uid_text);
   if (!valid_uid(uid)) return false;
@@ -113,13 +107,16 @@ bool search_transaction(LedgerApi& ledger, shard::ClusterApi& cluster, const Htt
     responder->set_shard(layout.owner_of_user(tx->user_id));
     return false;
   }
-  if (request.header(shard::forwarded_header)) return false;  // asked by another shard: this shard's truth only
-  auto search = std::make_shared<TransactionSearch>(responder, layout.count - 1);
-  for (shard::ShardId k = 0; k < layout.count; ++k) {
-    if (k == layout.self) continue;
-    cluster.forward(k, peer_request_of(request),
-                    [search, k](shard::PeerAnswer answer) { search->heard(k, std::move(answer)); });
+  const shard::ShardId home = layout.home_of_uid(uid);
+  if (home != layout.self) {
+    if (request.header(shard::forwarded_header)) return false;  // not the home: this shard's truth only (404)
+    cluster.forward(home, peer_request_of(request),
+                    [responder, home](shard::PeerAnswer answer) { relay(*responder, home, answer); });
+    return true;
   }
+  cluster.find_reserved(uid, [responder, &layout](const shard::ReservedLookup& found) {
+    answer_reserved(*responder, layout, found);
+  });
   return true;
 }
 
@@ -151,7 +148,7 @@ bool route_in_cluster(LedgerApi& ledger, shard::ClusterApi& cluster, const HttpR
     return true;
   }
   if (parts.size() == 3 && parts[1] == "transaction") {
-    return search_transaction(ledger, cluster, request, parts[2], responder);
+    return find_transaction_at_home(ledger, cluster, request, parts[2], responder);
   }
   const std::optional<shard::ShardId> owner = owner_of(ledger, layout, request, parts);
   if (!owner || *owner == layout.self) {

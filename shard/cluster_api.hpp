@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "ledger/records.hpp"
 #include "shard/layout.hpp"
 
 namespace tally::shard {
@@ -42,6 +43,14 @@ enum class PeerRoute { reserve_uid, release_uid, judge_uid };
 // The answer to a peer-only route: its status and JSON body.
 using PeerServed = std::function<void(int status, std::string body)>;
 
+// At a uid's home: the transaction holding the uid by reservation, as its holder has it recorded.
+struct ReservedLookup {
+  enum class Kind { found, absent, unavailable };  // absent: no reservation, or its transaction is not durable
+  Kind kind = Kind::absent;
+  TransactionApplied record;  // found
+  ShardId holder = 0;         // found, unavailable
+};
+
 class ClusterApi {
  public:
   virtual ~ClusterApi() = default;
@@ -54,6 +63,8 @@ class ClusterApi {
   virtual std::optional<ShardId> uid_reserved_by(const std::string& uid) const = 0;
   // Serves a peer-only route's request body; `reply` runs once, on any thread.
   virtual void serve_peer(PeerRoute route, std::string body, PeerServed reply) = 0;
+  // At the uid's home, for a uid not in this shard's index: asks the holder of its reservation. `reply` runs once.
+  virtual void find_reserved(std::string uid, std::function<void(const ReservedLookup&)> reply) = 0;
 };
 
 // The hop marker: the forwarding shard's number.

@@ -42,6 +42,9 @@ class ShardRouter final : public LedgerApi, public ClusterApi {
   const ShardLayout& layout() const override { return layout_; }
   void forward(ShardId to, PeerRequest request, PeerReply reply) override;
   std::optional<ShardId> uid_reserved_by(const std::string& uid) const override;
+  void find_reserved(std::string uid, std::function<void(const ReservedLookup&)> reply) override {
+    protocol_.find_reserved(uid, std::move(reply));
+  }
   void serve_peer(PeerRoute route, std::string body, PeerServed reply) override {
     protocol_.serve(route, body, std::move(reply));
   }

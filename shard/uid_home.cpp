@@ -108,6 +108,23 @@ UidProtocol::Judgement UidProtocol::judge_here(const TransactionApplied& held,
   return record ? Judgement::applied : Judgement::absent;
 }
 
+void UidProtocol::find_reserved(const std::string& uid, std::function<void(const ReservedLookup&)> reply) {
+  const std::optional<TransactionApplied> held = store_.find_reservation(uid);
+  if (!held) return reply(ReservedLookup{});
+  const ShardId holder = layout_.owner_of_user(held->user_id);
+  judge_at(holder, *held, [reply, holder](Judgement judgement, std::optional<TransactionApplied> record) {
+    ReservedLookup found;
+    found.holder = holder;
+    if (judgement == Judgement::applied) {
+      found.kind = ReservedLookup::Kind::found;
+      found.record = std::move(*record);
+    } else if (judgement == Judgement::unavailable) {
+      found.kind = ReservedLookup::Kind::unavailable;
+    }
+    reply(found);
+  });
+}
+
 void UidProtocol::serve(PeerRoute route, const std::string& body, PeerServed reply) {
   const std::optional<nlohmann::json> request = parse_object(body);
   const std::optional<TransactionApplied> tx =

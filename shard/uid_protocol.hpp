@@ -32,6 +32,8 @@ class UidProtocol {
   void apply(TransactionApplied tx, TxReply reply);
   void apply_batch(std::vector<TransactionApplied> txs, std::vector<std::uint32_t> positions,
                    std::shared_ptr<BatchSink> sink);
+  // At the uid's home: the reservation's transaction, as its holder has it recorded (ClusterApi::find_reserved).
+  void find_reserved(const std::string& uid, std::function<void(const ReservedLookup&)> reply);
   // The peer-only routes.
   void serve(PeerRoute route, const std::string& body, PeerServed reply);
 
