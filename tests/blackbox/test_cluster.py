@@ -251,3 +251,29 @@ def test_a_data_directory_refuses_another_shard_or_count(make_server, tmp_path):
         code, _ = again.run_expect_exit()
         assert code == 2
         assert "belongs to shard 1 of 3 shards" in again.output()
+
+
+def test_a_peer_that_never_answers_costs_a_bounded_503(make_server):
+    """Shard 2 is a socket that accepts connections and never answers: a request for its user is sent, then
+    answered 503 shard_unavailable (outcome unknown, Retry-After) once the peer request timeout passes, not held
+    forever; shard 0's own users are served meanwhile."""
+    import socket
+
+    from tallylib import free_port
+    black_hole = socket.socket()
+    black_hole.bind(("127.0.0.1", 0))
+    black_hole.listen(16)
+    try:
+        port0 = free_port()
+        peers = f"http://127.0.0.1:{port0},http://127.0.0.1:1,http://127.0.0.1:{black_hole.getsockname()[1]}"
+        pod = make_server(port=port0, extra_args=["--shards", "3", "--shard", "0", "--peers", peers])
+        own = post_user(pod, "own").json()["id"]
+        r = requests.get(pod.url("/v1/user/2"), timeout=60)  # the server's own 5 s timeout answers first
+        assert r.status_code == 503 and r.json()["error"]["code"] == "shard_unavailable"
+        assert "outcome is unknown" in r.json()["error"]["message"] and int(r.headers["Retry-After"]) >= 1
+        assert r.headers["Tally-Shard"] == "2"
+        assert requests.get(pod.url(f"/v1/user/{own}"), timeout=TIMEOUT).status_code == 200
+        refused = requests.get(pod.url("/v1/user/1"), timeout=TIMEOUT)  # shard 1: nothing listens
+        assert refused.status_code == 503 and "unreachable" in refused.json()["error"]["message"]
+    finally:
+        black_hole.close()
