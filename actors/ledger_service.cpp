@@ -11,8 +11,16 @@
 
 namespace tally {
 
-LedgerService::LedgerService(caf::actor_system& system, std::uint32_t idle_actor_ms, const Clock& clock)
-    : system_(system), clock_(clock), idle_actor_ms_(idle_actor_ms) {}
+LedgerService::LedgerService(caf::actor_system& system, std::uint32_t idle_actor_ms, const Clock& clock,
+                             UserIdSpace ids)
+    : system_(system),
+      clock_(clock),
+      users_(ids),
+      ids_(ids),
+      next_user_id_(ids.first()),
+      idle_actor_ms_(idle_actor_ms) {
+  TALLY_ASSERT(ids.stride >= 1 && ids.residue < ids.stride, "a shard within its shard count");
+}
 
 template <class... Ts>
 void LedgerService::send_to_user(UserSlot& slot, Ts&&... message) {
@@ -40,7 +48,7 @@ LedgerService::~LedgerService() {
   // A live actor keeps an idle check scheduled on the actor clock, which would hold the actor system's shutdown
   // until it fires: stop every live actor now.
   const UserId end = next_user_id_.load();
-  for (UserId id = 1; id < end && live_actors_.load(std::memory_order_relaxed) > 0; ++id) {
+  for (UserId id = ids_.first(); id < end && live_actors_.load(std::memory_order_relaxed) > 0; id += ids_.stride) {
     UserSlot* slot = users_.find(id);
     if (slot == nullptr) continue;
     std::lock_guard<SlotLock> guard(slot->lock);
@@ -66,7 +74,7 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, s
       return;
     }
   }
-  const UserId id = next_user_id_.fetch_add(1);
+  const UserId id = next_user_id_.fetch_add(ids_.stride);
   if (id >= limits::users_max) {
     if (!idempotency_key.empty()) idempotency_keys_.release(idempotency_key);
     reply(UserResult{Outcome::too_many_users, {}});
@@ -203,7 +211,8 @@ bool LedgerService::list_transactions(UserId id, HistoryQuery query, HistoryRepl
 }
 
 bool LedgerService::restore(const UserCreated& user) {
-  if (user.id == 0 || user.id >= limits::users_max || users_.find(user.id) != nullptr) return false;
+  // An id of another shard means the log is not this shard's (the data directory's SHARD file says whose it is).
+  if (!ids_.holds(user.id) || user.id >= limits::users_max || users_.find(user.id) != nullptr) return false;
   if (!user.idempotency_key.empty() && !idempotency_keys_.restore(user.idempotency_key, user)) return false;
   UserSlot& slot = users_.prepare(user.id);
   slot.name = user.name;
@@ -212,7 +221,7 @@ bool LedgerService::restore(const UserCreated& user) {
   users_.publish(slot);
   // Restores may run on several threads (one per user partition): raise the next id monotonically.
   UserId next = next_user_id_.load();
-  while (next <= user.id && !next_user_id_.compare_exchange_weak(next, user.id + 1)) {
+  while (next <= user.id && !next_user_id_.compare_exchange_weak(next, user.id + ids_.stride)) {
   }
   return true;
 }

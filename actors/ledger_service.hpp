@@ -23,21 +23,26 @@
 #include "ledger/clock.hpp"
 #include "ledger/ledger_api.hpp"
 #include "ledger/ledger_restore.hpp"
+#include "ledger/uid_reservations.hpp"
+#include <mutex>
+#include <unordered_map>
 #include "ledger/limits.hpp"
 #include "ledger/records.hpp"
+#include "ledger/user_id_space.hpp"
 #include "wal/wal_writer.hpp"
 
 namespace tally {
 
 class UserActor;
 
-class LedgerService final : public LedgerApi, public LedgerRestore {
+class LedgerService final : public LedgerApi, public LedgerRestore, public UidReservationStore {
  public:
   // idle_actor_ms: a user actor with nothing in flight and no message for this long hands its state back to
   // the user's slot and quits (0 = never); the next message spawns a new one. `clock` gives every "now" of the
-  // write path (a user's created_at, now()); it must outlive the service.
+  // write path (a user's created_at, now()); it must outlive the service. `ids`: the user ids this ledger creates
+  // and holds (one shard's, docs/sharding.md; all of them by default).
   explicit LedgerService(caf::actor_system& system, std::uint32_t idle_actor_ms = limits::actor_idle_ms_default,
-                         const Clock& clock = system_clock());
+                         const Clock& clock = system_clock(), UserIdSpace ids = {});
   ~LedgerService() override;
   LedgerService(const LedgerService&) = delete;
   LedgerService& operator=(const LedgerService&) = delete;
@@ -59,6 +64,10 @@ class LedgerService final : public LedgerApi, public LedgerRestore {
   LedgerCounts counts() const override { return {user_count(), transaction_count(), live_actors()}; }
   UtcMicros now() const override { return clock_.now_micros(); }
 
+  // --- UidReservationStore (actors/ledger_service_uids.cpp) ---
+  void record_reservation(UidReservation reservation, std::function<void(Outcome)> reply) override;
+  std::optional<TransactionApplied> find_reservation(const std::string& uid) const override;
+
   std::uint64_t user_count() const { return users_.size(); }
   std::size_t transaction_count() const { return transactions_.size(); }
   std::uint64_t live_actors() const { return live_actors_.load(std::memory_order_relaxed); }
@@ -67,6 +76,8 @@ class LedgerService final : public LedgerApi, public LedgerRestore {
   // --- LedgerRestore: reached only through that facet (recovery) ---
   bool restore(const UserCreated& user) override;
   bool restore(const TransactionApplied& tx) override;
+  bool restore(const UidReservation& reservation) override;
+  bool apply_reservation(const UidReservation& reservation);  // under reservations_mutex_
   void reserve_restore(std::size_t transactions) override;
   bool restore_balance(const TransactionApplied& tx) override;
   std::size_t stage_uids(const TransactionApplied* const* txs, std::size_t count) override;
@@ -102,9 +113,12 @@ class LedgerService final : public LedgerApi, public LedgerRestore {
   UserTable users_;
   TxIndex transactions_;
   ClaimIndex<UserCreated> idempotency_keys_;
-  std::atomic<UserId> next_user_id_{1};
+  UserIdSpace ids_;
+  std::atomic<UserId> next_user_id_;
   std::uint32_t idle_actor_ms_;
   std::atomic<std::uint64_t> live_actors_{0};
+  mutable std::mutex reservations_mutex_;
+  std::unordered_map<std::string, TransactionApplied> reservations_;  // uid -> the holding transaction
 };
 
 }  // namespace tally

@@ -6,7 +6,7 @@
 
 namespace tally {
 
-UserTable::UserTable() : chunks_(new std::atomic<UserSlot*>[chunks_max]) {
+UserTable::UserTable(UserIdSpace ids) : ids_(ids), chunks_(new std::atomic<UserSlot*>[chunks_max]) {
   for (std::size_t i = 0; i < chunks_max; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
 }
 
@@ -15,16 +15,18 @@ UserTable::~UserTable() {
 }
 
 UserSlot* UserTable::find(UserId id) const {
-  if (id == 0 || id >= limits::users_max) return nullptr;
-  UserSlot* chunk = chunks_[id / slots_per_chunk].load(std::memory_order_acquire);
+  if (id >= limits::users_max || !ids_.holds(id)) return nullptr;
+  const std::uint64_t index = ids_.index_of(id);
+  UserSlot* chunk = chunks_[index / slots_per_chunk].load(std::memory_order_acquire);
   if (chunk == nullptr) return nullptr;
-  UserSlot* slot = &chunk[id % slots_per_chunk];
+  UserSlot* slot = &chunk[index % slots_per_chunk];
   return slot->published.load(std::memory_order_acquire) ? slot : nullptr;
 }
 
 UserSlot& UserTable::prepare(UserId id) {
-  TALLY_ASSERT(id != 0 && id < limits::users_max, "a user id in 1..users_max-1");
-  std::atomic<UserSlot*>& cell = chunks_[id / slots_per_chunk];
+  TALLY_ASSERT(id < limits::users_max && ids_.holds(id), "a user id of this shard in 1..users_max-1");
+  const std::uint64_t index = ids_.index_of(id);
+  std::atomic<UserSlot*>& cell = chunks_[index / slots_per_chunk];
   UserSlot* chunk = cell.load(std::memory_order_acquire);
   if (chunk == nullptr) {
     std::lock_guard<std::mutex> lock(grow_mutex_);
@@ -34,7 +36,7 @@ UserSlot& UserTable::prepare(UserId id) {
       cell.store(chunk, std::memory_order_release);
     }
   }
-  return chunk[id % slots_per_chunk];
+  return chunk[index % slots_per_chunk];
 }
 
 void UserTable::publish(UserSlot& slot) {

@@ -16,6 +16,7 @@
 #include "ledger/balance_history.hpp"
 #include "ledger/limits.hpp"
 #include "ledger/records.hpp"
+#include "ledger/user_id_space.hpp"
 
 namespace tally {
 
@@ -62,7 +63,8 @@ class UserTable {
   static constexpr std::size_t slots_per_chunk = 1u << 14;
   static constexpr std::size_t chunks_max = (limits::users_max + slots_per_chunk - 1) / slots_per_chunk;
 
-  UserTable();
+  // Holds the ids of `ids` only (one shard's: every N-th id), densely: a slot per id of the space.
+  explicit UserTable(UserIdSpace ids = {});
   ~UserTable();
   UserTable(const UserTable&) = delete;
   UserTable& operator=(const UserTable&) = delete;
@@ -76,6 +78,7 @@ class UserTable {
   std::uint64_t size() const { return published_.load(std::memory_order_relaxed); }
 
  private:
+  UserIdSpace ids_;
   std::unique_ptr<std::atomic<UserSlot*>[]> chunks_;
   std::mutex grow_mutex_;
   std::atomic<std::uint64_t> published_{0};

@@ -30,10 +30,22 @@ Config parse(int argc, char** argv) {
                  "API key file (name scopes sha256hex per line; docs/security.md); reloaded on SIGHUP and on change. "
                  "Without it every client may do anything")
       ->envname("TALLY_AUTH_FILE");
+  cli.add_option("--shards", config.shards, "number of shards in the cluster (1 = a single node)")
+      ->envname("TALLY_SHARDS")->capture_default_str()->check(CLI::Range(1u, limits::shards_max));
+  std::int64_t shard = 0;
+  CLI::Option* shard_option =
+      cli.add_option("--shard", shard, "this process's shard, 0..N-1 (default: the host name's -<ordinal>)")
+          ->envname("TALLY_SHARD");
+  cli.add_option("--peers", config.peers, "every shard's base URL in shard order, comma-separated")
+      ->envname("TALLY_PEERS");
+  cli.add_option("--peer-template", config.peer_template,
+                 "the shards' base URLs with {} for the ordinal, e.g. http://tally-{}.tally-peers:8000")
+      ->envname("TALLY_PEER_TEMPLATE");
   cli.add_flag("--print-routes", config.print_routes,
                "print every route (method and path template, as rest/openapi.json lists them) and exit");
   try {
     cli.parse(argc, argv);
+    if (shard_option->count() > 0) config.shard = shard;
   } catch (const CLI::ParseError& e) {
     std::exit(cli.exit(e));
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "ledger/limits.hpp"
@@ -19,6 +20,11 @@ struct Config {
   std::uint32_t actor_idle_ms = limits::actor_idle_ms_default;  // a user's actor quits after this long idle (0 = never)
   std::string metrics = "on";  // on: count and serve GET /metrics; off: record nothing (to measure the cost)
   std::string auth_file;  // the API key file (docs/security.md); "" = open: no keys, every client may do anything
+  // Shards (docs/sharding.md): N, this process's K (else from the host name), and the peers' base URLs.
+  std::uint32_t shards = 1;
+  std::optional<std::int64_t> shard;
+  std::string peers;          // "URL0,URL1,..." in shard order
+  std::string peer_template;  // "http://tally-{}.tally-peers:8000"
   bool print_routes = false;  // print the route table (method and path template per line) and exit
 };
 

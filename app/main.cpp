@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -24,10 +25,13 @@
 #include "auth/key_store.hpp"
 #include "disk/data_dir.hpp"
 #include "disk/file_system.hpp"
+#include "disk/shard_identity.hpp"
 #include "ledger/limits.hpp"
 #include "recovery/recover.hpp"
 #include "rest/http_server.hpp"
 #include "rest/route_table.hpp"
+#include "shard/layout.hpp"
+#include "shard/shard_router.hpp"
 #include "snapshot/snapshotter.hpp"
 #include "telemetry/catalogue.hpp"
 #include "telemetry/metrics.hpp"
@@ -97,8 +101,44 @@ int wait_for_stop(tally::auth::KeyFileReloader* keys) {
   }
 }
 
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return {};
+  return name;
+}
+
+// The cluster from the flags (or nullopt after logging why this process must not start).
+std::optional<tally::shard::ShardLayout> resolve_cluster(const tally::app::Config& config) {
+  tally::shard::LayoutSettings settings;
+  settings.shards = config.shards;
+  settings.shard = config.shard;
+  settings.host_name = host_name();
+  settings.peers = config.peers;
+  settings.peer_template = config.peer_template;
+  std::string refusal;
+  std::optional<tally::shard::ShardLayout> layout = tally::shard::resolve_layout(settings, refusal);
+  if (!layout) spdlog::critical("refusing to start: {}", refusal);
+  return layout;
+}
+
+// The data directory must be this shard's (disk/shard_identity.hpp); the first start records it.
+bool check_identity(tally::disk::FileSystem& fs, const tally::disk::DataDir& data_dir,
+                    const tally::shard::ShardLayout& layout) {
+  std::string refusal;
+  const tally::disk::IoStatus checked =
+      tally::disk::check_shard_identity(fs, data_dir, {layout.count, layout.self}, refusal);
+  if (!checked.ok()) {
+    spdlog::critical("cannot read or record the shard identity: {}", checked.message());
+    return false;
+  }
+  if (!refusal.empty()) spdlog::critical("{}", refusal);
+  return refusal.empty();
+}
+
 int run(const tally::app::Config& config) {
   raise_descriptor_limit();
+  const std::optional<tally::shard::ShardLayout> layout = resolve_cluster(config);
+  if (!layout) return 2;
   tally::auth::KeyStore keys;
   std::unique_ptr<tally::auth::KeyFileReloader> key_file;
   if (config.auth_file.empty()) {
@@ -124,6 +164,8 @@ int run(const tally::app::Config& config) {
                      locked.message());
     return 1;
   }
+  if (!check_identity(fs, data_dir, *layout)) return 2;
+  if (layout->clustered()) spdlog::info("shard {} of {}", layout->self, layout->count);
 
   // Before the actor system and everything else: whatever records into it (actors answering requests, the WAL
   // and snapshot threads) is gone before it is.
@@ -141,7 +183,8 @@ int run(const tally::app::Config& config) {
   actor_config.set("work-stealing.aggressive-poll-attempts", std::size_t{1});
   actor_config.set("work-stealing.moderate-poll-attempts", std::size_t{0});
   caf::actor_system actors{actor_config};
-  auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms);
+  auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms, tally::system_clock(),
+                                                       layout->user_ids());
 
   spdlog::info("recovering from {}", config.data_dir);
   const tally::recovery::RecoveryReport report = tally::recovery::recover(fs, data_dir, *ledger);
@@ -194,8 +237,15 @@ int run(const tally::app::Config& config) {
   tally::snapshot::Snapshotter snapshotter(snapshot_options);
   snapshotter.start();
 
+  // A cluster puts a ShardRouter in front of the ledger (docs/sharding.md); a single node serves it directly.
+  std::unique_ptr<tally::shard::ShardRouter> router;
+  if (layout->clustered()) {
+    const char* secret = std::getenv("TALLY_PEER_SECRET");
+    router = std::make_unique<tally::shard::ShardRouter>(*ledger, *ledger, *layout, secret ? secret : "");
+  }
+  tally::LedgerApi& api = router ? static_cast<tally::LedgerApi&>(*router) : *ledger;
   tally::rest::HttpServer server(
-      *ledger, tally::rest::HttpServerOptions{config.bind, config.port, threads, &metrics, &keys});
+      api, tally::rest::HttpServerOptions{config.bind, config.port, threads, &metrics, &keys, router.get()});
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -215,6 +265,7 @@ int run(const tally::app::Config& config) {
   wal->stop();
   server.drain(std::chrono::milliseconds(tally::limits::shutdown_final_answers_ms));
   server.stop();
+  if (router) router->stop();
   // The writer has stopped: the whole log is durable and closed, so the final snapshot covers all of it.
   snapshotter.stop();
   snapshotter.snapshot_through(wal->position());
@@ -222,6 +273,7 @@ int run(const tally::app::Config& config) {
   spdlog::info("stopped{}: {} requests, {} WAL records in {} batches ({} fsyncs); users {}, transactions {}",
                drained ? "" : " (drain timed out)", server.state().requests.load(), stats.records, stats.batches,
                stats.syncs, ledger->user_count(), ledger->transaction_count());
+  router.reset();
   ledger.reset();
   lock.release();
   return 0;

@@ -17,6 +17,7 @@ DataDir::DataDir(std::string root) : root_(std::move(root)) {
   wal_ = base + "/wal";
   snapshots_ = base + "/snapshots";
   lock_file_ = base + "/LOCK";
+  shard_identity_file_ = base + "/SHARD";
 }
 
 IoStatus DataDirLock::acquire(const DataDir& dir) {

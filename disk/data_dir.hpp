@@ -2,6 +2,7 @@
 //   DATA_DIR/LOCK        held (flock) by the one tallyd that uses the directory
 //   DATA_DIR/wal/        the WAL's segments (docs/wal_format.md)
 //   DATA_DIR/snapshots/  snapshots (docs/snapshot_format.md)
+//   DATA_DIR/SHARD       which shard of how many the directory is (disk/shard_identity.hpp)
 // tallyd, tally-admin, the snapshotter, recovery and the tests all find these paths through DataDir.
 #pragma once
 
@@ -24,9 +25,10 @@ class DataDir {
   const std::string& wal() const { return wal_; }
   const std::string& snapshots() const { return snapshots_; }
   const std::string& lock_file() const { return lock_file_; }
+  const std::string& shard_identity_file() const { return shard_identity_file_; }
 
  private:
-  std::string root_, wal_, snapshots_, lock_file_;
+  std::string root_, wal_, snapshots_, lock_file_, shard_identity_file_;
 };
 
 // One process per data directory: a second tallyd on the same log would interleave writes. Holds an exclusive

@@ -39,6 +39,9 @@ inline bool same(const UserCreated& a, const UserCreated& b) {
 inline bool same(const wal::Record& a, const wal::Record& b) {
   if (a.index() != b.index()) return false;
   if (const auto* tx = std::get_if<TransactionApplied>(&a)) return same(*tx, std::get<TransactionApplied>(b));
+  if (const auto* r = std::get_if<UidReservation>(&a)) {
+    return r->released == std::get<UidReservation>(b).released && same(r->tx, std::get<UidReservation>(b).tx);
+  }
   return same(std::get<UserCreated>(a), std::get<UserCreated>(b));
 }
 

@@ -15,6 +15,9 @@ class LedgerRestore {
   // False = the record contradicts the state (a known id, an unknown user, the balance rule broken, a reused uid).
   virtual bool restore(const UserCreated& user) = 0;
   virtual bool restore(const TransactionApplied& tx) = 0;
+  // A uid reservation or release (docs/sharding.md), in log order, from recovery's reading thread. False: a
+  // release of a uid not reserved with that content. The default refuses: a ledger without reservations.
+  virtual bool restore(const UidReservation& /*reservation*/) { return false; }
   // Sizes the transaction index for about this many restored transactions (an estimate: see TxIndex::reserve).
   virtual void reserve_restore(std::size_t transactions) = 0;
   // restore(tx) in two parts, so that ParallelRestore can run them on different threads: the user's history

@@ -87,6 +87,15 @@ inline constexpr std::size_t batch_transactions_max = 10'000;
 inline constexpr std::uint32_t actor_idle_ms_default = 30'000;  // --actor-idle-ms
 inline constexpr std::uint32_t actor_idle_ms_max = 86'400'000;
 
+// Shards (docs/sharding.md): --shards N, and the peer client that forwards to the owner of a request.
+inline constexpr std::uint32_t shards_max = 1024;
+inline constexpr int peer_connect_timeout_ms = 1'000;   // a peer that does not accept by then is unreachable
+inline constexpr int peer_request_timeout_ms = 5'000;   // an answer not complete by then: its outcome is unknown
+inline constexpr int peer_retry_after_seconds = 1;      // 503 shard_unavailable
+inline constexpr long peer_connections_max = 256;       // kept-alive connections to all peers together
+inline constexpr int uid_reservation_busy_retries_max = 50;  // a uid whose reservation is still in flight elsewhere
+inline constexpr int uid_reservation_busy_wait_ms = 20;      // between those retries
+
 // Shutdown (SIGTERM/SIGINT): requests in flight get this long to be answered before the WAL writer stops, then
 // the answers of its last completions this long to leave.
 inline constexpr int shutdown_drain_ms = 10'000;

@@ -25,6 +25,8 @@ enum class Outcome {
   storage_failed,      // the log is broken; the process is going down
   shutting_down,
   record_refused,      // the WAL encoder found the record invalid (a bug upstream): nothing recorded
+  shard_unavailable,   // clustered: a shard this needs (the uid's home) did not answer, or the uid is still being
+                       // decided elsewhere; nothing recorded here (a retry with the same uid is safe)
 };
 
 struct TxResult {

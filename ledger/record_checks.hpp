@@ -30,6 +30,7 @@ enum class NameFault {
 
 RecordFault check_record(const TransactionApplied& record);
 RecordFault check_record(const UserCreated& record);
+inline RecordFault check_record(const UidReservation& record) { return check_record(record.tx); }
 const char* describe(RecordFault fault);
 
 // Field checks, shared with rest/request_parse.

@@ -41,6 +41,13 @@ struct TransactionApplied {
   }
 };
 
+// A clustered tallyd's record that a uid homed on this shard is taken (or, released, free again) by a transaction
+// of another shard's user, whose content it carries (docs/sharding.md, the uid protocol). Never a balance change.
+struct UidReservation {
+  TransactionApplied tx;
+  bool released = false;
+};
+
 inline const char* to_string(TxKind kind) { return kind == TxKind::deposit ? "DEPOSIT" : "WITHDRAW"; }
 
 }  // namespace tally

@@ -40,8 +40,9 @@ void emit(const std::string& source, std::uint64_t offset, const std::uint32_t* 
     line["created_at"] = format_iso8601(user->created_at);
     line["client"] = user->client;
   } else {
-    const auto& tx = std::get<TransactionApplied>(record);
-    line["type"] = "transaction";
+    const auto* reservation = std::get_if<UidReservation>(&record);
+    const auto& tx = reservation ? reservation->tx : std::get<TransactionApplied>(record);
+    line["type"] = !reservation ? "transaction" : reservation->released ? "uid_released" : "uid_reserved";
     line["uid"] = tx.uid;
     line["user_id"] = tx.user_id;
     line["kind"] = to_string(tx.kind);

@@ -1254,9 +1254,17 @@ def main(argv=None) -> int:
     p.add_argument("--skip-probe", action="append", default=[], metavar="TEXT",
                    help="do not send the edge-case probes whose description contains TEXT (for a run that is about "
                         "something else against a build with a known bug there); repeatable")
+    p.add_argument("--shards", type=int, default=1,
+                   help="N > 1: cluster mode (recovery/crash_cluster.py): N shards, random shards killed each cycle")
     a = p.parse_args(argv)
     if a.cycles < 1 or a.clients < 1 or a.load_seconds <= 0:
         p.error("--cycles and --clients must be >= 1, --load-seconds > 0")
+    if a.shards > 1:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from crash_cluster import run_cluster
+        binary = Path(a.tallyd or os.environ.get("TALLYD") or REPO_ROOT / "build" / "app" / "tallyd")
+        seed = a.seed if a.seed is not None else random.randrange(1 << 30)
+        return run_cluster(binary, a.shards, a.cycles, a.clients, a.load_seconds, seed, a.keep)
     runner = Runner(a)
     failed = True
     try:

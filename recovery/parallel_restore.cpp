@@ -57,6 +57,15 @@ void ParallelRestore::close(Queue& queue) {
 
 bool ParallelRestore::add(Record record) {
   if (failed_.load(std::memory_order_relaxed)) return false;
+  if (const auto* reservation = std::get_if<UidReservation>(&record)) {
+    // Not a user's: applied here, on the reader's thread, in log order (a release follows its reservation).
+    if (!ledger_.restore(*reservation)) {
+      reject("uid " + reservation->tx.uid + " is released without being reserved");
+      return false;
+    }
+    ++reservations_;
+    return true;
+  }
   Worker& worker = *workers_[user_of(record) % workers_.size()];
   worker.filling.push_back(std::move(record));
   ++added_;

@@ -22,7 +22,7 @@ namespace tally::recovery {
 
 class ParallelRestore {
  public:
-  using Record = std::variant<UserCreated, TransactionApplied>;
+  using Record = std::variant<UserCreated, TransactionApplied, UidReservation>;  // as wal::Record
 
   // `workers` threads for the users' histories, plus one for the uid index.
   ParallelRestore(LedgerRestore& ledger, unsigned workers);
@@ -38,6 +38,7 @@ class ParallelRestore {
 
   std::uint64_t users() const { return users_.load(); }
   std::uint64_t transactions() const { return transactions_.load(); }
+  std::uint64_t reservations() const { return reservations_; }  // uid reservations and releases (docs/sharding.md)
 
  private:
   static constexpr std::size_t batch_records = 4096;     // handed to a worker at once
@@ -79,6 +80,7 @@ class ParallelRestore {
   std::mutex error_mutex_;
   std::string error_;
   std::atomic<std::uint64_t> users_{0}, transactions_{0};
+  std::uint64_t reservations_ = 0;  // the reading thread's only
   std::uint64_t added_ = 0;  // records taken by add() (the reading thread's count)
   bool finished_ = false;
 };

@@ -206,7 +206,8 @@ RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, Led
     report.transactions = restorer.transactions();
     report.millis = millis_since(started);
     if (report.status.ok())  // every record read from the snapshot and the WAL was applied, none twice
-      TALLY_ASSERT(report.users + report.transactions == report.snapshot_records + report.wal_records,
+      TALLY_ASSERT(report.users + report.transactions + restorer.reservations() ==
+                       report.snapshot_records + report.wal_records,
                    "recovery applies exactly the records it read");
     return report;
   };

@@ -48,8 +48,8 @@ class PeerHandler;
 // Everything the connections and Pistache's handlers share: routes, write waits, the table, the cap.
 class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public ListenerEvents {
  public:
-  Edge(LedgerApi& ledger, std::shared_ptr<ServerState> state, const auth::KeyStore& keys)
-      : ledger_(ledger), state_(std::move(state)), gate_(keys, *state_) {
+  Edge(LedgerApi& ledger, shard::ClusterApi* cluster, std::shared_ptr<ServerState> state, const auth::KeyStore& keys)
+      : ledger_(ledger), cluster_(cluster), state_(std::move(state)), gate_(keys, *state_) {
     auto context = std::make_shared<ConnectionContext>();
     context->handler = this;
     context->write_waiter = this;
@@ -63,7 +63,7 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
 
   // RequestHandler
   void handle(const HttpRequest& request, ResponderPtr responder) override {
-    route_request(ledger_, *state_, gate_, request, std::move(responder));
+    route_request(ledger_, *state_, gate_, request, std::move(responder), cluster_);
   }
   // WriteWaiter
   void wait_writable(int fd, std::uint64_t connection_id) override { listener_.wait_writable(fd, connection_id); }
@@ -81,6 +81,7 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
 
  private:
   LedgerApi& ledger_;
+  shard::ClusterApi* cluster_;
   std::shared_ptr<ServerState> state_;
   RequestGate gate_;
   std::shared_ptr<const ConnectionContext> context_;
@@ -219,7 +220,7 @@ HttpServer::HttpServer(LedgerApi& ledger, HttpServerOptions options)
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
-  edge_ = std::make_unique<Edge>(ledger_, state_, options_.keys ? *options_.keys : open_keys_);
+  edge_ = std::make_unique<Edge>(ledger_, options_.cluster, state_, options_.keys ? *options_.keys : open_keys_);
   try {
     edge_->start(options_);
   } catch (...) {

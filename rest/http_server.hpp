@@ -11,6 +11,7 @@
 #include "auth/key_store.hpp"
 #include "ledger/ledger_api.hpp"
 #include "rest/server_state.hpp"
+#include "shard/cluster_api.hpp"
 #include "telemetry/metrics.hpp"
 
 namespace tally::rest {
@@ -23,6 +24,7 @@ struct HttpServerOptions {
   // Must outlive the server.
   telemetry::Metrics* metrics = nullptr;
   const auth::KeyStore* keys = nullptr;  // API keys (outlives the server); nullptr = open, no keys
+  shard::ClusterApi* cluster = nullptr;  // a clustered tallyd's (rest/routes_cluster.hpp); null on a single node
 };
 
 class HttpServer {

@@ -35,6 +35,10 @@ void Responder::send(int status, const std::string& body, int retry_after_second
   deliver(status, body, retry_after_seconds, {});
 }
 
+void Responder::set_shard(std::uint32_t shard) {
+  shard_header_ = "Tally-Shard: " + std::to_string(shard) + "\r\n";
+}
+
 void Responder::method_not_allowed(const std::string& allow) {
   deliver(405, "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"allowed: " + allow + "\"}}", 0, allow);
 }
@@ -52,6 +56,7 @@ void Responder::deliver(int status, std::string_view body, int retry_after_secon
   ResponseOptions options;
   options.retry_after_seconds = retry_after_seconds;
   options.allow = allow;
+  options.extra_headers = shard_header_;
   deliver(status, body, options);
 }
 

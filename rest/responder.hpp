@@ -27,6 +27,8 @@ class Responder {
   // Exactly one of these, once (a second answer is a bug: TALLY_ASSERT).
   void send(int status, const std::string& body, int retry_after_seconds = 0);
   void method_not_allowed(const std::string& allow);
+  // The owning shard of what the answer is about (clustered tallyd): a "Tally-Shard: K" line on the answer.
+  void set_shard(std::uint32_t shard);
   // Whether an answer was given; for a caller that must not answer twice (an endpoint that threw).
   bool answered() const { return sent_.load(std::memory_order_acquire); }
   // The route the request took (rest/request_metrics.hpp's label index), for its metrics; unset: "none".
@@ -48,6 +50,7 @@ class Responder {
   bool keep_alive_;
   bool head_only_;  // an answer to HEAD carries no body
   std::shared_ptr<ServerState> state_;
+  std::string shard_header_;  // "Tally-Shard: K\r\n" or empty; set before the answer, on the request's thread
   std::atomic<bool> sent_{false};
   std::size_t route_label_ = SIZE_MAX;
   std::int64_t started_ns_ = 0;  // 0 when not measured

@@ -25,6 +25,7 @@ using ResponderPtr = std::shared_ptr<Responder>;
 
 enum class RouteId {
   health,
+  ready,
   create_user,
   get_user,
   get_balance,
@@ -32,6 +33,9 @@ enum class RouteId {
   put_transaction,  // PUT and POST
   put_transaction_batch,  // PUT and POST
   get_transaction,
+  peer_reserve_uid,  // peer-only (docs/sharding.md): scope `peer` once API keys exist
+  peer_release_uid,
+  peer_judge_uid,
   openapi_document,
   docs_page,
   docs_file,
@@ -48,6 +52,7 @@ struct RouteSpec {
 // In the order of the Allow lists the server sends for a path ("PUT, POST").
 inline constexpr RouteSpec route_table[] = {
     {"GET", "/healthz", RouteId::health, auth::Scope::open},
+    {"GET", "/readyz", RouteId::ready, auth::Scope::open},
     {"POST", "/v1/user", RouteId::create_user, auth::Scope::write},
     {"GET", "/v1/user/{id}", RouteId::get_user, auth::Scope::read},
     {"GET", "/v1/user/{id}/balance", RouteId::get_balance, auth::Scope::read},
@@ -57,6 +62,9 @@ inline constexpr RouteSpec route_table[] = {
     {"GET", "/v1/transaction/{uid}", RouteId::get_transaction, auth::Scope::read},
     {"PUT", "/v1/transactions", RouteId::put_transaction_batch, auth::Scope::write},
     {"POST", "/v1/transactions", RouteId::put_transaction_batch, auth::Scope::write},
+    {"POST", "/internal/v1/uid-reservations", RouteId::peer_reserve_uid, auth::Scope::peer},
+    {"POST", "/internal/v1/uid-releases", RouteId::peer_release_uid, auth::Scope::peer},
+    {"POST", "/internal/v1/uid-judgements", RouteId::peer_judge_uid, auth::Scope::peer},
     {"GET", "/openapi.json", RouteId::openapi_document, auth::Scope::open},
     {"GET", "/docs", RouteId::docs_page, auth::Scope::open},
     {"GET", "/docs/{file}", RouteId::docs_file, auth::Scope::open},

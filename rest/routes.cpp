@@ -14,6 +14,7 @@
 #include "rest/request_parse.hpp"
 #include "rest/response_json.hpp"
 #include "rest/route_table.hpp"
+#include "rest/routes_cluster.hpp"
 
 namespace tally::rest {
 
@@ -36,6 +37,9 @@ ApiError error_of(Outcome outcome) {
       return {503, "storage_failed", "the server cannot persist right now; nothing was recorded"};
     case Outcome::shutting_down:
       return {503, "shutting_down", "the server cannot persist right now; nothing was recorded"};
+    case Outcome::shard_unavailable:
+      return {503, "shard_unavailable",
+              "a shard this request needs did not answer (or its uid is being decided there); retry the same request"};
     case Outcome::record_refused:
       return {500, "internal", "the record failed the write-ahead log's own check; nothing was recorded"};
     case Outcome::applied:
@@ -50,7 +54,7 @@ ApiError error_of(Outcome outcome) {
 // Refusals a client should retry after a pause (Retry-After).
 bool worth_retrying(Outcome outcome) {
   return outcome == Outcome::storage_full || outcome == Outcome::storage_failed ||
-         outcome == Outcome::shutting_down;
+         outcome == Outcome::shutting_down || outcome == Outcome::shard_unavailable;
 }
 
 void send_outcome_error(Responder& responder, Outcome outcome) {
@@ -169,51 +173,30 @@ void put_transaction(LedgerApi& ledger, const HttpRequest& request, std::string 
   ledger.apply(std::move(tx), [responder](const TxResult& result) { answer_transaction(*responder, result); });
 }
 
-namespace {
-// Collects one result per batch item, in order; the last item to finish sends the whole answer.
-struct BatchAnswer : BatchSink {
-  explicit BatchAnswer(ResponderPtr r, std::size_t n) : responder(std::move(r)), items(n), remaining(n) {}
-  ResponderPtr responder;
-  std::vector<std::string> items;  // each item's JSON: {"status":200,"transaction":{...}} or {"status":4xx,"error":{...}}
-  std::atomic<std::size_t> remaining;
-
-  void item_done(std::size_t index, const TxResult& result) override;
-  void finish_one() {
-    const std::size_t before = remaining.fetch_sub(1, std::memory_order_acq_rel);
-    TALLY_ASSERT(before > 0, "no more results than items");
-    if (before != 1) return;
-    std::string body;
-    std::size_t total = 2;
-    for (const std::string& item : items) total += item.size() + 1;
-    body.reserve(total);
-    body.push_back('[');
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (i) body.push_back(',');
-      body += items[i];
-    }
-    body.push_back(']');
-    responder->send(200, body);
+void BatchAnswer::finish_one() {
+  const std::size_t before = remaining.fetch_sub(1, std::memory_order_acq_rel);
+  TALLY_ASSERT(before > 0, "no more results than items");
+  if (before != 1) return;
+  std::string body;
+  std::size_t total = 2;
+  for (const std::string& item : items) total += item.size() + 1;
+  body.reserve(total);
+  body.push_back('[');
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) body.push_back(',');
+    body += items[i];
   }
-};
+  body.push_back(']');
+  responder->send(200, body);
+}
 
-std::string batch_item(const TxResult& result);
-
-void BatchAnswer::item_done(std::size_t index, const TxResult& result) {
-  // Each item's JSON is non-empty once set: a second result for one position would overwrite the first.
-  TALLY_ASSERT(index < items.size() && items[index].empty(), "each batch position is answered once");
-  items[index] = batch_item(result);
-  count_transaction(*responder, result);
+void BatchAnswer::item_json(std::size_t index, std::string json) {
+  TALLY_ASSERT(index < items.size() && items[index].empty() && !json.empty(), "each batch position is answered once");
+  items[index] = std::move(json);
   finish_one();
 }
 
-std::string batch_item_error(const ApiError& error, std::string_view existing_json = {}) {
-  std::string out = "{\"status\":" + std::to_string(error.status) + ",";
-  std::string err;
-  append_error(err, error, existing_json);
-  out.append(err, 1, std::string::npos);  // splice {"error":...} into the item object
-  return out;
-}
-
+namespace {
 std::string batch_item(const TxResult& result) {
   if (result.outcome == Outcome::applied || result.outcome == Outcome::replayed) {
     std::string out = "{\"status\":200,\"transaction\":";
@@ -226,6 +209,19 @@ std::string batch_item(const TxResult& result) {
   return batch_item_error(error_of(result.outcome), existing);
 }
 }  // namespace
+
+void BatchAnswer::item_done(std::size_t index, const TxResult& result) {
+  count_transaction(*responder, result);
+  item_json(index, batch_item(result));
+}
+
+std::string batch_item_error(const ApiError& error, std::string_view existing_json) {
+  std::string out = "{\"status\":" + std::to_string(error.status) + ",";
+  std::string err;
+  append_error(err, error, existing_json);
+  out.append(err, 1, std::string::npos);  // splice {"error":...} into the item object
+  return out;
+}
 
 void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, const std::string& client,
                            ResponderPtr responder) {
@@ -246,8 +242,7 @@ void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, const 
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (errors[i]) {
       count_invalid_transactions(*answer->responder, 1);
-      answer->items[i] = batch_item_error(errors[i]);
-      answer->finish_one();
+      answer->item_json(i, batch_item_error(errors[i]));
     }
   }
   std::vector<TransactionApplied> valid;
@@ -283,7 +278,7 @@ namespace {
 void not_found(Responder& responder) { send_error(responder, {404, "route_not_found", "no such route"}); }
 
 void route(LedgerApi& ledger, ServerState& state, RequestGate& gate, const HttpRequest& request,
-           const ResponderPtr& responder) {
+           const ResponderPtr& responder, shard::ClusterApi* cluster) {
   const HttpMethod method = request.method;
   const std::vector<std::string_view> parts = route_path_segments(request.path());
   const bool get = method == HttpMethod::get;
@@ -298,15 +293,21 @@ void route(LedgerApi& ledger, ServerState& state, RequestGate& gate, const HttpR
                                     ",\"transactions\":" + std::to_string(counts.transactions) +
                                     ",\"live_actors\":" + std::to_string(counts.live_actors) + "}");
   }
+  if (parts.size() == 1 && parts[0] == "readyz") {
+    if (!get) return responder->method_not_allowed("GET");
+    return answer_ready(state, *responder);
+  }
   if (state.draining.load(std::memory_order_acquire)) {
     return responder->send(503, "{\"error\":{\"code\":\"shutting_down\",\"message\":\"the server is stopping\"}}",
                            limits::http_retry_after_seconds);
   }
-  // 404, 405, 401 and 403 come from the route table (rest/route_table.hpp), which also answers /openapi.json and
-  // /docs; `client` is who the request's key names ("" in open mode).
+  // 404, 405, 401 and 403 come from the route table (rest/route_table.hpp), which also answers /openapi.json,
+  // /docs and /metrics; `client` is who the request's key names ("" in open mode).
   std::string client;
   if (answer_from_route_table(request, responder, gate, client)) return;
+  if (!parts.empty() && parts[0] == "internal") return serve_peer_route(cluster, request, responder);
   if (parts.size() < 2 || parts[0] != "v1") return not_found(*responder);
+  if (cluster != nullptr && route_in_cluster(ledger, *cluster, request, parts, responder)) return;
   const std::string_view noun = parts[1];
   if (noun == "user") {
     if (parts.size() == 2) {
@@ -344,10 +345,10 @@ void route(LedgerApi& ledger, ServerState& state, RequestGate& gate, const HttpR
 }  // namespace
 
 void route_request(LedgerApi& ledger, ServerState& state, RequestGate& gate, const HttpRequest& request,
-                   ResponderPtr responder) {
+                   ResponderPtr responder, shard::ClusterApi* cluster) {
   state.requests.fetch_add(1, std::memory_order_relaxed);
   try {
-    route(ledger, state, gate, request, responder);
+    route(ledger, state, gate, request, responder, cluster);
   } catch (const std::exception& e) {
     spdlog::error("request {} {} failed: {}", request.method_name, request.path(), e.what());
     // Unless the endpoint had answered before it threw: an answer goes out once.

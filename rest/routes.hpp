@@ -3,9 +3,12 @@
 // The ledger is anything implementing LedgerApi (the service, or whatever stands in front of it); "now" is its clock.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledger/ledger_api.hpp"
 #include "rest/api_error.hpp"
@@ -13,6 +16,7 @@
 #include "rest/request_gate.hpp"
 #include "rest/responder.hpp"
 #include "rest/server_state.hpp"
+#include "shard/cluster_api.hpp"
 
 namespace tally::rest {
 
@@ -20,8 +24,10 @@ using ResponderPtr = std::shared_ptr<Responder>;
 
 // Picks the endpoint for a request: 404 route_not_found, 405 with Allow, 503 shutting_down once draining (but
 // /healthz), 401/403 from `gate` (rest/request_gate.hpp), 500 if an endpoint throws.
+// `cluster`: null on a single node; otherwise requests this shard does not own go to their owner
+// (rest/routes_cluster.hpp).
 void route_request(LedgerApi& ledger, ServerState& state, RequestGate& gate, const HttpRequest& request,
-                   ResponderPtr responder);
+                   ResponderPtr responder, shard::ClusterApi* cluster = nullptr);
 
 // The largest body the request's route accepts, known from its head: the edge refuses more before reading it.
 std::size_t route_body_bytes_max(HttpMethod method, std::string_view path);
@@ -39,5 +45,24 @@ void get_transactions(LedgerApi& ledger, std::string_view id_text, const HttpReq
                       ResponderPtr responder);
 
 void send_error(Responder& responder, const ApiError& error);
+
+// Collects one JSON item per batch position, in order; the last item to arrive sends the whole answer (200, the
+// array). Positions are filled by the ledger (item_done) or directly (item_json: a refused item, or an item
+// relayed from the shard that owns it).
+struct BatchAnswer : BatchSink {
+  BatchAnswer(ResponderPtr r, std::size_t n) : responder(std::move(r)), items(n), remaining(n) {}
+  void item_done(std::size_t index, const TxResult& result) override;
+  void item_json(std::size_t index, std::string json);
+
+  ResponderPtr responder;
+  std::vector<std::string> items;  // {"status":200,"transaction":{...}} or {"status":4xx,"error":{...}}
+  std::atomic<std::size_t> remaining;
+
+ private:
+  void finish_one();
+};
+
+// A batch item's JSON for a refusal: {"status":4xx,"error":{...}} (with "existing" when given).
+std::string batch_item_error(const ApiError& error, std::string_view existing_json = {});
 
 }  // namespace tally::rest

@@ -13,6 +13,7 @@ packages=(
   build-essential pkg-config meson ninja-build
   libcaf-dev libpistache-dev capnproto libcapnp-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libcli11-dev libjemalloc-dev libhttp-parser-dev prometheus-cpp-dev libssl-dev
+  libcurl4-openssl-dev  # shard/peer_client: the peer HTTP client of a clustered tallyd
   python3 curl
 )
 

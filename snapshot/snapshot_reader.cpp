@@ -132,8 +132,10 @@ class ChunkReader {
         ++out_.transactions;
         if (!out_.first_tx_at || tx->at < *out_.first_tx_at) out_.first_tx_at = tx->at;
         if (!out_.last_tx_at || tx->at > *out_.last_tx_at) out_.last_tx_at = tx->at;
-      } else {
+      } else if (std::holds_alternative<UserCreated>(*record)) {
         ++out_.users;
+      } else {
+        ++out_.transactions;  // a uid reservation (docs/sharding.md) counts with the transactions
       }
       ++out_.records;
       if (visit_ && !visit_(SnapshotRecord{offset, i, payload, &*record})) {

@@ -64,6 +64,12 @@ std::optional<Record> decode_transaction(schema::TransactionApplied::Reader r) {
   return Record(std::move(out));
 }
 
+std::optional<Record> decode_reservation(schema::TransactionApplied::Reader r, bool released) {
+  std::optional<Record> tx = decode_transaction(r);
+  if (!tx) return std::nullopt;
+  return Record(UidReservation{std::get<TransactionApplied>(std::move(*tx)), released});
+}
+
 // Built once from the schema; read-only afterwards, so safe to share between threads.
 struct Layouts {
   KnownContent record{capnp::Schema::from<schema::WalRecord>()};
@@ -99,6 +105,13 @@ std::optional<Record> decode_words(kj::ArrayPtr<const capnp::word> words) {
       if (!known.transaction.only_known(tx)) return std::nullopt;
       return decode_transaction(tx);
     }
+    case schema::WalRecord::UID_RESERVED:
+    case schema::WalRecord::UID_RELEASED: {
+      const bool released = root.which() == schema::WalRecord::UID_RELEASED;
+      const schema::TransactionApplied::Reader tx = released ? root.getUidReleased() : root.getUidReserved();
+      if (!known.transaction.only_known(tx)) return std::nullopt;
+      return decode_reservation(tx, released);
+    }
     default: return std::nullopt;  // a union member added by a newer build
   }
 }
@@ -120,10 +133,8 @@ std::string encode_unchecked(const UserCreated& record) {
   return to_string(message);
 }
 
-std::string encode_unchecked(const TransactionApplied& record) {
-  capnp::MallocMessageBuilder message(first_segment_words);
-  auto root = message.initRoot<schema::WalRecord>();
-  auto b = root.initTransactionApplied();
+namespace {
+void fill(schema::TransactionApplied::Builder b, const TransactionApplied& record) {
   copy_text([&](unsigned n) { return b.initUid(n); }, record.uid);
   b.setUserId(record.user_id);
   b.setKind(record.kind == TxKind::deposit ? schema::TxKind::DEPOSIT : schema::TxKind::WITHDRAW);
@@ -131,6 +142,19 @@ std::string encode_unchecked(const TransactionApplied& record) {
   b.setAtMicros(record.at);
   b.setTimestampGiven(record.timestamp_given);
   if (!record.client.empty()) copy_text([&](unsigned n) { return b.initClient(n); }, record.client);
+}
+}  // namespace
+
+std::string encode_unchecked(const TransactionApplied& record) {
+  capnp::MallocMessageBuilder message(first_segment_words);
+  fill(message.initRoot<schema::WalRecord>().initTransactionApplied(), record);
+  return to_string(message);
+}
+
+std::string encode_unchecked(const UidReservation& record) {
+  capnp::MallocMessageBuilder message(first_segment_words);
+  auto root = message.initRoot<schema::WalRecord>();
+  fill(record.released ? root.initUidReleased() : root.initUidReserved(), record.tx);
   return to_string(message);
 }
 
@@ -142,6 +166,11 @@ std::optional<std::string> encode(const UserCreated& record) {
 }
 
 std::optional<std::string> encode(const TransactionApplied& record) {
+  if (check_record(record) != RecordFault::none) return std::nullopt;
+  return detail::encode_unchecked(record);
+}
+
+std::optional<std::string> encode(const UidReservation& record) {
   if (check_record(record) != RecordFault::none) return std::nullopt;
   return detail::encode_unchecked(record);
 }

@@ -9,6 +9,13 @@ struct WalRecord {
   union {
     userCreated @0 :UserCreated;
     transactionApplied @1 :TransactionApplied;
+    # @2 belongs to the change feed's userUpdated (another branch); Cap'n Proto needs ordinals without gaps, so
+    # this branch holds the place with a member no build writes and decode refuses. The merge replaces this line.
+    unusedPlaceholder @2 :Void;
+    # A clustered tallyd's uid reservations at the uid's home shard (docs/sharding.md): the transaction of
+    # another shard's user that holds the uid, and its release (same content). Never a balance change.
+    uidReserved @3 :TransactionApplied;
+    uidReleased @4 :TransactionApplied;
   }
 }
 

@@ -10,9 +10,12 @@ a test that received an answer the document does not describe (status, Content-T
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import tallylib
+from cluster import ClusterEntry, TallyCluster
 from tallylib import ServerDidNotStart, TallyServer
 
 try:
@@ -95,9 +98,42 @@ def make_server(request, tmp_path):
             srv.stop()
 
 
+# TALLY_TEST_CLUSTER=N runs every test written for one node through an N-shard cluster instead (tests/blackbox/
+# cluster.py: each request to the next pod, as through a Service). Tests that need a single node's view (counts,
+# ids, the data directory) say so with @pytest.mark.single_node and are skipped there.
+CLUSTER_SHARDS = int(os.environ.get("TALLY_TEST_CLUSTER", "0") or 0)
+
+
 @pytest.fixture
-def server(make_server) -> TallyServer:
-    return make_server()
+def server(request, make_server, tmp_path):
+    if CLUSTER_SHARDS > 1:
+        if request.node.get_closest_marker("single_node"):
+            pytest.skip("a single node's view (TALLY_TEST_CLUSTER runs through a cluster)")
+        entry = ClusterEntry(TallyCluster(tmp_path, shards=CLUSTER_SHARDS))
+        _register(request, entry)
+        try:
+            entry.start()
+        except ServerDidNotStart as e:
+            entry.stop()
+            pytest.fail(str(e), pytrace=False)
+        yield entry
+        entry.stop()
+        return
+    yield make_server()
+
+
+@pytest.fixture
+def cluster(request, tmp_path):
+    """A started 3-shard cluster on loopback (tests/blackbox/cluster.py), stopped afterwards."""
+    c = TallyCluster(tmp_path, shards=3)
+    _register(request, c)
+    try:
+        c.start()
+    except ServerDidNotStart as e:
+        c.stop()
+        pytest.fail(str(e), pytrace=False)
+    yield c
+    c.stop()
 
 
 @pytest.fixture
@@ -105,3 +141,7 @@ def client(server):
     c = server.client()
     yield c
     c.session.close()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "single_node: needs one node's view; skipped when TALLY_TEST_CLUSTER is set")

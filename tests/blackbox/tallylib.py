@@ -115,7 +115,8 @@ class TallyServer:
     """One tallyd on a data dir. start/stop/kill/restart keep the data dir; every run logs to its own file."""
 
     def __init__(self, workdir: Path, name: str = "tallyd", data_dir: Path | None = None,
-                 extra_args: list[str] | None = None, env: dict | None = None, preexec_fn=None):
+                 extra_args: list[str] | None = None, env: dict | None = None, preexec_fn=None,
+                 port: int | None = None):
         self.binary = tallyd_path()
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -127,6 +128,7 @@ class TallyServer:
         self.preexec_fn = preexec_fn  # runs in the child before exec, e.g. to lower its RLIMIT_NOFILE
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
+        self.fixed_port = port  # a cluster's pods keep their port (the peers list names it)
         self.runs = 0
         self.log_paths: list[Path] = []
         self.exit_codes: list[int] = []
@@ -192,8 +194,8 @@ class TallyServer:
         if not self.binary.exists():
             raise ServerDidNotStart(f"tallyd binary not found at {self.binary} (set TALLYD)")
         last_error = ""
-        for _attempt in range(5):
-            port = free_port()
+        for _attempt in range(5 if self.fixed_port is None else 1):
+            port = self.fixed_port or free_port()
             self.proc = self._spawn(self.command(port))
             self.port = port
             ok, why = self._wait_ready()

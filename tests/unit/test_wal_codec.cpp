@@ -220,17 +220,34 @@ TEST(RecordCodec, RejectsWrongSizesAndTrailingData) {
 }
 
 // Layout facts relied on below: an 8-byte segment table, the root pointer, then WalRecord's data word,
-// whose first 16 bits are the union discriminant (0 = userCreated, 1 = transactionApplied).
+// whose first 16 bits are the union discriminant (0 = userCreated, 1 = transactionApplied; 2 is held for the
+// change feed's member, 3 = uidReserved, 4 = uidReleased: docs/sharding.md).
 constexpr std::size_t discriminant_offset = 16;
 
 TEST(RecordCodec, RejectsUnknownUnionMember) {
   std::string tx = bytes_of(sample_tx());
   ASSERT_EQ(static_cast<unsigned char>(bytes_of(sample_user())[discriminant_offset]), 0u);
   ASSERT_EQ(static_cast<unsigned char>(tx[discriminant_offset]), 1u);
-  for (unsigned char which : {2, 3, 0xff}) {
+  for (unsigned char which : {2, 5, 0xff}) {
     tx[discriminant_offset] = static_cast<char>(which);
     EXPECT_FALSE(decode(tx).has_value()) << "which " << int{which};
   }
+}
+
+TEST(RecordCodec, UidReservationsRoundTrip) {
+  for (const bool released : {false, true}) {
+    const std::optional<std::string> bytes = encode(UidReservation{sample_tx(), released});
+    ASSERT_TRUE(bytes.has_value());
+    EXPECT_EQ(static_cast<unsigned char>((*bytes)[discriminant_offset]), released ? 4u : 3u);
+    const std::optional<Record> decoded = decode(*bytes);
+    ASSERT_TRUE(decoded.has_value());
+    const auto& reservation = std::get<UidReservation>(*decoded);
+    EXPECT_EQ(reservation.released, released);
+    expect_same(reservation.tx, sample_tx());
+  }
+  TransactionApplied invalid = sample_tx();
+  invalid.amount = 0;
+  EXPECT_FALSE(encode(UidReservation{invalid, false}).has_value()) << "the record rule holds for reservations";
 }
 
 TEST(RecordCodec, RejectsUnknownTxKind) {
@@ -325,7 +342,8 @@ void expect_valid(const Record& record) {
     EXPECT_LE(u->name.size(), limits::user_name_bytes_max);
     EXPECT_LE(u->idempotency_key.size(), limits::idempotency_key_bytes_max);
   } else {
-    const auto& t = std::get<TransactionApplied>(record);
+    const auto* reservation = std::get_if<UidReservation>(&record);  // a uid reservation carries a transaction
+    const auto& t = reservation ? reservation->tx : std::get<TransactionApplied>(record);
     EXPECT_GE(t.uid.size(), 1u);
     EXPECT_LE(t.uid.size(), limits::uid_bytes_max);
     EXPECT_GT(t.user_id, 0u);

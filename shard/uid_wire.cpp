@@ -1,0 +1,42 @@
+// The uid protocol's JSON. See shard/uid_wire.hpp.
+#include "shard/uid_wire.hpp"
+
+#include "ledger/record_checks.hpp"
+
+namespace tally::shard {
+
+nlohmann::json tx_to_json(const TransactionApplied& tx) {
+  return nlohmann::json{{"uid", tx.uid},
+                        {"user_id", tx.user_id},
+                        {"kind", to_string(tx.kind)},
+                        {"amount_minor", tx.amount},
+                        {"at_micros", tx.at},
+                        {"timestamp_given", tx.timestamp_given}};
+}
+
+std::optional<TransactionApplied> tx_from_json(const nlohmann::json& json) {
+  if (!json.is_object()) return std::nullopt;
+  try {
+    TransactionApplied tx;
+    tx.uid = json.at("uid").get<std::string>();
+    tx.user_id = json.at("user_id").get<UserId>();
+    const std::string kind = json.at("kind").get<std::string>();
+    if (kind != "DEPOSIT" && kind != "WITHDRAW") return std::nullopt;
+    tx.kind = kind == "DEPOSIT" ? TxKind::deposit : TxKind::withdraw;
+    tx.amount = json.at("amount_minor").get<MinorUnits>();
+    tx.at = json.at("at_micros").get<UtcMicros>();
+    tx.timestamp_given = json.at("timestamp_given").get<bool>();
+    if (check_record(tx) != RecordFault::none) return std::nullopt;
+    return tx;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<nlohmann::json> parse_object(const std::string& body) {
+  nlohmann::json json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return std::nullopt;
+  return json;
+}
+
+}  // namespace tally::shard
