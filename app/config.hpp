@@ -2,6 +2,7 @@
 // Flags win over the environment; parse() exits the process for --help and for invalid settings.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -17,6 +18,8 @@ struct Config {
   int actor_threads = 0;  // CAF scheduler threads; 0 = the same as threads
   std::string log_level = "info";
   std::uint32_t actor_idle_ms = limits::actor_idle_ms_default;  // a user's actor quits after this long idle (0 = never)
+  // Change-feed events kept in memory (docs/notifications.md): an older cursor gets 410 cursor_expired.
+  std::size_t feed_retention_events = limits::feed_retention_events_default;
   bool print_routes = false;  // print the route table (method and path template per line) and exit
 };
 

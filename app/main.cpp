@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <variant>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -19,6 +20,8 @@
 #include "app/config.hpp"
 #include "disk/data_dir.hpp"
 #include "disk/file_system.hpp"
+#include "feed/feed_log.hpp"
+#include "feed/feed_rebuild.hpp"
 #include "ledger/limits.hpp"
 #include "recovery/recover.hpp"
 #include "rest/http_server.hpp"
@@ -78,7 +81,16 @@ int run(const tally::app::Config& config) {
   auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms);
 
   spdlog::info("recovering from {}", config.data_dir);
-  const tally::recovery::RecoveryReport report = tally::recovery::recover(fs, data_dir, *ledger);
+  // The change feed is rebuilt from the same records, in the same order, as the ledger: the same events, seqs.
+  tally::feed::FeedLog feed(config.feed_retention_events, tally::feed::this_shard);
+  tally::recovery::RecoveryOptions recovery_options;
+  recovery_options.data_dir = data_dir;
+  auto rebuild = std::make_unique<tally::feed::FeedRebuild>(feed);
+  recovery_options.on_record = [&rebuild](const tally::wal::Record& record) {
+    return std::visit([&rebuild](const auto& r) { return rebuild->add(r); }, record);
+  };
+  const tally::recovery::RecoveryReport report = tally::recovery::recover(fs, recovery_options, *ledger);
+  rebuild.reset();  // its per-user state is only needed while replaying
   for (const std::string& warning : report.warnings) spdlog::warn("recovery: {}", warning);
   if (!report.status.ok()) {
     spdlog::critical("recovery failed: {}", report.status.message());
@@ -113,6 +125,8 @@ int run(const tally::app::Config& config) {
     return 2;
   }
   ledger->attach(*wal);
+  ledger->attach_feed(feed);
+  spdlog::info("change feed: events 1..{} (keeping the newest {})", feed.newest_seq(), feed.retention());
 
   tally::snapshot::SnapshotterOptions snapshot_options;
   snapshot_options.fs = &fs;
@@ -123,7 +137,7 @@ int run(const tally::app::Config& config) {
   tally::snapshot::Snapshotter snapshotter(snapshot_options);
   snapshotter.start();
 
-  tally::rest::HttpServer server(*ledger, tally::rest::HttpServerOptions{config.bind, config.port, threads});
+  tally::rest::HttpServer server(*ledger, tally::rest::HttpServerOptions{config.bind, config.port, threads, &feed});
   try {
     server.start();
   } catch (const std::exception& e) {

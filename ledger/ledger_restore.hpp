@@ -15,6 +15,8 @@ class LedgerRestore {
   // False = the record contradicts the state (a known id, an unknown user, the balance rule broken, a reused uid).
   virtual bool restore(const UserCreated& user) = 0;
   virtual bool restore(const TransactionApplied& tx) = 0;
+  // False = the user does not exist (yet).
+  virtual bool restore(const UserUpdated& update) = 0;
   // Sizes the transaction index for about this many restored transactions (an estimate: see TxIndex::reserve).
   virtual void reserve_restore(std::size_t transactions) = 0;
   // restore(tx) in two parts, so that ParallelRestore can run them on different threads: the user's history

@@ -36,6 +36,7 @@ struct UserView {
   UserId id = 0;
   std::string name;
   MinorUnits balance = 0;
+  MinorUnits low_balance_threshold = 0;
 };
 
 struct UserResult {

@@ -18,6 +18,7 @@ enum class RecordFault {
   instant,          // not within_utc_limits (ledger/utc_time.hpp)
   name,             // see NameFault
   idempotency_key,  // not empty (= none) or 1..limits::idempotency_key_bytes_max printable ASCII
+  threshold,        // a low-balance threshold not in 0..limits::amount_minor_max
 };
 
 enum class NameFault {
@@ -29,12 +30,14 @@ enum class NameFault {
 
 RecordFault check_record(const TransactionApplied& record);
 RecordFault check_record(const UserCreated& record);
+RecordFault check_record(const UserUpdated& record);
 const char* describe(RecordFault fault);
 
 // Field checks, shared with rest/request_parse.
 bool valid_uid(std::string_view uid);
 bool valid_idempotency_key(std::string_view key);  // a key that was given: 1..128 printable ASCII
 bool valid_amount(MinorUnits amount);
+bool valid_threshold(MinorUnits threshold);  // a low-balance threshold: 0..limits::amount_minor_max
 NameFault check_user_name(std::string_view name);
 
 }  // namespace tally

@@ -1,4 +1,5 @@
-// The two facts Tally stores: a user was created, a transaction was applied. Plain values, no behaviour.
+// The facts Tally stores: a user was created, a user's settings were updated, a transaction was applied. Plain
+// values, no behaviour.
 // These are what the WAL persists, what recovery rebuilds and what the API answers with.
 #pragma once
 
@@ -19,6 +20,14 @@ struct UserCreated {
   std::string name;
   std::string idempotency_key;  // empty = none given
   UtcMicros created_at = 0;
+  MinorUnits low_balance_threshold = 0;  // funds events (docs/notifications.md): 0..limits::balance_minor_max
+};
+
+// A user's settings changed (PATCH /v1/user/{id}): today its low-balance threshold.
+struct UserUpdated {
+  UserId user_id = 0;
+  MinorUnits low_balance_threshold = 0;
+  UtcMicros at = 0;  // the server clock when it was accepted
 };
 
 struct TransactionApplied {
@@ -28,6 +37,9 @@ struct TransactionApplied {
   MinorUnits amount = 0;  // > 0
   UtcMicros at = 0;
   bool timestamp_given = false;  // false: `at` is the server clock at acceptance
+  // The server clock when its actor accepted it (the feed's event time); 0 in records of older builds.
+  // Not part of the request: a retry is the same request whatever its acceptance time.
+  UtcMicros recorded_at = 0;
 
   MinorUnits delta() const { return kind == TxKind::deposit ? amount : -amount; }
   // Same content as the client sent: the fields a retry must repeat to be recognised as the same request.

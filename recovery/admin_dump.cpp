@@ -38,6 +38,12 @@ void emit(const std::string& source, std::uint64_t offset, const std::uint32_t* 
     line["name"] = user->name;
     line["idempotency_key"] = user->idempotency_key;
     line["created_at"] = format_iso8601(user->created_at);
+    line["low_balance_threshold"] = format_minor_units(user->low_balance_threshold);
+  } else if (const auto* update = std::get_if<UserUpdated>(&record)) {
+    line["type"] = "user_updated";
+    line["user_id"] = update->user_id;
+    line["low_balance_threshold"] = format_minor_units(update->low_balance_threshold);
+    line["at"] = format_iso8601(update->at);
   } else {
     const auto& tx = std::get<TransactionApplied>(record);
     line["type"] = "transaction";
@@ -47,6 +53,7 @@ void emit(const std::string& source, std::uint64_t offset, const std::uint32_t* 
     line["amount"] = format_minor_units(tx.amount);
     line["timestamp"] = format_iso8601(tx.at);
     line["timestamp_given"] = tx.timestamp_given;
+    if (tx.recorded_at != 0) line["recorded_at"] = format_iso8601(tx.recorded_at);
   }
   // Names are not required to be valid UTF-8 in the log; replacing keeps every line parseable.
   std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace);

@@ -33,7 +33,7 @@ struct Counts {
       ++transactions;
       if (!first_tx_at || tx->at < *first_tx_at) first_tx_at = tx->at;
       if (!last_tx_at || tx->at > *last_tx_at) last_tx_at = tx->at;
-    } else {
+    } else if (std::holds_alternative<UserCreated>(record)) {
       ++users;
     }
   }

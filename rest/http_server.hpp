@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "feed/feed_log.hpp"
 #include "ledger/ledger_api.hpp"
 #include "rest/server_state.hpp"
 
@@ -17,6 +18,7 @@ struct HttpServerOptions {
   std::string bind = "0.0.0.0";
   std::uint16_t port = 8000;
   int threads = 2;  // Pistache reactor threads
+  const feed::FeedLog* feed = nullptr;  // serves /v1/events (and the stream) when set
 };
 
 class HttpServer {

@@ -13,6 +13,7 @@
 #include "rest/request_parse.hpp"
 #include "rest/response_json.hpp"
 #include "rest/route_table.hpp"
+#include "rest/routes_events.hpp"
 
 namespace tally::rest {
 
@@ -52,14 +53,14 @@ bool worth_retrying(Outcome outcome) {
          outcome == Outcome::shutting_down;
 }
 
+}  // namespace
+
 void send_outcome_error(Responder& responder, Outcome outcome) {
   const ApiError error = error_of(outcome);
   std::string body;
   append_error(body, error);
   responder.send(error.status, body, worth_retrying(outcome) ? limits::http_retry_after_seconds : 0);
 }
-
-}  // namespace
 
 void send_error(Responder& responder, const ApiError& error) {
   std::string body;
@@ -81,7 +82,8 @@ void create_user(LedgerApi& ledger, const HttpRequest& request, ResponderPtr res
     send_error(*responder, error);
     return;
   }
-  ledger.create_user(std::move(parsed.name), std::move(key), [responder](const UserResult& result) {
+  ledger.create_user(std::move(parsed.name), std::move(key), parsed.low_balance_threshold,
+                     [responder](const UserResult& result) {
     std::string body;
     if (result.outcome == Outcome::applied || result.outcome == Outcome::replayed) {
       append_user(body, result.user);
@@ -302,7 +304,8 @@ void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, co
       return create_user(ledger, request, responder);
     }
     if (parts.size() == 3) {
-      if (!get) return responder->method_not_allowed("GET");
+      if (method == HttpMethod::patch) return patch_user(ledger, parts[2], request, responder);
+      if (!get) return responder->method_not_allowed("GET, PATCH");
       return get_user(ledger, parts[2], responder);
     }
     if (parts.size() == 4 && parts[3] == "balance") {
@@ -318,6 +321,9 @@ void route(LedgerApi& ledger, ServerState& state, const HttpRequest& request, co
       if (!get) return responder->method_not_allowed("GET");
       return get_transaction(ledger, parts[2], responder);
     }
+  } else if (noun == "events" && get && (parts.size() == 2 || (parts.size() == 3 && parts[2] == "stream"))) {
+    return parts.size() == 2 ? get_events(state.events, request, responder)
+                             : get_events_stream(state.events, request, responder);
   } else if (noun == "transactions" && parts.size() == 2) {
     if (!put_or_post) return responder->method_not_allowed("PUT, POST");
     return put_transaction_batch(ledger, request, responder);

@@ -32,5 +32,7 @@ void put_transaction_batch(LedgerApi& ledger, const HttpRequest& request, Respon
 void get_transaction(LedgerApi& ledger, std::string_view uid_text, ResponderPtr responder);
 
 void send_error(Responder& responder, const ApiError& error);
+// The error answer of a refused outcome (status, code, Retry-After when worth retrying).
+void send_outcome_error(Responder& responder, Outcome outcome);
 
 }  // namespace tally::rest

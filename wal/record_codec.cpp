@@ -36,17 +36,27 @@ std::string to_string(capnp::MallocMessageBuilder& message) {
 
 std::string text_of(capnp::Text::Reader text) { return std::string(text.begin(), text.size()); }
 
+// `client` (auth's field, declared here only so the ordinals stay sequential) is not carried by this build's
+// records: a record that sets it is refused, like any content decode would drop.
+template <typename Reader>
+bool sets_client(Reader r) {
+  return r.hasClient() && r.getClient().size() != 0;
+}
+
 std::optional<Record> decode_user_created(schema::UserCreated::Reader r) {
+  if (sets_client(r)) return std::nullopt;
   UserCreated out;
   out.id = r.getId();
   out.name = text_of(r.getName());
   out.idempotency_key = text_of(r.getIdempotencyKey());
   out.created_at = r.getCreatedAtMicros();
+  out.low_balance_threshold = r.getLowBalanceThresholdMinor();
   if (check_record(out) != RecordFault::none) return std::nullopt;
   return Record(std::move(out));
 }
 
 std::optional<Record> decode_transaction(schema::TransactionApplied::Reader r) {
+  if (sets_client(r)) return std::nullopt;
   TransactionApplied out;
   out.uid = text_of(r.getUid());
   out.user_id = r.getUserId();
@@ -58,8 +68,19 @@ std::optional<Record> decode_transaction(schema::TransactionApplied::Reader r) {
   out.amount = r.getAmountMinor();
   out.at = r.getAtMicros();
   out.timestamp_given = r.getTimestampGiven();
+  out.recorded_at = r.getRecordedAtMicros();
   if (check_record(out) != RecordFault::none) return std::nullopt;
   return Record(std::move(out));
+}
+
+std::optional<Record> decode_user_updated(schema::UserUpdated::Reader r) {
+  if (sets_client(r)) return std::nullopt;
+  UserUpdated out;
+  out.user_id = r.getUserId();
+  out.low_balance_threshold = r.getLowBalanceThresholdMinor();
+  out.at = r.getAtMicros();
+  if (check_record(out) != RecordFault::none) return std::nullopt;
+  return Record(out);
 }
 
 // Built once from the schema; read-only afterwards, so safe to share between threads.
@@ -67,6 +88,7 @@ struct Layouts {
   KnownContent record{capnp::Schema::from<schema::WalRecord>()};
   KnownContent user{capnp::Schema::from<schema::UserCreated>()};
   KnownContent transaction{capnp::Schema::from<schema::TransactionApplied>()};
+  KnownContent user_updated{capnp::Schema::from<schema::UserUpdated>()};
 };
 const Layouts& layouts() {
   static const Layouts instance;
@@ -97,6 +119,11 @@ std::optional<Record> decode_words(kj::ArrayPtr<const capnp::word> words) {
       if (!known.transaction.only_known(tx)) return std::nullopt;
       return decode_transaction(tx);
     }
+    case schema::WalRecord::USER_UPDATED: {
+      const schema::UserUpdated::Reader update = root.getUserUpdated();
+      if (!known.user_updated.only_known(update)) return std::nullopt;
+      return decode_user_updated(update);
+    }
     default: return std::nullopt;  // a union member added by a newer build
   }
 }
@@ -113,6 +140,7 @@ std::string encode_unchecked(const UserCreated& record) {
   copy_text([&](unsigned n) { return b.initName(n); }, record.name);
   copy_text([&](unsigned n) { return b.initIdempotencyKey(n); }, record.idempotency_key);
   b.setCreatedAtMicros(record.created_at);
+  b.setLowBalanceThresholdMinor(record.low_balance_threshold);
   return to_string(message);
 }
 
@@ -126,6 +154,16 @@ std::string encode_unchecked(const TransactionApplied& record) {
   b.setAmountMinor(record.amount);
   b.setAtMicros(record.at);
   b.setTimestampGiven(record.timestamp_given);
+  b.setRecordedAtMicros(record.recorded_at);
+  return to_string(message);
+}
+
+std::string encode_unchecked(const UserUpdated& record) {
+  capnp::MallocMessageBuilder message(first_segment_words);
+  auto b = message.initRoot<schema::WalRecord>().initUserUpdated();
+  b.setUserId(record.user_id);
+  b.setLowBalanceThresholdMinor(record.low_balance_threshold);
+  b.setAtMicros(record.at);
   return to_string(message);
 }
 
@@ -137,6 +175,11 @@ std::optional<std::string> encode(const UserCreated& record) {
 }
 
 std::optional<std::string> encode(const TransactionApplied& record) {
+  if (check_record(record) != RecordFault::none) return std::nullopt;
+  return detail::encode_unchecked(record);
+}
+
+std::optional<std::string> encode(const UserUpdated& record) {
   if (check_record(record) != RecordFault::none) return std::nullopt;
   return detail::encode_unchecked(record);
 }

@@ -12,7 +12,7 @@
 
 namespace tally::wal {
 
-using Record = std::variant<UserCreated, TransactionApplied>;
+using Record = std::variant<UserCreated, TransactionApplied, UserUpdated>;
 
 // nullopt when check_record(record) fails: decode would refuse the bytes, so they must never reach the log.
 // Such a record is a bug upstream (the API validates every field); refusing is always on, not a debug assert,
@@ -20,6 +20,7 @@ using Record = std::variant<UserCreated, TransactionApplied>;
 // request and writes nothing.
 std::optional<std::string> encode(const UserCreated& record);
 std::optional<std::string> encode(const TransactionApplied& record);
+std::optional<std::string> encode(const UserUpdated& record);
 // nullopt when the bytes are not a valid record (unknown union member, bad pointers, a field failing
 // check_record, ...). Never throws.
 std::optional<Record> decode(std::string_view payload);
@@ -28,6 +29,7 @@ namespace detail {
 // Encodes without the check, so tests can build the invalid payloads decode must refuse. Not for production.
 std::string encode_unchecked(const UserCreated& record);
 std::string encode_unchecked(const TransactionApplied& record);
+std::string encode_unchecked(const UserUpdated& record);
 }  // namespace detail
 
 }  // namespace tally::wal

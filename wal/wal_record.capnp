@@ -9,6 +9,7 @@ struct WalRecord {
   union {
     userCreated @0 :UserCreated;
     transactionApplied @1 :TransactionApplied;
+    userUpdated @2 :UserUpdated;
   }
 }
 
@@ -17,6 +18,8 @@ struct UserCreated {
   name @1 :Text;              # UTF-8, 1..limits::user_name_bytes_max bytes
   idempotencyKey @2 :Text;    # empty = none given
   createdAtMicros @3 :Int64;  # UTC microseconds since the Unix epoch
+  client @4 :Text;            # the API client that created it (auth); empty = none
+  lowBalanceThresholdMinor @5 :Int64;  # funds events (docs/notifications.md); 0..limits::amount_minor_max
 }
 
 enum TxKind {
@@ -31,4 +34,13 @@ struct TransactionApplied {
   amountMinor @3 :Int64;      # 1..limits::amount_minor_max
   atMicros @4 :Int64;
   timestampGiven @5 :Bool;    # false: atMicros is the server clock at acceptance
+  client @6 :Text;            # the API client that applied it (auth); empty = none
+  recordedAtMicros @7 :Int64; # the server clock when it was accepted (the feed's event time); 0 = older build
+}
+
+struct UserUpdated {
+  userId @0 :UInt64;
+  lowBalanceThresholdMinor @1 :Int64;  # 0..limits::amount_minor_max
+  atMicros @2 :Int64;                  # the server clock when it was accepted
+  client @3 :Text;                     # the API client that changed it (auth); empty = none
 }
