@@ -13,18 +13,20 @@ packages=(
   build-essential pkg-config meson ninja-build
   libcaf-dev libpistache-dev capnproto libcapnp-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libcli11-dev libjemalloc-dev libhttp-parser-dev
+  libnats-dev libcurl4-openssl-dev
   python3 curl
 )
 
 # Test-only: GoogleTest, pytest with requests and hypothesis, wrk (bench/), ccache (scripts/mutants.sh rebuilds a
 # scratch tree per mutant); libFuzzer and the sanitizer runtimes come with clang (scripts/fuzz.sh, scripts/sanitize.sh);
 # clang-tidy 14 for scripts/tidy.sh; JSON Schema validation of every answer the black-box suite receives against
-# rest/openapi.json; a headless browser that loads /docs (tests/blackbox/test_api_document.py).
+# rest/openapi.json; a headless browser that loads /docs (tests/blackbox/test_api_document.py); a NATS server with
+# JetStream for tally-relay's tests (tests/blackbox/test_relay.py).
 # Not needed to run tallyd.
 test_packages=(
   libgtest-dev libgmock-dev python3-pytest python3-requests python3-hypothesis wrk ccache
   clang-14 libclang-rt-14-dev clang-tidy-14
-  python3-jsonschema chromium
+  python3-jsonschema chromium nats-server
 )
 
 # Folders whose package-lock.json npm ci installs: rest/docs_ui (swagger-ui-dist, which the build embeds into
