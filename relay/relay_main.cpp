@@ -32,6 +32,10 @@ using tally::relay::JetStream;
 
 constexpr int page_events_max = 1'000;
 constexpr int poll_wait_seconds = 25;
+// After a page shorter than page_events_max, wait this long before the next read: under load the next page is
+// then hundreds of events, not a handful, which is what keeps the relay's (and tallyd's) work per event small.
+// It adds at most this much latency.
+constexpr std::chrono::milliseconds page_linger{10};
 constexpr std::chrono::milliseconds backoff_min{100};
 constexpr std::chrono::milliseconds backoff_max{5'000};
 constexpr std::chrono::seconds stats_interval{60};
@@ -100,6 +104,8 @@ class SourceWorker {
       }
       cursor_ = r.page.last;
       backoff_ = backoff_min;
+      if (!r.page.events.empty() && r.page.events.size() < static_cast<std::size_t>(page_events_max))
+        std::this_thread::sleep_for(page_linger);
     }
   }
 
