@@ -144,7 +144,7 @@ void HttpServer::Edge::start(const HttpServerOptions& options) {
 
 void HttpServer::Edge::stop() {
   // Parked readers are answered and streams ended while their connections can still take the bytes.
-  if (events_) events_->stop();
+  if (events_) events_->stop();  // it lives on (refusing new readers) until the reactor threads are gone
   listener_.stop();
   {
     // From here no answer touches a descriptor: Pistache may close them all as it stops.
