@@ -25,7 +25,7 @@ Config parse(int argc, char** argv) {
       ->envname("TALLY_LOG_LEVEL")->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   cli.add_option("--feed-retention-events", config.feed_retention_events,
-                 "change-feed events kept in memory for /v1/events (about 250 bytes each); older cursors get 410")
+                 "change-feed events kept in memory for /v1/events (about 160 bytes each); older cursors get 410")
       ->envname("TALLY_FEED_RETENTION_EVENTS")->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, limits::feed_retention_events_max));
   cli.add_flag("--print-routes", config.print_routes,

@@ -25,16 +25,25 @@ inline constexpr int event_type_count = 5;
 const char* event_type_name(EventType type);
 std::optional<EventType> parse_event_type(std::string_view name);
 
+// Compact (about 100 bytes and one string), since the feed keeps up to a million of them in memory.
 struct Event {
   std::uint64_t seq = 0;  // per shard, from 1, +1 each; set by FeedLog::append
-  EventType type = EventType::user_created;
   UtcMicros time = 0;     // when the fact was accepted, non-decreasing in seq; FeedLog::append settles it
   UserId user_id = 0;
   MinorUnits balance = 0;    // transaction.applied and funds events: the user's current balance right after
   MinorUnits threshold = 0;  // user.created, user.updated and funds events: the low-balance threshold
-  std::string name;          // user.created
-  std::string uid;           // funds events: the transaction that crossed the line ("" = a threshold change)
-  TransactionApplied transaction;  // transaction.applied: the stored record
+  // user.created: the name. transaction.applied: the uid. Funds events: the uid of the transaction that crossed
+  // the line ("" = a threshold change did).
+  std::string text;
+  // transaction.applied: the rest of the stored record (uid in `text`, user in user_id).
+  MinorUnits amount = 0;
+  UtcMicros at = 0;
+  TxKind kind = TxKind::deposit;
+  bool timestamp_given = false;
+  EventType type = EventType::user_created;
+
+  // transaction.applied: the stored transaction, as the API shows it.
+  TransactionApplied transaction() const;
 };
 
 }  // namespace tally::feed

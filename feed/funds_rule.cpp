@@ -14,7 +14,7 @@ void add_crossing(bool was_above, const FundsState& state, UserId user, UtcMicro
   event.user_id = user;
   event.balance = state.balance;
   event.threshold = state.threshold;
-  event.uid = uid;
+  event.text = uid;
   out.push_back(std::move(event));
 }
 
@@ -28,7 +28,7 @@ void derive_events(const UserCreated& user, FundsState& state, std::vector<Event
   event.time = user.created_at;
   event.user_id = user.id;
   event.threshold = user.low_balance_threshold;
-  event.name = user.name;
+  event.text = user.name;
   out.push_back(std::move(event));
 }
 
@@ -54,7 +54,11 @@ void derive_events(const TransactionApplied& tx, FundsState& state, std::vector<
   event.time = time;
   event.user_id = tx.user_id;
   event.balance = state.balance;
-  event.transaction = tx;
+  event.text = tx.uid;
+  event.amount = tx.amount;
+  event.at = tx.at;
+  event.kind = tx.kind;
+  event.timestamp_given = tx.timestamp_given;
   out.push_back(std::move(event));
   add_crossing(was_above, state, tx.user_id, time, tx.uid, out);
 }

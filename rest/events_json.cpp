@@ -33,7 +33,7 @@ void append_event(std::string& out, const feed::Event& event, int shard) {
   switch (event.type) {
     case feed::EventType::user_created:
       out += ",\"name\":";
-      append_json_string(out, event.name);
+      append_json_string(out, event.text);
       append_amount(out, "low_balance_threshold", event.threshold);
       break;
     case feed::EventType::user_updated:
@@ -41,7 +41,7 @@ void append_event(std::string& out, const feed::Event& event, int shard) {
       break;
     case feed::EventType::transaction_applied:
       out += ",\"transaction\":";
-      append_transaction(out, event.transaction);
+      append_transaction(out, event.transaction());
       append_amount(out, "balance", event.balance);
       break;
     case feed::EventType::funds_available:
@@ -49,10 +49,10 @@ void append_event(std::string& out, const feed::Event& event, int shard) {
       append_amount(out, "balance", event.balance);
       append_amount(out, "threshold", event.threshold);
       out += ",\"uid\":";
-      if (event.uid.empty()) {
+      if (event.text.empty()) {
         out += "null";  // the threshold moved, not the balance
       } else {
-        append_json_string(out, event.uid);
+        append_json_string(out, event.text);
       }
       break;
   }

@@ -43,10 +43,10 @@ TEST(FundsRule, OneEventPerCrossingInEitherDirection) {
                                     EventType::transaction_applied, EventType::funds_available,
                                     EventType::transaction_applied, EventType::transaction_applied,
                                     EventType::funds_depleted, EventType::transaction_applied}));
-  EXPECT_EQ(out[3].uid, "d2");
+  EXPECT_EQ(out[3].text, "d2");
   EXPECT_EQ(out[3].balance, 600);
   EXPECT_EQ(out[3].threshold, 500);
-  EXPECT_EQ(out[6].uid, "w1");
+  EXPECT_EQ(out[6].text, "w1");
   EXPECT_EQ(out[6].balance, 500);
   EXPECT_EQ(out[4].balance, 700);  // transaction.applied carries the balance right after it
   EXPECT_EQ(out[5].balance, 500);
@@ -65,7 +65,7 @@ TEST(FundsRule, ThresholdChangeAcrossTheBalanceFiresAfterTheUpdate) {
                                                    EventType::funds_available, EventType::user_updated,
                                                    EventType::funds_depleted, EventType::user_updated,
                                                    EventType::user_updated, EventType::funds_available}));
-  EXPECT_EQ(out[4].uid, "");  // a threshold change, not a transaction, crossed
+  EXPECT_EQ(out[4].text, "");  // a threshold change, not a transaction, crossed
   EXPECT_EQ(out[4].threshold, 1000);
   EXPECT_EQ(out[7].threshold, 999);
 }
@@ -157,8 +157,8 @@ std::vector<std::string> fingerprint(const feed::FeedLog& log) {
   std::vector<std::string> out;
   for (const Event& e : log.read(0, 100'000, {}).events)
     out.push_back(std::to_string(e.seq) + " " + feed::event_type_name(e.type) + " " + std::to_string(e.user_id) +
-                  " " + std::to_string(e.balance) + " " + std::to_string(e.threshold) + " " + e.uid + " " +
-                  e.transaction.uid + " " + std::to_string(e.time));
+                  " " + std::to_string(e.balance) + " " + std::to_string(e.threshold) + " " + e.text + " " +
+                  std::to_string(e.amount) + " " + std::to_string(e.at) + " " + std::to_string(e.time));
   return out;
 }
 
