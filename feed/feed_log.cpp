@@ -41,7 +41,7 @@ void FeedLog::append(std::vector<Event>& events) {
 
 FeedRead FeedLog::read(std::uint64_t after, std::size_t limit, const EventFilter& filter) const {
   FeedRead out;
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   out.oldest = oldest_locked();
   out.newest = newest_;
   if (after + 1 < out.oldest) {
@@ -55,6 +55,13 @@ FeedRead FeedLog::read(std::uint64_t after, std::size_t limit, const EventFilter
   const std::uint64_t scan_end = std::min<std::uint64_t>(newest_, after + limits::feed_scan_events_max);
   std::uint64_t seq = after;
   while (seq < scan_end && out.events.size() < limit) {
+    // The WAL thread appends under this lock: a long scan lets it in between chunks. Events the ring dropped
+    // meanwhile end the read where it is; the next one from `last` then gets its 410.
+    if (seq > after && (seq - after) % limits::feed_scan_chunk_events == 0) {
+      lock.unlock();
+      lock.lock();
+      if (seq + 1 < oldest_locked()) break;
+    }
     const Event& event = at_locked(++seq);
     TALLY_ASSERT(event.seq == seq, "the ring holds each kept seq at its place");
     if (filter.matches(event)) out.events.push_back(event);

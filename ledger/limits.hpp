@@ -89,6 +89,10 @@ inline constexpr std::size_t feed_read_events_max = 10'000;     // limit= at mos
 // Events one read looks at (filtered out or not): a narrow filter over a long log answers in steps, `last`
 // telling the reader where the next step starts.
 inline constexpr std::size_t feed_scan_events_max = 100'000;
+inline constexpr std::size_t feed_scan_chunk_events = 4'096;  // looked at per hold of the log's lock
+// After serving its readers, the dispatcher waits at least this long before the next pass: under a steady write
+// load one pass per interval serves many events at once (at most this much added latency).
+inline constexpr int feed_dispatch_interval_min_ms = 5;
 inline constexpr int feed_wait_seconds_max = 30;            // wait= at most
 inline constexpr std::size_t feed_parked_readers_max = 1'000;  // long-polls waiting at once: beyond, 503
 inline constexpr std::size_t feed_streams_max = 256;           // open /v1/events/stream answers: beyond, 503

@@ -130,6 +130,7 @@ void EventsDispatcher::run() {
   for (;;) {
     const auto tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits::feed_dispatch_tick_ms);
     feed_.wait_beyond(seen, tick);
+    std::this_thread::sleep_for(std::chrono::milliseconds(limits::feed_dispatch_interval_min_ms));
     seen = feed_.newest_seq();
     bool stopping;
     {

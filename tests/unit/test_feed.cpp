@@ -141,6 +141,16 @@ TEST(FeedLog, FiltersAdvanceLastPastWhatTheyLeaveOut) {
   EXPECT_EQ(limited.last, limited.events.front().seq);  // the next page starts right after it
 }
 
+TEST(FeedLog, ALongReadIsWholeAcrossTheLocksChunks) {
+  feed::FeedLog log(20'000, 0);
+  std::vector<Event> batch = some_events(3 * limits::feed_scan_chunk_events + 5, jan1);
+  log.append(batch);
+  const feed::FeedRead read = log.read(3, 100'000, {});
+  ASSERT_EQ(read.events.size(), 3 * limits::feed_scan_chunk_events + 2);
+  for (std::size_t k = 0; k < read.events.size(); ++k) ASSERT_EQ(read.events[k].seq, k + 4);
+  EXPECT_EQ(read.last, log.newest_seq());
+}
+
 TEST(FeedLog, WaitBeyondReturnsOnAppend) {
   feed::FeedLog log(100, 0);
   std::thread writer([&log] {
