@@ -1,5 +1,6 @@
-// parse_feed_page: the JSON is parsed (nlohmann) for the fields, and each element's exact text is cut out of the
-// body by a scanner that follows strings and nesting, so what is published is what tallyd wrote.
+// parse_feed_page: the JSON is parsed once (nlohmann) for the fields, and each element's exact text is cut out of
+// the body by a scanner that follows strings and nesting, so what is published is what tallyd wrote. That the cut
+// matches the parse is checked by count and by each text starting with its event's seq (tallyd writes seq first).
 #include "relay/feed_page.hpp"
 
 #include <nlohmann/json.hpp>
@@ -64,7 +65,7 @@ std::optional<FeedPage> parse_feed_page(std::string_view body, std::string& erro
     const nlohmann::json& event = doc["events"][k];
     if (!event.is_object() || !event.contains("seq") || !event["seq"].is_number_unsigned() ||
         !event.contains("type") || !event["type"].is_string() || !event.contains("shard") ||
-        !event["shard"].is_number_unsigned() || nlohmann::json::parse(texts[k], nullptr, false) != event) {
+        !event["shard"].is_number_unsigned() || texts[k].find("\"seq\":" + std::to_string(event["seq"].get<std::uint64_t>()) + ",") != 1) {
       error = "event " + std::to_string(k) + " of the page is malformed";
       return std::nullopt;
     }

@@ -89,12 +89,17 @@ void EventsDispatcher::poll(const EventsQuery& query, ResponderPtr responder) {
   reader.query.after = read.last;  // nothing passed up to here: the next pass starts after it
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!stopping_ && parked_.size() < limits::feed_parked_readers_max) {
+    if (stopping_) {
+      // Stopping: no waiting; what there is (nothing new) is the answer.
+      reader.responder->send(200, events_page(read.events, read.last, feed_.shard()));
+      return;
+    }
+    if (parked_.size() < limits::feed_parked_readers_max) {
       parked_.push_back(std::move(reader));
       return;
     }
   }
-  // Too many waiting already (or stopping): the reader gets what there is, and says when to come back.
+  // Too many waiting already: the reader is told when to come back.
   reader.responder->send(503, "{\"error\":{\"code\":\"too_many_readers\",\"message\":\"at most " +
                                   std::to_string(limits::feed_parked_readers_max) +
                                   " readers may wait at once; retry, or read without wait\"}}",
