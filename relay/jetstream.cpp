@@ -149,11 +149,15 @@ bool JetStream::last_seqs(std::size_t shards, std::map<int, std::uint64_t>& out,
     }
     const char* id = nullptr;
     if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && id != nullptr) {
-      const char* dash = std::strchr(id, '-');
-      if (dash != nullptr) {
-        const int shard = std::atoi(id);
-        const std::uint64_t seq = std::strtoull(dash + 1, nullptr, 10);
-        if (out.find(shard) == out.end()) out[shard] = seq;  // scanning back: the first seen is the newest
+      // "<shard>-<seq>", as publish() writes it; anything else is not one of ours.
+      char* end = nullptr;
+      const long shard = std::strtol(id, &end, 10);
+      if (end != id && *end == '-') {
+        char* seq_end = nullptr;
+        const std::uint64_t seq = std::strtoull(end + 1, &seq_end, 10);
+        const int key = static_cast<int>(shard);
+        if (seq_end != end + 1 && *seq_end == '\0' && out.find(key) == out.end())
+          out[key] = seq;  // scanning back: the first seen is the newest
       }
     }
     natsMsg_Destroy(msg);

@@ -161,7 +161,9 @@ class SourceWorker {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   Settings settings;
   CLI::App cli{"tally-relay: publishes tallyd's change feed to NATS JetStream (docs/notifications.md)"};
   cli.add_option("--source", settings.sources, "a tallyd base URL, e.g. http://127.0.0.1:8000 (one per shard)")
@@ -206,4 +208,15 @@ int main(int argc, char** argv) {
   // Nothing to flush: every acked event is in the stream, and the stream says where to resume.
   spdlog::shutdown();
   std::_Exit(0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // out of memory, most likely: not a configuration error
+    std::fprintf(stderr, "tally-relay: %s\n", e.what());
+    return 1;
+  }
 }
