@@ -7,13 +7,14 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 
-from tallylib import ThreadClients, assert_error, new_uid
+from tallylib import RawConnection, ThreadClients, assert_error, new_uid
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "ad_engine.py"
 FUNDS = ("balance.funds_available", "balance.funds_depleted")
@@ -342,3 +343,30 @@ def test_ad_engine_example(server, tmp_path):
     c.deposit(late["id"], "1.00")
     assert patch(c, poor["id"], {"low_balance_threshold": "4.99"}).status_code == 200
     assert run_example()["showing"] == [poor["id"], late["id"]]  # resumed from its stored cursor
+
+
+def test_a_stopping_server_answers_parked_readers_and_ends_streams(server):
+    c = server.client()
+    create(c, "max")
+    newest = all_events(c)[-1]["seq"]
+    got = {}
+    # The long-poll is sent (in full) before the stream is asked for, and the stream's head arrives before the stop.
+    poll = RawConnection(server.port, timeout=40)
+    poll.send(f"GET /v1/events?after={newest}&wait=30 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+
+    def follow():
+        with server.client().get(f"/v1/events/stream?after={newest}", stream=True, timeout=40) as r:
+            got["stream_status"] = r.status_code
+            got["stream_rest"] = b"".join(r.iter_content(chunk_size=1))  # until the server ends it
+
+    follower = threading.Thread(target=follow)
+    follower.start()
+    deadline = time.monotonic() + 30
+    while "stream_status" not in got and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.stop() == 0  # graceful: the waiting reader and the stream do not hold it up
+    answer = poll.read_response()
+    follower.join(45)
+    assert not follower.is_alive()
+    assert answer.status == 200 and answer.json() == {"events": [], "last": newest}
+    assert got["stream_status"] == 200 and got["stream_rest"].startswith(b"retry: 1000")
