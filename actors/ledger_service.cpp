@@ -7,9 +7,18 @@
 #include <algorithm>
 
 #include "actors/user_actor.hpp"
+#include "feed/funds_rule.hpp"
 #include "wal/record_codec.hpp"
 
 namespace tally {
+
+namespace {
+Outcome outcome_of_failed(wal::WalStatus status) {
+  return status == wal::WalStatus::stopped    ? Outcome::shutting_down
+         : status == wal::WalStatus::io_error ? Outcome::storage_failed
+                                              : Outcome::storage_full;
+}
+}  // namespace
 
 LedgerService::LedgerService(caf::actor_system& system, std::uint32_t idle_actor_ms, const Clock& clock,
                              UserIdSpace ids)
@@ -59,18 +68,23 @@ LedgerService::~LedgerService() {
   }
 }
 
-void LedgerService::create_user(std::string name, std::string idempotency_key, std::string client, UserReply reply) {
+void LedgerService::create_user(std::string name, std::string idempotency_key, MinorUnits low_balance_threshold,
+                                std::string client, UserReply reply) {
   if (!idempotency_key.empty()) {
     auto claim = idempotency_keys_.claim(idempotency_key, [&]() {
-      return [this, name, idempotency_key, client, reply]() { create_user(name, idempotency_key, client, reply); };
+      return [this, name, idempotency_key, low_balance_threshold, client, reply]() {
+        create_user(name, idempotency_key, low_balance_threshold, client, reply);
+      };
     });
     if (claim.result == ClaimIndex<UserCreated>::ClaimResult::waiting) return;
     if (claim.result == ClaimIndex<UserCreated>::ClaimResult::committed) {
       const UserCreated& existing = *claim.existing;
       const UserSlot* slot = users_.find(existing.id);
-      UserView view{existing.id, existing.name, slot ? slot->balance.load(std::memory_order_acquire) : 0,
-                    existing.client};
-      reply(UserResult{existing.name == name ? Outcome::replayed : Outcome::conflict, view});
+      // The original user, its original client too (a retry by another client is still the same request).
+      UserView view = slot ? view_of(existing.id, *slot)
+                           : UserView{existing.id, existing.name, 0, existing.client, existing.low_balance_threshold};
+      const bool same = existing.name == name && existing.low_balance_threshold == low_balance_threshold;
+      reply(UserResult{same ? Outcome::replayed : Outcome::conflict, view});
       return;
     }
   }
@@ -80,7 +94,8 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, s
     reply(UserResult{Outcome::too_many_users, {}});
     return;
   }
-  UserCreated record{id, std::move(name), std::move(idempotency_key), clock_.now_micros(), std::move(client)};
+  UserCreated record{id, std::move(name), std::move(idempotency_key), clock_.now_micros(), std::move(client),
+                     low_balance_threshold};
   std::optional<std::string> payload = wal::encode(record);
   if (!payload) {  // the WAL's reader would refuse it: record nothing (the id stays unused, like a failed write)
     if (!record.idempotency_key.empty()) idempotency_keys_.release(record.idempotency_key);
@@ -91,19 +106,44 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, s
     const bool keyed = !record.idempotency_key.empty();
     if (status != wal::WalStatus::durable) {
       if (keyed) idempotency_keys_.release(record.idempotency_key);
-      reply(UserResult{status == wal::WalStatus::stopped    ? Outcome::shutting_down
-                       : status == wal::WalStatus::io_error ? Outcome::storage_failed
-                                                            : Outcome::storage_full,
-                       {}});
+      reply(UserResult{outcome_of_failed(status), {}});
       return;
     }
     UserSlot& slot = users_.prepare(record.id);
     slot.name = record.name;
     slot.created_at = record.created_at;
     slot.client = user_clients_.intern(record.client);
+    slot.low_balance_threshold.store(record.low_balance_threshold, std::memory_order_relaxed);
     users_.publish(slot);
+    publish_events(record, slot);
     if (keyed) idempotency_keys_.commit(record.idempotency_key, record);
-    reply(UserResult{Outcome::applied, UserView{record.id, record.name, 0, record.client}});
+    reply(UserResult{Outcome::applied,
+                     UserView{record.id, record.name, 0, record.client, record.low_balance_threshold}});
+  });
+}
+
+void LedgerService::update_user(UserUpdated update, UserReply reply) {
+  UserSlot* slot = users_.find(update.user_id);
+  if (slot == nullptr) {
+    reply(UserResult{Outcome::user_not_found, {}});
+    return;
+  }
+  update.at = clock_.now_micros();
+  std::optional<std::string> payload = wal::encode(update);
+  if (!payload) {
+    reply(UserResult{Outcome::record_refused, {}});
+    return;
+  }
+  // Not through the user's actor: a threshold takes no part in judging transactions. The WAL orders it among
+  // the user's transactions, and the funds rule is applied in that order as each record becomes durable.
+  wal().submit(std::move(*payload), 0, [this, slot, update, reply](wal::WalStatus status) {
+    if (status != wal::WalStatus::durable) {
+      reply(UserResult{outcome_of_failed(status), {}});
+      return;
+    }
+    publish_events(update, *slot);
+    slot->low_balance_threshold.store(update.low_balance_threshold, std::memory_order_release);
+    reply(UserResult{Outcome::applied, view_of(update.user_id, *slot)});
   });
 }
 
@@ -218,6 +258,7 @@ bool LedgerService::restore(const UserCreated& user) {
   slot.name = user.name;
   slot.created_at = user.created_at;
   slot.client = user_clients_.intern(user.client);
+  slot.low_balance_threshold.store(user.low_balance_threshold, std::memory_order_relaxed);
   users_.publish(slot);
   // Restores may run on several threads (one per user partition): raise the next id monotonically.
   UserId next = next_user_id_.load();
@@ -249,7 +290,27 @@ std::size_t LedgerService::stage_uids(const TransactionApplied* const* txs, std:
 }
 
 UserView LedgerService::view_of(UserId id, const UserSlot& slot) const {
-  return UserView{id, slot.name, slot.balance.load(std::memory_order_acquire), user_clients_.name(slot.client)};
+  return UserView{id, slot.name, slot.balance.load(std::memory_order_acquire), user_clients_.name(slot.client),
+                  slot.low_balance_threshold.load(std::memory_order_acquire)};
+}
+
+template <class Record>
+void LedgerService::publish_events(const Record& record, const UserSlot& slot) {
+  if (feed_ == nullptr) return;
+  // On the WAL thread, the only writer of the slot's balance and threshold: they are the user's durable state
+  // just before this record, in log order.
+  feed::FundsState state{slot.balance.load(std::memory_order_relaxed),
+                         slot.low_balance_threshold.load(std::memory_order_relaxed)};
+  std::vector<feed::Event> events;
+  feed::derive_events(record, state, events);
+  feed_->append(events);
+}
+
+bool LedgerService::restore(const UserUpdated& update) {
+  UserSlot* slot = users_.find(update.user_id);
+  if (slot == nullptr) return false;
+  slot->low_balance_threshold.store(update.low_balance_threshold, std::memory_order_relaxed);
+  return true;
 }
 
 void LedgerService::reserve_restore(std::size_t transactions) { transactions_.reserve(transactions); }

@@ -19,6 +19,7 @@
 #include "actors/client_names.hpp"
 #include "actors/tx_index.hpp"
 #include "actors/user_table.hpp"
+#include "feed/feed_log.hpp"
 #include "ledger/assert.hpp"
 #include "ledger/clock.hpp"
 #include "ledger/ledger_api.hpp"
@@ -49,9 +50,14 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
 
   // The log commands are written to; recovery (restore) runs before it exists. Before any command.
   void attach(wal::WalWriter& wal) { wal_ = &wal; }
+  // The change feed that durable records append their events to (docs/notifications.md); none: no events.
+  // Before any command, after recovery rebuilt it.
+  void attach_feed(feed::FeedLog& feed) { feed_ = &feed; }
 
   // --- LedgerApi ---
-  void create_user(std::string name, std::string idempotency_key, std::string client, UserReply reply) override;
+  void create_user(std::string name, std::string idempotency_key, MinorUnits low_balance_threshold, std::string client,
+                   UserReply reply) override;
+  void update_user(UserUpdated update, UserReply reply) override;
   void apply(TransactionApplied tx, TxReply reply) override;
   // Items of one user go to its actor as one message and to the WAL as one entry.
   void apply_batch(std::vector<TransactionApplied> txs, std::vector<std::uint32_t> positions,
@@ -78,6 +84,7 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   bool restore(const TransactionApplied& tx) override;
   bool restore(const UidReservation& reservation) override;
   bool apply_reservation(const UidReservation& reservation);  // under reservations_mutex_
+  bool restore(const UserUpdated& update) override;
   void reserve_restore(std::size_t transactions) override;
   bool restore_balance(const TransactionApplied& tx) override;
   std::size_t stage_uids(const TransactionApplied* const* txs, std::size_t count) override;
@@ -90,6 +97,7 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   // Commits (durable) or releases tx's uid; a commit returns the TxIndex entry, for the user's timeline.
   const char* finish_claim(const TransactionApplied& tx, bool durable);
   std::uint32_t idle_actor_ms() const { return idle_actor_ms_; }
+  feed::FeedLog* feed() const { return feed_; }
   // A user actor leaves: true (and the ledger is back in its slot) unless a message reached it meanwhile.
   bool passivate(UserSlot& slot, caf::scheduled_actor& self, std::unique_ptr<UserLedger>& ledger);
   wal::WalWriter& wal() {
@@ -105,11 +113,15 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   template <class MakeRetry, class Answer>
   UserSlot* claim_for(const TransactionApplied& tx, MakeRetry&& make_retry, Answer&& answer);
   UserView view_of(UserId id, const UserSlot& slot) const;
+  // The change-feed events of a user record that just became durable (WAL thread), before the slot shows it.
+  template <class Record>
+  void publish_events(const Record& record, const UserSlot& slot);
 
   caf::actor_system& system_;
   const Clock& clock_;
   wal::WalWriter* wal_ = nullptr;
   ClientNames user_clients_;  // UserSlot::client ordinals
+  feed::FeedLog* feed_ = nullptr;
   UserTable users_;
   TxIndex transactions_;
   ClaimIndex<UserCreated> idempotency_keys_;

@@ -5,6 +5,7 @@
 
 #include "actors/ledger_service.hpp"
 #include "actors/tsan_handoff.hpp"
+#include "feed/funds_rule.hpp"
 #include "ledger/assert.hpp"
 #include "wal/record_codec.hpp"
 
@@ -116,6 +117,7 @@ std::optional<Outcome> UserActor::admit(const TransactionApplied& tx) {
 
 void UserActor::on_apply(TxCommand& command) {
   drop_durable();
+  command.tx.recorded_at = service_->now();
   if (const std::optional<Outcome> refused = admit(command.tx)) {
     command.reply(TxResult{*refused, command.tx});
     return;
@@ -132,7 +134,9 @@ void UserActor::on_apply_many(TxGroupCommand& command) {
   auto in_flight = std::make_shared<InFlight>();
   in_flight->txs.reserve(command.txs.size());
   in_flight->positions.reserve(command.txs.size());
+  const UtcMicros now = service_->now();
   for (std::size_t k = 0; k < command.txs.size(); ++k) {
+    command.txs[k].recorded_at = now;
     if (const std::optional<Outcome> refused = admit(command.txs[k])) {
       command.sink->item_done(command.positions[k], TxResult{*refused, command.txs[k]});
       continue;
@@ -192,9 +196,19 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
 // uids, durable flag) before any answer leaves. The uids come before the flag: committing one writes the entry
 // the actor's timeline points at, and the flag is what hands those entries to the actor.
 void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight) {
-  MinorUnits sum = 0;
-  for (const TransactionApplied& tx : in_flight.txs) sum += tx.delta();
-  slot.balance.fetch_add(sum, std::memory_order_release);
+  // The WAL thread is the balance's only writer: what it holds is the user's durable balance before this entry.
+  feed::FundsState state{slot.balance.load(std::memory_order_relaxed),
+                         slot.low_balance_threshold.load(std::memory_order_relaxed)};
+  if (feed::FeedLog* feed = service.feed()) {
+    // The change feed: each transaction judged in log order by the funds rule, numbered as it is appended.
+    std::vector<feed::Event> events;
+    events.reserve(in_flight.txs.size() + 1);
+    for (const TransactionApplied& tx : in_flight.txs) feed::derive_events(tx, state, events);
+    feed->append(events);
+  } else {
+    for (const TransactionApplied& tx : in_flight.txs) state.balance += tx.delta();
+  }
+  slot.balance.store(state.balance, std::memory_order_release);
   for (std::size_t k = 0; k < in_flight.txs.size(); ++k)
     in_flight.entries[k] = service.finish_claim(in_flight.txs[k], true);
   in_flight.durable.store(true, std::memory_order_release);

@@ -50,6 +50,9 @@ struct UserSlot {
   // durable, in log order (UserActor::publish_durable), and by recovery before serving; never by the actor, whose
   // history also holds entries not yet durable. Read by anyone (acquire).
   std::atomic<MinorUnits> balance{0};
+  // The low-balance threshold of the funds events: written like `balance` (the WAL thread as a creation or an
+  // update becomes durable, recovery before serving); read by anyone.
+  std::atomic<MinorUnits> low_balance_threshold{0};
   // Under `lock`: either `actor` runs and owns the ledger, or it is null and the ledger sits in `dormant`
   // (null = a fresh ledger). Messages are only ever sent under the lock, so an actor that finds its mailbox
   // empty while holding it may hand the ledger back and quit (passivation) without losing one.

@@ -41,6 +41,10 @@ Config parse(int argc, char** argv) {
   cli.add_option("--peer-template", config.peer_template,
                  "the shards' base URLs with {} for the ordinal, e.g. http://tally-{}.tally-peers:8000")
       ->envname("TALLY_PEER_TEMPLATE");
+  cli.add_option("--feed-retention-events", config.feed_retention_events,
+                 "change-feed events kept in memory for /v1/events (about 160 bytes each); older cursors get 410")
+      ->envname("TALLY_FEED_RETENTION_EVENTS")->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, limits::feed_retention_events_max));
   cli.add_flag("--print-routes", config.print_routes,
                "print every route (method and path template, as rest/openapi.json lists them) and exit");
   try {

@@ -2,6 +2,7 @@
 // Flags win over the environment; parse() exits the process for --help and for invalid settings.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,8 @@ struct Config {
   std::optional<std::int64_t> shard;
   std::string peers;          // "URL0,URL1,..." in shard order
   std::string peer_template;  // "http://tally-{}.tally-peers:8000"
+  // Change-feed events kept in memory (docs/notifications.md): an older cursor gets 410 cursor_expired.
+  std::size_t feed_retention_events = limits::feed_retention_events_default;
   bool print_routes = false;  // print the route table (method and path template per line) and exit
 };
 

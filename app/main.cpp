@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <variant>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -26,6 +27,8 @@
 #include "disk/data_dir.hpp"
 #include "disk/file_system.hpp"
 #include "disk/shard_identity.hpp"
+#include "feed/feed_log.hpp"
+#include "feed/feed_rebuild.hpp"
 #include "ledger/limits.hpp"
 #include "recovery/recover.hpp"
 #include "rest/http_server.hpp"
@@ -187,7 +190,17 @@ int run(const tally::app::Config& config) {
                                                        layout->user_ids());
 
   spdlog::info("recovering from {}", config.data_dir);
-  const tally::recovery::RecoveryReport report = tally::recovery::recover(fs, data_dir, *ledger);
+  // The change feed is rebuilt from the same records, in the same order, as the ledger: the same events, seqs.
+  // Each shard serves its own feed; an event names the shard that made it (docs/notifications.md).
+  tally::feed::FeedLog feed(config.feed_retention_events, static_cast<int>(layout->self));
+  tally::recovery::RecoveryOptions recovery_options;
+  recovery_options.data_dir = data_dir;
+  auto rebuild = std::make_unique<tally::feed::FeedRebuild>(feed);
+  recovery_options.on_record = [&rebuild](const tally::wal::Record& record) {
+    return std::visit([&rebuild](const auto& r) { return rebuild->add(r); }, record);
+  };
+  const tally::recovery::RecoveryReport report = tally::recovery::recover(fs, recovery_options, *ledger);
+  rebuild.reset();  // its per-user state is only needed while replaying
   for (const std::string& warning : report.warnings) spdlog::warn("recovery: {}", warning);
   if (!report.status.ok()) {
     spdlog::critical("recovery failed: {}", report.status.message());
@@ -226,6 +239,8 @@ int run(const tally::app::Config& config) {
     return 2;
   }
   ledger->attach(*wal);
+  ledger->attach_feed(feed);
+  spdlog::info("change feed: events 1..{} (keeping the newest {})", feed.newest_seq(), feed.retention());
 
   tally::snapshot::SnapshotterOptions snapshot_options;
   snapshot_options.fs = &fs;
@@ -245,7 +260,7 @@ int run(const tally::app::Config& config) {
   }
   tally::LedgerApi& api = router ? static_cast<tally::LedgerApi&>(*router) : *ledger;
   tally::rest::HttpServer server(
-      api, tally::rest::HttpServerOptions{config.bind, config.port, threads, &metrics, &keys, router.get()});
+      api, tally::rest::HttpServerOptions{config.bind, config.port, threads, &metrics, &keys, router.get(), &feed});
   try {
     server.start();
   } catch (const std::exception& e) {

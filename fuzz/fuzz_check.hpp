@@ -30,10 +30,14 @@ inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
 
 inline bool same(const TransactionApplied& a, const TransactionApplied& b) {
   return a.uid == b.uid && a.user_id == b.user_id && a.kind == b.kind && a.amount == b.amount && a.at == b.at &&
-         a.timestamp_given == b.timestamp_given && a.client == b.client;
+         a.timestamp_given == b.timestamp_given && a.client == b.client && a.recorded_at == b.recorded_at;
 }
 inline bool same(const UserCreated& a, const UserCreated& b) {
   return a.id == b.id && a.name == b.name && a.idempotency_key == b.idempotency_key && a.created_at == b.created_at &&
+         a.client == b.client && a.low_balance_threshold == b.low_balance_threshold;
+}
+inline bool same(const UserUpdated& a, const UserUpdated& b) {
+  return a.user_id == b.user_id && a.low_balance_threshold == b.low_balance_threshold && a.at == b.at &&
          a.client == b.client;
 }
 inline bool same(const wal::Record& a, const wal::Record& b) {
@@ -42,6 +46,7 @@ inline bool same(const wal::Record& a, const wal::Record& b) {
   if (const auto* r = std::get_if<UidReservation>(&a)) {
     return r->released == std::get<UidReservation>(b).released && same(r->tx, std::get<UidReservation>(b).tx);
   }
+  if (const auto* u = std::get_if<UserUpdated>(&a)) return same(*u, std::get<UserUpdated>(b));
   return same(std::get<UserCreated>(a), std::get<UserCreated>(b));
 }
 

@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::check_error_answer(error);
   } else {
     FUZZ_CHECK(check_user_name(parsed.name) == NameFault::none, "an accepted name fails the shared name check");
-    fuzz::check_round_trip(UserCreated{limits::users_max - 1, parsed.name, "", now});
+    FUZZ_CHECK(valid_threshold(parsed.low_balance_threshold), "an accepted threshold fails the shared check");
+    fuzz::check_round_trip(UserCreated{limits::users_max - 1, parsed.name, "", now, "", parsed.low_balance_threshold});
     std::string answer;
     rest::append_user(answer, UserView{7, parsed.name, 0});
     FUZZ_CHECK(fuzz::parse_answer(answer)["name"] == parsed.name, "the answer's name differs");

@@ -29,6 +29,7 @@ std::vector<wal::Record> sample_records() {
   out.emplace_back(TransactionApplied{std::string(limits::uid_bytes_max, 'u'), 2, TxKind::deposit,
                                       limits::amount_minor_max, limits::utc_micros_min, true});
   out.emplace_back(TransactionApplied{"w", 1, TxKind::withdraw, 1, limits::utc_micros_max - 1, false});
+  out.emplace_back(UserUpdated{1, 2'500, jan1_2023 + 2, "billing"});
   return out;
 }
 

@@ -30,9 +30,14 @@ class LedgerApi {
   virtual ~LedgerApi() = default;
 
   // --- commands: `reply` (`sink` per item) runs exactly once, after the outcome is durable (or refused) ---
-  // idempotency_key "" = none; otherwise a key used before answers `replayed` (same name) or `conflict`, with
-  // the original user (its original client too). `client`: the API client's name, stored ("" = none).
-  virtual void create_user(std::string name, std::string idempotency_key, std::string client, UserReply reply) = 0;
+  // idempotency_key "" = none; otherwise a key used before answers `replayed` (same name and threshold) or
+  // `conflict`, with the original user (its original client too). low_balance_threshold: already validated
+  // (valid_threshold). `client`: the API client's name, stored ("" = none).
+  virtual void create_user(std::string name, std::string idempotency_key, MinorUnits low_balance_threshold,
+                           std::string client, UserReply reply) = 0;
+  // A user's settings (update.at is set here; update.client is the API client's name, "" = none): `applied` with
+  // the updated user once durable, or user_not_found.
+  virtual void update_user(UserUpdated update, UserReply reply) = 0;
   // tx.at must be set (now() when the client gave none); fields are already validated (ledger/record_checks.hpp).
   virtual void apply(TransactionApplied tx, TxReply reply) = 0;
   // Many independent transactions, each exactly-once as if applied alone: `sink` hears txs[k] as positions[k]

@@ -18,6 +18,8 @@ class LedgerRestore {
   // A uid reservation or release (docs/sharding.md), in log order, from recovery's reading thread. False: a
   // release of a uid not reserved with that content. The default refuses: a ledger without reservations.
   virtual bool restore(const UidReservation& /*reservation*/) { return false; }
+  // False = the user does not exist (yet).
+  virtual bool restore(const UserUpdated& update) = 0;
   // Sizes the transaction index for about this many restored transactions (an estimate: see TxIndex::reserve).
   virtual void reserve_restore(std::size_t transactions) = 0;
   // restore(tx) in two parts, so that ParallelRestore can run them on different threads: the user's history

@@ -111,4 +111,24 @@ inline constexpr int snapshot_check_interval_ms = 5'000;
 // After a failed build (ENOSPC, EIO): rewriting a large file every few seconds would only add pressure.
 inline constexpr int snapshot_retry_interval_ms = 60'000;
 
+// The change feed (docs/notifications.md). Events kept in memory, newest: an older cursor gets 410 cursor_expired.
+inline constexpr std::size_t feed_retention_events_default = 1'000'000;  // --feed-retention-events
+inline constexpr std::size_t feed_retention_events_max = 100'000'000;
+inline constexpr std::size_t feed_read_events_default = 1'000;  // GET /v1/events without limit=
+inline constexpr std::size_t feed_read_events_max = 10'000;     // limit= at most
+// Events one read looks at (filtered out or not): a narrow filter over a long log answers in steps, `last`
+// telling the reader where the next step starts.
+inline constexpr std::size_t feed_scan_events_max = 100'000;
+inline constexpr std::size_t feed_scan_chunk_events = 4'096;  // looked at per hold of the log's lock
+// After serving its readers, the dispatcher waits at least this long before the next pass: under a steady write
+// load one pass per interval serves many events at once (at most this much added latency).
+inline constexpr int feed_dispatch_interval_min_ms = 5;
+inline constexpr int feed_wait_seconds_max = 30;            // wait= at most
+inline constexpr std::size_t feed_parked_readers_max = 1'000;  // long-polls waiting at once: beyond, 503
+inline constexpr std::size_t feed_streams_max = 256;           // open /v1/events/stream answers: beyond, 503
+inline constexpr int feed_stream_heartbeat_ms = 15'000;        // a comment line on an idle stream
+// Stream bytes a client has not taken yet: beyond, it is too slow to follow and the stream ends.
+inline constexpr std::size_t feed_stream_unsent_bytes_max = 8 * 1024 * 1024;
+inline constexpr int feed_dispatch_tick_ms = 250;  // parked readers' deadlines and heartbeats are checked this often
+
 }  // namespace tally::limits

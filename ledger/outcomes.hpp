@@ -39,6 +39,7 @@ struct UserView {
   std::string name;
   MinorUnits balance = 0;
   std::string client;  // the API client that created the user; "" = open mode or before attribution
+  MinorUnits low_balance_threshold = 0;
 };
 
 struct UserResult {

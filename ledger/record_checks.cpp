@@ -76,6 +76,8 @@ bool valid_client_name(std::string_view name) {
   return true;
 }
 
+bool valid_threshold(MinorUnits threshold) { return threshold >= 0 && threshold <= limits::amount_minor_max; }
+
 NameFault check_user_name(std::string_view name) {
   // Bounded before decoding: a longer text cannot hold <= user_name_chars_max code points.
   if (name.empty() || name.size() > limits::user_name_bytes_max) return NameFault::length;
@@ -97,6 +99,15 @@ RecordFault check_record(const TransactionApplied& record) {
   if (!valid_amount(record.amount)) return RecordFault::amount;
   if (!within_utc_limits(record.at)) return RecordFault::instant;
   if (!record.client.empty() && !valid_client_name(record.client)) return RecordFault::client;
+  if (record.recorded_at != 0 && !within_utc_limits(record.recorded_at)) return RecordFault::instant;
+  return RecordFault::none;
+}
+
+RecordFault check_record(const UserUpdated& record) {
+  if (record.user_id == 0 || record.user_id >= limits::users_max) return RecordFault::user_id;
+  if (!valid_threshold(record.low_balance_threshold)) return RecordFault::threshold;
+  if (!within_utc_limits(record.at)) return RecordFault::instant;
+  if (!record.client.empty() && !valid_client_name(record.client)) return RecordFault::client;
   return RecordFault::none;
 }
 
@@ -107,6 +118,7 @@ RecordFault check_record(const UserCreated& record) {
     return RecordFault::idempotency_key;
   if (!within_utc_limits(record.created_at)) return RecordFault::instant;
   if (!record.client.empty() && !valid_client_name(record.client)) return RecordFault::client;
+  if (!valid_threshold(record.low_balance_threshold)) return RecordFault::threshold;
   return RecordFault::none;
 }
 
@@ -132,6 +144,7 @@ const char* describe(RecordFault fault) {
     case RecordFault::name: return name.c_str();
     case RecordFault::idempotency_key: return idempotency_key.c_str();
     case RecordFault::client: return client.c_str();
+    case RecordFault::threshold: return "low-balance threshold out of range";
   }
   return "unknown fault";
 }

@@ -19,6 +19,7 @@ enum class RecordFault {
   name,             // see NameFault
   idempotency_key,  // not empty (= none) or 1..limits::idempotency_key_bytes_max printable ASCII
   client,           // not empty (= none) or a valid_client_name
+  threshold,        // a low-balance threshold not in 0..limits::amount_minor_max
 };
 
 enum class NameFault {
@@ -31,12 +32,14 @@ enum class NameFault {
 RecordFault check_record(const TransactionApplied& record);
 RecordFault check_record(const UserCreated& record);
 inline RecordFault check_record(const UidReservation& record) { return check_record(record.tx); }
+RecordFault check_record(const UserUpdated& record);
 const char* describe(RecordFault fault);
 
 // Field checks, shared with rest/request_parse.
 bool valid_uid(std::string_view uid);
 bool valid_idempotency_key(std::string_view key);  // a key that was given: 1..128 printable ASCII
 bool valid_amount(MinorUnits amount);
+bool valid_threshold(MinorUnits threshold);  // a low-balance threshold: 0..limits::amount_minor_max
 NameFault check_user_name(std::string_view name);
 // An API client's name, as the key file spells it (docs/security.md): 1..limits::client_name_bytes_max of
 // [A-Za-z0-9._-]. Also what a record's client field holds when it is not empty.

@@ -1,4 +1,5 @@
-// The two facts Tally stores: a user was created, a transaction was applied. Plain values, no behaviour.
+// The facts Tally stores: a user was created, a user's settings were updated, a transaction was applied. Plain
+// values, no behaviour.
 // These are what the WAL persists, what recovery rebuilds and what the API answers with.
 #pragma once
 
@@ -20,6 +21,15 @@ struct UserCreated {
   std::string idempotency_key;  // empty = none given
   UtcMicros created_at = 0;
   std::string client;  // the API client that created the user (auth/ key name); empty = open mode or older record
+  MinorUnits low_balance_threshold = 0;  // funds events (docs/notifications.md): 0..limits::balance_minor_max
+};
+
+// A user's settings changed (PATCH /v1/user/{id}): today its low-balance threshold.
+struct UserUpdated {
+  UserId user_id = 0;
+  MinorUnits low_balance_threshold = 0;
+  UtcMicros at = 0;  // the server clock when it was accepted
+  std::string client;  // the API client that changed it (auth/ key name); empty = open mode
 };
 
 struct TransactionApplied {
@@ -32,6 +42,9 @@ struct TransactionApplied {
   // The API client that made it (auth/ key name); empty = open mode or older record. Not part of the content a
   // retry repeats: the same request from another client is a retry and answers with the original client.
   std::string client;
+  // The server clock when its actor accepted it (the feed's event time); 0 in records of older builds.
+  // Not part of the request: a retry is the same request whatever its acceptance time.
+  UtcMicros recorded_at = 0;
 
   MinorUnits delta() const { return kind == TxKind::deposit ? amount : -amount; }
   // Same content as the client sent: the fields a retry must repeat to be recognised as the same request.

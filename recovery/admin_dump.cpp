@@ -39,6 +39,13 @@ void emit(const std::string& source, std::uint64_t offset, const std::uint32_t* 
     line["idempotency_key"] = user->idempotency_key;
     line["created_at"] = format_iso8601(user->created_at);
     line["client"] = user->client;
+    line["low_balance_threshold"] = format_minor_units(user->low_balance_threshold);
+  } else if (const auto* update = std::get_if<UserUpdated>(&record)) {
+    line["type"] = "user_updated";
+    line["user_id"] = update->user_id;
+    line["low_balance_threshold"] = format_minor_units(update->low_balance_threshold);
+    line["at"] = format_iso8601(update->at);
+    line["client"] = update->client;
   } else {
     const auto* reservation = std::get_if<UidReservation>(&record);
     const auto& tx = reservation ? reservation->tx : std::get<TransactionApplied>(record);
@@ -50,6 +57,7 @@ void emit(const std::string& source, std::uint64_t offset, const std::uint32_t* 
     line["timestamp"] = format_iso8601(tx.at);
     line["timestamp_given"] = tx.timestamp_given;
     line["client"] = tx.client;
+    if (tx.recorded_at != 0) line["recorded_at"] = format_iso8601(tx.recorded_at);
   }
   // Names are not required to be valid UTF-8 in the log; replacing keeps every line parseable.
   std::string text = line.dump(-1, ' ', false, Json::error_handler_t::replace);

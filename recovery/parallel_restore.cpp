@@ -12,6 +12,7 @@ namespace tally::recovery {
 namespace {
 UserId user_of(const ParallelRestore::Record& record) {
   if (const auto* user = std::get_if<UserCreated>(&record)) return user->id;
+  if (const auto* update = std::get_if<UserUpdated>(&record)) return update->user_id;
   return std::get<TransactionApplied>(record).user_id;
 }
 }  // namespace
@@ -100,6 +101,12 @@ void ParallelRestore::run(Worker& worker) {
             break;
           }
           users_.fetch_add(1, std::memory_order_relaxed);
+        } else if (const auto* update = std::get_if<UserUpdated>(&record)) {
+          if (!ledger_.restore(*update)) {
+            reject("an update of user " + std::to_string(update->user_id) + " comes before its creation");
+            break;
+          }
+          user_updates_.fetch_add(1, std::memory_order_relaxed);
         } else {
           const auto& tx = std::get<TransactionApplied>(record);
           if (!ledger_.restore_balance(tx)) {
@@ -182,7 +189,8 @@ bool ParallelRestore::finish() {
   spent_.batches.clear();
   if (!failed_.load()) settle_uids();
   if (!failed_.load())
-    TALLY_ASSERT(users_.load() + transactions_.load() == added_, "every record read was applied exactly once");
+    TALLY_ASSERT(users_.load() + transactions_.load() + user_updates_.load() == added_,
+                 "every record read was applied exactly once");
   return !failed_.load();
 }
 

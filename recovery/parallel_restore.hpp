@@ -22,7 +22,7 @@ namespace tally::recovery {
 
 class ParallelRestore {
  public:
-  using Record = std::variant<UserCreated, TransactionApplied, UidReservation>;  // as wal::Record
+  using Record = std::variant<UserCreated, TransactionApplied, UidReservation, UserUpdated>;  // as wal::Record
 
   // `workers` threads for the users' histories, plus one for the uid index.
   ParallelRestore(LedgerRestore& ledger, unsigned workers);
@@ -39,6 +39,7 @@ class ParallelRestore {
   std::uint64_t users() const { return users_.load(); }
   std::uint64_t transactions() const { return transactions_.load(); }
   std::uint64_t reservations() const { return reservations_; }  // uid reservations and releases (docs/sharding.md)
+  std::uint64_t user_updates() const { return user_updates_.load(); }
 
  private:
   static constexpr std::size_t batch_records = 4096;     // handed to a worker at once
@@ -79,7 +80,7 @@ class ParallelRestore {
   std::atomic<bool> failed_{false};
   std::mutex error_mutex_;
   std::string error_;
-  std::atomic<std::uint64_t> users_{0}, transactions_{0};
+  std::atomic<std::uint64_t> users_{0}, transactions_{0}, user_updates_{0};
   std::uint64_t reservations_ = 0;  // the reading thread's only
   std::uint64_t added_ = 0;  // records taken by add() (the reading thread's count)
   bool finished_ = false;

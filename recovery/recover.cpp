@@ -31,7 +31,10 @@ double millis_since(Clock::time_point started) {
 }
 
 // Records go to the ledger through ParallelRestore: each user's records in log order, users in parallel.
-bool feed(ParallelRestore& restorer, const wal::Record& record) { return restorer.add(record); }
+bool feed(ParallelRestore& restorer, const RecoveryOptions& options, const wal::Record& record) {
+  if (options.on_record && !options.on_record(record)) return false;
+  return restorer.add(record);
+}
 
 // The reading thread decodes and checks CRCs while workers apply; on 2 cores one worker is the pipeline that
 // measured best (two workers plus the reader only contended).
@@ -158,7 +161,7 @@ bool restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& options, Ledg
       return snapshot::read_wal_range(fs, wal_dir, wal::WalPosition{first, 0}, covered, snapshot::WalRangeVisitor());
     });
   const snapshot::SnapshotRead read = snapshot::read_snapshot(
-      fs, chosen->path, [&](const snapshot::SnapshotRecord& r) { return feed(restorer, *r.record); });
+      fs, chosen->path, [&](const snapshot::SnapshotRecord& r) { return feed(restorer, options, *r.record); });
   if (check.valid()) {
     snapshot::WalRange checked = check.get();
     if (!checked.status.ok()) {
@@ -204,9 +207,10 @@ RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, Led
       report.status = disk::IoStatus::failed("a record was rejected by recovery: " + restorer.error());
     report.users = restorer.users();
     report.transactions = restorer.transactions();
+    report.user_updates = restorer.user_updates();
     report.millis = millis_since(started);
     if (report.status.ok())  // every record read from the snapshot and the WAL was applied, none twice
-      TALLY_ASSERT(report.users + report.transactions + restorer.reservations() ==
+      TALLY_ASSERT(report.users + report.transactions + report.user_updates + restorer.reservations() ==
                        report.snapshot_records + report.wal_records,
                    "recovery applies exactly the records it read");
     return report;
@@ -227,7 +231,7 @@ RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, Led
         // The snapshot holds every record before its position: replay continues exactly after it.
         TALLY_ASSERT(!position_before(at, scan_options.start), "the WAL is replayed from the snapshot's position on");
         std::optional<wal::Record> record = wal::decode(payload);
-        if (!record || !feed(restorer, *record)) return false;
+        if (!record || !feed(restorer, options, *record)) return false;
         ++report.wal_records;
         return true;
       });

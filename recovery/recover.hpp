@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "ledger/ledger_restore.hpp"
 #include "snapshot/snapshot_format.hpp"
 #include "snapshot/snapshot_reader.hpp"
+#include "wal/record_codec.hpp"
 #include "wal/wal_position.hpp"
 
 namespace tally::recovery {
@@ -23,12 +25,16 @@ struct RecoveryOptions {
   // Changes nothing on disk (tally-admin): a torn tail is reported (torn_tail, torn_bytes), not cut, and a
   // snapshot ahead of the WAL is reported, not renamed.
   bool read_only = false;
+  // Called with every restored record (the snapshot's, then the WAL's), in log order, on the reading thread;
+  // false refuses the log like a record the ledger rejects. tallyd rebuilds its change feed here.
+  std::function<bool(const wal::Record&)> on_record;
 };
 
 struct RecoveryReport {
   disk::IoStatus status;    // not ok: tallyd must not start (what, with file and byte offset)
   std::uint64_t users = 0;  // restored in total (snapshot + WAL)
   std::uint64_t transactions = 0;
+  std::uint64_t user_updates = 0;
   std::uint64_t bytes = 0;     // WAL bytes replayed (after the snapshot)
   std::uint64_t segments = 0;  // WAL segments replayed
   std::uint64_t torn_bytes_cut = 0;

@@ -243,11 +243,13 @@ void HttpConnection::flush_locked() {
     }
     std::string bytes = std::move(front.bytes);
     const bool close_after = front.close_after;
+    const bool stream = front.stream;
     slots_.pop_front();
     ++first_slot_;
     answered_any_ = true;
     if (close_after) {
-      closing_ = true;
+      closing_ = !stream;  // a stream closes when it ends, not after its head
+      streaming_ = stream;
       reading_ = false;
       backlog_.clear();
       TALLY_ASSERT(slots_.empty(), "nothing is read after a closing answer");
@@ -255,6 +257,10 @@ void HttpConnection::flush_locked() {
     if (!write_locked(std::move(bytes))) return;
     if (closing_) {
       begin_linger_locked();
+      return;
+    }
+    if (streaming_) {
+      write_stream_locked();
       return;
     }
   }
@@ -298,6 +304,10 @@ void HttpConnection::on_writable() {
     if (!write_locked(std::move(rest))) return;  // still full (waiting again) or failed
     if (closing_) {
       begin_linger_locked();
+      return;
+    }
+    if (streaming_) {
+      write_stream_locked();
       return;
     }
     flush_locked();
@@ -356,6 +366,7 @@ void HttpConnection::on_disconnect() {
   first_slot_ = next_slot_;
   pending_.clear();
   writing_ = false;
+  stream_buffer_.clear();
 }
 
 void HttpConnection::shut_down() {

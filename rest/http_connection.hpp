@@ -67,6 +67,14 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   // Any thread.
   void answer(std::uint64_t slot, std::string bytes, bool close_after);  // each slot exactly once
+  // A streaming answer (Server-Sent Events), the connection's last: `head` goes out in order like any answer
+  // (it must say Connection: close and carry no length); then stream_write's bytes follow as they come, until
+  // stream_close() (the connection then closes as after any last answer) or the client leaves.
+  void answer_stream(std::uint64_t slot, std::string head);
+  // False once the connection is gone, or when the client leaves more than
+  // limits::feed_stream_unsent_bytes_max unread (it is closed): the writer stops.
+  bool stream_write(std::string_view bytes);
+  void stream_close();
   void on_writable();                                                    // after wait_writable()
   void on_tick(std::int64_t now_ms);                                     // timeouts, every few hundred ms
   void shut_down();                                                      // server stop: no further answers
@@ -77,6 +85,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     bool ready = false;
     bool close_after = false;
     bool wants_continue = false;  // "100 Continue" goes out once this is the oldest unanswered request
+    bool stream = false;          // a streaming answer's head: the stream's bytes follow it
   };
 
   // Parsing, with the parse token held.
@@ -98,6 +107,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void flush_locked();
   bool write_locked(std::string bytes);  // true: all written now; else pending (or the connection failed)
   void begin_linger_locked();
+  void write_stream_locked();  // streaming: what stream_write buffered, once the socket takes it
   void shut_down_locked();
 
   const std::uint64_t id_;
@@ -126,6 +136,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   std::int64_t linger_until_ms_ = 0;
   bool shut_ = false;             // shutdown(SHUT_RDWR) done; waiting for the disconnect
   bool answered_any_ = false;     // the idle limit is keep-alive's, not the first head's
+  bool streaming_ = false;        // a stream's head is written: stream bytes go out as they come
+  bool stream_closed_ = false;    // stream_close() was called: close once the stream's bytes are out
+  std::string stream_buffer_;     // stream bytes not yet handed to the socket
   std::int64_t idle_since_ms_;    // no answer owed since then
 };
 

@@ -28,6 +28,7 @@ constexpr StatusLine status_lines[] = {
     {405, "HTTP/1.1 405 Method Not Allowed\r\n"},
     {408, "HTTP/1.1 408 Request Timeout\r\n"},
     {409, "HTTP/1.1 409 Conflict\r\n"},
+    {410, "HTTP/1.1 410 Gone\r\n"},
     {413, "HTTP/1.1 413 Content Too Large\r\n"},
     {414, "HTTP/1.1 414 URI Too Long\r\n"},
     {422, "HTTP/1.1 422 Unprocessable Content\r\n"},

@@ -23,6 +23,7 @@
 
 #include "ledger/limits.hpp"
 #include "rest/http_connection.hpp"
+#include "rest/events_dispatcher.hpp"
 #include "rest/http_listener.hpp"
 #include "rest/request_metrics.hpp"
 #include "rest/routes.hpp"
@@ -93,6 +94,7 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
   std::atomic<std::uint64_t> next_id_{HttpListener::first_connection_id};
   std::mutex table_mutex_;
   std::unordered_map<std::uint64_t, std::shared_ptr<HttpConnection>> table_;
+  std::unique_ptr<EventsDispatcher> events_;
 };
 
 // One per reactor thread (Pistache clones it for each); its map is only touched by that thread.
@@ -129,6 +131,11 @@ class PeerHandler final : public Tcp::Handler {
 
 void HttpServer::Edge::start(const HttpServerOptions& options) {
   connection_limit_ = connection_limit_for_descriptors();
+  if (options.feed != nullptr) {
+    events_ = std::make_unique<EventsDispatcher>(*options.feed, state_);
+    events_->start();
+    state_->events = events_.get();
+  }
   reactor_ = Aio::Reactor::create();
   reactor_->init(Aio::AsyncContext(static_cast<std::size_t>(std::max(1, options.threads)), "tally-http"));
   const Aio::Reactor::Key key = reactor_->addHandler(std::make_shared<Tcp::Transport>(std::make_shared<PeerHandler>(this)));
@@ -141,6 +148,8 @@ void HttpServer::Edge::start(const HttpServerOptions& options) {
 }
 
 void HttpServer::Edge::stop() {
+  // Parked readers are answered and streams ended while their connections can still take the bytes.
+  if (events_) events_->stop();  // it lives on (refusing new readers) until the reactor threads are gone
   listener_.stop();
   {
     // From here no answer touches a descriptor: Pistache may close them all as it stops.

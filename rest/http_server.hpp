@@ -9,6 +9,7 @@
 #include <string>
 
 #include "auth/key_store.hpp"
+#include "feed/feed_log.hpp"
 #include "ledger/ledger_api.hpp"
 #include "rest/server_state.hpp"
 #include "shard/cluster_api.hpp"
@@ -25,6 +26,7 @@ struct HttpServerOptions {
   telemetry::Metrics* metrics = nullptr;
   const auth::KeyStore* keys = nullptr;  // API keys (outlives the server); nullptr = open, no keys
   shard::ClusterApi* cluster = nullptr;  // a clustered tallyd's (rest/routes_cluster.hpp); null on a single node
+  const feed::FeedLog* feed = nullptr;  // serves /v1/events (and the stream) when set
 };
 
 class HttpServer {

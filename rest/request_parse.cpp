@@ -125,7 +125,48 @@ ApiError parse_transaction_object(const JsonObject& object, UtcMicros now, Trans
   return {};
 }
 
+// "low_balance_threshold": an amount like a transaction's (a number or a decimal string, two decimals at most),
+// from 0.00 up to the largest amount.
+ApiError parse_threshold(const JsonField& field, MinorUnits& out) {
+  if (field.kind != JsonKind::string && field.kind != JsonKind::integer && field.kind != JsonKind::number)
+    return wrong_type("low_balance_threshold", "a number or a decimal string", field.kind);
+  const AmountParse parsed = parse_amount(field.text);
+  if (parsed.error == AmountError::not_positive) {
+    out = 0;
+    return {};
+  }
+  if (parsed.error != AmountError::none || !valid_threshold(parsed.minor))
+    return unprocessable("invalid_threshold", std::string("low_balance_threshold must be an amount from 0.00 to ") +
+                                                  format_minor_units(limits::amount_minor_max) + ": " +
+                                                  (parsed.error != AmountError::none ? describe(parsed.error)
+                                                                                     : "out of range"));
+  out = parsed.minor;
+  return {};
+}
+
 }  // namespace
+
+ApiError parse_user_update(std::string_view body, UserUpdated& out) {
+  const JsonDocument doc = read_json(body, 0);
+  if (!doc.ok) return bad_request("malformed_json", doc.error);
+  if (doc.top_is_array) return bad_request("malformed_json", "the body must be a JSON object");
+  const JsonField* threshold = nullptr;
+  for (const JsonField& field : doc.objects.front()) {
+    if (field.key == "low_balance_threshold") {
+      threshold = &field;
+    } else if (field.key == "name" || field.key == "id" || field.key == "balance") {
+      return unprocessable("read_only_field", field.key + " cannot be changed");
+    } else {
+      return unprocessable("unknown_field", field.key + " is not a user setting (low_balance_threshold is)");
+    }
+  }
+  if (!threshold) return missing("low_balance_threshold");
+  if (threshold->kind == JsonKind::null) {  // RFC 7396: null removes a member, which here means the default
+    out.low_balance_threshold = 0;
+    return {};
+  }
+  return parse_threshold(*threshold, out.low_balance_threshold);
+}
 
 ApiError parse_create_user(std::string_view body, CreateUserRequest& out) {
   const JsonDocument doc = read_json(body, 0);
@@ -143,6 +184,8 @@ ApiError parse_create_user(std::string_view body, CreateUserRequest& out) {
       return unprocessable("invalid_name", "name must not contain control characters");
   }
   out.name = name->text;
+  if (const JsonField* threshold = find_field(doc.objects.front(), "low_balance_threshold"))
+    return parse_threshold(*threshold, out.low_balance_threshold);
   return {};
 }
 

@@ -18,10 +18,16 @@ namespace tally::rest {
 
 struct CreateUserRequest {
   std::string name;
+  MinorUnits low_balance_threshold = 0;  // "low_balance_threshold", optional
 };
 
 // Body of POST /v1/user.
 ApiError parse_create_user(std::string_view body, CreateUserRequest& out);
+
+// Body of PATCH /v1/user/{id}: a JSON merge patch of the user's settings, {"low_balance_threshold": ...}.
+// Fields it cannot change ("name", "id", "balance") are refused (422 read_only_field); unknown ones too
+// (422 unknown_field), so a typo never passes for a change.
+ApiError parse_user_update(std::string_view body, UserUpdated& out);
 
 // The Idempotency-Key header of POST /v1/user: no error, or 422 invalid_idempotency_key.
 ApiError check_idempotency_key(std::string_view key);

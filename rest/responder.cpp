@@ -52,6 +52,26 @@ void Responder::send_content(int status, std::string_view body, std::string_view
   deliver(status, body, options);
 }
 
+std::shared_ptr<HttpStream> Responder::start_stream(std::string_view content_type) {
+  const bool already = sent_.exchange(true, std::memory_order_acq_rel);
+  TALLY_ASSERT(!already, "a request is answered once");
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Type: ";
+  head.append(content_type);
+  // No length: the body ends when the connection does. No caching or buffering by proxies on the way.
+  head += "\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n";
+  // Counted as answered (200) when it starts: the stream's duration is its reader's, not the request's.
+  if (state_->metrics) state_->metrics->http.record(route_label_, 200, started_ns_);
+  connection_->answer_stream(slot_, std::move(head));
+  state_->in_flight.fetch_sub(1, std::memory_order_release);
+  return std::make_shared<HttpStream>(connection_);
+}
+
+HttpStream::~HttpStream() { close(); }
+
+bool HttpStream::write(std::string_view bytes) { return connection_->stream_write(bytes); }
+
+void HttpStream::close() { connection_->stream_close(); }
+
 void Responder::deliver(int status, std::string_view body, int retry_after_seconds, std::string_view allow) {
   ResponseOptions options;
   options.retry_after_seconds = retry_after_seconds;

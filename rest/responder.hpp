@@ -16,6 +16,20 @@ namespace tally::rest {
 
 class HttpConnection;
 
+// The body of a streaming answer (Responder::start_stream), written over time from any one thread at a time.
+class HttpStream {
+ public:
+  explicit HttpStream(std::shared_ptr<HttpConnection> connection) : connection_(std::move(connection)) {}
+  ~HttpStream();  // close()
+  HttpStream(const HttpStream&) = delete;
+  HttpStream& operator=(const HttpStream&) = delete;
+  bool write(std::string_view bytes);  // false: the client is gone (or too slow); stop
+  void close();                        // ends the stream; the connection closes once its bytes are out
+
+ private:
+  std::shared_ptr<HttpConnection> connection_;
+};
+
 class Responder {
  public:
   Responder(std::shared_ptr<HttpConnection> connection, std::uint64_t slot, bool keep_alive, bool head_only,
@@ -40,6 +54,9 @@ class Responder {
   // in "\r\n". With omit_body (a 304) the Content-Length is the body's, but the body is not sent.
   void send_content(int status, std::string_view body, std::string_view content_type, std::string_view extra_headers,
                     bool omit_body = false);
+  // A 200 whose body is written over time (Server-Sent Events): its head says `content_type`, no length and
+  // Connection: close. The request counts as answered (graceful shutdown does not wait for the stream).
+  std::shared_ptr<HttpStream> start_stream(std::string_view content_type);
 
  private:
   void deliver(int status, std::string_view body, int retry_after_seconds, std::string_view allow);

@@ -55,6 +55,8 @@ void append_user(std::string& out, const UserView& user) {
   append_json_string(out, user.name);
   out += ",\"balance\":\"";
   append_minor_units(out, user.balance);
+  out += "\",\"low_balance_threshold\":\"";
+  append_minor_units(out, user.low_balance_threshold);
   out += "\",\"client\":";
   append_json_string(out, user.client);
   out += '}';

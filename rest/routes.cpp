@@ -15,6 +15,7 @@
 #include "rest/response_json.hpp"
 #include "rest/route_table.hpp"
 #include "rest/routes_cluster.hpp"
+#include "rest/routes_events.hpp"
 
 namespace tally::rest {
 
@@ -57,14 +58,14 @@ bool worth_retrying(Outcome outcome) {
          outcome == Outcome::shutting_down || outcome == Outcome::shard_unavailable;
 }
 
+}  // namespace
+
 void send_outcome_error(Responder& responder, Outcome outcome) {
   const ApiError error = error_of(outcome);
   std::string body;
   append_error(body, error);
   responder.send(error.status, body, worth_retrying(outcome) ? limits::http_retry_after_seconds : 0);
 }
-
-}  // namespace
 
 void send_error(Responder& responder, const ApiError& error) {
   std::string body;
@@ -86,7 +87,8 @@ void create_user(LedgerApi& ledger, const HttpRequest& request, std::string clie
     send_error(*responder, error);
     return;
   }
-  ledger.create_user(std::move(parsed.name), std::move(key), std::move(client), [responder](const UserResult& result) {
+  ledger.create_user(std::move(parsed.name), std::move(key), parsed.low_balance_threshold, std::move(client),
+                     [responder](const UserResult& result) {
     std::string body;
     if (result.outcome == Outcome::applied || result.outcome == Outcome::replayed) {
       append_user(body, result.user);
@@ -315,7 +317,8 @@ void route(LedgerApi& ledger, ServerState& state, RequestGate& gate, const HttpR
       return create_user(ledger, request, std::move(client), responder);
     }
     if (parts.size() == 3) {
-      if (!get) return responder->method_not_allowed("GET");
+      if (method == HttpMethod::patch) return patch_user(ledger, parts[2], request, std::move(client), responder);
+      if (!get) return responder->method_not_allowed("GET, PATCH");
       return get_user(ledger, parts[2], responder);
     }
     if (parts.size() == 4 && parts[3] == "balance") {
@@ -335,6 +338,9 @@ void route(LedgerApi& ledger, ServerState& state, RequestGate& gate, const HttpR
       if (!get) return responder->method_not_allowed("GET");
       return get_transaction(ledger, parts[2], responder);
     }
+  } else if (noun == "events" && get && (parts.size() == 2 || (parts.size() == 3 && parts[2] == "stream"))) {
+    return parts.size() == 2 ? get_events(state.events, request, responder)
+                             : get_events_stream(state.events, request, responder);
   } else if (noun == "transactions" && parts.size() == 2) {
     if (!put_or_post) return responder->method_not_allowed("PUT, POST");
     return put_transaction_batch(ledger, request, client, responder);

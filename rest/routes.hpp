@@ -45,6 +45,8 @@ void get_transactions(LedgerApi& ledger, std::string_view id_text, const HttpReq
                       ResponderPtr responder);
 
 void send_error(Responder& responder, const ApiError& error);
+// The error answer of a refused outcome (status, code, Retry-After when worth retrying).
+void send_outcome_error(Responder& responder, Outcome outcome);
 
 // Collects one JSON item per batch position, in order; the last item to arrive sends the whole answer (200, the
 // array). Positions are filled by the ledger (item_done) or directly (item_json: a refused item, or an item

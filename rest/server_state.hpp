@@ -9,8 +9,10 @@
 namespace tally::rest {
 
 struct RestMetrics;  // rest/request_metrics.hpp
+class EventsDispatcher;
 
 struct ServerState {
+  EventsDispatcher* events = nullptr;      // the change feed's readers (null: no feed); set before serving
   std::atomic<std::int64_t> in_flight{0};  // requests handed to a route and not yet answered
   std::atomic<bool> draining{false};       // new requests get 503 shutting_down
   std::atomic<std::uint64_t> requests{0};  // requests handed to a route since start

@@ -13,7 +13,8 @@ packages=(
   build-essential pkg-config meson ninja-build
   libcaf-dev libpistache-dev capnproto libcapnp-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libcli11-dev libjemalloc-dev libhttp-parser-dev prometheus-cpp-dev libssl-dev
-  libcurl4-openssl-dev  # shard/peer_client: the peer HTTP client of a clustered tallyd
+  libcurl4-openssl-dev  # shard/peer_client (a clustered tallyd's peer HTTP client) and tally-relay's long-polls
+  libnats-dev           # tally-relay (relay/): publishes the change feed to NATS JetStream
   python3 curl
 )
 
@@ -23,12 +24,13 @@ packages=(
 # rest/openapi.json; a headless browser that loads /docs (tests/blackbox/test_api_document.py); promtool (Debian
 # prometheus) checks a /metrics scrape and k8s/monitoring/'s alert rules (test_metrics.py, test_monitoring.py);
 # YAML for the rendered Kubernetes manifests (tests/k8s/) and buildah, podman and debootstrap for the opt-in
-# container image test (tests/k8s/test_image.py, meson suite "image").
+# container image test (tests/k8s/test_image.py, meson suite "image"); a NATS server with JetStream for
+# tally-relay's tests (tests/blackbox/test_relay.py).
 # Not needed to run tallyd.
 test_packages=(
   libgtest-dev libgmock-dev python3-pytest python3-requests python3-hypothesis wrk ccache
   clang-14 libclang-rt-14-dev clang-tidy-14
-  python3-jsonschema chromium prometheus
+  python3-jsonschema chromium prometheus nats-server
   python3-yaml buildah podman debootstrap
 )
 

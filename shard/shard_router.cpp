@@ -16,8 +16,10 @@ ShardRouter::ShardRouter(LedgerApi& local, UidReservationStore& reservations, Sh
 
 ShardRouter::~ShardRouter() { client_.stop(); }
 
-void ShardRouter::create_user(std::string name, std::string idempotency_key, std::string client, UserReply reply) {
-  local_.create_user(std::move(name), std::move(idempotency_key), std::move(client), std::move(reply));
+void ShardRouter::create_user(std::string name, std::string idempotency_key, MinorUnits low_balance_threshold,
+                              std::string client, UserReply reply) {
+  local_.create_user(std::move(name), std::move(idempotency_key), low_balance_threshold, std::move(client),
+                     std::move(reply));
 }
 
 void ShardRouter::apply(TransactionApplied tx, TxReply reply) { protocol_.apply(std::move(tx), std::move(reply)); }

@@ -23,7 +23,12 @@ class ShardRouter final : public LedgerApi, public ClusterApi {
   ~ShardRouter() override;
 
   // --- LedgerApi: the local ledger's; transactions through the uid protocol (shard/uid_protocol.hpp) ---
-  void create_user(std::string name, std::string idempotency_key, std::string client, UserReply reply) override;
+  void create_user(std::string name, std::string idempotency_key, MinorUnits low_balance_threshold, std::string client,
+                   UserReply reply) override;
+  // A user's own shard's (the REST layer forwards a PATCH of another shard's user to its owner).
+  void update_user(UserUpdated update, UserReply reply) override {
+    local_.update_user(std::move(update), std::move(reply));
+  }
   void apply(TransactionApplied tx, TxReply reply) override;
   void apply_batch(std::vector<TransactionApplied> txs, std::vector<std::uint32_t> positions,
                    std::shared_ptr<BatchSink> sink) override;

@@ -18,8 +18,9 @@ struct SnapshotChunk {
 struct SnapshotFooter {
   coveredSegment @0 :UInt64;   # equals the header's covered position
   coveredOffset @1 :UInt64;
-  records @2 :UInt64;          # = users + transactions
+  records @2 :UInt64;          # = users + transactions + userUpdates
   users @3 :UInt64;
   transactions @4 :UInt64;
   recordChunks @5 :UInt64;     # chunks before the footer
+  userUpdates @6 :UInt64;      # UserUpdated records (0 in snapshots of older builds, which had none)
 }

@@ -132,6 +132,8 @@ class ChunkReader {
         ++out_.transactions;
         if (!out_.first_tx_at || tx->at < *out_.first_tx_at) out_.first_tx_at = tx->at;
         if (!out_.last_tx_at || tx->at > *out_.last_tx_at) out_.last_tx_at = tx->at;
+      } else if (std::holds_alternative<UserUpdated>(*record)) {
+        ++out_.user_updates;
       } else if (std::holds_alternative<UserCreated>(*record)) {
         ++out_.users;
       } else {
@@ -154,12 +156,15 @@ class ChunkReader {
     if (!decode_) {  // only the totals this pass counted; the rest are taken from the footer
       out_.users = footer.getUsers();
       out_.transactions = footer.getTransactions();
+      out_.user_updates = footer.getUserUpdates();
     } else {
-      TALLY_ASSERT(out_.users + out_.transactions == out_.records, "every decoded record is a user or a transaction");
+      TALLY_ASSERT(out_.users + out_.transactions + out_.user_updates == out_.records,
+                   "every decoded record is a user, a transaction or a user update");
     }
     if (footer.getRecords() != out_.records || footer.getUsers() != out_.users ||
         footer.getTransactions() != out_.transactions || footer.getRecordChunks() != out_.chunks ||
-        out_.users + out_.transactions != out_.records)
+        footer.getUserUpdates() != out_.user_updates ||
+        out_.users + out_.transactions + out_.user_updates != out_.records)
       return fail(offset, "footer totals (" + std::to_string(footer.getRecords()) + " records, " +
                               std::to_string(footer.getUsers()) + " users, " +
                               std::to_string(footer.getTransactions()) + " transactions, " +

@@ -31,7 +31,7 @@ struct SnapshotRead {
   bool rejected = false;  // the visitor said no (the file itself may be fine)
   std::string path;
   wal::WalPosition covered;
-  std::uint64_t records = 0, users = 0, transactions = 0, chunks = 0;
+  std::uint64_t records = 0, users = 0, transactions = 0, user_updates = 0, chunks = 0;
   std::uint64_t bytes = 0;                           // file size
   std::optional<UtcMicros> first_tx_at, last_tx_at;  // earliest and latest transaction timestamps
 };

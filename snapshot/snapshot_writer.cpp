@@ -46,11 +46,14 @@ class SnapshotFileWriter {
     return {};
   }
 
-  bool add(std::string_view payload, bool is_user) {
+  bool add(std::string_view payload, const wal::Record& record) {
     if (!error_.ok()) return false;
     spans_.emplace_back(arena_.size(), payload.size());
     arena_.append(payload);
-    ++(is_user ? users_ : transactions_);
+    // A uid reservation (docs/sharding.md) counts with the transactions, as the reader counts it.
+    ++(std::holds_alternative<UserCreated>(record)   ? users_
+       : std::holds_alternative<UserUpdated>(record) ? user_updates_
+                                                     : transactions_);
     if (spans_.size() >= chunk_records_target || arena_.size() >= chunk_payload_bytes_target) flush_chunk();
     return error_.ok();
   }
@@ -59,12 +62,13 @@ class SnapshotFileWriter {
     if (!spans_.empty()) flush_chunk();
     if (!error_.ok()) return error_;
     // The footer promises what the chunks hold: every record added is in a chunk, counted once.
-    TALLY_ASSERT(records_in_chunks_ == users_ + transactions_, "the footer's totals are the records written");
+    TALLY_ASSERT(records_in_chunks_ == records(), "the footer's totals are the records written");
     capnp::MallocMessageBuilder message(chunk_overhead_words);
     auto footer = message.initRoot<schema::SnapshotChunk>().initFooter();
     footer.setCoveredSegment(covered_.segment);
     footer.setCoveredOffset(covered_.offset);
-    footer.setRecords(users_ + transactions_);
+    footer.setRecords(records());
+    footer.setUserUpdates(user_updates_);
     footer.setUsers(users_);
     footer.setTransactions(transactions_);
     footer.setRecordChunks(chunks_);
@@ -81,6 +85,7 @@ class SnapshotFileWriter {
   const disk::IoStatus& error() const { return error_; }
   std::uint64_t users() const { return users_; }
   std::uint64_t transactions() const { return transactions_; }
+  std::uint64_t records() const { return users_ + transactions_ + user_updates_; }
   std::uint64_t bytes() const { return written_; }
 
  private:
@@ -120,7 +125,7 @@ class SnapshotFileWriter {
   std::string arena_;                                       // payloads of the open chunk, back to back
   std::vector<std::pair<std::size_t, std::size_t>> spans_;  // (offset in arena_, length)
   std::string out_;                                         // framed bytes not yet appended
-  std::uint64_t users_ = 0, transactions_ = 0, chunks_ = 0, written_ = 0, records_in_chunks_ = 0;
+  std::uint64_t users_ = 0, transactions_ = 0, user_updates_ = 0, chunks_ = 0, written_ = 0, records_in_chunks_ = 0;
   disk::IoStatus error_;
 };
 
@@ -146,7 +151,7 @@ Attempt attempt(disk::FileSystem& fs, const disk::DataDir& data_dir, const Snaps
   std::uint64_t base_records = 0;
   if (base != nullptr) {
     const SnapshotRead read = read_snapshot(fs, base->path, [&](const SnapshotRecord& r) {
-      return !cancelled(cancel) && writer.add(r.payload, std::holds_alternative<UserCreated>(*r.record));
+      return !cancelled(cancel) && writer.add(r.payload, *r.record);
     });
     if (!read.status.ok() && !read.rejected) {
       failed(read.status);
@@ -167,7 +172,7 @@ Attempt attempt(disk::FileSystem& fs, const disk::DataDir& data_dir, const Snaps
                                                  "record does not decode");
           return false;
         }
-        return writer.add(payload, std::holds_alternative<UserCreated>(*record));
+        return writer.add(payload, *record);
       },
       cancel);
   if (!wal.status.ok()) {
@@ -178,7 +183,7 @@ Attempt attempt(disk::FileSystem& fs, const disk::DataDir& data_dir, const Snaps
   result.wal_records = wal.records;
   if (result.wal_records == 0) return give_up(BuildResult::Outcome::nothing_new, {});
   if (disk::IoStatus finished = writer.finish(); !finished.ok()) return failed(std::move(finished));
-  TALLY_ASSERT(writer.users() + writer.transactions() == base_records + wal.records,
+  TALLY_ASSERT(writer.records() == base_records + wal.records,
                "a snapshot holds every record of its base and of the WAL read after it");
   writer.close();
   if (disk::IoStatus renamed = fs.rename(tmp_path, final_path); !renamed.ok()) return failed(std::move(renamed));
@@ -192,7 +197,7 @@ Attempt attempt(disk::FileSystem& fs, const disk::DataDir& data_dir, const Snaps
   result.path = final_path;
   result.users = writer.users();
   result.transactions = writer.transactions();
-  result.records = result.users + result.transactions;
+  result.records = writer.records();
   result.bytes = writer.bytes();
   return Attempt::done;
 }

@@ -43,6 +43,7 @@ std::optional<Record> decode_user_created(schema::UserCreated::Reader r) {
   out.idempotency_key = text_of(r.getIdempotencyKey());
   out.created_at = r.getCreatedAtMicros();
   out.client = text_of(r.getClient());  // absent in a record written before attribution: ""
+  out.low_balance_threshold = r.getLowBalanceThresholdMinor();  // absent before the feed: 0
   if (check_record(out) != RecordFault::none) return std::nullopt;
   return Record(std::move(out));
 }
@@ -60,6 +61,7 @@ std::optional<Record> decode_transaction(schema::TransactionApplied::Reader r) {
   out.at = r.getAtMicros();
   out.timestamp_given = r.getTimestampGiven();
   out.client = text_of(r.getClient());
+  out.recorded_at = r.getRecordedAtMicros();
   if (check_record(out) != RecordFault::none) return std::nullopt;
   return Record(std::move(out));
 }
@@ -70,11 +72,22 @@ std::optional<Record> decode_reservation(schema::TransactionApplied::Reader r, b
   return Record(UidReservation{std::get<TransactionApplied>(std::move(*tx)), released});
 }
 
+std::optional<Record> decode_user_updated(schema::UserUpdated::Reader r) {
+  UserUpdated out;
+  out.user_id = r.getUserId();
+  out.low_balance_threshold = r.getLowBalanceThresholdMinor();
+  out.at = r.getAtMicros();
+  out.client = text_of(r.getClient());
+  if (check_record(out) != RecordFault::none) return std::nullopt;
+  return Record(std::move(out));
+}
+
 // Built once from the schema; read-only afterwards, so safe to share between threads.
 struct Layouts {
   KnownContent record{capnp::Schema::from<schema::WalRecord>()};
   KnownContent user{capnp::Schema::from<schema::UserCreated>()};
   KnownContent transaction{capnp::Schema::from<schema::TransactionApplied>()};
+  KnownContent user_updated{capnp::Schema::from<schema::UserUpdated>()};
 };
 const Layouts& layouts() {
   static const Layouts instance;
@@ -112,6 +125,11 @@ std::optional<Record> decode_words(kj::ArrayPtr<const capnp::word> words) {
       if (!known.transaction.only_known(tx)) return std::nullopt;
       return decode_reservation(tx, released);
     }
+    case schema::WalRecord::USER_UPDATED: {
+      const schema::UserUpdated::Reader update = root.getUserUpdated();
+      if (!known.user_updated.only_known(update)) return std::nullopt;
+      return decode_user_updated(update);
+    }
     default: return std::nullopt;  // a union member added by a newer build
   }
 }
@@ -130,6 +148,7 @@ std::string encode_unchecked(const UserCreated& record) {
   b.setCreatedAtMicros(record.created_at);
   // No client: the field stays null, so the record is byte for byte what the code before attribution wrote.
   if (!record.client.empty()) copy_text([&](unsigned n) { return b.initClient(n); }, record.client);
+  b.setLowBalanceThresholdMinor(record.low_balance_threshold);
   return to_string(message);
 }
 
@@ -142,6 +161,7 @@ void fill(schema::TransactionApplied::Builder b, const TransactionApplied& recor
   b.setAtMicros(record.at);
   b.setTimestampGiven(record.timestamp_given);
   if (!record.client.empty()) copy_text([&](unsigned n) { return b.initClient(n); }, record.client);
+  b.setRecordedAtMicros(record.recorded_at);
 }
 }  // namespace
 
@@ -158,6 +178,16 @@ std::string encode_unchecked(const UidReservation& record) {
   return to_string(message);
 }
 
+std::string encode_unchecked(const UserUpdated& record) {
+  capnp::MallocMessageBuilder message(first_segment_words);
+  auto b = message.initRoot<schema::WalRecord>().initUserUpdated();
+  b.setUserId(record.user_id);
+  b.setLowBalanceThresholdMinor(record.low_balance_threshold);
+  b.setAtMicros(record.at);
+  if (!record.client.empty()) copy_text([&](unsigned n) { return b.initClient(n); }, record.client);
+  return to_string(message);
+}
+
 }  // namespace detail
 
 std::optional<std::string> encode(const UserCreated& record) {
@@ -171,6 +201,11 @@ std::optional<std::string> encode(const TransactionApplied& record) {
 }
 
 std::optional<std::string> encode(const UidReservation& record) {
+  if (check_record(record) != RecordFault::none) return std::nullopt;
+  return detail::encode_unchecked(record);
+}
+
+std::optional<std::string> encode(const UserUpdated& record) {
   if (check_record(record) != RecordFault::none) return std::nullopt;
   return detail::encode_unchecked(record);
 }

@@ -12,7 +12,7 @@
 
 namespace tally::wal {
 
-using Record = std::variant<UserCreated, TransactionApplied, UidReservation>;
+using Record = std::variant<UserCreated, TransactionApplied, UidReservation, UserUpdated>;
 
 // nullopt when check_record(record) fails: decode would refuse the bytes, so they must never reach the log.
 // Such a record is a bug upstream (the API validates every field); refusing is always on, not a debug assert,
@@ -21,6 +21,7 @@ using Record = std::variant<UserCreated, TransactionApplied, UidReservation>;
 std::optional<std::string> encode(const UserCreated& record);
 std::optional<std::string> encode(const TransactionApplied& record);
 std::optional<std::string> encode(const UidReservation& record);
+std::optional<std::string> encode(const UserUpdated& record);
 // nullopt when the bytes are not a valid record (unknown union member, bad pointers, a field failing
 // check_record, ...). Never throws.
 std::optional<Record> decode(std::string_view payload);
@@ -30,6 +31,7 @@ namespace detail {
 std::string encode_unchecked(const UserCreated& record);
 std::string encode_unchecked(const TransactionApplied& record);
 std::string encode_unchecked(const UidReservation& record);
+std::string encode_unchecked(const UserUpdated& record);
 }  // namespace detail
 
 }  // namespace tally::wal

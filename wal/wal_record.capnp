@@ -9,9 +9,7 @@ struct WalRecord {
   union {
     userCreated @0 :UserCreated;
     transactionApplied @1 :TransactionApplied;
-    # @2 belongs to the change feed's userUpdated (another branch); Cap'n Proto needs ordinals without gaps, so
-    # this branch holds the place with a member no build writes and decode refuses. The merge replaces this line.
-    unusedPlaceholder @2 :Void;
+    userUpdated @2 :UserUpdated;
     # A clustered tallyd's uid reservations at the uid's home shard (docs/sharding.md): the transaction of
     # another shard's user that holds the uid, and its release (same content). Never a balance change.
     uidReserved @3 :TransactionApplied;
@@ -25,6 +23,7 @@ struct UserCreated {
   idempotencyKey @2 :Text;    # empty = none given
   createdAtMicros @3 :Int64;  # UTC microseconds since the Unix epoch
   client @4 :Text;            # the API client's name (auth/); empty = open mode or written before attribution
+  lowBalanceThresholdMinor @5 :Int64;  # funds events (docs/notifications.md); 0..limits::amount_minor_max
 }
 
 enum TxKind {
@@ -40,4 +39,12 @@ struct TransactionApplied {
   atMicros @4 :Int64;
   timestampGiven @5 :Bool;    # false: atMicros is the server clock at acceptance
   client @6 :Text;            # the API client's name (auth/); empty = open mode or written before attribution
+  recordedAtMicros @7 :Int64; # the server clock when it was accepted (the feed's event time); 0 = older build
+}
+
+struct UserUpdated {
+  userId @0 :UInt64;
+  lowBalanceThresholdMinor @1 :Int64;  # 0..limits::amount_minor_max
+  atMicros @2 :Int64;                  # the server clock when it was accepted
+  client @3 :Text;                     # the API client that changed it (auth); empty = open mode
 }

@@ -189,7 +189,14 @@ def _probe_body(method: str, template: str, user_id: int):
         return {"uid": new_uid("probe"), "type": "DEPOSIT", "amount": "1.00", "user_id": user_id}
     if template == "/v1/transactions":
         return [{"uid": new_uid("probe"), "type": "DEPOSIT", "amount": "1.00", "user_id": user_id}]
+    if template == "/v1/user/{id}" and method == "PATCH":
+        return {"low_balance_threshold": "0.00"}
     return None
+
+
+def _streams(op: dict) -> bool:
+    """An operation whose answer never ends on its own (Server-Sent Events): probed for its head only."""
+    return "text/event-stream" in op["responses"].get("200", {}).get("content", {})
 
 
 def test_every_documented_operation_is_answered_by_the_server(document, client):
@@ -201,6 +208,11 @@ def test_every_documented_operation_is_answered_by_the_server(document, client):
     for method, template, op in document.operations():
         for path in _instances(template, op, values):
             body = _probe_body(method, template, user_id)
+            if _streams(op):
+                with client.request(method, path, stream=True) as r:
+                    assert r.status_code == 200 and r.headers["Content-Type"] == "text/event-stream", r.status_code
+                answered.append(f"{method} {path}")
+                continue
             r = client.send_json(method, path, body) if body is not None else client.request(method, path)
             assert r.status_code != 405, f"{method} {path}: 405 {r.text}"
             if r.status_code == 404:
@@ -379,7 +391,7 @@ def test_docs_renders_every_operation_in_headless_chromium(server, document, tmp
 # ----------------------------------------------------------------------------------------------------------------
 
 JSON = {"Content-Type": "application/json"}
-USER = {"id": 1, "name": "vasya", "balance": "0.00", "client": ""}
+USER = {"id": 1, "name": "vasya", "balance": "0.00", "low_balance_threshold": "0.00", "client": ""}
 TX = {"uid": "u-1", "user_id": 1, "type": "DEPOSIT", "amount": "100.00", "timestamp": "2023-01-04T00:00:00Z",
       "client": "billing"}
 

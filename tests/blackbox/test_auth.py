@@ -80,13 +80,13 @@ def secured(make_server, key_file):
     return make_server(extra_args=["--auth-file", str(key_file)])
 
 
-def call(client, method: str, path: str, key: Key | None = None, body=None, headers: dict | None = None):
+def call(client, method: str, path: str, key: Key | None = None, body=None, headers: dict | None = None, **kw):
     h = {"Content-Type": "application/json"}
     if key is not None:
         h.update(key.header())
     h.update(headers or {})
     data = None if body is None else json.dumps(body).encode()
-    return client.request(method, path, data=data, headers=h)
+    return client.request(method, path, data=data, headers=h, **kw)
 
 
 def assert_no_secrets_logged(srv, keys):
@@ -144,7 +144,11 @@ def test_each_scope_allowed_and_refused_on_every_route(secured, keys):
     for method, template, scope in routes():
         for key in keys.values():
             path, body = _instance(method, template, user["id"], tx["uid"])
-            r = call(c, method, path, key, body)
+            # An admitted event stream (SSE) never ends by itself: read its head only, then hang up.
+            streaming = template.endswith("/stream")
+            r = call(c, method, path, key, body, stream=streaming)
+            if streaming and r.status_code == 200:
+                r.close()
             where = f"{method} {path} ({scope}) with {key.name} ({','.join(sorted(key.scopes))})"
             if scope == "open" or scope in key.scopes:
                 assert r.status_code not in (401, 403), f"{where}: {r.status_code} {r.text}"
@@ -415,9 +419,13 @@ def test_dump_shows_the_client_of_each_record(secured, keys):
     u = call(c, "POST", "/v1/user", keys["writer"], {"name": "d"}).json()
     call(c, "PUT", "/v1/transaction", keys["billing"],
          {"uid": "dump-1", "type": "DEPOSIT", "amount": "1.00", "user_id": u["id"]})
+    patched = call(c, "PATCH", f"/v1/user/{u['id']}", keys["billing"], {"low_balance_threshold": "0.50"})
+    # The user shows its creator; the update record names who changed it.
+    assert patched.status_code == 200 and patched.json()["client"] == "writer", patched.text
     assert secured.stop() == 0
     r = subprocess.run([str(admin_path()), "dump", str(secured.data_dir), "--wal-only"], capture_output=True,
                        text=True, timeout=ADMIN_TIMEOUT_S)
     assert r.returncode == 0, r.stderr
     lines = [json.loads(line) for line in r.stdout.splitlines()]
-    assert [(x["type"], x["client"]) for x in lines] == [("user_created", "writer"), ("transaction", "billing")]
+    assert [(x["type"], x["client"]) for x in lines] == [("user_created", "writer"), ("transaction", "billing"),
+                                                          ("user_updated", "billing")]

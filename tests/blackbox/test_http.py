@@ -160,7 +160,7 @@ def test_unknown_route_is_404_json(client, method, path):
 
 @pytest.mark.parametrize("method,path,allowed", [
     ("DELETE", "/v1/transaction", (405,)),
-    ("PATCH", "/v1/user/1", (405,)),
+    ("PATCH", "/v1/user/1/balance", (405,)),
     ("DELETE", "/v1/user/1", (405,)),
     ("PUT", "/v1/user/1", (405,)),
     ("GET", "/v1/transaction", (404, 405)),

@@ -23,7 +23,8 @@ def test_get_user_returns_created_user(client):
     u = client.create_user("petya")
     r = client.get_user(u["id"])
     assert r.status_code == 200, r.text
-    assert r.json() == {"id": u["id"], "name": "petya", "balance": "0.00", "client": ""}  # open mode: no client
+    # open mode: no client
+    assert r.json() == {"id": u["id"], "name": "petya", "balance": "0.00", "low_balance_threshold": "0.00", "client": ""}
 
 
 def test_user_balance_endpoint_for_new_user(client):

@@ -9,12 +9,14 @@
 #include <set>
 #include <vector>
 #include <string>
+#include <variant>
 
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
 
 #include "actors/ledger_service.hpp"
 #include "disk/data_dir.hpp"
+#include "feed/feed_rebuild.hpp"
 #include "faulty_file_system.hpp"
 #include "recovery/recover.hpp"
 #include "wal/wal_writer.hpp"
@@ -32,14 +34,22 @@ class LedgerHarness {
  public:
   explicit LedgerHarness(FaultyFileSystem& fs, std::size_t segment_bytes_max = 0,
                          std::uint32_t idle_actor_ms = limits::actor_idle_ms_default,
-                         const Clock& clock = system_clock())
+                         const Clock& clock = system_clock(), feed::FeedLog* feed = nullptr)
       : fs_(fs) {
     // The actor system keeps a reference to its config: it must live as long as the system.
     config_.set("scheduler.max-threads", std::size_t{2});
     system_ = std::make_unique<caf::actor_system>(config_);
     ledger_ = std::make_unique<LedgerService>(*system_, idle_actor_ms, clock);
-    report_ = recovery::recover(fs_, data_dir(), *ledger_);
+    recovery::RecoveryOptions recovery_options;
+    recovery_options.data_dir = data_dir();
+    feed::FeedRebuild rebuild(feed != nullptr ? *feed : scratch_feed_);
+    if (feed != nullptr)  // the change feed, rebuilt from the same records as tallyd does (app/main.cpp)
+      recovery_options.on_record = [&rebuild](const wal::Record& record) {
+        return std::visit([&rebuild](const auto& r) { return rebuild.add(r); }, record);
+      };
+    report_ = recovery::recover(fs_, recovery_options, *ledger_);
     if (!report_.status.ok()) return;
+    if (feed != nullptr) ledger_->attach_feed(*feed);
     wal::WalWriterOptions options;
     options.dir = data_dir().wal();
     options.fs = &fs_;
@@ -63,9 +73,24 @@ class LedgerHarness {
   LedgerService& ledger() { return *ledger_; }
   wal::WalWriter& wal() { return *wal_; }
 
-  UserResult create_user(const std::string& name, const std::string& key = "", const std::string& client = "") {
+  UserResult create_user(const std::string& name, const std::string& key = "", MinorUnits threshold = 0,
+                         const std::string& client = "") {
     std::promise<UserResult> done;
-    ledger_->create_user(name, key, client, [&done](const UserResult& result) { done.set_value(result); });
+    ledger_->create_user(name, key, threshold, client, [&done](const UserResult& result) { done.set_value(result); });
+    return done.get_future().get();
+  }
+  // Attribution without a threshold: create_user(name, key, client).
+  UserResult create_user(const std::string& name, const std::string& key, const char* client) {
+    return create_user(name, key, 0, client);
+  }
+
+  UserResult update_user(UserId id, MinorUnits threshold, const std::string& client = "") {
+    std::promise<UserResult> done;
+    UserUpdated update;
+    update.user_id = id;
+    update.low_balance_threshold = threshold;
+    update.client = client;
+    ledger_->update_user(update, [&done](const UserResult& result) { done.set_value(result); });
     return done.get_future().get();
   }
 
@@ -114,6 +139,7 @@ class LedgerHarness {
 
  private:
   FaultyFileSystem& fs_;
+  feed::FeedLog scratch_feed_{1, 0};  // what an unused FeedRebuild points at
   caf::actor_system_config config_;
   std::unique_ptr<caf::actor_system> system_;
   std::unique_ptr<LedgerService> ledger_;

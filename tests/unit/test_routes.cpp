@@ -30,10 +30,16 @@ class StandInLedger final : public LedgerApi {
  public:
   explicit StandInLedger(const Clock& clock) : clock_(clock) {}
 
-  void create_user(std::string name, std::string, std::string client, UserReply reply) override {
-    const UserView user{next_id_++, std::move(name), 0, std::move(client)};
+  void create_user(std::string name, std::string, MinorUnits threshold, std::string client, UserReply reply) override {
+    const UserView user{next_id_++, std::move(name), 0, std::move(client), threshold};
     users_[user.id] = user;
     reply(UserResult{Outcome::applied, user});
+  }
+  void update_user(UserUpdated update, UserReply reply) override {
+    const auto found = users_.find(update.user_id);
+    if (found == users_.end()) return reply(UserResult{Outcome::user_not_found, {}});
+    found->second.low_balance_threshold = update.low_balance_threshold;
+    reply(UserResult{Outcome::applied, found->second});
   }
   void apply(TransactionApplied tx, TxReply reply) override {
     applied.push_back(tx);
@@ -226,7 +232,12 @@ TEST_F(RoutesTest, KeysAdmitByScopeAttributeAndDelayRepeated401sToTheTick) {
 }
 
 TEST_F(RoutesTest, AStandInLedgerServesEveryRoute) {
-  EXPECT_TRUE(has(exchange("POST", "/v1/user", R"({"name":"vasya"})"), R"({"id":1,"name":"vasya","balance":"0.00","client":""})"));
+  EXPECT_TRUE(has(exchange("POST", "/v1/user", R"({"name":"vasya"})"),
+                  R"({"id":1,"name":"vasya","balance":"0.00","low_balance_threshold":"0.00","client":""})"));
+  EXPECT_TRUE(has(exchange("PATCH", "/v1/user/1", R"({"low_balance_threshold":"2.5"})"),
+                  R"({"id":1,"name":"vasya","balance":"0.00","low_balance_threshold":"2.50","client":""})"));
+  EXPECT_TRUE(has(exchange("PATCH", "/v1/user/1", R"({"name":"x"})"), "\"read_only_field\""));
+  EXPECT_TRUE(has(exchange("PATCH", "/v1/user/9", R"({"low_balance_threshold":1})"), "\"user_not_found\""));
   EXPECT_TRUE(has(exchange("GET", "/v1/user/1"), "HTTP/1.1 200 "));
   EXPECT_TRUE(has(exchange("GET", "/v1/user/1/balance?date=2023-01-01"), R"("balance":"0.00","date":)"));
   EXPECT_TRUE(has(exchange("GET", "/v1/user/2/balance"), "\"user_not_found\""));

@@ -44,6 +44,14 @@ void expect_same(const UserCreated& a, const UserCreated& b) {
   EXPECT_EQ(a.idempotency_key, b.idempotency_key);
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.client, b.client);
+  EXPECT_EQ(a.low_balance_threshold, b.low_balance_threshold);
+}
+
+void expect_same(const UserUpdated& a, const UserUpdated& b) {
+  EXPECT_EQ(a.user_id, b.user_id);
+  EXPECT_EQ(a.low_balance_threshold, b.low_balance_threshold);
+  EXPECT_EQ(a.at, b.at);
+  EXPECT_EQ(a.client, b.client);
 }
 
 void expect_same(const TransactionApplied& a, const TransactionApplied& b) {
@@ -54,6 +62,7 @@ void expect_same(const TransactionApplied& a, const TransactionApplied& b) {
   EXPECT_EQ(a.at, b.at);
   EXPECT_EQ(a.timestamp_given, b.timestamp_given);
   EXPECT_EQ(a.client, b.client);
+  EXPECT_EQ(a.recorded_at, b.recorded_at);
 }
 
 // The bytes of a record the encoder must accept.
@@ -123,6 +132,34 @@ TEST(RecordCodec, ClientRoundTripsAndFollowsTheKeyFilesNameRules) {
     EXPECT_FALSE(encode(t).has_value()) << bad;
     EXPECT_FALSE(decode(detail::encode_unchecked(t)).has_value()) << "the decoder refuses it too: " << bad;
   }
+}
+
+// Layout facts relied on below: an 8-byte segment table, the root pointer, then WalRecord's data word,
+// whose first 16 bits are the union discriminant (0 = userCreated, 1 = transactionApplied, 2 = userUpdated,
+// 3 = uidReserved, 4 = uidReleased: docs/sharding.md).
+constexpr std::size_t discriminant_offset = 16;
+
+// The merge of attribution and the change feed: every field of both, together, in every record kind.
+TEST(RecordCodec, ClientAndFeedFieldsRoundTripTogether) {
+  UserCreated u = sample_user();
+  u.client = "billing";
+  u.low_balance_threshold = 2'500;
+  expect_round_trip(u);
+  TransactionApplied t = sample_tx();
+  t.client = "ad-engine";
+  t.recorded_at = t.at + 7;
+  expect_round_trip(t);
+  UserUpdated update{42, 1'000, 1'672'531'200'000'001, "ops"};
+  expect_round_trip(update);
+  const std::optional<std::string> bytes = encode(update);
+  ASSERT_TRUE(bytes.has_value());
+  EXPECT_EQ(static_cast<unsigned char>((*bytes)[discriminant_offset]), 2u) << "userUpdated is @2";
+  update.client = "has space";
+  EXPECT_EQ(check_record(update), RecordFault::client);
+  EXPECT_FALSE(encode(update).has_value());
+  EXPECT_FALSE(decode(detail::encode_unchecked(update)).has_value()) << "the decoder refuses it too";
+  update.client.clear();
+  expect_round_trip(update);  // open mode: no client
 }
 
 namespace {
@@ -219,16 +256,11 @@ TEST(RecordCodec, RejectsWrongSizesAndTrailingData) {
   EXPECT_FALSE(decode(bytes + std::string(8, '\0')).has_value());
 }
 
-// Layout facts relied on below: an 8-byte segment table, the root pointer, then WalRecord's data word,
-// whose first 16 bits are the union discriminant (0 = userCreated, 1 = transactionApplied; 2 is held for the
-// change feed's member, 3 = uidReserved, 4 = uidReleased: docs/sharding.md).
-constexpr std::size_t discriminant_offset = 16;
-
 TEST(RecordCodec, RejectsUnknownUnionMember) {
   std::string tx = bytes_of(sample_tx());
   ASSERT_EQ(static_cast<unsigned char>(bytes_of(sample_user())[discriminant_offset]), 0u);
   ASSERT_EQ(static_cast<unsigned char>(tx[discriminant_offset]), 1u);
-  for (unsigned char which : {2, 5, 0xff}) {
+  for (unsigned char which : {5, 6, 0xff}) {
     tx[discriminant_offset] = static_cast<char>(which);
     EXPECT_FALSE(decode(tx).has_value()) << "which " << int{which};
   }

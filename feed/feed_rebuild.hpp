@@ -1,0 +1,33 @@
+// Recovery's side of the feed: the records of the snapshot and the WAL, in log order, become the same events
+// the live path made when they became durable (same funds rule, same numbering). Keeps each user's balance and
+// threshold while replaying (16 bytes per user, freed with it); the ledger's own restore runs in parallel by
+// user, so it cannot tell the feed what a balance was at each record.
+#pragma once
+
+#include <vector>
+
+#include "feed/feed_log.hpp"
+#include "feed/funds_rule.hpp"
+
+namespace tally::feed {
+
+class FeedRebuild {
+ public:
+  explicit FeedRebuild(FeedLog& log) : log_(log) {}
+  // One reading thread, log order. False: the record names a user not created before it (recovery refuses
+  // such a log anyway).
+  bool add(const UserCreated& user);
+  bool add(const UserUpdated& update);
+  bool add(const TransactionApplied& tx);
+  // A clustered shard's uid reservation (docs/sharding.md) changes no balance and makes no event (no seq).
+  bool add(const UidReservation& /*reservation*/) { return true; }
+
+ private:
+  FundsState* state_of(UserId id);
+
+  FeedLog& log_;
+  std::vector<FundsState> users_;  // by id; index 0 unused
+  std::vector<Event> scratch_;
+};
+
+}  // namespace tally::feed

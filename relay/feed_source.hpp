@@ -1,0 +1,34 @@
+// One tallyd's feed, read by long-polls over HTTP (libcurl): GET /v1/events?after=&limit=&wait=.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "relay/feed_page.hpp"
+
+namespace tally::relay {
+
+struct FetchResult {
+  enum class Kind { page, expired, failed };
+  Kind kind = Kind::failed;
+  FeedPage page;            // page
+  std::uint64_t oldest = 0;  // expired: the oldest seq tallyd keeps
+  std::string error;        // failed: what went wrong (connection, status, body)
+};
+
+class FeedSource {
+ public:
+  explicit FeedSource(std::string base_url);
+  ~FeedSource();
+  FeedSource(const FeedSource&) = delete;
+  FeedSource& operator=(const FeedSource&) = delete;
+
+  FetchResult fetch(std::uint64_t after, int limit, int wait_seconds);
+  const std::string& url() const { return base_; }
+
+ private:
+  std::string base_;
+  void* curl_;  // CURL*
+};
+
+}  // namespace tally::relay

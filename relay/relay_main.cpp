@@ -1,0 +1,222 @@
+// tally-relay: publishes every event of one or more tallyd feeds to a NATS JetStream stream, once (docs/notifications.md).
+// One thread per source long-polls GET /v1/events and publishes each page, waiting for every ack before it moves
+// on; where to start comes from the stream itself (its newest message id per shard), so the relay keeps no file
+// and may be killed at any moment. Failures of tallyd or NATS are logged, counted and retried with backoff; only
+// configuration errors end it (exit 2).
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include "relay/feed_source.hpp"
+#include "relay/jetstream.hpp"
+
+namespace {
+
+using tally::relay::FeedSource;
+using tally::relay::FetchResult;
+using tally::relay::JetStream;
+
+constexpr int page_events_max = 1'000;
+constexpr int poll_wait_seconds = 25;
+// After a page shorter than page_events_max, wait this long before the next read: under load the next page is
+// then hundreds of events, not a handful, which is what keeps the relay's (and tallyd's) work per event small.
+// It adds at most this much latency.
+constexpr std::chrono::milliseconds page_linger{10};
+constexpr std::chrono::milliseconds backoff_min{100};
+constexpr std::chrono::milliseconds backoff_max{5'000};
+constexpr std::chrono::seconds stats_interval{60};
+constexpr int exit_misconfigured = 2;
+
+struct Counters {
+  std::atomic<std::uint64_t> published{0}, pages{0}, source_failures{0}, nats_failures{0}, expired{0};
+};
+
+struct Settings {
+  std::vector<std::string> sources;
+  std::string nats = "nats://127.0.0.1:4222";
+  std::string stream = "TALLY";
+  std::string prefix = "tally";
+};
+
+void log_counters(const Counters& c) {
+  spdlog::info("relay: {} events published in {} pages; failures: {} reading tallyd, {} publishing to NATS; {} "
+               "cursors expired",
+               c.published.load(), c.pages.load(), c.source_failures.load(), c.nats_failures.load(),
+               c.expired.load());
+}
+
+[[noreturn]] void misconfigured(const std::string& what) {
+  spdlog::critical("configuration error: {}", what);
+  spdlog::shutdown();
+  std::_Exit(exit_misconfigured);
+}
+
+class SourceWorker {
+ public:
+  SourceWorker(std::string url, JetStream& js, std::size_t sources, Counters& counters)
+      : source_(std::move(url)), js_(js), sources_(sources), counters_(counters) {}
+
+  void run() {
+    for (;;) {
+      if (!cursor_ && !resume()) {
+        pause();
+        continue;
+      }
+      const FetchResult r = source_.fetch(*cursor_, page_events_max, poll_wait_seconds);
+      if (r.kind == FetchResult::Kind::failed) {
+        ++counters_.source_failures;
+        spdlog::warn("{}: {}; retrying", source_.url(), r.error);
+        pause();
+        continue;
+      }
+      if (r.kind == FetchResult::Kind::expired) {
+        ++counters_.expired;
+        spdlog::error("{}: events {}..{} are no longer kept by tallyd and were NOT published (raise "
+                      "--feed-retention-events); continuing from {}",
+                      source_.url(), *cursor_ + 1, r.oldest - 1, r.oldest);
+        cursor_ = r.oldest - 1;
+        continue;
+      }
+      if (!r.page.events.empty()) {
+        std::string error;
+        if (!js_.publish(r.page.events, error)) {
+          ++counters_.nats_failures;
+          spdlog::warn("{}: {}; republishing from seq {}", source_.url(), error, *cursor_ + 1);
+          pause();
+          continue;
+        }
+        counters_.published += r.page.events.size();
+        ++counters_.pages;
+      }
+      cursor_ = r.page.last;
+      backoff_ = backoff_min;
+      if (!r.page.events.empty() && r.page.events.size() < static_cast<std::size_t>(page_events_max))
+        std::this_thread::sleep_for(page_linger);
+    }
+  }
+
+ private:
+  void pause() {
+    std::this_thread::sleep_for(backoff_);
+    backoff_ = std::min(backoff_ * 2, backoff_max);
+  }
+
+  // The source's shard (from one of its events), then the stream's newest message of that shard.
+  bool resume() {
+    std::string error;
+    switch (js_.connect(error)) {
+      case JetStream::Connect::ok: break;
+      case JetStream::Connect::misconfigured: misconfigured(error);
+      case JetStream::Connect::failed:
+        ++counters_.nats_failures;
+        spdlog::warn("{}; retrying", error);
+        return false;
+    }
+    FetchResult first = source_.fetch(0, 1, 0);
+    if (first.kind == FetchResult::Kind::expired) first = source_.fetch(first.oldest - 1, 1, 0);
+    if (first.kind != FetchResult::Kind::page) {
+      ++counters_.source_failures;
+      spdlog::warn("{}: {}; retrying", source_.url(), first.error);
+      return false;
+    }
+    if (first.page.events.empty()) {  // nothing yet: the stream cannot hold any of it
+      cursor_ = 0;
+      return true;
+    }
+    const int shard = first.page.events.front().shard;
+    std::map<int, std::uint64_t> newest;
+    if (!js_.last_seqs(sources_, newest, error)) {
+      ++counters_.nats_failures;
+      spdlog::warn("{}; retrying", error);
+      return false;
+    }
+    const auto found = newest.find(shard);
+    cursor_ = found == newest.end() ? 0 : found->second;
+    spdlog::info("{}: shard {}, resuming after seq {} (the stream's newest of this shard)", source_.url(), shard,
+                 *cursor_);
+    return true;
+  }
+
+  FeedSource source_;
+  JetStream& js_;
+  std::size_t sources_;
+  Counters& counters_;
+  std::optional<std::uint64_t> cursor_;  // every event up to it is acknowledged by the stream
+  std::chrono::milliseconds backoff_ = backoff_min;
+};
+
+}  // namespace
+
+namespace {
+
+int run(int argc, char** argv) {
+  Settings settings;
+  CLI::App cli{"tally-relay: publishes tallyd's change feed to NATS JetStream (docs/notifications.md)"};
+  cli.add_option("--source", settings.sources, "a tallyd base URL, e.g. http://127.0.0.1:8000 (one per shard)")
+      ->required();
+  cli.add_option("--nats", settings.nats, "NATS server URL")->capture_default_str();
+  cli.add_option("--stream", settings.stream, "JetStream stream name (created if missing)")->capture_default_str();
+  cli.add_option("--subject-prefix", settings.prefix, "events go to <prefix>.<type>")->capture_default_str();
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e) == 0 ? 0 : exit_misconfigured;
+  }
+  if (settings.stream.empty() || settings.stream.find_first_of(".*> ") != std::string::npos)
+    misconfigured("--stream must be a name without '.', '*', '>' or spaces");
+  if (settings.prefix.empty() || settings.prefix.find_first_of("*> ") != std::string::npos)
+    misconfigured("--subject-prefix must be a subject without wildcards or spaces");
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  Counters counters;
+  JetStream js(settings.nats, settings.stream, settings.prefix);
+  std::vector<std::unique_ptr<SourceWorker>> workers;
+  for (const std::string& url : settings.sources)
+    workers.push_back(std::make_unique<SourceWorker>(url, js, settings.sources.size(), counters));
+  for (auto& worker : workers) std::thread([w = worker.get()] { w->run(); }).detach();
+  spdlog::info("relay: {} source(s) -> {} stream {} subjects {}.>", settings.sources.size(), settings.nats,
+               settings.stream, settings.prefix);
+
+  // The main thread waits for a signal, logging the counters now and then.
+  const timespec interval{static_cast<time_t>(stats_interval.count()), 0};
+  for (;;) {
+    const int got = sigtimedwait(&signals, nullptr, &interval);
+    log_counters(counters);
+    if (got == SIGTERM || got == SIGINT) break;
+  }
+  // Nothing to flush: every acked event is in the stream, and the stream says where to resume.
+  spdlog::shutdown();
+  std::_Exit(0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // out of memory, most likely: not a configuration error
+    std::fprintf(stderr, "tally-relay: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,219 @@
+"""tally-relay against a real nats-server with JetStream (Debian's nats-server) and a real tallyd: under load, the
+relay is killed with SIGKILL and restarted, and NATS is restarted, mid-stream; then the stream is read back over the
+NATS protocol (JetStream's STREAM.MSG.GET API by request/reply) and compared with /v1/events: every seq exactly
+once, in order, with the same bytes, subject and message id."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tallylib import ThreadClients, free_port, new_uid, tallyd_path
+
+NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
+WAIT_S = 60  # bound on every wait for a process or for the stream to catch up
+
+
+def relay_path() -> Path:
+    env = os.environ.get("TALLY_RELAY")
+    return Path(env) if env else tallyd_path().parents[1] / "relay" / "tally-relay"
+
+
+pytestmark = pytest.mark.skipif(not Path(NATS_SERVER).exists(), reason="nats-server not installed "
+                                "(bash scripts/install-deps.sh --test)")
+
+
+class Nats:
+    """nats-server -js on loopback with its store in a directory that survives restarts."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.store = workdir / "jetstream"
+        self.log = workdir / "nats.log"
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([NATS_SERVER, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd",
+                                      str(self.store)], stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("nats-server did not start: " + self.log.read_text())
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(WAIT_S)
+            self.proc = None
+
+
+class NatsClient:
+    """Just enough of the NATS protocol for JetStream's request/reply API."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.reader = self.sock.makefile("rb")
+        assert self.reader.readline().startswith(b"INFO ")
+        self.sock.sendall(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\n'
+                          b"SUB _INBOX.relaytest 1\r\n")
+
+    def request(self, subject: str, payload: bytes = b"") -> dict:
+        self.sock.sendall(b"PUB %s _INBOX.relaytest %d\r\n%s\r\n" % (subject.encode(), len(payload), payload))
+        while True:
+            line = self.reader.readline()
+            assert line, "NATS closed the connection"
+            if line.startswith(b"PING"):
+                self.sock.sendall(b"PONG\r\n")
+            elif line.startswith(b"MSG") or line.startswith(b"HMSG"):
+                parts = line.split()
+                data = self.reader.read(int(parts[-1]) + 2)[:-2]
+                if line.startswith(b"HMSG"):
+                    data = data[int(parts[-2]):]
+                return json.loads(data)
+            elif line.startswith(b"-ERR"):
+                raise AssertionError(line)
+
+    def close(self):
+        self.sock.close()
+
+
+def stream_messages(nats: Nats, stream: str) -> list[dict]:
+    c = NatsClient(nats.port)
+    try:
+        state = c.request(f"$JS.API.STREAM.INFO.{stream}")["state"]
+        out = []
+        for seq in range(state["first_seq"], state["last_seq"] + 1):
+            m = c.request(f"$JS.API.STREAM.MSG.GET.{stream}", json.dumps({"seq": seq}).encode())["message"]
+            headers = base64.b64decode(m.get("hdrs", "")).decode()
+            msg_id = next(line.split(":", 1)[1].strip() for line in headers.split("\r\n")
+                          if line.lower().startswith("nats-msg-id:"))
+            out.append({"subject": m["subject"], "id": msg_id, "data": base64.b64decode(m["data"]).decode()})
+        return out
+    finally:
+        c.close()
+
+
+def stream_count(nats: Nats, stream: str) -> int:
+    try:
+        c = NatsClient(nats.port)
+    except OSError:
+        return -1
+    try:
+        info = c.request(f"$JS.API.STREAM.INFO.{stream}")
+        return info["state"]["messages"] if "state" in info else -1
+    finally:
+        c.close()
+
+
+def feed_texts(server) -> list[str]:
+    """Every event's JSON text as /v1/events shows it, in seq order (cut out of the raw answers)."""
+    out, after = [], 0
+    c = server.client()
+    while True:
+        r = c.get(f"/v1/events?after={after}&limit=10000")
+        page = r.json()
+        for e in page["events"]:
+            out.append(json.dumps(e, separators=(",", ":"), ensure_ascii=False))
+            assert out[-1] in r.text  # the encoding above is the server's, byte for byte
+        if page["last"] == after:
+            return out
+        after = page["last"]
+
+
+class Relay:
+    def __init__(self, workdir: Path, source: str, nats_port: int):
+        self.cmd = [str(relay_path()), "--source", source, "--nats", f"nats://127.0.0.1:{nats_port}"]
+        self.log = workdir / "relay.log"
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.cmd, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait(WAIT_S)
+
+    def stop(self) -> int:
+        self.proc.terminate()
+        return self.proc.wait(WAIT_S)
+
+
+def test_relay_publishes_every_event_once_across_relay_kills_and_nats_restarts(server, tmp_path):
+    assert relay_path().exists(), f"tally-relay not built at {relay_path()}"
+    nats = Nats(tmp_path)
+    nats.start()
+    relay = Relay(tmp_path, server.base_url, nats.port)
+    relay.start()
+    c = server.client()
+    users = [c.create_user(f"r{k}")["id"] for k in range(8)]
+    clients = ThreadClients(server)
+    stop_load = threading.Event()
+    done = {"n": 0}
+
+    def load(worker: int):
+        k = 0
+        while not stop_load.is_set() and k < 1500:  # bounded
+            user = users[(worker + k) % len(users)]
+            kind = "WITHDRAW" if k % 4 == 3 else "DEPOSIT"
+            clients.get().tx_raw({"uid": new_uid(f"L{worker}"), "type": kind, "amount": "1.00", "user_id": user})
+            k += 1
+            done["n"] += 1
+
+    threads = [threading.Thread(target=load, args=(w,)) for w in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        relay.kill9()  # mid-stream: it resumes from the stream's newest message id
+        time.sleep(0.2)
+        relay.start()
+        time.sleep(0.5)
+        nats.stop()  # the relay backs off and retries, then republishes what was not acknowledged
+        for user in users:  # events while NATS is down (the load may be over by now)
+            c.deposit(user, "1.00")
+        deadline = time.monotonic() + WAIT_S
+        while "republishing from seq" not in relay.log.read_text() and "retrying" not in relay.log.read_text():
+            assert time.monotonic() < deadline, "the relay never noticed NATS was down"
+            time.sleep(0.05)
+        nats.start()
+        time.sleep(0.5)
+        relay.kill9()
+        relay.start()
+        for t in threads:
+            t.join(WAIT_S)
+        stop_load.set()
+        clients.close()
+        expected = feed_texts(server)
+        deadline = time.monotonic() + WAIT_S
+        while stream_count(nats, "TALLY") != len(expected) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        got = stream_messages(nats, "TALLY")
+        assert relay.stop() == 0
+    finally:
+        stop_load.set()
+        if relay.proc and relay.proc.poll() is None:
+            relay.kill9()
+        nats.stop()
+    log = relay.log.read_text()
+    assert [m["id"] for m in got] == [f"0-{k}" for k in range(1, len(expected) + 1)], log[-3000:]
+    assert [m["data"] for m in got] == expected  # same bytes, every seq once, in order
+    assert [m["subject"] for m in got] == ["tally." + json.loads(t)["type"] for t in expected]
+
+
+def test_relay_exits_2_on_configuration_errors(tmp_path):
+    assert subprocess.run([str(relay_path()), "--nats", "nats://127.0.0.1:1"], capture_output=True,
+                          timeout=WAIT_S).returncode == 2  # no --source
+    assert subprocess.run([str(relay_path()), "--source", "http://127.0.0.1:1", "--stream", "a.b"],
+                          capture_output=True, timeout=WAIT_S).returncode == 2
