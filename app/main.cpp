@@ -31,6 +31,7 @@
 #include "feed/feed_rebuild.hpp"
 #include "ledger/limits.hpp"
 #include "recovery/recover.hpp"
+#include "rest/events_dispatcher.hpp"
 #include "rest/http_server.hpp"
 #include "rest/route_table.hpp"
 #include "shard/layout.hpp"
@@ -74,6 +75,20 @@ void register_scrape_gauges(tally::telemetry::Metrics& metrics, const tally::Led
   struct stat restored_stat {};
   if (!restored.empty() && ::stat(restored.c_str(), &restored_stat) == 0)
     snapshots.last_success.set(static_cast<double>(restored_stat.st_mtime));
+}
+
+// The change feed's gauges, read at scrape time: how far the feed is (its newest seq: every event this shard's
+// log has made) and the readers waiting on it (parked long-polls, open streams; both bounded by limits).
+void register_feed_gauges(tally::telemetry::Metrics& metrics, const tally::feed::FeedLog& feed,
+                          const tally::rest::ServerState& state) {
+  metrics.gauge_read("tally_feed_newest_seq", "The change feed's newest event number (events made since the log began)",
+                     [&feed] { return static_cast<double>(feed.newest_seq()); });
+  metrics.gauge_read("tally_feed_parked_readers", "Long-polls of GET /v1/events waiting for an event", [&state] {
+    return state.events ? static_cast<double>(state.events->parked()) : 0.0;
+  });
+  metrics.gauge_read("tally_feed_streams", "Open GET /v1/events/stream answers", [&state] {
+    return state.events ? static_cast<double>(state.events->streams()) : 0.0;
+  });
 }
 
 [[noreturn]] void fail_stop(const std::string& what) {
@@ -261,6 +276,7 @@ int run(const tally::app::Config& config) {
   tally::LedgerApi& api = router ? static_cast<tally::LedgerApi&>(*router) : *ledger;
   tally::rest::HttpServer server(
       api, tally::rest::HttpServerOptions{config.bind, config.port, threads, &metrics, &keys, router.get(), &feed});
+  register_feed_gauges(metrics, feed, server.state());
   try {
     server.start();
   } catch (const std::exception& e) {

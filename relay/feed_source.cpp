@@ -17,11 +17,17 @@ std::size_t collect(char* data, std::size_t size, std::size_t count, void* into)
 
 }  // namespace
 
-FeedSource::FeedSource(std::string base_url) : base_(std::move(base_url)), curl_(curl_easy_init()) {
+FeedSource::FeedSource(std::string base_url, const std::string& api_key)
+    : base_(std::move(base_url)), curl_(curl_easy_init()), headers_(nullptr) {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
+  if (!api_key.empty())
+    headers_ = curl_slist_append(nullptr, ("Authorization: Bearer " + api_key).c_str());
 }
 
-FeedSource::~FeedSource() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+FeedSource::~FeedSource() {
+  curl_easy_cleanup(static_cast<CURL*>(curl_));
+  curl_slist_free_all(static_cast<curl_slist*>(headers_));
+}
 
 FetchResult FeedSource::fetch(std::uint64_t after, int limit, int wait_seconds) {
   CURL* curl = static_cast<CURL*>(curl_);
@@ -39,6 +45,7 @@ FetchResult FeedSource::fetch(std::uint64_t after, int limit, int wait_seconds) 
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(wait_seconds) + timeout_beyond_wait_seconds);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (headers_ != nullptr) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(headers_));
   const CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
     result.error = url + ": " + curl_easy_strerror(code);

@@ -18,7 +18,9 @@ struct FetchResult {
 
 class FeedSource {
  public:
-  explicit FeedSource(std::string base_url);
+  // api_key: a secret of a key with the `events` scope (docs/security.md), sent as a bearer token; "" = none
+  // (a tallyd without --auth-file).
+  FeedSource(std::string base_url, const std::string& api_key);
   ~FeedSource();
   FeedSource(const FeedSource&) = delete;
   FeedSource& operator=(const FeedSource&) = delete;
@@ -28,7 +30,8 @@ class FeedSource {
 
  private:
   std::string base_;
-  void* curl_;  // CURL*
+  void* curl_;     // CURL*
+  void* headers_;  // curl_slist*: the Authorization field, or null
 };
 
 }  // namespace tally::relay

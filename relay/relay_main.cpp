@@ -10,6 +10,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,6 +51,9 @@ struct Settings {
   std::string nats = "nats://127.0.0.1:4222";
   std::string stream = "TALLY";
   std::string prefix = "tally";
+  // A secret of a key with the `events` scope, from the environment only (never on a command line, where `ps`
+  // shows it): TALLY_RELAY_API_KEY. Empty: tallyd runs without --auth-file.
+  std::string api_key;
 };
 
 void log_counters(const Counters& c) {
@@ -67,8 +71,8 @@ void log_counters(const Counters& c) {
 
 class SourceWorker {
  public:
-  SourceWorker(std::string url, JetStream& js, std::size_t sources, Counters& counters)
-      : source_(std::move(url)), js_(js), sources_(sources), counters_(counters) {}
+  SourceWorker(std::string url, const std::string& api_key, JetStream& js, std::size_t sources, Counters& counters)
+      : source_(std::move(url), api_key), js_(js), sources_(sources), counters_(counters) {}
 
   void run() {
     for (;;) {
@@ -180,6 +184,7 @@ int run(int argc, char** argv) {
     misconfigured("--stream must be a name without '.', '*', '>' or spaces");
   if (settings.prefix.empty() || settings.prefix.find_first_of("*> ") != std::string::npos)
     misconfigured("--subject-prefix must be a subject without wildcards or spaces");
+  if (const char* key = std::getenv("TALLY_RELAY_API_KEY")) settings.api_key = key;
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
   sigset_t signals;
   sigemptyset(&signals);
@@ -193,7 +198,7 @@ int run(int argc, char** argv) {
   JetStream js(settings.nats, settings.stream, settings.prefix);
   std::vector<std::unique_ptr<SourceWorker>> workers;
   for (const std::string& url : settings.sources)
-    workers.push_back(std::make_unique<SourceWorker>(url, js, settings.sources.size(), counters));
+    workers.push_back(std::make_unique<SourceWorker>(url, settings.api_key, js, settings.sources.size(), counters));
   for (auto& worker : workers) std::thread([w = worker.get()] { w->run(); }).detach();
   spdlog::info("relay: {} source(s) -> {} stream {} subjects {}.>", settings.sources.size(), settings.nats,
                settings.stream, settings.prefix);

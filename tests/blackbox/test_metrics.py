@@ -7,6 +7,8 @@ import math
 import re
 import shutil
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -196,3 +198,33 @@ def test_storage_full_refusals_are_counted_on_a_real_full_disk(make_server, smal
     assert delta(before, after, "tally_transactions_total", type="deposit", result="applied") == applied
     assert delta(before, after, "tally_http_requests_total", route="/v1/transaction", code_class="5xx") == refused
     assert delta(before, after, "tally_wal_group_commit_records_sum") == applied
+
+
+@pytest.mark.single_node
+def test_feed_gauges_follow_the_feed_and_its_waiting_readers(server):
+    """tally_feed_newest_seq is the feed's newest seq; a parked long-poll and an open stream are counted while
+    they wait, and no longer once answered or closed."""
+    c, waiting = server.client(), server.client()
+    _, before = scrape(c)
+    assert value(before, "tally_feed_parked_readers") == 0 and value(before, "tally_feed_streams") == 0
+    u = c.create_user("gauged")
+    c.deposit(u["id"], "3.00")
+    last = c.get("/v1/events?after=0&limit=10000").json()["last"]
+    assert last >= 3  # user.created, transaction.applied, balance.funds_available
+    _, now = scrape(c)
+    assert value(now, "tally_feed_newest_seq") == last
+    answered = {}
+    poll = threading.Thread(target=lambda: answered.update(
+        r=waiting.get(f"/v1/events?after={last}&wait=30", timeout=60)))
+    poll.start()
+    with c.get(f"/v1/events/stream?after={last}", stream=True, timeout=60) as stream:
+        assert stream.status_code == 200
+        deadline = time.monotonic() + 30  # bounded: the long-poll reaches the server meanwhile
+        while value(scrape(c)[1], "tally_feed_parked_readers") != 1:
+            assert time.monotonic() < deadline, "the long-poll was never counted as parked"
+            time.sleep(0.02)
+        assert value(scrape(c)[1], "tally_feed_streams") == 1
+        c.deposit(u["id"], "1.00")  # wakes the long-poll
+        poll.join(60)
+        assert answered["r"].status_code == 200 and answered["r"].json()["events"]
+        assert value(scrape(c)[1], "tally_feed_parked_readers") == 0

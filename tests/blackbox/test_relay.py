@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tallylib import ThreadClients, free_port, new_uid, tallyd_path
+from tallylib import REPO_ROOT, ThreadClients, free_port, new_uid, tallyd_path
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
 WAIT_S = 60  # bound on every wait for a process or for the stream to catch up
@@ -133,13 +133,17 @@ def feed_texts(server) -> list[str]:
 
 
 class Relay:
-    def __init__(self, workdir: Path, source: str, nats_port: int):
+    def __init__(self, workdir: Path, source: str, nats_port: int, api_key: str = ""):
         self.cmd = [str(relay_path()), "--source", source, "--nats", f"nats://127.0.0.1:{nats_port}"]
+        self.env = dict(os.environ)
+        self.env.pop("TALLY_RELAY_API_KEY", None)
+        if api_key:
+            self.env["TALLY_RELAY_API_KEY"] = api_key
         self.log = workdir / "relay.log"
         self.proc = None
 
     def start(self):
-        self.proc = subprocess.Popen(self.cmd, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.cmd, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, env=self.env)
 
     def kill9(self):
         self.proc.kill()
@@ -217,3 +221,61 @@ def test_relay_exits_2_on_configuration_errors(tmp_path):
                           timeout=WAIT_S).returncode == 2  # no --source
     assert subprocess.run([str(relay_path()), "--source", "http://127.0.0.1:1", "--stream", "a.b"],
                           capture_output=True, timeout=WAIT_S).returncode == 2
+
+
+def new_key(name: str, scopes: str) -> tuple[str, str]:
+    """(secret, key file line) from tally-admin new-key."""
+    admin = os.environ.get("TALLY_ADMIN") or str(REPO_ROOT / "build" / "recovery" / "tally-admin")
+    r = subprocess.run([admin, "new-key", name, scopes], capture_output=True, text=True, timeout=WAIT_S)
+    assert r.returncode == 0, r.stderr
+    secret, entry = (line.split(": ", 1)[1] for line in r.stdout.splitlines())
+    return secret, entry
+
+
+def test_relay_reads_a_keyed_tallyd_with_an_events_key_from_its_environment(make_server, tmp_path):
+    """With --auth-file the feed needs the events scope: the relay sends TALLY_RELAY_API_KEY as a bearer token
+    (and, without it, is refused and publishes nothing)."""
+    feed_secret, feed_entry = new_key("relay", "events")
+    write_secret, write_entry = new_key("billing", "read,write")
+    key_file = tmp_path / "keys"
+    key_file.write_text(feed_entry + "\n" + write_entry + "\n")
+    server = make_server(extra_args=["--auth-file", str(key_file)])
+    c = server.client()
+    auth = {"Authorization": f"Bearer {write_secret}", "Content-Type": "application/json"}
+    user = c.request("POST", "/v1/user", data=json.dumps({"name": "keyed"}), headers=auth).json()
+    r = c.request("PUT", "/v1/transaction", headers=auth,
+                  data=json.dumps({"uid": new_uid("kr"), "type": "DEPOSIT", "amount": "2.00", "user_id": user["id"]}))
+    assert r.status_code == 200, r.text
+    nats = Nats(tmp_path)
+    nats.start()
+    unkeyed = Relay(tmp_path / "unkeyed", server.base_url, nats.port)
+    (tmp_path / "unkeyed").mkdir()
+    keyed = Relay(tmp_path, server.base_url, nats.port, api_key=feed_secret)
+    try:
+        unkeyed.start()
+        deadline = time.monotonic() + WAIT_S
+        while "HTTP 401" not in unkeyed.log.read_text():
+            assert time.monotonic() < deadline, "a relay without a key was not refused"
+            time.sleep(0.05)
+        assert stream_count(nats, "TALLY") <= 0, "nothing published without the key"
+        unkeyed.kill9()
+        keyed.start()
+        expected = []
+        after = 0
+        page = c.get(f"/v1/events?after={after}&limit=10000", headers={"Authorization": f"Bearer {feed_secret}"})
+        assert page.status_code == 200, page.text
+        expected = [json.dumps(e, separators=(",", ":"), ensure_ascii=False) for e in page.json()["events"]]
+        assert len(expected) == 3  # user.created, transaction.applied, balance.funds_available
+        assert json.loads(expected[1])["transaction"]["client"] == "billing", "the event shows who made it"
+        deadline = time.monotonic() + WAIT_S
+        while stream_count(nats, "TALLY") != len(expected) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        got = stream_messages(nats, "TALLY")
+        assert keyed.stop() == 0
+    finally:
+        for relay in (unkeyed, keyed):
+            if relay.proc and relay.proc.poll() is None:
+                relay.kill9()
+        nats.stop()
+    assert [m["data"] for m in got] == expected, keyed.log.read_text()[-2000:]
+    assert feed_secret not in keyed.log.read_text(), "the relay never logs its key"
