@@ -43,7 +43,8 @@ class SlotLock {
 
 struct UserSlot {
   std::atomic<bool> published{false};
-  std::uint32_t client = 0;           // who created it: an ordinal of LedgerService's ClientNames; immutable once published
+  // Who created it: an ordinal of LedgerService's ClientNames; immutable once published.
+  std::uint32_t client = 0;
   std::string name;                   // immutable once published
   UtcMicros created_at = 0;
   // Durable balance now. Written by the WAL writer thread, which adds each of the user's entries as it becomes

@@ -24,7 +24,8 @@ def test_get_user_returns_created_user(client):
     r = client.get_user(u["id"])
     assert r.status_code == 200, r.text
     # open mode: no client
-    assert r.json() == {"id": u["id"], "name": "petya", "balance": "0.00", "low_balance_threshold": "0.00", "client": ""}
+    assert r.json() == {"id": u["id"], "name": "petya", "balance": "0.00", "low_balance_threshold": "0.00",
+                        "client": ""}
 
 
 def test_user_balance_endpoint_for_new_user(client):
