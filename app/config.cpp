@@ -41,6 +41,10 @@ Config parse(int argc, char** argv) {
   cli.add_option("--peer-template", config.peer_template,
                  "the shards' base URLs with {} for the ordinal, e.g. http://tally-{}.tally-peers:8000")
       ->envname("TALLY_PEER_TEMPLATE");
+  cli.add_option("--peer-secret", config.peer_secret,
+                 "the secret this shard presents to its peers' peer-only routes (a key with the peer scope); "
+                 "give it by the environment: a flag shows in the process list")
+      ->envname("TALLY_PEER_SECRET");
   cli.add_flag("--print-routes", config.print_routes,
                "print every route (method and path template, as rest/openapi.json lists them) and exit");
   try {

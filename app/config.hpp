@@ -25,6 +25,9 @@ struct Config {
   std::optional<std::int64_t> shard;
   std::string peers;          // "URL0,URL1,..." in shard order
   std::string peer_template;  // "http://tally-{}.tally-peers:8000"
+  // Sent as "Authorization: Bearer ..." on this shard's calls to its peers' peer-only routes, whose key file
+  // names its SHA-256 with the `peer` scope (docs/security.md). Empty = none (a cluster without API keys).
+  std::string peer_secret;
   bool print_routes = false;  // print the route table (method and path template per line) and exit
 };
 
