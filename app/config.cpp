@@ -45,6 +45,10 @@ Config parse(int argc, char** argv) {
                  "change-feed events kept in memory for /v1/events (about 160 bytes each); older cursors get 410")
       ->envname("TALLY_FEED_RETENTION_EVENTS")->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, limits::feed_retention_events_max));
+  cli.add_option("--peer-secret", config.peer_secret,
+                 "the secret this shard presents to its peers' peer-only routes (a key with the peer scope); "
+                 "give it by the environment: a flag shows in the process list")
+      ->envname("TALLY_PEER_SECRET");
   cli.add_flag("--print-routes", config.print_routes,
                "print every route (method and path template, as rest/openapi.json lists them) and exit");
   try {

@@ -28,6 +28,9 @@ struct Config {
   std::string peer_template;  // "http://tally-{}.tally-peers:8000"
   // Change-feed events kept in memory (docs/notifications.md): an older cursor gets 410 cursor_expired.
   std::size_t feed_retention_events = limits::feed_retention_events_default;
+  // Sent as "Authorization: Bearer ..." on this shard's calls to its peers' peer-only routes, whose key file
+  // names its SHA-256 with the `peer` scope (docs/security.md). Empty = none (a cluster without API keys).
+  std::string peer_secret;
   bool print_routes = false;  // print the route table (method and path template per line) and exit
 };
 

@@ -270,8 +270,7 @@ int run(const tally::app::Config& config) {
   // A cluster puts a ShardRouter in front of the ledger (docs/sharding.md); a single node serves it directly.
   std::unique_ptr<tally::shard::ShardRouter> router;
   if (layout->clustered()) {
-    const char* secret = std::getenv("TALLY_PEER_SECRET");
-    router = std::make_unique<tally::shard::ShardRouter>(*ledger, *ledger, *layout, secret ? secret : "");
+    router = std::make_unique<tally::shard::ShardRouter>(*ledger, *ledger, *layout, config.peer_secret);
   }
   tally::LedgerApi& api = router ? static_cast<tally::LedgerApi&>(*router) : *ledger;
   tally::rest::HttpServer server(

@@ -11,7 +11,8 @@ nlohmann::json tx_to_json(const TransactionApplied& tx) {
                         {"kind", to_string(tx.kind)},
                         {"amount_minor", tx.amount},
                         {"at_micros", tx.at},
-                        {"timestamp_given", tx.timestamp_given}};
+                        {"timestamp_given", tx.timestamp_given},
+                        {"client", tx.client}};
 }
 
 std::optional<TransactionApplied> tx_from_json(const nlohmann::json& json) {
@@ -26,6 +27,8 @@ std::optional<TransactionApplied> tx_from_json(const nlohmann::json& json) {
     tx.amount = json.at("amount_minor").get<MinorUnits>();
     tx.at = json.at("at_micros").get<UtcMicros>();
     tx.timestamp_given = json.at("timestamp_given").get<bool>();
+    // Who sent it (docs/security.md); absent from a peer built before attribution: none.
+    if (const auto client = json.find("client"); client != json.end()) tx.client = client->get<std::string>();
     if (check_record(tx) != RecordFault::none) return std::nullopt;
     return tx;
   } catch (const nlohmann::json::exception&) {
