@@ -12,6 +12,7 @@
 
 #include "auth/digest.hpp"
 #include "auth/key_file.hpp"
+#include "ledger/base64url.hpp"
 #include "ledger/limits.hpp"
 #include "ledger/record_checks.hpp"
 #include "recovery/admin.hpp"
@@ -21,23 +22,6 @@ namespace tally::admin {
 namespace {
 
 constexpr std::string_view secret_prefix = "tally_";
-
-std::string base64url(const unsigned char* bytes, std::size_t size) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (std::size_t i = 0; i < size; ++i) {
-    buffer = (buffer << 8) | bytes[i];
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(alphabet[(buffer >> bits) & 0x3F]);
-    }
-  }
-  if (bits > 0) out.push_back(alphabet[(buffer << (6 - bits)) & 0x3F]);
-  return out;
-}
 
 // Fills `out` from the kernel's CSPRNG; false (errno set) if it cannot.
 bool random_bytes(unsigned char* out, std::size_t size) {
@@ -71,7 +55,7 @@ int new_key(const std::string& name, const std::string& scope_list) {
     std::fprintf(stderr, "tally-admin: getrandom failed: %s\n", std::strerror(errno));
     return exit_problem;
   }
-  const std::string secret = std::string(secret_prefix) + base64url(random.data(), random.size());
+  const std::string secret = std::string(secret_prefix) + base64url_encode(random.data(), random.size());
   std::printf("secret: %s\nentry: %s\n", secret.c_str(),
               auth::key_file_line(name, scopes, auth::sha256(secret)).c_str());
   return exit_ok;

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 
+#include "ledger/base64url.hpp"
 #include "ledger/limits.hpp"
 
 namespace tally::rest {
@@ -14,7 +15,6 @@ namespace {
 constexpr std::uint8_t kVersion = 1;
 constexpr std::size_t kBytes = 1 + 8 + 8 + 8;
 constexpr std::size_t kChars = (kBytes * 8 + 5) / 6;
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 using Bytes = std::array<std::uint8_t, kBytes>;
 
 // splitmix64's finaliser: every input bit reaches every output bit.
@@ -41,23 +41,6 @@ std::uint64_t get64(const Bytes& b, std::size_t at) {
   return v;
 }
 
-std::string base64url(const Bytes& b) {
-  std::string out;
-  out.reserve(kChars);
-  std::uint32_t bits = 0;
-  int held = 0;
-  for (std::uint8_t byte : b) {
-    bits = (bits << 8) | byte;
-    held += 8;
-    while (held >= 6) {
-      held -= 6;
-      out.push_back(kAlphabet[(bits >> held) & 63]);
-    }
-  }
-  if (held > 0) out.push_back(kAlphabet[(bits << (6 - held)) & 63]);
-  return out;
-}
-
 int sextet(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -75,7 +58,7 @@ std::string encode_history_cursor(UserId user, const HistoryPosition& position) 
   put64(b, 1, static_cast<std::uint64_t>(position.at));
   put64(b, 9, position.skip);
   put64(b, 17, check_of(user, position));
-  return base64url(b);
+  return base64url_encode(b.data(), b.size());
 }
 
 std::optional<HistoryPosition> decode_history_cursor(UserId user, std::string_view text) {
