@@ -255,14 +255,7 @@ void HttpConnection::flush_locked() {
       TALLY_ASSERT(slots_.empty(), "nothing is read after a closing answer");
     }
     if (!write_locked(std::move(bytes))) return;
-    if (closing_) {
-      begin_linger_locked();
-      return;
-    }
-    if (streaming_) {
-      write_stream_locked();
-      return;
-    }
+    if (continue_after_write_locked()) return;
   }
   if (slots_.empty() && !writing_) idle_since_ms_ = monotonic_ms();
 }
@@ -292,6 +285,18 @@ bool HttpConnection::write_locked(std::string bytes) {
   return false;
 }
 
+bool HttpConnection::continue_after_write_locked() {
+  if (closing_) {
+    begin_linger_locked();
+    return true;
+  }
+  if (streaming_) {
+    write_stream_locked();
+    return true;
+  }
+  return false;
+}
+
 void HttpConnection::on_writable() {
   bool resume = false;
   {
@@ -302,14 +307,7 @@ void HttpConnection::on_writable() {
     writing_ = false;
     pending_offset_ = 0;
     if (!write_locked(std::move(rest))) return;  // still full (waiting again) or failed
-    if (closing_) {
-      begin_linger_locked();
-      return;
-    }
-    if (streaming_) {
-      write_stream_locked();
-      return;
-    }
+    if (continue_after_write_locked()) return;
     flush_locked();
     resume = !parsing_ && reading_ && !backlog_.empty() && !paused_locked();
   }

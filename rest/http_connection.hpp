@@ -108,6 +108,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   bool write_locked(std::string bytes);  // true: all written now; else pending (or the connection failed)
   void begin_linger_locked();
   void write_stream_locked();  // streaming: what stream_write buffered, once the socket takes it
+  // After a write went out whole: a closing answer lingers, a stream writes on (true); else nothing to do (false).
+  bool continue_after_write_locked();
   void shut_down_locked();
 
   const std::uint64_t id_;

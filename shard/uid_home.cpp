@@ -76,15 +76,11 @@ void UidProtocol::judge_at(ShardId holder, const TransactionApplied& held, Judge
     return reply(judgement, std::move(record));
   }
   post(holder, judge_route, {{"tx", tx_to_json(held)}}, [reply](std::optional<nlohmann::json> answer) {
-    const std::string state = answer && answer->contains("state") && (*answer)["state"].is_string()
-                                  ? (*answer)["state"].get<std::string>()
-                                  : "";
-    if (state == "pending") return reply(Judgement::pending, std::nullopt);
-    if (state == "absent") return reply(Judgement::absent, std::nullopt);
-    if (state == "applied" && answer->contains("existing")) {
-      if (std::optional<TransactionApplied> record = tx_from_json((*answer)["existing"])) {
-        return reply(Judgement::applied, std::move(record));
-      }
+    PeerDecision decision = read_decision(answer);
+    if (decision.state == "pending") return reply(Judgement::pending, std::nullopt);
+    if (decision.state == "absent") return reply(Judgement::absent, std::nullopt);
+    if (decision.state == "applied" && decision.existing) {
+      return reply(Judgement::applied, std::move(decision.existing));
     }
     reply(Judgement::unavailable, std::nullopt);
   });

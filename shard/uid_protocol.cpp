@@ -116,16 +116,11 @@ void UidProtocol::reserve(TransactionApplied tx, VerdictReply reply, int attempt
   }
   post(home, reserve_path, {{"from", layout_.self}, {"tx", tx_to_json(tx)}},
        [retry_or_reply](std::optional<nlohmann::json> answer) {
-         if (!answer || !answer->contains("state") || !(*answer)["state"].is_string()) {
-           return retry_or_reply(Verdict::unavailable, std::nullopt);
-         }
-         const std::string state = (*answer)["state"].get<std::string>();
-         if (state == "reserved") return retry_or_reply(Verdict::reserved, std::nullopt);
-         if (state == "busy") return retry_or_reply(Verdict::busy, std::nullopt);
-         if (state == "taken" && answer->contains("existing")) {
-           if (std::optional<TransactionApplied> existing = tx_from_json((*answer)["existing"])) {
-             return retry_or_reply(Verdict::taken, std::move(existing));
-           }
+         PeerDecision decision = read_decision(answer);
+         if (decision.state == "reserved") return retry_or_reply(Verdict::reserved, std::nullopt);
+         if (decision.state == "busy") return retry_or_reply(Verdict::busy, std::nullopt);
+         if (decision.state == "taken" && decision.existing) {
+           return retry_or_reply(Verdict::taken, std::move(decision.existing));
          }
          retry_or_reply(Verdict::unavailable, std::nullopt);
        });

@@ -36,6 +36,18 @@ std::optional<TransactionApplied> tx_from_json(const nlohmann::json& json) {
   }
 }
 
+PeerDecision read_decision(const std::optional<nlohmann::json>& answer) {
+  PeerDecision decision;
+  if (!answer) return decision;
+  if (const auto state = answer->find("state"); state != answer->end() && state->is_string()) {
+    decision.state = state->get<std::string>();
+  }
+  if (const auto existing = answer->find("existing"); existing != answer->end()) {
+    decision.existing = tx_from_json(*existing);
+  }
+  return decision;
+}
+
 std::optional<nlohmann::json> parse_object(const std::string& body) {
   nlohmann::json json = nlohmann::json::parse(body, nullptr, false);
   if (json.is_discarded() || !json.is_object()) return std::nullopt;

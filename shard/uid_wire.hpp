@@ -15,6 +15,13 @@ namespace tally::shard {
 nlohmann::json tx_to_json(const TransactionApplied& tx);
 // nullopt unless every field is there, of its type, and the record passes ledger/record_checks.hpp.
 std::optional<TransactionApplied> tx_from_json(const nlohmann::json& json);
+// A peer's decision {"state": "...", "existing": {tx}}: state "" when the answer is missing or has none; existing
+// only when present and a valid transaction.
+struct PeerDecision {
+  std::string state;
+  std::optional<TransactionApplied> existing;
+};
+PeerDecision read_decision(const std::optional<nlohmann::json>& answer);
 // The body parsed as a JSON object, or nullopt.
 std::optional<nlohmann::json> parse_object(const std::string& body);
 

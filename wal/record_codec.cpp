@@ -190,25 +190,19 @@ std::string encode_unchecked(const UserUpdated& record) {
 
 }  // namespace detail
 
-std::optional<std::string> encode(const UserCreated& record) {
+namespace {
+// What every encode() does: refuse a record the decoder would refuse (ledger/record_checks.hpp), else encode it.
+template <class Record>
+std::optional<std::string> encode_checked(const Record& record) {
   if (check_record(record) != RecordFault::none) return std::nullopt;
   return detail::encode_unchecked(record);
 }
+}  // namespace
 
-std::optional<std::string> encode(const TransactionApplied& record) {
-  if (check_record(record) != RecordFault::none) return std::nullopt;
-  return detail::encode_unchecked(record);
-}
-
-std::optional<std::string> encode(const UidReservation& record) {
-  if (check_record(record) != RecordFault::none) return std::nullopt;
-  return detail::encode_unchecked(record);
-}
-
-std::optional<std::string> encode(const UserUpdated& record) {
-  if (check_record(record) != RecordFault::none) return std::nullopt;
-  return detail::encode_unchecked(record);
-}
+std::optional<std::string> encode(const UserCreated& record) { return encode_checked(record); }
+std::optional<std::string> encode(const TransactionApplied& record) { return encode_checked(record); }
+std::optional<std::string> encode(const UidReservation& record) { return encode_checked(record); }
+std::optional<std::string> encode(const UserUpdated& record) { return encode_checked(record); }
 
 std::optional<Record> decode(std::string_view payload) {
   if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) return std::nullopt;
