@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include "ledger/ascii.hpp"
+
 namespace tally::auth {
 
 std::size_t DigestHash::operator()(const Digest& d) const {
@@ -51,14 +53,6 @@ namespace {
 bool b64token_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
          c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
-}
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 }  // namespace
 

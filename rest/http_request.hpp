@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/ascii.hpp"
 #include "rest/api_error.hpp"
 
 namespace tally::rest {
@@ -51,8 +52,6 @@ bool is_token_char(char c);
 // The refusal of a line end other than CRLF, or of an obs-fold, in the head or a chunked body's trailer.
 constexpr const char* crlf_message = "header lines must end in CRLF, without folding";
 
-// ASCII case-insensitive equality (header names, tokens).
-bool equals_ignoring_case(std::string_view a, std::string_view b);
 // Without the optional whitespace (SP, HTAB) around a field value or list element.
 std::string_view trim_ows(std::string_view text);
 // The refusal of a Transfer-Encoding list (its lines joined by ','), or no error for exactly "chunked": a list
