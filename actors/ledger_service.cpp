@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include <caf/scoped_actor.hpp>
+
 #include "actors/user_actor.hpp"
 #include "feed/funds_rule.hpp"
 #include "wal/record_codec.hpp"
@@ -55,17 +57,28 @@ bool LedgerService::passivate(UserSlot& slot, caf::scheduled_actor& self, std::u
 
 LedgerService::~LedgerService() {
   // A live actor keeps an idle check scheduled on the actor clock, which would hold the actor system's shutdown
-  // until it fires: stop every live actor now.
+  // until it fires: stop every live actor now, and wait until each has terminated, since a message it is handling
+  // (an idle check) calls back into this object (UBSan saw one do so while this destructor ran).
+  caf::scoped_actor self{system_};
+  std::size_t stopping = 0;
   const UserId end = next_user_id_.load();
   for (UserId id = ids_.first(); id < end && live_actors_.load(std::memory_order_relaxed) > 0; id += ids_.stride) {
     UserSlot* slot = users_.find(id);
     if (slot == nullptr) continue;
     std::lock_guard<SlotLock> guard(slot->lock);
     if (!slot->actor) continue;
+    self->monitor(slot->actor);  // a down message comes even for an actor that already quit
     caf::anon_send_exit(slot->actor, caf::exit_reason::user_shutdown);
+    ++stopping;
     slot->actor = caf::actor{};
     live_actors_.fetch_sub(1, std::memory_order_relaxed);
   }
+  // Bounded: an exit message is handled before any other mail, so this takes milliseconds; never hang a shutdown.
+  constexpr std::chrono::seconds actors_stop_wait_max{10};
+  std::size_t down = 0;
+  self->receive_while([&] { return down < stopping; })(
+      [&](const caf::down_msg&) { ++down; },
+      caf::after(actors_stop_wait_max) >> [&] { down = stopping; });
 }
 
 void LedgerService::create_user(std::string name, std::string idempotency_key, MinorUnits low_balance_threshold,
