@@ -2,9 +2,36 @@
 // Keep the README's settings table in step with this file.
 #include "app/config.hpp"
 
+#include <sched.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
 #include <CLI/CLI.hpp>
 
 namespace tally::app {
+
+int default_threads(unsigned cores) { return static_cast<int>(cores / 2 > 0 ? cores / 2 : 1); }
+
+unsigned usable_cores() {
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  cpu_set_t affinity;
+  CPU_ZERO(&affinity);
+  if (sched_getaffinity(0, sizeof affinity, &affinity) == 0)
+    cores = std::min(cores, std::max(1u, static_cast<unsigned>(CPU_COUNT(&affinity))));
+  // cgroup v2: "QUOTA PERIOD" (or "max PERIOD" for no limit), what a container's CPU limit becomes.
+  std::ifstream cpu_max("/sys/fs/cgroup/cpu.max");
+  std::string quota;
+  std::uint64_t period = 0;
+  if (cpu_max >> quota >> period && quota != "max" && period > 0) {
+    const std::uint64_t micros = std::strtoull(quota.c_str(), nullptr, 10);
+    const auto limit = static_cast<unsigned>((micros + period - 1) / period);  // 1.5 CPUs: 2 cores in use
+    if (limit > 0) cores = std::min(cores, limit);
+  }
+  return cores;
+}
 
 Config parse(int argc, char** argv) {
   Config config;
@@ -14,9 +41,9 @@ Config parse(int argc, char** argv) {
       ->check(CLI::Range(1, 65535));
   cli.add_option("--data-dir", config.data_dir, "directory for the write-ahead log")
       ->envname("TALLY_DATA_DIR")->capture_default_str();
-  cli.add_option("--threads", config.threads, "HTTP threads (0 = number of cores)")
+  cli.add_option("--threads", config.threads, "HTTP threads (0 = half the cores, at least 1)")
       ->envname("TALLY_THREADS")->capture_default_str()->check(CLI::Range(0, 256));
-  cli.add_option("--actor-threads", config.actor_threads, "threads running the user actors (0 = as --threads)")
+  cli.add_option("--actor-threads", config.actor_threads, "threads running the user actors (0 = half the cores, at least 1)")
       ->envname("TALLY_ACTOR_THREADS")->capture_default_str()->check(CLI::Range(0, 256));
   cli.add_option("--actor-idle-ms", config.actor_idle_ms,
                  "a user's actor hands its state back to a compact slot after this long idle (0 = never)")

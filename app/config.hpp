@@ -15,8 +15,8 @@ struct Config {
   std::string bind = "0.0.0.0";
   std::uint16_t port = 8000;
   std::string data_dir = "./data";
-  int threads = 0;        // HTTP threads; 0 = one per core
-  int actor_threads = 0;  // CAF scheduler threads; 0 = the same as threads
+  int threads = 0;        // HTTP threads; 0 = default_threads(cores)
+  int actor_threads = 0;  // CAF scheduler threads; 0 = default_threads(cores)
   std::string log_level = "info";
   std::uint32_t actor_idle_ms = limits::actor_idle_ms_default;  // a user's actor quits after this long idle (0 = never)
   std::string metrics = "on";  // on: count and serve GET /metrics; off: record nothing (to measure the cost)
@@ -35,5 +35,13 @@ struct Config {
 };
 
 Config parse(int argc, char** argv);
+
+// The HTTP and the actor thread count when not given: half the cores each (at least one). A durable PUT also
+// needs the WAL thread and the kernel's loopback/TCP work (and, on a benchmark box, the client): with one
+// HTTP/actor thread per core, 2 cores ran ~4 runnable threads and paid for it in involuntary switches.
+int default_threads(unsigned cores);
+// The cores this process may use: the machine's, narrowed by its CPU affinity and a cgroup v2 CPU limit (a pod's
+// limits.cpu, rounded up).
+unsigned usable_cores();
 
 }  // namespace tally::app
