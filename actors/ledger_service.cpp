@@ -55,6 +55,12 @@ bool LedgerService::passivate(UserSlot& slot, caf::scheduled_actor& self, std::u
   return true;
 }
 
+void LedgerService::attach(wal::WalWriter& wal) {
+  wal_ = &wal;
+  // The writer outlives no service it calls: tallyd and the tests stop the WAL before the ledger goes.
+  wal.set_batch_end([this] { durable_batch_.finish(feed_); });
+}
+
 LedgerService::~LedgerService() {
   // A live actor keeps an idle check scheduled on the actor clock, which would hold the actor system's shutdown
   // until it fires: stop every live actor now, and wait until each has terminated, since a message it is handling
@@ -130,8 +136,10 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, M
     users_.publish(slot);
     publish_events(record, slot);
     if (keyed) idempotency_keys_.commit(record.idempotency_key, record);
-    reply(UserResult{Outcome::applied,
-                     UserView{record.id, record.name, 0, record.client, record.low_balance_threshold}});
+    durable_batch_.defer([record, reply] {
+      reply(UserResult{Outcome::applied,
+                       UserView{record.id, record.name, 0, record.client, record.low_balance_threshold}});
+    });
   });
 }
 
@@ -156,7 +164,7 @@ void LedgerService::update_user(UserUpdated update, UserReply reply) {
     }
     publish_events(update, *slot);
     slot->low_balance_threshold.store(update.low_balance_threshold, std::memory_order_release);
-    reply(UserResult{Outcome::applied, view_of(update.user_id, *slot)});
+    durable_batch_.defer([reply, view = view_of(update.user_id, *slot)] { reply(UserResult{Outcome::applied, view}); });
   });
 }
 
@@ -314,9 +322,8 @@ void LedgerService::publish_events(const Record& record, const UserSlot& slot) {
   // just before this record, in log order.
   feed::FundsState state{slot.balance.load(std::memory_order_relaxed),
                          slot.low_balance_threshold.load(std::memory_order_relaxed)};
-  std::vector<feed::Event> events;
-  feed::derive_events(record, state, events);
-  feed_->append(events);
+  // Appended with the rest of its group commit's events, in log order, at the batch's end.
+  feed::derive_events(record, state, durable_batch_.events());
 }
 
 bool LedgerService::restore(const UserUpdated& update) {

@@ -16,6 +16,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/claim_index.hpp"
+#include "actors/durable_batch.hpp"
 #include "actors/client_names.hpp"
 #include "actors/tx_index.hpp"
 #include "actors/user_table.hpp"
@@ -49,7 +50,8 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   LedgerService& operator=(const LedgerService&) = delete;
 
   // The log commands are written to; recovery (restore) runs before it exists. Before any command.
-  void attach(wal::WalWriter& wal) { wal_ = &wal; }
+  // Its batch end releases what each group commit made durable (actors/durable_batch.hpp).
+  void attach(wal::WalWriter& wal);
   // The change feed that durable records append their events to (docs/notifications.md); none: no events.
   // Before any command, after recovery rebuilt it.
   void attach_feed(feed::FeedLog& feed) { feed_ = &feed; }
@@ -98,6 +100,8 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   const char* finish_claim(const TransactionApplied& tx, bool durable);
   std::uint32_t idle_actor_ms() const { return idle_actor_ms_; }
   feed::FeedLog* feed() const { return feed_; }
+  // WAL thread only: the group commit being completed, for its events and deferred answers.
+  DurableBatch& durable_batch() { return durable_batch_; }
   // A user actor leaves: true (and the ledger is back in its slot) unless a message reached it meanwhile.
   bool passivate(UserSlot& slot, caf::scheduled_actor& self, std::unique_ptr<UserLedger>& ledger);
   wal::WalWriter& wal() {
@@ -122,6 +126,7 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   wal::WalWriter* wal_ = nullptr;
   ClientNames user_clients_;  // UserSlot::client ordinals
   feed::FeedLog* feed_ = nullptr;
+  DurableBatch durable_batch_;
   UserTable users_;
   TxIndex transactions_;
   ClaimIndex<UserCreated> idempotency_keys_;

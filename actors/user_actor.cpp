@@ -183,7 +183,7 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
         // Success needs no message back: the actor drops durable entries the next time it runs. Only a failure
         // must reach it, to roll the speculative entries back.
         if (status == wal::WalStatus::durable) {
-          publish_durable(*service, *slot, *in_flight);
+          publish_durable(*service, *slot, in_flight);
         } else {
           caf::anon_send(self_handle, wal_done_atom::value, seq, static_cast<int>(status));
         }
@@ -193,28 +193,30 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
 }
 
 // Runs on the WAL thread, in log order. Readers see the records from here on, so they are published (balance,
-// uids, durable flag) before any answer leaves. The uids come before the flag: committing one writes the entry
-// the actor's timeline points at, and the flag is what hands those entries to the actor.
-void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight) {
+// uids, durable flag) before any answer leaves; the answers wait for the group commit's end, after its events
+// are in the feed (DurableBatch). The uids come before the flag: committing one writes the entry the actor's
+// timeline points at, and the flag is what hands those entries to the actor.
+void UserActor::publish_durable(LedgerService& service, UserSlot& slot, const std::shared_ptr<InFlight>& in_flight) {
+  DurableBatch& batch = service.durable_batch();
+  const std::vector<TransactionApplied>& txs = in_flight->txs;
   // The WAL thread is the balance's only writer: what it holds is the user's durable balance before this entry.
   feed::FundsState state{slot.balance.load(std::memory_order_relaxed),
                          slot.low_balance_threshold.load(std::memory_order_relaxed)};
-  if (feed::FeedLog* feed = service.feed()) {
-    // The change feed: each transaction judged in log order by the funds rule, numbered as it is appended.
-    std::vector<feed::Event> events;
-    events.reserve(in_flight.txs.size() + 1);
-    for (const TransactionApplied& tx : in_flight.txs) feed::derive_events(tx, state, events);
-    feed->append(events);
+  if (service.feed() != nullptr) {
+    // The change feed: each transaction judged in log order by the funds rule, numbered when appended.
+    for (const TransactionApplied& tx : txs) feed::derive_events(tx, state, batch.events());
   } else {
-    for (const TransactionApplied& tx : in_flight.txs) state.balance += tx.delta();
+    for (const TransactionApplied& tx : txs) state.balance += tx.delta();
   }
   slot.balance.store(state.balance, std::memory_order_release);
-  for (std::size_t k = 0; k < in_flight.txs.size(); ++k)
-    in_flight.entries[k] = service.finish_claim(in_flight.txs[k], true);
-  in_flight.durable.store(true, std::memory_order_release);
-  for (std::size_t k = 0; k < in_flight.txs.size(); ++k)
-    in_flight.answer(k, TxResult{Outcome::applied, in_flight.txs[k]});
-  in_flight.reply = nullptr;  // its captures (the HTTP responder) need not live as long as the actor's copy
+  for (std::size_t k = 0; k < txs.size(); ++k) in_flight->entries[k] = service.finish_claim(txs[k], true);
+  in_flight->durable.store(true, std::memory_order_release);
+  batch.defer(in_flight);
+}
+
+void UserActor::InFlight::answer_durable() {
+  for (std::size_t k = 0; k < txs.size(); ++k) answer(k, TxResult{Outcome::applied, txs[k]});
+  reply = nullptr;  // its captures (the HTTP responder) need not live as long as the actor's copy
 }
 
 void UserActor::on_wal_done(std::uint64_t seq, wal::WalStatus status) {

@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/durable_batch.hpp"
 #include "actors/user_table.hpp"
 #include "ledger/outcomes.hpp"
 #include "wal/wal_writer.hpp"
@@ -57,8 +58,9 @@ class UserActor : public caf::event_based_actor {
 
  private:
   // Records judged together and written as one WAL entry (one for a single PUT, a user's share of a batch).
-  // Shared with the WAL completion: on success the WAL thread publishes and answers without a hop back here.
-  struct InFlight {
+  // Shared with the WAL completion: on success the WAL thread publishes it and, at the end of its group commit,
+  // answers it without a hop back here.
+  struct InFlight final : DurableBatch::Answer {
     std::vector<TransactionApplied> txs;
     TxReply reply;                          // single PUT
     std::vector<std::uint32_t> positions;   // batch: each tx's position in it
@@ -67,6 +69,7 @@ class UserActor : public caf::event_based_actor {
     std::vector<const char*> entries;
     std::atomic<bool> durable{false};
     void answer(std::size_t k, const TxResult& result);
+    void answer_durable() override;  // every tx applied; at its group commit's end
   };
   struct Pending {
     std::uint64_t seq;
@@ -74,7 +77,7 @@ class UserActor : public caf::event_based_actor {
     std::shared_ptr<InFlight> in_flight;
   };
 
-  static void publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight);
+  static void publish_durable(LedgerService& service, UserSlot& slot, const std::shared_ptr<InFlight>& in_flight);
 
   // Drops the pending entries the WAL thread already published, adding their transactions to the timeline.
   void drop_durable();

@@ -135,6 +135,12 @@ WalTicket WalWriter::enqueue(RecordGroup group, WalTicket depends_on, WalDone do
   return ticket;
 }
 
+void WalWriter::set_batch_end(std::function<void()> hook) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  TALLY_ASSERT(!batch_end_ && next_ticket_ == 1, "the batch-end hook is set once, before any submission");
+  batch_end_ = std::move(hook);
+}
+
 void WalWriter::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -180,10 +186,12 @@ void WalWriter::add_failed_range_locked(WalTicket first, WalTicket last) {
 void WalWriter::run() {
   std::vector<Pending> batch;
   for (;;) {
+    const std::function<void()>* batch_end = nullptr;  // unchanged once set: safe to call outside the lock
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything queued has been written
+      if (batch_end_) batch_end = &batch_end_;
       if (queued_records_ <= limits::wal_batch_records_max && queued_bytes_ <= limits::wal_batch_bytes_max) {
         batch.swap(queue_);
         queued_bytes_ = 0;
@@ -207,6 +215,7 @@ void WalWriter::run() {
     }
     write_batch(batch);
     batch.clear();
+    if (batch_end != nullptr) (*batch_end)();
   }
 }
 

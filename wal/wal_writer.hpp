@@ -89,6 +89,11 @@ class WalWriter {
   // The same for a group (not empty): one ticket and one `done` for all of its records.
   WalTicket submit_group(RecordGroup group, WalTicket depends_on, WalDone done);
 
+  // Runs on the writer thread once per batch, after every completion of that batch (durable or failed) has run:
+  // whoever defers work from its completions to the end of a group commit does it here (actors/: one change-feed
+  // append for the whole batch, then the answers). Set once, before the first submission.
+  void set_batch_end(std::function<void()> hook);
+
   // Writes and syncs what is queued, completes it, joins the thread. Idempotent.
   void stop();
 
@@ -128,6 +133,7 @@ class WalWriter {
   std::vector<std::pair<WalTicket, WalTicket>> failed_ranges_;  // inclusive, ascending
   bool stopping_ = false;
   bool broken_ = false;  // after an fsync failure
+  std::function<void()> batch_end_;  // set once, under mutex_; read by the writer thread
   WalStats stats_;
   std::size_t segment_bytes_max_ = 0;
   std::mutex join_mutex_;  // makes concurrent stop() calls safe: only one joins

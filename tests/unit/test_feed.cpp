@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "feed/feed_log.hpp"
@@ -231,6 +232,56 @@ TEST(FeedThroughTheLedger, ConcurrentWithdrawalsCrossOnceAndTheFeedSurvivesARest
   testing::LedgerHarness again(fs, 0, limits::actor_idle_ms_default, system_clock(), &rebuilt);
   ASSERT_TRUE(again.recovery().status.ok());
   EXPECT_EQ(fingerprint(rebuilt), before);
+}
+
+// The events of a group commit are appended at its end, and only then do its answers leave: whichever thread
+// takes an answer finds the answered transaction's event (and the created user's) in the feed already.
+TEST(FeedThroughTheLedger, EveryAnswerFindsItsEventInTheFeed) {
+  testing::FaultyFileSystem fs;
+  feed::FeedLog log(100'000, 0);
+  testing::LedgerHarness h(fs, 0, limits::actor_idle_ms_default, system_clock(), &log);
+  const auto has_event = [&log](EventType type, UserId user, const std::string& text) {
+    for (const Event& e : log.read(0, 100'000, {}).events)
+      if (e.type == type && e.user_id == user && e.text.compare(0, text.size(), text) == 0) return true;
+    return false;
+  };
+  std::atomic<int> answered{0}, missing{0};
+  std::vector<UserId> users;
+  for (int k = 0; k < 4; ++k) {
+    std::promise<void> done;
+    h.ledger().create_user("u" + std::to_string(k), "", 0, "", [&](const UserResult& result) {
+      EXPECT_EQ(result.outcome, Outcome::applied);
+      if (!has_event(EventType::user_created, result.user.id, "u")) ++missing;
+      users.push_back(result.user.id);
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 50; ++k) {
+        // Several in flight at once, over several users: group commits of more than one entry.
+        std::vector<std::promise<void>> done(4);
+        for (int j = 0; j < 4; ++j) {
+          const std::string uid = "t" + std::to_string(t) + "-" + std::to_string(k) + "-" + std::to_string(j);
+          const UserId user = users[static_cast<std::size_t>(j)];
+          h.ledger().apply(testing::make_tx(uid, user, TxKind::deposit, 100, jan1 + k),
+                           [&, uid, user, j](const TxResult& result) {
+                             EXPECT_EQ(result.outcome, Outcome::applied);
+                             if (!has_event(EventType::transaction_applied, user, uid)) ++missing;
+                             ++answered;
+                             done[static_cast<std::size_t>(j)].set_value();
+                           });
+        }
+        for (std::promise<void>& d : done) d.get_future().wait();
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(answered.load(), 800);
+  EXPECT_EQ(missing.load(), 0);
+  EXPECT_GT(h.wal().stats().records, h.wal().stats().batches);  // some commits held several entries
 }
 
 }  // namespace

@@ -264,6 +264,40 @@ TEST(WalWriter, FailedWriteFailsEverythingQueuedBehindIt) {
   EXPECT_EQ(scanned_keys(fs, dir), (std::vector<std::uint64_t>{15}));
 }
 
+// The batch-end hook runs once per batch on the writer thread, after every completion of the batch, whether the
+// batch became durable or failed (with everything queued behind it); never for a submission refused inline.
+TEST(WalWriter, BatchEndRunsAfterEachBatchsCompletionsDurableOrFailed) {
+  FaultyFileSystem fs;
+  Collector c;
+  WalWriter w(options_for(fs));
+  constexpr std::uint64_t batch_end = 999;
+  WalDone mark_end = c.done(batch_end);
+  w.set_batch_end([&mark_end] { mark_end(WalStatus::durable); });
+  ASSERT_EQ(write_one(w, c, 1), WalStatus::durable);
+  ASSERT_TRUE(c.wait_for(2));
+  std::atomic<bool> armed{false};
+  fs.set_hook([&](FsOp op, const std::string&) {
+    if (op != FsOp::append || !armed.exchange(false)) return;
+    const WalTicket behind = w.submit(payload(11), 0, c.done(11));
+    w.submit(payload(12), behind, c.done(12));
+  });
+  fs.fail_append(1, EIO);
+  armed = true;
+  w.submit(payload(10), 0, c.done(10));
+  ASSERT_TRUE(c.wait_for(6));
+  ASSERT_EQ(write_one(w, c, 15), WalStatus::durable);
+  ASSERT_TRUE(c.wait_for(8));
+  w.stop();
+  w.submit(payload(16), 0, c.done(16));  // refused inline: no batch, no batch end
+  using E = std::pair<std::uint64_t, WalStatus>;
+  const std::vector<E> expected{{1, WalStatus::durable},        {batch_end, WalStatus::durable},
+                                {10, WalStatus::io_error},      {11, WalStatus::io_error},
+                                {12, WalStatus::io_error},      {batch_end, WalStatus::durable},
+                                {15, WalStatus::durable},       {batch_end, WalStatus::durable},
+                                {16, WalStatus::stopped}};
+  EXPECT_EQ(c.events(), expected);
+}
+
 TEST(WalWriter, FullDiskRecoversOnceSpaceIsFreed) {
   FaultyFileSystem fs;
   Collector c;
