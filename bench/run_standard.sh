@@ -111,7 +111,8 @@ PIDS+=($!)
 "$CACHE/pistache-ceiling" "$PIST_PORT" 2 >"$TMP/pistache.out" 2>&1 &
 PIDS+=($!)
 mkdir -p "$TMP/data"
-"$TALLYD" --bind 127.0.0.1 --port "$TALLY_PORT" --data-dir "$TMP/data" --threads 2 >"$TMP/tallyd.log" 2>&1 &
+# Threads: tallyd's defaults (half the cores each for HTTP and actors; TALLY_THREADS / TALLY_ACTOR_THREADS override).
+"$TALLYD" --bind 127.0.0.1 --port "$TALLY_PORT" --data-dir "$TMP/data" >"$TMP/tallyd.log" 2>&1 &
 TALLY_PID=$!
 PIDS+=($TALLY_PID)
 wait_http "http://127.0.0.1:$NGINX_PORT/x" 10
@@ -244,7 +245,8 @@ fi
 # ---- report ----
 echo
 echo "Tally standard benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, ${DUR} s per measurement," \
-  "64 connections, 1 client thread (wrk -t1 -c64 and tally-loadgen -t1 -c64); tallyd --threads 2," \
+  "64 connections, 1 client thread (wrk -t1 -c64 and tally-loadgen -t1 -c64);" \
+  "tallyd threads: $(grep -o '[0-9]* HTTP and [0-9]* actor threads' "$TMP/tallyd.log" | head -1)," \
   "$USERS users."
 echo
 $PY "$ROOT/bench/table.py" "$RES"
