@@ -39,6 +39,10 @@ TEST(FeedPage, RefusesWhatIsNotAPage) {
            "", "[]", R"({"events":[]})", R"({"last":1})", R"({"events":[{"seq":1}],"last":1})",
            R"({"events":[{"seq":2,"type":"x","shard":0},{"seq":1,"type":"x","shard":0}],"last":2})",
            R"({"error":{"code":"cursor_expired","message":"m","oldest":3}})",
+           R"({"events":[{"seq":1,"type":"x","shard":0}],"last":1)",  // cut short
+           R"({"events":[{"seq":1,"type":"x","shard":0} 7],"last":1})",
+           R"({"events":[{"x":{"seq":1,"type":"x","shard":0}}],"last":1})",  // only the event's own members count
+           R"({"events":[{"seq":-1,"type":"x","shard":0}],"last":1})",
        }) {
     std::string error;
     EXPECT_FALSE(parse_feed_page(body, error)) << body;
