@@ -24,12 +24,19 @@ std::atomic<std::uint64_t> next_store_id{1};
 
 // A thread's copy of one store's set, valid while the store's generation is unchanged. It keeps that set alive
 // until the thread's next request after a reload: a request in flight always finishes with the set it started with.
+// It also remembers the last token this thread found in that set (and its entry): a client on a keep-alive
+// connection presents the same token on every request, and comparing it in constant time with the remembered one
+// skips SHA-256 and the lookup. Taken with the set, so a reload (rotation, revocation) forgets it for the next
+// request like the set itself (docs/security.md, "The per-thread token memo").
 struct ThreadCopy {
   std::uint64_t store = 0;
   std::uint64_t generation = 0;
   std::shared_ptr<const KeySet> keys;
+  std::string known_token;  // empty: none yet
+  std::size_t known_entry = 0;
 };
 thread_local ThreadCopy thread_copy;
+constexpr std::size_t token_memo_bytes_max = 256;  // longer tokens (not tally-admin's) are hashed every time
 }  // namespace
 
 KeyStore::KeyStore() : id_(next_store_id.fetch_add(1, std::memory_order_relaxed)) {}
@@ -44,16 +51,27 @@ void KeyStore::replace(std::vector<KeyEntry> entries) {
 const KeySet* KeyStore::for_request() const {
   const std::uint64_t generation = generation_.load(std::memory_order_acquire);
   if (thread_copy.store != id_ || thread_copy.generation != generation) {
-    thread_copy = ThreadCopy{id_, generation, current()};
+    thread_copy.store = id_;
+    thread_copy.generation = generation;
+    thread_copy.keys = current();
+    thread_copy.known_token.clear();  // a token found in the old set proves nothing about the new one
   }
   return thread_copy.keys.get();
 }
 
 namespace {
-bool b64token_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
-}
+// RFC 6750 b64token characters, as a table: the check runs over every byte of every request's token.
+struct B64TokenChars {
+  bool allowed[256] = {};
+  constexpr B64TokenChars() {
+    for (int c = 'a'; c <= 'z'; ++c) allowed[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) allowed[c] = true;
+    for (int c = '0'; c <= '9'; ++c) allowed[c] = true;
+    for (const char c : {'-', '.', '_', '~', '+', '/', '='}) allowed[static_cast<unsigned char>(c)] = true;
+  }
+};
+constexpr B64TokenChars b64token_chars;
+bool b64token_char(char c) { return b64token_chars.allowed[static_cast<unsigned char>(c)]; }
 }  // namespace
 
 std::optional<std::string_view> bearer_token(std::string_view authorization) {
@@ -85,13 +103,23 @@ Admission KeyStore::admit(std::optional<std::string_view> authorization, Scope n
     admission.verdict = Admission::Verdict::malformed;
     return admission;
   }
-  const Digest presented = sha256(*token);
-  const auto found = keys->by_digest.find(presented);
-  if (found == keys->by_digest.end() || !digests_equal(keys->entries[found->second].digest, presented)) {
-    admission.verdict = Admission::Verdict::unknown;
-    return admission;
+  std::size_t index = 0;
+  if (!thread_copy.known_token.empty() && secrets_equal(thread_copy.known_token, *token)) {
+    index = thread_copy.known_entry;
+  } else {
+    const Digest presented = sha256(*token);
+    const auto found = keys->by_digest.find(presented);
+    if (found == keys->by_digest.end() || !digests_equal(keys->entries[found->second].digest, presented)) {
+      admission.verdict = Admission::Verdict::unknown;
+      return admission;
+    }
+    index = found->second;
+    if (token->size() <= token_memo_bytes_max) {
+      thread_copy.known_token.assign(*token);
+      thread_copy.known_entry = index;
+    }
   }
-  const KeyEntry& entry = keys->entries[found->second];
+  const KeyEntry& entry = keys->entries[index];
   admission.client = entry.name;
   if (!entry.scopes.has(needed)) admission.verdict = Admission::Verdict::lacking_scope;
   return admission;

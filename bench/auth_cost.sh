@@ -87,16 +87,23 @@ measure() {
   [ "$name" = keyed ] && secret_arg=("$SECRET")
   local before after out=$TMP/wrk-$workload-$name-$round.txt
   before=$(cpu_ticks "$name")
+  perf stat -x, -e instructions -p "$(cat "$TMP/$name.pid")" -o "$TMP/perf-$workload-$name-$round.txt" -- \
+    sleep "$DUR" 2>/dev/null &
+  local perf_pid=$!
   timeout "$BOUND" wrk -t1 -c"$CONNS" -d"${DUR}s" -s "$ROOT/bench/wrk-auth.lua" "http://127.0.0.1:$port" -- \
     "$workload" "$TMP/$name.ids" "${secret_arg[@]}" >"$out" 2>&1 || true
   after=$(cpu_ticks "$name")
-  local rps requests bad
+  wait "$perf_pid" 2>/dev/null || true
+  local rps requests bad instructions
+  # instructions per request, where perf can count them (not in a VM without a PMU: then "n/a")
+  instructions=$(awk -F, '$3 ~ /^instructions/ && $1 ~ /^[0-9]+$/ {print $1}' "$TMP/perf-$workload-$name-$round.txt" 2>/dev/null)
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
   requests=$(awk '/requests in/ {print $1}' "$out")
   bad=$(awk '/^non-200 answers:/ {print $3}' "$out")
   [ -n "$rps" ] && [ -n "$requests" ] || { echo "wrk failed:" >&2; cat "$out" >&2; exit 1; }
   local tick_us=$((1000000 / $(getconf CLK_TCK)))
-  echo "$workload $name $round $rps $(( (after - before) * tick_us * 1000 / requests )) ${bad:-?}" >> "$TMP/results"
+  [ -n "$instructions" ] && instructions=$((instructions / requests)) || instructions=n/a
+  echo "$workload $name $round $rps $(( (after - before) * tick_us * 1000 / requests )) ${bad:-?} $instructions" >> "$TMP/results"
   log "round $round $workload $name: $rps req/s, non-200 ${bad:-?}"
 }
 
@@ -116,8 +123,9 @@ dur, conns, rounds = sys.argv[2], sys.argv[3], sys.argv[4]
 print(f"# API key cost: {rounds} alternating rounds of {dur}s, wrk -t1 -c{conns}, tallyd --threads 2 (two servers, "
       "one open, one with --auth-file). Shared machine: other work runs meanwhile; read the spread.")
 print()
-print("| workload | round | open req/s | keyed req/s | keyed/open | open CPU ns/req | keyed CPU ns/req | non-200 |")
-print("|---|---|---|---|---|---|---|---|")
+print("| workload | round | open req/s | keyed req/s | keyed/open | open CPU ns/req | keyed CPU ns/req | non-200 "
+      "| instructions/req open, keyed |")
+print("|---|---|---|---|---|---|---|---|---|")
 summary = {}
 for workload in ("get", "put"):
     for r in range(1, int(rounds) + 1):
@@ -126,7 +134,7 @@ for workload in ("get", "put"):
         ratio = float(k[3]) / float(o[3])
         cpu = float(k[4]) / float(o[4]) if float(o[4]) > 0 else float("nan")
         summary.setdefault(workload, []).append((ratio, cpu))
-        print(f"| {workload} | {r} | {float(o[3]):.0f} | {float(k[3]):.0f} | {ratio:.3f} | {o[4]} | {k[4]} | {o[5]}/{k[5]} |")
+        print(f"| {workload} | {r} | {float(o[3]):.0f} | {float(k[3]):.0f} | {ratio:.3f} | {o[4]} | {k[4]} | {o[5]}/{k[5]} | {o[6]}, {k[6]} |")
 print()
 print("| workload | keyed/open req/s: median (min..max) | keyed/open CPU per request: median (min..max) |")
 print("|---|---|---|")

@@ -80,15 +80,24 @@ EOF
 measure() {  # label -> appends "label req/s cpu_ms_per_1000" to results
   local label=$1 before after
   before=$(cpu_ticks)
+  perf stat -x, -e instructions -p "$TALLYD_PID" -o "$TMP/$label.perf" -- sleep "$((DURATION + 1))" 2>/dev/null &
+  local perf_pid=$!
   "$BUILD/bench/tally-loadgen" --url "$URL" --workload tx --load-ids "$TMP/ids" --connections 64 \
     --duration "${DURATION}s" --json "$TMP/$label.json" >"$TMP/$label.log" 2>&1
   after=$(cpu_ticks)
-  python3 - "$TMP/$label.json" "$label" "$before" "$after" "$(getconf CLK_TCK)" >>"$TMP/results" <<'EOF'
+  wait "$perf_pid" || true
+  python3 - "$TMP/$label.json" "$label" "$before" "$after" "$(getconf CLK_TCK)" "$TMP/$label.perf" >>"$TMP/results" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 ticks = int(sys.argv[4]) - int(sys.argv[3])
 cpu_ms = ticks * 1000 / int(sys.argv[5])
-print(sys.argv[2], round(d["requests_per_s"]), round(cpu_ms / d["sent"] * 1000, 1))
+instructions = 0
+for line in open(sys.argv[6]):
+    fields = line.strip().split(",")
+    if len(fields) > 2 and fields[2].startswith("instructions") and fields[0].isdigit():
+        instructions = int(fields[0])
+# instructions over the load's duration + 1 s of idle (a few k/s): per PUT sent
+print(sys.argv[2], round(d["requests_per_s"]), round(cpu_ms / d["sent"] * 1000, 1), round(instructions / d["sent"]))
 EOF
 }
 
@@ -141,19 +150,26 @@ python3 - "$TMP/results" "$READ" "${RELAY_LAGS[*]}" "$DURATION" "$ROUNDS" <<'EOF
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 by = {}
-for label, rps, cpu in rows:
+ins = {}
+for label, rps, cpu, instructions in rows:
     by.setdefault(label, []).append((int(rps), float(cpu)))
+    ins.setdefault(label, []).append(int(instructions))
 base = statistics.median(r for r, _ in by["none"])
 base_cpu = statistics.median(c for _, c in by["none"])
 print(f"PUT /v1/transaction, tally-loadgen 64 connections, {sys.argv[4]} s x {sys.argv[5]} rounds (interleaved), "
       "tallyd --threads 2; 2-core VM shared with other builds: read the ratios")
-print("| configuration | req/s (median) | vs none | tallyd CPU ms / 1000 PUTs | vs none | runs |")
-print("|---|---|---|---|---|---|")
+base_ins = statistics.median(ins["none"]) or 1  # 0: perf counts no instructions here (a VM without a PMU)
+print("| configuration | req/s (median) | vs none | tallyd CPU ms / 1000 PUTs | vs none | tallyd instructions / PUT "
+      "| vs none | CPU runs |")
+print("|---|---|---|---|---|---|---|---|")
 for label in ("none", "reader", "relay"):
     rps = statistics.median(r for r, _ in by[label]); cpu = statistics.median(c for _, c in by[label])
-    print(f"| {label} | {rps:.0f} | {rps / base:.3f} | {cpu:.1f} | {cpu / base_cpu:.3f} | "
-          f"{', '.join(str(r) for r, _ in by[label])} |")
+    i = statistics.median(ins[label])
+    i_text = f"{i:.0f} | {i / base_ins:.3f}" if i else "n/a | n/a"
+    print(f"| {label} | {rps:.0f} | {rps / base:.3f} | {cpu:.1f} | {cpu / base_cpu:.3f} | {i_text} | "
+          f"{', '.join(str(c) for _, c in by[label])} |")
 events, per_s = sys.argv[2].split()
 print(f"\nfeed read: {events} events in pages of 10,000 at {per_s} events/s (one python reader)")
 print(f"relay: after each relay run the stream held every event {sys.argv[3]} s after the load stopped")
+print("load average:", open("/proc/loadavg").read().split()[:3])
 EOF

@@ -53,6 +53,7 @@ FeedRead FeedLog::read(std::uint64_t after, std::size_t limit, const EventFilter
     return out;
   }
   const std::uint64_t scan_end = std::min<std::uint64_t>(newest_, after + limits::feed_scan_events_max);
+  out.events.reserve(std::min<std::uint64_t>(limit, scan_end - after));
   std::uint64_t seq = after;
   while (seq < scan_end && out.events.size() < limit) {
     // The WAL thread appends under this lock: a long scan lets it in between chunks. Events the ring dropped

@@ -38,7 +38,8 @@ FetchResult FeedSource::fetch(std::uint64_t after, int limit, int wait_seconds) 
   }
   const std::string url = base_ + "/v1/events?after=" + std::to_string(after) + "&limit=" + std::to_string(limit) +
                           "&wait=" + std::to_string(wait_seconds);
-  std::string body;
+  std::string& body = body_;  // reused: its capacity stays that of the largest page so far
+  body.clear();
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);

@@ -32,6 +32,7 @@ class FeedSource {
   std::string base_;
   void* curl_;     // CURL*
   void* headers_;  // curl_slist*: the Authorization field, or null
+  std::string body_;
 };
 
 }  // namespace tally::relay

@@ -22,7 +22,36 @@ std::string status_text(natsStatus s, jsErrCode code = static_cast<jsErrCode>(0)
 natsConnection* as_connection(void* p) { return static_cast<natsConnection*>(p); }
 jsCtx* as_js(void* p) { return static_cast<jsCtx*>(p); }
 
-void on_failed_ack(jsCtx*, jsPubAckErr*, void* closure) { ++*static_cast<int*>(closure); }
+// "<shard>-<seq>", as publish() writes it; false for anything else (not one of ours).
+bool parse_msg_id(const char* id, int& shard, std::uint64_t& seq) {
+  if (id == nullptr) return false;
+  char* end = nullptr;
+  const long s = std::strtol(id, &end, 10);
+  if (end == id || *end != '-') return false;
+  char* seq_end = nullptr;
+  seq = std::strtoull(end + 1, &seq_end, 10);
+  shard = static_cast<int>(s);
+  return seq_end != end + 1 && *seq_end == '\0';
+}
+
+// Runs on libnats's thread for every message published asynchronously: what the stream said about it.
+void on_ack(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* refusal, void* closure) {
+  const char* id = nullptr;
+  int shard = 0;
+  std::uint64_t seq = 0;
+  if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && parse_msg_id(id, shard, seq)) {
+    auto& acks = *static_cast<PageAcks*>(closure);
+    if (ack != nullptr) {
+      acks.record(shard, seq, ack->Duplicate ? PageAcks::Outcome::duplicate : PageAcks::Outcome::stored,
+                  ack->Sequence, std::string());
+    } else if (refusal != nullptr) {
+      std::string why = refusal->ErrText != nullptr ? refusal->ErrText : natsStatus_GetText(refusal->Err);
+      if (refusal->ErrCode != 0) why += " (JetStream error " + std::to_string(static_cast<int>(refusal->ErrCode)) + ")";
+      acks.record(shard, seq, PageAcks::Outcome::refused, 0, why);
+    }
+  }
+  natsMsg_Destroy(msg);
+}
 
 bool covers(const jsStreamConfig& config, const std::string& wanted) {
   for (int k = 0; k < config.SubjectsLen; ++k)
@@ -46,6 +75,7 @@ void JetStream::disconnect() {
 }
 
 void JetStream::disconnect_locked() {
+  stream_last_known_ = false;
   if (js_ != nullptr) jsCtx_Destroy(as_js(js_));
   if (connection_ != nullptr) natsConnection_Destroy(as_connection(connection_));
   js_ = nullptr;
@@ -71,8 +101,8 @@ bool JetStream::connect_locked(std::string& error) {
   jsOptions js_options;
   jsOptions_Init(&js_options);
   js_options.Wait = ack_wait_ms;
-  js_options.PublishAsync.ErrHandler = on_failed_ack;
-  js_options.PublishAsync.ErrHandlerClosure = &failed_acks_;
+  js_options.PublishAsync.AckHandler = on_ack;
+  js_options.PublishAsync.AckHandlerClosure = &acks_;
   jsCtx* js = nullptr;
   s = natsConnection_JetStream(&js, connection, &js_options);
   if (s != NATS_OK) {
@@ -94,6 +124,8 @@ JetStream::Connect JetStream::connect(std::string& error) {
   natsStatus s = js_GetStreamInfo(&info, as_js(js_), stream_.c_str(), nullptr, &code);
   if (s == NATS_OK) {
     const bool ok = covers(*info->Config, subjects);
+    stream_last_ = info->State.LastSeq;
+    stream_last_known_ = true;
     jsStreamInfo_Destroy(info);
     if (ok) return Connect::ok;
     error = "stream " + stream_ + " exists but does not take " + subjects;
@@ -118,8 +150,25 @@ JetStream::Connect JetStream::connect(std::string& error) {
     disconnect_locked();
     return Connect::failed;
   }
+  stream_last_ = info->State.LastSeq;
+  stream_last_known_ = true;
   jsStreamInfo_Destroy(info);
   return Connect::ok;
+}
+
+bool JetStream::read_stream_last_locked(std::string& error) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetStreamInfo(&info, as_js(js_), stream_.c_str(), nullptr, &code);
+  if (s != NATS_OK) {
+    error = "stream " + stream_ + ": " + status_text(s, code);
+    disconnect_locked();
+    return false;
+  }
+  stream_last_ = info->State.LastSeq;
+  stream_last_known_ = true;
+  jsStreamInfo_Destroy(info);
+  return true;
 }
 
 bool JetStream::last_seqs(std::size_t shards, std::map<int, std::uint64_t>& out, std::string& error) {
@@ -148,48 +197,55 @@ bool JetStream::last_seqs(std::size_t shards, std::map<int, std::uint64_t>& out,
       return false;
     }
     const char* id = nullptr;
-    if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && id != nullptr) {
-      // "<shard>-<seq>", as publish() writes it; anything else is not one of ours.
-      char* end = nullptr;
-      const long shard = std::strtol(id, &end, 10);
-      if (end != id && *end == '-') {
-        char* seq_end = nullptr;
-        const std::uint64_t seq = std::strtoull(end + 1, &seq_end, 10);
-        const int key = static_cast<int>(shard);
-        if (seq_end != end + 1 && *seq_end == '\0' && out.find(key) == out.end())
-          out[key] = seq;  // scanning back: the first seen is the newest
-      }
-    }
+    int shard = 0;
+    std::uint64_t seq = 0;
+    if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && parse_msg_id(id, shard, seq) &&
+        out.find(shard) == out.end())
+      out[shard] = seq;  // scanning back: the first seen is the newest
     natsMsg_Destroy(msg);
   }
   return true;
 }
 
-bool JetStream::publish(const std::vector<RawEvent>& events, std::string& error) {
+std::size_t JetStream::publish(const std::vector<RawEvent>& events, std::string& error) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!connect_locked(error)) return false;
-  failed_acks_ = 0;
+  if (events.empty()) return 0;
+  if (!connect_locked(error)) return 0;
+  if (!stream_last_known_ && !read_stream_last_locked(error)) return 0;
+  std::vector<std::uint64_t> seqs;
+  seqs.reserve(events.size());
+  for (const RawEvent& event : events) seqs.push_back(event.seq);
+  acks_.begin(events.front().shard, seqs);
   natsStatus s = NATS_OK;
-  for (const RawEvent& event : events) {
-    const std::string subject = prefix_ + "." + event.type;
-    const std::string id = std::to_string(event.shard) + "-" + std::to_string(event.seq);
+  std::string subject, id, previous_id, expected_seq;
+  for (std::size_t k = 0; k < events.size() && s == NATS_OK; ++k) {
+    const RawEvent& event = events[k];
+    subject.assign(prefix_).append(".").append(event.type);
+    id = std::to_string(event.shard) + "-" + std::to_string(event.seq);
+    expected_seq = std::to_string(stream_last_ + k);  // every message before this one stored, none other
     natsMsg* msg = nullptr;
     s = natsMsg_Create(&msg, subject.c_str(), nullptr, event.json.data(), static_cast<int>(event.json.size()));
     if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", id.c_str());
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Expected-Last-Sequence", expected_seq.c_str());
+    if (s == NATS_OK && k > 0) s = natsMsgHeader_Set(msg, "Nats-Expected-Last-Msg-Id", previous_id.c_str());
     if (s == NATS_OK) s = js_PublishMsgAsync(as_js(js_), &msg, nullptr);
     natsMsg_Destroy(msg);  // no effect once the library took it
-    if (s != NATS_OK) break;
+    previous_id.swap(id);
   }
   jsPubOptions wait;
   jsPubOptions_Init(&wait);
   wait.MaxWait = ack_wait_ms;
   const natsStatus completed = js_PublishAsyncComplete(as_js(js_), &wait);
-  if (s == NATS_OK) s = completed;
-  if (s == NATS_OK && failed_acks_ == 0) return true;
-  error = "publishing to " + stream_ + ": " + (s != NATS_OK ? status_text(s) : std::to_string(failed_acks_) +
-                                                                                   " messages not acknowledged");
-  disconnect_locked();  // whatever state the connection is in, the next page starts on a fresh one
-  return false;
+  const PageAcks::Prefix held = acks_.prefix();
+  if (held.clean) {
+    stream_last_ = held.last_stream_seq;
+    return held.held;
+  }
+  error = "publishing to " + stream_ + ": " + held.first_problem;
+  if (s != NATS_OK) error += "; " + status_text(s);
+  else if (completed != NATS_OK) error += "; " + status_text(completed);
+  disconnect_locked();  // the next page starts on a fresh connection, from the stream's own last sequence
+  return held.held;
 }
 
 }  // namespace tally::relay

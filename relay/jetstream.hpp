@@ -1,7 +1,10 @@
 // The relay's side of NATS JetStream (libnats): the stream (created if missing: subjects "<prefix>.>", a
 // duplicate window of minutes), where each shard's events end in it, and publishing pages of events with
-// "Nats-Msg-Id: <shard>-<seq>", waiting for every ack. No automatic reconnect: a failure is reported, and the
-// caller reconnects and republishes from what it knows was acked (the stream drops the duplicates).
+// "Nats-Msg-Id: <shard>-<seq>", waiting for every ack. Every message also says which stream sequence must be the
+// stream's last when it arrives (and, after a page's first, which message id), so JetStream stores a message only
+// if every message published before it is stored: the stream never holds a later event without all earlier ones,
+// and its newest id per shard is where to resume (docs/notifications.md, "Where the relay resumes").
+// No automatic reconnect: a failure is reported, and the caller resumes from what the stream holds.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +14,7 @@
 #include <vector>
 
 #include "relay/feed_page.hpp"
+#include "relay/page_acks.hpp"
 
 namespace tally::relay {
 
@@ -33,19 +37,25 @@ class JetStream {
   // stopping once `shards` shards are known). A shard with no message is absent.
   bool last_seqs(std::size_t shards, std::map<int, std::uint64_t>& out, std::string& error);
 
-  // Publishes every event to "<prefix>.<type>" and waits for all acks (or a timeout). False: not all were
-  // acknowledged; nothing is known about which, so the caller republishes from the page's start.
-  bool publish(const std::vector<RawEvent>& events, std::string& error);
+  // Publishes the events (one shard's, seqs ascending) to "<prefix>.<type>", chained on the stream's last
+  // sequence, and waits for all acks (or a timeout). Returns how many events from the first the stream now holds;
+  // fewer than all: `error` says what happened to the first one not held, and the connection is dropped.
+  std::size_t publish(const std::vector<RawEvent>& events, std::string& error);
 
  private:
   bool connect_locked(std::string& error);
   void disconnect_locked();
+  bool read_stream_last_locked(std::string& error);
 
   const std::string url_, stream_, prefix_;
   std::mutex mutex_;     // one page at a time: acks are awaited per context
   void* connection_ = nullptr;  // natsConnection*
   void* js_ = nullptr;          // jsCtx*
-  int failed_acks_ = 0;         // counted by the error handler during a page (under mutex_: it runs inside Complete)
+  // The stream's last sequence as this relay last saw it (stream info, then each clean page's last ack); the next
+  // message must find exactly this. Not known after a page that was not stored cleanly: read again.
+  std::uint64_t stream_last_ = 0;
+  bool stream_last_known_ = false;
+  PageAcks acks_;  // filled by the ack handler on libnats's thread
 };
 
 }  // namespace tally::relay

@@ -1,7 +1,8 @@
 // tally-relay: publishes every event of one or more tallyd feeds to a NATS JetStream stream, once (docs/notifications.md).
 // One thread per source long-polls GET /v1/events and publishes each page, waiting for every ack before it moves
-// on; where to start comes from the stream itself (its newest message id per shard), so the relay keeps no file
-// and may be killed at any moment. Failures of tallyd or NATS are logged, counted and retried with backoff; only
+// on, and only past the events the stream is known to hold; where to start comes from the stream itself (its
+// newest message id per shard: the stream never holds a gap, relay/jetstream.hpp), so the relay keeps no file and
+// may be killed at any moment. Failures of tallyd or NATS are logged, counted and retried with backoff; only
 // configuration errors end it (exit 2).
 #include <pthread.h>
 
@@ -76,7 +77,7 @@ class SourceWorker {
 
   void run() {
     for (;;) {
-      if (!cursor_ && !resume()) {
+      if ((!cursor_ || resync_) && !resume()) {
         pause();
         continue;
       }
@@ -97,13 +98,16 @@ class SourceWorker {
       }
       if (!r.page.events.empty()) {
         std::string error;
-        if (!js_.publish(r.page.events, error)) {
+        const std::size_t held = js_.publish(r.page.events, error);
+        counters_.published += held;
+        if (held < r.page.events.size()) {
           ++counters_.nats_failures;
+          if (held > 0) cursor_ = r.page.events[held - 1].seq;  // only past what the stream is known to hold
           spdlog::warn("{}: {}; republishing from seq {}", source_.url(), error, *cursor_ + 1);
+          resync_ = true;  // messages without an answer may be in the stream after all: it says where it ends
           pause();
           continue;
         }
-        counters_.published += r.page.events.size();
         ++counters_.pages;
       }
       cursor_ = r.page.last;
@@ -130,26 +134,33 @@ class SourceWorker {
         spdlog::warn("{}; retrying", error);
         return false;
     }
-    FetchResult first = source_.fetch(0, 1, 0);
-    if (first.kind == FetchResult::Kind::expired) first = source_.fetch(first.oldest - 1, 1, 0);
-    if (first.kind != FetchResult::Kind::page) {
-      ++counters_.source_failures;
-      spdlog::warn("{}: {}; retrying", source_.url(), first.error);
-      return false;
+    if (!shard_) {
+      FetchResult first = source_.fetch(0, 1, 0);
+      if (first.kind == FetchResult::Kind::expired) first = source_.fetch(first.oldest - 1, 1, 0);
+      if (first.kind != FetchResult::Kind::page) {
+        ++counters_.source_failures;
+        spdlog::warn("{}: {}; retrying", source_.url(), first.error);
+        return false;
+      }
+      if (first.page.events.empty()) {  // nothing yet: the stream cannot hold any of it
+        cursor_ = 0;
+        resync_ = false;
+        return true;
+      }
+      shard_ = first.page.events.front().shard;
     }
-    if (first.page.events.empty()) {  // nothing yet: the stream cannot hold any of it
-      cursor_ = 0;
-      return true;
-    }
-    const int shard = first.page.events.front().shard;
+    const int shard = *shard_;
     std::map<int, std::uint64_t> newest;
     if (!js_.last_seqs(sources_, newest, error)) {
       ++counters_.nats_failures;
       spdlog::warn("{}; retrying", error);
       return false;
     }
+    // The stream never holds an event without every earlier one of its shard (relay/jetstream.hpp), so its newest
+    // is where to go on. Never behind what this worker saw acknowledged (an operator may have purged the stream).
     const auto found = newest.find(shard);
-    cursor_ = found == newest.end() ? 0 : found->second;
+    cursor_ = std::max(cursor_.value_or(0), found == newest.end() ? std::uint64_t{0} : found->second);
+    resync_ = false;
     spdlog::info("{}: shard {}, resuming after seq {} (the stream's newest of this shard)", source_.url(), shard,
                  *cursor_);
     return true;
@@ -160,6 +171,8 @@ class SourceWorker {
   std::size_t sources_;
   Counters& counters_;
   std::optional<std::uint64_t> cursor_;  // every event up to it is acknowledged by the stream
+  bool resync_ = false;                  // a page was not fully stored: ask the stream where it ends
+  std::optional<int> shard_;             // the source's shard, from its first event
   std::chrono::milliseconds backoff_ = backoff_min;
 };
 

@@ -42,6 +42,14 @@ void append_sse(std::string& out, const feed::Event& event, int shard) {
 // a long stretch: the reader continues from `last` at once rather than wait for more).
 bool answers_now(const feed::FeedRead& read) { return !read.events.empty() || read.last < read.newest; }
 
+// A long-poll that finds a few events, all of them at the head of the log, while writes go on: a reader following
+// the feed. Answered now, it would come back for the next few at once and cost one HTTP round trip per write or
+// so; parked instead, the dispatcher's next pass answers it with everything that came meanwhile.
+bool lingers(const EventsQuery& query, const feed::FeedRead& read) {
+  return query.wait_seconds > 0 && !read.events.empty() && read.events.size() < query.limit &&
+         read.last == read.newest;
+}
+
 }  // namespace
 
 void answer_feed_read(Responder& responder, const feed::FeedRead& read, int shard) {
@@ -81,12 +89,16 @@ std::size_t EventsDispatcher::streams() const {
 
 void EventsDispatcher::poll(const EventsQuery& query, ResponderPtr responder) {
   const feed::FeedRead read = feed_.read(query.after, query.limit, query.filter);
-  if (read.status != feed::FeedRead::Status::ok || answers_now(read) || query.wait_seconds == 0) {
+  const bool answer_now = read.status != feed::FeedRead::Status::ok ||
+                          (!lingers(query, read) && (answers_now(read) || query.wait_seconds == 0));
+  if (answer_now) {
     answer_feed_read(*responder, read, feed_.shard());
     return;
   }
   Parked reader{query, std::move(responder), monotonic_ms() + query.wait_seconds * 1000LL};
-  reader.query.after = read.last;  // nothing passed up to here: the next pass starts after it
+  // Nothing passed up to here: the next pass starts after it. A lingering reader keeps its cursor: the next pass
+  // (at most limits::feed_dispatch_interval_min_ms away) answers it with these events and those that came since.
+  if (read.events.empty()) reader.query.after = read.last;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) {
@@ -96,6 +108,7 @@ void EventsDispatcher::poll(const EventsQuery& query, ResponderPtr responder) {
     }
     if (parked_.size() < limits::feed_parked_readers_max) {
       parked_.push_back(std::move(reader));
+      if (!read.events.empty()) feed_.wake_all();  // lingering: the next pass must come without a new event
       return;
     }
   }

@@ -60,7 +60,10 @@ void append_event(std::string& out, const feed::Event& event, int shard) {
 }
 
 std::string events_page(const std::vector<feed::Event>& events, std::uint64_t last, int shard) {
-  std::string out = "{\"events\":[";
+  constexpr std::size_t event_bytes_typical = 320;  // a transaction.applied with a 36-character uid: one growth
+  std::string out;
+  out.reserve(32 + events.size() * event_bytes_typical);
+  out += "{\"events\":[";
   for (std::size_t k = 0; k < events.size(); ++k) {
     if (k != 0) out += ',';
     append_event(out, events[k], shard);

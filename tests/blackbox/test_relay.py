@@ -216,6 +216,69 @@ def test_relay_publishes_every_event_once_across_relay_kills_and_nats_restarts(s
     assert [m["subject"] for m in got] == ["tally." + json.loads(t)["type"] for t in expected]
 
 
+def stream_ids(nats: Nats, stream: str) -> list[str]:
+    return [m["id"] for m in stream_messages(nats, stream)]
+
+
+def test_a_message_jetstream_refuses_mid_page_is_published_later_and_never_skipped(server, tmp_path):
+    """A stream made by an operator with a message size limit refuses one event in the middle of a page (a long user
+    name) and takes the smaller ones around it. The relay must not let a later event into the stream while an
+    earlier one is missing: killed -9 then and restarted once the operator has raised the limit, it resumes from
+    the stream's newest id, which is only right if the stream never holds a gap (docs/notifications.md)."""
+    assert relay_path().exists(), f"tally-relay not built at {relay_path()}"
+    c = server.client()
+    users = [c.create_user(f"s{k}")["id"] for k in range(4)]
+    for user in users:
+        c.deposit(user, "3.00")
+    c.create_user("\U0001D543" * 200)  # the one event too large for the stream: 800 bytes of name
+    for user in users:
+        c.withdraw(user, "1.00")
+    texts = feed_texts(server)
+    big = next(k for k, t in enumerate(texts) if "\U0001D543" * 200 in t)
+    small_max = max(len(t.encode()) for k, t in enumerate(texts) if k != big)
+    # mid-page, and larger than every other event by more than the headers the relay adds (they count too)
+    assert small_max + 400 < len(texts[big].encode()) and 3 < big < len(texts) - 3
+    nats = Nats(tmp_path)
+    nats.start()
+    c_nats = NatsClient(nats.port)
+    config = {"name": "TALLY", "subjects": ["tally.>"], "storage": "file", "retention": "limits",
+              "discard": "old", "num_replicas": 1, "duplicate_window": 600 * 10**9, "max_msg_size": small_max + 200}
+    created = c_nats.request("$JS.API.STREAM.CREATE.TALLY", json.dumps(config).encode())
+    assert "error" not in created, created
+    relay = Relay(tmp_path, server.base_url, nats.port)
+    try:
+        relay.start()  # one page holds every event: the big one is refused mid-page
+        deadline = time.monotonic() + WAIT_S
+        while "republishing from seq" not in relay.log.read_text():
+            assert time.monotonic() < deadline, "the relay never saw the refusal: " + relay.log.read_text()[-2000:]
+            time.sleep(0.05)
+        time.sleep(0.3)  # let a retry of the page reach NATS too
+        relay.kill9()
+        held = stream_ids(nats, "TALLY")
+        assert held == [f"0-{k}" for k in range(1, len(held) + 1)], "a later event is in the stream, an earlier " \
+            f"one is not: {held}"
+        config["max_msg_size"] = -1  # the operator raises the limit
+        updated = c_nats.request("$JS.API.STREAM.UPDATE.TALLY", json.dumps(config).encode())
+        assert "error" not in updated, updated
+        relay.start()
+        c.deposit(users[0], "1.00")  # one more event after the restart
+        expected = feed_texts(server)
+        last_id = f"0-{len(expected)}"
+        deadline = time.monotonic() + WAIT_S
+        while last_id not in stream_ids(nats, "TALLY"):
+            assert time.monotonic() < deadline, "the relay did not catch up: " + relay.log.read_text()[-2000:]
+            time.sleep(0.1)
+        got = stream_messages(nats, "TALLY")
+        assert relay.stop() == 0
+    finally:
+        c_nats.close()
+        if relay.proc and relay.proc.poll() is None:
+            relay.kill9()
+        nats.stop()
+    assert [m["id"] for m in got] == [f"0-{k}" for k in range(1, len(expected) + 1)], relay.log.read_text()[-3000:]
+    assert [m["data"] for m in got] == expected
+
+
 def test_relay_exits_2_on_configuration_errors(tmp_path):
     assert subprocess.run([str(relay_path()), "--nats", "nats://127.0.0.1:1"], capture_output=True,
                           timeout=WAIT_S).returncode == 2  # no --source

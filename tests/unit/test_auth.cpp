@@ -183,6 +183,27 @@ TEST(KeyStore, VerdictsForEachKindOfRequest) {
   EXPECT_TRUE(store.admit(std::string_view("Bearer nope"), Scope::open).allowed());
 }
 
+TEST(KeyStore, TheRememberedTokenNeverOutlivesAReloadNorAdmitsAnotherToken) {
+  KeyStore store;
+  store.replace(parse_key_file("billing read,write " + billing_hex + "\nads read " + ads_hex + "\n").entries);
+  EXPECT_TRUE(store.admit(std::string_view("Bearer billing-secret"), Scope::write).allowed());  // remembered now
+  EXPECT_TRUE(store.admit(std::string_view("Bearer billing-secret"), Scope::write).allowed());  // from the memo
+  EXPECT_EQ(store.admit(std::string_view("Bearer billing-secreT"), Scope::write).verdict, Verdict::unknown)
+      << "same length, one byte different";
+  EXPECT_EQ(store.admit(std::string_view("Bearer billing-secret"), Scope::write).client, "billing");
+  const Admission ads = store.admit(std::string_view("Bearer ads-secret"), Scope::write);  // another client
+  EXPECT_EQ(ads.verdict, Verdict::lacking_scope) << "the scope is checked every time, memo or not";
+  EXPECT_EQ(ads.client, "ads");
+  // Revocation: the next request after the reload is refused although this thread just admitted the token.
+  EXPECT_TRUE(store.admit(std::string_view("Bearer billing-secret"), Scope::read).allowed());
+  store.replace(parse_key_file("ads read " + ads_hex + "\n").entries);
+  EXPECT_EQ(store.admit(std::string_view("Bearer billing-secret"), Scope::read).verdict, Verdict::unknown);
+  // Rotation of scopes: same secret, fewer scopes, effective at once.
+  EXPECT_TRUE(store.admit(std::string_view("Bearer ads-secret"), Scope::read).allowed());
+  store.replace(parse_key_file("ads events " + ads_hex + "\n").entries);
+  EXPECT_EQ(store.admit(std::string_view("Bearer ads-secret"), Scope::read).verdict, Verdict::lacking_scope);
+}
+
 TEST(KeyStore, ARequestKeepsTheSetItTookWhileAReloadSwapsIt) {
   KeyStore store;
   store.replace(parse_key_file("billing read " + billing_hex + "\n").entries);
