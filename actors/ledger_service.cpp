@@ -31,6 +31,19 @@ LedgerService::LedgerService(caf::actor_system& system, std::uint32_t idle_actor
       next_user_id_(ids.first()),
       idle_actor_ms_(idle_actor_ms) {
   TALLY_ASSERT(ids.stride >= 1 && ids.residue < ids.stride, "a shard within its shard count");
+  if (idle_actor_ms_ > 0)
+    idle_sweep_ = std::make_unique<IdleSweep>(std::chrono::milliseconds(idle_actor_ms_), [this] { send_idle_checks(); });
+}
+
+void LedgerService::send_idle_checks() {
+  const UserId end = next_user_id_.load();
+  for (UserId id = ids_.first(); id < end && live_actors_.load(std::memory_order_relaxed) > 0; id += ids_.stride) {
+    UserSlot* slot = users_.find(id);
+    if (slot == nullptr) continue;
+    // Under the lock, like every send: an actor only passivates with an empty mailbox, so this check finds it live.
+    std::lock_guard<SlotLock> guard(slot->lock);
+    if (slot->actor) caf::anon_send(slot->actor, idle_check_atom::value);
+  }
 }
 
 template <class... Ts>
@@ -56,9 +69,9 @@ bool LedgerService::passivate(UserSlot& slot, caf::scheduled_actor& self, std::u
 }
 
 LedgerService::~LedgerService() {
-  // A live actor keeps an idle check scheduled on the actor clock, which would hold the actor system's shutdown
-  // until it fires: stop every live actor now, and wait until each has terminated, since a message it is handling
-  // (an idle check) calls back into this object (UBSan saw one do so while this destructor ran).
+  idle_sweep_.reset();  // no idle check is sent from here on
+  // Stop every live actor now, and wait until each has terminated, since a message it is handling (an idle
+  // check) calls back into this object (UBSan saw one do so while this destructor ran).
   caf::scoped_actor self{system_};
   std::size_t stopping = 0;
   const UserId end = next_user_id_.load();
