@@ -206,6 +206,7 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
   TALLY_ASSERT(txs.size() == positions.size() && sink, "a batch needs one position per item and a sink");
   // Claim every uid first; only claimed items of existing users go on, grouped by user in batch order.
   struct Claimed {
+    UserId user;  // the sort key, beside the index: sorting reads no transaction
     UserSlot* slot;
     std::uint32_t k;  // index into txs
   };
@@ -223,15 +224,20 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
           };
         },
         [&](const TxResult& result) { sink->item_done(position, result); });
-    if (slot != nullptr) claimed.push_back(Claimed{slot, k});
+    if (slot != nullptr) claimed.push_back(Claimed{tx.user_id, slot, k});
   }
-  std::stable_sort(claimed.begin(), claimed.end(),
-                   [&](const Claimed& a, const Claimed& b) { return txs[a.k].user_id < txs[b.k].user_id; });
+  // By user, and in batch order within a user (k breaks ties): each user's items are judged in the order sent.
+  std::sort(claimed.begin(), claimed.end(),
+            [](const Claimed& a, const Claimed& b) { return a.user != b.user ? a.user < b.user : a.k < b.k; });
   for (std::size_t i = 0; i < claimed.size();) {
     UserSlot* slot = claimed[i].slot;
     auto group = std::make_shared<TxGroupCommand>();
     group->sink = sink;
-    for (; i < claimed.size() && claimed[i].slot == slot; ++i) {
+    std::size_t end = i;
+    while (end < claimed.size() && claimed[end].slot == slot) ++end;
+    group->txs.reserve(end - i);
+    group->positions.reserve(end - i);
+    for (; i < end; ++i) {
       group->txs.push_back(std::move(txs[claimed[i].k]));
       group->positions.push_back(positions[claimed[i].k]);
     }
