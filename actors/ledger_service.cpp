@@ -31,6 +31,19 @@ LedgerService::LedgerService(caf::actor_system& system, std::uint32_t idle_actor
       next_user_id_(ids.first()),
       idle_actor_ms_(idle_actor_ms) {
   TALLY_ASSERT(ids.stride >= 1 && ids.residue < ids.stride, "a shard within its shard count");
+  if (idle_actor_ms_ > 0)
+    idle_sweep_ = std::make_unique<IdleSweep>(std::chrono::milliseconds(idle_actor_ms_), [this] { send_idle_checks(); });
+}
+
+void LedgerService::send_idle_checks() {
+  const UserId end = next_user_id_.load();
+  for (UserId id = ids_.first(); id < end && live_actors_.load(std::memory_order_relaxed) > 0; id += ids_.stride) {
+    UserSlot* slot = users_.find(id);
+    if (slot == nullptr) continue;
+    // Under the lock, like every send: an actor only passivates with an empty mailbox, so this check finds it live.
+    std::lock_guard<SlotLock> guard(slot->lock);
+    if (slot->actor) caf::anon_send(slot->actor, idle_check_atom::value);
+  }
 }
 
 template <class... Ts>
@@ -62,9 +75,9 @@ void LedgerService::attach(wal::WalWriter& wal) {
 }
 
 LedgerService::~LedgerService() {
-  // A live actor keeps an idle check scheduled on the actor clock, which would hold the actor system's shutdown
-  // until it fires: stop every live actor now, and wait until each has terminated, since a message it is handling
-  // (an idle check) calls back into this object (UBSan saw one do so while this destructor ran).
+  idle_sweep_.reset();  // no idle check is sent from here on
+  // Stop every live actor now, and wait until each has terminated, since a message it is handling (an idle
+  // check) calls back into this object (UBSan saw one do so while this destructor ran).
   caf::scoped_actor self{system_};
   std::size_t stopping = 0;
   const UserId end = next_user_id_.load();
@@ -201,6 +214,7 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
   TALLY_ASSERT(txs.size() == positions.size() && sink, "a batch needs one position per item and a sink");
   // Claim every uid first; only claimed items of existing users go on, grouped by user in batch order.
   struct Claimed {
+    UserId user;  // the sort key, beside the index: sorting reads no transaction
     UserSlot* slot;
     std::uint32_t k;  // index into txs
   };
@@ -218,15 +232,20 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
           };
         },
         [&](const TxResult& result) { sink->item_done(position, result); });
-    if (slot != nullptr) claimed.push_back(Claimed{slot, k});
+    if (slot != nullptr) claimed.push_back(Claimed{tx.user_id, slot, k});
   }
-  std::stable_sort(claimed.begin(), claimed.end(),
-                   [&](const Claimed& a, const Claimed& b) { return txs[a.k].user_id < txs[b.k].user_id; });
+  // By user, and in batch order within a user (k breaks ties): each user's items are judged in the order sent.
+  std::sort(claimed.begin(), claimed.end(),
+            [](const Claimed& a, const Claimed& b) { return a.user != b.user ? a.user < b.user : a.k < b.k; });
   for (std::size_t i = 0; i < claimed.size();) {
     UserSlot* slot = claimed[i].slot;
     auto group = std::make_shared<TxGroupCommand>();
     group->sink = sink;
-    for (; i < claimed.size() && claimed[i].slot == slot; ++i) {
+    std::size_t end = i;
+    while (end < claimed.size() && claimed[end].slot == slot) ++end;
+    group->txs.reserve(end - i);
+    group->positions.reserve(end - i);
+    for (; i < end; ++i) {
       group->txs.push_back(std::move(txs[claimed[i].k]));
       group->positions.push_back(positions[claimed[i].k]);
     }

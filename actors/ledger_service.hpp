@@ -18,6 +18,7 @@
 #include "actors/claim_index.hpp"
 #include "actors/durable_batch.hpp"
 #include "actors/client_names.hpp"
+#include "actors/idle_sweep.hpp"
 #include "actors/tx_index.hpp"
 #include "actors/user_table.hpp"
 #include "feed/feed_log.hpp"
@@ -120,6 +121,8 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   // The change-feed events of a user record that just became durable (WAL thread), before the slot shows it.
   template <class Record>
   void publish_events(const Record& record, const UserSlot& slot);
+  // The idle sweep's visit: an idle check to every live actor (each passivates after a period without mail).
+  void send_idle_checks();
 
   caf::actor_system& system_;
   const Clock& clock_;
@@ -136,6 +139,7 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   std::atomic<std::uint64_t> live_actors_{0};
   mutable std::mutex reservations_mutex_;
   std::unordered_map<std::string, TransactionApplied> reservations_;  // uid -> the holding transaction
+  std::unique_ptr<IdleSweep> idle_sweep_;  // last: its thread reads the members above; none when idle_actor_ms is 0
 };
 
 }  // namespace tally

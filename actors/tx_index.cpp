@@ -26,9 +26,8 @@ TxIndex::Claim TxIndex::claim_impl(const std::string& uid, Retry (*make_retry)(v
   shard.settle();
   const std::int64_t n = shard.find(packed, hash);
   if (n >= 0) return Claim{ClaimResult::committed, shard.materialise(static_cast<std::uint32_t>(n))};
-  auto [it, inserted] = shard.pending.try_emplace(uid);
-  if (inserted) return Claim{ClaimResult::claimed, std::nullopt};
-  it->second.push_back(make_retry(context));
+  if (shard.pending.claim(uid, hash)) return Claim{ClaimResult::claimed, std::nullopt};
+  shard.pending.wait(uid, hash, make_retry(context));
   return Claim{ClaimResult::waiting, std::nullopt};
 }
 
@@ -41,11 +40,8 @@ const char* TxIndex::commit(const TransactionApplied& record) {
   {
     std::lock_guard<std::mutex> lock(shard.mutex);
     shard.settle();
-    auto it = shard.pending.find(record.uid);
-    TALLY_ASSERT(it != shard.pending.end(), "commit of a uid that is not claimed");
     TALLY_ASSERT(shard.find(packed, hash) < 0, "a claimed uid is not committed yet");
-    waiters = std::move(it->second);
-    shard.pending.erase(it);
+    shard.pending.finish(record.uid, hash, waiters);  // asserts the uid was claimed
     entry = shard.insert(record, packed, hash);
   }
   for (Retry& retry : waiters) retry();
@@ -53,14 +49,12 @@ const char* TxIndex::commit(const TransactionApplied& record) {
 }
 
 void TxIndex::release(const std::string& uid) {
-  Shard& shard = *shards_[hash_uid(uid) % shard_count];
+  const std::uint64_t hash = hash_uid(uid);
+  Shard& shard = *shards_[hash % shard_count];
   std::vector<Retry> waiters;
   {
     std::lock_guard<std::mutex> lock(shard.mutex);
-    auto it = shard.pending.find(uid);
-    TALLY_ASSERT(it != shard.pending.end(), "release of a uid that is not claimed");
-    waiters = std::move(it->second);
-    shard.pending.erase(it);
+    shard.pending.finish(uid, hash, waiters);  // asserts the uid was claimed
   }
   for (Retry& retry : waiters) retry();
 }

@@ -18,6 +18,7 @@
 
 #include "actors/slot_array.hpp"
 #include "actors/client_names.hpp"
+#include "actors/pending_claims.hpp"
 #include "actors/tx_index.hpp"
 #include "actors/tx_index_entry.hpp"
 #include "actors/tx_index_uid.hpp"
@@ -64,7 +65,7 @@ struct TxIndex::Shard {
   std::uint32_t records = 0;
   SlotArray table;  // 0 = empty; else (tag << 32) | (entry offset + 1)
   std::size_t slots = 0;
-  std::unordered_map<std::string, std::vector<Retry>> pending;
+  tx_index_detail::PendingClaims<Retry> pending;  // claimed, not yet committed or released
   SlotArray staged;  // slots of entries written by stage() but not yet placed in the table
   std::size_t staged_count = 0, staged_capacity = 0, staged_hint = 0;
   std::optional<TransactionApplied> reused;  // a staged record whose uid was already there (not placed)

@@ -46,8 +46,7 @@ caf::invoke_message_result UserActor::consume(caf::mailbox_element& message) {
 
 caf::behavior UserActor::make_behavior() {
   tsan::ActorTurn turn(this);
-  if (service_->idle_actor_ms() > 0)
-    delayed_send(this, std::chrono::milliseconds(service_->idle_actor_ms()), idle_check_atom::value);
+  // No timer of its own: the service's idle sweep sends idle_check to every live actor once per idle period.
   return {
       [this](apply_atom, const std::shared_ptr<TxCommand>& command) {
         ++messages_;
@@ -76,16 +75,13 @@ caf::behavior UserActor::make_behavior() {
 }
 
 // An idle user costs its slot and dormant ledger (~100 bytes) instead of a live actor (~1.3 KB): after one
-// idle period with no message and nothing in flight, the actor hands its ledger back to the slot and quits.
+// idle period with no message and nothing in flight (from one sweep to the next), the actor hands its ledger
+// back to the slot and quits.
 void UserActor::on_idle_check() {
   drop_durable();
   const bool idle = messages_ == messages_at_last_check_ && pending_.empty();
   messages_at_last_check_ = messages_;
-  if (idle && service_->passivate(*slot_, *this, ledger_)) {
-    quit();
-    return;
-  }
-  delayed_send(this, std::chrono::milliseconds(service_->idle_actor_ms()), idle_check_atom::value);
+  if (idle && service_->passivate(*slot_, *this, ledger_)) quit();
 }
 
 void UserActor::InFlight::answer(std::size_t k, const TxResult& result) {

@@ -34,6 +34,8 @@ usage: tally-loadgen [options]
   --withdraw-frac F   share of withdrawals in tx writes (0.5)  --backdate-frac F  share backdated (0.1)
   --setup-users N     create and fund N users through the API first (records their funding uids for get-tx)
   --setup-only        stop after set-up                        --setup-timeout 120s
+  --fund-batch N      fund set-up users N per PUT /v1/transactions (default 1: one PUT /v1/transaction each;
+                      use 1000 to set up 100k-1M users quickly)
   --save-ids F / --save-uids F   write set-up user ids / transaction uids, one a line
   --load-ids F / --load-uids F   reuse them instead of setting up
   --json out.json     also write the results as JSON           --label NAME  name in the report
@@ -129,6 +131,7 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--path") o.path = val();
     else if (a == "--batch-size") o.batch_size = static_cast<int>(num());
     else if (a == "--setup-users") o.setup_users = static_cast<int>(num());
+    else if (a == "--fund-batch") o.fund_batch = static_cast<int>(num());
     else if (a == "--withdraw-frac") o.withdraw_frac = num();
     else if (a == "--backdate-frac") o.backdate_frac = num();
     else if (a == "--setup-only") o.setup_only = true;
@@ -148,6 +151,7 @@ Options parse_args(int argc, char** argv) {
   if (o.connections < 1 || o.threads < 1) die("--connections and --threads must be >= 1");
   if (o.threads > o.connections) o.threads = o.connections;
   if (o.batch_size < 1 || o.batch_size > 10000) die("--batch-size must be 1..10000");
+  if (o.fund_batch < 1 || o.fund_batch > 10000) die("--fund-batch must be 1..10000");
   if (o.duration_s <= 0 && !o.setup_only) die("--duration must be > 0");
   if (o.label.empty()) o.label = o.workload;
   return o;
@@ -190,31 +194,60 @@ class CreateUsers : public Source {
   std::mutex& mu_;
 };
 
+// Funds the created users, one PUT /v1/transaction each or --fund-batch of them per PUT /v1/transactions.
 class FundUsers : public Source {
  public:
   FundUsers(const Options& o, const SharedData& d, int t, std::atomic<std::size_t>& next,
             std::vector<std::string>& out, std::mutex& mu)
-      : gen_(o, d, t), d_(d), next_(next), out_(out), mu_(mu) {}
+      : gen_(o, d, t), d_(d), per_request_(static_cast<std::size_t>(o.fund_batch)), next_(next), out_(out), mu_(mu) {}
   static std::string uid_for(const SharedData& d, long long id) { return d.run_prefix + "-fund-" + std::to_string(id); }
   bool next(std::string& out, ReqMeta& meta) override {
-    std::size_t i = next_.fetch_add(1);
-    if (i >= d_.user_ids.size()) return false;
+    const std::size_t first = next_.fetch_add(per_request_);
+    if (first >= d_.user_ids.size()) return false;
+    const std::size_t count = std::min(per_request_, d_.user_ids.size() - first);
     meta = ReqMeta{};
-    meta.op = Op::tx;
-    meta.items = 1;
-    meta.user = d_.user_ids[i];
-    gen_.append_put_tx(out, RequestGen::tx_json(uid_for(d_, meta.user), false, kFundCents, meta.user, kFundTimestamp));
+    meta.user = static_cast<long long>(first);  // the index of the first user funded
+    meta.items = static_cast<int>(count);
+    if (per_request_ == 1) {
+      meta.op = Op::tx;
+      gen_.append_put_tx(out, fund_json(first));
+      return true;
+    }
+    meta.op = Op::batch;
+    std::string body = "[";
+    for (std::size_t i = first; i < first + count; ++i) {
+      if (i != first) body.push_back(',');
+      body += fund_json(i);
+    }
+    body.push_back(']');
+    gen_.append_put_batch(out, body);
     return true;
   }
-  void on_response(const ReqMeta& meta, int status, std::string_view) override {
+  void on_response(const ReqMeta& meta, int status, std::string_view body) override {
     if (status != 200) return;
+    const std::size_t first = static_cast<std::size_t>(meta.user);
+    const std::size_t count = static_cast<std::size_t>(meta.items);
+    // A batch answers 200 with one status per item: record the funding only when every item was applied.
+    if (meta.op == Op::batch && count_applied(body) != count) return;
     std::lock_guard<std::mutex> lock(mu_);
-    out_.push_back(uid_for(d_, meta.user));
+    for (std::size_t i = first; i < first + count; ++i) out_.push_back(uid_for(d_, d_.user_ids[i]));
   }
 
  private:
+  std::string fund_json(std::size_t index) const {
+    const long long user = d_.user_ids[index];
+    return RequestGen::tx_json(uid_for(d_, user), false, kFundCents, user, kFundTimestamp);
+  }
+  static std::size_t count_applied(std::string_view body) {
+    std::size_t n = 0;
+    for (std::size_t p = body.find("{\"status\":200,"); p != std::string_view::npos;
+         p = body.find("{\"status\":200,", p + 1))
+      ++n;
+    return n;
+  }
   RequestGen gen_;
   const SharedData& d_;
+  std::size_t per_request_;
   std::atomic<std::size_t>& next_;
   std::vector<std::string>& out_;
   std::mutex& mu_;

@@ -92,6 +92,10 @@ void RequestGen::append_put_tx(std::string& out, const std::string& body) const 
   append_body(out, "PUT", "/v1/transaction", body);
 }
 
+void RequestGen::append_put_batch(std::string& out, const std::string& body) const {
+  append_body(out, "PUT", "/v1/transactions", body);
+}
+
 std::string RequestGen::fresh_uid() {
   return data_.run_prefix + "-" + std::to_string(thread_) + "-" + std::to_string(++counter_);
 }
@@ -145,7 +149,7 @@ void RequestGen::gen(Op op, std::string& out, ReqMeta& meta) {
         body += random_tx_json();
       }
       body.push_back(']');
-      append_body(out, "PUT", "/v1/transactions", body);
+      append_put_batch(out, body);
       break;
     }
     case Op::get_path:

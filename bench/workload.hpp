@@ -23,6 +23,7 @@ struct Options {
   std::string path = "/";
   int batch_size = 100;
   int setup_users = 0;
+  int fund_batch = 1;  // set-up funding items per request: 1 = PUT /v1/transaction, more = PUT /v1/transactions
   double withdraw_frac = 0.5;
   double backdate_frac = 0.1;
   double setup_timeout_s = 120.0;
@@ -76,6 +77,7 @@ class RequestGen {
   // Pieces also used by the set-up phase.
   void append_create_user(std::string& out, const std::string& name) const;
   void append_put_tx(std::string& out, const std::string& body) const;
+  void append_put_batch(std::string& out, const std::string& body) const;
   static std::string tx_json(const std::string& uid, bool withdraw, long long cents, long long user,
                              const std::string& timestamp);
   static std::string iso_utc(int64_t unix_seconds);

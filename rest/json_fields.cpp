@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rest/json_plain.hpp"
+
 namespace tally::rest {
 
 namespace {
@@ -105,6 +107,13 @@ class FieldCollector {
 }  // namespace
 
 JsonDocument read_json(std::string_view body, std::size_t objects_max) {
+  JsonDocument doc;
+  // Plain bodies (nearly all) take the fast path; anything else, every malformed body included, is read in full.
+  if (read_plain_json(body, objects_max, doc)) return doc;
+  return read_json_full(body, objects_max);
+}
+
+JsonDocument read_json_full(std::string_view body, std::size_t objects_max) {
   JsonDocument doc;
   FieldCollector collector(doc, objects_max);
   bool parsed = false;

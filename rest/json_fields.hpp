@@ -29,6 +29,8 @@ struct JsonDocument {
 
 // objects_max bounds a top-level array (more elements -> !ok with error "too many items").
 JsonDocument read_json(std::string_view body, std::size_t objects_max);
+// The same without the plain-body fast path (rest/json_plain.hpp): every body through nlohmann. For tests.
+JsonDocument read_json_full(std::string_view body, std::size_t objects_max);
 
 const JsonField* find_field(const JsonObject& object, std::string_view key);
 

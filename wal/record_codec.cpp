@@ -8,6 +8,7 @@
 #include <kj/array.h>
 #include <kj/exception.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "ledger/limits.hpp"
@@ -18,7 +19,7 @@
 namespace tally::wal {
 namespace {
 
-// Records are small; a modest first segment keeps each encode to one allocation and one segment.
+// Records are small: one first segment of this size holds any of them, so each encode has one segment.
 constexpr unsigned first_segment_words = 128;
 
 template <typename InitFn>
@@ -28,10 +29,31 @@ void copy_text(InitFn init, const std::string& value) {
   if (!value.empty()) std::memcpy(text.begin(), value.data(), value.size());
 }
 
+// The first segment of every message built on this thread: zeroed once, and zeroed again by each builder's
+// destructor over what it used (Cap'n Proto's contract for a caller-provided segment), so an encode allocates
+// only its result (a record per batch item paid a zeroed 1 KiB segment and a flat copy besides).
+kj::ArrayPtr<capnp::word> first_segment() {
+  thread_local capnp::word words[first_segment_words] = {};
+  return kj::arrayPtr(words, first_segment_words);
+}
+
+// The flat form of messageToFlatArray (a segment table, then the segments), written straight into the result.
 std::string to_string(capnp::MallocMessageBuilder& message) {
-  const kj::Array<capnp::word> flat = capnp::messageToFlatArray(message);
-  const kj::ArrayPtr<const kj::byte> bytes = flat.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  const kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments = message.getSegmentsForOutput();
+  if (segments.size() != 1) {
+    const kj::Array<capnp::word> flat = capnp::messageToFlatArray(segments);
+    const kj::ArrayPtr<const kj::byte> bytes = flat.asBytes();
+    return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  }
+  // One segment: the table is two little-endian 32-bit words, (segment count - 1) = 0 and its size in words.
+  const kj::ArrayPtr<const kj::byte> body = segments[0].asBytes();
+  std::string out(sizeof(capnp::word) + body.size(), '\0');
+  const std::uint32_t table[2] = {0, static_cast<std::uint32_t>(segments[0].size())};
+  static_assert(sizeof(table) == sizeof(capnp::word), "the one-segment table is one word");
+  for (std::size_t i = 0; i < sizeof(table); ++i)  // byte by byte: little-endian whatever the host
+    out[i] = static_cast<char>((table[i / 4] >> (8 * (i % 4))) & 0xff);
+  std::memcpy(&out[sizeof(capnp::word)], body.begin(), body.size());
+  return out;
 }
 
 std::string text_of(capnp::Text::Reader text) { return std::string(text.begin(), text.size()); }
@@ -139,7 +161,7 @@ std::optional<Record> decode_words(kj::ArrayPtr<const capnp::word> words) {
 namespace detail {
 
 std::string encode_unchecked(const UserCreated& record) {
-  capnp::MallocMessageBuilder message(first_segment_words);
+  capnp::MallocMessageBuilder message(first_segment());
   auto root = message.initRoot<schema::WalRecord>();
   auto b = root.initUserCreated();
   b.setId(record.id);
@@ -166,20 +188,20 @@ void fill(schema::TransactionApplied::Builder b, const TransactionApplied& recor
 }  // namespace
 
 std::string encode_unchecked(const TransactionApplied& record) {
-  capnp::MallocMessageBuilder message(first_segment_words);
+  capnp::MallocMessageBuilder message(first_segment());
   fill(message.initRoot<schema::WalRecord>().initTransactionApplied(), record);
   return to_string(message);
 }
 
 std::string encode_unchecked(const UidReservation& record) {
-  capnp::MallocMessageBuilder message(first_segment_words);
+  capnp::MallocMessageBuilder message(first_segment());
   auto root = message.initRoot<schema::WalRecord>();
   fill(record.released ? root.initUidReleased() : root.initUidReserved(), record.tx);
   return to_string(message);
 }
 
 std::string encode_unchecked(const UserUpdated& record) {
-  capnp::MallocMessageBuilder message(first_segment_words);
+  capnp::MallocMessageBuilder message(first_segment());
   auto b = message.initRoot<schema::WalRecord>().initUserUpdated();
   b.setUserId(record.user_id);
   b.setLowBalanceThresholdMinor(record.low_balance_threshold);

@@ -4,12 +4,14 @@
 
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "actors/pending_claims.hpp"
 #include "actors/tx_index.hpp"
 #include "ledger/limits.hpp"
 #include "record_checks.hpp"
@@ -255,3 +257,57 @@ TEST(TxIndexDeath, CommitWithoutClaimAborts) {
 }
 
 }  // namespace
+
+// The pending-claim table against a std::map model: claims, repeats, waiters and finishes in random order, with
+// hashes forced to collide (few distinct homes), through growth and backward-shift deletions.
+TEST(PendingClaims, MatchesAModelUnderCollisionsAndDeletions) {
+  using Pending = tally::tx_index_detail::PendingClaims<int>;
+  Pending pending;
+  std::map<std::string, std::vector<int>> model;  // claimed uid -> its waiters
+  std::mt19937_64 rng(7);
+  auto hash_of = [](const std::string& uid) { return (std::hash<std::string>{}(uid) % 5) << 16; };  // 5 homes
+  int next_waiter = 0;
+  for (int step = 0; step < 20000; ++step) {
+    const std::string uid = "u" + std::to_string(rng() % 300);
+    const std::uint64_t hash = hash_of(uid);
+    const bool claimed = model.count(uid) != 0;
+    if (!claimed || rng() % 3 == 0) {
+      const bool inserted = pending.claim(uid, hash);
+      ASSERT_EQ(inserted, !claimed) << uid;
+      if (inserted) {
+        model[uid];
+      } else {
+        pending.wait(uid, hash, next_waiter);
+        model[uid].push_back(next_waiter++);
+      }
+    } else {
+      std::vector<int> waiters;
+      pending.finish(uid, hash, waiters);
+      ASSERT_EQ(waiters, model[uid]) << uid;
+      model.erase(uid);
+    }
+    ASSERT_EQ(pending.size(), model.size());
+  }
+  for (auto& [uid, waiters] : model) {
+    std::vector<int> got;
+    pending.finish(uid, hash_of(uid), got);
+    EXPECT_EQ(got, waiters);
+  }
+  EXPECT_EQ(pending.size(), 0u);
+  EXPECT_TRUE(pending.claim("again", hash_of("again")));
+}
+
+// A uid of the longest allowed length is kept whole (its bytes are inline in the slot).
+TEST(PendingClaims, LongestUidsAreComparedWhole) {
+  tally::tx_index_detail::PendingClaims<int> pending;
+  const std::string a(limits::uid_bytes_max, 'a');
+  std::string b = a;
+  b.back() = 'b';
+  EXPECT_TRUE(pending.claim(a, 42));
+  EXPECT_TRUE(pending.claim(b, 42));
+  EXPECT_FALSE(pending.claim(a, 42));
+  std::vector<int> waiters;
+  pending.finish(b, 42, waiters);
+  EXPECT_FALSE(pending.claim(a, 42));
+  EXPECT_TRUE(pending.claim(b, 42));
+}

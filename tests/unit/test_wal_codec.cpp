@@ -510,3 +510,32 @@ TEST(RecordCodec, MutatedRecordsNeverCrash) {
 
 }  // namespace
 }  // namespace tally::wal
+
+namespace tally::wal {
+namespace {
+
+// encode writes the flat form itself (one segment, and a reused first segment per thread): byte for byte what
+// Cap'n Proto's messageToFlatArray makes of the same message, encode after encode on one thread.
+TEST(RecordCodec, EncodeIsCapnpFlatFormAndReusesItsSegmentCleanly) {
+  for (int round = 0; round < 3; ++round) {
+    TransactionApplied tx = sample_tx();
+    tx.uid = std::string(static_cast<std::size_t>(1 + round * 30), 'u');  // longer and shorter uids in turn
+    const std::optional<std::string> bytes = encode(tx);
+    ASSERT_TRUE(bytes.has_value());
+    ASSERT_EQ(bytes->size() % sizeof(capnp::word), 0u);
+    kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes->size() / sizeof(capnp::word));
+    std::memcpy(words.begin(), bytes->data(), bytes->size());
+    capnp::FlatArrayMessageReader reader(words.asPtr());
+    capnp::MallocMessageBuilder copy;
+    copy.setRoot(reader.getRoot<schema::WalRecord>());
+    const kj::Array<capnp::word> expected = capnp::messageToFlatArray(copy);
+    ASSERT_EQ(expected.asBytes().size(), bytes->size());
+    EXPECT_EQ(std::memcmp(expected.asBytes().begin(), bytes->data(), bytes->size()), 0);
+    const std::optional<Record> back = decode(*bytes);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(std::get<TransactionApplied>(*back).uid, tx.uid);
+  }
+}
+
+}  // namespace
+}  // namespace tally::wal

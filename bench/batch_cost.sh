@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Server CPU per batch item, same-run A/B: sets up N users once (created through the API, funded 1,000 per batch),
+# then for each round starts each given tallyd binary on a copy of that data (every user cold: restored, no actor)
+# and sends 1,000-item batches at a fixed rate, so every binary does the same work; prints tx/s and tallyd's
+# utime+stime per item. See README.md ("Batch ingest cost").
+#
+# usage: bench/batch_cost.sh [--users N] [--rate REQ_PER_S] [--duration S] [--rounds K] [--batch-size B]
+#                            [--port P] BIN [BIN...]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LG=$ROOT/build/bench/tally-loadgen
+USERS=10000; RATE=40; DUR=6; ROUNDS=3; BATCH=1000; PORT=18600
+BINS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --users) USERS=$2; shift ;;
+    --rate) RATE=$2; shift ;;
+    --duration) DUR=$2; shift ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --batch-size) BATCH=$2; shift ;;
+    --port) PORT=$2; shift ;;
+    -h|--help) sed -n 2,8p "$0"; exit 0 ;;
+    *) BINS+=("$1") ;;
+  esac
+  shift
+done
+[ ${#BINS[@]} -gt 0 ] || { echo "give at least one tallyd binary" >&2; exit 1; }
+[ -x "$LG" ] || { echo "build $LG first (ninja -C build bench/tally-loadgen)" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/tally-batch-cost.XXXXXX)
+PID=""
+cleanup() {
+  if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# start BIN DATA: tallyd in the background on PORT, until it answers (bounded)
+start() {
+  "$1" --bind 127.0.0.1 --port "$PORT" --data-dir "$2" --threads 2 --log-level warn >"$TMP/tallyd.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 600); do curl -sf -o /dev/null -m 1 "http://127.0.0.1:$PORT/readyz" && return 0; sleep 0.1; done
+  echo "tallyd did not come up" >&2; tail -5 "$TMP/tallyd.log" >&2; exit 1
+}
+stop() { kill -TERM "$PID"; wait "$PID" || true; PID=""; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+
+echo "== setting up $USERS users with ${BINS[0]}" >&2
+mkdir -p "$TMP/data"
+start "${BINS[0]}" "$TMP/data"
+timeout 900 "$LG" --url "http://127.0.0.1:$PORT" --setup-users "$USERS" --setup-only --fund-batch 1000 \
+  --connections 16 --setup-timeout 800s --save-ids "$TMP/ids" >&2
+stop
+
+TCK=$(getconf CLK_TCK)
+echo "| round | binary | tx/s | items | CPU s | CPU µs/item | load |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+for round in $(seq 1 "$ROUNDS"); do
+  for bin in "${BINS[@]}"; do
+    rm -rf "$TMP/run"; cp -r "$TMP/data" "$TMP/run"
+    start "$bin" "$TMP/run"
+    c0=$(cpu_ticks)
+    timeout $((DUR + 60)) "$LG" --url "http://127.0.0.1:$PORT" --workload batch --batch-size "$BATCH" \
+      --connections 8 --duration "${DUR}s" --rate "$RATE" --load-ids "$TMP/ids" --json "$TMP/lg.json" >/dev/null 2>&1
+    c1=$(cpu_ticks)
+    stop
+    python3 - "$round" "$bin" "$c0" "$c1" "$TCK" "$(cut -d' ' -f1 /proc/loadavg)" "$TMP/lg.json" <<'PY'
+import json, sys
+rnd, binary, c0, c1, tck, load, path = sys.argv[1:]
+j = json.load(open(path))
+items = j["items"]["sent"]
+cpu = (float(c1) - float(c0)) / float(tck)
+print(f"| {rnd} | {binary} | {j['tx_per_s']:.0f} | {items} | {cpu:.2f} | {cpu * 1e6 / max(items, 1):.2f} | {load} |")
+PY
+  done
+done
