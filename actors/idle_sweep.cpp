@@ -1,12 +1,17 @@
 // IdleSweep: a waiting loop that a destructor can interrupt at once (no sleep to outwait at shutdown).
 #include "actors/idle_sweep.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace tally {
 
-IdleSweep::IdleSweep(std::chrono::milliseconds period, std::function<void()> visit)
-    : period_(period), visit_(std::move(visit)), thread_([this] { run(); }) {}
+IdleSweep::IdleSweep(std::chrono::milliseconds period, std::uint32_t slices, Visit visit)
+    : tick_(std::max<std::chrono::milliseconds>(period / std::max<std::uint32_t>(slices, 1),
+                                               std::chrono::milliseconds(1))),
+      slices_(std::max<std::uint32_t>(slices, 1)),
+      visit_(std::move(visit)),
+      thread_([this] { run(); }) {}
 
 IdleSweep::~IdleSweep() {
   {
@@ -19,12 +24,14 @@ IdleSweep::~IdleSweep() {
 
 void IdleSweep::run() {
   std::unique_lock<std::mutex> lock(mutex_);
-  auto next = std::chrono::steady_clock::now() + period_;
+  std::uint32_t slice = 0;
+  auto next = std::chrono::steady_clock::now() + tick_;
   while (!wake_.wait_until(lock, next, [this] { return stopping_; })) {
     lock.unlock();
-    visit_();
+    visit_(slice, slices_);
+    slice = (slice + 1) % slices_;
     lock.lock();
-    next = std::chrono::steady_clock::now() + period_;
+    next = std::chrono::steady_clock::now() + tick_;
   }
 }
 

@@ -1,11 +1,14 @@
-// IdleSweep: one thread that runs a visit every period until it is stopped. LedgerService uses it to send the
-// idle check to every live user actor, so that spawning an actor (a cold user, often once per batch item) costs
-// no timer of its own: a delayed message per actor went through CAF's clock thread (a lock, a wake-up of that
-// thread and a heap entry per spawn), about a fifth of the CPU of a batch over a million cold users.
+// IdleSweep: one thread that visits a population in `slices` parts, one part per period/slices, until it is
+// stopped: every member is visited once per period. LedgerService uses it to send the idle check to every live
+// user actor, so that spawning an actor (a cold user, often once per batch item) costs no timer of its own: a
+// delayed message per actor went through CAF's clock thread (a lock, a wake-up of that thread and a heap entry per
+// spawn), about a fifth of the CPU of a batch over a million cold users. Slices spread the checks over the period:
+// a million live actors would otherwise get a million messages in one burst, a latency spike for every write.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -14,8 +17,10 @@ namespace tally {
 
 class IdleSweep {
  public:
-  // Starts the thread; `visit` runs on it once per `period`, first one period from now.
-  IdleSweep(std::chrono::milliseconds period, std::function<void()> visit);
+  // visit(k, slices) with k = 0, 1, ..., slices-1, 0, ...: one call every period/slices (at least 1 ms), on the
+  // sweep's own thread, the first one period/slices from now.
+  using Visit = std::function<void(std::uint32_t slice, std::uint32_t slices)>;
+  IdleSweep(std::chrono::milliseconds period, std::uint32_t slices, Visit visit);
   // Stops and joins: no visit runs after it returns.
   ~IdleSweep();
   IdleSweep(const IdleSweep&) = delete;
@@ -24,8 +29,9 @@ class IdleSweep {
  private:
   void run();
 
-  std::chrono::milliseconds period_;
-  std::function<void()> visit_;
+  std::chrono::milliseconds tick_;
+  std::uint32_t slices_;
+  Visit visit_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

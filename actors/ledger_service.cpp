@@ -32,12 +32,15 @@ LedgerService::LedgerService(caf::actor_system& system, std::uint32_t idle_actor
       idle_actor_ms_(idle_actor_ms) {
   TALLY_ASSERT(ids.stride >= 1 && ids.residue < ids.stride, "a shard within its shard count");
   if (idle_actor_ms_ > 0)
-    idle_sweep_ = std::make_unique<IdleSweep>(std::chrono::milliseconds(idle_actor_ms_), [this] { send_idle_checks(); });
+    idle_sweep_ = std::make_unique<IdleSweep>(std::chrono::milliseconds(idle_actor_ms_), limits::idle_sweep_slices,
+                                              [this](std::uint32_t k, std::uint32_t n) { send_idle_checks(k, n); });
 }
 
-void LedgerService::send_idle_checks() {
+void LedgerService::send_idle_checks(std::uint32_t slice, std::uint32_t slices) {
   const UserId end = next_user_id_.load();
-  for (UserId id = ids_.first(); id < end && live_actors_.load(std::memory_order_relaxed) > 0; id += ids_.stride) {
+  const UserId step = static_cast<UserId>(ids_.stride) * slices;
+  for (UserId id = ids_.first() + static_cast<UserId>(ids_.stride) * slice;
+       id < end && live_actors_.load(std::memory_order_relaxed) > 0; id += step) {
     UserSlot* slot = users_.find(id);
     if (slot == nullptr) continue;
     // Under the lock, like every send: an actor only passivates with an empty mailbox, so this check finds it live.

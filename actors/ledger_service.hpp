@@ -121,8 +121,9 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   // The change-feed events of a user record that just became durable (WAL thread), before the slot shows it.
   template <class Record>
   void publish_events(const Record& record, const UserSlot& slot);
-  // The idle sweep's visit: an idle check to every live actor (each passivates after a period without mail).
-  void send_idle_checks();
+  // The idle sweep's visit: an idle check to every live actor of one slice of the users (the slice-th of every
+  // `slices` ids); each actor passivates after a period without mail.
+  void send_idle_checks(std::uint32_t slice, std::uint32_t slices);
 
   caf::actor_system& system_;
   const Clock& clock_;

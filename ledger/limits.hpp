@@ -86,6 +86,8 @@ inline constexpr std::size_t batch_transactions_max = 10'000;
 // User actors: one with nothing to do for this long hands its state back to its slot and quits (0 = never).
 inline constexpr std::uint32_t actor_idle_ms_default = 30'000;  // --actor-idle-ms
 inline constexpr std::uint32_t actor_idle_ms_max = 86'400'000;
+// The idle sweep visits the users in this many parts per idle period: checks spread out, not one burst.
+inline constexpr std::uint32_t idle_sweep_slices = 16;
 
 // Shards (docs/sharding.md): --shards N, and the peer client that forwards to the owner of a request.
 inline constexpr std::uint32_t shards_max = 1024;

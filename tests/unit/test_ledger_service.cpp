@@ -4,11 +4,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <future>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "actors/idle_sweep.hpp"
 #include "ledger/clock.hpp"
 #include "ledger/limits.hpp"
 #include "ledger_harness.hpp"
@@ -559,6 +562,30 @@ TEST(LedgerService, PassivationRacingWithRequestsLosesNone) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(lost.load(), 0) << "a request was lost (or refused) while its actor passivated";
   EXPECT_EQ(answered.load(), 4 * 1500);
+}
+
+
+
+// The idle sweep visits its slices in turn, each once per round: every actor is checked once per idle period and
+// the checks of a million live actors are spread over the period instead of sent in one burst.
+TEST(IdleSweep, VisitsEverySliceInTurn) {
+  std::mutex mutex;
+  std::condition_variable enough;
+  std::vector<std::uint32_t> seen;
+  {
+    IdleSweep sweep(std::chrono::milliseconds(16), 4, [&](std::uint32_t slice, std::uint32_t slices) {
+      EXPECT_EQ(slices, 4u);
+      std::lock_guard<std::mutex> lock(mutex);
+      seen.push_back(slice);
+      enough.notify_all();
+    });
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(enough.wait_for(lock, std::chrono::seconds(30), [&] { return seen.size() >= 10; }));
+  }  // the destructor stops the sweep: nothing is visited after it returns
+  const std::size_t visits = seen.size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(seen.size(), visits);
+  for (std::size_t k = 0; k < visits; ++k) EXPECT_EQ(seen[k], k % 4) << "visit " << k;
 }
 
 }  // namespace
