@@ -75,6 +75,8 @@ class UserTable {
 
   // nullptr unless the user exists (is published). Any thread.
   UserSlot* find(UserId id) const;
+  // Where id's slot lives (nullptr if its chunk does not exist), without reading the slot: a prefetch target.
+  const UserSlot* address_of(UserId id) const;
   // The slot for a not-yet-published id (allocating its chunk). Only the id's single creator writes it.
   UserSlot& prepare(UserId id);
   void publish(UserSlot& slot);
