@@ -83,15 +83,22 @@ void write_generated(const Submit& submit, std::uint64_t users, std::uint64_t tr
 }
 
 // As the API path writes under real traffic: each entry is one user's (picked at random), a single transaction
-// or, one time in five, a batch's share of 2..8 items (one WAL entry). Times follow a server clock ticking
-// ~20 µs per transaction; one deposit in ten is backdated by up to 30 days (timestamp given). A withdrawal takes
+// or, one time in five, a batch's share of 2..8 items (one WAL entry). Acceptance times (recorded_at) follow a
+// server clock ticking ~20 µs per transaction; a transaction without a timestamp is stamped with its request's
+// arrival, shared by the ~100 transactions of one batch request as the API does; one deposit in ten is
+// backdated by up to 30 days (timestamp given). A withdrawal takes
 // at most the user's balance at the server's now, so no balance is ever negative; a user with nothing deposits.
 void write_api_shaped(const Submit& submit, std::uint64_t users, std::uint64_t transactions) {
   constexpr tally::UtcMicros backdate_max_micros = 30ll * 86'400'000'000;
   std::mt19937_64 rng(7);
   std::vector<tally::MinorUnits> balance(users + 1, 0);
-  tally::UtcMicros now = jan1_2023 + backdate_max_micros;
-  for (std::uint64_t written = 0; written < transactions;) {
+  constexpr std::uint64_t request_items = 100;
+  tally::UtcMicros now = jan1_2023 + backdate_max_micros, request_at = now;
+  for (std::uint64_t written = 0, next_request = 0; written < transactions;) {
+    if (written >= next_request) {
+      request_at = now;
+      next_request += request_items;
+    }
     const tally::UserId user = 1 + rng() % users;
     const std::uint64_t items = std::min<std::uint64_t>(rng() % 5 == 0 ? 2 + rng() % 7 : 1, transactions - written);
     tally::wal::RecordGroup group;
@@ -101,7 +108,7 @@ void write_api_shaped(const Submit& submit, std::uint64_t users, std::uint64_t t
       tx.uid = random_uuid(rng);
       tx.user_id = user;
       tx.recorded_at = now;
-      tx.at = now;
+      tx.at = request_at;
       const bool withdraw = balance[user] > 0 && rng() % 3 == 0;
       tx.kind = withdraw ? tally::TxKind::withdraw : tally::TxKind::deposit;
       tx.amount = withdraw ? 1 + static_cast<tally::MinorUnits>(rng() % static_cast<std::uint64_t>(balance[user]))
