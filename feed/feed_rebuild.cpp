@@ -1,53 +1,37 @@
-// FeedRebuild: each record's event is made at once (record_event), held while its user's state is prefetched,
-// then settled with that state (settle_events) in log order and appended to the log in groups.
+// FeedRebuild: derive_events over the replayed records, appended to the log one record at a time.
 #include "feed/feed_rebuild.hpp"
 
 #include "ledger/limits.hpp"
 
 namespace tally::feed {
 
+FundsState* FeedRebuild::state_of(UserId id) {
+  if (id == 0 || id >= users_.size()) return nullptr;
+  return &users_[id];
+}
+
 bool FeedRebuild::add(const UserCreated& user) {
   if (user.id == 0 || user.id >= limits::users_max) return false;
   if (user.id >= users_.size()) users_.resize(user.id + 1);
-  hold(record_event(user));
+  derive_events(user, users_[user.id], scratch_);
+  log_.append(scratch_);
   return true;
 }
 
 bool FeedRebuild::add(const UserUpdated& update) {
-  if (update.user_id == 0 || update.user_id >= users_.size()) return false;
-  hold(record_event(update));
+  FundsState* state = state_of(update.user_id);
+  if (state == nullptr) return false;
+  derive_events(update, *state, scratch_);
+  log_.append(scratch_);
   return true;
 }
 
 bool FeedRebuild::add(const TransactionApplied& tx) {
-  if (tx.user_id == 0 || tx.user_id >= users_.size()) return false;
-  hold(record_event(tx));
+  FundsState* state = state_of(tx.user_id);
+  if (state == nullptr) return false;
+  derive_events(tx, *state, scratch_);
+  log_.append(scratch_);
   return true;
-}
-
-void FeedRebuild::hold(Event event) {
-  if (waiting_count_ == waiting_max) settle_oldest();
-  __builtin_prefetch(&users_[event.user_id]);
-  waiting_[(waiting_first_ + waiting_count_) % waiting_max] = std::move(event);
-  ++waiting_count_;
-}
-
-void FeedRebuild::settle_oldest() {
-  Event& oldest = waiting_[waiting_first_];
-  FundsState& state = users_[oldest.user_id];
-  settle_events(std::move(oldest), state, settled_);
-  waiting_first_ = (waiting_first_ + 1) % waiting_max;
-  --waiting_count_;
-  if (settled_.size() >= append_events) append_settled();
-}
-
-void FeedRebuild::append_settled() {
-  log_.append(settled_);  // empties it
-}
-
-void FeedRebuild::finish() {
-  while (waiting_count_ > 0) settle_oldest();
-  append_settled();
 }
 
 }  // namespace tally::feed

@@ -25,13 +25,4 @@ void derive_events(const UserCreated& user, FundsState& state, std::vector<Event
 void derive_events(const UserUpdated& update, FundsState& state, std::vector<Event>& out);
 void derive_events(const TransactionApplied& tx, FundsState& state, std::vector<Event>& out);
 
-// derive_events in two steps, for a caller that has the record before its user's state (recovery's rebuild
-// loads the state a few records later): the record's own event, all but what the state decides; then
-// settle_events fills that in (the balance after a transaction, the crossing), appends the events to `out` and
-// advances `state`, exactly as derive_events does.
-Event record_event(const UserCreated& user);
-Event record_event(const UserUpdated& update);
-Event record_event(const TransactionApplied& tx);
-void settle_events(Event event, FundsState& state, std::vector<Event>& out);
-
 }  // namespace tally::feed

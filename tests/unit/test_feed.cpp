@@ -1,7 +1,7 @@
 // The change feed's rules: the funds rule (one event per crossing, in order), the feed log's numbering,
 // retention, filters and cursors, and the whole path through a real ledger: concurrent withdrawals on one user,
-// a threshold change, and the same feed rebuilt after a restart; recovery's rebuild (which settles each event a
-// few records late) against deriving record by record.
+// a threshold change, and the same feed rebuilt after a restart; recovery's rebuild against deriving record by
+// record.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -289,7 +289,7 @@ TEST(FeedRebuild, MakesTheEventsDerivingRecordByRecordMakes) {
     TransactionApplied stranger = tx("stranger", TxKind::deposit, 1);
     stranger.user_id = 41;  // never created
     EXPECT_FALSE(rebuild.add(stranger));
-  }  // the destructor settles the last held events
+  }
   const std::vector<std::string> rebuilt = all_events(rebuilt_log), derived = all_events(derived_log);
   EXPECT_GT(derived.size(), 3040u);  // funds events too
   EXPECT_EQ(rebuilt, derived);
