@@ -43,6 +43,7 @@ class SlotLock {
 
 struct UserSlot {
   std::atomic<bool> published{false};
+  SlotLock lock;  // see `actor` below; beside `published` and `client`, the three share one word (8 B a user)
   // Who created it: an ordinal of LedgerService's ClientNames; immutable once published.
   std::uint32_t client = 0;
   std::string name;                   // immutable once published
@@ -57,10 +58,10 @@ struct UserSlot {
   // Under `lock`: either `actor` runs and owns the ledger, or it is null and the ledger sits in `dormant`
   // (null = a fresh ledger). Messages are only ever sent under the lock, so an actor that finds its mailbox
   // empty while holding it may hand the ledger back and quit (passivation) without losing one.
-  SlotLock lock;
   caf::actor actor;
   std::unique_ptr<UserLedger> dormant;
 };
+static_assert(sizeof(UserSlot) <= 80, "a user slot stays compact: there is one per user");
 
 class UserTable {
  public:
