@@ -318,7 +318,7 @@ std::size_t LedgerService::stage_uids(const TransactionApplied* const* txs, std:
 }
 
 UserView LedgerService::view_of(UserId id, const UserSlot& slot) const {
-  return UserView{id, slot.name, slot.balance.load(std::memory_order_acquire), user_clients_.name(slot.client),
+  return UserView{id, std::string(slot.name.view()), slot.balance.load(std::memory_order_acquire), user_clients_.name(slot.client),
                   slot.low_balance_threshold.load(std::memory_order_acquire)};
 }
 

@@ -12,6 +12,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/slot_name.hpp"
 #include "actors/tx_timeline.hpp"
 #include "ledger/balance_history.hpp"
 #include "ledger/limits.hpp"
@@ -46,7 +47,7 @@ struct UserSlot {
   SlotLock lock;  // see `actor` below; beside `published` and `client`, the three share one word (8 B a user)
   // Who created it: an ordinal of LedgerService's ClientNames; immutable once published.
   std::uint32_t client = 0;
-  std::string name;                   // immutable once published
+  SlotName name;  // immutable once published
   UtcMicros created_at = 0;
   // Durable balance now. Written by the WAL writer thread, which adds each of the user's entries as it becomes
   // durable, in log order (UserActor::publish_durable), and by recovery before serving; never by the actor, whose
@@ -61,7 +62,7 @@ struct UserSlot {
   caf::actor actor;
   std::unique_ptr<UserLedger> dormant;
 };
-static_assert(sizeof(UserSlot) <= 80, "a user slot stays compact: there is one per user");
+static_assert(sizeof(UserSlot) <= 64, "a user slot stays compact: there is one per user");
 
 class UserTable {
  public:
