@@ -287,32 +287,6 @@ bool LedgerService::restore(const TransactionApplied& tx) {
   return true;
 }
 
-namespace {
-
-enum class PrefetchRoot { history, timeline };
-
-// One step of loading a user's restored state into the cache ahead of its use: 0 the slot, 1 its ledger block,
-// 2 the root block of its history or timeline. Each step reads what the one before brought in, so callers issue
-// them at decreasing distances ahead.
-void prefetch_step(const UserSlot* slot, int step, PrefetchRoot root) {
-  if (slot == nullptr) return;
-  if (step == 0) {
-    __builtin_prefetch(slot);
-    return;
-  }
-  const UserLedger* ledger = slot->dormant.get();
-  if (ledger == nullptr) return;
-  if (step == 1) {
-    __builtin_prefetch(ledger);
-  } else if (root == PrefetchRoot::history) {
-    ledger->history.prefetch();
-  } else {
-    ledger->timeline.prefetch();
-  }
-}
-
-}  // namespace
-
 // Runs on recovery's uid thread, after the user's worker restored these records' balances (which made the
 // user's dormant ledger) and while it goes on with later ones: the timeline is only ever touched here, the
 // history only there, and each user's records come in log order, the order its timeline keeps for ties.
@@ -324,7 +298,13 @@ std::size_t LedgerService::stage_uids(const TransactionApplied* const* txs, std:
   // timeline's root in turn. Loading them a few transactions ahead lets those misses overlap.
   constexpr std::size_t ahead = 4;
   auto prefetch = [&](std::size_t k, int step) {
-    if (k < count) prefetch_step(users_.address_of(txs[k]->user_id), step, PrefetchRoot::timeline);
+    if (k >= count) return;
+    const UserSlot* slot = users_.address_of(txs[k]->user_id);
+    if (slot == nullptr) return;
+    if (step == 0) return __builtin_prefetch(slot);
+    const UserLedger* ledger = slot->dormant.get();
+    if (step == 1) return __builtin_prefetch(ledger);
+    if (ledger != nullptr) ledger->timeline.prefetch();
   };
   for (std::size_t k = 0; k < count; ++k) {
     prefetch(k + 3 * ahead, 0);
@@ -364,7 +344,12 @@ bool LedgerService::restore(const UserUpdated& update) {
 void LedgerService::reserve_restore(std::size_t transactions) { transactions_.reserve(transactions); }
 
 void LedgerService::prefetch_user(UserId id, int step) const {
-  prefetch_step(users_.address_of(id), step, PrefetchRoot::history);
+  const UserSlot* slot = users_.address_of(id);
+  if (slot == nullptr) return;
+  if (step == 0) return __builtin_prefetch(slot);
+  const UserLedger* ledger = slot->dormant.get();
+  if (step == 1) return __builtin_prefetch(ledger);
+  if (ledger != nullptr) ledger->history.prefetch();
 }
 
 bool LedgerService::restore_balance(const TransactionApplied& tx) {
