@@ -91,6 +91,7 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   void reserve_restore(std::size_t transactions) override;
   bool restore_balance(const TransactionApplied& tx) override;
   std::size_t stage_uids(const TransactionApplied* const* txs, std::size_t count) override;
+  void prefetch_user(UserId id, int step) const override;
   std::optional<TransactionApplied> settle_uids(std::size_t part, std::size_t parts) override {
     return transactions_.settle_staged(part, parts);
   }

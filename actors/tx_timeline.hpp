@@ -40,6 +40,8 @@ class TxTimeline {
 
   // Blocks allocated (as requested from the allocator). Walks the tree: for tests and reports, not hot paths.
   std::size_t memory_bytes() const;
+  // A hint that the timeline is about to be used: starts loading its root block into the cache.
+  void prefetch() const { __builtin_prefetch(root_); }
   // Every invariant of the tree, checked the long way (tests): empty when they hold, else the first broken one.
   std::string check() const;
 

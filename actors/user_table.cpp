@@ -23,6 +23,13 @@ UserSlot* UserTable::find(UserId id) const {
   return slot->published.load(std::memory_order_acquire) ? slot : nullptr;
 }
 
+const UserSlot* UserTable::address_of(UserId id) const {
+  if (id >= limits::users_max || !ids_.holds(id)) return nullptr;
+  const std::uint64_t index = ids_.index_of(id);
+  const UserSlot* chunk = chunks_[index / slots_per_chunk].load(std::memory_order_acquire);
+  return chunk == nullptr ? nullptr : &chunk[index % slots_per_chunk];
+}
+
 UserSlot& UserTable::prepare(UserId id) {
   TALLY_ASSERT(id < limits::users_max && ids_.holds(id), "a user id of this shard in 1..users_max-1");
   const std::uint64_t index = ids_.index_of(id);

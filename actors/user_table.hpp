@@ -12,6 +12,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/slot_name.hpp"
 #include "actors/tx_timeline.hpp"
 #include "ledger/balance_history.hpp"
 #include "ledger/limits.hpp"
@@ -43,9 +44,10 @@ class SlotLock {
 
 struct UserSlot {
   std::atomic<bool> published{false};
+  SlotLock lock;  // see `actor` below; beside `published` and `client`, the three share one word (8 B a user)
   // Who created it: an ordinal of LedgerService's ClientNames; immutable once published.
   std::uint32_t client = 0;
-  std::string name;                   // immutable once published
+  SlotName name;  // immutable once published
   UtcMicros created_at = 0;
   // Durable balance now. Written by the WAL writer thread, which adds each of the user's entries as it becomes
   // durable, in log order (UserActor::publish_durable), and by recovery before serving; never by the actor, whose
@@ -57,10 +59,10 @@ struct UserSlot {
   // Under `lock`: either `actor` runs and owns the ledger, or it is null and the ledger sits in `dormant`
   // (null = a fresh ledger). Messages are only ever sent under the lock, so an actor that finds its mailbox
   // empty while holding it may hand the ledger back and quit (passivation) without losing one.
-  SlotLock lock;
   caf::actor actor;
   std::unique_ptr<UserLedger> dormant;
 };
+static_assert(sizeof(UserSlot) <= 64, "a user slot stays compact: there is one per user");
 
 class UserTable {
  public:
@@ -75,6 +77,8 @@ class UserTable {
 
   // nullptr unless the user exists (is published). Any thread.
   UserSlot* find(UserId id) const;
+  // Where id's slot lives (nullptr if its chunk does not exist), without reading the slot: a prefetch target.
+  const UserSlot* address_of(UserId id) const;
   // The slot for a not-yet-published id (allocating its chunk). Only the id's single creator writes it.
   UserSlot& prepare(UserId id);
   void publish(UserSlot& slot);

@@ -46,6 +46,8 @@ class BalanceHistory {
   void reserve(std::size_t entries);
   // The history's own size plus every block it allocated (as requested from the allocator). O(1).
   std::size_t memory_bytes() const;
+  // A hint that the history is about to be used: starts loading its root block into the cache.
+  void prefetch() const { __builtin_prefetch(root_); }
 
  private:
   struct Node;      // a leaf or an inner node; the layout is in balance_history_nodes.hpp

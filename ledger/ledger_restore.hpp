@@ -30,6 +30,11 @@ class LedgerRestore {
   virtual bool restore_balance(const TransactionApplied& tx) = 0;
   virtual std::size_t stage_uids(const TransactionApplied* const* txs, std::size_t count) = 0;
   virtual std::optional<TransactionApplied> settle_uids(std::size_t part, std::size_t parts) = 0;
+  // A hint, a few records before restore_balance reaches this user: step 0 starts loading the user's state
+  // into the cache, step 1 what step 0 brought in points at, step 2 the next level. Issued at decreasing
+  // distances, so a random user's cache misses overlap instead of stalling one after the other. No effect on
+  // the state; the default does nothing.
+  virtual void prefetch_user(UserId /*id*/, int /*step*/) const {}
 
  protected:
   ~LedgerRestore() = default;  // not owned through this facet

@@ -44,6 +44,7 @@ class ParallelRestore {
  private:
   static constexpr std::size_t batch_records = 4096;     // handed to a worker at once
   static constexpr std::size_t queued_batches_max = 16;  // per queue: bounds memory while a stage runs ahead
+  static constexpr std::size_t prefetch_distance = 4;    // records between a user's prefetch steps
 
   using Batch = std::vector<Record>;
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "actors/idle_sweep.hpp"
+#include "actors/slot_name.hpp"
 #include "ledger/clock.hpp"
 #include "ledger/limits.hpp"
 #include "ledger_harness.hpp"
@@ -26,6 +27,22 @@ using tally::testing::LedgerHarness;
 using tally::testing::make_tx;
 using tally::testing::day;
 using tally::testing::jan1;
+
+// A slot keeps a name in 16 bytes: inline up to 15, on the heap beyond; every length reads back exactly, also
+// after the name is replaced by one of the other kind.
+TEST(SlotName, KeepsNamesOfEveryLengthExactly) {
+  for (std::size_t length : {0, 1, 14, 15, 16, 17, 100, 800}) {
+    std::string name;
+    for (std::size_t k = 0; k < length; ++k) name += static_cast<char>('a' + k % 26);
+    tally::SlotName kept;
+    kept = name;
+    EXPECT_EQ(kept.view(), name) << length;
+    kept = std::string(40, 'x');
+    EXPECT_EQ(kept.view(), std::string(40, 'x'));
+    kept = name;
+    EXPECT_EQ(kept.view(), name) << length;
+  }
+}
 
 TEST(LedgerService, CreatesUsersWithIncreasingIds) {
   FaultyFileSystem fs;
