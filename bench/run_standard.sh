@@ -182,8 +182,8 @@ run_wrk "Tally mixed 80/20" "$T" "$ROOT/bench/wrk-workloads.lua" mixed "$TMP/ids
 run_lg "Tally mixed 80/20" "" --url "$T" --workload mixed "${IDS[@]}"
 tally_alive
 if [ "$OPEN_RATE" = auto ]; then
-  OPEN_RATE=$(( TX_RPS / 2 / 100 * 100 )); [ "$OPEN_RATE" -ge 100 ] || OPEN_RATE=1000
-  OPEN_NOTE="rate = half the closed-loop PUT figure"
+  OPEN_RATE=$(( TX_RPS * 8 / 10 / 100 * 100 )); [ "$OPEN_RATE" -ge 100 ] || OPEN_RATE=1000
+  OPEN_NOTE="rate = 80% of the closed-loop PUT figure (issue 15: p99 <= 5 ms there)"
 else
   OPEN_NOTE="fixed rate"
 fi
