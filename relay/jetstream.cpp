@@ -9,7 +9,6 @@
 namespace tally::relay {
 namespace {
 
-constexpr std::size_t scan_max = 100'000;
 constexpr std::int64_t ack_wait_ms = 10'000;
 constexpr std::int64_t connect_timeout_ms = 2'000;
 
@@ -61,8 +60,8 @@ bool covers(const jsStreamConfig& config, const std::string& wanted) {
 
 }  // namespace
 
-JetStream::JetStream(std::string url, std::string stream, std::string subject_prefix)
-    : url_(std::move(url)), stream_(std::move(stream)), prefix_(std::move(subject_prefix)) {}
+JetStream::JetStream(std::string url, std::string stream, std::string subject_prefix, std::size_t scan_max)
+    : url_(std::move(url)), stream_(std::move(stream)), prefix_(std::move(subject_prefix)), scan_max_(scan_max) {}
 
 JetStream::~JetStream() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -186,7 +185,7 @@ bool JetStream::last_seqs(std::size_t shards, std::map<int, std::uint64_t>& out,
   const std::uint64_t first = info->State.FirstSeq, last = info->State.LastSeq, count = info->State.Msgs;
   jsStreamInfo_Destroy(info);
   if (count == 0) return true;
-  for (std::uint64_t at = last, scanned = 0; at >= first && at > 0 && scanned < scan_max && out.size() < shards;
+  for (std::uint64_t at = last, scanned = 0; at >= first && at > 0 && scanned < scan_max_ && out.size() < shards;
        --at, ++scanned) {
     natsMsg* msg = nullptr;
     s = js_GetMsg(&msg, as_js(js_), stream_.c_str(), at, nullptr, &code);

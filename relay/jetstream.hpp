@@ -22,7 +22,8 @@ inline constexpr std::int64_t duplicate_window_ms = 10 * 60 * 1000;
 
 class JetStream {
  public:
-  JetStream(std::string url, std::string stream, std::string subject_prefix);
+  // scan_max: how many stream messages last_seqs() reads back at most.
+  JetStream(std::string url, std::string stream, std::string subject_prefix, std::size_t scan_max);
   ~JetStream();
   JetStream(const JetStream&) = delete;
   JetStream& operator=(const JetStream&) = delete;
@@ -48,6 +49,7 @@ class JetStream {
   bool read_stream_last_locked(std::string& error);
 
   const std::string url_, stream_, prefix_;
+  const std::size_t scan_max_;
   std::mutex mutex_;     // one page at a time: acks are awaited per context
   void* connection_ = nullptr;  // natsConnection*
   void* js_ = nullptr;          // jsCtx*

@@ -55,6 +55,9 @@ struct Settings {
   // A secret of a key with the `events` scope, from the environment only (never on a command line, where `ps`
   // shows it): TALLY_RELAY_API_KEY. Empty: tallyd runs without --auth-file.
   std::string api_key;
+  // How far back the stream is read for a shard's newest message when no resume point is found
+  // (docs/notifications.md, "Where the relay resumes"). Small values are for tests.
+  std::size_t resume_scan_max = 100'000;
 };
 
 void log_counters(const Counters& c) {
@@ -188,6 +191,10 @@ int run(int argc, char** argv) {
   cli.add_option("--nats", settings.nats, "NATS server URL")->capture_default_str();
   cli.add_option("--stream", settings.stream, "JetStream stream name (created if missing)")->capture_default_str();
   cli.add_option("--subject-prefix", settings.prefix, "events go to <prefix>.<type>")->capture_default_str();
+  cli.add_option("--resume-scan-max", settings.resume_scan_max,
+                 "stream messages read back at most to find a shard's newest when it has no resume point")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -208,7 +215,7 @@ int run(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
   Counters counters;
-  JetStream js(settings.nats, settings.stream, settings.prefix);
+  JetStream js(settings.nats, settings.stream, settings.prefix, settings.resume_scan_max);
   std::vector<std::unique_ptr<SourceWorker>> workers;
   for (const std::string& url : settings.sources)
     workers.push_back(std::make_unique<SourceWorker>(url, settings.api_key, js, settings.sources.size(), counters));
