@@ -153,19 +153,19 @@ class SourceWorker {
       shard_ = first.page.events.front().shard;
     }
     const int shard = *shard_;
-    std::map<int, std::uint64_t> newest;
-    if (!js_.last_seqs(sources_, newest, error)) {
+    std::uint64_t newest = 0;
+    std::string how;
+    if (!js_.resume_point(shard, sources_, newest, how, error)) {
       ++counters_.nats_failures;
       spdlog::warn("{}; retrying", error);
       return false;
     }
     // The stream never holds an event without every earlier one of its shard (relay/jetstream.hpp), so its newest
     // is where to go on. Never behind what this worker saw acknowledged (an operator may have purged the stream).
-    const auto found = newest.find(shard);
-    cursor_ = std::max(cursor_.value_or(0), found == newest.end() ? std::uint64_t{0} : found->second);
+    cursor_ = std::max(cursor_.value_or(0), newest);
     resync_ = false;
-    spdlog::info("{}: shard {}, resuming after seq {} (the stream's newest of this shard)", source_.url(), shard,
-                 *cursor_);
+    spdlog::info("{}: shard {}, resuming after seq {} (the stream's newest of this shard, from {})", source_.url(),
+                 shard, *cursor_, how);
     return true;
   }
 
