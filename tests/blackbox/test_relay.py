@@ -97,7 +97,10 @@ class NatsClient:
 def stream_messages(nats: Nats, stream: str) -> list[dict]:
     c = NatsClient(nats.port)
     try:
-        state = c.request(f"$JS.API.STREAM.INFO.{stream}")["state"]
+        info = c.request(f"$JS.API.STREAM.INFO.{stream}")
+        if "state" not in info:  # not created yet
+            return []
+        state = info["state"]
         out = []
         for seq in range(state["first_seq"], state["last_seq"] + 1 if state["messages"] else 0):
             m = c.request(f"$JS.API.STREAM.MSG.GET.{stream}", json.dumps({"seq": seq}).encode())["message"]
@@ -331,6 +334,64 @@ def test_a_shard_quiet_for_longer_than_the_look_back_resumes_exactly(server, tmp
         nats.stop()
     assert [m["id"] for m in got] == [f"0-{k}" for k in range(1, len(expected) + 1)], relay.log.read_text()[-3000:]
     assert [m["data"] for m in got] == expected
+
+
+def relay_metrics(port: int) -> dict:
+    """tally-relay's /metrics as {"name{labels}": value}, after promtool has checked the text's format."""
+    import requests
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    promtool = shutil.which("promtool")
+    if promtool:
+        check = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True,
+                               timeout=WAIT_S)
+        assert b"error" not in check.stderr.lower() and b"error" not in check.stdout.lower(), check
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+def test_relay_metrics_show_the_acked_seq_and_the_lag_while_nats_is_down(server, tmp_path):
+    assert relay_path().exists(), f"tally-relay not built at {relay_path()}"
+    c = server.client()
+    user = c.create_user("metrics")["id"]
+    c.deposit(user, "1.00")
+    nats = Nats(tmp_path)
+    nats.start()
+    port = free_port()
+    relay = Relay(tmp_path, server.base_url, nats.port, extra=["--metrics-port", str(port)])
+    acked, lag, retries = ('tally_relay_last_acked_seq{shard="0"}', 'tally_relay_lag_events{shard="0"}',
+                           "tally_relay_publish_retries_total")
+    try:
+        relay.start()
+        before = len(feed_texts(server))
+        wait_for_id(nats, relay, f"0-{before}")
+        m = relay_metrics(port)
+        assert (m[acked], m[lag], m[retries]) == (before, 0, 0), m
+        assert m["tally_relay_published_events_total"] == before
+        nats.stop()
+        for _ in range(3):
+            c.deposit(user, "1.00")  # read from tallyd, not storable while NATS is down
+        after = len(feed_texts(server))
+        deadline = time.monotonic() + WAIT_S
+        while (m := relay_metrics(port))[retries] < 1 or m[lag] != after - before:
+            assert time.monotonic() < deadline, f"no retry or lag shown: {m}"
+            time.sleep(0.1)
+        assert m[acked] == before
+        nats.start()
+        wait_for_id(nats, relay, f"0-{after}")
+        deadline = time.monotonic() + WAIT_S
+        while (m := relay_metrics(port))[acked] != after:
+            assert time.monotonic() < deadline, m
+            time.sleep(0.1)
+        assert m[lag] == 0 and m["tally_relay_published_events_total"] == after
+        assert relay.stop() == 0
+    finally:
+        if relay.proc and relay.proc.poll() is None:
+            relay.kill9()
+        nats.stop()
 
 
 def test_relay_exits_2_on_configuration_errors(tmp_path):
