@@ -9,7 +9,6 @@
 namespace tally::relay {
 namespace {
 
-constexpr std::size_t scan_max = 100'000;
 constexpr std::int64_t ack_wait_ms = 10'000;
 constexpr std::int64_t connect_timeout_ms = 2'000;
 
@@ -61,8 +60,8 @@ bool covers(const jsStreamConfig& config, const std::string& wanted) {
 
 }  // namespace
 
-JetStream::JetStream(std::string url, std::string stream, std::string subject_prefix)
-    : url_(std::move(url)), stream_(std::move(stream)), prefix_(std::move(subject_prefix)) {}
+JetStream::JetStream(std::string url, std::string stream, std::string subject_prefix, std::size_t scan_max)
+    : url_(std::move(url)), stream_(std::move(stream)), prefix_(std::move(subject_prefix)), scan_max_(scan_max) {}
 
 JetStream::~JetStream() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -76,6 +75,8 @@ void JetStream::disconnect() {
 
 void JetStream::disconnect_locked() {
   stream_last_known_ = false;
+  if (bucket_ != nullptr) kvStore_Destroy(static_cast<kvStore*>(bucket_));
+  bucket_ = nullptr;
   if (js_ != nullptr) jsCtx_Destroy(as_js(js_));
   if (connection_ != nullptr) natsConnection_Destroy(as_connection(connection_));
   js_ = nullptr;
@@ -127,9 +128,11 @@ JetStream::Connect JetStream::connect(std::string& error) {
     stream_last_ = info->State.LastSeq;
     stream_last_known_ = true;
     jsStreamInfo_Destroy(info);
-    if (ok) return Connect::ok;
-    error = "stream " + stream_ + " exists but does not take " + subjects;
-    return Connect::misconfigured;
+    if (!ok) {
+      error = "stream " + stream_ + " exists but does not take " + subjects;
+      return Connect::misconfigured;
+    }
+    return open_bucket_locked(error) ? Connect::ok : Connect::failed;
   }
   if (s != NATS_NOT_FOUND) {
     error = "stream " + stream_ + ": " + status_text(s, code);
@@ -153,7 +156,29 @@ JetStream::Connect JetStream::connect(std::string& error) {
   stream_last_ = info->State.LastSeq;
   stream_last_known_ = true;
   jsStreamInfo_Destroy(info);
-  return Connect::ok;
+  return open_bucket_locked(error) ? Connect::ok : Connect::failed;
+}
+
+bool JetStream::open_bucket_locked(std::string& error) {
+  if (bucket_ != nullptr) return true;
+  const std::string name = stream_ + "_relay";
+  kvStore* bucket = nullptr;
+  natsStatus s = js_KeyValue(&bucket, as_js(js_), name.c_str());
+  if (s == NATS_NOT_FOUND) {
+    kvConfig config;
+    kvConfig_Init(&config);
+    config.Bucket = name.c_str();
+    config.History = 1;  // only the newest intent of each shard matters
+    config.StorageType = js_FileStorage;
+    s = js_CreateKeyValue(&bucket, as_js(js_), &config);
+  }
+  if (s != NATS_OK) {
+    error = "key-value bucket " + name + ": " + status_text(s);
+    disconnect_locked();
+    return false;
+  }
+  bucket_ = bucket;
+  return true;
 }
 
 bool JetStream::read_stream_last_locked(std::string& error) {
@@ -171,13 +196,28 @@ bool JetStream::read_stream_last_locked(std::string& error) {
   return true;
 }
 
-bool JetStream::last_seqs(std::size_t shards, std::map<int, std::uint64_t>& out, std::string& error) {
-  std::lock_guard<std::mutex> lock(mutex_);
+bool JetStream::read_msg_id_locked(std::uint64_t stream_seq, std::string& id, std::string& error) {
+  id.clear();
+  natsMsg* msg = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetMsg(&msg, as_js(js_), stream_.c_str(), stream_seq, nullptr, &code);
+  if (s == NATS_NOT_FOUND) return true;  // deleted, or past the end
+  if (s != NATS_OK) {
+    error = "reading message " + std::to_string(stream_seq) + " of " + stream_ + ": " + status_text(s, code);
+    disconnect_locked();
+    return false;
+  }
+  const char* text = nullptr;
+  if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &text) == NATS_OK && text != nullptr) id = text;
+  natsMsg_Destroy(msg);
+  return true;
+}
+
+bool JetStream::scan_back_locked(std::size_t shards, std::map<int, ShardTail>& out, std::string& error) {
   out.clear();
-  if (!connect_locked(error)) return false;
   jsStreamInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetStreamInfo(&info, as_js(js_), stream_.c_str(), nullptr, &code);
+  const natsStatus s = js_GetStreamInfo(&info, as_js(js_), stream_.c_str(), nullptr, &code);
   if (s != NATS_OK) {
     error = "stream " + stream_ + ": " + status_text(s, code);
     disconnect_locked();
@@ -186,25 +226,87 @@ bool JetStream::last_seqs(std::size_t shards, std::map<int, std::uint64_t>& out,
   const std::uint64_t first = info->State.FirstSeq, last = info->State.LastSeq, count = info->State.Msgs;
   jsStreamInfo_Destroy(info);
   if (count == 0) return true;
-  for (std::uint64_t at = last, scanned = 0; at >= first && at > 0 && scanned < scan_max && out.size() < shards;
+  std::string id;
+  for (std::uint64_t at = last, scanned = 0; at >= first && at > 0 && scanned < scan_max_ && out.size() < shards;
        --at, ++scanned) {
-    natsMsg* msg = nullptr;
-    s = js_GetMsg(&msg, as_js(js_), stream_.c_str(), at, nullptr, &code);
-    if (s == NATS_NOT_FOUND) continue;  // deleted
-    if (s != NATS_OK) {
-      error = "reading message " + std::to_string(at) + " of " + stream_ + ": " + status_text(s, code);
-      disconnect_locked();
-      return false;
-    }
-    const char* id = nullptr;
+    if (!read_msg_id_locked(at, id, error)) return false;
     int shard = 0;
     std::uint64_t seq = 0;
-    if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && parse_msg_id(id, shard, seq) &&
-        out.find(shard) == out.end())
-      out[shard] = seq;  // scanning back: the first seen is the newest
-    natsMsg_Destroy(msg);
+    if (parse_msg_id(id.c_str(), shard, seq) && out.find(shard) == out.end())
+      out[shard] = {seq, at};  // scanning back: the first seen is the newest
   }
   return true;
+}
+
+bool JetStream::read_intent_locked(int shard, ResumeIntent& intent, bool& found, std::string& error) {
+  found = false;
+  kvEntry* entry = nullptr;
+  const std::string key = "shard." + std::to_string(shard);
+  const natsStatus s = kvStore_Get(&entry, static_cast<kvStore*>(bucket_), key.c_str());
+  if (s == NATS_NOT_FOUND) return true;
+  if (s != NATS_OK) {
+    error = "reading " + key + " of " + stream_ + "_relay: " + status_text(s);
+    disconnect_locked();
+    return false;
+  }
+  const auto* value = static_cast<const char*>(kvEntry_Value(entry));
+  const std::optional<ResumeIntent> parsed =
+      parse_intent(std::string_view(value != nullptr ? value : "", static_cast<std::size_t>(kvEntry_ValueLen(entry))));
+  kvEntry_Destroy(entry);
+  if (parsed) intent = *parsed;
+  found = parsed.has_value();
+  return true;
+}
+
+bool JetStream::resume_point(int shard, std::size_t shards, std::uint64_t& seq, std::string& how,
+                             std::string& error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!connect_locked(error) || !open_bucket_locked(error)) return false;
+  ResumeIntent intent;
+  bool found = false;
+  if (!read_intent_locked(shard, intent, found, error)) return false;
+  if (found) {
+    ShardTail tail;
+    const ReadMsgId read = [this](std::uint64_t at, std::string& id, std::string& e) {
+      return read_msg_id_locked(at, id, e);
+    };
+    switch (resolve_intent(intent, shard, read, tail, error)) {
+      case Resolved::failed: return false;
+      case Resolved::found:
+        tails_[shard] = tail;
+        seq = tail.seq;
+        how = "its resume intent, checked against the stream";
+        return true;
+      case Resolved::unverifiable: break;  // the stream does not bear it out: read the stream itself
+    }
+  }
+  std::map<int, ShardTail> newest;
+  if (!scan_back_locked(shards, newest, error)) return false;
+  const auto tail = newest.find(shard);
+  if (tail != newest.end()) tails_[shard] = tail->second;
+  else tails_.erase(shard);
+  seq = tail != newest.end() ? tail->second.seq : 0;
+  how = std::string(found ? "its resume intent did not match the stream; " : "no resume intent; ") +
+        "read back at most " + std::to_string(scan_max_) + " messages";
+  return true;
+}
+
+bool JetStream::write_intent_locked(const std::vector<RawEvent>& events, std::string& error) {
+  const int shard = events.front().shard;
+  ResumeIntent intent;
+  intent.first = events.front().seq;
+  intent.count = events.size();
+  intent.after = stream_last_;
+  const auto tail = tails_.find(shard);
+  if (tail != tails_.end() && tail->second.seq + 1 == intent.first) intent.prev_stream_seq = tail->second.stream_seq;
+  const std::string key = "shard." + std::to_string(shard), value = encode_intent(intent);
+  std::uint64_t revision = 0;
+  const natsStatus s = kvStore_Put(&revision, static_cast<kvStore*>(bucket_), key.c_str(), value.data(),
+                                   static_cast<int>(value.size()));
+  if (s == NATS_OK) return true;
+  error = "writing " + key + " of " + stream_ + "_relay: " + status_text(s);
+  disconnect_locked();
+  return false;
 }
 
 std::size_t JetStream::publish(const std::vector<RawEvent>& events, std::string& error) {
@@ -212,6 +314,8 @@ std::size_t JetStream::publish(const std::vector<RawEvent>& events, std::string&
   if (events.empty()) return 0;
   if (!connect_locked(error)) return 0;
   if (!stream_last_known_ && !read_stream_last_locked(error)) return 0;
+  // Where this page goes, before any of it can land: how a restart finds where the shard ends (resume_point.hpp).
+  if (!open_bucket_locked(error) || !write_intent_locked(events, error)) return 0;
   std::vector<std::uint64_t> seqs;
   seqs.reserve(events.size());
   for (const RawEvent& event : events) seqs.push_back(event.seq);
@@ -239,8 +343,10 @@ std::size_t JetStream::publish(const std::vector<RawEvent>& events, std::string&
   const PageAcks::Prefix held = acks_.prefix();
   if (held.clean) {
     stream_last_ = held.last_stream_seq;
+    tails_[events.front().shard] = {events.back().seq, held.last_stream_seq};
     return held.held;
   }
+  tails_.erase(events.front().shard);  // found again from the intent when the worker resumes
   error = "publishing to " + stream_ + ": " + held.first_problem;
   if (s != NATS_OK) error += "; " + status_text(s);
   else if (completed != NATS_OK) error += "; " + status_text(completed);

@@ -25,12 +25,14 @@
 
 #include "relay/feed_source.hpp"
 #include "relay/jetstream.hpp"
+#include "relay/relay_metrics.hpp"
 
 namespace {
 
 using tally::relay::FeedSource;
 using tally::relay::FetchResult;
 using tally::relay::JetStream;
+using tally::relay::RelayMetrics;
 
 constexpr int page_events_max = 1'000;
 constexpr int poll_wait_seconds = 25;
@@ -55,6 +57,11 @@ struct Settings {
   // A secret of a key with the `events` scope, from the environment only (never on a command line, where `ps`
   // shows it): TALLY_RELAY_API_KEY. Empty: tallyd runs without --auth-file.
   std::string api_key;
+  // How far back the stream is read for a shard's newest message when no resume point is found
+  // (docs/notifications.md, "Where the relay resumes"). Small values are for tests.
+  std::size_t resume_scan_max = 100'000;
+  std::string metrics_address = "127.0.0.1";
+  int metrics_port = 0;  // 0: no /metrics endpoint
 };
 
 void log_counters(const Counters& c) {
@@ -72,8 +79,9 @@ void log_counters(const Counters& c) {
 
 class SourceWorker {
  public:
-  SourceWorker(std::string url, const std::string& api_key, JetStream& js, std::size_t sources, Counters& counters)
-      : source_(std::move(url), api_key), js_(js), sources_(sources), counters_(counters) {}
+  SourceWorker(std::string url, const std::string& api_key, JetStream& js, std::size_t sources, Counters& counters,
+               RelayMetrics& metrics)
+      : source_(std::move(url), api_key), js_(js), sources_(sources), counters_(counters), metrics_(metrics) {}
 
   void run() {
     for (;;) {
@@ -84,6 +92,7 @@ class SourceWorker {
       const FetchResult r = source_.fetch(*cursor_, page_events_max, poll_wait_seconds);
       if (r.kind == FetchResult::Kind::failed) {
         ++counters_.source_failures;
+        metrics_.source_failure();
         spdlog::warn("{}: {}; retrying", source_.url(), r.error);
         pause();
         continue;
@@ -97,11 +106,15 @@ class SourceWorker {
         continue;
       }
       if (!r.page.events.empty()) {
+        const int shard = r.page.events.front().shard;
+        metrics_.seen(shard, r.page.events.back().seq);
         std::string error;
         const std::size_t held = js_.publish(r.page.events, error);
         counters_.published += held;
+        if (held > 0) metrics_.acked(shard, r.page.events[held - 1].seq, held);
         if (held < r.page.events.size()) {
           ++counters_.nats_failures;
+          metrics_.publish_retry();
           if (held > 0) cursor_ = r.page.events[held - 1].seq;  // only past what the stream is known to hold
           spdlog::warn("{}: {}; republishing from seq {}", source_.url(), error, *cursor_ + 1);
           resync_ = true;  // messages without an answer may be in the stream after all: it says where it ends
@@ -150,19 +163,20 @@ class SourceWorker {
       shard_ = first.page.events.front().shard;
     }
     const int shard = *shard_;
-    std::map<int, std::uint64_t> newest;
-    if (!js_.last_seqs(sources_, newest, error)) {
+    std::uint64_t newest = 0;
+    std::string how;
+    if (!js_.resume_point(shard, sources_, newest, how, error)) {
       ++counters_.nats_failures;
       spdlog::warn("{}; retrying", error);
       return false;
     }
     // The stream never holds an event without every earlier one of its shard (relay/jetstream.hpp), so its newest
     // is where to go on. Never behind what this worker saw acknowledged (an operator may have purged the stream).
-    const auto found = newest.find(shard);
-    cursor_ = std::max(cursor_.value_or(0), found == newest.end() ? std::uint64_t{0} : found->second);
+    cursor_ = std::max(cursor_.value_or(0), newest);
     resync_ = false;
-    spdlog::info("{}: shard {}, resuming after seq {} (the stream's newest of this shard)", source_.url(), shard,
-                 *cursor_);
+    metrics_.acked(shard, *cursor_, 0);
+    spdlog::info("{}: shard {}, resuming after seq {} (the stream's newest of this shard, from {})", source_.url(),
+                 shard, *cursor_, how);
     return true;
   }
 
@@ -170,6 +184,7 @@ class SourceWorker {
   JetStream& js_;
   std::size_t sources_;
   Counters& counters_;
+  RelayMetrics& metrics_;
   std::optional<std::uint64_t> cursor_;  // every event up to it is acknowledged by the stream
   bool resync_ = false;                  // a page was not fully stored: ask the stream where it ends
   std::optional<int> shard_;             // the source's shard, from its first event
@@ -188,6 +203,15 @@ int run(int argc, char** argv) {
   cli.add_option("--nats", settings.nats, "NATS server URL")->capture_default_str();
   cli.add_option("--stream", settings.stream, "JetStream stream name (created if missing)")->capture_default_str();
   cli.add_option("--subject-prefix", settings.prefix, "events go to <prefix>.<type>")->capture_default_str();
+  cli.add_option("--resume-scan-max", settings.resume_scan_max,
+                 "stream messages read back at most to find a shard's newest when it has no resume point")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cli.add_option("--metrics-port", settings.metrics_port, "serve Prometheus metrics at /metrics on this port (0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  cli.add_option("--metrics-address", settings.metrics_address, "address the /metrics port listens on")
+      ->capture_default_str();
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -208,10 +232,17 @@ int run(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
   Counters counters;
-  JetStream js(settings.nats, settings.stream, settings.prefix);
+  std::unique_ptr<RelayMetrics> metrics;
+  try {
+    metrics = std::make_unique<RelayMetrics>(settings.metrics_address, settings.metrics_port);
+  } catch (const std::exception& e) {
+    misconfigured("--metrics-port " + std::to_string(settings.metrics_port) + ": " + e.what());
+  }
+  JetStream js(settings.nats, settings.stream, settings.prefix, settings.resume_scan_max);
   std::vector<std::unique_ptr<SourceWorker>> workers;
   for (const std::string& url : settings.sources)
-    workers.push_back(std::make_unique<SourceWorker>(url, settings.api_key, js, settings.sources.size(), counters));
+    workers.push_back(
+        std::make_unique<SourceWorker>(url, settings.api_key, js, settings.sources.size(), counters, *metrics));
   for (auto& worker : workers) std::thread([w = worker.get()] { w->run(); }).detach();
   spdlog::info("relay: {} source(s) -> {} stream {} subjects {}.>", settings.sources.size(), settings.nats,
                settings.stream, settings.prefix);

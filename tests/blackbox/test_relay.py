@@ -69,8 +69,13 @@ class NatsClient:
         self.sock.sendall(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true}\r\n'
                           b"SUB _INBOX.relaytest 1\r\n")
 
-    def request(self, subject: str, payload: bytes = b"") -> dict:
-        self.sock.sendall(b"PUB %s _INBOX.relaytest %d\r\n%s\r\n" % (subject.encode(), len(payload), payload))
+    def request(self, subject: str, payload: bytes = b"", headers: dict | None = None) -> dict:
+        if headers:  # HPUB: a message with headers (e.g. Nats-Msg-Id), answered by JetStream's publish ack
+            head = ("NATS/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
+            self.sock.sendall(b"HPUB %s _INBOX.relaytest %d %d\r\n%s%s\r\n" % (
+                subject.encode(), len(head), len(head) + len(payload), head, payload))
+        else:
+            self.sock.sendall(b"PUB %s _INBOX.relaytest %d\r\n%s\r\n" % (subject.encode(), len(payload), payload))
         while True:
             line = self.reader.readline()
             assert line, "NATS closed the connection"
@@ -92,9 +97,12 @@ class NatsClient:
 def stream_messages(nats: Nats, stream: str) -> list[dict]:
     c = NatsClient(nats.port)
     try:
-        state = c.request(f"$JS.API.STREAM.INFO.{stream}")["state"]
+        info = c.request(f"$JS.API.STREAM.INFO.{stream}")
+        if "state" not in info:  # not created yet
+            return []
+        state = info["state"]
         out = []
-        for seq in range(state["first_seq"], state["last_seq"] + 1):
+        for seq in range(state["first_seq"], state["last_seq"] + 1 if state["messages"] else 0):
             m = c.request(f"$JS.API.STREAM.MSG.GET.{stream}", json.dumps({"seq": seq}).encode())["message"]
             headers = base64.b64decode(m.get("hdrs", "")).decode()
             msg_id = next(line.split(":", 1)[1].strip() for line in headers.split("\r\n")
@@ -133,8 +141,8 @@ def feed_texts(server) -> list[str]:
 
 
 class Relay:
-    def __init__(self, workdir: Path, source: str, nats_port: int, api_key: str = ""):
-        self.cmd = [str(relay_path()), "--source", source, "--nats", f"nats://127.0.0.1:{nats_port}"]
+    def __init__(self, workdir: Path, source: str, nats_port: int, api_key: str = "", extra: list | None = None):
+        self.cmd = [str(relay_path()), "--source", source, "--nats", f"nats://127.0.0.1:{nats_port}"] + (extra or [])
         self.env = dict(os.environ)
         self.env.pop("TALLY_RELAY_API_KEY", None)
         if api_key:
@@ -277,6 +285,115 @@ def test_a_message_jetstream_refuses_mid_page_is_published_later_and_never_skipp
         nats.stop()
     assert [m["id"] for m in got] == [f"0-{k}" for k in range(1, len(expected) + 1)], relay.log.read_text()[-3000:]
     assert [m["data"] for m in got] == expected
+
+
+def wait_for_id(nats: Nats, relay: Relay, msg_id: str):
+    deadline = time.monotonic() + WAIT_S
+    while msg_id not in stream_ids(nats, "TALLY"):
+        assert time.monotonic() < deadline, f"{msg_id} never reached the stream: " + relay.log.read_text()[-2000:]
+        time.sleep(0.1)
+
+
+def test_a_shard_quiet_for_longer_than_the_look_back_resumes_exactly(server, tmp_path):
+    """After the relay is killed, other publishers (here: another shard's messages) fill the stream with more
+    messages than the relay's look-back (made 5 for the test; 100,000 by default), and JetStream's duplicate window
+    (1 s in this operator's stream) passes. The restarted relay must still resume exactly after this shard's newest
+    event: every event of shard 0 in the stream once, in order, none published twice."""
+    assert relay_path().exists(), f"tally-relay not built at {relay_path()}"
+    c = server.client()
+    user = c.create_user("quiet")["id"]
+    for _ in range(3):
+        c.deposit(user, "1.00")
+    nats = Nats(tmp_path)
+    nats.start()
+    c_nats = NatsClient(nats.port)
+    config = {"name": "TALLY", "subjects": ["tally.>"], "storage": "file", "retention": "limits",
+              "discard": "old", "num_replicas": 1, "duplicate_window": 10**9}
+    created = c_nats.request("$JS.API.STREAM.CREATE.TALLY", json.dumps(config).encode())
+    assert "error" not in created, created
+    relay = Relay(tmp_path, server.base_url, nats.port, extra=["--resume-scan-max", "5"])
+    try:
+        relay.start()
+        wait_for_id(nats, relay, f"0-{len(feed_texts(server))}")
+        relay.kill9()
+        for k in range(1, 13):  # another shard's relay goes on publishing
+            ack = c_nats.request("tally.deposit", b'{"shard":1}', {"Nats-Msg-Id": f"1-{k}"})
+            assert "error" not in ack, ack
+        time.sleep(1.5)  # past the duplicate window: a republished event would be stored again
+        relay.start()
+        c.deposit(user, "1.00")
+        expected = feed_texts(server)
+        wait_for_id(nats, relay, f"0-{len(expected)}")
+        time.sleep(0.5)  # anything published twice would be in by now
+        got = [m for m in stream_messages(nats, "TALLY") if m["id"].startswith("0-")]
+        assert relay.stop() == 0
+    finally:
+        c_nats.close()
+        if relay.proc and relay.proc.poll() is None:
+            relay.kill9()
+        nats.stop()
+    assert [m["id"] for m in got] == [f"0-{k}" for k in range(1, len(expected) + 1)], relay.log.read_text()[-3000:]
+    assert [m["data"] for m in got] == expected
+
+
+def relay_metrics(port: int) -> dict:
+    """tally-relay's /metrics as {"name{labels}": value}, after promtool has checked the text's format."""
+    import requests
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    promtool = shutil.which("promtool")
+    if promtool:
+        check = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True,
+                               timeout=WAIT_S)
+        assert b"error" not in check.stderr.lower() and b"error" not in check.stdout.lower(), check
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+def test_relay_metrics_show_the_acked_seq_and_the_lag_while_nats_is_down(server, tmp_path):
+    assert relay_path().exists(), f"tally-relay not built at {relay_path()}"
+    c = server.client()
+    user = c.create_user("metrics")["id"]
+    c.deposit(user, "1.00")
+    nats = Nats(tmp_path)
+    nats.start()
+    port = free_port()
+    relay = Relay(tmp_path, server.base_url, nats.port, extra=["--metrics-port", str(port)])
+    acked, lag, retries = ('tally_relay_last_acked_seq{shard="0"}', 'tally_relay_lag_events{shard="0"}',
+                           "tally_relay_publish_retries_total")
+    try:
+        relay.start()
+        before = len(feed_texts(server))
+        wait_for_id(nats, relay, f"0-{before}")
+        m = relay_metrics(port)
+        assert (m[acked], m[lag], m[retries]) == (before, 0, 0), m
+        assert m["tally_relay_published_events_total"] == before
+        nats.stop()
+        for _ in range(3):
+            c.deposit(user, "1.00")  # read from tallyd, not storable while NATS is down
+        after = len(feed_texts(server))
+        deadline = time.monotonic() + WAIT_S
+        while (m := relay_metrics(port))[retries] < 1 or m[lag] < 1:
+            assert time.monotonic() < deadline, f"no retry or lag shown: {m}"
+            time.sleep(0.1)
+        # the page it read (some or all of the new events; it reads no further while NATS is down) is the lag
+        seen = m['tally_relay_last_seen_seq{shard="0"}']
+        assert m[acked] == before and before < seen <= after and m[lag] == seen - before, m
+        nats.start()
+        wait_for_id(nats, relay, f"0-{after}")
+        deadline = time.monotonic() + WAIT_S
+        while (m := relay_metrics(port))[acked] != after:
+            assert time.monotonic() < deadline, m
+            time.sleep(0.1)
+        assert m[lag] == 0 and m["tally_relay_published_events_total"] == after
+        assert relay.stop() == 0
+    finally:
+        if relay.proc and relay.proc.poll() is None:
+            relay.kill9()
+        nats.stop()
 
 
 def test_relay_exits_2_on_configuration_errors(tmp_path):

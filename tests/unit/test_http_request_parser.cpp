@@ -369,6 +369,27 @@ TEST(HttpRequestParser, LinesMustEndInCrlf) {
   for (std::size_t cut = 0; cut <= bare.size(); ++cut) EXPECT_EQ(parse(bare, {cut}).error.status, 400) << cut;
 }
 
+// The CRLF checks skip runs of ordinary bytes 16 at a time (rest/http_line_break.hpp): a bare LF ending a field
+// (which http_parser alone would take) or an obs-fold after it, at every offset within those blocks (fields of
+// every length up to 64) and however the stream is cut, is still refused; the same head with CRLFs is read.
+TEST(HttpRequestParser, ABareLfEndingAFieldOfAnyLengthIsRefused) {
+  const std::string head = "GET /v1/user/1 HTTP/1.1\r\nHost: h\r\n";
+  for (std::size_t length = 1; length <= 64; ++length) {
+    const std::string field = "Authorization: Bearer " + std::string(length, 'k');
+    const std::string good = head + field + "\r\nX-After: 1\r\n\r\n";
+    const std::string bare_lf = head + field + "\nX-After: 1\r\n\r\n";
+    const std::string folded = head + field + "\r\n more\r\n\r\n";
+    const std::size_t end = head.size() + field.size();
+    for (const std::size_t cut : {std::size_t{0}, head.size() + 5, end - 1, end, end + 1}) {
+      const Outcome out = parse(good, {cut});
+      EXPECT_FALSE(out.error) << length << " " << cut;
+      EXPECT_EQ(out.requests.size(), 1u) << length << " " << cut;
+      EXPECT_EQ(parse(bare_lf, {cut}).error.status, 400) << length << " " << cut;
+      EXPECT_EQ(parse(folded, {cut}).error.status, 400) << length << " " << cut;
+    }
+  }
+}
+
 TEST(HttpRequestParser, MalformedHeadsAreAnsweredAtOnce) {
   expect_error("GET /healthz HTTP/1.1\r\nBad Header Without Colon\r\n\r\n", 400, "malformed_request");
   expect_error("GET /healthz HTTP/1.1\r\nNoColon\r\n\r\n", 400, "malformed_request");
