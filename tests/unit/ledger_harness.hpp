@@ -27,7 +27,7 @@ inline constexpr UtcMicros day = 86'400'000'000;
 inline constexpr UtcMicros jan1 = 1'672'531'200'000'000;  // 2023-01-01T00:00:00Z
 
 inline TransactionApplied make_tx(std::string uid, UserId user, TxKind kind, MinorUnits amount, UtcMicros at) {
-  return TransactionApplied{std::move(uid), user, kind, amount, at, true};
+  return TransactionApplied{std::move(uid), user, kind, amount, at, true, {}, 0};
 }
 
 class LedgerHarness {

@@ -337,7 +337,8 @@ TEST_F(AcceptedRecords, EveryAcceptedUserRoundTripsThroughTheWal) {
     EXPECT_EQ(!error, expected) << error.message;
     if (error) continue;
     ++accepted;
-    UserCreated user{1 + gen.below(limits::users_max - 1), parsed.name, gen.chance(50) ? "" : "key-1", gen.now()};
+    UserCreated user{1 + gen.below(limits::users_max - 1), parsed.name, gen.chance(50) ? "" : "key-1", gen.now(),
+                     {}, 0};
     expect_round_trip(user);
   }
   EXPECT_GT(accepted, static_cast<std::size_t>(iterations) / 40);

@@ -28,7 +28,7 @@ std::vector<EventType> types_of(const std::vector<Event>& events) {
 }
 
 TransactionApplied tx(const std::string& uid, TxKind kind, MinorUnits amount) {
-  TransactionApplied t{uid, 1, kind, amount, jan1, true};
+  TransactionApplied t{uid, 1, kind, amount, jan1, true, {}, 0};
   t.recorded_at = jan1 + 5;
   return t;
 }
@@ -78,9 +78,9 @@ TEST(FundsRule, ThresholdChangeAcrossTheBalanceFiresAfterTheUpdate) {
   std::vector<Event> out;
   feed::derive_events(UserCreated{1, "a", "", jan1, "", 0}, state, out);
   feed::derive_events(tx("d1", TxKind::deposit, 1000), state, out);  // above 0.00
-  feed::derive_events(UserUpdated{1, 1000, jan1 + 9}, state, out);   // the line moves to the balance
-  feed::derive_events(UserUpdated{1, 2000, jan1 + 10}, state, out);  // further: no new crossing
-  feed::derive_events(UserUpdated{1, 999, jan1 + 11}, state, out);   // below the balance again
+  feed::derive_events(UserUpdated{1, 1000, jan1 + 9, {}}, state, out);   // the line moves to the balance
+  feed::derive_events(UserUpdated{1, 2000, jan1 + 10, {}}, state, out);  // further: no new crossing
+  feed::derive_events(UserUpdated{1, 999, jan1 + 11, {}}, state, out);   // below the balance again
   EXPECT_EQ(types_of(out), (std::vector<EventType>{EventType::user_created, EventType::transaction_applied,
                                                    EventType::funds_available, EventType::user_updated,
                                                    EventType::funds_depleted, EventType::user_updated,
@@ -119,7 +119,9 @@ TEST(FeedLog, NumbersFromOneWithoutGapsAndKeepsTimeNonDecreasing) {
   ASSERT_EQ(read.events.size(), 8u);
   for (std::size_t k = 0; k < read.events.size(); ++k) {
     EXPECT_EQ(read.events[k].seq, k + 1);
-    if (k > 0) EXPECT_GE(read.events[k].time, read.events[k - 1].time);
+    if (k > 0) {
+      EXPECT_GE(read.events[k].time, read.events[k - 1].time);
+    }
   }
   EXPECT_EQ(read.last, 8u);
 }

@@ -180,7 +180,7 @@ TEST(LedgerService, ExactlyOnceByUid) {
   EXPECT_EQ(h.balance(v), 0);
 
   // Without a client timestamp, a retry matches the original although the server clock moved on.
-  TransactionApplied untimed{"uid-2", u, TxKind::withdraw, 500, jan1 + day, false};
+  TransactionApplied untimed{"uid-2", u, TxKind::withdraw, 500, jan1 + day, false, {}, 0};
   ASSERT_EQ(h.apply(untimed).outcome, Outcome::applied);
   untimed.at += day;
   const TxResult untimed_retry = h.apply(untimed);

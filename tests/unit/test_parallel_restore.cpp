@@ -29,7 +29,7 @@ std::vector<Record> make_log(unsigned seed, int transactions) {
   for (int i = 0; i < transactions; ++i) {
     if (funded.size() < 50 && rng() % 20 == 0) {
       funded.push_back(0);
-      log.push_back(UserCreated{funded.size(), "u" + std::to_string(funded.size()), "", 0});
+      log.push_back(UserCreated{funded.size(), "u" + std::to_string(funded.size()), "", 0, {}, 0});
       continue;
     }
     if (funded.empty()) continue;
@@ -41,7 +41,7 @@ std::vector<Record> make_log(unsigned seed, int transactions) {
     if (deposit) funded[user - 1] += amount;
     if (!deposit) funded[user - 1] -= amount;
     log.push_back(TransactionApplied{"t" + std::to_string(i), user, deposit ? TxKind::deposit : TxKind::withdraw,
-                                     amount, at, true});
+                                     amount, at, true, {}, 0});
   }
   return log;
 }
@@ -99,7 +99,7 @@ TEST(ParallelRestore, ReportsARecordThatContradictsTheLog) {
   std::vector<Record> log = make_log(4, 20'000);
   // An overdraft in the middle of the log: a withdrawal bigger than anything the user ever had.
   log.insert(log.begin() + static_cast<std::ptrdiff_t>(log.size() / 2),
-             TransactionApplied{"overdraft", 1, TxKind::withdraw, 1'000'000'000, 5 * day, true});
+             TransactionApplied{"overdraft", 1, TxKind::withdraw, 1'000'000'000, 5 * day, true, {}, 0});
   for (unsigned workers : {1u, 2u, 3u}) {
     const std::string error = restore_error(log, workers);
     EXPECT_NE(error.find("transaction overdraft of user 1"), std::string::npos) << error;
@@ -109,10 +109,10 @@ TEST(ParallelRestore, ReportsARecordThatContradictsTheLog) {
 TEST(ParallelRestore, RefusesABalanceAboveTheMaximum) {
   std::vector<Record> log = make_log(5, 2'000);
   // 101 deposits of the largest amount: 100 reach balance_minor_max (1e17) exactly, the last would pass it.
-  log.push_back(UserCreated{60, "rich", "", 0});
+  log.push_back(UserCreated{60, "rich", "", 0, {}, 0});
   for (int i = 0; i <= 100; ++i)
     log.push_back(TransactionApplied{"big" + std::to_string(i), 60, TxKind::deposit, limits::amount_minor_max,
-                                     40 * day + i, true});
+                                     40 * day + i, true, {}, 0});
   const std::string error = restore_error(log);
   EXPECT_NE(error.find("transaction big100 of user 60"), std::string::npos) << error;
 }
@@ -121,9 +121,9 @@ TEST(ParallelRestore, RefusesABalanceAboveTheMaximum) {
 // it is refused even though the history it would end in (deposit first in time) is valid.
 TEST(ParallelRestore, JudgesEachUsersRecordsInLogOrder) {
   std::vector<Record> log;
-  log.push_back(UserCreated{1, "u", "", 0});
-  log.push_back(TransactionApplied{"spend", 1, TxKind::withdraw, 50, 2 * day, true});
-  log.push_back(TransactionApplied{"fund", 1, TxKind::deposit, 100, day, true});
+  log.push_back(UserCreated{1, "u", "", 0, {}, 0});
+  log.push_back(TransactionApplied{"spend", 1, TxKind::withdraw, 50, 2 * day, true, {}, 0});
+  log.push_back(TransactionApplied{"fund", 1, TxKind::deposit, 100, day, true, {}, 0});
   const std::string error = restore_error(log);
   EXPECT_NE(error.find("transaction spend of user 1"), std::string::npos) << error;
   std::swap(log[1], log[2]);
@@ -144,7 +144,7 @@ TEST(ParallelRestore, RefusesAReusedUidAndAnUnknownUser) {
   EXPECT_NE(error.find("uid is taken"), std::string::npos) << error;
 
   std::vector<Record> unknown = log;
-  unknown.push_back(TransactionApplied{"nobody", 999, TxKind::deposit, 5, day, true});
+  unknown.push_back(TransactionApplied{"nobody", 999, TxKind::deposit, 5, day, true, {}, 0});
   error = restore_error(unknown);
   EXPECT_NE(error.find("transaction nobody of user 999"), std::string::npos) << error;
 }

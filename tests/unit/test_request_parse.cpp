@@ -241,7 +241,7 @@ TEST(ResponseJson, EscapesAndFormats) {
   std::string out;
   append_json_string(out, "a\"b\\c\n\x01");
   EXPECT_EQ(out, R"("a\"b\\c\n\u0001")");
-  TransactionApplied tx{"u\"1", 7, TxKind::withdraw, 1050, 1672790400000000, true};
+  TransactionApplied tx{"u\"1", 7, TxKind::withdraw, 1050, 1672790400000000, true, {}, 0};
   out.clear();
   append_transaction(out, tx);
   EXPECT_EQ(out, R"({"uid":"u\"1","user_id":7,"type":"WITHDRAW","amount":"10.50","timestamp":"2023-01-04T00:00:00Z",)"

@@ -22,7 +22,7 @@ std::string segment_with(int records) {
   std::string s;
   wal::append_segment_header(s);
   for (int i = 0; i < records; ++i)
-    wal::append_frame(s, *wal::encode(UserCreated{static_cast<UserId>(i + 1), "u", "", jan1_2023}));
+    wal::append_frame(s, *wal::encode(UserCreated{static_cast<UserId>(i + 1), "u", "", jan1_2023, {}, 0}));
   return s;
 }
 

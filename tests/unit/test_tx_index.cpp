@@ -23,7 +23,7 @@ using tally::testing::same_record;
 
 TransactionApplied tx(std::string uid, UserId user, MinorUnits amount, UtcMicros at = 1000) {
   return TransactionApplied{std::move(uid), user, amount % 2 ? TxKind::withdraw : TxKind::deposit, amount, at,
-                            amount % 3 == 0};
+                            amount % 3 == 0, {}, 0};
 }
 
 auto no_retry = [] { return [] {}; };
@@ -158,8 +158,8 @@ TEST(TxIndex, UidsWhoseHashTagsCollideStayApart) {
 TEST(TxIndex, FieldsAtTheirLimitsRoundTrip) {
   TxIndex index;
   const TransactionApplied big{"big", limits::users_max - 1, TxKind::withdraw, limits::amount_minor_max, INT64_MIN,
-                               true};
-  const TransactionApplied small{"small", 1, TxKind::deposit, 1, INT64_MAX, false};
+                               true, {}, 0};
+  const TransactionApplied small{"small", 1, TxKind::deposit, 1, INT64_MAX, false, {}, 0};
   ASSERT_TRUE(index.restore(big));
   ASSERT_TRUE(index.restore(small));
   for (const TransactionApplied& want : {big, small}) {
@@ -167,8 +167,9 @@ TEST(TxIndex, FieldsAtTheirLimitsRoundTrip) {
     ASSERT_TRUE(got.has_value());
     EXPECT_TRUE(same_record(*got, want));
   }
-  EXPECT_FALSE(index.restore(TransactionApplied{"over", 1, TxKind::deposit, limits::amount_minor_max + 1, 0, true}));
-  EXPECT_FALSE(index.restore(TransactionApplied{"nobody", limits::users_max, TxKind::deposit, 1, 0, true}));
+  EXPECT_FALSE(
+      index.restore(TransactionApplied{"over", 1, TxKind::deposit, limits::amount_minor_max + 1, 0, true, {}, 0}));
+  EXPECT_FALSE(index.restore(TransactionApplied{"nobody", limits::users_max, TxKind::deposit, 1, 0, true, {}, 0}));
 }
 
 // Recovery sizes the index up front: a million uuid-keyed transactions then cost ~44 bytes each (16 for the uid,
@@ -227,7 +228,7 @@ TEST(TxIndex, StagedRecordsAreSettledExactlyOnce) {
   EXPECT_EQ(index.size(), all.size() + 1) << "of the three, only the first \"twice\" is new";
   EXPECT_EQ(index.find_committed(all[4242].uid)->amount, all[4242].amount);
   EXPECT_EQ(index.find_committed("twice")->user_id, 6u);
-  const TransactionApplied bad{"", 1, TxKind::deposit, 1, 0, true};
+  const TransactionApplied bad{"", 1, TxKind::deposit, 1, 0, true, {}, 0};
   const TransactionApplied* bad_batch[] = {&twice, &bad};
   EXPECT_EQ(index.stage_bulk(bad_batch, 2), 1u);
   EXPECT_EQ(index.size(), all.size() + 1) << "nothing staged from a batch with a record out of limits";
