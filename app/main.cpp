@@ -153,75 +153,40 @@ bool check_identity(tally::disk::FileSystem& fs, const tally::disk::DataDir& dat
   return refusal.empty();
 }
 
-int run(const tally::app::Config& config) {
-  raise_descriptor_limit();
-  const std::optional<tally::shard::ShardLayout> layout = resolve_cluster(config);
-  if (!layout) return 2;
-  tally::auth::KeyStore keys;
-  std::unique_ptr<tally::auth::KeyFileReloader> key_file;
+// The API keys (--auth-file), loaded into `keys`; the reloader that keeps them current, or none in open mode.
+// False: the file cannot be used, and tallyd must not start.
+bool load_keys(const tally::app::Config& config, tally::auth::KeyStore& keys,
+               std::unique_ptr<tally::auth::KeyFileReloader>& key_file) {
   if (config.auth_file.empty()) {
     spdlog::warn("no --auth-file: API keys are off, any client that reaches the port may read and move money");
-  } else {
-    key_file = std::make_unique<tally::auth::KeyFileReloader>(tally::disk::posix_file_system(), config.auth_file, keys);
-    if (const std::string error = key_file->load(); !error.empty()) {
-      spdlog::critical("refusing to start: the key file cannot be used: {}", error);
-      return 1;
-    }
+    return true;
   }
-  const unsigned cores = tally::app::usable_cores();
-  const int threads = config.threads > 0 ? config.threads : tally::app::default_threads(cores);
-  tally::disk::FileSystem& fs = tally::disk::posix_file_system();
-  const tally::disk::DataDir data_dir(config.data_dir);
+  key_file = std::make_unique<tally::auth::KeyFileReloader>(tally::disk::posix_file_system(), config.auth_file, keys);
+  if (const std::string error = key_file->load(); !error.empty()) {
+    spdlog::critical("refusing to start: the key file cannot be used: {}", error);
+    return false;
+  }
+  return true;
+}
+
+// Creates the data directory, takes its lock and checks that it is this shard's. 0, or the exit code.
+int open_data_dir(tally::disk::FileSystem& fs, const tally::disk::DataDir& data_dir, const std::string& path,
+                  const tally::shard::ShardLayout& layout, tally::disk::DataDirLock& lock) {
   if (const tally::disk::IoStatus made = fs.make_dirs(data_dir.wal()); !made.ok()) {
     spdlog::critical("{}", made.message());
     return 1;
   }
-  tally::disk::DataDirLock lock;
   if (const tally::disk::IoStatus locked = lock.acquire(data_dir); !locked.ok()) {
-    spdlog::critical("data directory {} is in use by another tallyd (or not writable): {}", config.data_dir,
-                     locked.message());
+    spdlog::critical("data directory {} is in use by another tallyd (or not writable): {}", path, locked.message());
     return 1;
   }
-  if (!check_identity(fs, data_dir, *layout)) return 2;
-  if (layout->clustered()) spdlog::info("shard {} of {}", layout->self, layout->count);
+  if (!check_identity(fs, data_dir, layout)) return 2;
+  if (layout.clustered()) spdlog::info("shard {} of {}", layout.self, layout.count);
+  return 0;
+}
 
-  // Before the actor system and everything else: whatever records into it (actors answering requests, the WAL
-  // and snapshot threads) is gone before it is.
-  tally::telemetry::Metrics metrics(config.metrics == "on");
-  const tally::telemetry::ProcessMetrics process_metrics{metrics};
-  const tally::telemetry::WalMetrics wal_metrics{metrics};
-  const tally::telemetry::SnapshotMetrics snapshot_metrics{metrics};
-  process_metrics.build_info.set(1);
-  caf::actor_system_config actor_config;
-  const int actor_threads = config.actor_threads > 0 ? config.actor_threads : tally::app::default_threads(cores);
-  actor_config.set("scheduler.max-threads", static_cast<std::size_t>(actor_threads));
-  // CAF's default idle policy spins, then naps 50 us at a time for ~25 ms before it blocks. On a small machine
-  // those naps steal the cores the HTTP and WAL threads need and added 10+ ms to the p99 of durable PUTs at
-  // 2,000 req/s (bench/README.md). Blocking at once costs a wake-up per message to an idle worker instead.
-  actor_config.set("work-stealing.aggressive-poll-attempts", std::size_t{1});
-  actor_config.set("work-stealing.moderate-poll-attempts", std::size_t{0});
-  caf::actor_system actors{actor_config};
-  auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms, tally::system_clock(),
-                                                       layout->user_ids());
-
-  spdlog::info("recovering from {}", config.data_dir);
-  // The change feed is rebuilt from the same records, in the same order, as the ledger: the same events, seqs.
-  // Each shard serves its own feed; an event names the shard that made it (docs/notifications.md).
-  tally::feed::FeedLog feed(config.feed_retention_events, static_cast<int>(layout->self));
-  tally::recovery::RecoveryOptions recovery_options;
-  recovery_options.data_dir = data_dir;
-  auto rebuild = std::make_unique<tally::feed::FeedRebuild>(feed);
-  recovery_options.on_record = [&rebuild](const tally::wal::Record& record) {
-    return std::visit([&rebuild](const auto& r) { return rebuild->add(r); }, record);
-  };
-  const tally::recovery::RecoveryReport report = tally::recovery::recover(fs, recovery_options, *ledger);
-  rebuild.reset();  // its per-user state is only needed while replaying
-  for (const std::string& warning : report.warnings) spdlog::warn("recovery: {}", warning);
-  if (!report.status.ok()) {
-    spdlog::critical("recovery failed: {}", report.status.message());
-    spdlog::critical("refusing to start: the log holds data that cannot be read; nothing was changed");
-    return 2;
-  }
+// What recovery found, in the log.
+void log_recovery(const tally::recovery::RecoveryReport& report) {
   if (report.torn_bytes_cut > 0) {
     spdlog::warn("cut a torn tail of {} bytes from the last WAL segment (a write cut short by a crash)",
                  report.torn_bytes_cut);
@@ -236,35 +201,132 @@ int run(const tally::app::Config& config) {
   }
   spdlog::info("recovered {} users, {} transactions, {} bytes in {} segments in {:.1f} ms", report.users,
                report.transactions, report.bytes, report.segments, report.millis);
-  process_metrics.recovery_duration.set(report.millis / 1000.0);
-  process_metrics.recovered_records.set(static_cast<double>(report.wal_records));
-  register_scrape_gauges(metrics, *ledger, snapshot_metrics, report.snapshot);
+}
 
+// Replays snapshot + WAL into the ledger and the change feed (the same records, in the same order: the same events
+// and seqs; each shard serves its own feed, docs/notifications.md). False: the log cannot be read; nothing changed.
+bool recover_state(tally::disk::FileSystem& fs, const tally::disk::DataDir& data_dir, tally::LedgerService& ledger,
+                   tally::feed::FeedLog& feed, tally::recovery::RecoveryReport& report) {
+  tally::recovery::RecoveryOptions recovery_options;
+  recovery_options.data_dir = data_dir;
+  auto rebuild = std::make_unique<tally::feed::FeedRebuild>(feed);
+  recovery_options.on_record = [&rebuild](const tally::wal::Record& record) {
+    return std::visit([&rebuild](const auto& r) { return rebuild->add(r); }, record);
+  };
+  report = tally::recovery::recover(fs, recovery_options, ledger);
+  rebuild.reset();  // its per-user state is only needed while replaying
+  for (const std::string& warning : report.warnings) spdlog::warn("recovery: {}", warning);
+  if (!report.status.ok()) {
+    spdlog::critical("recovery failed: {}", report.status.message());
+    spdlog::critical("refusing to start: the log holds data that cannot be read; nothing was changed");
+    return false;
+  }
+  log_recovery(report);
+  return true;
+}
+
+// The WAL writer appending where recovery ended; null (logged) when the log cannot be opened.
+std::unique_ptr<tally::wal::WalWriter> open_wal(tally::disk::FileSystem& fs, const tally::disk::DataDir& data_dir,
+                                                const tally::recovery::RecoveryReport& report,
+                                                const tally::telemetry::WalMetrics& wal_metrics) {
   tally::wal::WalWriterOptions wal_options;
   wal_options.dir = data_dir.wal();
   wal_options.fs = &fs;
   wal_options.append_at = report.end;
   wal_options.on_fatal = fail_stop;
   wal_options.metrics = &wal_metrics;
-  std::unique_ptr<tally::wal::WalWriter> wal;
   try {
-    wal = std::make_unique<tally::wal::WalWriter>(wal_options);  // throws when the log cannot be opened
+    return std::make_unique<tally::wal::WalWriter>(wal_options);  // throws when the log cannot be opened
   } catch (const std::exception& e) {
     spdlog::critical("cannot open the write-ahead log for appending: {}; nothing was changed", e.what());
-    return 2;
+    return nullptr;
   }
+}
+
+// A graceful stop: answers what is in flight (bounded), stops the WAL writer (everything acknowledged is durable),
+// then the HTTP server and the router, and writes the final snapshot, which covers the whole closed log.
+void drain_and_stop(tally::rest::HttpServer& server, tally::wal::WalWriter& wal, tally::shard::ShardRouter* router,
+                    tally::snapshot::Snapshotter& snapshotter, const tally::LedgerService& ledger) {
+  const bool drained = server.drain(std::chrono::milliseconds(tally::limits::shutdown_drain_ms));
+  wal.stop();
+  server.drain(std::chrono::milliseconds(tally::limits::shutdown_final_answers_ms));
+  server.stop();
+  if (router) router->stop();
+  snapshotter.stop();
+  snapshotter.snapshot_through(wal.position());
+  const tally::wal::WalStats stats = wal.stats();
+  spdlog::info("stopped{}: {} requests, {} WAL records in {} batches ({} fsyncs); users {}, transactions {}",
+               drained ? "" : " (drain timed out)", server.state().requests.load(), stats.records, stats.batches,
+               stats.syncs, ledger.user_count(), ledger.transaction_count());
+}
+
+void configure_actors(caf::actor_system_config& actor_config, int actor_threads) {
+  actor_config.set("scheduler.max-threads", static_cast<std::size_t>(actor_threads));
+  // CAF's default idle policy spins, then naps 50 us at a time for ~25 ms before it blocks. On a small machine
+  // those naps steal the cores the HTTP and WAL threads need and added 10+ ms to the p99 of durable PUTs at
+  // 2,000 req/s (bench/README.md). Blocking at once costs a wake-up per message to an idle worker instead.
+  actor_config.set("work-stealing.aggressive-poll-attempts", std::size_t{1});
+  actor_config.set("work-stealing.moderate-poll-attempts", std::size_t{0});
+}
+
+// Snapshots taken while serving start where the restored one (if any) left off and read the WAL's position.
+tally::snapshot::SnapshotterOptions snapshot_options(tally::disk::FileSystem& fs, const tally::disk::DataDir& data_dir,
+                                                     const tally::wal::WalWriter& wal,
+                                                     const tally::recovery::RecoveryReport& report,
+                                                     const tally::telemetry::SnapshotMetrics& snapshot_metrics) {
+  tally::snapshot::SnapshotterOptions options;
+  options.fs = &fs;
+  options.data_dir = data_dir;
+  options.wal_position = [&wal] { return wal.position(); };
+  options.covered = report.snapshot_covered;
+  options.restored = report.snapshot;
+  options.metrics = &snapshot_metrics;
+  return options;
+}
+
+int run(const tally::app::Config& config) {
+  raise_descriptor_limit();
+  const std::optional<tally::shard::ShardLayout> layout = resolve_cluster(config);
+  if (!layout) return 2;
+  tally::auth::KeyStore keys;
+  std::unique_ptr<tally::auth::KeyFileReloader> key_file;
+  if (!load_keys(config, keys, key_file)) return 1;
+  const unsigned cores = tally::app::usable_cores();
+  const int threads = config.threads > 0 ? config.threads : tally::app::default_threads(cores);
+  tally::disk::FileSystem& fs = tally::disk::posix_file_system();
+  const tally::disk::DataDir data_dir(config.data_dir);
+  tally::disk::DataDirLock lock;
+  if (const int refused = open_data_dir(fs, data_dir, config.data_dir, *layout, lock); refused != 0) return refused;
+
+  // Before the actor system and everything else: whatever records into it (actors answering requests, the WAL
+  // and snapshot threads) is gone before it is.
+  tally::telemetry::Metrics metrics(config.metrics == "on");
+  const tally::telemetry::ProcessMetrics process_metrics{metrics};
+  const tally::telemetry::WalMetrics wal_metrics{metrics};
+  const tally::telemetry::SnapshotMetrics snapshot_metrics{metrics};
+  process_metrics.build_info.set(1);
+  caf::actor_system_config actor_config;
+  const int actor_threads = config.actor_threads > 0 ? config.actor_threads : tally::app::default_threads(cores);
+  configure_actors(actor_config, actor_threads);
+  caf::actor_system actors{actor_config};
+  auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms, tally::system_clock(),
+                                                       layout->user_ids());
+
+  spdlog::info("recovering from {}", config.data_dir);
+  tally::feed::FeedLog feed(config.feed_retention_events, static_cast<int>(layout->self));
+  tally::recovery::RecoveryReport report;
+  if (!recover_state(fs, data_dir, *ledger, feed, report)) return 2;
+  process_metrics.recovery_duration.set(report.millis / 1000.0);
+  process_metrics.recovered_records.set(static_cast<double>(report.wal_records));
+  register_scrape_gauges(metrics, *ledger, snapshot_metrics, report.snapshot);
+
+  const std::unique_ptr<tally::wal::WalWriter> wal = open_wal(fs, data_dir, report, wal_metrics);
+  if (!wal) return 2;
   ledger->attach(*wal);
   ledger->attach_feed(feed);
   spdlog::info("change feed: events 1..{} (keeping the newest {})", feed.newest_seq(), feed.retention());
 
-  tally::snapshot::SnapshotterOptions snapshot_options;
-  snapshot_options.fs = &fs;
-  snapshot_options.data_dir = data_dir;
-  snapshot_options.wal_position = [&wal] { return wal->position(); };
-  snapshot_options.covered = report.snapshot_covered;
-  snapshot_options.restored = report.snapshot;
-  snapshot_options.metrics = &snapshot_metrics;
-  tally::snapshot::Snapshotter snapshotter(snapshot_options);
+  tally::snapshot::Snapshotter snapshotter(snapshot_options(fs, data_dir, *wal, report, snapshot_metrics));
   snapshotter.start();
 
   // A cluster puts a ShardRouter in front of the ledger (docs/sharding.md); a single node serves it directly.
@@ -291,18 +353,7 @@ int run(const tally::app::Config& config) {
   const int signal_number = wait_for_stop(key_file.get());
 
   spdlog::info("{} received: draining", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
-  const bool drained = server.drain(std::chrono::milliseconds(tally::limits::shutdown_drain_ms));
-  wal->stop();
-  server.drain(std::chrono::milliseconds(tally::limits::shutdown_final_answers_ms));
-  server.stop();
-  if (router) router->stop();
-  // The writer has stopped: the whole log is durable and closed, so the final snapshot covers all of it.
-  snapshotter.stop();
-  snapshotter.snapshot_through(wal->position());
-  const tally::wal::WalStats stats = wal->stats();
-  spdlog::info("stopped{}: {} requests, {} WAL records in {} batches ({} fsyncs); users {}, transactions {}",
-               drained ? "" : " (drain timed out)", server.state().requests.load(), stats.records, stats.batches,
-               stats.syncs, ledger->user_count(), ledger->transaction_count());
+  drain_and_stop(server, *wal, router.get(), snapshotter, *ledger);
   router.reset();
   ledger.reset();
   lock.release();
