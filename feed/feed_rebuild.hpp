@@ -11,9 +11,11 @@
 
 namespace tally::feed {
 
+// Fills the feed ring's slots in place (FeedLog::place_next): a full history of millions of records makes no
+// Event of its own and allocates no string per event once the ring has wrapped.
 class FeedRebuild {
  public:
-  explicit FeedRebuild(FeedLog& log) : log_(log) {}
+  explicit FeedRebuild(FeedLog& log) : sink_(log) {}
   // One reading thread, log order. False: the record names a user not created before it (recovery refuses
   // such a log anyway).
   bool add(const UserCreated& user);
@@ -23,11 +25,22 @@ class FeedRebuild {
   bool add(const UidReservation& /*reservation*/) { return true; }
 
  private:
+  // The log's next slot for each derived event, the one before it settled first.
+  class RingSink final : public EventSink {
+   public:
+    explicit RingSink(FeedLog& log) : log_(log) {}
+    Event& next() override;
+    void settle();  // after each record: its last event
+
+   private:
+    FeedLog& log_;
+    Event* placed_ = nullptr;
+  };
+
   FundsState* state_of(UserId id);
 
-  FeedLog& log_;
+  RingSink sink_;
   std::vector<FundsState> users_;  // by id; index 0 unused
-  std::vector<Event> scratch_;
 };
 
 }  // namespace tally::feed
