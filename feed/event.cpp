@@ -24,7 +24,16 @@ TransactionApplied Event::transaction() const {
 }
 
 std::string Event::transaction_text(const std::string& uid, const std::string& client) {
-  return client.empty() ? uid : uid + '\n' + client;
+  std::string text;
+  assign_transaction_text(text, uid, client);
+  return text;
+}
+
+void Event::assign_transaction_text(std::string& out, std::string_view uid, std::string_view client) {
+  out.assign(uid);
+  if (client.empty()) return;
+  out += '\n';
+  out += client;
 }
 
 std::optional<EventType> parse_event_type(std::string_view name) {

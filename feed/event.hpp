@@ -47,6 +47,8 @@ struct Event {
   TransactionApplied transaction() const;
   // transaction.applied: `text` made of the uid and the client ("" = none).
   static std::string transaction_text(const std::string& uid, const std::string& client);
+  // The same into `out`, reusing its capacity.
+  static void assign_transaction_text(std::string& out, std::string_view uid, std::string_view client);
 };
 
 }  // namespace tally::feed

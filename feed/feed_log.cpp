@@ -39,6 +39,22 @@ void FeedLog::append(std::vector<Event>& events) {
   appended_.notify_all();
 }
 
+Event& FeedLog::place_next() {
+  const std::uint64_t seq = ++newest_;
+  if (ring_.size() < retention_) {
+    TALLY_ASSERT(ring_.size() + 1 == seq, "the ring fills in seq order");
+    return ring_.emplace_back();
+  }
+  return ring_[(seq - 1) % retention_];
+}
+
+void FeedLog::settle_placed(Event& event) {
+  TALLY_ASSERT(&event == &ring_[(newest_ - 1) % retention_], "the event settled is the one placed last");
+  event.seq = newest_;
+  event.time = std::max(event.time, newest_time_);
+  newest_time_ = event.time;
+}
+
 FeedRead FeedLog::read(std::uint64_t after, std::size_t limit, const EventFilter& filter) const {
   FeedRead out;
   std::unique_lock<std::mutex> lock(mutex_);

@@ -41,6 +41,13 @@ class FeedLog {
   // never below the previous event's), moves them in, and wakes waiting readers. Empties `events`.
   void append(std::vector<Event>& events);
 
+  // Recovery's append, one event at a time and in place, before any reader or other writer exists (so without
+  // the lock): place_next() gives the ring slot of the next event (seq newest + 1), which the caller overwrites
+  // field by field (an overwritten slot keeps its string's capacity: no allocation per event once the ring has
+  // wrapped); settle_placed() then numbers it and settles its time as append() does, before the next placing.
+  Event& place_next();
+  void settle_placed(Event& event);
+
   // Events after seq `after`: at most `limit` that pass the filter, looking at no more than
   // limits::feed_scan_events_max. A cursor older than the oldest kept event (after + 1 < oldest) is expired;
   // one beyond the newest event is ahead (it came from a different log).

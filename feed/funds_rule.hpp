@@ -20,9 +20,30 @@ struct FundsState {
   bool above() const { return balance > threshold; }
 };
 
-// Each appends its events to `out` (seq unset) and advances `state` past the record.
-void derive_events(const UserCreated& user, FundsState& state, std::vector<Event>& out);
-void derive_events(const UserUpdated& update, FundsState& state, std::vector<Event>& out);
-void derive_events(const TransactionApplied& tx, FundsState& state, std::vector<Event>& out);
+// Where derived events go: next() hands out the event to fill next. Every field is assigned, so the event may
+// be a reused one (recovery fills the feed ring's slots in place, keeping their strings' capacity).
+class EventSink {
+ public:
+  virtual Event& next() = 0;
+
+ protected:
+  ~EventSink() = default;
+};
+
+// Each derives its events into `out` (seq unset) and advances `state` past the record.
+void derive_events(const UserCreated& user, FundsState& state, EventSink& out);
+void derive_events(const UserUpdated& update, FundsState& state, EventSink& out);
+void derive_events(const TransactionApplied& tx, FundsState& state, EventSink& out);
+
+// The same, appended to a vector (the live path's batches, tests).
+template <typename Record>
+void derive_events(const Record& record, FundsState& state, std::vector<Event>& out) {
+  struct VectorSink final : EventSink {
+    explicit VectorSink(std::vector<Event>& events) : events(events) {}
+    Event& next() override { return events.emplace_back(); }
+    std::vector<Event>& events;
+  } sink(out);
+  derive_events(record, state, sink);
+}
 
 }  // namespace tally::feed

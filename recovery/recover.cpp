@@ -9,6 +9,7 @@
 #include <chrono>
 #include <future>
 #include <thread>
+#include <utility>
 #include <variant>
 
 #include "ledger/assert.hpp"
@@ -31,9 +32,10 @@ double millis_since(Clock::time_point started) {
 }
 
 // Records go to the ledger through ParallelRestore: each user's records in log order, users in parallel.
-bool feed(ParallelRestore& restorer, const RecoveryOptions& options, const wal::Record& record) {
+// Moved, not copied: a copy would allocate each uid's string a second time.
+bool feed(ParallelRestore& restorer, const RecoveryOptions& options, wal::Record&& record) {
   if (options.on_record && !options.on_record(record)) return false;
-  return restorer.add(record);
+  return restorer.add(std::move(record));
 }
 
 // The reading thread decodes and checks CRCs while workers apply; on 2 cores one worker is the pipeline that
@@ -160,8 +162,9 @@ bool restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& options, Ledg
     check = std::async(std::launch::async, [&fs, &wal_dir, first, covered = chosen->covered] {
       return snapshot::read_wal_range(fs, wal_dir, wal::WalPosition{first, 0}, covered, snapshot::WalRangeVisitor());
     });
-  const snapshot::SnapshotRead read = snapshot::read_snapshot(
-      fs, chosen->path, [&](const snapshot::SnapshotRecord& r) { return feed(restorer, options, *r.record); });
+  const snapshot::SnapshotRead read = snapshot::read_snapshot(fs, chosen->path, [&](const snapshot::SnapshotRecord& r) {
+    return feed(restorer, options, std::move(*r.record));
+  });
   if (check.valid()) {
     snapshot::WalRange checked = check.get();
     if (!checked.status.ok()) {
@@ -231,7 +234,7 @@ RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, Led
         // The snapshot holds every record before its position: replay continues exactly after it.
         TALLY_ASSERT(!position_before(at, scan_options.start), "the WAL is replayed from the snapshot's position on");
         std::optional<wal::Record> record = wal::decode(payload);
-        if (!record || !feed(restorer, options, *record)) return false;
+        if (!record || !feed(restorer, options, std::move(*record))) return false;
         ++report.wal_records;
         return true;
       });

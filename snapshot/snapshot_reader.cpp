@@ -126,7 +126,7 @@ class ChunkReader {
     for (std::uint32_t i = 0; i < records.size(); ++i) {
       const capnp::Data::Reader data = records[i];
       const std::string_view payload(reinterpret_cast<const char*>(data.begin()), data.size());
-      const std::optional<wal::Record> record = wal::decode(payload);
+      std::optional<wal::Record> record = wal::decode(payload);
       if (!record) return fail(offset, "record " + std::to_string(i) + " of the chunk does not decode");
       if (const auto* tx = std::get_if<TransactionApplied>(&*record)) {
         ++out_.transactions;
