@@ -51,10 +51,16 @@ for _ in $(seq 100); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.1; 
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$TALLYD_PID/stat"; }
 newest() { curl -s "$URL/healthz" >/dev/null; python3 - "$URL" <<'EOF'
-import json, sys, urllib.request
+import json, sys, urllib.error, urllib.request
 after = 0
 while True:
-    page = json.load(urllib.request.urlopen(f"{sys.argv[1]}/v1/events?after={after}&limit=10000&types=user.updated"))
+    try:
+        page = json.load(urllib.request.urlopen(f"{sys.argv[1]}/v1/events?after={after}&limit=10000&types=user.updated"))
+    except urllib.error.HTTPError as e:  # 410: the ring wrapped (a long run); go on from the oldest event kept
+        if e.code != 410:
+            raise
+        after = json.load(e)["error"]["oldest"] - 1
+        continue
     if page["last"] == after:
         print(after)
         break
@@ -135,10 +141,16 @@ done
 
 # Feed read throughput: everything so far, paged with limit=10000, by one reader.
 READ=$(python3 - "$URL" <<'EOF'
-import json, sys, time, urllib.request
+import json, sys, time, urllib.error, urllib.request
 after, n, t0 = 0, 0, time.monotonic()
 while True:
-    page = json.load(urllib.request.urlopen(f"{sys.argv[1]}/v1/events?after={after}&limit=10000"))
+    try:
+        page = json.load(urllib.request.urlopen(f"{sys.argv[1]}/v1/events?after={after}&limit=10000"))
+    except urllib.error.HTTPError as e:  # 410: the ring wrapped; read everything that is kept
+        if e.code != 410:
+            raise
+        after = json.load(e)["error"]["oldest"] - 1
+        continue
     if page["last"] == after:
         break
     n += len(page["events"]); after = page["last"]
