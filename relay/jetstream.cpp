@@ -181,7 +181,7 @@ bool JetStream::open_bucket_locked(std::string& error) {
   return true;
 }
 
-bool JetStream::read_stream_last_locked(std::string& error) {
+bool JetStream::read_stream_state_locked(StreamState& state, std::string& error) {
   jsStreamInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   const natsStatus s = js_GetStreamInfo(&info, as_js(js_), stream_.c_str(), nullptr, &code);
@@ -190,9 +190,16 @@ bool JetStream::read_stream_last_locked(std::string& error) {
     disconnect_locked();
     return false;
   }
-  stream_last_ = info->State.LastSeq;
-  stream_last_known_ = true;
+  state = StreamState{info->State.FirstSeq, info->State.LastSeq, info->State.Msgs};
   jsStreamInfo_Destroy(info);
+  return true;
+}
+
+bool JetStream::read_stream_last_locked(std::string& error) {
+  StreamState state;
+  if (!read_stream_state_locked(state, error)) return false;
+  stream_last_ = state.last;
+  stream_last_known_ = true;
   return true;
 }
 
@@ -215,17 +222,10 @@ bool JetStream::read_msg_id_locked(std::uint64_t stream_seq, std::string& id, st
 
 bool JetStream::scan_back_locked(std::size_t shards, std::map<int, ShardTail>& out, std::string& error) {
   out.clear();
-  jsStreamInfo* info = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  const natsStatus s = js_GetStreamInfo(&info, as_js(js_), stream_.c_str(), nullptr, &code);
-  if (s != NATS_OK) {
-    error = "stream " + stream_ + ": " + status_text(s, code);
-    disconnect_locked();
-    return false;
-  }
-  const std::uint64_t first = info->State.FirstSeq, last = info->State.LastSeq, count = info->State.Msgs;
-  jsStreamInfo_Destroy(info);
-  if (count == 0) return true;
+  StreamState state;
+  if (!read_stream_state_locked(state, error)) return false;
+  const std::uint64_t first = state.first, last = state.last;
+  if (state.messages == 0) return true;
   std::string id;
   for (std::uint64_t at = last, scanned = 0; at >= first && at > 0 && scanned < scan_max_ && out.size() < shards;
        --at, ++scanned) {

@@ -50,6 +50,10 @@ class JetStream {
  private:
   bool connect_locked(std::string& error);
   void disconnect_locked();
+  struct StreamState {
+    std::uint64_t first = 0, last = 0, messages = 0;  // stream sequences of the oldest and newest message kept
+  };
+  bool read_stream_state_locked(StreamState& state, std::string& error);
   bool read_stream_last_locked(std::string& error);
   bool open_bucket_locked(std::string& error);
   bool read_msg_id_locked(std::uint64_t stream_seq, std::string& id, std::string& error);
