@@ -6,10 +6,19 @@
 
 namespace tally {
 
+namespace {
+
+// No more slices than whole milliseconds in the period: every member is still visited once per period.
+std::uint32_t slices_for(std::chrono::milliseconds period, std::uint32_t slices) {
+  const auto period_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(period.count(), 1));
+  return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(period_ms, 1, std::max<std::uint32_t>(slices, 1)));
+}
+
+}  // namespace
+
 IdleSweep::IdleSweep(std::chrono::milliseconds period, std::uint32_t slices, Visit visit)
-    : tick_(std::max<std::chrono::milliseconds>(period / std::max<std::uint32_t>(slices, 1),
-                                               std::chrono::milliseconds(1))),
-      slices_(std::max<std::uint32_t>(slices, 1)),
+    : tick_(std::max<std::chrono::milliseconds>(period / slices_for(period, slices), std::chrono::milliseconds(1))),
+      slices_(slices_for(period, slices)),
       visit_(std::move(visit)),
       thread_([this] { run(); }) {}
 

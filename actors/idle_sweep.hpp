@@ -17,8 +17,8 @@ namespace tally {
 
 class IdleSweep {
  public:
-  // visit(k, slices) with k = 0, 1, ..., slices-1, 0, ...: one call every period/slices (at least 1 ms), on the
-  // sweep's own thread, the first one period/slices from now.
+  // visit(k, n) with k = 0, 1, ..., n-1, 0, ...: one call every period/n, on the sweep's own thread, the first one
+  // period/n from now; n = `slices`, or fewer for a period shorter than `slices` ms (a call at most every 1 ms).
   using Visit = std::function<void(std::uint32_t slice, std::uint32_t slices)>;
   IdleSweep(std::chrono::milliseconds period, std::uint32_t slices, Visit visit);
   // Stops and joins: no visit runs after it returns.

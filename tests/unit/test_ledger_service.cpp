@@ -606,3 +606,26 @@ TEST(IdleSweep, VisitsEverySliceInTurn) {
 }
 
 }  // namespace
+
+namespace {
+
+// A period shorter than its slices in milliseconds is visited in fewer slices: each member is still visited once per
+// period (a 1 ms idle period, which the passivation race tests use, must not become a 16 ms one).
+TEST(IdleSweep, AShortPeriodIsNotStretched) {
+  std::mutex mutex;
+  std::condition_variable enough;
+  std::vector<std::uint32_t> counts;
+  {
+    tally::IdleSweep sweep(std::chrono::milliseconds(2), 16, [&](std::uint32_t slice, std::uint32_t slices) {
+      std::lock_guard<std::mutex> lock(mutex);
+      counts.push_back(slices);
+      EXPECT_LT(slice, slices);
+      enough.notify_all();
+    });
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(enough.wait_for(lock, std::chrono::seconds(30), [&] { return counts.size() >= 3; }));
+  }
+  for (const std::uint32_t slices : counts) EXPECT_EQ(slices, 2u);
+}
+
+}  // namespace
