@@ -162,6 +162,12 @@ class Relay:
         return self.proc.wait(WAIT_S)
 
 
+def assert_stream_is_the_feed(got: list[dict], expected: list[str], log: str):
+    """Shard 0's events in the stream: every seq exactly once, in order, the same bytes as /v1/events."""
+    assert [m["id"] for m in got] == [f"0-{k}" for k in range(1, len(expected) + 1)], log[-3000:]
+    assert [m["data"] for m in got] == expected
+
+
 def test_relay_publishes_every_event_once_across_relay_kills_and_nats_restarts(server, tmp_path):
     assert relay_path().exists(), f"tally-relay not built at {relay_path()}"
     nats = Nats(tmp_path)
@@ -218,9 +224,7 @@ def test_relay_publishes_every_event_once_across_relay_kills_and_nats_restarts(s
         if relay.proc and relay.proc.poll() is None:
             relay.kill9()
         nats.stop()
-    log = relay.log.read_text()
-    assert [m["id"] for m in got] == [f"0-{k}" for k in range(1, len(expected) + 1)], log[-3000:]
-    assert [m["data"] for m in got] == expected  # same bytes, every seq once, in order
+    assert_stream_is_the_feed(got, expected, relay.log.read_text())
     assert [m["subject"] for m in got] == ["tally." + json.loads(t)["type"] for t in expected]
 
 
@@ -271,11 +275,7 @@ def test_a_message_jetstream_refuses_mid_page_is_published_later_and_never_skipp
         relay.start()
         c.deposit(users[0], "1.00")  # one more event after the restart
         expected = feed_texts(server)
-        last_id = f"0-{len(expected)}"
-        deadline = time.monotonic() + WAIT_S
-        while last_id not in stream_ids(nats, "TALLY"):
-            assert time.monotonic() < deadline, "the relay did not catch up: " + relay.log.read_text()[-2000:]
-            time.sleep(0.1)
+        wait_for_id(nats, relay, f"0-{len(expected)}")  # the relay caught up
         got = stream_messages(nats, "TALLY")
         assert relay.stop() == 0
     finally:
@@ -283,8 +283,7 @@ def test_a_message_jetstream_refuses_mid_page_is_published_later_and_never_skipp
         if relay.proc and relay.proc.poll() is None:
             relay.kill9()
         nats.stop()
-    assert [m["id"] for m in got] == [f"0-{k}" for k in range(1, len(expected) + 1)], relay.log.read_text()[-3000:]
-    assert [m["data"] for m in got] == expected
+    assert_stream_is_the_feed(got, expected, relay.log.read_text())
 
 
 def wait_for_id(nats: Nats, relay: Relay, msg_id: str):
@@ -332,8 +331,7 @@ def test_a_shard_quiet_for_longer_than_the_look_back_resumes_exactly(server, tmp
         if relay.proc and relay.proc.poll() is None:
             relay.kill9()
         nats.stop()
-    assert [m["id"] for m in got] == [f"0-{k}" for k in range(1, len(expected) + 1)], relay.log.read_text()[-3000:]
-    assert [m["data"] for m in got] == expected
+    assert_stream_is_the_feed(got, expected, relay.log.read_text())
 
 
 def relay_metrics(port: int) -> dict:
