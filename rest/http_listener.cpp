@@ -180,15 +180,21 @@ void HttpListener::accept_ready(std::int64_t now_ms) {
 }
 
 void HttpListener::out_of_descriptors(std::int64_t now_ms) {
-  // The waiting client would keep the socket readable and this loop spinning: answer it through the reserve,
+  // The waiting clients would keep the socket readable and this loop spinning: answer each of them through the
+  // reserve descriptor (every client in the backlog now, not one per back-off, so none waits seconds for its 503),
   // then stop listening for a while; the kernel keeps queueing new clients in the backlog meanwhile.
-  if (reserve_fd_ >= 0) {
+  int answered = 0;
+  while (reserve_fd_ >= 0 && answered < limits::http_accepts_per_wakeup_max) {
     ::close(reserve_fd_);
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) refuse_connection(fd, "too_many_connections", "the server is out of file descriptors; retry");
+    // Another thread may take the freed descriptor first: then the reserve stays empty until a later back-off.
     reserve_fd_ = open_reserve();
+    if (fd < 0) break;  // the backlog is empty (or the descriptor went elsewhere)
+    ++answered;
   }
-  if (refused_++ % 100 == 0) spdlog::warn("out of file descriptors: accepting paused ({} refused so far)", refused_);
+  refused_ += static_cast<std::uint64_t>(answered);
+  if (pauses_++ % 100 == 0) spdlog::warn("out of file descriptors: accepting paused ({} refused so far)", refused_);
   set_listening(false);
   listen_again_ms_ = now_ms + limits::http_accept_backoff_ms;
 }

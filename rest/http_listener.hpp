@@ -52,10 +52,11 @@ class HttpListener {
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;     // eventfd: stop
-  int reserve_fd_ = -1;  // kept open to accept (and refuse) one client when descriptors run out
+  int reserve_fd_ = -1;  // kept open to accept (and refuse) clients one by one when descriptors run out
   bool listening_ = false;
   std::int64_t listen_again_ms_ = 0;
   std::uint64_t refused_ = 0;
+  std::uint64_t pauses_ = 0;  // back-offs for want of descriptors, for the log
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

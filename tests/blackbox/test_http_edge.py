@@ -268,8 +268,8 @@ def check_backs_off_and_refuses(srv: TallyServer):
         assert cpu_seconds(srv.proc.pid) - before < 0.3
         # Beyond what it can serve, a client is told so in JSON rather than left hanging (without even asking).
         last = conns[-1]
-        # The listener refuses one waiting connection per accept back-off (limits::http_accept_backoff_ms, 100 ms)
-        # and the newest waits behind the others (~40 here): seconds under a sanitizer, so a wider bound for it.
+        # At each accept back-off (limits::http_accept_backoff_ms) the listener answers every client waiting in the
+        # backlog through its reserve descriptor; the bound is wide for a sanitizer build on a busy machine.
         last.settimeout(60)
         data = b""
         while b"\r\n\r\n" not in data:
