@@ -38,10 +38,11 @@ using tally::relay::RelayMetrics;
 
 constexpr int page_events_max = 1'000;
 constexpr int poll_wait_seconds = 25;
-// After a page shorter than page_events_max, wait this long before the next read: under load the next page is
-// then hundreds of events, not a handful, which is what keeps the relay's (and tallyd's) work per event small.
-// It adds at most this much latency.
-constexpr std::chrono::milliseconds page_linger{10};
+// After a page shorter than page_events_max, wait this long (--linger-ms) before the next read: under load the next
+// page is then hundreds of events, not a handful, which is what keeps the relay's, nats-server's and tallyd's work
+// per event small. It adds at most this much latency.
+constexpr int page_linger_ms_default = 10;
+constexpr int page_linger_ms_max = 1'000;
 constexpr std::chrono::milliseconds backoff_min{100};
 constexpr std::chrono::milliseconds backoff_max{5'000};
 constexpr std::chrono::seconds stats_interval{60};
@@ -64,6 +65,7 @@ struct Settings {
   std::size_t resume_scan_max = 100'000;
   std::string metrics_address = "127.0.0.1";
   int metrics_port = 0;  // 0: no /metrics endpoint
+  int linger_ms = page_linger_ms_default;
   // A measurement mode, not a relay: the same requests, pages and linger, from this seq on, and nothing published.
   std::optional<std::uint64_t> discard_after;
 };
@@ -85,13 +87,14 @@ class SourceWorker {
  public:
   // discard_after: read from that seq on and publish nothing (--discard); nullopt: relay to the stream.
   SourceWorker(std::string url, const std::string& api_key, JetStream& js, std::size_t sources, Counters& counters,
-               RelayMetrics& metrics, std::optional<std::uint64_t> discard_after)
+               RelayMetrics& metrics, std::optional<std::uint64_t> discard_after, std::chrono::milliseconds linger)
       : source_(std::move(url), api_key),
         js_(js),
         sources_(sources),
         counters_(counters),
         metrics_(metrics),
         discard_(discard_after.has_value()),
+        linger_(linger),
         cursor_(discard_after) {}
 
   void run() {
@@ -137,7 +140,7 @@ class SourceWorker {
       cursor_ = r.page.last;
       backoff_ = backoff_min;
       if (!r.page.events.empty() && r.page.events.size() < static_cast<std::size_t>(page_events_max))
-        std::this_thread::sleep_for(page_linger);
+        std::this_thread::sleep_for(linger_);
     }
   }
 
@@ -197,6 +200,7 @@ class SourceWorker {
   Counters& counters_;
   RelayMetrics& metrics_;
   const bool discard_;
+  const std::chrono::milliseconds linger_;
   std::optional<std::uint64_t> cursor_;  // every event up to it is acknowledged by the stream
   bool resync_ = false;                  // a page was not fully stored: ask the stream where it ends
   std::optional<int> shard_;             // the source's shard, from its first event
@@ -224,6 +228,11 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   cli.add_option("--metrics-address", settings.metrics_address, "address the /metrics port listens on")
       ->capture_default_str();
+  cli.add_option("--linger-ms", settings.linger_ms,
+                 "after a page shorter than 1,000 events, wait this long before the next read (latency for fewer, "
+                 "larger pages: less CPU per event for the relay, nats-server and tallyd)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, page_linger_ms_max));
   cli.add_option("--discard", settings.discard_after,
                  "measurement only: read the feed after this seq exactly as when publishing (same requests, pages, "
                  "linger), drop every page, use no NATS (bench/feed_cost.sh)");
@@ -258,7 +267,7 @@ int run(int argc, char** argv) {
   for (const std::string& url : settings.sources)
     workers.push_back(
         std::make_unique<SourceWorker>(url, settings.api_key, js, settings.sources.size(), counters, *metrics,
-                                       settings.discard_after));
+                                       settings.discard_after, std::chrono::milliseconds(settings.linger_ms)));
   for (auto& worker : workers) std::thread([w = worker.get()] { w->run(); }).detach();
   if (settings.discard_after)
     spdlog::info("relay: {} source(s), reading after seq {} and discarding every page (--discard: no NATS)",
