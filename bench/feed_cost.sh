@@ -13,7 +13,7 @@
 # moves a backlog (the earlier rounds' events, with no load) against the PUT rate of the node alone. Last, the
 # feed's read throughput (one reader paging through everything with limit=10000).
 #
-#   bench/feed_cost.sh [--duration S] [--rounds N] [--port-base P]     (defaults 5 s x 4 rounds: ~3.5 minutes)
+#   bench/feed_cost.sh [--duration S] [--rounds N] [--port-base P]     (defaults 5 s x 4 rounds: 2-3 minutes)
 #
 # Everything on 127.0.0.1; every process it starts is stopped on exit. nats-server runs throughout (idle outside
 # the relay rounds). CPU from /proc/PID/stat (utime+stime) over each load window, per PUT answered.
@@ -51,7 +51,9 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-/work}
 ninja -C "$BUILD" -j2 app/tallyd bench/tally-loadgen relay/tally-relay >"$TMP/build.log" 2>&1 || {
   tail -30 "$TMP/build.log" >&2; exit 1; }
 
-"$BUILD/app/tallyd" --bind 127.0.0.1 --port "$TALLY_PORT" --threads 2 --data-dir "$TMP/data" >"$TMP/tallyd.log" 2>&1 &
+# The relay round's backlog (three rounds of events) must stay inside the feed's memory: 3M events kept (~480 MB).
+"$BUILD/app/tallyd" --bind 127.0.0.1 --port "$TALLY_PORT" --threads 2 --data-dir "$TMP/data" \
+  --feed-retention-events 3000000 >"$TMP/tallyd.log" 2>&1 &
 TALLYD_PID=$!
 PIDS+=("$TALLYD_PID")
 nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$TMP/js" >"$TMP/nats.log" 2>&1 &
@@ -129,8 +131,8 @@ def perf_value(path, event):
             return float(f[0])
     return 0.0
 ms = lambda t: t * 1000 / hz
-print(label, round(d["requests_per_s"]), d["sent"], events, ms(tallyd), perf_value(f"{tmp}/{label}.loadgen", "task-clock"),
-      ms(reader), ms(nats), int(perf_value(f"{tmp}/{label}.switches", "context-switches")), ms(feed))
+print(label, round(d["requests_per_s"]), d["sent"], events, ms(tallyd),
+      perf_value(f"{tmp}/{label}.loadgen", "task-clock"), ms(reader), ms(nats), int(perf_value(f"{tmp}/{label}.switches", "context-switches")), ms(feed))
 EOF
 }
 
@@ -165,10 +167,10 @@ for round in $(seq "$ROUNDS"); do
   kill "$READER_PID"; wait "$READER_PID" 2>/dev/null || true
 done
 
-# Feed read throughput: everything kept, paged with limit=10000, by one reader.
-READ=$(python3 - "$URL" <<'EOF'
+# Feed read throughput: the newest 1,000,000 events (or all), paged with limit=10000, by one reader.
+READ=$(python3 - "$URL" "$(newest)" <<'EOF'
 import json, sys, time, urllib.error, urllib.request
-after, n, t0 = 0, 0, time.monotonic()
+after, n, t0 = max(0, int(sys.argv[2]) - 1_000_000), 0, time.monotonic()
 while True:
     try:
         page = json.load(urllib.request.urlopen(f"{sys.argv[1]}/v1/events?after={after}&limit=10000"))

@@ -30,7 +30,8 @@ def main() -> None:
             "reader": float(f[6]) * 1000 / puts, "nats": float(f[7]) * 1000 / puts,
             "switches": int(f[8]) / puts, "busy": (float(f[4]) + float(f[5]) + float(f[6]) + float(f[7])) /
             (float(duration) * 1000),
-            "reader_per_k": float(f[6]) * 1000 / max(int(f[3]), 1), "nats_per_k": float(f[7]) * 1000 / max(int(f[3]), 1),
+            "reader_per_k": float(f[6]) * 1000 / max(int(f[3]), 1),
+            "nats_per_k": float(f[7]) * 1000 / max(int(f[3]), 1),
             "feed": float(f[9]) * 1000 / puts, "feed_per_k": float(f[9]) * 1000 / max(int(f[3]), 1),
         })
     med = {label: {k: statistics.median(r[k] for r in runs[label]) for k in runs[label][0]} for label in LABELS}

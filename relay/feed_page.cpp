@@ -1,7 +1,8 @@
 // parse_feed_page: one pass over the body with a small JSON scanner that follows strings and nesting: the top-level
 // members "events" and "last", each event's exact text (what is published is what tallyd wrote) and, from the
 // event's own top-level members, seq, type and shard. No document tree is built and nothing is copied: at the
-// relay's rate a DOM parse and its allocations were most of the relay's CPU (docs/notifications.md, "Relay rate").
+// relay's rate a DOM parse and its allocations were most of the relay's CPU (docs/notifications.md, "Cost on the
+// write path, and the relay's rate").
 // Each byte is looked at once; inside strings memchr jumps from quote to quote.
 #include "relay/feed_page.hpp"
 

@@ -23,7 +23,8 @@ struct FeedPage {
   std::uint64_t last = 0;
 };
 
-// Views into `body`, which must outlive the page. nullopt (with `error` set) for a body that is not {"events":[{…},…],"last":N} with seq, type and shard in
+// Views into `body`, which must outlive the page. nullopt (with `error` set) for a body that is not
+// {"events":[{…},…],"last":N} with seq, type and shard in
 // every event, seqs ascending.
 std::optional<FeedPage> parse_feed_page(std::string_view body, std::string& error);
 
