@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# The change feed's cost on the write path (docs/notifications.md), same machine, same run: closed-loop PUT
-# /v1/transaction throughput (tally-loadgen, 64 connections) and tallyd's CPU per 1,000 PUTs
-#   A: no feed reader;  B: one long-poll reader following the whole feed;  C: tally-relay publishing to NATS;
-# interleaved A B C A B C ... (ROUNDS times) so that drift of a shared machine hits all three alike. Then the feed's
-# read throughput (events/s, one reader paging through everything with limit=10000) and the relay's lag after C
-# (events made but not yet in the stream, and how long the stream took to catch up).
+# The change feed's cost on the write path (docs/notifications.md), decomposed, same machine, same run: closed-loop
+# PUT /v1/transaction (tally-loadgen, 64 connections) and the CPU per PUT of every process taking part, in four
+# configurations interleaved A B C D A B C D ... (ROUNDS times) so that drift of a shared machine hits all alike:
+#   none:       no feed reader;
+#   reader:     one long-poll reader (python) following the whole feed (limit=10000, wait=25);
+#   relay-read: tally-relay --discard: reads the feed exactly as the relay does (limit=1000, wait=25, its 10 ms
+#               linger), parses each page and drops it: what serving the relay costs tallyd, without NATS;
+#   relay:      tally-relay publishing to nats-server (JetStream), caught up with the earlier rounds' events first.
+# relay vs relay-read is what the relay's and nats-server's own work on the same 2 cores adds; relay-read vs none
+# is tallyd's own serving cost. Then whether the relay sustains the node's write rate: its lag when the load stops
+# (events made but not yet in the stream, and the seconds until the stream holds them), and the rate at which it
+# moves a backlog (the earlier rounds' events, with no load) against the PUT rate of the node alone. Last, the
+# feed's read throughput (one reader paging through everything with limit=10000).
 #
-#   bench/feed_cost.sh [--duration S] [--rounds N] [--port-base P]
+#   bench/feed_cost.sh [--duration S] [--rounds N] [--port-base P]     (defaults 5 s x 4 rounds: 2-3 minutes)
 #
-# Everything on 127.0.0.1; every process it starts is stopped on exit. The reader and the relay run on the same
-# 2 cores as tallyd and the load generator: their own CPU is part of what B and C cost here.
+# Everything on 127.0.0.1; every process it starts is stopped on exit. nats-server runs throughout (idle outside
+# the relay rounds). CPU from /proc/PID/stat (utime+stime) over each load window, per PUT answered.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=5
-ROUNDS=3
-PORT_BASE=18600
+ROUNDS=4
+PORT_BASE=18660
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) DURATION=$2; shift 2 ;;
@@ -27,12 +34,16 @@ done
 BUILD=${BUILD_DIR:-build}
 TALLY_PORT=$PORT_BASE
 NATS_PORT=$((PORT_BASE + 1))
+RELAY_METRICS_PORT=$((PORT_BASE + 2))
+for port in "$TALLY_PORT" "$NATS_PORT" "$RELAY_METRICS_PORT"; do
+  if ss -ltn "sport = :$port" | grep -q LISTEN; then echo "port $port is in use: pick --port-base" >&2; exit 2; fi
+done
 TMP=$(mktemp -d /tmp/tally-feed-bench.XXXXXX)
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$TMP"
+  [ -n "${KEEP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 
@@ -40,32 +51,38 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-/work}
 ninja -C "$BUILD" -j2 app/tallyd bench/tally-loadgen relay/tally-relay >"$TMP/build.log" 2>&1 || {
   tail -30 "$TMP/build.log" >&2; exit 1; }
 
-"$BUILD/app/tallyd" --bind 127.0.0.1 --port "$TALLY_PORT" --threads 2 --data-dir "$TMP/data" >"$TMP/tallyd.log" 2>&1 &
+# The relay round's backlog (three rounds of events) must stay inside the feed's memory: 3M events kept (~480 MB).
+"$BUILD/app/tallyd" --bind 127.0.0.1 --port "$TALLY_PORT" --threads 2 --data-dir "$TMP/data" \
+  --feed-retention-events 3000000 >"$TMP/tallyd.log" 2>&1 &
 TALLYD_PID=$!
 PIDS+=("$TALLYD_PID")
 nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$TMP/js" >"$TMP/nats.log" 2>&1 &
-PIDS+=("$!")
+NATS_PID=$!
+PIDS+=("$NATS_PID")
 URL=http://127.0.0.1:$TALLY_PORT
 for _ in $(seq 100); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.1; done
 "$BUILD/bench/tally-loadgen" --url "$URL" --setup-users 1000 --setup-only --save-ids "$TMP/ids" >"$TMP/setup.log" 2>&1
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$TALLYD_PID/stat"; }
-newest() { curl -s "$URL/healthz" >/dev/null; python3 - "$URL" <<'EOF'
-import json, sys, urllib.error, urllib.request
-after = 0
-while True:
-    try:
-        page = json.load(urllib.request.urlopen(f"{sys.argv[1]}/v1/events?after={after}&limit=10000&types=user.updated"))
-    except urllib.error.HTTPError as e:  # 410: the ring wrapped (a long run); go on from the oldest event kept
-        if e.code != 410:
-            raise
-        after = json.load(e)["error"]["oldest"] - 1
-        continue
-    if page["last"] == after:
-        print(after)
-        break
-    after = page["last"]
-EOF
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+feed_ticks() {  # tallyd's feed dispatcher thread (named tally-feed): it serves every waiting reader
+  local task
+  for task in /proc/"$TALLYD_PID"/task/*; do
+    [ "$(cat "$task/comm" 2>/dev/null)" = tally-feed ] && { awk '{print $14 + $15}' "$task/stat"; return; }
+  done
+  echo 0
+}
+now() { date +%s.%N; }
+newest() { curl -s "$URL/metrics" | awk '$1 == "tally_feed_newest_seq" {print $2}'; }
+acked() {  # the relay's newest seq the stream acknowledged (its /metrics); 0 until it has one
+  curl -s "http://127.0.0.1:$RELAY_METRICS_PORT/metrics" 2>/dev/null |
+    awk '/^tally_relay_last_acked_seq/ && !found {print $2; found=1} END {if (!found) print 0}'
+}
+wait_acked() {  # target -> waits (at most 600 s) until the relay has the stream acknowledge it
+  for _ in $(seq 6000); do
+    [ "$(acked)" -ge "$1" ] && return 0
+    sleep 0.1
+  done
+  echo "the relay did not catch up with seq $1 in 600 s" >&2; exit 1
 }
 
 # A reader that follows the feed with long-polls and counts what it received.
@@ -78,71 +95,82 @@ while True:
         page = json.load(r)
     got += len(page["events"])
     after = page["last"]
-    print(got, flush=True)
 EOF
   READER_PID=$!
 }
 
-measure() {  # label -> appends "label req/s cpu_ms_per_1000" to results
-  local label=$1 before after
-  before=$(cpu_ticks)
-  perf stat -x, -e instructions -p "$TALLYD_PID" -o "$TMP/$label.perf" -- sleep "$((DURATION + 1))" 2>/dev/null &
+start_relay() {  # extra flags...
+  "$BUILD/relay/tally-relay" --source "$URL" --nats "nats://127.0.0.1:$NATS_PORT" \
+    --metrics-port "$RELAY_METRICS_PORT" "$@" >>"$TMP/relay.log" 2>&1 &
+  READER_PID=$!
+  PIDS+=("$READER_PID")
+}
+
+# label reader_pid -> one line in results: label, PUT/s, PUTs, events made, CPU ms of tallyd, loadgen, reader,
+# nats-server over the window, tallyd's context switches, CPU ms of tallyd's feed thread
+measure() {
+  local label=$1 reader=$2 t0 n0 r0 s0 f0 t1 n1 r1 s1 f1
+  t0=$(ticks "$TALLYD_PID"); s0=$(ticks "$NATS_PID"); r0=$(ticks "$reader"); f0=$(feed_ticks); n0=$(newest)
+  perf stat -x, -e context-switches -p "$TALLYD_PID" -o "$TMP/$label.switches" -- sleep "$DURATION" 2>/dev/null &
   local perf_pid=$!
-  "$BUILD/bench/tally-loadgen" --url "$URL" --workload tx --load-ids "$TMP/ids" --connections 64 \
+  perf stat -x, -e task-clock -o "$TMP/$label.loadgen" -- \
+    "$BUILD/bench/tally-loadgen" --url "$URL" --workload tx --load-ids "$TMP/ids" --connections 64 \
     --duration "${DURATION}s" --json "$TMP/$label.json" >"$TMP/$label.log" 2>&1
-  after=$(cpu_ticks)
+  t1=$(ticks "$TALLYD_PID"); s1=$(ticks "$NATS_PID"); r1=$(ticks "$reader"); f1=$(feed_ticks); n1=$(newest)
   wait "$perf_pid" || true
-  python3 - "$TMP/$label.json" "$label" "$before" "$after" "$(getconf CLK_TCK)" "$TMP/$label.perf" >>"$TMP/results" <<'EOF'
+  python3 - "$TMP" "$label" "$((t1 - t0))" "$((r1 - r0))" "$((s1 - s0))" "$((n1 - n0))" "$((f1 - f0))" \
+    "$(getconf CLK_TCK)" \
+    >>"$TMP/results" <<'EOF'
 import json, sys
-d = json.load(open(sys.argv[1]))
-ticks = int(sys.argv[4]) - int(sys.argv[3])
-cpu_ms = ticks * 1000 / int(sys.argv[5])
-instructions = 0
-for line in open(sys.argv[6]):
-    fields = line.strip().split(",")
-    if len(fields) > 2 and fields[2].startswith("instructions") and fields[0].isdigit():
-        instructions = int(fields[0])
-# instructions over the load's duration + 1 s of idle (a few k/s): per PUT sent
-print(sys.argv[2], round(d["requests_per_s"]), round(cpu_ms / d["sent"] * 1000, 1), round(instructions / d["sent"]))
+tmp, label, tallyd, reader, nats, events, feed, hz = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+d = json.load(open(f"{tmp}/{label}.json"))
+def perf_value(path, event):
+    for line in open(path):
+        f = line.strip().split(",")
+        if len(f) > 2 and f[2].startswith(event) and f[0].replace(".", "").isdigit():
+            return float(f[0])
+    return 0.0
+ms = lambda t: t * 1000 / hz
+print(label, round(d["requests_per_s"]), d["sent"], events, ms(tallyd),
+      perf_value(f"{tmp}/{label}.loadgen", "task-clock"), ms(reader), ms(nats), int(perf_value(f"{tmp}/{label}.switches", "context-switches")), ms(feed))
 EOF
 }
 
 : >"$TMP/results"
-RELAY_LAGS=()
+: >"$TMP/relay_lags"
+STREAM_AT=0  # the newest seq the stream holds (after each relay round)
 for round in $(seq "$ROUNDS"); do
-  measure none
+  measure none 0
+
   start_reader
-  measure reader
+  sleep 0.3
+  measure reader "$READER_PID"
   kill "$READER_PID"; wait "$READER_PID" 2>/dev/null || true
-  "$BUILD/relay/tally-relay" --source "$URL" --nats "nats://127.0.0.1:$NATS_PORT" >>"$TMP/relay.log" 2>&1 &
-  RELAY_PID=$!
-  PIDS+=("$RELAY_PID")
-  sleep 0.5  # catches up with the earlier rounds' events first
-  measure relay
-  made=$(newest)
-  started=$(date +%s.%N)
-  for _ in $(seq 600); do
-    in_stream=$(python3 - "$NATS_PORT" <<'EOF'
-import json, socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5); f = s.makefile("rb"); f.readline()
-s.sendall(b'CONNECT {"verbose":false}\r\nSUB _INBOX.b 1\r\nPUB $JS.API.STREAM.INFO.TALLY _INBOX.b 0\r\n\r\n')
-while True:
-    line = f.readline()
-    if line.startswith(b"MSG"):
-        print(json.loads(f.read(int(line.split()[-1]) + 2))["state"]["last_seq"]); break
-EOF
-)
-    [ "$in_stream" -ge "$made" ] && break
-    sleep 0.1
-  done
-  RELAY_LAGS+=("$(python3 -c "print(round($(date +%s.%N) - $started, 2))")")
-  kill "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null || true
+
+  start_relay --discard "$(newest)"
+  sleep 0.3
+  measure relay-read "$READER_PID"
+  kill "$READER_PID"; wait "$READER_PID" 2>/dev/null || true
+
+  # The relay first publishes what the three rounds before made (a backlog, no load): its rate from a backlog.
+  backlog_from=$(newest)
+  start_relay
+  started=$(now)
+  wait_acked "$backlog_from"
+  caught_up=$(now)
+  measure relay "$READER_PID"
+  made=$(newest); in_stream=$(acked); stopped=$(now)  # the lag when the load stops
+  wait_acked "$made"
+  echo "$made $in_stream $(python3 -c "print($(now) - $stopped)") $((backlog_from - STREAM_AT))" \
+    "$(python3 -c "print($caught_up - $started)")" >>"$TMP/relay_lags"
+  STREAM_AT=$made
+  kill "$READER_PID"; wait "$READER_PID" 2>/dev/null || true
 done
 
-# Feed read throughput: everything so far, paged with limit=10000, by one reader.
-READ=$(python3 - "$URL" <<'EOF'
+# Feed read throughput: the newest 1,000,000 events (or all), paged with limit=10000, by one reader.
+READ=$(python3 - "$URL" "$(newest)" <<'EOF'
 import json, sys, time, urllib.error, urllib.request
-after, n, t0 = 0, 0, time.monotonic()
+after, n, t0 = max(0, int(sys.argv[2]) - 1_000_000), 0, time.monotonic()
 while True:
     try:
         page = json.load(urllib.request.urlopen(f"{sys.argv[1]}/v1/events?after={after}&limit=10000"))
@@ -158,30 +186,4 @@ print(n, round(n / (time.monotonic() - t0)))
 EOF
 )
 
-python3 - "$TMP/results" "$READ" "${RELAY_LAGS[*]}" "$DURATION" "$ROUNDS" <<'EOF'
-import statistics, sys
-rows = [l.split() for l in open(sys.argv[1])]
-by = {}
-ins = {}
-for label, rps, cpu, instructions in rows:
-    by.setdefault(label, []).append((int(rps), float(cpu)))
-    ins.setdefault(label, []).append(int(instructions))
-base = statistics.median(r for r, _ in by["none"])
-base_cpu = statistics.median(c for _, c in by["none"])
-print(f"PUT /v1/transaction, tally-loadgen 64 connections, {sys.argv[4]} s x {sys.argv[5]} rounds (interleaved), "
-      "tallyd --threads 2; 2-core VM shared with other builds: read the ratios")
-base_ins = statistics.median(ins["none"]) or 1  # 0: perf counts no instructions here (a VM without a PMU)
-print("| configuration | req/s (median) | vs none | tallyd CPU ms / 1000 PUTs | vs none | tallyd instructions / PUT "
-      "| vs none | CPU runs |")
-print("|---|---|---|---|---|---|---|---|")
-for label in ("none", "reader", "relay"):
-    rps = statistics.median(r for r, _ in by[label]); cpu = statistics.median(c for _, c in by[label])
-    i = statistics.median(ins[label])
-    i_text = f"{i:.0f} | {i / base_ins:.3f}" if i else "n/a | n/a"
-    print(f"| {label} | {rps:.0f} | {rps / base:.3f} | {cpu:.1f} | {cpu / base_cpu:.3f} | {i_text} | "
-          f"{', '.join(str(c) for _, c in by[label])} |")
-events, per_s = sys.argv[2].split()
-print(f"\nfeed read: {events} events in pages of 10,000 at {per_s} events/s (one python reader)")
-print(f"relay: after each relay run the stream held every event {sys.argv[3]} s after the load stopped")
-print("load average:", open("/proc/loadavg").read().split()[:3])
-EOF
+python3 bench/feed_cost_report.py "$TMP/results" "$TMP/relay_lags" "$READ" "$DURATION" "$ROUNDS"

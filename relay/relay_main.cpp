@@ -3,7 +3,9 @@
 // on, and only past the events the stream is known to hold; where to start comes from the stream itself (its
 // newest message id per shard: the stream never holds a gap, relay/jetstream.hpp), so the relay keeps no file and
 // may be killed at any moment. Failures of tallyd or NATS are logged, counted and retried with backoff; only
-// configuration errors end it (exit 2).
+// configuration errors end it (exit 2). --discard reads the feed exactly as when publishing and drops every page
+// (no NATS): what the relay's reading costs tallyd, apart from the relay's and nats-server's own work
+// (bench/feed_cost.sh).
 #include <pthread.h>
 
 #include <algorithm>
@@ -36,10 +38,11 @@ using tally::relay::RelayMetrics;
 
 constexpr int page_events_max = 1'000;
 constexpr int poll_wait_seconds = 25;
-// After a page shorter than page_events_max, wait this long before the next read: under load the next page is
-// then hundreds of events, not a handful, which is what keeps the relay's (and tallyd's) work per event small.
-// It adds at most this much latency.
-constexpr std::chrono::milliseconds page_linger{10};
+// After a page shorter than page_events_max, wait this long (--linger-ms) before the next read: under load the next
+// page is then hundreds of events, not a handful, which is what keeps the relay's, nats-server's and tallyd's work
+// per event small. It adds at most this much latency.
+constexpr int page_linger_ms_default = 10;
+constexpr int page_linger_ms_max = 1'000;
 constexpr std::chrono::milliseconds backoff_min{100};
 constexpr std::chrono::milliseconds backoff_max{5'000};
 constexpr std::chrono::seconds stats_interval{60};
@@ -62,6 +65,9 @@ struct Settings {
   std::size_t resume_scan_max = 100'000;
   std::string metrics_address = "127.0.0.1";
   int metrics_port = 0;  // 0: no /metrics endpoint
+  int linger_ms = page_linger_ms_default;
+  // A measurement mode, not a relay: the same requests, pages and linger, from this seq on, and nothing published.
+  std::optional<std::uint64_t> discard_after;
 };
 
 void log_counters(const Counters& c) {
@@ -79,13 +85,21 @@ void log_counters(const Counters& c) {
 
 class SourceWorker {
  public:
+  // discard_after: read from that seq on and publish nothing (--discard); nullopt: relay to the stream.
   SourceWorker(std::string url, const std::string& api_key, JetStream& js, std::size_t sources, Counters& counters,
-               RelayMetrics& metrics)
-      : source_(std::move(url), api_key), js_(js), sources_(sources), counters_(counters), metrics_(metrics) {}
+               RelayMetrics& metrics, std::optional<std::uint64_t> discard_after, std::chrono::milliseconds linger)
+      : source_(std::move(url), api_key),
+        js_(js),
+        sources_(sources),
+        counters_(counters),
+        metrics_(metrics),
+        discard_(discard_after.has_value()),
+        linger_(linger),
+        cursor_(discard_after) {}
 
   void run() {
     for (;;) {
-      if ((!cursor_ || resync_) && !resume()) {
+      if (!discard_ && (!cursor_ || resync_) && !resume()) {
         pause();
         continue;
       }
@@ -109,7 +123,7 @@ class SourceWorker {
         const int shard = r.page.events.front().shard;
         metrics_.seen(shard, r.page.events.back().seq);
         std::string error;
-        const std::size_t held = js_.publish(r.page.events, error);
+        const std::size_t held = discard_ ? r.page.events.size() : js_.publish(r.page.events, error);
         counters_.published += held;
         if (held > 0) metrics_.acked(shard, r.page.events[held - 1].seq, held);
         if (held < r.page.events.size()) {
@@ -126,7 +140,7 @@ class SourceWorker {
       cursor_ = r.page.last;
       backoff_ = backoff_min;
       if (!r.page.events.empty() && r.page.events.size() < static_cast<std::size_t>(page_events_max))
-        std::this_thread::sleep_for(page_linger);
+        std::this_thread::sleep_for(linger_);
     }
   }
 
@@ -185,6 +199,8 @@ class SourceWorker {
   std::size_t sources_;
   Counters& counters_;
   RelayMetrics& metrics_;
+  const bool discard_;
+  const std::chrono::milliseconds linger_;
   std::optional<std::uint64_t> cursor_;  // every event up to it is acknowledged by the stream
   bool resync_ = false;                  // a page was not fully stored: ask the stream where it ends
   std::optional<int> shard_;             // the source's shard, from its first event
@@ -212,6 +228,14 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   cli.add_option("--metrics-address", settings.metrics_address, "address the /metrics port listens on")
       ->capture_default_str();
+  cli.add_option("--linger-ms", settings.linger_ms,
+                 "after a page shorter than 1,000 events, wait this long before the next read (latency for fewer, "
+                 "larger pages: less CPU per event for the relay, nats-server and tallyd)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, page_linger_ms_max));
+  cli.add_option("--discard", settings.discard_after,
+                 "measurement only: read the feed after this seq exactly as when publishing (same requests, pages, "
+                 "linger), drop every page, use no NATS (bench/feed_cost.sh)");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -242,10 +266,15 @@ int run(int argc, char** argv) {
   std::vector<std::unique_ptr<SourceWorker>> workers;
   for (const std::string& url : settings.sources)
     workers.push_back(
-        std::make_unique<SourceWorker>(url, settings.api_key, js, settings.sources.size(), counters, *metrics));
+        std::make_unique<SourceWorker>(url, settings.api_key, js, settings.sources.size(), counters, *metrics,
+                                       settings.discard_after, std::chrono::milliseconds(settings.linger_ms)));
   for (auto& worker : workers) std::thread([w = worker.get()] { w->run(); }).detach();
-  spdlog::info("relay: {} source(s) -> {} stream {} subjects {}.>", settings.sources.size(), settings.nats,
-               settings.stream, settings.prefix);
+  if (settings.discard_after)
+    spdlog::info("relay: {} source(s), reading after seq {} and discarding every page (--discard: no NATS)",
+                 settings.sources.size(), *settings.discard_after);
+  else
+    spdlog::info("relay: {} source(s) -> {} stream {} subjects {}.>", settings.sources.size(), settings.nats,
+                 settings.stream, settings.prefix);
 
   // The main thread waits for a signal, logging the counters now and then.
   const timespec interval{static_cast<time_t>(stats_interval.count()), 0};

@@ -2,6 +2,8 @@
 // them without the lock (reading the feed log, encoding, writing) and puts back those that go on.
 #include "rest/events_dispatcher.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -142,6 +144,8 @@ void EventsDispatcher::stream(const EventsQuery& query, ResponderPtr responder) 
 }
 
 void EventsDispatcher::run() {
+  // Named so that its CPU can be told apart (top -H; bench/feed_cost.sh: what serving readers costs tallyd).
+  pthread_setname_np(pthread_self(), "tally-feed");
   std::uint64_t seen = 0;
   std::vector<Parked> parked;
   std::vector<Stream> streams;

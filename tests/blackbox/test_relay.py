@@ -394,6 +394,46 @@ def test_relay_metrics_show_the_acked_seq_and_the_lag_while_nats_is_down(server,
         nats.stop()
 
 
+def test_relay_discard_reads_every_event_after_its_seq_and_needs_no_nats(server, tmp_path):
+    """--discard (bench/feed_cost.sh's relay-read): the relay's reads from the given seq on, every page dropped, no
+    NATS contacted (its URL points at a port nothing listens on)."""
+    c = server.client()
+    user = c.create_user("discard")["id"]
+    for _ in range(4):
+        c.deposit(user, "1.00")
+    made = len(feed_texts(server))
+    port = free_port()
+    relay = Relay(tmp_path, server.base_url, free_port(), extra=["--discard", "2", "--metrics-port", str(port)])
+    acked, published = 'tally_relay_last_acked_seq{shard="0"}', "tally_relay_published_events_total"
+
+    def wait_metrics(seq: int) -> dict:
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            try:
+                m = relay_metrics(port)
+                if m.get(acked) == seq:
+                    return m
+            except OSError:
+                m = {}  # not listening yet
+            assert time.monotonic() < deadline, m
+            time.sleep(0.1)
+
+    try:
+        relay.start()
+        assert wait_metrics(made)[published] == made - 2  # seqs 3..made, not 1 and 2
+        for _ in range(3):
+            c.deposit(user, "1.00")  # followed live, as the relay follows the feed
+        m = wait_metrics(made + 3)
+        assert m[published] == made + 1 and m["tally_relay_publish_retries_total"] == 0, m
+        assert relay.stop() == 0
+        log = relay.log.read_text()
+        assert "discarding every page" in log and "failures: 0 reading tallyd, 0 publishing to NATS" in log, log
+        assert " warn " not in log and "retrying" not in log, log  # nothing tried to reach NATS
+    finally:
+        if relay.proc and relay.proc.poll() is None:
+            relay.kill9()
+
+
 def test_relay_exits_2_on_configuration_errors(tmp_path):
     assert subprocess.run([str(relay_path()), "--nats", "nats://127.0.0.1:1"], capture_output=True,
                           timeout=WAIT_S).returncode == 2  # no --source

@@ -15,7 +15,8 @@ TEST(FeedPage, CutsEachEventOutByteForByte) {
                         R"("transaction":{"uid":"u{1}","user_id":1,"type":"DEPOSIT","amount":"1.00",)"
                         R"("timestamp":"2026-01-01T00:00:00Z"},"balance":"1.00"})";
   std::string error;
-  const std::optional<FeedPage> page = parse_feed_page(R"({"events":[)" + a + "," + b + R"(],"last":12})", error);
+  const std::string body = R"({"events":[)" + a + "," + b + R"(],"last":12})";  // the page's texts are views into it
+  const std::optional<FeedPage> page = parse_feed_page(body, error);
   ASSERT_TRUE(page) << error;
   ASSERT_EQ(page->events.size(), 2u);
   EXPECT_EQ(page->events[0].json, a);
@@ -24,6 +25,21 @@ TEST(FeedPage, CutsEachEventOutByteForByte) {
   EXPECT_EQ(page->events[1].seq, 9u);
   EXPECT_EQ(page->events[1].type, "transaction.applied");
   EXPECT_EQ(page->last, 12u);
+}
+
+TEST(FeedPage, AStringEndsAtAQuoteAfterAnEvenRunOfBackslashes) {
+  // "a\\" is a string ending in one backslash; "b\\\"}" one holding a backslash, a quote and a brace.
+  const std::string a = R"({"seq":1,"type":"user.created","shard":0,"name":"a\\","low_balance_threshold":"0.00"})";
+  const std::string b = R"({"seq":2,"type":"user.created","shard":0,"name":"b\\\"}","low_balance_threshold":"0.00"})";
+  const std::string body = R"({"events":[)" + a + "," + b + R"(],"last":2})";
+  std::string error;
+  const std::optional<FeedPage> page = parse_feed_page(body, error);
+  ASSERT_TRUE(page) << error;
+  ASSERT_EQ(page->events.size(), 2u);
+  EXPECT_EQ(page->events[0].json, a);
+  EXPECT_EQ(page->events[1].json, b);
+  EXPECT_FALSE(parse_feed_page(R"({"events":[{"seq":1,"type":"x","shard":0,"n":"c\"}],"last":1})", error))
+      << "an escaped quote does not close the string";
 }
 
 TEST(FeedPage, AnEmptyPageHasOnlyLast) {
