@@ -399,7 +399,7 @@ def main() -> None:
             raise SystemExit(f"{tool} missing: ninja -C build")
     if not args.no_callgrind and not (shutil.which("valgrind") and shutil.which("callgrind_control")):
         raise SystemExit("valgrind missing: bash scripts/install-deps.sh --test (or --no-callgrind)")
-    for port in range(args.port_base, args.port_base + 13):
+    for port in range(args.port_base, args.port_base + 14):  # base+0..3 native, base+10..13 under callgrind
         if not port_free(port):
             raise SystemExit(f"port {port} is in use; pick another --port-base")
     tmp = Path(tempfile.mkdtemp(prefix="tally-auth-bench."))
