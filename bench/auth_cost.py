@@ -3,8 +3,8 @@
 GET /v1/user/{id} and PUT /v1/transaction (deposits), by two methods, each with an A/A control (a second open
 tallyd compared with the first, the same way) that shows how small a difference the method resolves here:
 
-1. Instructions per request, counted by callgrind (valgrind) in tallyd's user space, one request at a time (one
-   connection, closed loop): nearly deterministic, so it resolves well under 1 % even on a busy 2-core VM without a
+1. Instructions per request, counted by callgrind (valgrind) in tallyd's user space, each request alone in tallyd
+   (GET at 400/s, PUT one at a time): nearly deterministic, so it resolves well under 1 % even on a busy 2-core VM without a
    PMU (perf cannot count instructions there). Kernel work (loopback TCP, epoll) is not counted, so the ratio
    overstates the share of user-space work such as the key check; the estimate column scales the excess by the user
    share of tallyd's CPU (utime / utime+stime, from /proc/PID/stat over the CPU loads below).
@@ -56,9 +56,11 @@ WORKLOADS = {"get": ["--workload", "user"],  # GET /v1/user/{id} of a random set
              "put": ["--workload", "tx", "--withdraw-frac", "0", "--backdate-frac", "0"]}  # fresh-uid deposits
 # Open loop needs spare connections: a PUT waits for its group commit's fsync, so many are in flight at once.
 OPEN_LOOP_CONNECTIONS = {"get": 32, "put": 128}
-# Under callgrind: one connection, closed loop: one request at a time, so every request takes the same path through
-# tallyd (no batching of reads or answers that the machine's other tenants would vary) and the count repeats.
-CALLGRIND_CONNECTIONS = 1
+# Under callgrind, every request should take the same path through tallyd, so the count repeats whatever else the
+# machine runs: a GET at 400/s (open loop) always finds tallyd idle and is read through the reactor's wake-up
+# (closed loop, how a GET was read varied with the machine's load: ±4 % between loads, 0.3 % this way); a PUT one at
+# a time (one connection, closed loop: its group commit is its own).
+CALLGRIND_LOAD = {"get": (400, 4), "put": (0, 1)}  # (requests/s, 0 = closed loop; connections)
 # The loads compared: (server, with the Authorization line?). One server per load, so every server has answered as
 # many PUTs as the others at every moment: a server with twice the transactions spends ~1.5 % more instructions on
 # a PUT (bigger indexes and feed), which a shared server showed as a false A/A difference.
@@ -249,13 +251,15 @@ def callgrind_phase(tmp: Path, port_base: int, token_file: Path, rounds: int, du
                 return dump_instructions(server.last_dump())
 
             meter = (lambda: server.callgrind_control("-z"), end)
-            report, cost = run_load(server, token_file, header, workload, 0, duration, CALLGRIND_CONNECTIONS, meter)
+            rate, connections = CALLGRIND_LOAD[workload]
+            report, cost = run_load(server, token_file, header, workload, rate, duration, connections, meter)
             last_dump[(workload, server.name, header)] = (server.last_dump(), report["status"]["2xx"])
             return cost
 
         for workload in WORKLOADS:  # warm-up, not counted: pools, caches, valgrind's translations
             for name, header in LOADS.values():
-                run_load(servers[name], token_file, header, workload, 0, 1, CALLGRIND_CONNECTIONS)
+                rate, connections = CALLGRIND_LOAD[workload]
+                run_load(servers[name], token_file, header, workload, rate, 1, connections)
         results = measure_rounds(servers, token_file, rounds, one)
         where = {w: top_differences(last_dump[(w, "open", True)], last_dump[(w, "keyed", True)]) for w in WORKLOADS}
         return results, where
@@ -323,7 +327,7 @@ def print_header(args, cpu_rates: dict | None, load_avg: tuple[float, float], sh
           f"average {load_avg[0]:.1f} at start, {load_avg[1]:.1f} at end; tallyd --threads 2, {USERS} users.")
     if not args.no_callgrind:
         print(f"# instructions: callgrind, {args.callgrind_rounds} round(s) x {args.callgrind_duration:g} s per load, "
-              f"{CALLGRIND_CONNECTIONS} connection, closed loop, tallyd's user space only.")
+              f"GET {CALLGRIND_LOAD['get'][0]}/s open loop, PUT one at a time; tallyd's user space only.")
     if cpu_rates:
         print(f"# CPU: tallyd on-CPU ns per request (all threads), {args.rounds} round(s) x {args.duration:g} s per "
               f"load, open loop at {args.load_share:.0%} of closed loop: {cpu_rates['get']:.0f} GET/s, "
