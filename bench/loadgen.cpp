@@ -23,7 +23,8 @@ namespace {
 const char* kUsage = R"(tally-loadgen: HTTP/1.1 keep-alive load generator for the Tally v1 API (loopback only).
 usage: tally-loadgen [options]
   --url http://127.0.0.1:8000   or --host 127.0.0.1 --port 8000
-  --workload W        create-users | tx | balance | balance-at-date | get-tx | mixed | batch | get  (default balance)
+  --workload W        create-users | tx | user | balance | balance-at-date | get-tx | mixed | batch | get
+                      (default balance; user = GET /v1/user/N)
   --path /x           target of the 'get' workload (canned-answer servers)
   --connections N     keep-alive connections (default 64)      --threads T   threads (default 1)
   --duration 8s       measured time (ms, s, m suffixes)        --warmup 0s   not counted, before the window
@@ -38,6 +39,7 @@ usage: tally-loadgen [options]
                       use 1000 to set up 100k-1M users quickly)
   --save-ids F / --save-uids F   write set-up user ids / transaction uids, one a line
   --load-ids F / --load-uids F   reuse them instead of setting up
+  --auth-token-file F send "Authorization: Bearer <first line of F>" (or env TALLY_LOADGEN_TOKEN); never printed
   --json out.json     also write the results as JSON           --label NAME  name in the report
   --timeline MS       print answers and max latency per MS-wide slot of the window (stall hunting)
 )";
@@ -140,8 +142,17 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--load-ids") o.load_ids = val();
     else if (a == "--load-uids") o.load_uids = val();
     else if (a == "--json") o.json_out = val();
+    else if (a == "--auth-token-file") {
+      const std::string problem = read_auth_token(val(), o.auth_token);
+      if (!problem.empty()) die(problem);
+    }
     else if (a == "--label") o.label = val();
     else die("unknown option " + a + " (see --help)");
+  }
+  const char* env_token = std::getenv("TALLY_LOADGEN_TOKEN");
+  if (o.auth_token.empty() && env_token && *env_token) {
+    o.auth_token = env_token;
+    if (!valid_auth_token(o.auth_token)) die("TALLY_LOADGEN_TOKEN is not printable ASCII");
   }
   if (o.host == "localhost") o.host = "127.0.0.1";
   in_addr addr{};
@@ -366,7 +377,8 @@ int main(int argc, char** argv) {
   if (o.setup_only) return 0;
 
   const std::string& w = o.workload;
-  bool needs_users = w == "tx" || w == "balance" || w == "balance-at-date" || w == "mixed" || w == "batch";
+  bool needs_users =
+      w == "tx" || w == "user" || w == "balance" || w == "balance-at-date" || w == "mixed" || w == "batch";
   if (needs_users && d.user_ids.empty()) die("workload " + w + " needs users: give --setup-users N or --load-ids F");
   if (w == "get-tx" && d.tx_uids.empty()) die("workload get-tx needs uids: give --setup-users N or --load-uids F");
 

@@ -59,6 +59,13 @@ void Stats::merge(const Stats& o) {
 
 std::string excerpt(std::string_view s, std::size_t n) {
   std::string out(s.substr(0, n));
+  // An API key never reaches a report: the value of an Authorization line is masked, whole or cut.
+  const std::string field = "\r\nAuthorization: ";
+  for (std::size_t at = out.find(field); at != std::string::npos; at = out.find(field, at + 1)) {
+    const std::size_t value = at + field.size();
+    const std::size_t end = std::min(out.find('\r', value), out.size());
+    out.replace(value, end - value, "(hidden)");
+  }
   for (char& c : out)
     if (c == '\r') c = ' ';
     else if (c == '\n') c = '|';

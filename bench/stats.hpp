@@ -20,7 +20,7 @@ extern std::atomic<bool> g_stop;
 void set_fatal(const std::string& why);  // the first reason wins; also sets g_stop
 std::string fatal_message();             // empty unless set_fatal was called
 
-// The first n characters of s, with CR/LF made visible, for error messages.
+// The first n characters of s, with CR/LF made visible and any Authorization value hidden, for error messages.
 std::string excerpt(std::string_view s, std::size_t n = 300);
 
 struct Stats {

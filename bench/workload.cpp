@@ -1,9 +1,10 @@
-// tally-loadgen: request generators for each workload (create-users, tx, balance, balance-at-date, get-tx,
-// mixed, batch, get) against the Tally v1 JSON API.
+// tally-loadgen: request generators for each workload (create-users, tx, user, balance, balance-at-date, get-tx,
+// mixed, batch, get) against the Tally v1 JSON API, and the API key they may carry.
 #include "workload.hpp"
 
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 
 namespace loadgen {
 
@@ -11,7 +12,7 @@ namespace {
 constexpr int64_t kBackdateFrom = 1672531200;  // 2023-01-01T00:00:00Z: backdated writes land after set-up funding
 constexpr int64_t kDateFrom = 1640995200;      // 2022-01-01T00:00:00Z: dates asked for in balance-at-date
 
-const char* const kWorkloads[] = {"create-users", "tx", "balance", "balance-at-date",
+const char* const kWorkloads[] = {"create-users", "tx",    "user",  "balance", "balance-at-date",
                                   "get-tx",       "mixed", "batch", "get"};
 }  // namespace
 
@@ -30,13 +31,31 @@ std::string workloads_list() {
   return s;
 }
 
+std::string read_auth_token(const std::string& path, std::string& token) {
+  std::ifstream f(path);
+  if (!f || !std::getline(f, token)) return "cannot read " + path;
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  return valid_auth_token(token) ? "" : "the token in " + path + " is empty or not printable ASCII";
+}
+
+// One header value's worth of visible ASCII: no space, CR or LF can smuggle another line into the requests.
+bool valid_auth_token(const std::string& token) {
+  if (token.empty() || token.size() > 1024) return false;
+  for (char c : token)
+    if (c <= ' ' || c > '~') return false;
+  return true;
+}
+
 RequestGen::RequestGen(const Options& opt, const SharedData& data, int thread_index)
     : opt_(opt),
       data_(data),
       thread_(thread_index),
       rng_(0x5eed0000ull + static_cast<uint64_t>(thread_index) * 7919u + static_cast<uint64_t>(std::time(nullptr))),
       host_header_(opt.host + ":" + std::to_string(opt.port)),
-      now_s_(static_cast<int64_t>(std::time(nullptr))) {}
+      now_s_(static_cast<int64_t>(std::time(nullptr))) {
+  // Every request's head goes "Host: <host_header_>\r\n": the key rides along as one more line of it.
+  if (!opt.auth_token.empty()) host_header_ += "\r\nAuthorization: Bearer " + opt.auth_token;
+}
 
 std::string RequestGen::iso_utc(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
@@ -127,6 +146,9 @@ void RequestGen::gen(Op op, std::string& out, ReqMeta& meta) {
       meta.items = 1;
       append_put_tx(out, random_tx_json());
       break;
+    case Op::user:
+      append_get(out, "/v1/user/" + std::to_string(random_user()));
+      break;
     case Op::balance:
       append_get(out, "/v1/user/" + std::to_string(random_user()) + "/balance");
       break;
@@ -163,6 +185,7 @@ void RequestGen::next(std::string& out, ReqMeta& meta) {
   Op op = Op::get_path;
   if (w == "create-users") op = Op::create_user;
   else if (w == "tx") op = Op::tx;
+  else if (w == "user") op = Op::user;
   else if (w == "balance") op = Op::balance;
   else if (w == "balance-at-date") op = Op::balance_at;
   else if (w == "get-tx") op = Op::get_tx;

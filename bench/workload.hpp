@@ -29,6 +29,8 @@ struct Options {
   double setup_timeout_s = 120.0;
   double timeline_ms = 0;  // > 0: answers and max latency per slot of this width
   bool setup_only = false;
+  // "Bearer <token>" sent as Authorization on every request (--auth-token-file / TALLY_LOADGEN_TOKEN); never printed.
+  std::string auth_token;
   std::string json_out, save_ids, save_uids, load_ids, load_uids, label;
 };
 
@@ -38,7 +40,7 @@ struct SharedData {
   std::string run_prefix;  // makes this run's uids and names unique
 };
 
-enum class Op { create_user, tx, balance, balance_at, get_tx, batch, get_path };
+enum class Op { create_user, tx, user, balance, balance_at, get_tx, batch, get_path };
 
 // What the engine remembers about an in-flight request.
 struct ReqMeta {
@@ -65,6 +67,9 @@ class Rng {
 };
 
 bool valid_workload(const std::string& name);
+// The secret from the first line of `path` into `token`; "" or why not (the message never holds the secret).
+std::string read_auth_token(const std::string& path, std::string& token);
+bool valid_auth_token(const std::string& token);
 std::string workloads_list();
 
 // Builds requests for one measuring thread.
@@ -95,7 +100,7 @@ class RequestGen {
   int thread_;
   uint64_t counter_ = 0;
   Rng rng_;
-  std::string host_header_;
+  std::string host_header_;  // "HOST:PORT", then the Authorization line when a token is given
   int64_t now_s_;
 };
 

@@ -18,7 +18,8 @@ packages=(
   python3 curl
 )
 
-# Test-only: GoogleTest, pytest with requests and hypothesis, wrk (bench/), ccache (scripts/mutants.sh rebuilds a
+# Test-only: GoogleTest, pytest with requests and hypothesis, wrk and valgrind (bench/; bench/auth_cost.sh counts
+# instructions with callgrind), ccache (scripts/mutants.sh rebuilds a
 # scratch tree per mutant); libFuzzer and the sanitizer runtimes come with clang (scripts/fuzz.sh, scripts/sanitize.sh);
 # clang-tidy 14 for scripts/tidy.sh; JSON Schema validation of every answer the black-box suite receives against
 # rest/openapi.json; a headless browser that loads /docs (tests/blackbox/test_api_document.py); promtool (Debian
@@ -28,7 +29,7 @@ packages=(
 # tally-relay's tests (tests/blackbox/test_relay.py).
 # Not needed to run tallyd.
 test_packages=(
-  libgtest-dev libgmock-dev python3-pytest python3-requests python3-hypothesis wrk ccache
+  libgtest-dev libgmock-dev python3-pytest python3-requests python3-hypothesis wrk valgrind ccache
   clang-14 libclang-rt-14-dev clang-tidy-14
   python3-jsonschema chromium prometheus nats-server
   python3-yaml buildah podman debootstrap

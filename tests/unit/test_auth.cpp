@@ -59,6 +59,28 @@ TEST(Digest, ConstantTimeEqualityFindsADifferenceAnywhere) {
   EXPECT_FALSE(digests_equal(a, sha256("two")));
 }
 
+TEST(Digest, SecretsAreEqualOnlyWhenEveryByteIs) {
+  // Every length from empty to past five words, so the overlapping last word and the short-secret loop are both
+  // checked, and a one-bit difference at every byte, first and last included.
+  for (std::size_t length = 0; length <= 44; ++length) {
+    std::string a;
+    for (std::size_t i = 0; i < length; ++i) a.push_back(static_cast<char>('A' + i % 50));
+    EXPECT_TRUE(secrets_equal(a, std::string(a))) << length;
+    for (std::size_t i = 0; i < length; ++i) {
+      for (const char bit : {'\x01', '\x40'}) {
+        std::string b = a;
+        b[i] = static_cast<char>(b[i] ^ bit);
+        EXPECT_FALSE(secrets_equal(a, b)) << "length " << length << " byte " << i;
+        EXPECT_FALSE(secrets_equal(b, a)) << "length " << length << " byte " << i;
+      }
+    }
+    EXPECT_FALSE(secrets_equal(a, a + "A")) << length;
+    if (length > 0) {
+      EXPECT_FALSE(secrets_equal(a, a.substr(1))) << length;
+    }
+  }
+}
+
 const std::string billing_hex = hex_of("billing-secret");
 const std::string ads_hex = hex_of("ads-secret");
 
@@ -190,6 +212,10 @@ TEST(KeyStore, TheRememberedTokenNeverOutlivesAReloadNorAdmitsAnotherToken) {
   EXPECT_TRUE(store.admit(std::string_view("Bearer billing-secret"), Scope::write).allowed());  // from the memo
   EXPECT_EQ(store.admit(std::string_view("Bearer billing-secreT"), Scope::write).verdict, Verdict::unknown)
       << "same length, one byte different";
+  // With a token remembered, a token of another shape is still refused for its characters, not compared through.
+  EXPECT_TRUE(store.admit(std::string_view("Bearer billing-secret"), Scope::write).allowed());
+  for (const char* bad : {"Bearer billing-secre\"", "Bearer billing secret", "Bearer billing,secret"})
+    EXPECT_EQ(store.admit(std::string_view(bad), Scope::write).verdict, Verdict::malformed) << bad;
   EXPECT_EQ(store.admit(std::string_view("Bearer billing-secret"), Scope::write).client, "billing");
   const Admission ads = store.admit(std::string_view("Bearer ads-secret"), Scope::write);  // another client
   EXPECT_EQ(ads.verdict, Verdict::lacking_scope) << "the scope is checked every time, memo or not";
