@@ -8,6 +8,7 @@
 
 #include <caf/scoped_actor.hpp>
 
+#include "actors/turn_here.hpp"
 #include "actors/user_actor.hpp"
 #include "feed/funds_rule.hpp"
 #include "wal/record_codec.hpp"
@@ -49,14 +50,31 @@ void LedgerService::send_idle_checks(std::uint32_t slice, std::uint32_t slices) 
   }
 }
 
+caf::actor& LedgerService::live_actor(UserSlot& slot) {
+  if (!slot.actor) {
+    // Lazily: its first message schedules it, so that message's turn may run where it is sent (send_to_user_here).
+    slot.actor = system_.spawn<UserActor, caf::lazy_init>(this, &slot, std::move(slot.dormant));
+    live_actors_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return slot.actor;
+}
+
 template <class... Ts>
 void LedgerService::send_to_user(UserSlot& slot, Ts&&... message) {
   std::lock_guard<SlotLock> guard(slot.lock);
-  if (!slot.actor) {
-    slot.actor = system_.spawn<UserActor>(this, &slot, std::move(slot.dormant));
-    live_actors_.fetch_add(1, std::memory_order_relaxed);
+  caf::anon_send(live_actor(slot), std::forward<Ts>(message)...);
+}
+
+template <class... Ts>
+void LedgerService::send_to_user_here(UserSlot& slot, Ts&&... message) {
+  if (!turns_on_senders_ || !TurnHere::allowed()) return send_to_user(slot, std::forward<Ts>(message)...);
+  TurnHere here(system_);
+  {
+    std::lock_guard<SlotLock> guard(slot.lock);
+    caf::actor_cast<caf::abstract_actor*>(live_actor(slot))
+        ->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, std::forward<Ts>(message)...), &here);
   }
-  caf::anon_send(slot.actor, std::forward<Ts>(message)...);
+  here.run();  // after the lock: the turn may passivate, which takes it
 }
 
 bool LedgerService::passivate(UserSlot& slot, caf::scheduled_actor& self, std::unique_ptr<UserLedger>& ledger) {
@@ -209,7 +227,8 @@ UserSlot* LedgerService::claim_for(const TransactionApplied& tx, MakeRetry&& mak
 void LedgerService::apply(TransactionApplied tx, TxReply reply) {
   UserSlot* slot = claim_for(tx, [&]() { return [this, tx, reply]() { apply(tx, reply); }; }, reply);
   if (slot == nullptr) return;
-  send_to_user(*slot, apply_atom::value, std::make_shared<TxCommand>(TxCommand{std::move(tx), std::move(reply)}));
+  send_to_user_here(*slot, apply_atom::value,
+                    std::make_shared<TxCommand>(TxCommand{std::move(tx), std::move(reply)}));
 }
 
 void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector<std::uint32_t> positions,
@@ -281,7 +300,7 @@ std::optional<TransactionApplied> LedgerService::find_transaction(const std::str
 bool LedgerService::balance_at(UserId id, UtcMicros at, BalanceReply reply) {
   UserSlot* slot = users_.find(id);
   if (slot == nullptr) return false;
-  send_to_user(*slot, balance_atom::value, std::make_shared<BalanceQuery>(BalanceQuery{at, std::move(reply)}));
+  send_to_user_here(*slot, balance_atom::value, std::make_shared<BalanceQuery>(BalanceQuery{at, std::move(reply)}));
   return true;
 }
 

@@ -53,6 +53,9 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   // The log commands are written to; recovery (restore) runs before it exists. Before any command.
   // Its batch end releases what each group commit made durable (actors/durable_batch.hpp).
   void attach(wal::WalWriter& wal);
+  // Whether an idle actor's turn for a single PUT or a dated read may run on the thread that sends it
+  // (actors/turn_here.hpp; on by default). Before any command.
+  void run_turns_on_senders(bool on) { turns_on_senders_ = on; }
   // The change feed that durable records append their events to (docs/notifications.md); none: no events.
   // Before any command, after recovery rebuilt it.
   void attach_feed(feed::FeedLog& feed) { feed_ = &feed; }
@@ -111,9 +114,14 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
     return *wal_;
   }
 
+  // The user's actor, spawned (lazily) if it is passive. Under the slot's lock.
+  caf::actor& live_actor(UserSlot& slot);
   // Spawns the user's actor if it is passive, and enqueues the message, both under the slot's lock.
   template <class... Ts>
   void send_to_user(UserSlot& slot, Ts&&... message);
+  // The same, but if the actor was idle its turn runs here, now (actors/turn_here.hpp), where this thread may.
+  template <class... Ts>
+  void send_to_user_here(UserSlot& slot, Ts&&... message);
   // Claims tx's uid for this request. The user's slot when the request goes on; nullptr when it was answered
   // here (a durable uid: replayed or conflict; an unknown user) or parked until a concurrent claim resolves.
   template <class MakeRetry, class Answer>
@@ -138,6 +146,7 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   UserIdSpace ids_;
   std::atomic<UserId> next_user_id_;
   std::uint32_t idle_actor_ms_;
+  bool turns_on_senders_ = true;
   std::atomic<std::uint64_t> live_actors_{0};
   mutable std::mutex reservations_mutex_;
   std::unordered_map<std::string, TransactionApplied> reservations_;  // uid -> the holding transaction

@@ -5,6 +5,7 @@
 
 #include "actors/ledger_service.hpp"
 #include "actors/tsan_handoff.hpp"
+#include "actors/turn_here.hpp"
 #include "feed/funds_rule.hpp"
 #include "ledger/assert.hpp"
 #include "wal/record_codec.hpp"
@@ -41,6 +42,7 @@ void UserActor::enqueue(caf::mailbox_element_ptr message, caf::execution_unit* u
 
 caf::invoke_message_result UserActor::consume(caf::mailbox_element& message) {
   tsan::ActorTurn turn(this);
+  TurnHere::InTurn in_turn;  // this handler's own sends to other users go to the workers
   return caf::event_based_actor::consume(message);
 }
 
@@ -193,6 +195,8 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
 // are in the feed (DurableBatch). The uids come before the flag: committing one writes the entry the actor's
 // timeline points at, and the flag is what hands those entries to the actor.
 void UserActor::publish_durable(LedgerService& service, UserSlot& slot, const std::shared_ptr<InFlight>& in_flight) {
+  // A commit below may start a request parked on this uid: its actor's turn runs on a worker, never here.
+  TurnHere::forbid_on_this_thread();
   DurableBatch& batch = service.durable_batch();
   const std::vector<TransactionApplied>& txs = in_flight->txs;
   // The WAL thread is the balance's only writer: what it holds is the user's durable balance before this entry.

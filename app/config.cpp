@@ -45,6 +45,10 @@ Config parse(int argc, char** argv) {
       ->envname("TALLY_THREADS")->capture_default_str()->check(CLI::Range(0, 256));
   cli.add_option("--actor-threads", config.actor_threads, "threads running the user actors (0 = half the cores, at least 1)")
       ->envname("TALLY_ACTOR_THREADS")->capture_default_str()->check(CLI::Range(0, 256));
+  cli.add_option("--actor-turns", config.actor_turns,
+                 "sender: an idle user actor's turn for a single PUT or dated balance runs on the HTTP thread that "
+                 "sent it (no worker wake-up); workers: every turn on the actor threads")
+      ->envname("TALLY_ACTOR_TURNS")->capture_default_str()->check(CLI::IsMember({"sender", "workers"}));
   cli.add_option("--actor-idle-ms", config.actor_idle_ms,
                  "a user's actor hands its state back to a compact slot after this long idle (0 = never)")
       ->envname("TALLY_ACTOR_IDLE_MS")->capture_default_str()->check(CLI::Range(0u, limits::actor_idle_ms_max));

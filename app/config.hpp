@@ -17,6 +17,8 @@ struct Config {
   std::string data_dir = "./data";
   int threads = 0;        // HTTP threads; 0 = default_threads(cores)
   int actor_threads = 0;  // CAF scheduler threads; 0 = default_threads(cores)
+  std::string actor_turns = "sender";  // "sender": an idle actor's turn for a single PUT / dated read runs on the
+                                       // HTTP thread that sent it (actors/turn_here.hpp); "workers": always CAF's
   std::string log_level = "info";
   std::uint32_t actor_idle_ms = limits::actor_idle_ms_default;  // a user's actor quits after this long idle (0 = never)
   std::string metrics = "on";  // on: count and serve GET /metrics; off: record nothing (to measure the cost)

@@ -311,6 +311,7 @@ int run(const tally::app::Config& config) {
   caf::actor_system actors{actor_config};
   auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms, tally::system_clock(),
                                                        layout->user_ids());
+  ledger->run_turns_on_senders(config.actor_turns == "sender");
 
   spdlog::info("recovering from {}", config.data_dir);
   tally::feed::FeedLog feed(config.feed_retention_events, static_cast<int>(layout->self));
@@ -347,8 +348,8 @@ int run(const tally::app::Config& config) {
     return 1;
   }
   process_metrics.start_time.set(static_cast<double>(tally::utc_now_micros()) / 1e6);
-  spdlog::info("tallyd listening on {}:{} with {} HTTP and {} actor threads, data in {}", config.bind, config.port,
-               threads, actor_threads, config.data_dir);
+  spdlog::info("tallyd listening on {}:{} with {} HTTP and {} actor threads (actor turns: {}), data in {}",
+               config.bind, config.port, threads, actor_threads, config.actor_turns, config.data_dir);
 
   const int signal_number = wait_for_stop(key_file.get());
 

@@ -246,7 +246,7 @@ fi
 echo
 echo "Tally standard benchmark — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, ${DUR} s per measurement," \
   "64 connections, 1 client thread (wrk -t1 -c64 and tally-loadgen -t1 -c64);" \
-  "tallyd threads: $(grep -o '[0-9]* HTTP and [0-9]* actor threads' "$TMP/tallyd.log" | head -1)," \
+  "tallyd threads: $(grep -o '[0-9]* HTTP and [0-9]* actor threads[^,]*' "$TMP/tallyd.log" | head -1)," \
   "$USERS users."
 echo
 $PY "$ROOT/bench/table.py" "$RES"

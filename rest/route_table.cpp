@@ -8,19 +8,27 @@
 
 namespace tally::rest {
 
+namespace {
+
+// Room for every path the API answers (the longest route has four segments): one allocation per split.
+constexpr std::size_t path_segments_typical = 8;
+
+// The segment of `path` at or after `at` (skipping '/' runs), moving `at` past it; empty at the end.
+std::string_view next_segment(std::string_view path, std::size_t& at) {
+  while (at < path.size() && path[at] == '/') ++at;
+  const std::size_t start = at;
+  while (at < path.size() && path[at] != '/') ++at;
+  return path.substr(start, at - start);
+}
+
+}  // namespace
+
 std::vector<std::string_view> route_path_segments(std::string_view path) {
   std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (start < path.size()) {
-    if (path[start] == '/') {
-      ++start;
-      continue;
-    }
-    const std::size_t end = path.find('/', start);
-    const std::size_t stop = end == std::string_view::npos ? path.size() : end;
-    parts.push_back(path.substr(start, stop - start));
-    start = stop;
-  }
+  parts.reserve(path_segments_typical);
+  std::size_t at = 0;
+  for (std::string_view part = next_segment(path, at); !part.empty(); part = next_segment(path, at))
+    parts.push_back(part);
   return parts;
 }
 
@@ -30,17 +38,21 @@ bool is_parameter(std::string_view segment) {
   return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-// The {name} segments of `parts` when they fit `templ`'s shape, else false.
-bool fits(std::string_view templ, const std::vector<std::string_view>& parts, std::vector<std::string_view>* params) {
-  const std::vector<std::string_view> pattern = route_path_segments(templ);
-  if (pattern.size() != parts.size()) return false;
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    if (!is_parameter(pattern[i]) && pattern[i] != parts[i]) return false;
+// The {name} segments of `parts` when they fit `templ`'s shape, else false. Walks the template in place: this
+// runs for several rows on every request, so it allocates nothing.
+bool fits(std::string_view templ, const std::vector<std::string_view>& parts,
+          std::vector<std::string_view>* params) {
+  std::size_t at = 0;
+  std::size_t k = 0;
+  for (std::string_view pattern = next_segment(templ, at); !pattern.empty(); pattern = next_segment(templ, at), ++k) {
+    if (k == parts.size() || (!is_parameter(pattern) && pattern != parts[k])) return false;
   }
+  if (k != parts.size()) return false;
   if (params) {
     params->clear();
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-      if (is_parameter(pattern[i])) params->push_back(parts[i]);
+    at = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+      if (is_parameter(next_segment(templ, at))) params->push_back(parts[i]);
     }
   }
   return true;

@@ -514,7 +514,16 @@ TEST(LedgerService, ARecordJudgedWithAFailedOneFailsWithIt) {
   h.ledger().apply(make_tx("dep-in", u, TxKind::deposit, 10000, jan1),
                    [&](const TxResult& r) { deposit_done.set_value(r); });
   writer_at_append.get_future().wait();  // the deposit is pending in the actor and at the writer
-  ASSERT_TRUE(h.ledger().balance_at(u, jan1, [&](MinorUnits) { actor_may_go.wait(); }));  // holds the actor
+  // A read whose answer holds the actor's turn. Sent from a thread of its own: the idle actor's turn may run on
+  // the sending thread (actors/turn_here.hpp), and this one must wait until the actor is held.
+  std::promise<void> actor_held;
+  std::thread holder([&] {
+    EXPECT_TRUE(h.ledger().balance_at(u, jan1, [&](MinorUnits) {
+      actor_held.set_value();
+      actor_may_go.wait();
+    }));
+  });
+  actor_held.get_future().wait();
   h.ledger().apply(make_tx("dep-out", u, TxKind::withdraw, 10000, jan1 + day),
                    [&](const TxResult& r) { withdrawal_done.set_value(r); });
   const std::uint64_t failed_before = h.wal().stats().failed_records;
@@ -523,6 +532,7 @@ TEST(LedgerService, ARecordJudgedWithAFailedOneFailsWithIt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const bool deposit_failed = h.wal().stats().failed_records > failed_before;
   release_actor.set_value();  // the actor now judges the withdrawal, the deposit still counted as pending
+  holder.join();
   ASSERT_TRUE(deposit_failed) << "the deposit's write never failed";
   EXPECT_EQ(deposit_done.get_future().get().outcome, Outcome::storage_full);
   EXPECT_NE(withdrawal_done.get_future().get().outcome, Outcome::applied)
