@@ -28,6 +28,7 @@ inline constexpr int http_close_linger_ms = 2'000;       // reading (and droppin
 inline constexpr int http_timer_tick_ms = 250;           // how often timeouts are checked
 inline constexpr int http_accept_backoff_ms = 100;       // accept pauses this long when out of descriptors
 inline constexpr int http_accepts_per_wakeup_max = 64;   // then the listener lets writes and ticks run
+inline constexpr int http_refusals_per_backoff_max = 16;  // waiting clients answered 503 per pause when out of fds
 inline constexpr int http_retry_after_seconds = 1;       // 503 storage_full, shutting_down, too_many_connections
 // Read (and dropped) from a connection refused at accept, so that its close sends FIN, not a reset.
 inline constexpr std::size_t http_refused_request_bytes_max = 16 * 1024;

@@ -181,10 +181,11 @@ void HttpListener::accept_ready(std::int64_t now_ms) {
 
 void HttpListener::out_of_descriptors(std::int64_t now_ms) {
   // The waiting clients would keep the socket readable and this loop spinning: answer each of them through the
-  // reserve descriptor (every client in the backlog now, not one per back-off, so none waits seconds for its 503),
-  // then stop listening for a while; the kernel keeps queueing new clients in the backlog meanwhile.
+  // reserve descriptor (a few per back-off, not one, so a queue of them is told in a fraction of a second rather than
+  // one client per pause; not all at once either, so a flood cannot keep this thread busy refusing), then stop
+  // listening for a while; the kernel keeps queueing new clients in the backlog meanwhile.
   int answered = 0;
-  while (reserve_fd_ >= 0 && answered < limits::http_accepts_per_wakeup_max) {
+  while (reserve_fd_ >= 0 && answered < limits::http_refusals_per_backoff_max) {
     ::close(reserve_fd_);
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) refuse_connection(fd, "too_many_connections", "the server is out of file descriptors; retry");
