@@ -9,7 +9,8 @@ namespace tally {
 using namespace tx_index_detail;
 
 void TxIndex::Shard::resize_table(std::size_t new_slots) {
-  TALLY_ASSERT(new_slots > slots && new_slots <= UINT32_MAX, "a table only grows, within what home_of can place");
+  TALLY_ASSERT(std::size_t{records} * load_den <= new_slots * load_num && new_slots <= UINT32_MAX,
+               "a new table holds every entry within the load limit, and home_of can place in it");
   SlotArray fresh(new_slots);
   // In tag order, so each slot lands at or just after the previous one's: a sequential pass over both.
   // Slots that wrapped around the old table's end (placed at its start) are taken last.
@@ -33,7 +34,14 @@ void TxIndex::Shard::resize_table(std::size_t new_slots) {
 
 void TxIndex::Shard::grow_table_if_needed() {
   if ((static_cast<std::size_t>(records) + 1) * load_den <= slots * load_num) return;
-  resize_table(std::max(table_slots_min, slots + slots / 2));
+  resize_table(std::max(table_slots_min, slots * growth_num / growth_den));
+}
+
+void TxIndex::Shard::fit() {
+  TALLY_ASSERT(staged_count == 0, "a shard is fitted once settled");
+  const std::size_t want = std::max(table_slots_min, std::size_t{records} * fitted_den / fitted_num + 1);
+  // Only a table more than an eighth too big is cut (a pass over it); one between 0.8 and 0.85 full stays.
+  if (slots > want + want / 8 && want <= UINT32_MAX) resize_table(want);
 }
 
 void TxIndex::Shard::reserve(std::size_t transactions) {

@@ -68,6 +68,7 @@ class UserTable {
  public:
   static constexpr std::size_t slots_per_chunk = 1u << 14;
   static constexpr std::size_t chunks_max = (limits::users_max + slots_per_chunk - 1) / slots_per_chunk;
+  static constexpr std::size_t chunk_bytes = slots_per_chunk * sizeof(UserSlot);  // 1 MiB: an allocator class
 
   // Holds the ids of `ids` only (one shard's: every N-th id), densely: a slot per id of the space.
   explicit UserTable(UserIdSpace ids = {});
