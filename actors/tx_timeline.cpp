@@ -23,8 +23,8 @@ struct TxTimeline::Node {
 };
 
 struct TxTimeline::Ops {
-  static constexpr int kLeafMax = 64;
-  static constexpr int kInnerMax = 32;
+  static constexpr int kLeafMax = 63;
+  static constexpr int kInnerMax = 31;
   static constexpr int kDepthMax = 16;  // 16 half-full levels hold far more than users_max * 2^32 entries
   static constexpr std::size_t kHeaderBytes = 8;
   static_assert(sizeof(Node) <= kHeaderBytes, "the header fits its 8 bytes");
@@ -42,12 +42,22 @@ struct TxTimeline::Ops {
   static UtcMicros at_of(Entry e) { return tx_index_detail::entry_at(e); }
   static MinorUnits delta_of(Entry e) { return tx_index_detail::entry_delta(e); }
 
-  static int cap_for(int slots) {
-    static constexpr int kSteps[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64};
-    for (int step : kSteps) {
+  // Each step is the most slots whose node fills one of jemalloc's size classes (16 B apart up to 128, then 4
+  // per doubling): a leaf of cap c takes 8 + 8c bytes (63: 512 exactly; 64 would take 520 of the 640 class), an
+  // inner node 8 + 32c (31: 1,000 of 1,024).
+  static int cap_for(int level, int slots) {
+    static constexpr int kLeafSteps[] = {1, 3, 5, 7, 9, 11, 13, 15, 19, 23, 27, 31, 39, 47, 55, 63};
+    static constexpr int kInnerSteps[] = {1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 19, 23, 27, 31};
+    if (level == 0) {
+      for (int step : kLeafSteps) {
+        if (step >= slots) return step;
+      }
+      return kLeafMax;
+    }
+    for (int step : kInnerSteps) {
       if (step >= slots) return step;
     }
-    return kLeafMax;
+    return kInnerMax;
   }
   static int max_slots(int level) { return level == 0 ? kLeafMax : kInnerMax; }
   static std::size_t node_bytes(int level, int cap) {
@@ -121,7 +131,7 @@ struct TxTimeline::Ops {
   // right sibling when n had to split, else nullptr.
   template <class Write>
   static Node* place(Node*& n, int pos, Write&& write) {
-    if (n->size == n->cap && n->cap < max_slots(n->level)) n = resized(n, cap_for(n->size + 1));
+    if (n->size == n->cap && n->cap < max_slots(n->level)) n = resized(n, cap_for(n->level, n->size + 1));
     if (n->size < n->cap) {
       copy_slots(n, pos + 1, n, pos, n->size);
       write(n, pos);
@@ -129,13 +139,13 @@ struct TxTimeline::Ops {
       return nullptr;
     }
     if (pos == n->size) {  // appending: the full node stays full
-      Node* right = make(n->level, cap_for(1));
+      Node* right = make(n->level, cap_for(n->level, 1));
       write(right, 0);
       right->size = 1;
       return right;
     }
     const int half = n->size / 2;
-    Node* right = make(n->level, cap_for(n->size - half + 1));
+    Node* right = make(n->level, cap_for(n->level, n->size - half + 1));
     copy_slots(right, 0, n, half, n->size);
     right->size = static_cast<std::uint16_t>(n->size - half);
     n->size = static_cast<std::uint16_t>(half);
@@ -201,10 +211,10 @@ TxTimeline::~TxTimeline() { Ops::destroy(root_); }
 void TxTimeline::insert(Entry entry) {
   const UtcMicros at = Ops::at_of(entry);
   const MinorUnits delta = Ops::delta_of(entry);
-  if (root_ == nullptr) root_ = Ops::make(0, Ops::cap_for(1));
+  if (root_ == nullptr) root_ = Ops::make(0, Ops::cap_for(0, 1));
   Node* extra = Ops::insert(root_, entry, at, delta);
   if (extra == nullptr) return;
-  Node* root = Ops::make(root_->level + 1, Ops::cap_for(2));
+  Node* root = Ops::make(root_->level + 1, Ops::cap_for(root_->level + 1, 2));
   Ops::write_slot(root, 0, Ops::Slot{Ops::summarize(root_), root_});
   Ops::write_slot(root, 1, Ops::Slot{Ops::summarize(extra), extra});
   root->size = 2;

@@ -12,7 +12,7 @@ namespace tally {
 
 // A B+-tree of sorted leaves, one slot per distinct timestamp ("moment") holding the sum of that moment's
 // changes: the balance at a moment includes every change stamped at it, whatever their arrival order. Leaves hold
-// up to 64 moments in two parallel arrays (16 bytes a moment, the change count packed into the timestamp's spare
+// up to 63 moments in two parallel arrays (16 bytes a moment, the change count packed into the timestamp's spare
 // bits); inner nodes keep each child's separator, sum and min/max prefix, so every query is one descent. Nodes
 // grow in steps, so a short history holds one small block. erase is for rolling back a recent insert.
 class BalanceHistory {
