@@ -13,6 +13,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/slot_name.hpp"
+#include "actors/slot_owner.hpp"
 #include "actors/tx_timeline.hpp"
 #include "ledger/balance_history.hpp"
 #include "ledger/limits.hpp"
@@ -44,7 +45,7 @@ class SlotLock {
 
 struct UserSlot {
   std::atomic<bool> published{false};
-  SlotLock lock;  // see `actor` below; beside `published` and `client`, the three share one word (8 B a user)
+  SlotLock lock;  // see `owner` below; beside `published` and `client`, the three share one word (8 B a user)
   // Who created it: an ordinal of LedgerService's ClientNames; immutable once published.
   std::uint32_t client = 0;
   SlotName name;  // immutable once published
@@ -56,13 +57,12 @@ struct UserSlot {
   // The low-balance threshold of the funds events: written like `balance` (the WAL thread as a creation or an
   // update becomes durable, recovery before serving); read by anyone.
   std::atomic<MinorUnits> low_balance_threshold{0};
-  // Under `lock`: either `actor` runs and owns the ledger, or it is null and the ledger sits in `dormant`
-  // (null = a fresh ledger). Messages are only ever sent under the lock, so an actor that finds its mailbox
+  // Under `lock`: either an actor runs and owns the ledger, or none does and the ledger sits dormant here
+  // (none = a fresh ledger). Messages are only ever sent under the lock, so an actor that finds its mailbox
   // empty while holding it may hand the ledger back and quit (passivation) without losing one.
-  caf::actor actor;
-  std::unique_ptr<UserLedger> dormant;
+  SlotOwner<UserLedger> owner;
 };
-static_assert(sizeof(UserSlot) <= 64, "a user slot stays compact: there is one per user");
+static_assert(sizeof(UserSlot) <= 56, "a user slot stays compact: there is one per user");
 
 class UserTable {
  public:
