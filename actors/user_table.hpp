@@ -26,8 +26,9 @@ namespace tally {
 struct UserLedger {
   BalanceHistory history;
   TxTimeline timeline;  // durable transactions only, in listing order (pending ones join it once durable)
-  std::uint64_t next_seq = 1;  // names this user's pending WAL records; strictly increasing
 };
+// One per user with a transaction: 32 bytes, an allocator class (the pending records' counter is the actor's).
+static_assert(sizeof(UserLedger) <= 32, "a user's ledger block stays compact");
 
 // Guards a slot's actor handle and dormant ledger. A spin lock (1 byte) rather than a std::mutex (40 bytes):
 // it is held only for an enqueue or a hand-over, and there are millions of slots.
