@@ -1,9 +1,10 @@
 // The packed layout of one durable transaction in TxIndex's arena (little-endian, unaligned, in memory only):
-//   0  u32      user id (26 bits) | uid form (2) | withdraw (1) | timestamp given (1) | 0 (2)
+//   0  u32      user id (26 bits) | uid form (2) | withdraw (1) | timestamp given (1) | client (2)
 //   4  LEB128   amount (50 bits: 1..8 bytes; 3 for up to 20,971.51 in cents)
 //      LEB128   zigzag(at - the chunk's base time), 64-bit wrapping (1..10 bytes; 4 for seconds, 6 for a month)
 //      uid      form raw: [length byte][bytes]; forms uuid_lower / uuid_upper: 16 bytes (tx_index_uid.hpp)
-//      LEB128   the client's ordinal (actors/client_names.hpp): 1 byte below 128, at most 3
+//      LEB128   the client's ordinal (actors/client_names.hpp), only when the word's client bits are 3 (ordinals
+//               0..2, the usual: open mode or a few API keys, sit in those bits): 1 byte below 128, at most 3
 // An entry lives in a 64 KiB-aligned arena chunk (tx_index_arena.hpp) whose first 8 bytes hold the chunk's base
 // time (the `at` of its first entry): entries written together are close in time, so `at` takes ~4 bytes, not 8.
 // Writing and reading an entry, and comparing the uid it holds. Internal to TxIndex.
@@ -30,6 +31,8 @@ inline constexpr std::size_t entry_bytes_max =
 
 inline constexpr unsigned user_bits = 26, form_shift = 26;
 inline constexpr std::uint32_t flag_withdraw = 1u << 28, flag_timestamp_given = 1u << 29;
+inline constexpr unsigned client_shift = 30;
+inline constexpr std::uint32_t client_inline_max = 2, client_in_varint = 3;
 inline constexpr unsigned amount_bits = 50;
 static_assert(limits::amount_minor_max < (1ll << amount_bits), "amounts fit their varint's 8 bytes");
 static_assert(7 * amount_bytes_max >= amount_bits && 7 * at_bytes_max >= 64, "varints hold their values");
@@ -93,7 +96,10 @@ inline UtcMicros chunk_base_of(const char* e) {
   return load<std::int64_t>(reinterpret_cast<const char*>(chunk));  // NOLINT(performance-no-int-to-ptr)
 }
 
-inline std::size_t ordinal_bytes(std::uint32_t ordinal) { return ordinal < 0x80 ? 1 : ordinal < 0x4000 ? 2 : 3; }
+// The bytes the client's ordinal takes after the uid: none when it fits the word.
+inline std::size_t ordinal_bytes(std::uint32_t ordinal) {
+  return ordinal <= client_inline_max ? 0 : ordinal < 0x80 ? 1 : ordinal < 0x4000 ? 2 : 3;
+}
 
 // The bytes of tx's entry in a chunk whose base time is `base`.
 inline std::size_t entry_bytes(const TransactionApplied& tx, const PackedUid& uid, std::uint32_t client,
@@ -141,11 +147,12 @@ inline char* write_entry(char* e, const TransactionApplied& tx, const PackedUid&
   std::uint32_t word = static_cast<std::uint32_t>(tx.user_id) | (static_cast<std::uint32_t>(uid.form) << form_shift);
   if (tx.kind == TxKind::withdraw) word |= flag_withdraw;
   if (tx.timestamp_given) word |= flag_timestamp_given;
+  word |= (client <= client_inline_max ? client : client_in_varint) << client_shift;
   store<std::uint32_t>(e, word);
   char* p = put_varint(e + word_bytes, static_cast<std::uint64_t>(tx.amount));
   p = put_varint(p, zigzag_from(tx.at, base));
   std::memcpy(p, uid.bytes, uid.size);
-  return put_varint(p + uid.size, client);
+  return client <= client_inline_max ? p + uid.size : put_varint(p + uid.size, client);
 }
 
 // The two fields a timeline (actors/tx_timeline.hpp) reads of an entry, without materialising it.
@@ -162,6 +169,8 @@ inline MinorUnits entry_delta(const char* e) {
 
 // The client ordinal of the entry at e.
 inline std::uint32_t read_client_ordinal(const char* e) {
+  const std::uint32_t in_word = word_of(e) >> client_shift;
+  if (in_word != client_in_varint) return in_word;
   const char* u = uid_of(e);
   std::uint64_t value = 0;
   get_varint(u + stored_uid_bytes(form_of(e), u), value);
@@ -176,7 +185,7 @@ inline TransactionApplied read_entry(const char* e) {
   p = get_varint(p, z);
   TransactionApplied tx;
   tx.uid = unpack_uid(form_of(e), p);
-  tx.user_id = word & ((1u << user_bits) - 1);
+  tx.user_id = word & ((1u << user_bits) - 1);  // the bits above are the form, flags and client
   tx.kind = (word & flag_withdraw) ? TxKind::withdraw : TxKind::deposit;
   tx.amount = static_cast<MinorUnits>(amount);
   tx.at = unzigzag_from(z, chunk_base_of(e));

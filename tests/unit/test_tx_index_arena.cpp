@@ -65,7 +65,7 @@ TEST(TxIndexEntry, EveryFieldRoundTripsAtItsEdges) {
                                       -62'135'596'800'000'000, 253'402'300'799'999'999};
   const std::vector<MinorUnits> amounts = {0, 1, 127, 128, 16'383, 16'384, limits::amount_minor_max};
   const std::vector<UserId> users = {0, 1, limits::users_max - 1};
-  const std::vector<std::uint32_t> clients = {0, 127, 128, 16'383, 16'384, limits::client_names_max - 1};
+  const std::vector<std::uint32_t> clients = {0, 1, 2, 3, 127, 128, 16'383, 16'384, limits::client_names_max - 1};
   EntryArena arena;
   std::vector<Written> written;
   std::size_t n = 0;
@@ -110,10 +110,13 @@ TEST(TxIndexEntry, TheLargestEntryIsEntryBytesMax) {
   EXPECT_EQ(arena.memory_bytes(), tx_index_detail::arena_chunk_bytes) << "both in the first chunk";
 }
 
-// Entries close in time are small: a uuid-keyed transaction seconds from its chunk's base takes 4 + 3 + 4 + 16 + 1.
-TEST(TxIndexEntry, AUuidEntryNearItsBaseTakes28Bytes) {
+// Entries close in time are small: a uuid-keyed transaction seconds from its chunk's base takes 4 + 3 + 4 + 16,
+// and a byte more for a client ordinal beyond the word's 0..2.
+TEST(TxIndexEntry, AUuidEntryNearItsBaseTakes27Bytes) {
   const TransactionApplied tx =
       make("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0ff", 123'456, TxKind::deposit, 500'000, 1'700'000'002'000'000, false);
+  EXPECT_EQ(tx_index_detail::entry_bytes(tx, PackedUid(tx.uid), 0, 1'700'000'000'000'000), 27u);
+  EXPECT_EQ(tx_index_detail::entry_bytes(tx, PackedUid(tx.uid), 2, 1'700'000'000'000'000), 27u);
   EXPECT_EQ(tx_index_detail::entry_bytes(tx, PackedUid(tx.uid), 3, 1'700'000'000'000'000), 28u);
 }
 
