@@ -332,7 +332,7 @@ std::size_t LedgerService::stage_uids(const TransactionApplied* const* txs, std:
     if (k >= count) return;
     const UserSlot* slot = users_.address_of(txs[k]->user_id);
     if (slot == nullptr) return;
-    if (step == 0) return __builtin_prefetch(slot);
+    if (step == 0) return slot->prefetch_hot_part();
     const UserLedger* ledger = slot->owner.dormant();
     if (step == 1) return __builtin_prefetch(ledger);
     if (ledger != nullptr) ledger->timeline.prefetch();
@@ -376,7 +376,7 @@ void LedgerService::reserve_restore(std::size_t transactions) { transactions_.re
 void LedgerService::prefetch_user(UserId id, int step) const {
   const UserSlot* slot = users_.address_of(id);
   if (slot == nullptr) return;
-  if (step == 0) return __builtin_prefetch(slot);
+  if (step == 0) return slot->prefetch_hot_part();
   const UserLedger* ledger = slot->owner.dormant();
   if (step == 1) return __builtin_prefetch(ledger);
   if (ledger != nullptr) ledger->history.prefetch();

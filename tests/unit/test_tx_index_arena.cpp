@@ -120,6 +120,28 @@ TEST(TxIndexEntry, AUuidEntryNearItsBaseTakes27Bytes) {
   EXPECT_EQ(tx_index_detail::entry_bytes(tx, PackedUid(tx.uid), 3, 1'700'000'000'000'000), 28u);
 }
 
+// `at` at every distance from its chunk's base, either sign: varints of every length 1..10 (the 8-byte-at-once
+// decoder and its fallback for 9 and 10).
+TEST(TxIndexEntry, EveryVarintLengthOfAtReadsBack) {
+  EntryArena arena;
+  std::vector<Written> written;
+  const UtcMicros base = 1'700'000'000'000'000;
+  for (unsigned k = 0; k < 64; ++k) {
+    for (int sign : {1, -1}) {
+      const std::uint64_t step = std::uint64_t{1} << k;
+      const auto at = static_cast<UtcMicros>(sign > 0 ? static_cast<std::uint64_t>(base) + step
+                                                      : static_cast<std::uint64_t>(base) - step);
+      Written w{make("u" + std::to_string(2 * k + (sign > 0)), 7, TxKind::deposit, 1, k == 0 && sign > 0 ? base : at,
+                     true),
+                0, nullptr, 0};
+      w.entry = arena.append(w.tx, PackedUid(w.tx.uid), w.client, w.offset);
+      written.push_back(std::move(w));
+    }
+  }
+  ASSERT_EQ(tx_index_detail::chunk_base_of(written.front().entry), base) << "the first entry sets the base";
+  for (const Written& w : written) expect_reads_back(arena, w);
+}
+
 TEST(TxIndexArena, ManyChunksKeepEveryEntryWhereItWas) {
   std::mt19937_64 rng(15);
   EntryArena arena;
