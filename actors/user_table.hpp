@@ -12,11 +12,9 @@
 
 #include <caf/actor.hpp>
 
-#include "actors/ledger_pool.hpp"
 #include "actors/slot_name.hpp"
 #include "actors/slot_owner.hpp"
 #include "actors/tx_timeline.hpp"
-#include "ledger/assert.hpp"
 #include "ledger/balance_history.hpp"
 #include "ledger/limits.hpp"
 #include "ledger/records.hpp"
@@ -28,16 +26,9 @@ namespace tally {
 struct UserLedger {
   BalanceHistory history;
   TxTimeline timeline;  // durable transactions only, in listing order (pending ones join it once durable)
-
-  // From the ledger pool (actors/ledger_pool.hpp), not beside the user's short-lived first tree nodes.
-  static void* operator new(std::size_t bytes) {
-    TALLY_ASSERT(bytes <= ledger_pool::slot_bytes, "a ledger fits its pool slot");
-    return ledger_pool::allocate();
-  }
-  static void operator delete(void* ledger) noexcept { ledger_pool::release(ledger); }
 };
-// One per user with a transaction: 32 bytes (the pending records' counter is the actor's).
-static_assert(sizeof(UserLedger) <= ledger_pool::slot_bytes, "a user's ledger block stays compact");
+// One per user with a transaction: 32 bytes, an allocator class (the pending records' counter is the actor's).
+static_assert(sizeof(UserLedger) <= 32, "a user's ledger block stays compact");
 
 // Guards a slot's actor handle and dormant ledger. A spin lock (1 byte) rather than a std::mutex (40 bytes):
 // it is held only for an enqueue or a hand-over, and there are millions of slots.

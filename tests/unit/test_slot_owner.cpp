@@ -1,20 +1,14 @@
 // SlotOwner: a user slot's one word that holds the running actor or the dormant ledger (never both): each hand-over
 // keeps the right object, the ledger is freed exactly once, an actor handle's reference is released, and a
-// hand-over into an occupied word aborts. And the pool user ledgers come from (actors/ledger_pool.hpp).
+// hand-over into an occupied word aborts.
 #include <gtest/gtest.h>
 
-#include <cstdint>
-#include <cstring>
 #include <memory>
-#include <set>
-#include <thread>
-#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 
-#include "actors/ledger_pool.hpp"
 #include "actors/slot_owner.hpp"
 
 namespace {
@@ -105,44 +99,6 @@ TEST(SlotOwnerDeath, NeverHoldsBoth) {
         owner.clear_actor();
       },
       "only a running actor");
-}
-
-// The ledger pool hands out distinct, aligned, writable slots from several threads at once (more than a block's
-// worth each), and a released slot is handed out again.
-TEST(LedgerPool, DistinctSlotsAcrossThreadsAndReuse) {
-  constexpr int per_thread = 3 * static_cast<int>(tally::ledger_pool::slots_per_block) + 7;
-  std::vector<std::vector<void*>> got(3);
-  std::vector<std::thread> threads;
-  for (auto& mine : got) {
-    threads.emplace_back([&mine] {
-      for (int i = 0; i < per_thread; ++i) {
-        void* slot = tally::ledger_pool::allocate();
-        std::memset(slot, 0xA5, tally::ledger_pool::slot_bytes);
-        mine.push_back(slot);
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  std::set<void*> all;
-  for (const auto& mine : got) {
-    for (void* slot : mine) {
-      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(slot) % 16, 0u);
-      all.insert(slot);
-    }
-  }
-  EXPECT_EQ(all.size(), 3u * per_thread) << "no slot handed out twice";
-  void* kept = got[1][5];
-  tally::ledger_pool::release(kept);
-  void* again = tally::ledger_pool::allocate();
-#ifndef __SANITIZE_ADDRESS__
-  EXPECT_EQ(again, kept) << "a released slot is reused first";
-#endif
-  tally::ledger_pool::release(again);
-  for (std::size_t t = 0; t < got.size(); ++t) {
-    for (std::size_t i = 0; i < got[t].size(); ++i) {
-      if (!(t == 1 && i == 5)) tally::ledger_pool::release(got[t][i]);
-    }
-  }
 }
 
 }  // namespace
