@@ -46,17 +46,18 @@ void LedgerService::send_idle_checks(std::uint32_t slice, std::uint32_t slices) 
     if (slot == nullptr) continue;
     // Under the lock, like every send: an actor only passivates with an empty mailbox, so this check finds it live.
     std::lock_guard<SlotLock> guard(slot->lock);
-    if (slot->actor) caf::anon_send(slot->actor, idle_check_atom::value);
+    if (slot->owner.has_actor()) caf::anon_send(slot->owner.actor(), idle_check_atom::value);
   }
 }
 
-caf::actor& LedgerService::live_actor(UserSlot& slot) {
-  if (!slot.actor) {
+const caf::actor& LedgerService::live_actor(UserSlot& slot) {
+  if (!slot.owner.has_actor()) {
     // Lazily: its first message schedules it, so that message's turn may run where it is sent (send_to_user_here).
-    slot.actor = system_.spawn<UserActor, caf::lazy_init>(this, &slot, std::move(slot.dormant));
+    std::unique_ptr<UserLedger> ledger = slot.owner.take_dormant();
+    slot.owner.set_actor(system_.spawn<UserActor, caf::lazy_init>(this, &slot, std::move(ledger)));
     live_actors_.fetch_add(1, std::memory_order_relaxed);
   }
-  return slot.actor;
+  return slot.owner.actor();
 }
 
 template <class... Ts>
@@ -81,10 +82,10 @@ bool LedgerService::passivate(UserSlot& slot, caf::scheduled_actor& self, std::u
   std::lock_guard<SlotLock> guard(slot.lock);
   // Every sender holds the lock, so an empty mailbox now stays empty: no message can be lost.
   if (!self.mailbox().empty()) return false;
-  TALLY_ASSERT(slot.actor == caf::actor_cast<caf::actor>(&self) && !slot.dormant && ledger,
+  TALLY_ASSERT(slot.owner.has_actor() && slot.owner.actor() == caf::actor_cast<caf::actor>(&self) && ledger,
                "only the slot's running actor hands its ledger back, once");
-  slot.dormant = std::move(ledger);
-  slot.actor = caf::actor{};
+  slot.owner.clear_actor();
+  slot.owner.set_dormant(std::move(ledger));
   live_actors_.fetch_sub(1, std::memory_order_relaxed);
   return true;
 }
@@ -106,11 +107,11 @@ LedgerService::~LedgerService() {
     UserSlot* slot = users_.find(id);
     if (slot == nullptr) continue;
     std::lock_guard<SlotLock> guard(slot->lock);
-    if (!slot->actor) continue;
-    self->monitor(slot->actor);  // a down message comes even for an actor that already quit
-    caf::anon_send_exit(slot->actor, caf::exit_reason::user_shutdown);
+    if (!slot->owner.has_actor()) continue;
+    self->monitor(slot->owner.actor());  // a down message comes even for an actor that already quit
+    caf::anon_send_exit(slot->owner.actor(), caf::exit_reason::user_shutdown);
     ++stopping;
-    slot->actor = caf::actor{};
+    slot->owner.clear_actor();
     live_actors_.fetch_sub(1, std::memory_order_relaxed);
   }
   // Bounded: an exit message is handled before any other mail, so this takes milliseconds; never hang a shutdown.
@@ -332,7 +333,7 @@ bool LedgerService::restore(const UserCreated& user) {
 bool LedgerService::restore(const TransactionApplied& tx) {
   const char* entry = nullptr;
   if (!restore_balance(tx) || !transactions_.restore(tx, &entry)) return false;
-  users_.find(tx.user_id)->dormant->timeline.insert(entry);  // restore_balance made both
+  users_.find(tx.user_id)->owner.dormant()->timeline.insert(entry);  // restore_balance made both
   return true;
 }
 
@@ -350,8 +351,8 @@ std::size_t LedgerService::stage_uids(const TransactionApplied* const* txs, std:
     if (k >= count) return;
     const UserSlot* slot = users_.address_of(txs[k]->user_id);
     if (slot == nullptr) return;
-    if (step == 0) return __builtin_prefetch(slot);
-    const UserLedger* ledger = slot->dormant.get();
+    if (step == 0) return slot->prefetch_hot_part();
+    const UserLedger* ledger = slot->owner.dormant();
     if (step == 1) return __builtin_prefetch(ledger);
     if (ledger != nullptr) ledger->timeline.prefetch();
   };
@@ -360,8 +361,8 @@ std::size_t LedgerService::stage_uids(const TransactionApplied* const* txs, std:
     prefetch(k + 2 * ahead, 1);
     prefetch(k + ahead, 2);
     UserSlot* slot = users_.find(txs[k]->user_id);
-    TALLY_ASSERT(slot != nullptr && slot->dormant, "a staged transaction's user and history were restored");
-    slot->dormant->timeline.insert(entries[k]);
+    TALLY_ASSERT(slot != nullptr && slot->owner.dormant(), "a staged transaction's user and history were restored");
+    slot->owner.dormant()->timeline.insert(entries[k]);
   }
   return count;
 }
@@ -394,8 +395,8 @@ void LedgerService::reserve_restore(std::size_t transactions) { transactions_.re
 void LedgerService::prefetch_user(UserId id, int step) const {
   const UserSlot* slot = users_.address_of(id);
   if (slot == nullptr) return;
-  if (step == 0) return __builtin_prefetch(slot);
-  const UserLedger* ledger = slot->dormant.get();
+  if (step == 0) return slot->prefetch_hot_part();
+  const UserLedger* ledger = slot->owner.dormant();
   if (step == 1) return __builtin_prefetch(ledger);
   if (ledger != nullptr) ledger->history.prefetch();
 }
@@ -403,8 +404,8 @@ void LedgerService::prefetch_user(UserId id, int step) const {
 bool LedgerService::restore_balance(const TransactionApplied& tx) {
   UserSlot* slot = users_.find(tx.user_id);
   if (slot == nullptr) return false;
-  if (!slot->dormant) slot->dormant = std::make_unique<UserLedger>();
-  UserLedger& ledger = *slot->dormant;
+  if (slot->owner.dormant() == nullptr) slot->owner.set_dormant(std::make_unique<UserLedger>());
+  UserLedger& ledger = *slot->owner.dormant();
   // Replaying in log order repeats the actor's decisions exactly; a refusal now means the log is not ours.
   // (Skipping this check was measured: it saves nothing, since the tree descent it costs mostly brings in the
   // nodes the insert below needs anyway.)

@@ -115,7 +115,7 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   }
 
   // The user's actor, spawned (lazily) if it is passive. Under the slot's lock.
-  caf::actor& live_actor(UserSlot& slot);
+  const caf::actor& live_actor(UserSlot& slot);
   // Spawns the user's actor if it is passive, and enqueues the message, both under the slot's lock.
   template <class... Ts>
   void send_to_user(UserSlot& slot, Ts&&... message);

@@ -1,7 +1,7 @@
-// SlotArray: a zeroed array of TxIndex table slots (u64). From 1.5 MiB on it is mapped on its own, 2 MiB-aligned,
-// rounded up to whole 2 MiB (more slots: a lower load) and marked for transparent huge pages: the table is read at
-// random, and with 4 KiB pages nearly every lookup in a big table also missed the TLB. Smaller ones come from
-// calloc. Either way fresh pages come zeroed from the kernel and are only touched when used. Internal to TxIndex.
+// SlotArray: a zeroed array of TxIndex table slots (u64). From 2 MiB on it is mapped on its own, 2 MiB-aligned,
+// rounded up to whole 4 KiB pages (more slots: a slightly lower load) and marked for transparent huge pages: the
+// table is read at random, and with 4 KiB pages nearly every lookup in a big table also missed the TLB. Smaller
+// ones come from calloc. Either way fresh pages come zeroed from the kernel and are only touched when used. Internal to TxIndex.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +13,7 @@ namespace tally::tx_index_detail {
 class SlotArray {
  public:
   static constexpr std::size_t huge_page_bytes = 2u << 20;
+  static constexpr std::size_t small_page_bytes = 4096;
 
   SlotArray() = default;
   // At least `slots` zeroed slots; raises `slots` when rounding up. Throws std::bad_alloc when out of memory.

@@ -86,7 +86,7 @@ std::size_t TxIndex::memory_bytes() const {
   std::size_t total = 0;
   for (const auto& shard : shards_) {
     std::lock_guard<std::mutex> lock(shard->mutex);
-    total += shard->arena_chunks.size() * tx_index_detail::arena_chunk_bytes +
+    total += shard->arena.memory_bytes() +
              (shard->slots + shard->staged_capacity) * sizeof(std::uint64_t);
   }
   return total;

@@ -1,9 +1,13 @@
-// The packed layout of one durable transaction in TxIndex's arena (little-endian, unaligned):
-//   0  i64  at
-//   8  u64  amount (50 bits) | withdraw (1) | timestamp given (1) | user id bits 0..11 (12)
-//  16  u16  user id bits 12..25 (14) | uid form (2)
-//  18  uid: form raw: [length byte][bytes]; forms uuid_lower / uuid_upper: 16 bytes (tx_index_uid.hpp)
-//  then the client's ordinal (actors/client_names.hpp) as a LEB128 varint: 1 byte below 128, at most 3
+// The packed layout of one durable transaction in TxIndex's arena (little-endian, unaligned, in memory only):
+//   0  u32      user id (26 bits) | uid form (2) | withdraw (1) | timestamp given (1) | client (2)
+//   4  LEB128   zigzag(at - the chunk's base time), 64-bit wrapping (1..10 bytes; 4 for seconds, 6 for a month)
+//      LEB128   amount (50 bits: 1..8 bytes; 3 for up to 20,971.51 in cents)
+// (`at` first: a timeline's binary search reads only that of the entries it probes.)
+//      uid      form raw: [length byte][bytes]; forms uuid_lower / uuid_upper: 16 bytes (tx_index_uid.hpp)
+//      LEB128   the client's ordinal (actors/client_names.hpp), only when the word's client bits are 3 (ordinals
+//               0..2, the usual: open mode or a few API keys, sit in those bits): 1 byte below 128, at most 3
+// An entry lives in a 64 KiB-aligned arena chunk (tx_index_arena.hpp) whose first 8 bytes hold the chunk's base
+// time (the `at` of its first entry): entries written together are close in time, so `at` takes ~4 bytes, not 8.
 // Writing and reading an entry, and comparing the uid it holds. Internal to TxIndex.
 #pragma once
 
@@ -17,17 +21,25 @@
 
 namespace tally::tx_index_detail {
 
-inline constexpr std::size_t header_bytes = 18;
+inline constexpr std::size_t arena_chunk_bytes = 64 * 1024;  // also the chunks' alignment
+inline constexpr std::size_t chunk_base_bytes = 8;            // the chunk's base time, at its start
+inline constexpr std::size_t chunk_tail_bytes = 8;  // left unused at a chunk's end: entry_at reads 8 bytes at once
+inline constexpr std::size_t word_bytes = 4;
+inline constexpr std::size_t amount_bytes_max = 8, at_bytes_max = 10;
 inline constexpr std::size_t client_ordinal_bytes_max = 3;  // LEB128 of an ordinal below limits::client_names_max
 static_assert(limits::client_names_max <= (1u << (7 * client_ordinal_bytes_max)), "an ordinal fits its varint");
-inline constexpr std::size_t entry_bytes_max = header_bytes + 1 + limits::uid_bytes_max + client_ordinal_bytes_max;
+inline constexpr std::size_t entry_bytes_max =
+    word_bytes + amount_bytes_max + at_bytes_max + 1 + limits::uid_bytes_max + client_ordinal_bytes_max;
 
-inline constexpr unsigned amount_bits = 50, user_low_bits = 12, user_high_bits = 14;
-inline constexpr std::uint64_t flag_withdraw = 1ull << amount_bits, flag_timestamp_given = 1ull << (amount_bits + 1);
-static_assert(limits::amount_minor_max < (1ll << amount_bits), "amounts must fit the packed entry");
-static_assert(limits::users_max <= (1ull << (user_low_bits + user_high_bits)), "user ids must fit the packed entry");
+inline constexpr unsigned user_bits = 26, form_shift = 26;
+inline constexpr std::uint32_t flag_withdraw = 1u << 28, flag_timestamp_given = 1u << 29;
+inline constexpr unsigned client_shift = 30;
+inline constexpr std::uint32_t client_inline_max = 2, client_in_varint = 3;
+inline constexpr unsigned amount_bits = 50;
+static_assert(limits::amount_minor_max < (1ll << amount_bits), "amounts fit their varint's 8 bytes");
+static_assert(7 * amount_bytes_max >= amount_bits && 7 * at_bytes_max >= 64, "varints hold their values");
+static_assert(limits::users_max <= (1ull << user_bits), "user ids must fit the packed word");
 static_assert(limits::uid_bytes_max < 256, "uid length must fit one byte");
-static_assert(amount_bits + 2 + user_low_bits == 64 && user_high_bits + 2 == 16, "the packed header is full");
 
 template <class T>
 T load(const char* p) {
@@ -41,88 +53,159 @@ void store(char* p, T value) {
   std::memcpy(p, &value, sizeof value);
 }
 
-inline std::size_t ordinal_bytes(std::uint32_t ordinal) { return ordinal < 0x80 ? 1 : ordinal < 0x4000 ? 2 : 3; }
-
-inline std::size_t entry_bytes(const PackedUid& uid, std::uint32_t client) {
-  return header_bytes + uid.size + ordinal_bytes(client);
+inline std::size_t varint_bytes(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+inline char* put_varint(char* p, std::uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7F) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+inline const char* get_varint(const char* p, std::uint64_t& v) {
+  v = 0;
+  for (unsigned shift = 0;; shift += 7) {
+    const auto byte = static_cast<unsigned char>(*p++);
+    v |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) return p;
+  }
+}
+// get_varint of one that starts at p with 8 readable bytes there: the common lengths (1..8 bytes, values below
+// 2^56) without a loop (a timeline's binary search decodes one `at` per probe; the loop cost ~10% of a restart).
+inline std::uint64_t get_varint_fast(const char* p) {
+  std::uint64_t x = load<std::uint64_t>(p);
+  const std::uint64_t stops = ~x & 0x8080808080808080ull;  // each byte's "last byte" bit
+  if (stops == 0) {
+    std::uint64_t v = 0;
+    get_varint(p, v);
+    return v;
+  }
+  const unsigned bits = static_cast<unsigned>(__builtin_ctzll(stops)) + 1;  // through the last byte's top bit
+  if (bits < 64) x &= (std::uint64_t{1} << bits) - 1;
+  x &= 0x7f7f7f7f7f7f7f7full;
+  x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
+  x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
+  return ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
+}
+inline const char* skip_varint(const char* p) {
+  while ((static_cast<unsigned char>(*p) & 0x80) != 0) ++p;
+  return p + 1;
 }
 
-inline UidForm form_of(const char* e) { return static_cast<UidForm>(load<std::uint16_t>(e + 16) >> user_high_bits); }
+// `at` as its distance from `base`, wrapping, so any pair of int64 round-trips exactly; small either way.
+inline std::uint64_t zigzag_from(UtcMicros at, UtcMicros base) {
+  const std::uint64_t d = static_cast<std::uint64_t>(at) - static_cast<std::uint64_t>(base);
+  return (d << 1) ^ (0 - (d >> 63));
+}
+inline UtcMicros unzigzag_from(std::uint64_t z, UtcMicros base) {
+  const std::uint64_t d = (z >> 1) ^ (0 - (z & 1));
+  return static_cast<UtcMicros>(static_cast<std::uint64_t>(base) + d);
+}
 
-// The bytes of the uid stored in the entry at e (the raw form's length byte included).
-inline std::size_t stored_uid_bytes(const char* e) {
-  return form_of(e) == form_raw ? 1 + static_cast<unsigned char>(e[header_bytes]) : uuid_bytes;
+// The base time of the chunk that holds the entry at e.
+inline UtcMicros chunk_base_of(const char* e) {
+  const auto chunk = reinterpret_cast<std::uintptr_t>(e) & ~(std::uintptr_t{arena_chunk_bytes} - 1);
+  return load<std::int64_t>(reinterpret_cast<const char*>(chunk));  // NOLINT(performance-no-int-to-ptr)
+}
+
+// The bytes the client's ordinal takes after the uid: none when it fits the word.
+inline std::size_t ordinal_bytes(std::uint32_t ordinal) {
+  return ordinal <= client_inline_max ? 0 : ordinal < 0x80 ? 1 : ordinal < 0x4000 ? 2 : 3;
+}
+
+// The bytes of tx's entry in a chunk whose base time is `base`.
+inline std::size_t entry_bytes(const TransactionApplied& tx, const PackedUid& uid, std::uint32_t client,
+                               UtcMicros base) {
+  return word_bytes + varint_bytes(static_cast<std::uint64_t>(tx.amount)) + varint_bytes(zigzag_from(tx.at, base)) +
+         uid.size + ordinal_bytes(client);
+}
+
+inline std::uint32_t word_of(const char* e) { return load<std::uint32_t>(e); }
+inline UidForm form_of(const char* e) { return static_cast<UidForm>((word_of(e) >> form_shift) & 3); }
+// Where the entry's uid starts: past the word and the two varints.
+inline const char* uid_of(const char* e) { return skip_varint(skip_varint(e + word_bytes)); }
+
+// The bytes of the uid stored at u, an entry's uid_of (the raw form's length byte included).
+inline std::size_t stored_uid_bytes(UidForm form, const char* u) {
+  return form == form_raw ? 1 + static_cast<unsigned char>(u[0]) : uuid_bytes;
 }
 
 // True when the entry at e holds uid.
 inline bool same_uid(const char* e, const PackedUid& uid) {
   if (form_of(e) != uid.form) return false;
+  const char* u = uid_of(e);
   // Raw: the length byte first, so the comparison never reads past a shorter stored uid.
-  if (uid.form == form_raw && e[header_bytes] != uid.bytes[0]) return false;
-  return std::memcmp(e + header_bytes, uid.bytes, uid.size) == 0;
+  if (uid.form == form_raw && u[0] != uid.bytes[0]) return false;
+  return std::memcmp(u, uid.bytes, uid.size) == 0;
 }
 
 // True when the entries at a and b hold the same uid.
 inline bool same_entry_uid(const char* a, const char* b) {
   const UidForm form = form_of(a);
   if (form != form_of(b)) return false;
-  const std::size_t n = stored_uid_bytes(a);
-  if (form == form_raw && a[header_bytes] != b[header_bytes]) return false;
-  return std::memcmp(a + header_bytes, b + header_bytes, n) == 0;
+  const char* ua = uid_of(a);
+  const char* ub = uid_of(b);
+  if (form == form_raw && ua[0] != ub[0]) return false;
+  return std::memcmp(ua, ub, stored_uid_bytes(form, ua)) == 0;
 }
 
-// Writes tx (its client as `client`, an ordinal) as an entry of entry_bytes(uid, client) bytes at e.
-inline void write_entry(char* e, const TransactionApplied& tx, const PackedUid& uid, std::uint32_t client) {
+// Writes tx (its client as `client`, an ordinal) at e, in a chunk whose base time is `base`: entry_bytes(tx, uid,
+// client, base) bytes. Returns the end of the entry.
+inline char* write_entry(char* e, const TransactionApplied& tx, const PackedUid& uid, std::uint32_t client,
+                         UtcMicros base) {
   TALLY_ASSERT(tx.amount >= 0 && tx.amount <= limits::amount_minor_max, "an indexed amount fits its 50 bits");
   TALLY_ASSERT(tx.user_id < limits::users_max, "an indexed user id fits its 26 bits");
-  const std::uint64_t user = tx.user_id;
-  std::uint64_t word = static_cast<std::uint64_t>(tx.amount) | (user << (amount_bits + 2));
+  TALLY_ASSERT(client < limits::client_names_max, "a client ordinal fits its varint");
+  std::uint32_t word = static_cast<std::uint32_t>(tx.user_id) | (static_cast<std::uint32_t>(uid.form) << form_shift);
   if (tx.kind == TxKind::withdraw) word |= flag_withdraw;
   if (tx.timestamp_given) word |= flag_timestamp_given;
-  store<std::int64_t>(e, tx.at);
-  store<std::uint64_t>(e + 8, word);
-  store<std::uint16_t>(e + 16, static_cast<std::uint16_t>((user >> user_low_bits) |
-                                                          (static_cast<unsigned>(uid.form) << user_high_bits)));
-  std::memcpy(e + header_bytes, uid.bytes, uid.size);
-  TALLY_ASSERT(client < limits::client_names_max, "a client ordinal fits its varint");
-  char* p = e + header_bytes + uid.size;
-  while (client >= 0x80) {
-    *p++ = static_cast<char>((client & 0x7F) | 0x80);
-    client >>= 7;
-  }
-  *p = static_cast<char>(client);
+  word |= (client <= client_inline_max ? client : client_in_varint) << client_shift;
+  store<std::uint32_t>(e, word);
+  char* p = put_varint(e + word_bytes, zigzag_from(tx.at, base));
+  p = put_varint(p, static_cast<std::uint64_t>(tx.amount));
+  std::memcpy(p, uid.bytes, uid.size);
+  return client <= client_inline_max ? p + uid.size : put_varint(p + uid.size, client);
 }
 
 // The two fields a timeline (actors/tx_timeline.hpp) reads of an entry, without materialising it.
-inline UtcMicros entry_at(const char* e) { return load<std::int64_t>(e); }
+inline UtcMicros entry_at(const char* e) {
+  return unzigzag_from(get_varint_fast(e + word_bytes), chunk_base_of(e));
+}
 inline MinorUnits entry_delta(const char* e) {
-  const std::uint64_t word = load<std::uint64_t>(e + 8);
-  const auto amount = static_cast<MinorUnits>(word & ((1ull << amount_bits) - 1));
-  return (word & flag_withdraw) ? -amount : amount;
+  std::uint64_t amount = 0;
+  get_varint(skip_varint(e + word_bytes), amount);
+  return (word_of(e) & flag_withdraw) ? -static_cast<MinorUnits>(amount) : static_cast<MinorUnits>(amount);
 }
 
 // The client ordinal of the entry at e.
 inline std::uint32_t read_client_ordinal(const char* e) {
-  const char* p = e + header_bytes + stored_uid_bytes(e);
-  std::uint32_t value = 0;
-  for (unsigned shift = 0;; shift += 7) {
-    const auto byte = static_cast<unsigned char>(*p++);
-    value |= static_cast<std::uint32_t>(byte & 0x7F) << shift;
-    if ((byte & 0x80) == 0) return value;
-  }
+  const std::uint32_t in_word = word_of(e) >> client_shift;
+  if (in_word != client_in_varint) return in_word;
+  const char* u = uid_of(e);
+  std::uint64_t value = 0;
+  get_varint(u + stored_uid_bytes(form_of(e), u), value);
+  return static_cast<std::uint32_t>(value);
 }
 
 // The transaction an entry holds, as write_entry was given it, but for the client (read_client_ordinal).
 inline TransactionApplied read_entry(const char* e) {
-  const std::uint64_t word = load<std::uint64_t>(e + 8);
-  const std::uint16_t high = load<std::uint16_t>(e + 16);
+  const std::uint32_t word = word_of(e);
+  std::uint64_t amount = 0, z = 0;
+  const char* p = get_varint(e + word_bytes, z);
+  p = get_varint(p, amount);
   TransactionApplied tx;
-  tx.uid = unpack_uid(form_of(e), e + header_bytes);
-  tx.user_id = (word >> (amount_bits + 2)) |
-               (static_cast<std::uint64_t>(high & ((1u << user_high_bits) - 1)) << user_low_bits);
+  tx.uid = unpack_uid(form_of(e), p);
+  tx.user_id = word & ((1u << user_bits) - 1);  // the bits above are the form, flags and client
   tx.kind = (word & flag_withdraw) ? TxKind::withdraw : TxKind::deposit;
-  tx.amount = static_cast<MinorUnits>(word & ((1ull << amount_bits) - 1));
-  tx.at = load<std::int64_t>(e);
+  tx.amount = static_cast<MinorUnits>(amount);
+  tx.at = unzigzag_from(z, chunk_base_of(e));
   tx.timestamp_given = (word & flag_timestamp_given) != 0;
   return tx;
 }

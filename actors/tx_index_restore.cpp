@@ -124,6 +124,7 @@ std::optional<TransactionApplied> TxIndex::settle_staged(std::size_t part, std::
     Shard& shard = *shards_[k];
     std::lock_guard<std::mutex> lock(shard.mutex);
     shard.settle();
+    shard.fit();
     if (shard.reused && !reused) reused = std::move(shard.reused);
     shard.reused.reset();  // reported (one per call is enough: it refuses the log)
   }

@@ -1,5 +1,5 @@
-// TxIndex::Shard's slower half: growing the table in one sequential pass, sizing it up front, and carving entries
-// out of the arena (the probing itself is inline in tx_index_shard.hpp).
+// TxIndex::Shard's slower half: growing the table in one sequential pass, sizing it up front, and writing entries
+// to the arena (the probing itself is inline in tx_index_shard.hpp).
 #include "actors/tx_index_shard.hpp"
 
 #include <algorithm>
@@ -9,7 +9,8 @@ namespace tally {
 using namespace tx_index_detail;
 
 void TxIndex::Shard::resize_table(std::size_t new_slots) {
-  TALLY_ASSERT(new_slots > slots && new_slots <= UINT32_MAX, "a table only grows, within what home_of can place");
+  TALLY_ASSERT(std::size_t{records} * load_den <= new_slots * load_num && new_slots <= UINT32_MAX,
+               "a new table holds every entry within the load limit, and home_of can place in it");
   SlotArray fresh(new_slots);
   // In tag order, so each slot lands at or just after the previous one's: a sequential pass over both.
   // Slots that wrapped around the old table's end (placed at its start) are taken last.
@@ -33,7 +34,14 @@ void TxIndex::Shard::resize_table(std::size_t new_slots) {
 
 void TxIndex::Shard::grow_table_if_needed() {
   if ((static_cast<std::size_t>(records) + 1) * load_den <= slots * load_num) return;
-  resize_table(std::max(table_slots_min, slots + slots / 2));
+  resize_table(std::max(table_slots_min, slots * growth_num / growth_den));
+}
+
+void TxIndex::Shard::fit() {
+  TALLY_ASSERT(staged_count == 0, "a shard is fitted once settled");
+  const std::size_t want = std::max(table_slots_min, std::size_t{records} * fitted_den / fitted_num + 1);
+  // Only a table more than an eighth too big is cut (a pass over it); one between 0.8 and 0.85 full stays.
+  if (slots > want + want / 8 && want <= UINT32_MAX) resize_table(want);
 }
 
 void TxIndex::Shard::reserve(std::size_t transactions) {
@@ -42,27 +50,11 @@ void TxIndex::Shard::reserve(std::size_t transactions) {
   if (want > slots && want <= UINT32_MAX) resize_table(std::max(table_slots_min, want));
 }
 
-char* TxIndex::Shard::allocate_entry(std::size_t bytes, std::uint32_t& offset) {
-  TALLY_ASSERT(bytes <= entry_bytes_max, "an entry fits a chunk");
-  if (arena_used_in_last + bytes > arena_chunk_bytes) {
-    TALLY_ASSERT(arena_chunks.size() < UINT32_MAX / arena_chunk_bytes, "at most 4 GiB of entries in one shard");
-    arena_chunks.emplace_back(new char[arena_chunk_bytes]);  // not value-initialised: every byte used is written
-    arena_used_in_last = 0;
-  }
-  offset = static_cast<std::uint32_t>((arena_chunks.size() - 1) * arena_chunk_bytes + arena_used_in_last);
-  char* p = arena_chunks.back().get() + arena_used_in_last;
-  arena_used_in_last += bytes;
-  return p;
-}
-
 std::uint64_t TxIndex::Shard::write_entry(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash,
                                           const char*& written) {
   TALLY_ASSERT(records < UINT32_MAX - 1, "at most 4 billion transactions in one shard");
   std::uint32_t offset = 0;
-  const ClientNames::Ordinal client = clients->intern(tx.client);
-  char* e = allocate_entry(entry_bytes(uid, client), offset);
-  tx_index_detail::write_entry(e, tx, uid, client);
-  written = e;
+  written = arena.append(tx, uid, clients->intern(tx.client), offset);
   ++records;
   return (tag_of(hash) << 32) | (static_cast<std::uint64_t>(offset) + 1);
 }

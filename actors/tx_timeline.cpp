@@ -1,5 +1,6 @@
 // TxTimeline: the counted B+-tree. A node is one heap block: an 8-byte header, then column arrays of `cap` slots:
-//   leaf  (level 0):  entry[cap]                                 the TxIndex entries, in listing order
+//   leaf  (level 0):  entry[cap]                                 the TxIndex entries, in listing order, 6 bytes
+//                                                                each (a user-space address fits 48 bits)
 //   inner (level 1+): count[cap], sum[cap], first[cap], kid[cap]  each child's size, sum of changes, first timestamp
 // first[i] is exact (the timestamp of kid[i]'s first entry), so routing by timestamp needs no entry reads above the
 // leaves. Nodes grow in steps (a short history is one small block); a node splits in half, except when the new
@@ -23,8 +24,9 @@ struct TxTimeline::Node {
 };
 
 struct TxTimeline::Ops {
-  static constexpr int kLeafMax = 64;
-  static constexpr int kInnerMax = 32;
+  static constexpr int kLeafMax = 62;
+  static constexpr std::size_t kEntryBytes = 6;  // an entry's address, little-endian, its top 16 bits zero
+  static constexpr int kInnerMax = 31;
   static constexpr int kDepthMax = 16;  // 16 half-full levels hold far more than users_max * 2^32 entries
   static constexpr std::size_t kHeaderBytes = 8;
   static_assert(sizeof(Node) <= kHeaderBytes, "the header fits its 8 bytes");
@@ -42,19 +44,38 @@ struct TxTimeline::Ops {
   static UtcMicros at_of(Entry e) { return tx_index_detail::entry_at(e); }
   static MinorUnits delta_of(Entry e) { return tx_index_detail::entry_delta(e); }
 
-  static int cap_for(int slots) {
-    static constexpr int kSteps[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64};
-    for (int step : kSteps) {
+  // Each step is the most slots whose node fills one of jemalloc's size classes (16 B apart up to 128, then 4
+  // per doubling): a leaf of cap c takes 8 + 6c bytes (62: 380 of the 384 class), an inner node 8 + 32c (31:
+  // 1,000 of 1,024).
+  static int cap_for(int level, int slots) {
+    static constexpr int kLeafSteps[] = {1, 4, 6, 9, 12, 14, 17, 20, 25, 30, 36, 41, 52, 62};
+    static constexpr int kInnerSteps[] = {1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 19, 23, 27, 31};
+    if (level == 0) {
+      for (int step : kLeafSteps) {
+        if (step >= slots) return step;
+      }
+      return kLeafMax;
+    }
+    for (int step : kInnerSteps) {
       if (step >= slots) return step;
     }
-    return kLeafMax;
+    return kInnerMax;
   }
   static int max_slots(int level) { return level == 0 ? kLeafMax : kInnerMax; }
   static std::size_t node_bytes(int level, int cap) {
-    return kHeaderBytes + static_cast<std::size_t>(cap) * (level == 0 ? 8 : 32);
+    return kHeaderBytes + static_cast<std::size_t>(cap) * (level == 0 ? kEntryBytes : 32);
   }
   static char* base(const Node* n) { return reinterpret_cast<char*>(const_cast<Node*>(n)) + kHeaderBytes; }
-  static Entry* entries(const Node* n) { return reinterpret_cast<Entry*>(base(n)); }
+  static Entry entry(const Node* n, int i) {
+    std::uintptr_t address = 0;
+    std::memcpy(&address, base(n) + kEntryBytes * static_cast<std::size_t>(i), kEntryBytes);
+    return reinterpret_cast<Entry>(address);  // NOLINT(performance-no-int-to-ptr): the address stored below
+  }
+  static void set_entry(Node* n, int i, Entry e) {
+    const auto address = reinterpret_cast<std::uintptr_t>(e);
+    TALLY_ASSERT(address >> (8 * kEntryBytes) == 0, "an entry's address fits 48 bits");
+    std::memcpy(base(n) + kEntryBytes * static_cast<std::size_t>(i), &address, kEntryBytes);
+  }
   static std::uint64_t* counts(const Node* n) { return reinterpret_cast<std::uint64_t*>(base(n)); }
   static MinorUnits* sums(const Node* n) { return reinterpret_cast<MinorUnits*>(base(n) + 8 * n->cap); }
   static UtcMicros* firsts(const Node* n) { return reinterpret_cast<UtcMicros*>(base(n) + 16 * n->cap); }
@@ -79,7 +100,7 @@ struct TxTimeline::Ops {
     const int n = to - from;
     if (n <= 0) return;
     if (src->level == 0) {
-      std::memmove(entries(dst) + at, entries(src) + from, 8 * n);
+      std::memmove(base(dst) + kEntryBytes * at, base(src) + kEntryBytes * from, kEntryBytes * n);
       return;
     }
     std::memmove(counts(dst) + at, counts(src) + from, 8 * n);
@@ -98,9 +119,9 @@ struct TxTimeline::Ops {
   static Summary summarize(const Node* n) {
     Summary s{0, 0, 0};
     if (n->level == 0) {
-      for (int i = 0; i < n->size; ++i) s.sum += delta_of(entries(n)[i]);
+      for (int i = 0; i < n->size; ++i) s.sum += delta_of(entry(n, i));
       s.count = n->size;
-      s.first = at_of(entries(n)[0]);
+      s.first = at_of(entry(n, 0));
       return s;
     }
     for (int i = 0; i < n->size; ++i) {
@@ -121,7 +142,7 @@ struct TxTimeline::Ops {
   // right sibling when n had to split, else nullptr.
   template <class Write>
   static Node* place(Node*& n, int pos, Write&& write) {
-    if (n->size == n->cap && n->cap < max_slots(n->level)) n = resized(n, cap_for(n->size + 1));
+    if (n->size == n->cap && n->cap < max_slots(n->level)) n = resized(n, cap_for(n->level, n->size + 1));
     if (n->size < n->cap) {
       copy_slots(n, pos + 1, n, pos, n->size);
       write(n, pos);
@@ -129,13 +150,13 @@ struct TxTimeline::Ops {
       return nullptr;
     }
     if (pos == n->size) {  // appending: the full node stays full
-      Node* right = make(n->level, cap_for(1));
+      Node* right = make(n->level, cap_for(n->level, 1));
       write(right, 0);
       right->size = 1;
       return right;
     }
     const int half = n->size / 2;
-    Node* right = make(n->level, cap_for(n->size - half + 1));
+    Node* right = make(n->level, cap_for(n->level, n->size - half + 1));
     copy_slots(right, 0, n, half, n->size);
     right->size = static_cast<std::uint16_t>(n->size - half);
     n->size = static_cast<std::uint16_t>(half);
@@ -151,14 +172,13 @@ struct TxTimeline::Ops {
     return static_cast<int>(std::lower_bound(f + 1, f + n->size, at) - (f + 1));
   }
   static int leaf_position(const Node* leaf, UtcMicros at, bool inclusive) {
-    const Entry* e = entries(leaf);
     const int n = leaf->size;
-    if (inclusive && (n == 0 || at_of(e[n - 1]) <= at)) return n;  // appending: the common case
+    if (inclusive && (n == 0 || at_of(entry(leaf, n - 1)) <= at)) return n;  // appending: the common case
     auto below = [&](Entry x) { return inclusive ? at_of(x) <= at : at_of(x) < at; };
     int lo = 0, hi = n;
     while (lo < hi) {
       const int mid = (lo + hi) / 2;
-      if (below(e[mid])) {
+      if (below(entry(leaf, mid))) {
         lo = mid + 1;
       } else {
         hi = mid;
@@ -169,7 +189,7 @@ struct TxTimeline::Ops {
 
   static Node* insert(Node*& n, Entry entry, UtcMicros at, MinorUnits delta) {
     if (n->level == 0) {
-      return place(n, leaf_position(n, at, true), [entry](Node* dst, int i) { entries(dst)[i] = entry; });
+      return place(n, leaf_position(n, at, true), [entry](Node* dst, int i) { set_entry(dst, i, entry); });
     }
     const int i = route(n, at, true);
     Node* extra = insert(kids(n)[i], entry, at, delta);
@@ -183,7 +203,7 @@ struct TxTimeline::Ops {
     return place(n, i + 1, [&right](Node* dst, int k) { write_slot(dst, k, right); });
   }
 
-  static std::string check_node(const Node* n, int depth, int& leaf_depth, const Entry*& previous);
+  static std::string check_node(const Node* n, int depth, int& leaf_depth, Entry& previous);
 };
 
 TxTimeline::TxTimeline(TxTimeline&& other) noexcept : root_(std::exchange(other.root_, nullptr)) {}
@@ -201,10 +221,10 @@ TxTimeline::~TxTimeline() { Ops::destroy(root_); }
 void TxTimeline::insert(Entry entry) {
   const UtcMicros at = Ops::at_of(entry);
   const MinorUnits delta = Ops::delta_of(entry);
-  if (root_ == nullptr) root_ = Ops::make(0, Ops::cap_for(1));
+  if (root_ == nullptr) root_ = Ops::make(0, Ops::cap_for(0, 1));
   Node* extra = Ops::insert(root_, entry, at, delta);
   if (extra == nullptr) return;
-  Node* root = Ops::make(root_->level + 1, Ops::cap_for(2));
+  Node* root = Ops::make(root_->level + 1, Ops::cap_for(root_->level + 1, 2));
   Ops::write_slot(root, 0, Ops::Slot{Ops::summarize(root_), root_});
   Ops::write_slot(root, 1, Ops::Slot{Ops::summarize(extra), extra});
   root->size = 2;
@@ -252,10 +272,10 @@ void TxTimeline::walk_from(std::size_t position, const std::function<bool(Entry,
     n = Ops::kids(n)[i];
   }
   int k = static_cast<int>(rest);
-  for (int j = 0; j < k; ++j) balance += Ops::delta_of(Ops::entries(n)[j]);
+  for (int j = 0; j < k; ++j) balance += Ops::delta_of(Ops::entry(n, j));
   for (;;) {
     for (; k < n->size; ++k) {
-      const Entry e = Ops::entries(n)[k];
+      const Entry e = Ops::entry(n, k);
       balance += Ops::delta_of(e);
       if (!visit(e, balance)) return;
     }
@@ -284,15 +304,15 @@ std::size_t TxTimeline::memory_bytes() const {
   return root_ == nullptr ? 0 : Walk::bytes(root_);
 }
 
-std::string TxTimeline::Ops::check_node(const Node* n, int depth, int& leaf_depth, const Entry*& previous) {
+std::string TxTimeline::Ops::check_node(const Node* n, int depth, int& leaf_depth, Entry& previous) {
   if (n->size > n->cap || n->cap > max_slots(n->level)) return "a node holds more than its capacity";
   if (n->size == 0) return "an empty node";
   if (n->level == 0) {
     if (leaf_depth >= 0 && leaf_depth != depth) return "leaves at different depths";
     leaf_depth = depth;
     for (int i = 0; i < n->size; ++i) {
-      if (previous != nullptr && at_of(*previous) > at_of(entries(n)[i])) return "entries out of timestamp order";
-      previous = &entries(n)[i];
+      if (previous != nullptr && at_of(previous) > at_of(entry(n, i))) return "entries out of timestamp order";
+      previous = entry(n, i);
     }
     return {};
   }
@@ -311,7 +331,7 @@ std::string TxTimeline::check() const {
   if (root_ == nullptr) return {};
   if (root_->size == 0) return "an empty root";
   int leaf_depth = -1;
-  const Entry* previous = nullptr;
+  Entry previous = nullptr;
   return Ops::check_node(root_, 0, leaf_depth, previous);
 }
 

@@ -1,9 +1,9 @@
 // One user's durable transactions in listing order, by timestamp and then by arrival (the order they became
 // durable, which is log order, so recovery rebuilds the same order): what GET /v1/user/{id}/transactions pages
 // through. It holds no copy of a transaction: only a pointer to its TxIndex entry (tx_index_entry.hpp), which never
-// moves, so it costs 8 bytes a transaction in the leaves of a counted B+-tree. Inner nodes keep each child's
-// transaction count, sum of balance changes and first timestamp, so finding a page's first position and the
-// balance before it is one descent, and a page is a walk from there: O(log n + page).
+// moves, so it costs 6 bytes a transaction (the pointer's low 48 bits) in the leaves of a counted B+-tree. Inner
+// nodes keep each child's transaction count, sum of balance changes and first timestamp, so finding a page's first
+// position and the balance before it is one descent, and a page is a walk from there: O(log n + page).
 #pragma once
 
 #include <cstddef>

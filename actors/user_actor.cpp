@@ -147,7 +147,7 @@ void UserActor::on_apply_many(TxGroupCommand& command) {
 }
 
 void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
-  const std::uint64_t seq = ledger_->next_seq++;
+  const std::uint64_t seq = next_seq_++;
   in_flight->entries.assign(in_flight->txs.size(), nullptr);  // filled by publish_durable
   // A record may only become durable if every earlier pending one of this user does: they were judged together.
   const wal::WalTicket depends_on = pending_.empty() ? 0 : pending_.back().ticket;

@@ -95,6 +95,9 @@ class UserActor : public caf::event_based_actor {
   LedgerService* service_;
   UserSlot* slot_;
   std::unique_ptr<UserLedger> ledger_;  // history includes pending (not yet durable) entries
+  // Names this actor's pending WAL records (matched in on_wal_done); strictly increasing. The actor's, not the
+  // ledger's: it only passivates with nothing pending, and a completion only ever reaches the actor that wrote.
+  std::uint64_t next_seq_ = 1;
   std::deque<Pending> pending_;         // in WAL submission order
   std::uint64_t messages_ = 0;          // handled so far; unchanged between two idle checks = idle
   std::uint64_t messages_at_last_check_ = 0;

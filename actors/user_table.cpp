@@ -2,6 +2,8 @@
 // Chunks are allocated on first use and freed only with the table.
 #include "actors/user_table.hpp"
 
+#include <new>
+
 #include "ledger/assert.hpp"
 
 namespace tally {
@@ -10,8 +12,28 @@ UserTable::UserTable(UserIdSpace ids) : ids_(ids), chunks_(new std::atomic<UserS
   for (std::size_t i = 0; i < chunks_max; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
 }
 
+namespace {
+
+// A chunk is one block of exactly slots_per_chunk * sizeof(UserSlot) bytes (1 MiB), slots constructed in place.
+// Not `new UserSlot[n]`: for a type with a destructor that adds an 8-byte count in front, which took the block
+// from jemalloc's 1 MiB size class to its 1.25 MiB one (a quarter more address space and metadata per user).
+UserSlot* make_chunk() {
+  void* block = ::operator new(UserTable::chunk_bytes);
+  auto* slots = static_cast<UserSlot*>(block);
+  for (std::size_t i = 0; i < UserTable::slots_per_chunk; ++i) new (&slots[i]) UserSlot();
+  return slots;
+}
+
+void free_chunk(UserSlot* slots) {
+  if (slots == nullptr) return;
+  for (std::size_t i = 0; i < UserTable::slots_per_chunk; ++i) slots[i].~UserSlot();
+  ::operator delete(static_cast<void*>(slots));
+}
+
+}  // namespace
+
 UserTable::~UserTable() {
-  for (std::size_t i = 0; i < chunks_max; ++i) delete[] chunks_[i].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < chunks_max; ++i) free_chunk(chunks_[i].load(std::memory_order_relaxed));
 }
 
 UserSlot* UserTable::find(UserId id) const {
@@ -39,7 +61,7 @@ UserSlot& UserTable::prepare(UserId id) {
     std::lock_guard<std::mutex> lock(grow_mutex_);
     chunk = cell.load(std::memory_order_acquire);
     if (chunk == nullptr) {
-      chunk = new UserSlot[slots_per_chunk];
+      chunk = make_chunk();
       cell.store(chunk, std::memory_order_release);
     }
   }

@@ -13,6 +13,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/slot_name.hpp"
+#include "actors/slot_owner.hpp"
 #include "actors/tx_timeline.hpp"
 #include "ledger/balance_history.hpp"
 #include "ledger/limits.hpp"
@@ -25,8 +26,9 @@ namespace tally {
 struct UserLedger {
   BalanceHistory history;
   TxTimeline timeline;  // durable transactions only, in listing order (pending ones join it once durable)
-  std::uint64_t next_seq = 1;  // names this user's pending WAL records; strictly increasing
 };
+// One per user with a transaction: 32 bytes, an allocator class (the pending records' counter is the actor's).
+static_assert(sizeof(UserLedger) <= 32, "a user's ledger block stays compact");
 
 // Guards a slot's actor handle and dormant ledger. A spin lock (1 byte) rather than a std::mutex (40 bytes):
 // it is held only for an enqueue or a hand-over, and there are millions of slots.
@@ -44,11 +46,15 @@ class SlotLock {
 
 struct UserSlot {
   std::atomic<bool> published{false};
-  SlotLock lock;  // see `actor` below; beside `published` and `client`, the three share one word (8 B a user)
+  SlotLock lock;  // see `owner` below; beside `published` and `client`, the three share one word (8 B a user)
   // Who created it: an ordinal of LedgerService's ClientNames; immutable once published.
   std::uint32_t client = 0;
-  SlotName name;  // immutable once published
-  UtcMicros created_at = 0;
+  // The first 32 bytes are what writes, recovery and the feed read (a 56-byte slot may straddle two cache lines;
+  // prefetch_hot_part loads both ends of this part).
+  // Under `lock`: either an actor runs and owns the ledger, or none does and the ledger sits dormant here
+  // (none = a fresh ledger). Messages are only ever sent under the lock, so an actor that finds its mailbox
+  // empty while holding it may hand the ledger back and quit (passivation) without losing one.
+  SlotOwner<UserLedger> owner;
   // Durable balance now. Written by the WAL writer thread, which adds each of the user's entries as it becomes
   // durable, in log order (UserActor::publish_durable), and by recovery before serving; never by the actor, whose
   // history also holds entries not yet durable. Read by anyone (acquire).
@@ -56,18 +62,22 @@ struct UserSlot {
   // The low-balance threshold of the funds events: written like `balance` (the WAL thread as a creation or an
   // update becomes durable, recovery before serving); read by anyone.
   std::atomic<MinorUnits> low_balance_threshold{0};
-  // Under `lock`: either `actor` runs and owns the ledger, or it is null and the ledger sits in `dormant`
-  // (null = a fresh ledger). Messages are only ever sent under the lock, so an actor that finds its mailbox
-  // empty while holding it may hand the ledger back and quit (passivation) without losing one.
-  caf::actor actor;
-  std::unique_ptr<UserLedger> dormant;
+  SlotName name;  // immutable once published
+  UtcMicros created_at = 0;
+
+  static constexpr std::size_t hot_bytes = 32;
+  void prefetch_hot_part() const {
+    __builtin_prefetch(this);
+    __builtin_prefetch(reinterpret_cast<const char*>(this) + hot_bytes - 1);
+  }
 };
-static_assert(sizeof(UserSlot) <= 64, "a user slot stays compact: there is one per user");
+static_assert(sizeof(UserSlot) <= 56, "a user slot stays compact: there is one per user");
 
 class UserTable {
  public:
   static constexpr std::size_t slots_per_chunk = 1u << 14;
   static constexpr std::size_t chunks_max = (limits::users_max + slots_per_chunk - 1) / slots_per_chunk;
+  static constexpr std::size_t chunk_bytes = slots_per_chunk * sizeof(UserSlot);  // 1 MiB: an allocator class
 
   // Holds the ids of `ids` only (one shard's: every N-th id), densely: a slot per id of the space.
   explicit UserTable(UserIdSpace ids = {});

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/tx_index_arena.hpp"
 #include "actors/tx_index_entry.hpp"
 #include "actors/tx_timeline.hpp"
 
@@ -16,7 +17,7 @@ namespace tally {
 namespace {
 
 struct History {
-  std::vector<std::unique_ptr<char[]>> entries;  // stand-ins for the TxIndex arena
+  tx_index_detail::EntryArena entries;  // as the TxIndex keeps them
   TxTimeline timeline;
 };
 
@@ -30,9 +31,8 @@ std::unique_ptr<History> history_of(std::int64_t n) {
     tx.amount = 1 + static_cast<MinorUnits>(rng() % 10'000);
     tx.at = static_cast<UtcMicros>(rng() % static_cast<std::uint64_t>(n / 4 + 1)) * 1'000'000;
     const tx_index_detail::PackedUid uid(tx.uid);
-    h->entries.push_back(std::make_unique<char[]>(tx_index_detail::entry_bytes(uid, 0)));
-    tx_index_detail::write_entry(h->entries.back().get(), tx, uid, 0);
-    h->timeline.insert(h->entries.back().get());
+    std::uint32_t offset = 0;
+    h->timeline.insert(h->entries.append(tx, uid, 0, offset));
   }
   return h;
 }

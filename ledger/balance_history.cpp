@@ -7,6 +7,7 @@
 #include <new>
 #include <utility>
 
+#include "ledger/assert.hpp"
 #include "ledger/balance_history_nodes.hpp"
 #include "ledger/limits.hpp"
 
@@ -90,7 +91,7 @@ BalanceHistoryOps::Run BalanceHistoryOps::check_node(const Node* n, bool is_root
 
 std::string BalanceHistoryOps::check(const BalanceHistory& h) {
   if (h.root_ == nullptr) {
-    return h.changes_ == 0 && h.balance_ == 0 && h.overflow_ == nullptr ? "" : "no tree but changes";
+    return h.balance_ == 0 && h.overflow_ == nullptr ? "" : "no tree but changes";
   }
   CheckWalk w;
   w.counts = h.overflow_ == nullptr ? nullptr : &h.overflow_->counts;
@@ -98,7 +99,6 @@ std::string BalanceHistoryOps::check(const BalanceHistory& h) {
   if (!w.error.empty()) return w.error;
   if (h.root_->level > 0 && h.root_->size < 2) return "a root with one child";
   if (w.bytes != tree_bytes_of(h)) return "the byte total is off";
-  if (w.changes != h.changes_) return "the change count is off";
   if (h.root_->size > 0 && r.sum != h.balance_) return "the balance is off";
   if (w.overflowed != (h.overflow_ == nullptr ? 0 : h.overflow_->counts.size())) return "stray overflow counts";
   if (h.overflow_ != nullptr && h.overflow_->counts.empty()) return "an empty overflow map";
@@ -108,13 +108,11 @@ std::string BalanceHistoryOps::check(const BalanceHistory& h) {
 BalanceHistory::BalanceHistory(const BalanceHistory& other)
     : root_(other.root_ == nullptr ? nullptr : Ops::clone(other.root_)),
       overflow_(other.overflow_ == nullptr ? nullptr : new Overflow(*other.overflow_)),
-      changes_(other.changes_),
       balance_(other.balance_) {}
 
 BalanceHistory::BalanceHistory(BalanceHistory&& other) noexcept
     : root_(std::exchange(other.root_, nullptr)),
       overflow_(std::exchange(other.overflow_, nullptr)),
-      changes_(std::exchange(other.changes_, 0)),
       balance_(std::exchange(other.balance_, 0)) {}
 
 BalanceHistory& BalanceHistory::operator=(const BalanceHistory& other) {
@@ -128,7 +126,6 @@ BalanceHistory& BalanceHistory::operator=(BalanceHistory&& other) noexcept {
     delete overflow_;
     root_ = std::exchange(other.root_, nullptr);
     overflow_ = std::exchange(other.overflow_, nullptr);
-    changes_ = std::exchange(other.changes_, 0);
     balance_ = std::exchange(other.balance_, 0);
   }
   return *this;
@@ -192,6 +189,15 @@ BalanceHistory::Extremes BalanceHistory::extremes_from(UtcMicros at) const {
   e.lowest = before + (later ? std::min<MinorUnits>(0, after.lo) : 0);
   e.highest = before + (later ? std::max<MinorUnits>(0, after.hi) : 0);
   return e;
+}
+
+std::size_t BalanceHistory::size() const {
+  if (root_ == nullptr) return 0;
+  Ops::CheckWalk w;
+  w.counts = overflow_ == nullptr ? nullptr : &overflow_->counts;
+  Ops::check_node(root_, true, nullptr, nullptr, w);
+  TALLY_ASSERT(w.error.empty(), "a history's tree holds its invariants");
+  return w.changes;
 }
 
 std::size_t BalanceHistory::memory_bytes() const {

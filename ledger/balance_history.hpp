@@ -12,7 +12,7 @@ namespace tally {
 
 // A B+-tree of sorted leaves, one slot per distinct timestamp ("moment") holding the sum of that moment's
 // changes: the balance at a moment includes every change stamped at it, whatever their arrival order. Leaves hold
-// up to 64 moments in two parallel arrays (16 bytes a moment, the change count packed into the timestamp's spare
+// up to 63 moments in two parallel arrays (16 bytes a moment, the change count packed into the timestamp's spare
 // bits); inner nodes keep each child's separator, sum and min/max prefix, so every query is one descent. Nodes
 // grow in steps, so a short history holds one small block. erase is for rolling back a recent insert.
 class BalanceHistory {
@@ -41,7 +41,9 @@ class BalanceHistory {
   // Balances at every moment from `at` (the balance at `at` itself, then at each later timestamp).
   Extremes extremes_from(UtcMicros at) const;
 
-  std::size_t size() const { return changes_; }  // changes, not moments
+  // Changes, not moments. Walks the tree (O(n), for tests and reports): no count is kept, since every user with
+  // a transaction has a history and 8 bytes less each brings a user's ledger block to 32 bytes.
+  std::size_t size() const;
   // A hint: a short history gets room for up to `entries` moments in its one block (at most one leaf's worth).
   void reserve(std::size_t entries);
   // The history's own size plus every block it allocated (as requested from the allocator). O(1).
@@ -54,7 +56,6 @@ class BalanceHistory {
   struct Overflow;  // change counts of the rare moments with more changes than the packed count holds
   Node* root_ = nullptr;
   Overflow* overflow_ = nullptr;
-  std::size_t changes_ = 0;
   MinorUnits balance_ = 0;
   friend struct BalanceHistoryOps;
 };

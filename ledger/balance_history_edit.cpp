@@ -259,7 +259,6 @@ void BalanceHistory::insert(UtcMicros at, MinorUnits delta) {
     std::tie(leaf, extra) = Ops::place(leaf, pos, slot, e);
   }
   Ops::fix_up(*this, path, leaf, extra, appended ? &moment : nullptr, e);
-  ++changes_;
   balance_ += delta;
   e.finish();
 }
@@ -280,7 +279,6 @@ void BalanceHistory::erase(UtcMicros at, MinorUnits delta) {
     sum -= delta;
   }
   Ops::fix_down(*this, path, leaf, e);
-  --changes_;
   balance_ -= delta;
   e.finish();
 }

@@ -37,8 +37,8 @@ struct BalanceHistoryOps {
   using Node = BalanceHistory::Node;
   using Slot = std::array<std::uint64_t, 5>;  // one slot's values, column by column (their bits)
 
-  static constexpr int kLeafMax = 64;
-  static constexpr int kInnerMax = 32;
+  static constexpr int kLeafMax = 63;
+  static constexpr int kInnerMax = 31;
   static constexpr int kDepthMax = 24;  // inner levels; each takes 16x the inserts of the one below: unreachable
   static constexpr int kCountBits = 5;
   static constexpr std::int64_t kCountMask = (1 << kCountBits) - 1;
@@ -80,13 +80,23 @@ struct BalanceHistoryOps {
     return *reinterpret_cast<std::int64_t*>(reinterpret_cast<char*>(n) + kNodeHeaderBytes);
   }
 
-  // Capacities grow by about 1.25x so a short history wastes little; 64 moments or 32 children at most.
+  // Capacities grow by about 1.25x so a short history wastes little. Each step is the most slots whose node fills
+  // one of jemalloc's size classes (16 B apart up to 128, then 4 classes per doubling): a leaf of cap c takes
+  // 8 + 16c bytes (cap 63: 1,016 of the 1,024 class; 64 would take 1,032 of the 1,280 one), an inner node
+  // 16 + 40c. So 63 moments or 31 children at most.
   static int cap_for(int level, int slots) {
-    static constexpr int kSteps[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64};
-    for (int step : kSteps) {
+    static constexpr int kLeafSteps[] = {1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 19, 23, 27, 31, 39, 47, 55, 63};
+    static constexpr int kInnerSteps[] = {1, 2, 3, 4, 5, 6, 7, 9, 10, 12, 15, 18, 22, 25, 31};
+    if (level == 0) {
+      for (int step : kLeafSteps) {
+        if (step >= slots) return step;
+      }
+      return kLeafMax;
+    }
+    for (int step : kInnerSteps) {
       if (step >= slots) return step;
     }
-    return level == 0 ? kLeafMax : kInnerMax;
+    return kInnerMax;
   }
   static int max_slots(int level) { return level == 0 ? kLeafMax : kInnerMax; }
 

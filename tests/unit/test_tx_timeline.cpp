@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/tx_index_arena.hpp"
 #include "actors/tx_index_entry.hpp"
 #include "actors/tx_timeline.hpp"
 #include "ledger/limits.hpp"
@@ -37,9 +38,8 @@ class Fixture {
  public:
   void add(TransactionApplied tx) {
     const tx_index_detail::PackedUid uid(tx.uid);
-    storage_.push_back(std::make_unique<char[]>(tx_index_detail::entry_bytes(uid, 0)));
-    tx_index_detail::write_entry(storage_.back().get(), tx, uid, 0);
-    timeline.insert(storage_.back().get());
+    std::uint32_t offset = 0;
+    timeline.insert(storage_.append(tx, uid, 0, offset));
     // After every transaction stamped at or before it: the vector stays sorted by (timestamp, arrival).
     const auto place = std::upper_bound(model.begin(), model.end(), tx.at,
                                         [](UtcMicros at, const ModelTx& m) { return at < m.tx.at; });
@@ -67,7 +67,7 @@ class Fixture {
   std::vector<ModelTx> model;
 
  private:
-  std::vector<std::unique_ptr<char[]>> storage_;
+  tx_index_detail::EntryArena storage_;  // as the TxIndex keeps entries
   std::uint64_t next_arrival_ = 0;
 };
 

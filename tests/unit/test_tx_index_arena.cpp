@@ -1,0 +1,170 @@
+// TxIndex's entry layout (varint header, `at` relative to its chunk's base time) and the arena of 64 KiB-aligned
+// chunks that holds entries: every field round-trips at its edges, uids of every form compare exactly, and
+// entries spread over many chunks keep their addresses and values.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "actors/tx_index_arena.hpp"
+#include "actors/tx_index_entry.hpp"
+#include "ledger/limits.hpp"
+
+namespace tally {
+namespace {
+
+using tx_index_detail::EntryArena;
+using tx_index_detail::PackedUid;
+
+struct Written {
+  TransactionApplied tx;
+  std::uint32_t client;
+  const char* entry;
+  std::uint32_t offset;
+};
+
+void expect_reads_back(const EntryArena& arena, const Written& w) {
+  ASSERT_EQ(arena.entry(w.offset), w.entry) << w.tx.uid;
+  const TransactionApplied got = tx_index_detail::read_entry(w.entry);
+  EXPECT_EQ(got.uid, w.tx.uid);
+  EXPECT_EQ(got.user_id, w.tx.user_id);
+  EXPECT_EQ(got.kind, w.tx.kind);
+  EXPECT_EQ(got.amount, w.tx.amount);
+  EXPECT_EQ(got.at, w.tx.at) << w.tx.uid;
+  EXPECT_EQ(got.timestamp_given, w.tx.timestamp_given);
+  EXPECT_EQ(tx_index_detail::read_client_ordinal(w.entry), w.client);
+  EXPECT_EQ(tx_index_detail::entry_at(w.entry), w.tx.at);
+  EXPECT_EQ(tx_index_detail::entry_delta(w.entry), w.tx.delta());
+  EXPECT_TRUE(tx_index_detail::same_uid(w.entry, PackedUid(w.tx.uid)));
+}
+
+TransactionApplied make(std::string uid, UserId user, TxKind kind, MinorUnits amount, UtcMicros at, bool given) {
+  TransactionApplied tx;
+  tx.uid = std::move(uid);
+  tx.user_id = user;
+  tx.kind = kind;
+  tx.amount = amount;
+  tx.at = at;
+  tx.timestamp_given = given;
+  return tx;
+}
+
+TEST(TxIndexEntry, EveryFieldRoundTripsAtItsEdges) {
+  const std::vector<std::string> uids = {
+      "a",                                     // raw, shortest
+      std::string(limits::uid_bytes_max, 'z'),  // raw, longest
+      "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0ff",  // uuid, lower case: 16 bytes
+      "0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0FF",  // uuid, upper case: 16 bytes, another uid
+      "0f1e2d3c-4B5A-4978-8695-a4b3c2d1e0ff",  // mixed case: raw
+      "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0fg",  // 36 characters, not hex: raw
+      "0f1e2d3c-4b5a-4978-8695_a4b3c2d1e0ff",  // 36 hex digits and dashes misplaced: raw
+  };
+  const std::vector<UtcMicros> ats = {INT64_MIN, INT64_MIN + 1, -1, 0, 1, INT64_MAX - 1, INT64_MAX,
+                                      -62'135'596'800'000'000, 253'402'300'799'999'999};
+  const std::vector<MinorUnits> amounts = {0, 1, 127, 128, 16'383, 16'384, limits::amount_minor_max};
+  const std::vector<UserId> users = {0, 1, limits::users_max - 1};
+  const std::vector<std::uint32_t> clients = {0, 1, 2, 3, 127, 128, 16'383, 16'384, limits::client_names_max - 1};
+  EntryArena arena;
+  std::vector<Written> written;
+  std::size_t n = 0;
+  for (const std::string& uid : uids) {
+    for (UtcMicros at : ats) {
+      for (MinorUnits amount : amounts) {
+        ++n;
+        const auto kind = n % 2 ? TxKind::withdraw : TxKind::deposit;
+        Written w{make(uid, users[n % users.size()], kind, amount, at, n % 3 == 0), clients[n % clients.size()],
+                  nullptr, 0};
+        w.entry = arena.append(w.tx, PackedUid(w.tx.uid), w.client, w.offset);
+        written.push_back(std::move(w));
+      }
+    }
+  }
+  for (const Written& w : written) expect_reads_back(arena, w);
+  // A uid is found only in entries that hold it: another uid of the same length or form never matches.
+  for (const Written& w : written) {
+    for (const std::string& uid : uids) {
+      EXPECT_EQ(tx_index_detail::same_uid(w.entry, PackedUid(uid)), uid == w.tx.uid) << w.tx.uid << " " << uid;
+    }
+    EXPECT_EQ(tx_index_detail::same_entry_uid(w.entry, written.front().entry), w.tx.uid == written.front().tx.uid);
+  }
+}
+
+TEST(TxIndexEntry, TheLargestEntryIsEntryBytesMax) {
+  EntryArena arena;
+  std::uint32_t offset = 0;
+  // The chunk's base is the first entry's time: INT64_MIN, so -1 is as far from it as can be (2^63 - 1 micros;
+  // distances wrap, so INT64_MAX is just one before it).
+  const TransactionApplied first = make("x", 1, TxKind::deposit, 1, INT64_MIN, true);
+  arena.append(first, PackedUid(first.uid), 0, offset);
+  const TransactionApplied far =
+      make(std::string(limits::uid_bytes_max, 'q'), limits::users_max - 1, TxKind::withdraw,
+           limits::amount_minor_max, -1, true);
+  const std::uint32_t client = limits::client_names_max - 1;
+  EXPECT_EQ(tx_index_detail::entry_bytes(far, PackedUid(far.uid), client, INT64_MIN),
+            tx_index_detail::entry_bytes_max);
+  Written w{far, client, nullptr, 0};
+  w.entry = arena.append(far, PackedUid(far.uid), client, w.offset);
+  expect_reads_back(arena, w);
+  EXPECT_EQ(arena.memory_bytes(), tx_index_detail::arena_chunk_bytes) << "both in the first chunk";
+}
+
+// Entries close in time are small: a uuid-keyed transaction seconds from its chunk's base takes 4 + 3 + 4 + 16,
+// and a byte more for a client ordinal beyond the word's 0..2.
+TEST(TxIndexEntry, AUuidEntryNearItsBaseTakes27Bytes) {
+  const TransactionApplied tx =
+      make("0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0ff", 123'456, TxKind::deposit, 500'000, 1'700'000'002'000'000, false);
+  EXPECT_EQ(tx_index_detail::entry_bytes(tx, PackedUid(tx.uid), 0, 1'700'000'000'000'000), 27u);
+  EXPECT_EQ(tx_index_detail::entry_bytes(tx, PackedUid(tx.uid), 2, 1'700'000'000'000'000), 27u);
+  EXPECT_EQ(tx_index_detail::entry_bytes(tx, PackedUid(tx.uid), 3, 1'700'000'000'000'000), 28u);
+}
+
+// `at` at every distance from its chunk's base, either sign: varints of every length 1..10 (the 8-byte-at-once
+// decoder and its fallback for 9 and 10).
+TEST(TxIndexEntry, EveryVarintLengthOfAtReadsBack) {
+  EntryArena arena;
+  std::vector<Written> written;
+  const UtcMicros base = 1'700'000'000'000'000;
+  for (unsigned k = 0; k < 64; ++k) {
+    for (int sign : {1, -1}) {
+      const std::uint64_t step = std::uint64_t{1} << k;
+      const auto at = static_cast<UtcMicros>(sign > 0 ? static_cast<std::uint64_t>(base) + step
+                                                      : static_cast<std::uint64_t>(base) - step);
+      Written w{make("u" + std::to_string(2 * k + (sign > 0)), 7, TxKind::deposit, 1, k == 0 && sign > 0 ? base : at,
+                     true),
+                0, nullptr, 0};
+      w.entry = arena.append(w.tx, PackedUid(w.tx.uid), w.client, w.offset);
+      written.push_back(std::move(w));
+    }
+  }
+  ASSERT_EQ(tx_index_detail::chunk_base_of(written.front().entry), base) << "the first entry sets the base";
+  for (const Written& w : written) expect_reads_back(arena, w);
+}
+
+TEST(TxIndexArena, ManyChunksKeepEveryEntryWhereItWas) {
+  std::mt19937_64 rng(15);
+  EntryArena arena;
+  std::vector<Written> written;
+  UtcMicros now = 1'700'000'000'000'000;
+  for (int i = 0; i < 20'000; ++i) {
+    now += static_cast<UtcMicros>(rng() % 1'000'000);
+    // Now and then far in the past or future of its chunk's base: a long varint, either sign.
+    const UtcMicros at = rng() % 7 == 0 ? now - static_cast<UtcMicros>(rng() >> 3) + static_cast<UtcMicros>(rng() >> 3)
+                                        : now;
+    const std::size_t length = 1 + rng() % limits::uid_bytes_max;
+    std::string uid(length, 'a');
+    for (char& c : uid) c = static_cast<char>('!' + rng() % 94);
+    Written w{make(uid, rng() % limits::users_max, rng() % 2 ? TxKind::withdraw : TxKind::deposit,
+                   static_cast<MinorUnits>(rng() % (limits::amount_minor_max + 1)), at, rng() % 2 == 0),
+              static_cast<std::uint32_t>(rng() % limits::client_names_max), nullptr, 0};
+    w.entry = arena.append(w.tx, PackedUid(w.tx.uid), w.client, w.offset);
+    written.push_back(std::move(w));
+  }
+  EXPECT_GT(arena.memory_bytes(), 10 * tx_index_detail::arena_chunk_bytes) << "the entries span many chunks";
+  for (std::size_t i = 1; i < written.size(); ++i) ASSERT_LT(written[i - 1].offset, written[i].offset);
+  for (const Written& w : written) expect_reads_back(arena, w);
+}
+
+}  // namespace
+}  // namespace tally
