@@ -28,27 +28,13 @@ done
 [ ${#BINS[@]} -gt 0 ] || { echo "give at least one tallyd binary" >&2; exit 1; }
 [ -x "$LG" ] || { echo "build $LG first (ninja -C build bench/tally-loadgen)" >&2; exit 1; }
 
-TMP=$(mktemp -d /tmp/tally-batch-cost.XXXXXX)
-PID=""
-cleanup() {
-  if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# start BIN DATA: tallyd in the background on PORT, until it answers (bounded)
-start() {
-  "$1" --bind 127.0.0.1 --port "$PORT" --data-dir "$2" --threads 2 --log-level warn >"$TMP/tallyd.log" 2>&1 &
-  PID=$!
-  for _ in $(seq 1 600); do curl -sf -o /dev/null -m 1 "http://127.0.0.1:$PORT/readyz" && return 0; sleep 0.1; done
-  echo "tallyd did not come up" >&2; tail -5 "$TMP/tallyd.log" >&2; exit 1
-}
-stop() { kill -TERM "$PID"; wait "$PID" || true; PID=""; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+AB_NAME=batch-cost
+# shellcheck source=bench/ab_tallyd.sh
+source "$ROOT/bench/ab_tallyd.sh"
 
 echo "== setting up $USERS users with ${BINS[0]}" >&2
 mkdir -p "$TMP/data"
-start "${BINS[0]}" "$TMP/data"
+start "${BINS[0]}" "$TMP/data" --threads 2
 timeout 900 "$LG" --url "http://127.0.0.1:$PORT" --setup-users "$USERS" --setup-only --fund-batch 1000 \
   --connections 16 --setup-timeout 800s --save-ids "$TMP/ids" >&2
 stop
@@ -59,7 +45,7 @@ echo "| --- | --- | --- | --- | --- | --- | --- |"
 for round in $(seq 1 "$ROUNDS"); do
   for bin in "${BINS[@]}"; do
     rm -rf "$TMP/run"; cp -r "$TMP/data" "$TMP/run"
-    start "$bin" "$TMP/run"
+    start "$bin" "$TMP/run" --threads 2
     c0=$(cpu_ticks)
     timeout $((DUR + 60)) "$LG" --url "http://127.0.0.1:$PORT" --workload batch --batch-size "$BATCH" \
       --connections 8 --duration "${DUR}s" --rate "$RATE" --load-ids "$TMP/ids" --json "$TMP/lg.json" >/dev/null 2>&1

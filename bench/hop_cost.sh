@@ -31,24 +31,9 @@ done
 [ ${#BINS[@]} -gt 0 ] || { echo "give at least one tallyd binary" >&2; exit 1; }
 [ -x "$LG" ] || { echo "build $LG first (ninja -C build bench/tally-loadgen)" >&2; exit 1; }
 
-TMP=$(mktemp -d /tmp/tally-hop-cost.XXXXXX)
-PID=""
-cleanup() {
-  if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# start BIN DATA: tallyd (its default threads) in the background on PORT, until it answers (bounded)
-start() {
-  "$1" --bind 127.0.0.1 --port "$PORT" --data-dir "$2" --log-level warn >"$TMP/tallyd.log" 2>&1 &
-  PID=$!
-  for _ in $(seq 1 600); do curl -sf -o /dev/null -m 1 "http://127.0.0.1:$PORT/readyz" && return 0; sleep 0.1; done
-  echo "tallyd did not come up" >&2; tail -5 "$TMP/tallyd.log" >&2; exit 1
-}
-stop() { kill -TERM "$PID"; wait "$PID" || true; PID=""; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
-switches() { cat /proc/"$PID"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
+AB_NAME=hop-cost
+# shellcheck source=bench/ab_tallyd.sh
+source "$ROOT/bench/ab_tallyd.sh"
 
 echo "== setting up $USERS users with ${BINS[0]}" >&2
 mkdir -p "$TMP/data"
