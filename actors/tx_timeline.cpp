@@ -14,6 +14,7 @@
 
 #include "actors/tx_index_entry.hpp"
 #include "ledger/assert.hpp"
+#include "ledger/size_class_steps.hpp"
 
 namespace tally {
 
@@ -50,16 +51,8 @@ struct TxTimeline::Ops {
   static int cap_for(int level, int slots) {
     static constexpr int kLeafSteps[] = {1, 4, 6, 9, 12, 14, 17, 20, 25, 30, 36, 41, 52, 62};
     static constexpr int kInnerSteps[] = {1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 19, 23, 27, 31};
-    if (level == 0) {
-      for (int step : kLeafSteps) {
-        if (step >= slots) return step;
-      }
-      return kLeafMax;
-    }
-    for (int step : kInnerSteps) {
-      if (step >= slots) return step;
-    }
-    return kInnerMax;
+    return level == 0 ? first_step_holding(kLeafSteps, slots, kLeafMax)
+                      : first_step_holding(kInnerSteps, slots, kInnerMax);
   }
   static int max_slots(int level) { return level == 0 ? kLeafMax : kInnerMax; }
   static std::size_t node_bytes(int level, int cap) {

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "ledger/balance_history.hpp"
+#include "ledger/size_class_steps.hpp"
 
 namespace tally {
 
@@ -87,16 +88,8 @@ struct BalanceHistoryOps {
   static int cap_for(int level, int slots) {
     static constexpr int kLeafSteps[] = {1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 19, 23, 27, 31, 39, 47, 55, 63};
     static constexpr int kInnerSteps[] = {1, 2, 3, 4, 5, 6, 7, 9, 10, 12, 15, 18, 22, 25, 31};
-    if (level == 0) {
-      for (int step : kLeafSteps) {
-        if (step >= slots) return step;
-      }
-      return kLeafMax;
-    }
-    for (int step : kInnerSteps) {
-      if (step >= slots) return step;
-    }
-    return kInnerMax;
+    return level == 0 ? first_step_holding(kLeafSteps, slots, kLeafMax)
+                      : first_step_holding(kInnerSteps, slots, kInnerMax);
   }
   static int max_slots(int level) { return level == 0 ? kLeafMax : kInnerMax; }
 
