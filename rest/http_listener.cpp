@@ -2,6 +2,7 @@
 #include "rest/http_listener.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <netdb.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -131,6 +132,7 @@ void HttpListener::wait_writable(int fd, std::uint64_t connection_id) {
 }
 
 void HttpListener::run() {
+  pthread_setname_np(pthread_self(), "tally-listen");
   std::array<epoll_event, epoll_events_max> events;
   std::int64_t next_tick = monotonic_ms() + limits::http_timer_tick_ms;
   while (!stopping_.load(std::memory_order_acquire)) {

@@ -2,6 +2,8 @@
 // Failure policy (docs/wal_format.md): a failed write fails its batch and the queue behind it; a failed sync is fatal.
 #include "wal/wal_writer.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <stdexcept>
@@ -184,6 +186,7 @@ void WalWriter::add_failed_range_locked(WalTicket first, WalTicket last) {
 }
 
 void WalWriter::run() {
+  pthread_setname_np(pthread_self(), "tally-wal");  // told apart from the main thread in top, perf and /proc
   std::vector<Pending> batch;
   for (;;) {
     const std::function<void()>* batch_end = nullptr;  // unchanged once set: safe to call outside the lock
