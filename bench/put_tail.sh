@@ -7,13 +7,15 @@
 # p99 and its fdatasync p99 and group-commit sizes (from /metrics, deltas over the run), and per tallyd thread its
 # CPU and its run delay (time runnable but waiting for a core, /proc/.../schedstat) in ms per second of the run.
 #
-# usage: bench/put_tail.sh [--users N] [--duration S] [--rate R] [--connections C] [--rounds K] [--port P] BIN...
+# usage: bench/put_tail.sh [--users N] [--duration S] [--rate R] [--connections C] [--rounds K] [--port P]
+#                          [--turns "sender workers adaptive"] [BIN...]   (default: build/app/tallyd; each BIN
+#                          is run once per --turns value, as --actor-turns, or with its defaults without --turns)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LG=$ROOT/build/bench/tally-loadgen
 USERS=10000; DUR=8; RATE=auto; CONNS=64; ROUNDS=1; PORT=18760
-BINS=()
+BINS=(); TURNS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --users) USERS=$2; shift ;;
@@ -22,12 +24,13 @@ while [ $# -gt 0 ]; do
     --connections) CONNS=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --port) PORT=$2; shift ;;
-    -h|--help) sed -n 2,10p "$0"; exit 0 ;;
+    --turns) TURNS=$2; shift ;;
+    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
     *) BINS+=("$1") ;;
   esac
   shift
 done
-[ ${#BINS[@]} -gt 0 ] || { echo "give at least one tallyd binary" >&2; exit 1; }
+[ ${#BINS[@]} -gt 0 ] || BINS=("$ROOT/build/app/tallyd")
 [ -x "$LG" ] || { echo "build $LG first (ninja -C build bench/tally-loadgen)" >&2; exit 1; }
 
 AB_NAME=put-tail
@@ -50,12 +53,14 @@ threads() {
   done 2>/dev/null
 }
 
-echo "| round | binary | rate/s | p50 ms | p99 ms | p99.9 ms | late: pool / client % | tallyd p99 ms | fdatasync p50 / p99 ms | commit mean / p99 | threads: CPU % / run delay ms per s | load |"
+echo "| round | binary, turns | rate/s | p50 ms | p99 ms | p99.9 ms | late: pool / client % | tallyd p99 ms | fdatasync p50 / p99 ms | commit mean / p99 | threads: CPU % / run delay ms per s | load |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
 for round in $(seq 1 "$ROUNDS"); do
   for bin in "${BINS[@]}"; do
+  for turns in ${TURNS:-default}; do
+    args=(); [ "$turns" = default ] || args=(--actor-turns "$turns")
     rm -rf "$TMP/run"; cp -r "$TMP/data" "$TMP/run"
-    start "$bin" "$TMP/run"
+    start "$bin" "$TMP/run" "${args[@]}"
     timeout 60 "$LG" --url "$URL" --workload balance-at-date --duration 1s --load-ids "$TMP/ids" >/dev/null 2>&1 || true
     rate=$RATE
     if [ "$rate" = auto ]; then
@@ -70,7 +75,8 @@ for round in $(seq 1 "$ROUNDS"); do
     curl -sf "$URL/metrics" >"$TMP/m1"; threads >"$TMP/t1"; w1=$(date +%s.%N)
     load=$(cut -d' ' -f1-3 /proc/loadavg)
     stop
-    /usr/bin/python3 "$ROOT/bench/put_tail_report.py" "$round" "$bin" "$rate" "$TMP" "$w0" "$w1" \
-      "$(getconf CLK_TCK)" "$load"
+    /usr/bin/python3 "$ROOT/bench/put_tail_report.py" "$round" "$(basename "$bin") $turns" "$rate" "$TMP" "$w0" \
+      "$w1" "$(getconf CLK_TCK)" "$load"
+  done
   done
 done
