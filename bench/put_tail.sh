@@ -8,7 +8,7 @@
 # CPU and its run delay (time runnable but waiting for a core, /proc/.../schedstat) in ms per second of the run.
 #
 # usage: bench/put_tail.sh [--users N] [--duration S] [--rate R] [--connections C] [--rounds K] [--port P]
-#                          [--turns "sender workers adaptive"] [BIN...]   (default: build/app/tallyd; each BIN
+#                          [--turns "sender workers"] [BIN...]   (default: build/app/tallyd; each BIN
 #                          is run once per --turns value, as --actor-turns, or with its defaults without --turns)
 set -euo pipefail
 
