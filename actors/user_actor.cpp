@@ -129,21 +129,32 @@ void UserActor::on_apply(TxCommand& command) {
 void UserActor::on_apply_many(TxGroupCommand& command) {
   drop_durable();
   TALLY_ASSERT(command.txs.size() == command.positions.size() && command.sink, "a group command is well formed");
-  auto in_flight = std::make_shared<InFlight>();
-  in_flight->txs.reserve(command.txs.size());
-  in_flight->positions.reserve(command.txs.size());
+  // Admitted items move down over refused ones, in order; the command's vectors then become the in-flight
+  // entry's as they are (no allocation or move per item: usually nothing is refused).
+  std::vector<TransactionApplied>& txs = command.txs;
+  std::vector<std::uint32_t>& positions = command.positions;
   const UtcMicros now = service_->now();
-  for (std::size_t k = 0; k < command.txs.size(); ++k) {
-    command.txs[k].recorded_at = now;
-    if (const std::optional<Outcome> refused = admit(command.txs[k])) {
-      command.sink->item_done(command.positions[k], TxResult{*refused, command.txs[k]});
+  std::size_t kept = 0;
+  for (std::size_t k = 0; k < txs.size(); ++k) {
+    txs[k].recorded_at = now;
+    if (const std::optional<Outcome> refused = admit(txs[k])) {
+      command.sink->item_done(positions[k], TxResult{*refused, txs[k]});
       continue;
     }
-    in_flight->txs.push_back(std::move(command.txs[k]));
-    in_flight->positions.push_back(command.positions[k]);
+    if (kept != k) {
+      txs[kept] = std::move(txs[k]);
+      positions[kept] = positions[k];
+    }
+    ++kept;
   }
+  if (kept == 0) return;
+  txs.erase(txs.begin() + static_cast<std::ptrdiff_t>(kept), txs.end());
+  positions.resize(kept);
+  auto in_flight = std::make_shared<InFlight>();
+  in_flight->txs = std::move(txs);
+  in_flight->positions = std::move(positions);
   in_flight->sink = std::move(command.sink);
-  if (!in_flight->txs.empty()) submit(std::move(in_flight));
+  submit(std::move(in_flight));
 }
 
 void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
@@ -165,7 +176,7 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
   if (!encodable) {
     // A record the WAL's reader would refuse: writing it would stop every later start. The group was judged
     // together, so all of it fails.
-    roll_back(std::prev(pending_.end()), Outcome::record_refused);
+    roll_back(pending_.end() - 1, Outcome::record_refused);
     return;
   }
   TALLY_ASSERT(group.records() == in_flight->txs.size(), "one WAL record per transaction judged");
@@ -231,7 +242,7 @@ void UserActor::on_wal_done(std::uint64_t seq, wal::WalStatus status) {
   roll_back(it, outcome_of(status));
 }
 
-void UserActor::roll_back(std::deque<Pending>::iterator it, Outcome outcome) {
+void UserActor::roll_back(PendingFifo<Pending>::iterator it, Outcome outcome) {
   std::shared_ptr<InFlight> failed = std::move(it->in_flight);
   pending_.erase(it);
   for (std::size_t k = failed->txs.size(); k-- > 0;) {
