@@ -8,6 +8,7 @@
 
 #include <caf/scoped_actor.hpp>
 
+#include "actors/batch_turns.hpp"
 #include "actors/turn_here.hpp"
 #include "actors/user_actor.hpp"
 #include "feed/funds_rule.hpp"
@@ -272,6 +273,8 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
   // By user, and in batch order within a user (k breaks ties): each user's items are judged in the order sent.
   std::sort(claimed.begin(), claimed.end(),
             [](const Claimed& a, const Claimed& b) { return a.user != b.user ? a.user < b.user : a.k < b.k; });
+  // Each user's share is sent here, in batch order; the actors it wakes run on the workers, a few per job.
+  BatchTurns turns(system_);
   for (std::size_t i = 0; i < claimed.size();) {
     // The send below takes the slot's lock, on a line the WAL thread last wrote (the balance): ask for it
     // writable a few users ahead.
@@ -287,8 +290,13 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
       group->txs.push_back(std::move(txs[claimed[i].k]));
       group->positions.push_back(positions[claimed[i].k]);
     }
-    send_to_user(*slot, apply_many_atom::value, std::move(group));
+    std::lock_guard<SlotLock> guard(slot->lock);
+    caf::actor_cast<caf::abstract_actor*>(live_actor(*slot))
+        ->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, apply_many_atom::value,
+                                            std::move(group)),
+                  &turns);
   }
+  turns.hand_to_workers();
 }
 
 const char* LedgerService::finish_claim(const TransactionApplied& tx, bool durable) {
