@@ -13,20 +13,26 @@ namespace tally {
 
 namespace {
 
-constexpr std::size_t actors_prefetched = 2;  // how far ahead
-
 // Owns the references CAF took for the actors it holds until their turns have run.
 class TurnsJob final : public caf::resumable {
  public:
-  explicit TurnsJob(std::vector<caf::resumable*> actors) : actors_(std::move(actors)) {}
+  TurnsJob(std::vector<caf::resumable*> actors, BatchTurns::Prefetch prefetch)
+      : actors_(std::move(actors)), prefetch_(prefetch) {}
 
   subtype_t subtype() const override { return function_object; }
 
   resume_result resume(caf::execution_unit* worker, std::size_t max_throughput) override {
-    for (std::size_t k = 0; k < actors_.size(); ++k) {
+    const std::size_t n = actors_.size();
+    for (std::size_t k = 0; k < n; ++k) {
+      // Each actor's memory is a random user's (cache misses, one pointer after another): the next actors' are
+      // loaded meanwhile, a level deeper the closer their turn.
+      if (prefetch_ != nullptr) {
+        for (int step = 0; step < BatchTurns::prefetch_steps; ++step) {
+          const std::size_t ahead = k + static_cast<std::size_t>(BatchTurns::prefetch_steps - step);
+          if (ahead < n) prefetch_(actors_[ahead], step);
+        }
+      }
       caf::resumable* actor = actors_[k];
-      // Each actor's memory is a cache miss (a random user's); start loading the next ones' now.
-      if (k + actors_prefetched < actors_.size()) __builtin_prefetch(actors_[k + actors_prefetched]);
       // As CAF's worker loop does for an actor it dequeued: more mail than one go takes goes back to the worker's
       // queue with the reference; otherwise the reference is given back.
       switch (actor->resume(worker, max_throughput)) {
@@ -51,6 +57,7 @@ class TurnsJob final : public caf::resumable {
 
  private:
   std::vector<caf::resumable*> actors_;
+  BatchTurns::Prefetch prefetch_;
   std::atomic<std::size_t> refs_{1};  // the scheduler's, given with enqueue
 };
 
@@ -61,7 +68,7 @@ BatchTurns::~BatchTurns() { hand_to_workers(); }
 void BatchTurns::hand_to_workers() {
   for (std::size_t first = 0; first < ready_.size(); first += actors_per_job_max) {
     const std::size_t last = std::min(ready_.size(), first + actors_per_job_max);
-    auto* job = new TurnsJob(std::vector<caf::resumable*>(ready_.begin() + first, ready_.begin() + last));
+    auto* job = new TurnsJob(std::vector<caf::resumable*>(ready_.begin() + first, ready_.begin() + last), prefetch_);
     system().scheduler().enqueue(job);
   }
   ready_.clear();

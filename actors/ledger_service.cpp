@@ -274,7 +274,7 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
   std::sort(claimed.begin(), claimed.end(),
             [](const Claimed& a, const Claimed& b) { return a.user != b.user ? a.user < b.user : a.k < b.k; });
   // Each user's share is sent here, in batch order; the actors it wakes run on the workers, a few per job.
-  BatchTurns turns(system_);
+  BatchTurns turns(system_, &UserActor::prefetch_turn);
   for (std::size_t i = 0; i < claimed.size();) {
     // The send below takes the slot's lock, on a line the WAL thread last wrote (the balance): ask for it
     // writable a few users ahead.

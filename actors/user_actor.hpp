@@ -55,6 +55,10 @@ class UserActor : public caf::event_based_actor {
   caf::behavior make_behavior() override;
   void enqueue(caf::mailbox_element_ptr message, caf::execution_unit* unit) override;
   caf::invoke_message_result consume(caf::mailbox_element& message) override;
+  // For a batch's worker job (BatchTurns::Prefetch), which owns `actor` (a UserActor made ready, its turn not
+  // yet run): loads what the turn reads first, one level of pointers per step (0: the actor's own fields; 1: its
+  // oldest pending entry and ledger; 2: that entry's record and the history and timeline roots; 3: its entries).
+  static void prefetch_turn(caf::resumable* actor, int step);
 
  private:
   // Records judged together and written as one WAL entry (one for a single PUT, a user's share of a batch).
