@@ -19,6 +19,13 @@ class TurnsJob final : public caf::resumable {
   TurnsJob(std::vector<caf::resumable*> actors, BatchTurns::Prefetch prefetch)
       : actors_(std::move(actors)), prefetch_(prefetch) {}
 
+  // A job the scheduler drops unrun (CAF stopping) still gives back the references it holds.
+  ~TurnsJob() override {
+    for (caf::resumable* actor : actors_) caf::intrusive_ptr_release(actor);
+  }
+  TurnsJob(const TurnsJob&) = delete;
+  TurnsJob& operator=(const TurnsJob&) = delete;
+
   subtype_t subtype() const override { return function_object; }
 
   resume_result resume(caf::execution_unit* worker, std::size_t max_throughput) override {
