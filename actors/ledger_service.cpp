@@ -8,6 +8,7 @@
 
 #include <caf/scoped_actor.hpp>
 
+#include "actors/batch_turns.hpp"
 #include "actors/turn_here.hpp"
 #include "actors/user_actor.hpp"
 #include "feed/funds_rule.hpp"
@@ -232,6 +233,17 @@ void LedgerService::apply(TransactionApplied tx, TxReply reply) {
                     std::make_shared<TxCommand>(TxCommand{std::move(tx), std::move(reply)}));
 }
 
+namespace {
+// How far ahead of its claim a batch item's uid slot and user slot are loaded: enough for the misses of a few
+// random items to be in flight together (measured: bench/batch_cost.sh; README "Performance").
+constexpr std::uint32_t batch_prefetch_items = 8;
+}  // namespace
+
+void LedgerService::prefetch_item(const TransactionApplied& tx) const {
+  transactions_.prefetch(tx.uid);
+  if (const UserSlot* slot = users_.address_of(tx.user_id)) slot->prefetch_hot_part();
+}
+
 void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector<std::uint32_t> positions,
                                 std::shared_ptr<BatchSink> sink) {
   TALLY_ASSERT(txs.size() == positions.size() && sink, "a batch needs one position per item and a sink");
@@ -244,6 +256,7 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
   std::vector<Claimed> claimed;
   claimed.reserve(txs.size());
   for (std::uint32_t k = 0; k < txs.size(); ++k) {
+    if (k + batch_prefetch_items < txs.size()) prefetch_item(txs[k + batch_prefetch_items]);
     const TransactionApplied& tx = txs[k];
     const std::uint32_t position = positions[k];
     UserSlot* slot = claim_for(
@@ -260,7 +273,12 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
   // By user, and in batch order within a user (k breaks ties): each user's items are judged in the order sent.
   std::sort(claimed.begin(), claimed.end(),
             [](const Claimed& a, const Claimed& b) { return a.user != b.user ? a.user < b.user : a.k < b.k; });
+  // Each user's share is sent here, in batch order; the actors it wakes run on the workers, a few per job.
+  BatchTurns turns(system_, &UserActor::prefetch_turn);
   for (std::size_t i = 0; i < claimed.size();) {
+    // The send below takes the slot's lock, on a line the WAL thread last wrote (the balance): ask for it
+    // writable a few users ahead.
+    if (i + batch_prefetch_items < claimed.size()) __builtin_prefetch(claimed[i + batch_prefetch_items].slot, 1);
     UserSlot* slot = claimed[i].slot;
     auto group = std::make_shared<TxGroupCommand>();
     group->sink = sink;
@@ -272,8 +290,13 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
       group->txs.push_back(std::move(txs[claimed[i].k]));
       group->positions.push_back(positions[claimed[i].k]);
     }
-    send_to_user(*slot, apply_many_atom::value, std::move(group));
+    std::lock_guard<SlotLock> guard(slot->lock);
+    caf::actor_cast<caf::abstract_actor*>(live_actor(*slot))
+        ->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, apply_many_atom::value,
+                                            std::move(group)),
+                  &turns);
   }
+  turns.hand_to_workers();
 }
 
 const char* LedgerService::finish_claim(const TransactionApplied& tx, bool durable) {

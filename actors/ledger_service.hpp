@@ -127,6 +127,8 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   template <class MakeRetry, class Answer>
   UserSlot* claim_for(const TransactionApplied& tx, MakeRetry&& make_retry, Answer&& answer);
   UserView view_of(UserId id, const UserSlot& slot) const;
+  // Starts loading what claiming a batch item reads: its uid's table slot and its user's slot.
+  void prefetch_item(const TransactionApplied& tx) const;
   // The change-feed events of a user record that just became durable (WAL thread), before the slot shows it.
   template <class Record>
   void publish_events(const Record& record, const UserSlot& slot);

@@ -72,6 +72,14 @@ std::optional<TransactionApplied> TxIndex::find_committed(std::string_view uid) 
   return shard.materialise(static_cast<std::uint32_t>(n));
 }
 
+void TxIndex::prefetch(std::string_view uid) const {
+  const std::uint64_t hash = hash_uid(uid);
+  const Shard& shard = *shards_[hash % shard_count];
+  const std::uint64_t* table = shard.table_hint.load(std::memory_order_relaxed);
+  const std::size_t slots = shard.slots_hint.load(std::memory_order_relaxed);
+  if (table != nullptr && slots > 0) __builtin_prefetch(table + tx_index_detail::home_of(tx_index_detail::tag_of(hash), slots));
+}
+
 std::size_t TxIndex::size() const {
   std::size_t total = 0;
   for (const auto& shard : shards_) {

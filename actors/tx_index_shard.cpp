@@ -29,6 +29,8 @@ void TxIndex::Shard::resize_table(std::size_t new_slots) {
   }
   table = std::move(fresh);
   slots = new_slots;
+  table_hint.store(table.get(), std::memory_order_relaxed);
+  slots_hint.store(slots, std::memory_order_relaxed);
   TALLY_ASSERT(moved <= records, "growing moves every placed slot once, and no more than there are entries");
 }
 

@@ -8,6 +8,7 @@
 // Internal to TxIndex: every member is used under `mutex`.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -70,6 +71,10 @@ struct TxIndex::Shard {
   std::uint32_t records = 0;
   SlotArray table;  // 0 = empty; else (tag << 32) | (entry offset + 1)
   std::size_t slots = 0;
+  // The table's address and size for TxIndex::prefetch, which reads them without the lock: set with them by
+  // resize_table. A pair read across a resize may not match; a prefetch of any address is harmless.
+  std::atomic<const std::uint64_t*> table_hint{nullptr};
+  std::atomic<std::size_t> slots_hint{0};
   tx_index_detail::PendingClaims<Retry> pending;  // claimed, not yet committed or released
   SlotArray staged;  // slots of entries written by stage() but not yet placed in the table
   std::size_t staged_count = 0, staged_capacity = 0, staged_hint = 0;

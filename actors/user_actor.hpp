@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -12,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "actors/durable_batch.hpp"
+#include "actors/pending_fifo.hpp"
 #include "actors/user_table.hpp"
 #include "ledger/outcomes.hpp"
 #include "wal/wal_writer.hpp"
@@ -55,6 +55,10 @@ class UserActor : public caf::event_based_actor {
   caf::behavior make_behavior() override;
   void enqueue(caf::mailbox_element_ptr message, caf::execution_unit* unit) override;
   caf::invoke_message_result consume(caf::mailbox_element& message) override;
+  // For a batch's worker job (BatchTurns::Prefetch), which owns `actor` (a UserActor made ready, its turn not
+  // yet run): loads what the turn reads first, one level of pointers per step (0: the actor's own fields; 1: its
+  // oldest pending entry and ledger; 2: that entry's record and the history and timeline roots; 3: its entries).
+  static void prefetch_turn(caf::resumable* actor, int step);
 
  private:
   // Records judged together and written as one WAL entry (one for a single PUT, a user's share of a batch).
@@ -89,7 +93,7 @@ class UserActor : public caf::event_based_actor {
   std::optional<Outcome> admit(const TransactionApplied& tx);
   void submit(std::shared_ptr<InFlight> in_flight);
   void on_wal_done(std::uint64_t seq, wal::WalStatus status);
-  void roll_back(std::deque<Pending>::iterator it, Outcome outcome);
+  void roll_back(PendingFifo<Pending>::iterator it, Outcome outcome);
   MinorUnits durable_balance_at(UtcMicros at) const;
 
   LedgerService* service_;
@@ -98,7 +102,7 @@ class UserActor : public caf::event_based_actor {
   // Names this actor's pending WAL records (matched in on_wal_done); strictly increasing. The actor's, not the
   // ledger's: it only passivates with nothing pending, and a completion only ever reaches the actor that wrote.
   std::uint64_t next_seq_ = 1;
-  std::deque<Pending> pending_;         // in WAL submission order
+  PendingFifo<Pending> pending_;        // in WAL submission order; allocates nothing at spawn
   std::uint64_t messages_ = 0;          // handled so far; unchanged between two idle checks = idle
   std::uint64_t messages_at_last_check_ = 0;
 };

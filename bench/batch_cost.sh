@@ -2,15 +2,17 @@
 # Server CPU per batch item, same-run A/B: sets up N users once (created through the API, funded 1,000 per batch),
 # then for each round starts each given tallyd binary on a copy of that data (every user cold: restored, no actor)
 # and sends 1,000-item batches at a fixed rate, so every binary does the same work; prints tx/s and tallyd's
-# utime+stime per item. See README.md ("Batch ingest cost").
+# utime+stime per item. `--rate 0`: closed loop instead (8 connections, as fast as tallyd answers: tx/s is the
+# figure then, on a quiet machine only). `--threads N`: tallyd's HTTP threads (default 2; 0 = tallyd's own default,
+# as bench/run_standard.sh runs it). See README.md ("Performance", Batches).
 #
 # usage: bench/batch_cost.sh [--users N] [--rate REQ_PER_S] [--duration S] [--rounds K] [--batch-size B]
-#                            [--port P] BIN [BIN...]
+#                            [--threads N] [--port P] BIN [BIN...]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LG=$ROOT/build/bench/tally-loadgen
-USERS=10000; RATE=40; DUR=6; ROUNDS=3; BATCH=1000; PORT=18600
+USERS=10000; RATE=40; DUR=6; ROUNDS=3; BATCH=1000; PORT=18600; THREADS=2
 BINS=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -19,8 +21,9 @@ while [ $# -gt 0 ]; do
     --duration) DUR=$2; shift ;;
     --rounds) ROUNDS=$2; shift ;;
     --batch-size) BATCH=$2; shift ;;
+    --threads) THREADS=$2; shift ;;
     --port) PORT=$2; shift ;;
-    -h|--help) sed -n 2,8p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
     *) BINS+=("$1") ;;
   esac
   shift
@@ -45,10 +48,11 @@ echo "| --- | --- | --- | --- | --- | --- | --- |"
 for round in $(seq 1 "$ROUNDS"); do
   for bin in "${BINS[@]}"; do
     rm -rf "$TMP/run"; cp -r "$TMP/data" "$TMP/run"
-    start "$bin" "$TMP/run" --threads 2
+    start "$bin" "$TMP/run" --threads "$THREADS"
+    RATE_ARGS=(--rate "$RATE"); [ "$RATE" = 0 ] && RATE_ARGS=()
     c0=$(cpu_ticks)
     timeout $((DUR + 60)) "$LG" --url "http://127.0.0.1:$PORT" --workload batch --batch-size "$BATCH" \
-      --connections 8 --duration "${DUR}s" --rate "$RATE" --load-ids "$TMP/ids" --json "$TMP/lg.json" >/dev/null 2>&1
+      --connections 8 --duration "${DUR}s" "${RATE_ARGS[@]}" --load-ids "$TMP/ids" --json "$TMP/lg.json" >/dev/null 2>&1
     c1=$(cpu_ticks)
     stop
     python3 - "$round" "$bin" "$c0" "$c1" "$TCK" "$(cut -d' ' -f1 /proc/loadavg)" "$TMP/lg.json" <<'PY'

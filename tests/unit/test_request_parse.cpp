@@ -2,6 +2,8 @@
 // Every refusal here must carry the documented error code.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <random>
 #include <string>
 
 #include "ledger/limits.hpp"
@@ -250,6 +252,44 @@ TEST(ResponseJson, EscapesAndFormats) {
   out.clear();
   append_transaction(out, tx);
   EXPECT_NE(out.find(R"(,"client":"billing-2"})"), std::string::npos) << out;
+}
+
+// The escaping rules one character at a time, as the JSON writer applied them before it appended runs whole.
+std::string escaped_char_by_char(std::string_view text) {
+  std::string out = "\"";
+  for (const char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (ch == '"') out += "\\\"";
+    else if (ch == '\\') out += "\\\\";
+    else if (ch == '\n') out += "\\n";
+    else if (ch == '\r') out += "\\r";
+    else if (ch == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+      out += buffer;
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out + "\"";
+}
+
+TEST(ResponseJson, EscapingMatchesTheRulesForEveryByteAndRandomTexts) {
+  for (int c = 0; c < 256; ++c) {
+    const std::string text = "ab" + std::string(1, static_cast<char>(c)) + "cd";
+    std::string out;
+    append_json_string(out, text);
+    EXPECT_EQ(out, escaped_char_by_char(text)) << c;
+  }
+  std::mt19937 rng(15);
+  for (int round = 0; round < 2000; ++round) {
+    std::string text(rng() % 40, ' ');
+    for (char& ch : text) ch = static_cast<char>(rng() % 4 == 0 ? rng() % 256 : 'a' + rng() % 26);
+    std::string out = "prefix";
+    append_json_string(out, text);
+    EXPECT_EQ(out, "prefix" + escaped_char_by_char(text));
+  }
 }
 
 }  // namespace

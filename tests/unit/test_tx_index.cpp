@@ -312,3 +312,27 @@ TEST(PendingClaims, LongestUidsAreComparedWhole) {
   EXPECT_FALSE(pending.claim(a, 42));
   EXPECT_TRUE(pending.claim(b, 42));
 }
+
+namespace {
+// A batch's prefetch reads the table without the shard's lock while other threads claim and commit (and grow
+// tables): it must never disturb them. Run under TSan it also checks that it races with nothing.
+TEST(TxIndex, PrefetchBesideClaimsAndGrowthChangesNothing) {
+  TxIndex index;
+  index.prefetch("before-any-table");  // no table yet
+  std::atomic<bool> done{false};
+  std::thread prefetcher([&] {
+    std::uint64_t n = 0;
+    while (!done.load()) index.prefetch("p-" + std::to_string(n++ % 5000));
+  });
+  std::vector<TransactionApplied> all;
+  for (int i = 0; i < 20000; ++i) {  // grows every shard's table several times
+    all.push_back(tx("p-" + std::to_string(i), static_cast<UserId>(i % 7), i + 1));
+    ASSERT_EQ(index.claim(all.back().uid, no_retry).result, TxIndex::ClaimResult::claimed);
+    index.commit(all.back());
+  }
+  done = true;
+  prefetcher.join();
+  EXPECT_EQ(index.size(), all.size());
+  expect_all_found(index, all);
+}
+}  // namespace
