@@ -344,7 +344,7 @@ std::size_t LedgerService::stage_uids(const TransactionApplied* const* txs, std:
   std::vector<const char*> entries(count);
   const std::size_t staged = transactions_.stage_bulk(txs, count, entries.data());
   if (staged != count) return staged;
-  for (std::size_t k = 0; k < count; ++k) timelines_staged_.add(txs[k]->user_id, entries[k]);
+  for (std::size_t k = 0; k < count; ++k) timelines_staged_.add(txs[k]->user_id, txs[k]->at, entries[k]);
   return count;
 }
 
@@ -386,10 +386,7 @@ bool LedgerService::restore(const UserUpdated& update) {
   return true;
 }
 
-void LedgerService::reserve_restore(std::size_t transactions) {
-  transactions_.reserve(transactions);
-  timelines_staged_.reserve(transactions);
-}
+void LedgerService::reserve_restore(std::size_t transactions) { transactions_.reserve(transactions); }
 
 void LedgerService::prefetch_user(UserId id, int step) const {
   const UserSlot* slot = users_.address_of(id);

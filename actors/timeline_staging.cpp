@@ -1,5 +1,5 @@
-// TimelineStaging: collect in log order, then group one part's users by a counting pass and order each user's
-// entries by timestamp (stable, so log order breaks ties).
+// TimelineStaging: collect by bucket of users in log order, then group one bucket at a time by a counting pass
+// and order each user's entries by timestamp (stable, so log order breaks ties).
 #include "actors/timeline_staging.hpp"
 
 #include <algorithm>
@@ -15,62 +15,48 @@ namespace {
 constexpr std::size_t insertion_sort_max = 32;
 }  // namespace
 
-void TimelineStaging::add(UserId user, Entry entry) {
-  TALLY_ASSERT(user < limits::users_max && entries_.size() < UINT32_MAX, "a staged user id and count fit 32 bits");
-  entries_.push_back(entry);
-  users_.push_back(static_cast<std::uint32_t>(user));
-  max_user_ = std::max(max_user_, user);
-}
-
-void TimelineStaging::reserve(std::size_t entries) {
-  entries_.reserve(entries);
-  users_.reserve(entries);
+void TimelineStaging::add(UserId user, UtcMicros at, Entry entry) {
+  const auto address = reinterpret_cast<std::uintptr_t>(entry);
+  TALLY_ASSERT(user < limits::users_max && address >> address_bits == 0, "a staged user id and address fit");
+  const std::size_t bucket = user >> users_per_bucket_log2;
+  if (bucket >= buckets_.size()) buckets_.resize(bucket + 1);
+  buckets_[bucket].push_back(Staged{at, address | (std::uint64_t{user % users_per_bucket} << address_bits)});
+  ++size_;
 }
 
 void TimelineStaging::clear() {
-  entries_ = std::vector<Entry>();
-  users_ = std::vector<std::uint32_t>();
-  max_user_ = 0;
+  buckets_ = std::vector<std::vector<Staged>>();
+  size_ = 0;
 }
 
-TimelineStaging::Part TimelineStaging::group(std::size_t part, std::size_t parts) const {
-  TALLY_ASSERT(parts > 0 && part < parts, "a part of the users");
-  Part mine;
-  const UserId users_end = max_user_ + 1;
-  mine.first_user = users_end * part / parts;
-  mine.end_user = users_end * (part + 1) / parts;
-  const std::size_t span = mine.end_user - mine.first_user;
-  mine.starts.assign(span + 1, 0);
-  const std::size_t n = entries_.size();
-  for (std::size_t k = 0; k < n; ++k) {
-    const UserId user = users_[k];
-    if (user >= mine.first_user && user < mine.end_user) ++mine.starts[user - mine.first_user + 1];
-  }
-  for (std::size_t u = 0; u < span; ++u) mine.starts[u + 1] += mine.starts[u];
-  std::vector<std::uint32_t> next(mine.starts.begin(), mine.starts.end() - 1);
-  mine.order.resize(mine.starts[span]);
-  // In log order: each arena shard's entries are read in the order they were written.
-  for (std::size_t k = 0; k < n; ++k) {
-    const UserId user = users_[k];
-    if (user < mine.first_user || user >= mine.end_user) continue;
-    mine.order[next[user - mine.first_user]++] = Timed{tx_index_detail::entry_at(entries_[k]), entries_[k]};
-  }
-  auto earlier = [](const Timed& a, const Timed& b) { return a.at < b.at; };
-  for (std::size_t u = 0; u < span; ++u) {
-    Timed* begin = mine.order.data() + mine.starts[u];
-    Timed* end = mine.order.data() + mine.starts[u + 1];
+void TimelineStaging::check_timestamp(const Staged& s) {
+  TALLY_ASSERT(tx_index_detail::entry_at(entry_of(s)) == s.at, "a staged timestamp is its entry's");
+}
+
+void TimelineStaging::group(std::size_t bucket, std::vector<Staged>& order, std::vector<std::uint32_t>& starts) const {
+  const std::vector<Staged>& staged = buckets_[bucket];
+  TALLY_ASSERT(staged.size() < UINT32_MAX, "a bucket's positions fit 32 bits");
+  starts.assign(users_per_bucket + 1, 0);
+  for (const Staged& s : staged) ++starts[(s.key >> address_bits) + 1];
+  for (std::size_t u = 0; u < users_per_bucket; ++u) starts[u + 1] += starts[u];
+  std::vector<std::uint32_t> next(starts.begin(), starts.end() - 1);
+  order.resize(staged.size());
+  for (const Staged& s : staged) order[next[s.key >> address_bits]++] = s;  // log order kept per user
+  auto earlier = [](const Staged& a, const Staged& b) { return a.at < b.at; };
+  for (std::size_t u = 0; u < users_per_bucket; ++u) {
+    Staged* begin = order.data() + starts[u];
+    Staged* end = order.data() + starts[u + 1];
     if (static_cast<std::size_t>(end - begin) > insertion_sort_max) {
       std::stable_sort(begin, end, earlier);
       continue;
     }
-    for (Timed* i = begin + 1; i < end; ++i) {  // stable: moves an entry only past later-stamped ones
-      const Timed moving = *i;
-      Timed* j = i;
+    for (Staged* i = begin + 1; i < end; ++i) {  // stable: moves an entry only past later-stamped ones
+      const Staged moving = *i;
+      Staged* j = i;
       for (; j > begin && moving.at < (j - 1)->at; --j) *j = *(j - 1);
       *j = moving;
     }
   }
-  return mine;
 }
 
 }  // namespace tally

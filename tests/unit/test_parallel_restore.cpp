@@ -75,8 +75,9 @@ std::vector<std::pair<std::string, MinorUnits>> listing(LedgerService& ledger, U
   return out;
 }
 
-// Big histories (50 users, ~1,200 transactions each) and small ones (4,000 users, a few each); dates fall on
-// ten days, so most transactions share their timestamp with others: listings keep log order among them.
+// Big histories (50 users, ~1,200 transactions each) and small ones (10,000 users, a few each, over three of
+// the timeline staging's buckets of users); dates fall on ten days, so most transactions share their timestamp
+// with others: listings keep log order among them.
 class EqualsSequentialReplay : public ::testing::TestWithParam<std::size_t> {};
 
 TEST_P(EqualsSequentialReplay, BalancesUidsAndListings) {
@@ -113,7 +114,7 @@ TEST_P(EqualsSequentialReplay, BalancesUidsAndListings) {
   EXPECT_EQ(listed, restore.transactions());
 }
 
-INSTANTIATE_TEST_SUITE_P(FewAndManyUsers, EqualsSequentialReplay, ::testing::Values(50, 4000));
+INSTANTIATE_TEST_SUITE_P(FewAndManyUsers, EqualsSequentialReplay, ::testing::Values(50, 10000));
 
 // Restores `log` on `workers` threads; the error, or "" if it was accepted.
 std::string restore_error(const std::vector<Record>& log, unsigned workers = 2) {
