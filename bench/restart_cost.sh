@@ -55,7 +55,7 @@ run() {  # run BIN SHAPE: prints "wall cpu"
   t0=$(date +%s.%N); launch "$1" "$dir"; wait_ready; t1=$(date +%s.%N)
   cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$PID/stat")
   kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""
-  echo "$(echo "scale=2; ($t1 - $t0) / 1" | bc) $cpu"
+  echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') $cpu"
 }
 
 echo "| shape | round | order | A wall s | A CPU s | B wall s | B CPU s | load avg |"
