@@ -361,33 +361,29 @@ bool LedgerService::restore(const TransactionApplied& tx) {
 }
 
 // Runs on recovery's uid thread, after the user's worker restored these records' balances (which made the
-// user's dormant ledger) and while it goes on with later ones: the timeline is only ever touched here, the
-// history only there, and each user's records come in log order, the order its timeline keeps for ties.
+// user's dormant ledger). The timelines are built at the end (build_timelines): inserting here, in log order,
+// met a random user's cold timeline and cold entries per record.
 std::size_t LedgerService::stage_uids(const TransactionApplied* const* txs, std::size_t count) {
   std::vector<const char*> entries(count);
   const std::size_t staged = transactions_.stage_bulk(txs, count, entries.data());
   if (staged != count) return staged;
-  // Users come at random in real traffic: each insert would wait on the slot, then the ledger, then the
-  // timeline's root in turn. Loading them a few transactions ahead lets those misses overlap.
-  constexpr std::size_t ahead = 4;
-  auto prefetch = [&](std::size_t k, int step) {
-    if (k >= count) return;
-    const UserSlot* slot = users_.address_of(txs[k]->user_id);
-    if (slot == nullptr) return;
-    if (step == 0) return slot->prefetch_hot_part();
-    const UserLedger* ledger = slot->owner.dormant();
-    if (step == 1) return __builtin_prefetch(ledger);
-    if (ledger != nullptr) ledger->timeline.prefetch();
-  };
-  for (std::size_t k = 0; k < count; ++k) {
-    prefetch(k + 3 * ahead, 0);
-    prefetch(k + 2 * ahead, 1);
-    prefetch(k + ahead, 2);
-    UserSlot* slot = users_.find(txs[k]->user_id);
-    TALLY_ASSERT(slot != nullptr && slot->owner.dormant(), "a staged transaction's user and history were restored");
-    slot->owner.dormant()->timeline.insert(entries[k]);
-  }
+  for (std::size_t k = 0; k < count; ++k) timelines_staged_.add(txs[k]->user_id, txs[k]->at, entries[k]);
   return count;
+}
+
+// Each user's entries arrive by timestamp, then log order: the order the timeline keeps, every insert an append.
+void LedgerService::build_timelines(std::size_t part, std::size_t parts) {
+  UserLedger* ledger = nullptr;
+  UserId current = 0;
+  timelines_staged_.build(part, parts, [&](UserId user, const char* entry) {
+    if (user != current || ledger == nullptr) {
+      UserSlot* slot = users_.find(user);
+      TALLY_ASSERT(slot != nullptr && slot->owner.dormant(), "a staged transaction's user and history were restored");
+      ledger = slot->owner.dormant();
+      current = user;
+    }
+    ledger->timeline.insert(entry);
+  });
 }
 
 UserView LedgerService::view_of(UserId id, const UserSlot& slot) const {

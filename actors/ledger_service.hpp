@@ -19,6 +19,7 @@
 #include "actors/durable_batch.hpp"
 #include "actors/client_names.hpp"
 #include "actors/idle_sweep.hpp"
+#include "actors/timeline_staging.hpp"
 #include "actors/tx_index.hpp"
 #include "actors/user_table.hpp"
 #include "feed/feed_log.hpp"
@@ -98,6 +99,8 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   std::optional<TransactionApplied> settle_uids(std::size_t part, std::size_t parts) override {
     return transactions_.settle_staged(part, parts);
   }
+  void build_timelines(std::size_t part, std::size_t parts) override;
+  void timelines_built() override { timelines_staged_.clear(); }
 
   // --- for UserActor only ---
   friend class UserActor;
@@ -144,6 +147,7 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   DurableBatch durable_batch_;
   UserTable users_;
   TxIndex transactions_;
+  TimelineStaging timelines_staged_;  // recovery's: stage_uids collects, build_timelines inserts
   ClaimIndex<UserCreated> idempotency_keys_;
   UserIdSpace ids_;
   std::atomic<UserId> next_user_id_;

@@ -62,7 +62,15 @@ const char* TxIndex::Shard::stage(const TransactionApplied& tx, const PackedUid&
 void TxIndex::Shard::settle() {
   if (staged_count == 0) return;
   sort_by_tag(staged.get(), staged_count);
-  if (records * load_den > slots * load_num) resize_table(std::max(table_slots_min, records * load_den / load_num + 1));
+  if (records == staged_count) {
+    // Nothing placed yet (recovery's one settle): the table is made at the size fit() would cut it to, rather
+    // than filled at the reserved size (an over-estimate) and then copied into a smaller one.
+    std::size_t want = std::max(table_slots_min, std::size_t{records} * fitted_den / fitted_num + 1);
+    table = SlotArray(want);
+    slots = want;
+  } else if (records * load_den > slots * load_num) {
+    resize_table(std::max(table_slots_min, records * load_den / load_num + 1));
+  }
   for (std::size_t k = 0; k < staged_count; ++k) {
     const std::uint64_t slot = staged[k];
     TALLY_ASSERT(k == 0 || (staged[k - 1] >> 32) <= (slot >> 32), "staged slots are placed in tag order");

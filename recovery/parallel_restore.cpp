@@ -2,7 +2,8 @@
 // then passes the batch to the uid stage, which writes every transaction's uid entry into the index without
 // looking it up (TxIndex::stage_bulk) and returns the batch to the reader, which frees the records it allocated
 // and refills it. Bounded queues make a faster stage wait rather than buffer the log. At the end the staged uids
-// are placed in the index's tables in sorted passes, on two threads, which is also where a reused uid is found.
+// are placed in the index's tables in sorted passes, on two threads, which is also where a reused uid is found,
+// and the users' timelines are built from what the uid stage collected (actors/timeline_staging.hpp).
 #include "recovery/parallel_restore.hpp"
 
 #include "ledger/assert.hpp"
@@ -148,14 +149,20 @@ void ParallelRestore::run_uids() {
   }
 }
 
-// The staged uids go into the index's tables, shards split between this thread and a helper (the other stages
-// are done, so the machine's cores are free); a uid met twice refuses the log.
+// The staged uids go into the index's tables and the users' timelines are built, each split between this
+// thread and a helper (the other stages are done, so the machine's cores are free; the two jobs touch
+// different memory); a uid met twice refuses the log.
 void ParallelRestore::settle_uids() {
   constexpr std::size_t parts = 2;
   std::optional<TransactionApplied> reused[parts];
-  std::thread helper([&] { reused[1] = ledger_.settle_uids(1, parts); });
-  reused[0] = ledger_.settle_uids(0, parts);
+  auto settle = [&](std::size_t part) {
+    reused[part] = ledger_.settle_uids(part, parts);
+    ledger_.build_timelines(part, parts);
+  };
+  std::thread helper([&] { settle(1); });
+  settle(0);
   helper.join();
+  ledger_.timelines_built();
   for (const auto& tx : reused) {
     if (tx) {
       reject("transaction " + tx->uid + " of user " + std::to_string(tx->user_id) +

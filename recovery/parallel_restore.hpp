@@ -1,7 +1,7 @@
 // Replays recovered records into the ledger on several threads: records are partitioned by user, so each user's
 // records keep their log order (its creation first), while different users are restored in parallel. The uid
 // index is filled by a stage of its own, after the users' workers, from the same batches. Recovery's own
-// machinery: it drives LedgerService's restore calls (restore, restore_balance, stage_uids, settle_uids).
+// machinery: it drives LedgerService's restore calls (restore, restore_balance, stage_uids, settle_uids, build_timelines).
 #pragma once
 
 #include <atomic>
@@ -70,7 +70,7 @@ class ParallelRestore {
   void hand_over(Worker& worker);
   void run(Worker& worker);       // users and histories of one partition; then the batch goes to the uid stage
   void run_uids();                // the uid index; then the batch goes back to the reader
-  void settle_uids();
+  void settle_uids();  // and the timelines (build_timelines), on two threads
   void reject(const std::string& what);
 
   LedgerRestore& ledger_;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <thread>
 #include <utility>
@@ -105,7 +106,13 @@ void reserve_transactions(LedgerRestore& ledger, disk::FileSystem& fs, const std
 
 }  // namespace
 
-SnapshotPick pick_snapshot(disk::FileSystem& fs, const disk::DataDir& data_dir) {
+namespace {
+
+// pick_snapshot, telling `before_validating` about the newest snapshot not ahead of the WAL (the one picked
+// unless it proves damaged) and the WAL's first segment, before the checksummed read that validates it.
+SnapshotPick pick_snapshot_with(
+    disk::FileSystem& fs, const disk::DataDir& data_dir,
+    const std::function<void(const snapshot::SnapshotFile&, std::uint64_t wal_first_segment)>& before_validating) {
   SnapshotPick pick;
   snapshot::SnapshotListing listing;
   pick.status = snapshot::list_snapshots(fs, data_dir.snapshots(), listing);
@@ -114,6 +121,7 @@ SnapshotPick pick_snapshot(disk::FileSystem& fs, const disk::DataDir& data_dir) 
   pick.status = wal_extent(fs, data_dir.wal(), extent);
   if (!pick.status.ok()) return pick;
   pick.wal_first_segment = extent.first;
+  bool told = false;  // before_validating: only for the first snapshot validated
   for (const snapshot::SnapshotFile& file : listing.snapshots) {
     // The log's last segment ends before this snapshot's position: the WAL lost its end (a torn tail, cut
     // or about to be) after the snapshot was taken. The writer will append at the WAL's end, so using this
@@ -125,6 +133,8 @@ SnapshotPick pick_snapshot(disk::FileSystem& fs, const disk::DataDir& data_dir) 
                               ": not used (the WAL decides where the log ends)");
       continue;
     }
+    if (before_validating && !told) before_validating(file, extent.first);
+    told = true;
     const snapshot::SnapshotRead read = snapshot::validate_snapshot(fs, file.path);
     if (read.status.ok()) {
       pick.chosen = file;
@@ -136,12 +146,39 @@ SnapshotPick pick_snapshot(disk::FileSystem& fs, const disk::DataDir& data_dir) 
   return pick;
 }
 
+// The check of the WAL kept under a snapshot (see restore_snapshot): reads and CRC-checks [first, covered).
+std::future<snapshot::WalRange> check_wal_under(disk::FileSystem& fs, const std::string& wal_dir,
+                                                std::uint64_t first, wal::WalPosition covered) {
+  if (first == 0 || first > covered.segment) return {};
+  return std::async(std::launch::async, [&fs, &wal_dir, first, covered] {
+    return snapshot::read_wal_range(fs, wal_dir, wal::WalPosition{first, 0}, covered, snapshot::WalRangeVisitor());
+  });
+}
+
+}  // namespace
+
+SnapshotPick pick_snapshot(disk::FileSystem& fs, const disk::DataDir& data_dir) {
+  return pick_snapshot_with(fs, data_dir, nullptr);
+}
+
 namespace {
 
 // Restores the picked snapshot after checking the WAL it leaves in place. False with report.error set.
 bool restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& options, LedgerRestore& ledger,
                       ParallelRestore& restorer, RecoveryReport& report) {
-  const SnapshotPick pick = pick_snapshot(fs, options.data_dir);
+  const std::string& wal_dir = options.data_dir.wal();
+  // The WAL kept under the snapshot is the fallback if the snapshot is ever lost: damage there is refused
+  // now, as anywhere in acknowledged data, instead of surfacing the day it is needed. The check only reads,
+  // so it runs beside the restore; a failure still refuses the start (the restored ledger is thrown away).
+  // It starts before the newest snapshot is validated (a read of the whole file that nothing else overlaps),
+  // for the range under that one; if another is picked, that check is dropped and the right one started.
+  std::future<snapshot::WalRange> check;
+  std::string check_for;
+  const SnapshotPick pick =
+      pick_snapshot_with(fs, options.data_dir, [&](const snapshot::SnapshotFile& newest, std::uint64_t first) {
+        check = check_wal_under(fs, wal_dir, first, newest.covered);
+        check_for = newest.path;
+      });
   report.warnings = pick.warnings;
   report.stale_snapshots = pick.stale;
   if (!pick.status.ok()) {
@@ -150,18 +187,11 @@ bool restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& options, Ledg
   }
   if (!pick.chosen) return true;
   const snapshot::SnapshotFile* chosen = &*pick.chosen;
-  const std::uint64_t first = pick.wal_first_segment;
-  const std::string& wal_dir = options.data_dir.wal();
+  if (chosen->path != check_for) {
+    if (check.valid()) check.wait();  // the newest snapshot's range: not this one's
+    check = check_wal_under(fs, wal_dir, pick.wal_first_segment, chosen->covered);
+  }
   reserve_transactions(ledger, fs, wal_dir, chosen->covered, &pick.chosen_read);
-
-  // The WAL kept under the snapshot is the fallback if the snapshot is ever lost: damage there is refused
-  // now, as anywhere in acknowledged data, instead of surfacing the day it is needed. The check only reads,
-  // so it runs beside the restore; a failure still refuses the start (the restored ledger is thrown away).
-  std::future<snapshot::WalRange> check;
-  if (first != 0 && first <= chosen->covered.segment)
-    check = std::async(std::launch::async, [&fs, &wal_dir, first, covered = chosen->covered] {
-      return snapshot::read_wal_range(fs, wal_dir, wal::WalPosition{first, 0}, covered, snapshot::WalRangeVisitor());
-    });
   const snapshot::SnapshotRead read = snapshot::read_snapshot(fs, chosen->path, [&](const snapshot::SnapshotRecord& r) {
     return feed(restorer, options, std::move(*r.record));
   });

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <future>
 #include <random>
 #include <vector>
 
@@ -21,13 +22,13 @@ using Record = ParallelRestore::Record;
 
 constexpr UtcMicros day = 86'400'000'000;
 
-// A valid log: 50 users created along the way, deposits and withdrawals that keep every moment >= 0.
-std::vector<Record> make_log(unsigned seed, int transactions) {
+// A valid log: `users` users created along the way, deposits and withdrawals that keep every moment >= 0.
+std::vector<Record> make_log(unsigned seed, int transactions, std::size_t users = 50) {
   std::mt19937_64 rng(seed);
   std::vector<Record> log;
   std::vector<MinorUnits> funded;  // per user: total of deposits so far (all dated day 0..9)
   for (int i = 0; i < transactions; ++i) {
-    if (funded.size() < 50 && rng() % 20 == 0) {
+    if (funded.size() < users && rng() % (users >= 1000 ? 2 : 20) == 0) {
       funded.push_back(0);
       log.push_back(UserCreated{funded.size(), "u" + std::to_string(funded.size()), "", 0, {}, 0});
       continue;
@@ -57,8 +58,30 @@ struct Ledger {
   }
 };
 
-TEST(ParallelRestore, EqualsSequentialReplay) {
-  const std::vector<Record> log = make_log(3, 60'000);
+// A user's whole listing (GET /v1/user/{id}/transactions, page by page): uid and balance after each.
+std::vector<std::pair<std::string, MinorUnits>> listing(LedgerService& ledger, UserId id) {
+  std::vector<std::pair<std::string, MinorUnits>> out;
+  HistoryQuery query;
+  query.limit = limits::history_page_transactions_max;
+  for (;;) {
+    std::promise<HistoryPage> answer;
+    std::future<HistoryPage> page_future = answer.get_future();
+    if (!ledger.list_transactions(id, query, [&answer](const HistoryPage& page) { answer.set_value(page); })) break;
+    const HistoryPage page = page_future.get();
+    for (const HistoryItem& item : page.items) out.emplace_back(item.tx.uid, item.balance);
+    if (!page.next) break;
+    query.after = page.next;
+  }
+  return out;
+}
+
+// Big histories (50 users, ~1,200 transactions each) and small ones (10,000 users, a few each, over three of
+// the timeline staging's buckets of users); dates fall on ten days, so most transactions share their timestamp
+// with others: listings keep log order among them.
+class EqualsSequentialReplay : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(EqualsSequentialReplay, BalancesUidsAndListings) {
+  const std::vector<Record> log = make_log(3, 60'000, GetParam());
   Ledger sequential, parallel;
   LedgerRestore& replay = *sequential.ledger;
   for (const Record& r : log) {
@@ -81,7 +104,17 @@ TEST(ParallelRestore, EqualsSequentialReplay) {
       ASSERT_TRUE(tally::testing::same_record(*found, *tx));
     }
   }
+  // The timelines, built per user at the end of a parallel restore, list what inserting in log order lists.
+  std::size_t listed = 0;
+  for (UserId id = 1; id <= sequential.ledger->user_count(); ++id) {
+    const auto expected = listing(*sequential.ledger, id);
+    ASSERT_EQ(listing(*parallel.ledger, id), expected) << "user " << id;
+    listed += expected.size();
+  }
+  EXPECT_EQ(listed, restore.transactions());
 }
+
+INSTANTIATE_TEST_SUITE_P(FewAndManyUsers, EqualsSequentialReplay, ::testing::Values(50, 10000));
 
 // Restores `log` on `workers` threads; the error, or "" if it was accepted.
 std::string restore_error(const std::vector<Record>& log, unsigned workers = 2) {

@@ -252,6 +252,24 @@ TEST(SnapshotFaults, DamageInTheWalUnderASnapshotRefusesToStart) {
   EXPECT_EQ(t.fs.contents(segment).size(), before.size()) << "nothing cut";
 }
 
+// The check of the WAL under the newest snapshot starts while that snapshot is validated; when the snapshot
+// proves damaged, that check's verdict is dropped (damage after the older snapshot's position is the replay's
+// to find, as before): the start is refused by the replay, not by a check "under" the snapshot not used.
+TEST(SnapshotFaults, DamagedNewestDropsTheCheckStartedForIt) {
+  TwoSnapshots t;
+  ASSERT_GT(t.newest.segment - 1, t.older.segment) << "a whole segment between the two snapshots";
+  const std::string segment = segment_path(t.newest.segment - 1);
+  ASSERT_TRUE(t.fs.flip_bit(segment, t.fs.contents(segment).size() / 2, 2));
+  ASSERT_TRUE(t.fs.flip_bit(snapshot_path(t.newest), t.fs.contents(snapshot_path(t.newest)).size() / 2, 5));
+  RestoredLedger restored(t.fs, true, false);
+  const std::string message = restored.report().status.message();
+  ASSERT_FALSE(restored.report().status.ok());
+  EXPECT_NE(message.find(wal::segment_file_name(t.newest.segment - 1)), std::string::npos) << message;
+  EXPECT_EQ(message.find("under snapshot"), std::string::npos) << message;
+  ASSERT_EQ(restored.report().warnings.size(), 1u);
+  EXPECT_NE(restored.report().warnings[0].find(snapshot::snapshot_file_name(t.newest)), std::string::npos);
+}
+
 TEST(SnapshotFaults, ReadOnlyRecoveryWritesNothing) {
   TwoSnapshots t;
   wal::WalPosition end;
