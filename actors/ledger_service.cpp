@@ -411,7 +411,8 @@ bool LedgerService::restore_balance(const TransactionApplied& tx) {
   // nodes the insert below needs anyway.)
   if (judge(ledger.history, tx.at, tx.delta()) != Verdict::accepted) return false;
   ledger.history.insert(tx.at, tx.delta());
-  slot->balance.store(ledger.history.balance(), std::memory_order_relaxed);
+  // The history keeps no running total (BalanceHistory::balance() adds it up): the slot's is the same sum.
+  slot->balance.store(slot->balance.load(std::memory_order_relaxed) + tx.delta(), std::memory_order_relaxed);
   return true;
 }
 

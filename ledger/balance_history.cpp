@@ -124,21 +124,21 @@ BalanceHistoryOps::Run BalanceHistoryOps::check_node(const Node* n, bool is_root
 }
 
 std::string BalanceHistoryOps::check(const BalanceHistory& h) {
-  if (h.root_ == nullptr) return h.balance_ == 0 ? "" : "no tree but changes";
+  if (h.root_ == nullptr) return "";
   CheckWalk w;
   const Run r = check_node(h.root_, true, nullptr, nullptr, w);
   if (!w.error.empty()) return w.error;
   if (h.root_->level > 0 && h.root_->size < 2) return "a root with one child";
   if (w.bytes != tree_bytes_of(h)) return "the byte total is off";
-  if ((h.root_->size > 0 ? r.sum : 0) != h.balance_) return "the balance is off";
+  if ((h.root_->size > 0 ? r.sum : 0) != h.balance()) return "the balance is off";
   return "";
 }
 
 BalanceHistory::BalanceHistory(const BalanceHistory& other)
-    : root_(other.root_ == nullptr ? nullptr : Ops::clone(other.root_)), balance_(other.balance_) {}
+    : root_(other.root_ == nullptr ? nullptr : Ops::clone(other.root_)) {}
 
 BalanceHistory::BalanceHistory(BalanceHistory&& other) noexcept
-    : root_(std::exchange(other.root_, nullptr)), balance_(std::exchange(other.balance_, 0)) {}
+    : root_(std::exchange(other.root_, nullptr)) {}
 
 BalanceHistory& BalanceHistory::operator=(const BalanceHistory& other) {
   if (this != &other) *this = BalanceHistory(other);
@@ -149,17 +149,25 @@ BalanceHistory& BalanceHistory::operator=(BalanceHistory&& other) noexcept {
   if (this != &other) {
     Ops::destroy(root_);
     root_ = std::exchange(other.root_, nullptr);
-    balance_ = std::exchange(other.balance_, 0);
   }
   return *this;
 }
 
 BalanceHistory::~BalanceHistory() { Ops::destroy(root_); }
 
+MinorUnits BalanceHistory::balance() const {
+  if (root_ == nullptr) return 0;
+  if (root_->level == 0) return Ops::leaf_sum_through(root_, INT64_MAX);
+  MinorUnits total = 0;
+  for (int i = 0; i < root_->size; ++i) total += Ops::sums(root_)[i];
+  return total;
+}
+
 MinorUnits BalanceHistory::balance_at(UtcMicros at) const {
   if (root_ == nullptr) return 0;
   MinorUnits total = 0;
-  MinorUnits here = balance_;  // the sum of the subtree being entered
+  if (root_->level == 0) return Ops::leaf_sum_through(root_, at);
+  MinorUnits here = balance();  // the sum of the subtree being entered
   const Node* n = root_;
   while (n->level > 0) {
     const int i = Ops::route(n, at);
@@ -175,7 +183,7 @@ BalanceHistory::Extremes BalanceHistory::extremes_from(UtcMicros at) const {
   // One descent splits the moments at `at`: what lies right of the route is later than `at`, and the pieces
   // met deeper come earlier in time, so the suffix is built by prepending as we descend.
   MinorUnits before = 0;
-  MinorUnits here = balance_;
+  MinorUnits here = root_->level == 0 ? 0 : balance();  // (a leaf's is not needed)
   bool later = false;
   Ops::Run after{0, 0, 0};
   const auto prepend = [&](const Ops::Run& r) {

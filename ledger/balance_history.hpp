@@ -38,13 +38,15 @@ class BalanceHistory {
 
   // Sum of every delta whose timestamp <= at.
   MinorUnits balance_at(UtcMicros at) const;
-  // Sum of every delta. O(1).
-  MinorUnits balance() const { return balance_; }
+  // Sum of every delta: adds the root's children (or scans a root leaf). Not kept beside the root: a user's
+  // ledger block (this and a timeline) is then 16 bytes, an allocator class, and the user's durable balance is in
+  // their UserSlot anyway.
+  MinorUnits balance() const;
   // Balances at every moment from `at` (the balance at `at` itself, then at each later timestamp).
   Extremes extremes_from(UtcMicros at) const;
 
   // Changes, not moments. Walks the tree (O(n), for tests and reports): no count is kept, since every user with
-  // a transaction has a history, in a 32-byte ledger block.
+  // a transaction has a history, in a 16-byte ledger block.
   std::size_t size() const;
   // A hint: a short history gets room for about `entries` moments (8 bytes each) in its one block (at most one
   // leaf's worth).
@@ -57,7 +59,6 @@ class BalanceHistory {
  private:
   struct Node;      // a leaf or an inner node; the layout is in balance_history_nodes.hpp
   Node* root_ = nullptr;
-  MinorUnits balance_ = 0;
   friend struct BalanceHistoryOps;
 };
 

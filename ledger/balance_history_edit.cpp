@@ -205,7 +205,6 @@ void BalanceHistory::insert(UtcMicros at, MinorUnits delta) {
   const auto [cur, extra] = Ops::apply(leaf, s, e);
   const Ops::Run moment{delta, delta, delta};
   Ops::fix_up(*this, path, cur, extra, at_end && extra == nullptr ? &moment : nullptr, e);
-  balance_ += delta;
   e.finish();
 }
 
@@ -222,7 +221,6 @@ void BalanceHistory::erase(UtcMicros at, MinorUnits delta) {
   } else {  // a moment lost one of its changes: its sum may take more bytes than before
     Ops::fix_up(*this, path, cur, extra, nullptr, e);
   }
-  balance_ -= delta;
   e.finish();
 }
 
