@@ -12,7 +12,7 @@ namespace tally {
 
 // A B+-tree of sorted leaves, one slot per distinct timestamp ("moment") holding the sum of that moment's
 // changes: the balance at a moment includes every change stamped at it, whatever their arrival order. A leaf
-// (at most 512 bytes) holds its moments delta-encoded, each as varints of its distance from the one before, its
+// (at most 256 bytes) holds its moments delta-encoded, each as varints of its distance from the one before, its
 // sum and (when above one) its change count: 6-10 bytes a moment, read front to back; inner nodes keep each
 // child's separator, sum and min/max prefix, so every query is one descent and one leaf scan. Nodes grow in
 // steps, so a short history holds one small block. erase is for rolling back a recent insert.

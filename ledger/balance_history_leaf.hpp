@@ -1,5 +1,5 @@
 // Internal to ledger/balance_history*.cpp: how a leaf of BalanceHistory's tree stores its moments. A leaf is
-// read front to back (it is at most balance_history_leaf_bytes_max long), so each moment is stored as its
+// read front to back (it is at most BalanceHistoryOps::kLeafBytesMax long), so each moment is stored as its
 // distance from the one before, in LEB128 varints:
 //   varint  gap: the moment's timestamp minus the previous moment's (0 for the leaf's first moment, whose
 //           timestamp is the leaf's `first` field)

@@ -37,7 +37,7 @@ struct BalanceHistoryOps {
   using Slot = std::array<std::uint64_t, 5>;  // one inner slot's values, column by column (their bits)
   using Moment = history_leaf::Moment;
 
-  static constexpr int kLeafBytesMax = 512;  // a leaf's block: ~55 moments of a user's history, scanned in full
+  static constexpr int kLeafBytesMax = 256;  // a leaf's block: 25-60 moments, scanned in full
   static constexpr int kInnerMax = 31;
   static constexpr int kDepthMax = 24;  // inner levels; each takes 16x the inserts of the one below: unreachable
   static constexpr UtcMicros kAtLimit = INT64_C(1) << 58;  // storable timestamps are in (-kAtLimit, kAtLimit)
@@ -92,7 +92,7 @@ struct BalanceHistoryOps {
   // about 1.25x so a short history wastes little: a leaf's step is its block's bytes; an inner node of cap c
   // takes 16 + 40c bytes (31: 1,256 of the 1,280 class).
   static int cap_for(int level, int slots) {
-    static constexpr int kLeafSteps[] = {32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512};
+    static constexpr int kLeafSteps[] = {32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256};
     static constexpr int kInnerSteps[] = {1, 2, 3, 4, 5, 6, 7, 9, 10, 12, 15, 18, 22, 25, 31};
     return level == 0 ? first_step_holding(kLeafSteps, slots, kLeafBytesMax)
                       : first_step_holding(kInnerSteps, slots, kInnerMax);

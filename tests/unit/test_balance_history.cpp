@@ -269,8 +269,8 @@ TEST(BalanceHistory, ReserveSizesTheFirstBlock) {
   EXPECT_EQ(h.extremes_from(0).lowest, 0);
   for (int i = 0; i < 10; ++i) h.insert(i, 1);
   EXPECT_EQ(h.memory_bytes(), reserved);  // no growth within the reserve
-  h.reserve(100'000);                        // a hint: one leaf's worth at most (a 512-byte block)
-  EXPECT_EQ(h.memory_bytes(), sizeof(BalanceHistory) + 512);
+  h.reserve(100'000);                        // a hint: one leaf's worth at most (a 256-byte block)
+  EXPECT_EQ(h.memory_bytes(), sizeof(BalanceHistory) + 256);
   EXPECT_EQ(h.balance_at(4), 5);
 }
 
