@@ -1,6 +1,7 @@
 // BalanceHistory's queries, lifetime and the balance rule (judge). Each query is one root-to-leaf descent: at an
 // inner node the children before the route add their sums, the children after it add their Runs; at the leaf the
-// moments are scanned. The edits live in balance_history_edit.cpp, the layout in balance_history_nodes.hpp.
+// moments are decoded front to back. The edits live in balance_history_edit.cpp and balance_history_leaf_edit.cpp,
+// the layout in balance_history_nodes.hpp.
 #include "ledger/balance_history.hpp"
 
 #include <algorithm>

@@ -1,6 +1,7 @@
-// Internal to ledger/balance_history*.cpp: the node layout of BalanceHistory's B+-tree and the helpers both
-// files share (queries in balance_history.cpp, edits in balance_history_edit.cpp). Only its unit tests include
-// it besides, for BalanceHistoryOps::check.
+// Internal to ledger/balance_history*.cpp: the node layout of BalanceHistory's B+-tree and the helpers its files
+// share (queries in balance_history.cpp, edits in balance_history_edit.cpp and balance_history_leaf_edit.cpp; a
+// leaf's moment encoding in balance_history_leaf.hpp). Only its unit tests include it besides, for
+// BalanceHistoryOps::check.
 #pragma once
 
 #include <algorithm>
