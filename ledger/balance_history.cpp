@@ -179,40 +179,40 @@ MinorUnits BalanceHistory::balance_at(UtcMicros at) const {
   return total + Ops::leaf_sum_through(n, at);
 }
 
+// One descent splits the moments at `at`: what lies right of the route is later than `at`, and the pieces met
+// deeper come earlier in time, so the suffix is built by prepending as we descend. Whatever is not later than
+// `at` in a subtree summing to `here` is earlier: before grows by here - later.
+BalanceHistory::Node* BalanceHistoryOps::descend_judging(const BalanceHistory& h, UtcMicros at, Judging& j,
+                                                         Path* path) {
+  Node* n = h.root_;
+  MinorUnits here = n->level == 0 ? 0 : h.balance();  // (a leaf's is not needed)
+  while (n->level > 0) {
+    const int i = route(n, at);
+    if (path != nullptr) {
+      TALLY_ASSERT(path->depth < kDepthMax, "a history's tree is shallower than kDepthMax");
+      path->node[path->depth] = n;
+      path->index[path->depth++] = i;
+    }
+    const MinorUnits through = here;
+    here = sums(n)[i];
+    if (i + 1 < n->size) {
+      const Run r = inner_run(n, i + 1, n->size);
+      j.prepend(r);
+      j.before += through - here - r.sum;
+    } else {
+      j.before += through - here;
+    }
+    n = kids(n)[i];
+  }
+  return n;
+}
+
 BalanceHistory::Extremes BalanceHistory::extremes_from(UtcMicros at) const {
   if (root_ == nullptr) return Extremes{};
-  // One descent splits the moments at `at`: what lies right of the route is later than `at`, and the pieces
-  // met deeper come earlier in time, so the suffix is built by prepending as we descend.
-  MinorUnits before = 0;
-  MinorUnits here = root_->level == 0 ? 0 : balance();  // (a leaf's is not needed)
-  bool later = false;
-  Ops::Run after{0, 0, 0};
-  const auto prepend = [&](const Ops::Run& r) {
-    after = later ? Ops::concat(r, after) : r;
-    later = true;
-  };
-  const Node* n = root_;
-  // Whatever is not later than `at` in a subtree summing to `here` is earlier: before grows by here - later.
-  while (n->level > 0) {
-    const int i = Ops::route(n, at);
-    const MinorUnits through = here;
-    here = Ops::sums(n)[i];
-    if (i + 1 < n->size) {
-      const Ops::Run r = Ops::inner_run(n, i + 1, n->size);
-      prepend(r);
-      before += through - here - r.sum;
-    } else {
-      before += through - here;
-    }
-    n = Ops::kids(n)[i];
-  }
-  const Ops::LeafSplit split = Ops::leaf_split(n, at);
-  before += split.through;
-  if (split.any_after) prepend(split.after);
-  Extremes e;
-  e.lowest = before + (later ? std::min<MinorUnits>(0, after.lo) : 0);
-  e.highest = before + (later ? std::max<MinorUnits>(0, after.hi) : 0);
-  return e;
+  Ops::Judging j;
+  const Node* leaf = Ops::descend_judging(*this, at, j, nullptr);
+  j.add(Ops::leaf_split(leaf, at));
+  return j.extremes();
 }
 
 std::size_t BalanceHistory::size() const {
@@ -226,12 +226,7 @@ std::size_t BalanceHistory::size() const {
 std::size_t BalanceHistory::memory_bytes() const { return sizeof(*this) + Ops::tree_bytes_of(*this); }
 
 Verdict judge(const BalanceHistory& history, UtcMicros at, MinorUnits delta) {
-  // The change joins the moment `at`, so the balance at `at` and at every later moment shifts by exactly
-  // `delta`, and the moments before `at` are untouched.
-  const BalanceHistory::Extremes e = history.extremes_from(at);
-  if (e.lowest + delta < 0) return Verdict::insufficient_funds;
-  if (e.highest + delta > limits::balance_minor_max) return Verdict::balance_too_large;
-  return Verdict::accepted;
+  return Ops::verdict(history.extremes_from(at), delta);
 }
 
 }  // namespace tally

@@ -10,6 +10,9 @@
 
 namespace tally {
 
+// judge()'s answer (below).
+enum class Verdict { accepted, insufficient_funds, balance_too_large };
+
 // A B+-tree of sorted leaves, one slot per distinct timestamp ("moment") holding the sum of that moment's
 // changes: the balance at a moment includes every change stamped at it, whatever their arrival order. A leaf
 // (at most 256 bytes) holds its moments delta-encoded, each as varints of its distance from the one before, its
@@ -33,6 +36,8 @@ class BalanceHistory {
   // `at` must be a real instant (years 0001..9999 fit easily); one outside +-2^58 micros aborts, and so does a
   // moment whose changes sum beyond +-2^62 (balances stay within +-10^17, so judged changes never do).
   void insert(UtcMicros at, MinorUnits delta);
+  // judge(*this, at, delta), and insert(at, delta) when it is accepted: one descent and one scan of the leaf.
+  Verdict insert_if_accepted(UtcMicros at, MinorUnits delta);
   // Takes back one earlier insert(at, delta); aborts if no change is recorded at `at` (an impossible state).
   void erase(UtcMicros at, MinorUnits delta);
 
@@ -61,8 +66,6 @@ class BalanceHistory {
   Node* root_ = nullptr;
   friend struct BalanceHistoryOps;
 };
-
-enum class Verdict { accepted, insufficient_funds, balance_too_large };
 
 // The rule: a change is accepted only if the balance stays within [0, limits::balance_minor_max] at every moment
 // from its timestamp on (a backdated WITHDRAW must not drive any later moment negative).

@@ -208,6 +208,30 @@ void BalanceHistory::insert(UtcMicros at, MinorUnits delta) {
   e.finish();
 }
 
+Verdict BalanceHistory::insert_if_accepted(UtcMicros at, MinorUnits delta) {
+  if (root_ == nullptr) {
+    const Verdict v = Ops::verdict(Extremes{}, delta);
+    if (v == Verdict::accepted) insert(at, delta);
+    return v;
+  }
+  if (at <= -Ops::kAtLimit || at >= Ops::kAtLimit) fail("timestamp out of range", at);
+  Ops::Judging j;
+  Ops::Path path;
+  Node* leaf = Ops::descend_judging(*this, at, j, &path);
+  Ops::LeafSplit split;
+  const Ops::Splice s = Ops::insert_splice(leaf, at, delta, &split);
+  j.add(split);
+  const Verdict v = Ops::verdict(j.extremes(), delta);
+  if (v != Verdict::accepted) return v;
+  Ops::Edit e(*this);
+  const bool at_end = s.added == 1 && s.pos == leaf->size;
+  const auto [cur, extra] = Ops::apply(leaf, s, e);
+  const Ops::Run moment{delta, delta, delta};
+  Ops::fix_up(*this, path, cur, extra, at_end && extra == nullptr ? &moment : nullptr, e);
+  e.finish();
+  return v;
+}
+
 void BalanceHistory::erase(UtcMicros at, MinorUnits delta) {
   if (root_ == nullptr) fail("erase of absent entry", at);
   Ops::Path path;

@@ -41,7 +41,7 @@ constexpr int kSplitMomentsMax = static_cast<int>((Ops::kLeafRoomMax + 2 * leaf:
 
 }  // namespace
 
-Ops::Splice BalanceHistoryOps::insert_splice(const Node* leaf, UtcMicros at, MinorUnits delta) {
+Ops::Splice BalanceHistoryOps::insert_splice(const Node* leaf, UtcMicros at, MinorUnits delta, LeafSplit* split) {
   Splice s;
   s.first = leaf->size == 0 ? at : first(leaf);
   leaf::Reader r = reader(leaf);
@@ -51,7 +51,22 @@ Ops::Splice BalanceHistoryOps::insert_splice(const Node* leaf, UtcMicros at, Min
     const Moment m = r.next();
     if (m.at < at) {
       previous = m.at;
+      if (split != nullptr) split->through += m.sum;
       continue;
+    }
+    if (split != nullptr) {  // m and the moments after it, read on a copy of the reader
+      if (m.at == at) split->through += m.sum;
+      leaf::Reader rest = r;
+      MinorUnits sum = m.sum;
+      for (bool after = m.at > at;; after = true) {
+        if (after) {
+          split->after = split->any_after ? extend(split->after, sum) : Run{sum, sum, sum};
+          split->any_after = true;
+        }
+        if (rest.done()) break;
+        UtcMicros t;
+        rest.next(t, sum);
+      }
     }
     s.pos = pos;
     s.from = from;

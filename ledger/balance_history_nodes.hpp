@@ -14,6 +14,7 @@
 
 #include "ledger/balance_history.hpp"
 #include "ledger/balance_history_leaf.hpp"
+#include "ledger/limits.hpp"
 #include "ledger/size_class_steps.hpp"
 
 namespace tally {
@@ -159,6 +160,31 @@ struct BalanceHistoryOps {
     }
     return s;
   }
+  // What judge() gathers on its way down: the sum of the moments up to `at` and the Run of those after it.
+  struct Judging {
+    MinorUnits before = 0;
+    bool later = false;
+    Run after{0, 0, 0};
+    void prepend(const Run& r) {
+      after = later ? concat(r, after) : r;
+      later = true;
+    }
+    void add(const LeafSplit& s) {
+      before += s.through;
+      if (s.any_after) prepend(s.after);
+    }
+    BalanceHistory::Extremes extremes() const {
+      return BalanceHistory::Extremes{before + (later ? std::min<MinorUnits>(0, after.lo) : 0),
+                                      before + (later ? std::max<MinorUnits>(0, after.hi) : 0)};
+    }
+  };
+  // The rule judge() applies: the change joins the moment `at`, so the balance at `at` and at every later
+  // moment shifts by exactly `delta`, and the moments before `at` are untouched.
+  static Verdict verdict(const BalanceHistory::Extremes& e, MinorUnits delta) {
+    if (e.lowest + delta < 0) return Verdict::insufficient_funds;
+    if (e.highest + delta > limits::balance_minor_max) return Verdict::balance_too_large;
+    return Verdict::accepted;
+  }
   static Run leaf_run(const Node* leaf) {
     const LeafSplit s = leaf_split(leaf, INT64_MIN);
     return s.after;
@@ -205,6 +231,8 @@ struct BalanceHistoryOps {
     int added = 0;  // moments the edit adds (1), or removes (-1)
   };
   static Node* descend(Node* root, UtcMicros at, Path& path);
+  // extremes_from's descent to the leaf holding `at` (h not empty), recording the path when given.
+  static Node* descend_judging(const BalanceHistory& h, UtcMicros at, Judging& j, Path* path);
   static void open_slot(Node* n, int pos, const Slot& v);
   static void close_slot(Node* n, int pos);
   static Node* resized(Node* n, int cap, Edit& e);
@@ -215,7 +243,8 @@ struct BalanceHistoryOps {
   static void fix_up(BalanceHistory& h, const Path& path, Node* cur, Node* extra, const Run* appended, Edit& e);
   static void fix_down(BalanceHistory& h, const Path& path, Node* cur, Edit& e);
   // Leaf edits (balance_history_leaf_edit.cpp).
-  static Splice insert_splice(const Node* leaf, UtcMicros at, MinorUnits delta);
+  // The splice that adds one change `delta` at `at`; with `split`, the same scan also splits the leaf at `at`.
+  static Splice insert_splice(const Node* leaf, UtcMicros at, MinorUnits delta, LeafSplit* split = nullptr);
   // The splice that takes back one change `delta` at `at`; fails (aborts) when no such change is recorded.
   static Splice erase_splice(const Node* leaf, UtcMicros at, MinorUnits delta);
   static std::pair<Node*, Node*> apply(Node* leaf, const Splice& s, Edit& e);

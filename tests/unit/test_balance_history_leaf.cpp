@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "ledger/balance_history.hpp"
 #include "ledger/balance_history_leaf.hpp"
 #include "ledger/balance_history_nodes.hpp"
+#include "ledger/limits.hpp"
 #include "tests/unit/balance_history_model.hpp"
 
 namespace tally {
@@ -159,6 +161,36 @@ TEST(BalanceHistoryLeaf, TenMomentsOfAYearFitA112ByteBlock) {
     total += h.memory_bytes() - sizeof(BalanceHistory);
   }
   EXPECT_LE(total, 1000u * 120);
+}
+
+// insert_if_accepted (recovery's one descent) against judge() then insert(): the same verdicts and histories,
+// under backdated, colliding and out-of-order changes of both signs, small balances and ones near the ceiling.
+TEST(BalanceHistoryLeaf, InsertIfAcceptedIsJudgeThenInsert) {
+  std::mt19937_64 rng(14);
+  for (const MinorUnits scale : {MinorUnits{1000}, limits::balance_minor_max / 2}) {
+    BalanceHistory judged, fused;
+    Model m;
+    int accepted = 0, refused = 0;
+    for (int i = 0; i < 6000; ++i) {
+      const UtcMicros at = static_cast<UtcMicros>(rng() % 3000) * 1000;
+      const MinorUnits delta = static_cast<MinorUnits>(rng() % static_cast<std::uint64_t>(scale)) - scale / 2;
+      const Verdict want = judge(judged, at, delta);
+      if (want == Verdict::accepted) judged.insert(at, delta);
+      ASSERT_EQ(fused.insert_if_accepted(at, delta), want) << "op " << i;
+      if (want == Verdict::accepted) {
+        m.entries.push_back({at, static_cast<std::uint64_t>(i), delta});
+        ++accepted;
+      } else {
+        ++refused;
+      }
+      if (i % 500 == 0) history_test::expect_matches(fused, m, rng);
+      if (HasFatalFailure()) return;
+    }
+    history_test::expect_matches(fused, m, rng);
+    EXPECT_GT(accepted, 1000);
+    std::printf("[          ] scale %lld: %d accepted, %d refused\n", static_cast<long long>(scale), accepted, refused);
+    EXPECT_GT(refused, 20);
+  }
 }
 
 TEST(BalanceHistoryLeafDeathTest, AMomentSumBeyondTheLimitAborts) {
