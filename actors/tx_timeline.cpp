@@ -1,4 +1,5 @@
-// TxTimeline: the counted B+-tree. A node is one heap block: an 8-byte header, then column arrays of `cap` slots:
+// TxTimeline: the counted B+-tree. A node is one heap block: a header (4 bytes in a leaf, 8 in an inner node, whose
+// slots are 8-byte aligned), then column arrays of `cap` slots:
 //   leaf  (level 0):  entry[cap]                                 the TxIndex entries, in listing order, 6 bytes
 //                                                                each (a user-space address fits 48 bits)
 //   inner (level 1+): count[cap], sum[cap], first[cap], kid[cap]  each child's size, sum of changes, first timestamp
@@ -19,18 +20,21 @@
 namespace tally {
 
 struct TxTimeline::Node {
-  std::uint16_t size;  // slots in use
-  std::uint16_t cap;   // slots allocated
+  std::uint8_t size;   // slots in use
+  std::uint8_t cap;    // slots allocated
   std::uint8_t level;  // 0 = leaf
 };
 
 struct TxTimeline::Ops {
-  static constexpr int kLeafMax = 62;
+  static constexpr int kLeafMax = 63;
   static constexpr std::size_t kEntryBytes = 6;  // an entry's address, little-endian, its top 16 bits zero
   static constexpr int kInnerMax = 31;
+  static constexpr int kPrefetchEntriesMax = 16;
   static constexpr int kDepthMax = 16;  // 16 half-full levels hold far more than users_max * 2^32 entries
-  static constexpr std::size_t kHeaderBytes = 8;
-  static_assert(sizeof(Node) <= kHeaderBytes, "the header fits its 8 bytes");
+  static constexpr std::size_t kLeafHeaderBytes = 4, kInnerHeaderBytes = 8;
+  static_assert(sizeof(Node) <= kLeafHeaderBytes, "the header fits a leaf's 4 bytes");
+  static_assert(kLeafMax <= UINT8_MAX && kInnerMax <= UINT8_MAX, "sizes fit the header's bytes");
+  static std::size_t header_bytes(int level) { return level == 0 ? kLeafHeaderBytes : kInnerHeaderBytes; }
 
   struct Summary {
     std::uint64_t count;
@@ -46,19 +50,21 @@ struct TxTimeline::Ops {
   static MinorUnits delta_of(Entry e) { return tx_index_detail::entry_delta(e); }
 
   // Each step is the most slots whose node fills one of jemalloc's size classes (16 B apart up to 128, then 4
-  // per doubling): a leaf of cap c takes 8 + 6c bytes (62: 380 of the 384 class), an inner node 8 + 32c (31:
-  // 1,000 of 1,024).
+  // per doubling): a leaf of cap c takes 4 + 6c bytes (10: 64 of the 64 class; 63: 382 of 384), an inner node
+  // 8 + 32c (31: 1,000 of 1,024).
   static int cap_for(int level, int slots) {
-    static constexpr int kLeafSteps[] = {1, 4, 6, 9, 12, 14, 17, 20, 25, 30, 36, 41, 52, 62};
+    static constexpr int kLeafSteps[] = {2, 4, 7, 10, 12, 15, 18, 20, 26, 31, 36, 42, 52, 63};
     static constexpr int kInnerSteps[] = {1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 19, 23, 27, 31};
     return level == 0 ? first_step_holding(kLeafSteps, slots, kLeafMax)
                       : first_step_holding(kInnerSteps, slots, kInnerMax);
   }
   static int max_slots(int level) { return level == 0 ? kLeafMax : kInnerMax; }
   static std::size_t node_bytes(int level, int cap) {
-    return kHeaderBytes + static_cast<std::size_t>(cap) * (level == 0 ? kEntryBytes : 32);
+    return header_bytes(level) + static_cast<std::size_t>(cap) * (level == 0 ? kEntryBytes : 32);
   }
-  static char* base(const Node* n) { return reinterpret_cast<char*>(const_cast<Node*>(n)) + kHeaderBytes; }
+  static char* base(const Node* n) {
+    return reinterpret_cast<char*>(const_cast<Node*>(n)) + header_bytes(n->level);
+  }
   static Entry entry(const Node* n, int i) {
     std::uintptr_t address = 0;
     std::memcpy(&address, base(n) + kEntryBytes * static_cast<std::size_t>(i), kEntryBytes);
@@ -77,7 +83,7 @@ struct TxTimeline::Ops {
   static Node* make(int level, int cap) {
     Node* n = static_cast<Node*>(::operator new(node_bytes(level, cap)));
     n->size = 0;
-    n->cap = static_cast<std::uint16_t>(cap);
+    n->cap = static_cast<std::uint8_t>(cap);
     n->level = static_cast<std::uint8_t>(level);
     return n;
   }
@@ -151,8 +157,8 @@ struct TxTimeline::Ops {
     const int half = n->size / 2;
     Node* right = make(n->level, cap_for(n->level, n->size - half + 1));
     copy_slots(right, 0, n, half, n->size);
-    right->size = static_cast<std::uint16_t>(n->size - half);
-    n->size = static_cast<std::uint16_t>(half);
+    right->size = static_cast<std::uint8_t>(n->size - half);
+    n->size = static_cast<std::uint8_t>(half);
     Node* again = pos <= half ? place(n, pos, write) : place(right, pos - half, write);
     TALLY_ASSERT(again == nullptr, "either half of a split node has room for the slot");
     return right;
@@ -167,6 +173,11 @@ struct TxTimeline::Ops {
   static int leaf_position(const Node* leaf, UtcMicros at, bool inclusive) {
     const int n = leaf->size;
     if (inclusive && (n == 0 || at_of(entry(leaf, n - 1)) <= at)) return n;  // appending: the common case
+    // A short leaf's entries are loaded at once, so the search's dependent probes (each a cold entry, where dates
+    // arrive at random) wait for memory once rather than once a probe.
+    if (n <= kPrefetchEntriesMax) {
+      for (int i = 0; i + 1 < n; ++i) __builtin_prefetch(entry(leaf, i) + tx_index_detail::word_bytes);
+    }
     auto below = [&](Entry x) { return inclusive ? at_of(x) <= at : at_of(x) < at; };
     int lo = 0, hi = n;
     while (lo < hi) {

@@ -27,8 +27,9 @@ struct UserLedger {
   BalanceHistory history;
   TxTimeline timeline;  // durable transactions only, in listing order (pending ones join it once durable)
 };
-// One per user with a transaction: 32 bytes, an allocator class (the pending records' counter is the actor's).
-static_assert(sizeof(UserLedger) <= 32, "a user's ledger block stays compact");
+// One per user with a transaction: 16 bytes, an allocator class (the pending records' counter is the actor's; the
+// balance is the slot's).
+static_assert(sizeof(UserLedger) <= 16, "a user's ledger block stays compact");
 
 // Guards a slot's actor handle and dormant ledger. A spin lock (1 byte) rather than a std::mutex (40 bytes):
 // it is held only for an enqueue or a hand-over, and there are millions of slots.

@@ -1,12 +1,15 @@
-// BalanceHistory's edits. insert and erase descend once, change one leaf, then walk the path back up: each
-// parent re-summarises the child it holds (O(children); an append only extends the summaries, O(1)), takes in a
-// new sibling when the child split, and drops a child that emptied. A full node grows to the next capacity step;
-// at its maximum it splits, keeping a run of appends (or prepends) together so the old node stays full.
+// BalanceHistory's edits. insert and erase descend once, change one leaf (balance_history_leaf_edit.cpp), then
+// walk the path back up: each parent re-summarises the child it holds (O(children); an append only extends the
+// summaries, O(1)), takes in a new sibling when the child split, and drops a child that emptied. A full inner
+// node grows to the next capacity step; at its maximum it splits, keeping a run of appends (or prepends) together
+// so the old node stays full.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
 #include <tuple>
 
+#include "ledger/assert.hpp"
 #include "ledger/balance_history.hpp"
 #include "ledger/balance_history_nodes.hpp"
 
@@ -23,30 +26,6 @@ namespace {
 
 }  // namespace
 
-// Allocations and frees of one edit, so the root can carry the tree's byte total.
-struct BalanceHistoryOps::Edit {
-  BalanceHistory& h;
-  std::int64_t bytes;
-
-  explicit Edit(BalanceHistory& history)
-      : h(history), bytes(static_cast<std::int64_t>(tree_bytes_of(history))) {}
-
-  Node* make(int level, int cap) {
-    const std::size_t size = node_bytes(level, cap);
-    Node* n = new (::operator new(size)) Node{0, static_cast<std::uint16_t>(cap), static_cast<std::uint8_t>(level)};
-    if (level > 0) tree_bytes(n) = 0;
-    bytes += static_cast<std::int64_t>(size);
-    return n;
-  }
-  void drop(Node* n) {
-    bytes -= static_cast<std::int64_t>(node_bytes(n->level, n->cap));
-    ::operator delete(n);
-  }
-  void finish() {
-    if (h.root_ != nullptr && h.root_->level > 0) tree_bytes(h.root_) = bytes;
-  }
-};
-
 BalanceHistory::Node* BalanceHistoryOps::descend(Node* root, UtcMicros at, Path& path) {
   Node* n = root;
   while (n->level > 0) {
@@ -60,39 +39,8 @@ BalanceHistory::Node* BalanceHistoryOps::descend(Node* root, UtcMicros at, Path&
   return n;
 }
 
-void BalanceHistoryOps::count_up(BalanceHistory& h, std::int64_t& word) {
-  const std::int64_t count = word & kCountMask;
-  if (count < kCountMask - 1) {
-    ++word;
-    return;
-  }
-  if (h.overflow_ == nullptr) h.overflow_ = new BalanceHistory::Overflow;
-  if (count == kCountMask - 1) {
-    ++word;  // the packed count now reads "see Overflow"
-    h.overflow_->counts[at_of(word)] = kCountMask;
-    return;
-  }
-  ++h.overflow_->counts[at_of(word)];
-}
-
-void BalanceHistoryOps::count_down(BalanceHistory& h, std::int64_t& word) {
-  if ((word & kCountMask) != kCountMask) {
-    --word;
-    return;
-  }
-  const auto it = h.overflow_->counts.find(at_of(word));
-  if (--it->second == static_cast<std::uint64_t>(kCountMask - 1)) {
-    h.overflow_->counts.erase(it);
-    --word;
-    if (h.overflow_->counts.empty()) {
-      delete h.overflow_;
-      h.overflow_ = nullptr;
-    }
-  }
-}
-
 void BalanceHistoryOps::open_slot(Node* n, int pos, const Slot& v) {
-  for (int c = 0; c < columns(n->level); ++c) {
+  for (int c = 0; c < kColumns; ++c) {
     char* base = column(n, c);
     std::memmove(base + (pos + 1) * 8, base + pos * 8, static_cast<std::size_t>(n->size - pos) * 8);
     std::memcpy(base + pos * 8, &v[c], 8);
@@ -101,7 +49,7 @@ void BalanceHistoryOps::open_slot(Node* n, int pos, const Slot& v) {
 }
 
 void BalanceHistoryOps::close_slot(Node* n, int pos) {
-  for (int c = 0; c < columns(n->level); ++c) {
+  for (int c = 0; c < kColumns; ++c) {
     char* base = column(n, c);
     std::memmove(base + pos * 8, base + (pos + 1) * 8, static_cast<std::size_t>(n->size - pos - 1) * 8);
   }
@@ -110,13 +58,19 @@ void BalanceHistoryOps::close_slot(Node* n, int pos) {
 
 BalanceHistory::Node* BalanceHistoryOps::resized(Node* n, int cap, Edit& e) {
   Node* m = e.make(n->level, cap);
-  for (int c = 0; c < columns(n->level); ++c) std::memcpy(column(m, c), column(n, c), n->size * std::size_t{8});
+  if (n->level == 0) {
+    std::memcpy(moments(m), moments(n), n->used);
+    m->used = n->used;
+    first(m) = first(n);
+  } else {
+    for (int c = 0; c < kColumns; ++c) std::memcpy(column(m, c), column(n, c), n->size * std::size_t{8});
+  }
   m->size = n->size;
   e.drop(n);
   return m;
 }
 
-// n is full and v belongs at pos: n's slots and v, in order, go into two nodes.
+// n (an inner node) is full and v belongs at pos: n's slots and v, in order, go into two nodes.
 std::pair<BalanceHistory::Node*, BalanceHistory::Node*> BalanceHistoryOps::split(Node* n, int pos, const Slot& v,
                                                                                  Edit& e) {
   const int level = n->level;
@@ -134,8 +88,8 @@ std::pair<BalanceHistory::Node*, BalanceHistory::Node*> BalanceHistoryOps::split
   } else if (pos <= size / 4) {
     k = pos + 1;
   }
-  std::uint64_t all[5][kLeafMax + 1];
-  for (int c = 0; c < columns(level); ++c) {
+  std::uint64_t all[kColumns][kInnerMax + 1];
+  for (int c = 0; c < kColumns; ++c) {
     const char* base = column(n, c);
     std::memcpy(all[c], base, pos * std::size_t{8});
     all[c][pos] = v[c];
@@ -143,7 +97,7 @@ std::pair<BalanceHistory::Node*, BalanceHistory::Node*> BalanceHistoryOps::split
   }
   Node* left = e.make(level, cap_for(level, k));
   Node* right = e.make(level, cap_for(level, size + 1 - k));
-  for (int c = 0; c < columns(level); ++c) {
+  for (int c = 0; c < kColumns; ++c) {
     std::memcpy(column(left, c), all[c], k * std::size_t{8});
     std::memcpy(column(right, c), all[c] + k, (size + 1 - k) * std::size_t{8});
   }
@@ -153,7 +107,7 @@ std::pair<BalanceHistory::Node*, BalanceHistory::Node*> BalanceHistoryOps::split
   return {left, right};
 }
 
-// Puts v at pos in n, growing or splitting it: {n, nullptr} (n possibly moved) or the two halves of a split.
+// Puts v at pos in inner node n, growing or splitting it: {n, nullptr} (n possibly moved) or the two halves of a split.
 std::pair<BalanceHistory::Node*, BalanceHistory::Node*> BalanceHistoryOps::place(Node* n, int pos, const Slot& v,
                                                                                  Edit& e) {
   if (n->size == n->cap) {
@@ -243,49 +197,61 @@ void BalanceHistoryOps::fix_down(BalanceHistory& h, const Path& path, Node* cur,
 void BalanceHistory::insert(UtcMicros at, MinorUnits delta) {
   if (at <= -Ops::kAtLimit || at >= Ops::kAtLimit) fail("timestamp out of range", at);
   Ops::Edit e(*this);
-  if (root_ == nullptr) root_ = e.make(0, 1);
+  if (root_ == nullptr) root_ = e.make(0, Ops::cap_for(0, 0));
   Ops::Path path;
   Node* leaf = Ops::descend(root_, at, path);
-  const int pos = Ops::moments_through(leaf, at);
-  Node* extra = nullptr;
+  const Ops::Splice s = Ops::insert_splice(leaf, at, delta);
+  const bool at_end = s.added == 1 && s.pos == leaf->size;
+  const auto [cur, extra] = Ops::apply(leaf, s, e);
   const Ops::Run moment{delta, delta, delta};
-  bool appended = false;
-  if (pos > 0 && Ops::at_of(Ops::words(leaf)[pos - 1]) == at) {
-    Ops::count_up(*this, Ops::words(leaf)[pos - 1]);
-    Ops::deltas(leaf)[pos - 1] += delta;
-  } else {
-    appended = pos == leaf->size && leaf->size < Ops::kLeafMax;  // no split: the leaf just gets longer
-    const Ops::Slot slot{static_cast<std::uint64_t>(Ops::pack(at, 1)), static_cast<std::uint64_t>(delta)};
-    std::tie(leaf, extra) = Ops::place(leaf, pos, slot, e);
-  }
-  Ops::fix_up(*this, path, leaf, extra, appended ? &moment : nullptr, e);
-  balance_ += delta;
+  Ops::fix_up(*this, path, cur, extra, at_end && extra == nullptr ? &moment : nullptr, e);
   e.finish();
 }
 
-void BalanceHistory::erase(UtcMicros at, MinorUnits delta) {
-  Ops::Path path;
-  Node* leaf = root_ == nullptr ? nullptr : Ops::descend(root_, at, path);
-  const int pos = leaf == nullptr ? -1 : Ops::moments_through(leaf, at) - 1;
-  if (pos < 0 || Ops::at_of(Ops::words(leaf)[pos]) != at) fail("erase of absent entry", at);
-  Ops::Edit e(*this);
-  std::int64_t& word = Ops::words(leaf)[pos];
-  MinorUnits& sum = Ops::deltas(leaf)[pos];
-  if ((word & Ops::kCountMask) == 1) {
-    if (sum != delta) fail("erase of absent entry: changes do not add up", at);
-    Ops::close_slot(leaf, pos);
-  } else {
-    Ops::count_down(*this, word);
-    sum -= delta;
+Verdict BalanceHistory::insert_if_accepted(UtcMicros at, MinorUnits delta) {
+  if (root_ == nullptr) {
+    const Verdict v = Ops::verdict(Extremes{}, delta);
+    if (v == Verdict::accepted) insert(at, delta);
+    return v;
   }
-  Ops::fix_down(*this, path, leaf, e);
-  balance_ -= delta;
+  if (at <= -Ops::kAtLimit || at >= Ops::kAtLimit) fail("timestamp out of range", at);
+  Ops::Judging j;
+  Ops::Path path;
+  Node* leaf = Ops::descend_judging(*this, at, j, &path);
+  Ops::LeafSplit split;
+  const Ops::Splice s = Ops::insert_splice(leaf, at, delta, &split);
+  j.add(split);
+  const Verdict v = Ops::verdict(j.extremes(), delta);
+  if (v != Verdict::accepted) return v;
+  Ops::Edit e(*this);
+  const bool at_end = s.added == 1 && s.pos == leaf->size;
+  const auto [cur, extra] = Ops::apply(leaf, s, e);
+  const Ops::Run moment{delta, delta, delta};
+  Ops::fix_up(*this, path, cur, extra, at_end && extra == nullptr ? &moment : nullptr, e);
+  e.finish();
+  return v;
+}
+
+void BalanceHistory::erase(UtcMicros at, MinorUnits delta) {
+  if (root_ == nullptr) fail("erase of absent entry", at);
+  Ops::Path path;
+  Node* leaf = Ops::descend(root_, at, path);
+  const Ops::Splice s = Ops::erase_splice(leaf, at, delta);  // aborts when no such change is recorded
+  Ops::Edit e(*this);
+  const auto [cur, extra] = Ops::apply(leaf, s, e);
+  if (s.added < 0) {
+    TALLY_ASSERT(extra == nullptr, "dropping a moment never splits its leaf");
+    Ops::fix_down(*this, path, cur, e);
+  } else {  // a moment lost one of its changes: its sum may take more bytes than before
+    Ops::fix_up(*this, path, cur, extra, nullptr, e);
+  }
   e.finish();
 }
 
 void BalanceHistory::reserve(std::size_t entries) {
   if (entries == 0 || (root_ != nullptr && root_->level > 0)) return;
-  const int cap = Ops::cap_for(0, static_cast<int>(std::min<std::size_t>(entries, Ops::kLeafMax)));
+  constexpr std::size_t kMomentBytesTypical = 8;  // a gap of days and an amount below 2^20
+  const int cap = Ops::leaf_cap_for(std::min<std::size_t>(entries * kMomentBytesTypical, Ops::kLeafRoomMax));
   if (root_ != nullptr && root_->cap >= cap) return;
   Ops::Edit e(*this);
   root_ = root_ == nullptr ? e.make(0, cap) : Ops::resized(root_, cap, e);

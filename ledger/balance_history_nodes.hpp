@@ -1,49 +1,52 @@
-// Internal to ledger/balance_history*.cpp: the node layout of BalanceHistory's B+-tree and the helpers both
-// files share (queries in balance_history.cpp, edits in balance_history_edit.cpp). Only its unit tests include
-// it besides, for BalanceHistoryOps::check.
+// Internal to ledger/balance_history*.cpp: the node layout of BalanceHistory's B+-tree and the helpers its files
+// share (queries in balance_history.cpp, edits in balance_history_edit.cpp and balance_history_leaf_edit.cpp; a
+// leaf's moment encoding in balance_history_leaf.hpp). Only its unit tests include it besides, for
+// BalanceHistoryOps::check.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 #include "ledger/balance_history.hpp"
+#include "ledger/balance_history_leaf.hpp"
+#include "ledger/limits.hpp"
 #include "ledger/size_class_steps.hpp"
 
 namespace tally {
 
-// A node is one heap block: this 8-byte header (an inner node adds an 8-byte total used at the root), then
-// `columns` arrays of `cap` 8-byte slots, slot i of each array describing the same moment or child:
-//   leaf  (level 0):  word[cap] = timestamp << 5 | change count, delta[cap] = the sum of that moment's changes
-//   inner (level 1+): sep[cap], sum[cap], lo[cap], hi[cap], kid[cap]
-// A change count of 1..30 is the count; 31 means "31 or more, see Overflow". sep[i] (i >= 1) is a timestamp
-// <= every timestamp in kid[i] and > every timestamp in kid[i-1]; routing ignores sep[0], which is only exact
-// in a node fresh from a split (where it becomes the node's separator in its parent). sum/lo/hi summarise
-// kid[i]'s moments as a Run. Every node holds at least one slot, except a root leaf.
+// A node is one heap block: this 8-byte header, then 8 bytes (a leaf's first timestamp; an inner root's byte total
+// of the tree), then
+//   leaf  (level 0):  its moments, delta-encoded (balance_history_leaf.hpp): `used` bytes of a `cap`-byte block
+//   inner (level 1+): `columns` arrays of `cap` 8-byte slots, slot i of each describing the same child:
+//                     sep[cap], sum[cap], lo[cap], hi[cap], kid[cap]
+// sep[i] (i >= 1) is a timestamp <= every timestamp in kid[i] and > every timestamp in kid[i-1]; routing ignores
+// sep[0], which is only exact in a node fresh from a split (where it becomes the node's separator in its parent).
+// sum/lo/hi summarise kid[i]'s moments as a Run. Every node holds at least one moment or child, except a root leaf.
 struct BalanceHistory::Node {
   std::uint16_t size;  // moments (leaf) or children (inner) in use
-  std::uint16_t cap;   // slots allocated; grows in the steps of cap_for
+  std::uint16_t cap;   // a leaf's block bytes, an inner node's slots; grows in the steps of cap_for
   std::uint8_t level;  // 0 = leaf
-};
-
-struct BalanceHistory::Overflow {
-  std::unordered_map<UtcMicros, std::uint64_t> counts;  // the change count of each moment with 31 or more
+  std::uint16_t used;  // bytes of a leaf's moments
 };
 
 struct BalanceHistoryOps {
   using Node = BalanceHistory::Node;
-  using Slot = std::array<std::uint64_t, 5>;  // one slot's values, column by column (their bits)
+  using Slot = std::array<std::uint64_t, 5>;  // one inner slot's values, column by column (their bits)
+  using Moment = history_leaf::Moment;
 
-  static constexpr int kLeafMax = 63;
+  static constexpr int kLeafBytesMax = 256;  // a leaf's block: 25-60 moments, scanned in full
   static constexpr int kInnerMax = 31;
   static constexpr int kDepthMax = 24;  // inner levels; each takes 16x the inserts of the one below: unreachable
-  static constexpr int kCountBits = 5;
-  static constexpr std::int64_t kCountMask = (1 << kCountBits) - 1;
   static constexpr UtcMicros kAtLimit = INT64_C(1) << 58;  // storable timestamps are in (-kAtLimit, kAtLimit)
+  static constexpr std::size_t kNodeHeaderBytes = 8;
+  static constexpr std::size_t kHeaderBytes = 2 * kNodeHeaderBytes;  // the header and first / tree_bytes
+  static constexpr std::size_t kLeafRoomMax = kLeafBytesMax - kHeaderBytes;  // moment bytes a leaf can hold
+  static_assert(sizeof(Node) <= kNodeHeaderBytes, "the header must fit its 8 bytes");
 
   // A non-empty run of consecutive moments: its total and the lowest and highest balance after each of its
   // moments, relative to the balance before it.
@@ -53,61 +56,59 @@ struct BalanceHistoryOps {
   static Run concat(const Run& a, const Run& b) {
     return Run{a.sum + b.sum, std::min(a.lo, a.sum + b.lo), std::max(a.hi, a.sum + b.hi)};
   }
+  static Run extend(const Run& a, MinorUnits sum) {
+    const MinorUnits s = a.sum + sum;
+    return Run{s, std::min(a.lo, s), std::max(a.hi, s)};
+  }
 
   // Layout.
-  static int columns(int level) { return level == 0 ? 2 : 5; }
-  static constexpr std::size_t kNodeHeaderBytes = 8;
-  static std::size_t header_bytes(int level) { return level == 0 ? kNodeHeaderBytes : 2 * kNodeHeaderBytes; }
+  static constexpr int kColumns = 5;  // of an inner node
   static std::size_t node_bytes(int level, int cap) {
-    return header_bytes(level) + static_cast<std::size_t>(columns(level)) * 8 * static_cast<std::size_t>(cap);
+    return level == 0 ? static_cast<std::size_t>(cap) : kHeaderBytes + kColumns * 8 * static_cast<std::size_t>(cap);
   }
   static char* column(const Node* n, int c) {
     // Nodes are only ever reached through the history that owns them; constness is the history's.
     char* base = reinterpret_cast<char*>(const_cast<Node*>(n));
-    return base + header_bytes(n->level) + static_cast<std::size_t>(c) * 8 * n->cap;
+    return base + kHeaderBytes + static_cast<std::size_t>(c) * 8 * n->cap;
   }
-  static std::int64_t* words(const Node* n) { return reinterpret_cast<std::int64_t*>(column(n, 0)); }
-  static MinorUnits* deltas(const Node* n) { return reinterpret_cast<MinorUnits*>(column(n, 1)); }
   static UtcMicros* seps(const Node* n) { return reinterpret_cast<UtcMicros*>(column(n, 0)); }
   static MinorUnits* sums(const Node* n) { return reinterpret_cast<MinorUnits*>(column(n, 1)); }
   static MinorUnits* los(const Node* n) { return reinterpret_cast<MinorUnits*>(column(n, 2)); }
   static MinorUnits* his(const Node* n) { return reinterpret_cast<MinorUnits*>(column(n, 3)); }
   static Node** kids(const Node* n) { return reinterpret_cast<Node**>(column(n, 4)); }
-  // Bytes of every node of the tree; kept in the root when it is an inner node, in the 8 bytes after the header.
-  // Not at `n + 1`: sizeof(Node) is 6, so that address is misaligned (UBSan's finding) and not the slot the
-  // layout reserves.
-  static std::int64_t& tree_bytes(Node* n) {
-    static_assert(sizeof(Node) <= kNodeHeaderBytes, "the header must fit its 8 bytes");
-    return *reinterpret_cast<std::int64_t*>(reinterpret_cast<char*>(n) + kNodeHeaderBytes);
+  // The 8 bytes after the header: a leaf's first timestamp; the tree's byte total in an inner root. Not at
+  // `n + 1`: sizeof(Node) may be less than 8, so that address may be misaligned (UBSan's finding).
+  static std::int64_t& second_word(const Node* n) {
+    return *reinterpret_cast<std::int64_t*>(reinterpret_cast<char*>(const_cast<Node*>(n)) + kNodeHeaderBytes);
+  }
+  static std::int64_t& tree_bytes(Node* n) { return second_word(n); }
+  static UtcMicros& first(const Node* leaf) { return second_word(leaf); }
+  static unsigned char* moments(const Node* leaf) {
+    return reinterpret_cast<unsigned char*>(const_cast<Node*>(leaf)) + kHeaderBytes;
+  }
+  static history_leaf::Reader reader(const Node* leaf) {
+    return history_leaf::Reader(moments(leaf), moments(leaf) + leaf->used, first(leaf));
   }
 
-  // Capacities grow by about 1.25x so a short history wastes little. Each step is the most slots whose node fills
-  // one of jemalloc's size classes (16 B apart up to 128, then 4 classes per doubling): a leaf of cap c takes
-  // 8 + 16c bytes (cap 63: 1,016 of the 1,024 class; 64 would take 1,032 of the 1,280 one), an inner node
-  // 16 + 40c. So 63 moments or 31 children at most.
+  // Capacities fill jemalloc's size classes (16 B apart up to 128, then 4 classes per doubling), growing by
+  // about 1.25x so a short history wastes little: a leaf's step is its block's bytes; an inner node of cap c
+  // takes 16 + 40c bytes (31: 1,256 of the 1,280 class).
   static int cap_for(int level, int slots) {
-    static constexpr int kLeafSteps[] = {1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 19, 23, 27, 31, 39, 47, 55, 63};
+    static constexpr int kLeafSteps[] = {32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256};
     static constexpr int kInnerSteps[] = {1, 2, 3, 4, 5, 6, 7, 9, 10, 12, 15, 18, 22, 25, 31};
-    return level == 0 ? first_step_holding(kLeafSteps, slots, kLeafMax)
+    return level == 0 ? first_step_holding(kLeafSteps, slots, kLeafBytesMax)
                       : first_step_holding(kInnerSteps, slots, kInnerMax);
   }
-  static int max_slots(int level) { return level == 0 ? kLeafMax : kInnerMax; }
-
-  static std::int64_t pack(UtcMicros at, std::int64_t count) {
-    return static_cast<std::int64_t>(static_cast<std::uint64_t>(at) << kCountBits) | count;
-  }
-  static UtcMicros at_of(std::int64_t word) { return word >> kCountBits; }  // arithmetic shift (gcc, clang)
+  // The block a leaf needs for `bytes` of moments.
+  static int leaf_cap_for(std::size_t bytes) { return cap_for(0, static_cast<int>(kHeaderBytes + bytes)); }
+  static std::size_t leaf_room(const Node* leaf) { return static_cast<std::size_t>(leaf->cap) - kHeaderBytes; }
+  static int max_slots(int level) { return level == 0 ? kLeafBytesMax : kInnerMax; }
 
   // How many of v[0..n) are <= key, v sorted. Most edits and queries are at or after the newest moment, so
   // that case is checked first.
   static int count_through(const std::int64_t* v, int n, std::int64_t key) {
     if (n == 0 || v[n - 1] <= key) return n;
     return static_cast<int>(std::upper_bound(v, v + n - 1, key) - v);
-  }
-  // How many of the leaf's moments are stamped at or before `at` (any int64, stored range or not).
-  static int moments_through(const Node* leaf, UtcMicros at) {
-    const std::int64_t key = at >= kAtLimit ? INT64_MAX : at <= -kAtLimit ? INT64_MIN : pack(at, kCountMask);
-    return count_through(words(leaf), leaf->size, key);
   }
   // The child whose timestamps may include `at`: the last one whose separator is <= at, or the first.
   static int route(const Node* n, UtcMicros at) { return count_through(seps(n) + 1, n->size - 1, at); }
@@ -122,24 +123,79 @@ struct BalanceHistoryOps {
     return total - s;
   }
 
-  // Summaries of slots [from, to), from < to.
-  static Run leaf_run(const Node* leaf, int from, int to) {
-    const MinorUnits* d = deltas(leaf);
-    MinorUnits s = d[from], lo = s, hi = s;
-    for (int j = from + 1; j < to; ++j) {
-      s += d[j];
-      lo = std::min(lo, s);
-      hi = std::max(hi, s);
+  // Sum of a leaf's moments stamped at or before `at`.
+  static MinorUnits leaf_sum_through(const Node* leaf, UtcMicros at) {
+    history_leaf::Reader r = reader(leaf);
+    MinorUnits total = 0;
+    while (!r.done()) {
+      UtcMicros t;
+      MinorUnits sum;
+      r.next(t, sum);
+      if (t > at) break;
+      total += sum;
     }
-    return Run{s, lo, hi};
+    return total;
+  }
+  // A leaf's moments split at `at`: the sum of those at or before it, and the Run of those after (if any).
+  struct LeafSplit {
+    MinorUnits through = 0;
+    bool any_after = false;
+    Run after{0, 0, 0};
+  };
+  static LeafSplit leaf_split(const Node* leaf, UtcMicros at) {
+    history_leaf::Reader r = reader(leaf);
+    LeafSplit s;
+    while (!r.done()) {
+      UtcMicros t;
+      MinorUnits sum;
+      r.next(t, sum);
+      if (t <= at) {
+        s.through += sum;
+      } else if (s.any_after) {
+        s.after = extend(s.after, sum);
+      } else {
+        s.after = Run{sum, sum, sum};
+        s.any_after = true;
+      }
+    }
+    return s;
+  }
+  // What judge() gathers on its way down: the sum of the moments up to `at` and the Run of those after it.
+  struct Judging {
+    MinorUnits before = 0;
+    bool later = false;
+    Run after{0, 0, 0};
+    void prepend(const Run& r) {
+      after = later ? concat(r, after) : r;
+      later = true;
+    }
+    void add(const LeafSplit& s) {
+      before += s.through;
+      if (s.any_after) prepend(s.after);
+    }
+    BalanceHistory::Extremes extremes() const {
+      return BalanceHistory::Extremes{before + (later ? std::min<MinorUnits>(0, after.lo) : 0),
+                                      before + (later ? std::max<MinorUnits>(0, after.hi) : 0)};
+    }
+  };
+  // The rule judge() applies: the change joins the moment `at`, so the balance at `at` and at every later
+  // moment shifts by exactly `delta`, and the moments before `at` are untouched.
+  static Verdict verdict(const BalanceHistory::Extremes& e, MinorUnits delta) {
+    if (e.lowest + delta < 0) return Verdict::insufficient_funds;
+    if (e.highest + delta > limits::balance_minor_max) return Verdict::balance_too_large;
+    return Verdict::accepted;
+  }
+  static Run leaf_run(const Node* leaf) {
+    const LeafSplit s = leaf_split(leaf, INT64_MIN);
+    return s.after;
   }
   static Run inner_run(const Node* n, int from, int to) {
     Run r{sums(n)[from], los(n)[from], his(n)[from]};
     for (int j = from + 1; j < to; ++j) r = concat(r, Run{sums(n)[j], los(n)[j], his(n)[j]});
     return r;
   }
-  static Run run_of(const Node* n) { return n->level == 0 ? leaf_run(n, 0, n->size) : inner_run(n, 0, n->size); }
-  static UtcMicros sep_of(const Node* n) { return n->level == 0 ? at_of(words(n)[0]) : seps(n)[0]; }
+  static Run run_of(const Node* n) { return n->level == 0 ? leaf_run(n) : inner_run(n, 0, n->size); }
+  static UtcMicros sep_of(const Node* n) { return n->level == 0 ? first(n) : seps(n)[0]; }
 
   static std::size_t tree_bytes_of(const BalanceHistory& h) {
     if (h.root_ == nullptr) return 0;
@@ -154,17 +210,29 @@ struct BalanceHistoryOps {
   static std::string check(const BalanceHistory& h);
   struct CheckWalk;
   static Run check_node(const Node* n, bool is_root, const UtcMicros* lo, const UtcMicros* hi, CheckWalk& w);
+  static Run check_leaf(const Node* n, const UtcMicros* lo, const UtcMicros* hi, CheckWalk& w);
 
-  // Edits (balance_history_edit.cpp).
+  // Edits (balance_history_edit.cpp: inner nodes and the walk up and down; balance_history_leaf_edit.cpp:
+  // a leaf's bytes).
   struct Edit;
   struct Path {
     Node* node[kDepthMax];
     int index[kDepthMax];
     int depth = 0;
   };
+  // Where a leaf edit lands: moment `pos` (of the leaf's size) starts at byte `from`; the edit replaces the
+  // bytes [from, to) with `bytes` and, at pos 0, makes `first` the leaf's first timestamp.
+  struct Splice {
+    int pos = 0;
+    std::size_t from = 0, to = 0;
+    unsigned char bytes[2 * history_leaf::moment_bytes_max];
+    std::size_t length = 0;
+    UtcMicros first = 0;
+    int added = 0;  // moments the edit adds (1), or removes (-1)
+  };
   static Node* descend(Node* root, UtcMicros at, Path& path);
-  static void count_up(BalanceHistory& h, std::int64_t& word);
-  static void count_down(BalanceHistory& h, std::int64_t& word);
+  // extremes_from's descent to the leaf holding `at` (h not empty), recording the path when given.
+  static Node* descend_judging(const BalanceHistory& h, UtcMicros at, Judging& j, Path* path);
   static void open_slot(Node* n, int pos, const Slot& v);
   static void close_slot(Node* n, int pos);
   static Node* resized(Node* n, int cap, Edit& e);
@@ -174,6 +242,38 @@ struct BalanceHistoryOps {
   static void set_entry(Node* parent, int i, Node* child);
   static void fix_up(BalanceHistory& h, const Path& path, Node* cur, Node* extra, const Run* appended, Edit& e);
   static void fix_down(BalanceHistory& h, const Path& path, Node* cur, Edit& e);
+  // Leaf edits (balance_history_leaf_edit.cpp).
+  // The splice that adds one change `delta` at `at`; with `split`, the same scan also splits the leaf at `at`.
+  static Splice insert_splice(const Node* leaf, UtcMicros at, MinorUnits delta, LeafSplit* split = nullptr);
+  // The splice that takes back one change `delta` at `at`; fails (aborts) when no such change is recorded.
+  static Splice erase_splice(const Node* leaf, UtcMicros at, MinorUnits delta);
+  static std::pair<Node*, Node*> apply(Node* leaf, const Splice& s, Edit& e);
+  static std::pair<Node*, Node*> split_leaf(Node* leaf, const Splice& s, Edit& e);
+  static Node* leaf_of(const Moment* m, int n, Edit& e);
+};
+
+// Allocations and frees of one edit, so the root can carry the tree's byte total.
+struct BalanceHistoryOps::Edit {
+  BalanceHistory& h;
+  std::int64_t bytes;
+
+  explicit Edit(BalanceHistory& history)
+      : h(history), bytes(static_cast<std::int64_t>(tree_bytes_of(history))) {}
+
+  Node* make(int level, int cap) {
+    const std::size_t size = node_bytes(level, cap);
+    Node* n = new (::operator new(size)) Node{0, static_cast<std::uint16_t>(cap), static_cast<std::uint8_t>(level), 0};
+    second_word(n) = 0;
+    bytes += static_cast<std::int64_t>(size);
+    return n;
+  }
+  void drop(Node* n) {
+    bytes -= static_cast<std::int64_t>(node_bytes(n->level, n->cap));
+    ::operator delete(n);
+  }
+  void finish() {
+    if (h.root_ != nullptr && h.root_->level > 0) tree_bytes(h.root_) = bytes;
+  }
 };
 
 }  // namespace tally

@@ -264,14 +264,13 @@ TEST(BalanceHistory, ReserveSizesTheFirstBlock) {
   BalanceHistory h;
   h.reserve(10);
   const std::size_t reserved = h.memory_bytes();
-  EXPECT_GE(reserved, sizeof(BalanceHistory) + 10 * 2 * sizeof(std::int64_t));
+  EXPECT_GE(reserved, sizeof(BalanceHistory) + 16 + 10 * 8);  // the leaf's header, ~8 bytes a moment
   EXPECT_EQ(h.balance_at(0), 0);
   EXPECT_EQ(h.extremes_from(0).lowest, 0);
   for (int i = 0; i < 10; ++i) h.insert(i, 1);
   EXPECT_EQ(h.memory_bytes(), reserved);  // no growth within the reserve
-  h.reserve(100'000);                        // a hint: one leaf's worth at most (63 moments: 1,016 bytes)
-  EXPECT_GE(h.memory_bytes(), sizeof(BalanceHistory) + 63 * 2 * sizeof(std::int64_t));
-  EXPECT_LE(h.memory_bytes(), sizeof(BalanceHistory) + 8 + 63 * 2 * sizeof(std::int64_t));
+  h.reserve(100'000);                        // a hint: one leaf's worth at most (a 256-byte block)
+  EXPECT_EQ(h.memory_bytes(), sizeof(BalanceHistory) + 256);
   EXPECT_EQ(h.balance_at(4), 5);
 }
 
