@@ -336,56 +336,6 @@ bool LedgerService::list_transactions(UserId id, HistoryQuery query, HistoryRepl
   return true;
 }
 
-bool LedgerService::restore(const UserCreated& user) {
-  // An id of another shard means the log is not this shard's (the data directory's SHARD file says whose it is).
-  if (!ids_.holds(user.id) || user.id >= limits::users_max || users_.find(user.id) != nullptr) return false;
-  if (!user.idempotency_key.empty() && !idempotency_keys_.restore(user.idempotency_key, user)) return false;
-  UserSlot& slot = users_.prepare(user.id);
-  slot.name = user.name;
-  slot.created_at = user.created_at;
-  slot.client = user_clients_.intern(user.client);
-  slot.low_balance_threshold.store(user.low_balance_threshold, std::memory_order_relaxed);
-  users_.publish(slot);
-  // Restores may run on several threads (one per user partition): raise the next id monotonically.
-  UserId next = next_user_id_.load();
-  while (next <= user.id && !next_user_id_.compare_exchange_weak(next, user.id + ids_.stride)) {
-  }
-  return true;
-}
-
-bool LedgerService::restore(const TransactionApplied& tx) {
-  const char* entry = nullptr;
-  if (!restore_balance(tx) || !transactions_.restore(tx, &entry)) return false;
-  users_.find(tx.user_id)->owner.dormant()->timeline.insert(entry);  // restore_balance made both
-  return true;
-}
-
-// Runs on recovery's uid thread, after the user's worker restored these records' balances (which made the
-// user's dormant ledger). The timelines are built at the end (build_timelines): inserting here, in log order,
-// met a random user's cold timeline and cold entries per record.
-std::size_t LedgerService::stage_uids(const TransactionApplied* const* txs, std::size_t count) {
-  std::vector<const char*> entries(count);
-  const std::size_t staged = transactions_.stage_bulk(txs, count, entries.data());
-  if (staged != count) return staged;
-  for (std::size_t k = 0; k < count; ++k) timelines_staged_.add(txs[k]->user_id, txs[k]->at, entries[k]);
-  return count;
-}
-
-// Each user's entries arrive by timestamp, then log order: the order the timeline keeps, every insert an append.
-void LedgerService::build_timelines(std::size_t part, std::size_t parts) {
-  UserLedger* ledger = nullptr;
-  UserId current = 0;
-  timelines_staged_.build(part, parts, [&](UserId user, const char* entry) {
-    if (user != current || ledger == nullptr) {
-      UserSlot* slot = users_.find(user);
-      TALLY_ASSERT(slot != nullptr && slot->owner.dormant(), "a staged transaction's user and history were restored");
-      ledger = slot->owner.dormant();
-      current = user;
-    }
-    ledger->timeline.insert(entry);
-  });
-}
-
 UserView LedgerService::view_of(UserId id, const UserSlot& slot) const {
   return UserView{id, std::string(slot.name.view()), slot.balance.load(std::memory_order_acquire), user_clients_.name(slot.client),
                   slot.low_balance_threshold.load(std::memory_order_acquire)};
@@ -400,38 +350,6 @@ void LedgerService::publish_events(const Record& record, const UserSlot& slot) {
                          slot.low_balance_threshold.load(std::memory_order_relaxed)};
   // Appended with the rest of its group commit's events, in log order, at the batch's end.
   feed::derive_events(record, state, durable_batch_.events());
-}
-
-bool LedgerService::restore(const UserUpdated& update) {
-  UserSlot* slot = users_.find(update.user_id);
-  if (slot == nullptr) return false;
-  slot->low_balance_threshold.store(update.low_balance_threshold, std::memory_order_relaxed);
-  return true;
-}
-
-void LedgerService::reserve_restore(std::size_t transactions) { transactions_.reserve(transactions); }
-
-void LedgerService::prefetch_user(UserId id, int step) const {
-  const UserSlot* slot = users_.address_of(id);
-  if (slot == nullptr) return;
-  if (step == 0) return slot->prefetch_hot_part();
-  const UserLedger* ledger = slot->owner.dormant();
-  if (step == 1) return __builtin_prefetch(ledger);
-  if (ledger != nullptr) ledger->history.prefetch();
-}
-
-bool LedgerService::restore_balance(const TransactionApplied& tx) {
-  UserSlot* slot = users_.find(tx.user_id);
-  if (slot == nullptr) return false;
-  if (slot->owner.dormant() == nullptr) slot->owner.set_dormant(std::make_unique<UserLedger>());
-  UserLedger& ledger = *slot->owner.dormant();
-  // Replaying in log order repeats the actor's decisions exactly; a refusal now means the log is not ours.
-  // (Skipping this check was measured: it saves nothing, since the tree descent it costs mostly brings in the
-  // nodes the insert below needs anyway.)
-  if (ledger.history.insert_if_accepted(tx.at, tx.delta()) != Verdict::accepted) return false;
-  // The history keeps no running total (BalanceHistory::balance() adds it up): the slot's is the same sum.
-  slot->balance.store(slot->balance.load(std::memory_order_relaxed) + tx.delta(), std::memory_order_relaxed);
-  return true;
 }
 
 }  // namespace tally
