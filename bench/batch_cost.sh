@@ -4,7 +4,7 @@
 # and sends 1,000-item batches at a fixed rate, so every binary does the same work; prints tx/s and tallyd's
 # utime+stime per item. `--rate 0`: closed loop instead (8 connections, as fast as tallyd answers: tx/s is the
 # figure then, on a quiet machine only). `--threads N`: tallyd's HTTP threads (default 2; 0 = tallyd's own default,
-# as bench/run_standard.sh runs it). See README.md ("Performance", Batches).
+# as bench/run_standard.sh runs it). See README.md ("Performance": what bounds the batches) and docs/performance.md (every round).
 #
 # usage: bench/batch_cost.sh [--users N] [--rate REQ_PER_S] [--duration S] [--rounds K] [--batch-size B]
 #                            [--threads N] [--port P] BIN [BIN...]
