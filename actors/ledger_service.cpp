@@ -123,6 +123,17 @@ LedgerService::~LedgerService() {
       caf::after(actors_stop_wait_max) >> [&] { down = stopping; });
 }
 
+// A durable (or replayed) user's slot, filled and made visible to readers.
+UserSlot& LedgerService::publish_user(const UserCreated& user) {
+  UserSlot& slot = users_.prepare(user.id);
+  slot.name = user.name;
+  slot.created_at = user.created_at;
+  slot.client = user_clients_.intern(user.client);
+  slot.low_balance_threshold.store(user.low_balance_threshold, std::memory_order_relaxed);
+  users_.publish(slot);
+  return slot;
+}
+
 void LedgerService::create_user(std::string name, std::string idempotency_key, MinorUnits low_balance_threshold,
                                 std::string client, UserReply reply) {
   if (!idempotency_key.empty()) {
@@ -164,12 +175,7 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, M
       reply(UserResult{outcome_of_failed(status), {}});
       return;
     }
-    UserSlot& slot = users_.prepare(record.id);
-    slot.name = record.name;
-    slot.created_at = record.created_at;
-    slot.client = user_clients_.intern(record.client);
-    slot.low_balance_threshold.store(record.low_balance_threshold, std::memory_order_relaxed);
-    users_.publish(slot);
+    UserSlot& slot = publish_user(record);
     publish_events(record, slot);
     if (keyed) idempotency_keys_.commit(record.idempotency_key, record);
     durable_batch_.defer([record, reply] {

@@ -129,6 +129,7 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   // here (a durable uid: replayed or conflict; an unknown user) or parked until a concurrent claim resolves.
   template <class MakeRetry, class Answer>
   UserSlot* claim_for(const TransactionApplied& tx, MakeRetry&& make_retry, Answer&& answer);
+  UserSlot& publish_user(const UserCreated& user);
   UserView view_of(UserId id, const UserSlot& slot) const;
   // Starts loading what claiming a batch item reads: its uid's table slot and its user's slot.
   void prefetch_item(const TransactionApplied& tx) const;

@@ -9,12 +9,7 @@ bool LedgerService::restore(const UserCreated& user) {
   // An id of another shard means the log is not this shard's (the data directory's SHARD file says whose it is).
   if (!ids_.holds(user.id) || user.id >= limits::users_max || users_.find(user.id) != nullptr) return false;
   if (!user.idempotency_key.empty() && !idempotency_keys_.restore(user.idempotency_key, user)) return false;
-  UserSlot& slot = users_.prepare(user.id);
-  slot.name = user.name;
-  slot.created_at = user.created_at;
-  slot.client = user_clients_.intern(user.client);
-  slot.low_balance_threshold.store(user.low_balance_threshold, std::memory_order_relaxed);
-  users_.publish(slot);
+  publish_user(user);
   // Restores may run on several threads (one per user partition): raise the next id monotonically.
   UserId next = next_user_id_.load();
   while (next <= user.id && !next_user_id_.compare_exchange_weak(next, user.id + ids_.stride)) {

@@ -18,6 +18,7 @@
 #include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
 #include "ledger/records.hpp"
+#include "ledger/varint.hpp"
 
 namespace tally::tx_index_detail {
 
@@ -53,30 +54,6 @@ void store(char* p, T value) {
   std::memcpy(p, &value, sizeof value);
 }
 
-inline std::size_t varint_bytes(std::uint64_t v) {
-  std::size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-inline char* put_varint(char* p, std::uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>((v & 0x7F) | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
-inline const char* get_varint(const char* p, std::uint64_t& v) {
-  v = 0;
-  for (unsigned shift = 0;; shift += 7) {
-    const auto byte = static_cast<unsigned char>(*p++);
-    v |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
-    if ((byte & 0x80) == 0) return p;
-  }
-}
 // get_varint of one that starts at p with 8 readable bytes there: the common lengths (1..8 bytes, values below
 // 2^56) without a loop (a timeline's binary search decodes one `at` per probe; the loop cost ~10% of a restart).
 inline std::uint64_t get_varint_fast(const char* p) {
@@ -93,10 +70,6 @@ inline std::uint64_t get_varint_fast(const char* p) {
   x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
   x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
   return ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
-}
-inline const char* skip_varint(const char* p) {
-  while ((static_cast<unsigned char>(*p) & 0x80) != 0) ++p;
-  return p + 1;
 }
 
 // `at` as its distance from `base`, wrapping, so any pair of int64 round-trips exactly; small either way.

@@ -14,6 +14,7 @@
 
 #include "ledger/money.hpp"
 #include "ledger/utc_time.hpp"
+#include "ledger/varint.hpp"
 
 namespace tally::history_leaf {
 
@@ -28,36 +29,6 @@ struct Moment {
   MinorUnits sum;
   std::uint64_t count;
 };
-
-inline std::size_t varint_bytes(std::uint64_t v) {
-  std::size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-inline unsigned char* put_varint(unsigned char* p, std::uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<unsigned char>((v & 0x7F) | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<unsigned char>(v);
-  return p;
-}
-inline const unsigned char* get_varint(const unsigned char* p, std::uint64_t& v) {
-  std::uint64_t byte = *p++;
-  v = byte & 0x7F;
-  for (unsigned shift = 7; (byte & 0x80) != 0; shift += 7) {
-    byte = *p++;
-    v |= (byte & 0x7F) << shift;
-  }
-  return p;
-}
-inline const unsigned char* skip_varint(const unsigned char* p) {
-  while ((*p & 0x80) != 0) ++p;
-  return p + 1;
-}
 
 inline std::uint64_t sum_word(MinorUnits sum, std::uint64_t count) {
   const auto s = static_cast<std::uint64_t>(sum);
