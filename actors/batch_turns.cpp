@@ -7,6 +7,7 @@
 
 #include <caf/scheduler/abstract_coordinator.hpp>
 
+#include "actors/tsan_handoff.hpp"
 #include "ledger/assert.hpp"
 
 namespace tally {
@@ -21,6 +22,7 @@ class TurnsJob final : public caf::resumable {
 
   // A job the scheduler drops unrun (CAF stopping) still gives back the references it holds.
   ~TurnsJob() override {
+    tsan::acquire(this);  // the job's list, written by the sending thread (CAF's job queue is invisible to TSan)
     for (caf::resumable* actor : actors_) caf::intrusive_ptr_release(actor);
   }
   TurnsJob(const TurnsJob&) = delete;
@@ -29,6 +31,7 @@ class TurnsJob final : public caf::resumable {
   subtype_t subtype() const override { return function_object; }
 
   resume_result resume(caf::execution_unit* worker, std::size_t max_throughput) override {
+    tsan::acquire(this);  // see hand_to_workers
     const std::size_t n = actors_.size();
     for (std::size_t k = 0; k < n; ++k) {
       // Each actor's memory is a random user's (cache misses, one pointer after another): the next actors' are
@@ -54,6 +57,7 @@ class TurnsJob final : public caf::resumable {
       }
     }
     actors_.clear();
+    tsan::release(this);  // for the destructor, wherever the last reference goes
     return done;  // the worker then drops its reference: this job's last
   }
 
@@ -76,6 +80,7 @@ void BatchTurns::hand_to_workers() {
   for (std::size_t first = 0; first < ready_.size(); first += actors_per_job_max) {
     const std::size_t last = std::min(ready_.size(), first + actors_per_job_max);
     auto* job = new TurnsJob(std::vector<caf::resumable*>(ready_.begin() + first, ready_.begin() + last), prefetch_);
+    tsan::release(job);  // CAF's job queue hands the job over invisibly to ThreadSanitizer (actors/tsan_handoff.hpp)
     system().scheduler().enqueue(job);
   }
   ready_.clear();
