@@ -25,6 +25,7 @@
 #include "rest/http_connection.hpp"
 #include "rest/events_dispatcher.hpp"
 #include "rest/http_listener.hpp"
+#include "rest/http_transport.hpp"
 #include "rest/request_metrics.hpp"
 #include "rest/routes.hpp"
 
@@ -98,7 +99,7 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
 };
 
 // One per reactor thread (Pistache clones it for each); its map is only touched by that thread.
-class PeerHandler final : public Tcp::Handler {
+class PeerHandler final : public ReadOnceHandler {
  public:
   explicit PeerHandler(HttpServer::Edge* edge) : edge_(edge) {}
   std::shared_ptr<Tcp::Handler> clone() const override { return std::make_shared<PeerHandler>(edge_); }
@@ -107,6 +108,12 @@ class PeerHandler final : public Tcp::Handler {
     connections_[peer->fd()] = edge_->connect(peer->fd());
   }
 
+  HttpConnection* connection_of(int fd) override {
+    const auto found = connections_.find(fd);
+    return found == connections_.end() ? nullptr : found->second.get();
+  }
+
+  // Pistache's own reads: a socket with a FIN or an error in its event (rest/http_transport.hpp).
   void onInput(const char* data, size_t size, const std::shared_ptr<Tcp::Peer>& peer) override {
     const auto found = connections_.find(peer->fd());
     if (found == connections_.end()) return;
@@ -138,7 +145,8 @@ void HttpServer::Edge::start(const HttpServerOptions& options) {
   }
   reactor_ = Aio::Reactor::create();
   reactor_->init(Aio::AsyncContext(static_cast<std::size_t>(std::max(1, options.threads)), "tally-http"));
-  const Aio::Reactor::Key key = reactor_->addHandler(std::make_shared<Tcp::Transport>(std::make_shared<PeerHandler>(this)));
+  const Aio::Reactor::Key key =
+      reactor_->addHandler(std::make_shared<ShortReadTransport>(std::make_shared<PeerHandler>(this)));
   for (const std::shared_ptr<Aio::Handler>& handler : reactor_->handlers(key)) {
     transports_.push_back(std::static_pointer_cast<Tcp::Transport>(handler));
   }

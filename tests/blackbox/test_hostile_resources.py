@@ -152,6 +152,24 @@ def test_half_closed_mid_request_is_closed_at_once(srv):
     assert counts(srv)[0] == users
 
 
+@pytest.mark.parametrize("requests_before", [0, 1])
+def test_fin_in_the_requests_own_segment_is_seen(srv, requests_before):
+    # The edge reads a client socket once while that read comes back short (rest/http_transport.hpp): a FIN that
+    # arrives in the same segment as the request raises no later readiness, so the server must take it from the
+    # event that brought the request, or the connection would sit open until the idle timeout.
+    for _ in range(20):
+        with Wire(srv.port) as w:
+            for _ in range(requests_before):  # a keep-alive connection the server already knows
+                w.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert w.response().status == 200
+            w.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
+            w.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+            w.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            w.sock.shutdown(socket.SHUT_WR)  # still corked: the request and the FIN leave in one segment
+            assert w.response().status == 200
+            assert w.closed_within(), "the FIN that came with the request went unseen"
+
+
 def test_client_that_never_reads_its_answers_costs_bounded_memory(srv):
     requests_bytes_max, give_up_s = 64 * 1024 * 1024, 8.0
     burst = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 1000
