@@ -123,16 +123,21 @@ bool read_zone(std::string_view text, std::size_t& pos, std::int64_t& offset_sec
   return true;
 }
 
-void append_digits(std::string& out, std::int64_t value, int width) {
-  char buf[24];
+// value (>= 0) in decimal, zero-padded to at least `width` digits, written at p; returns the end.
+char* put_digits(char* p, std::int64_t value, int width) {
+  char digits[20];
   int len = 0;
   do {
-    buf[len++] = static_cast<char>('0' + value % 10);
+    digits[len++] = static_cast<char>('0' + value % 10);
     value /= 10;
   } while (value != 0);
-  for (int k = len; k < width; ++k) out.push_back('0');
-  while (len > 0) out.push_back(buf[--len]);
+  for (int k = len; k < width; ++k) *p++ = '0';
+  while (len > 0) *p++ = digits[--len];
+  return p;
 }
+
+// The longest text append_iso8601 writes: a sign, a 64-bit year's 19 digits, "-MM-DDTHH:MM:SS.ffffffZ".
+constexpr std::size_t iso8601_chars_max = 1 + 19 + 23;
 
 }  // namespace
 
@@ -198,24 +203,28 @@ void append_iso8601(std::string& out, UtcMicros at) {
   const std::int64_t seconds_of_day = micros_of_day / micros_per_second;
   const std::int64_t fraction = micros_of_day % micros_per_second;
 
+  // Built on the stack and appended once (every answer that carries a transaction renders one).
+  char text[iso8601_chars_max];
+  char* p = text;
   // Only reachable for instants outside 0001..9999; print them unambiguously rather than truncating.
-  if (c.year < 0) out.push_back('-');
-  append_digits(out, c.year < 0 ? -c.year : c.year, 4);
-  out.push_back('-');
-  append_digits(out, c.month, 2);
-  out.push_back('-');
-  append_digits(out, c.day, 2);
-  out.push_back('T');
-  append_digits(out, seconds_of_day / 3600, 2);
-  out.push_back(':');
-  append_digits(out, seconds_of_day / 60 % 60, 2);
-  out.push_back(':');
-  append_digits(out, seconds_of_day % 60, 2);
+  if (c.year < 0) *p++ = '-';
+  p = put_digits(p, c.year < 0 ? -c.year : c.year, 4);
+  *p++ = '-';
+  p = put_digits(p, c.month, 2);
+  *p++ = '-';
+  p = put_digits(p, c.day, 2);
+  *p++ = 'T';
+  p = put_digits(p, seconds_of_day / 3600, 2);
+  *p++ = ':';
+  p = put_digits(p, seconds_of_day / 60 % 60, 2);
+  *p++ = ':';
+  p = put_digits(p, seconds_of_day % 60, 2);
   if (fraction != 0) {
-    out.push_back('.');
-    append_digits(out, fraction, 6);
+    *p++ = '.';
+    p = put_digits(p, fraction, 6);
   }
-  out.push_back('Z');
+  *p++ = 'Z';
+  out.append(text, static_cast<std::size_t>(p - text));
 }
 
 std::string format_iso8601(UtcMicros at) {

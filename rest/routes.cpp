@@ -147,10 +147,15 @@ void get_balance(LedgerApi& ledger, std::string_view id_text, const HttpRequest&
 }
 
 namespace {
+// A transaction's JSON with a uuid uid, a timestamp and a client name fits this: one allocation, not a growth
+// per field.
+constexpr std::size_t transaction_json_bytes_typical = 256;
+
 void answer_transaction(Responder& responder, const TxResult& result) {
   count_transaction(responder, result);
   std::string body;
   if (result.outcome == Outcome::applied || result.outcome == Outcome::replayed) {
+    body.reserve(transaction_json_bytes_typical);
     append_transaction(body, result.record);
     responder.send(200, body);
   } else if (result.outcome == Outcome::conflict) {
