@@ -1,6 +1,10 @@
 // The route table's matcher and the hook routes.cpp calls before it dispatches (see route_table.hpp).
 #include "rest/route_table.hpp"
 
+#include <array>
+#include <iterator>
+
+#include "ledger/assert.hpp"
 #include "rest/api_docs.hpp"
 #include "rest/request_metrics.hpp"
 #include "rest/request_gate.hpp"
@@ -38,21 +42,51 @@ bool is_parameter(std::string_view segment) {
   return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-// The {name} segments of `parts` when they fit `templ`'s shape, else false. Walks the template in place: this
-// runs for several rows on every request, so it allocates nothing.
-bool fits(std::string_view templ, const std::vector<std::string_view>& parts,
-          std::vector<std::string_view>* params) {
-  std::size_t at = 0;
-  std::size_t k = 0;
-  for (std::string_view pattern = next_segment(templ, at); !pattern.empty(); pattern = next_segment(templ, at), ++k) {
-    if (k == parts.size() || (!is_parameter(pattern) && pattern != parts[k])) return false;
+// The longest template's segment count, with room to grow (asserted when the table is split).
+constexpr std::size_t route_segments_max = 8;
+
+// A row's template split once, at first use: matching a request then compares segment counts and the literal
+// segments in place instead of re-splitting every row's template on every request.
+struct SplitTemplate {
+  std::array<std::string_view, route_segments_max> segments{};
+  std::array<bool, route_segments_max> parameter{};
+  std::size_t count = 0;
+};
+
+using SplitTable = std::array<SplitTemplate, std::size(route_table)>;
+
+SplitTable split_table() {
+  SplitTable split{};
+  for (std::size_t row = 0; row < std::size(route_table); ++row) {
+    const std::string_view path = route_table[row].path;
+    std::size_t at = 0;
+    SplitTemplate& t = split[row];
+    for (std::string_view s = next_segment(path, at); !s.empty(); s = next_segment(path, at)) {
+      TALLY_ASSERT(t.count < route_segments_max, "a route template has at most route_segments_max segments");
+      t.parameter[t.count] = is_parameter(s);
+      t.segments[t.count++] = s;
+    }
   }
-  if (k != parts.size()) return false;
+  return split;
+}
+
+const SplitTable& split_templates() {
+  static const SplitTable table = split_table();
+  return table;
+}
+
+// The {name} segments of `parts` when they fit the template's shape, else false. Allocates nothing unless
+// `params` grows.
+bool fits(const SplitTemplate& templ, const std::vector<std::string_view>& parts,
+          std::vector<std::string_view>* params) {
+  if (templ.count != parts.size()) return false;
+  for (std::size_t k = 0; k < templ.count; ++k) {
+    if (!templ.parameter[k] && templ.segments[k] != parts[k]) return false;
+  }
   if (params) {
     params->clear();
-    at = 0;
-    for (std::size_t i = 0; i < k; ++i) {
-      if (is_parameter(next_segment(templ, at))) params->push_back(parts[i]);
+    for (std::size_t k = 0; k < templ.count; ++k) {
+      if (templ.parameter[k]) params->push_back(parts[k]);
     }
   }
   return true;
@@ -61,10 +95,15 @@ bool fits(std::string_view templ, const std::vector<std::string_view>& parts,
 }  // namespace
 
 RouteMatch match_route(std::string_view method, std::string_view path) {
-  const std::vector<std::string_view> parts = route_path_segments(path);
+  return match_route(method, route_path_segments(path));
+}
+
+RouteMatch match_route(std::string_view method, const std::vector<std::string_view>& parts) {
+  const SplitTable& split = split_templates();
   RouteMatch match;
-  for (const RouteSpec& route : route_table) {
-    if (route.method == method && fits(route.path, parts, &match.params)) {
+  for (std::size_t row = 0; row < std::size(route_table); ++row) {
+    const RouteSpec& route = route_table[row];
+    if (route.method == method && fits(split[row], parts, &match.params)) {
       match.kind = RouteMatch::Kind::found;
       match.route = &route;
       match.allow.clear();
@@ -72,8 +111,9 @@ RouteMatch match_route(std::string_view method, std::string_view path) {
     }
   }
   std::vector<std::string_view> methods;  // each once, in table order
-  for (const RouteSpec& route : route_table) {
-    if (!fits(route.path, parts, nullptr)) continue;
+  for (std::size_t row = 0; row < std::size(route_table); ++row) {
+    const RouteSpec& route = route_table[row];
+    if (!fits(split[row], parts, nullptr)) continue;
     bool listed = false;
     for (std::string_view m : methods) listed = listed || m == route.method;
     if (listed) continue;
@@ -86,9 +126,9 @@ RouteMatch match_route(std::string_view method, std::string_view path) {
   return match;
 }
 
-bool answer_from_route_table(const HttpRequest& request, const ResponderPtr& responder, RequestGate& gate,
-                             std::string& client) {
-  const RouteMatch match = match_route(request.method_name, request.path());
+bool answer_from_route_table(const HttpRequest& request, const std::vector<std::string_view>& parts,
+                             const ResponderPtr& responder, RequestGate& gate, std::string& client) {
+  const RouteMatch match = match_route(request.method_name, parts);
   switch (match.kind) {
     case RouteMatch::Kind::no_route:
       send_error(*responder, {404, "route_not_found", "no such route"});

@@ -91,13 +91,16 @@ std::vector<std::string_view> route_path_segments(std::string_view path);
 
 // The table's verdict for a request line's method and path (without the query).
 RouteMatch match_route(std::string_view method, std::string_view path);
+// The same for a path already split by route_path_segments.
+RouteMatch match_route(std::string_view method, const std::vector<std::string_view>& parts);
 
 // The hook routes.cpp calls before dispatching: answers 404 route_not_found and 405 (Allow from the table), the
 // route's scope check (401/403 through `gate`), the documentation routes (/openapi.json, /docs, /docs/{file}) and
 // /metrics and returns true; returns false for a request the table routes to an API endpoint, which the caller
-// then dispatches, with `client` set to the admitted client's name ("" in open mode).
-bool answer_from_route_table(const HttpRequest& request, const ResponderPtr& responder, RequestGate& gate,
-                             std::string& client);
+// then dispatches, with `client` set to the admitted client's name ("" in open mode). `parts` is the request's
+// path split by route_path_segments.
+bool answer_from_route_table(const HttpRequest& request, const std::vector<std::string_view>& parts,
+                             const ResponderPtr& responder, RequestGate& gate, std::string& client);
 
 // One line per row, "GET /v1/user/{id} read\n" (method, path template, scope): what `tallyd --print-routes`
 // prints.

@@ -316,7 +316,7 @@ void route(LedgerApi& ledger, ServerState& state, RequestGate& gate, const HttpR
   // 404, 405, 401 and 403 come from the route table (rest/route_table.hpp), which also answers /openapi.json,
   // /docs and /metrics; `client` is who the request's key names ("" in open mode).
   std::string client;
-  if (answer_from_route_table(request, responder, gate, client)) return;
+  if (answer_from_route_table(request, parts, responder, gate, client)) return;
   if (!parts.empty() && parts[0] == "internal") return serve_peer_route(cluster, request, responder);
   if (parts.size() < 2 || parts[0] != "v1") return not_found(*responder);
   if (cluster != nullptr && route_in_cluster(ledger, *cluster, request, parts, responder)) return;
