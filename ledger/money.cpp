@@ -10,6 +10,8 @@ namespace tally {
 namespace {
 
 constexpr MinorUnits minor_per_unit = 100;
+// The longest text append_minor_units writes: "-92233720368547758.08" (21 characters).
+constexpr std::size_t minor_units_chars_max = 24;
 static_assert(limits::amount_fraction_digits == 2, "minor_per_unit and the fraction parser assume cents");
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -75,25 +77,23 @@ const char* describe(AmountError error) {
 }
 
 void append_minor_units(std::string& out, MinorUnits value) {
+  // Written backwards into a stack buffer and appended once: every balance and transaction answer renders one.
+  char text[minor_units_chars_max];
+  char* p = text + sizeof text;
   // Negate in unsigned arithmetic: -INT64_MIN does not fit an int64.
   std::uint64_t magnitude = static_cast<std::uint64_t>(value);
-  if (value < 0) {
-    out.push_back('-');
-    magnitude = 0 - magnitude;
-  }
+  if (value < 0) magnitude = 0 - magnitude;
   const std::uint64_t cents = magnitude % 100;
   std::uint64_t whole = magnitude / 100;
-
-  char digits[24];
-  std::size_t len = 0;
+  *--p = static_cast<char>('0' + cents % 10);
+  *--p = static_cast<char>('0' + cents / 10);
+  *--p = '.';
   do {
-    digits[len++] = static_cast<char>('0' + whole % 10);
+    *--p = static_cast<char>('0' + whole % 10);
     whole /= 10;
   } while (whole != 0);
-  while (len > 0) out.push_back(digits[--len]);
-  out.push_back('.');
-  out.push_back(static_cast<char>('0' + cents / 10));
-  out.push_back(static_cast<char>('0' + cents % 10));
+  if (value < 0) *--p = '-';
+  out.append(p, static_cast<std::size_t>(text + sizeof text - p));
 }
 
 std::string format_minor_units(MinorUnits value) {
