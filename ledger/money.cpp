@@ -75,25 +75,23 @@ const char* describe(AmountError error) {
 }
 
 void append_minor_units(std::string& out, MinorUnits value) {
+  // Rendered backwards into a stack buffer, appended once: "-92233720368547758.08" is the longest.
+  char text[32];
+  char* at = text + sizeof text;
   // Negate in unsigned arithmetic: -INT64_MIN does not fit an int64.
   std::uint64_t magnitude = static_cast<std::uint64_t>(value);
-  if (value < 0) {
-    out.push_back('-');
-    magnitude = 0 - magnitude;
-  }
+  if (value < 0) magnitude = 0 - magnitude;
   const std::uint64_t cents = magnitude % 100;
   std::uint64_t whole = magnitude / 100;
-
-  char digits[24];
-  std::size_t len = 0;
+  *--at = static_cast<char>('0' + cents % 10);
+  *--at = static_cast<char>('0' + cents / 10);
+  *--at = '.';
   do {
-    digits[len++] = static_cast<char>('0' + whole % 10);
+    *--at = static_cast<char>('0' + whole % 10);
     whole /= 10;
   } while (whole != 0);
-  while (len > 0) out.push_back(digits[--len]);
-  out.push_back('.');
-  out.push_back(static_cast<char>('0' + cents / 10));
-  out.push_back(static_cast<char>('0' + cents % 10));
+  if (value < 0) *--at = '-';
+  out.append(at, static_cast<std::size_t>(text + sizeof text - at));
 }
 
 std::string format_minor_units(MinorUnits value) {

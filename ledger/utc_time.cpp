@@ -123,15 +123,24 @@ bool read_zone(std::string_view text, std::size_t& pos, std::int64_t& offset_sec
   return true;
 }
 
-void append_digits(std::string& out, std::int64_t value, int width) {
+// Writes value (>= 0) in at least `width` digits, zero-padded, at `at`; returns the end. A timestamp is rendered
+// into a stack buffer and appended once (a batch answer renders one per item): no capacity check per character.
+char* put_digits(char* at, std::int64_t value, int width) {  // a year beyond 9999
   char buf[24];
   int len = 0;
   do {
     buf[len++] = static_cast<char>('0' + value % 10);
     value /= 10;
   } while (value != 0);
-  for (int k = len; k < width; ++k) out.push_back('0');
-  while (len > 0) out.push_back(buf[--len]);
+  for (int k = len; k < width; ++k) *at++ = '0';
+  while (len > 0) *at++ = buf[--len];
+  return at;
+}
+
+char* put_two_digits(char* at, std::int64_t value) {
+  at[0] = static_cast<char>('0' + value / 10);
+  at[1] = static_cast<char>('0' + value % 10);
+  return at + 2;
 }
 
 }  // namespace
@@ -198,24 +207,36 @@ void append_iso8601(std::string& out, UtcMicros at) {
   const std::int64_t seconds_of_day = micros_of_day / micros_per_second;
   const std::int64_t fraction = micros_of_day % micros_per_second;
 
+  // "-YYYYYYYYYYYYYYY-MM-DDTHH:MM:SS.ffffffZ" at the very most (a year beyond 9999 has more digits).
+  char text[48];
+  char* at_char = text;
   // Only reachable for instants outside 0001..9999; print them unambiguously rather than truncating.
-  if (c.year < 0) out.push_back('-');
-  append_digits(out, c.year < 0 ? -c.year : c.year, 4);
-  out.push_back('-');
-  append_digits(out, c.month, 2);
-  out.push_back('-');
-  append_digits(out, c.day, 2);
-  out.push_back('T');
-  append_digits(out, seconds_of_day / 3600, 2);
-  out.push_back(':');
-  append_digits(out, seconds_of_day / 60 % 60, 2);
-  out.push_back(':');
-  append_digits(out, seconds_of_day % 60, 2);
-  if (fraction != 0) {
-    out.push_back('.');
-    append_digits(out, fraction, 6);
+  if (c.year < 0) *at_char++ = '-';
+  const std::int64_t year = c.year < 0 ? -c.year : c.year;
+  if (year < 10'000) {
+    at_char = put_two_digits(at_char, year / 100);
+    at_char = put_two_digits(at_char, year % 100);
+  } else {
+    at_char = put_digits(at_char, year, 4);
   }
-  out.push_back('Z');
+  *at_char++ = '-';
+  at_char = put_two_digits(at_char, c.month);
+  *at_char++ = '-';
+  at_char = put_two_digits(at_char, c.day);
+  *at_char++ = 'T';
+  at_char = put_two_digits(at_char, seconds_of_day / 3600);
+  *at_char++ = ':';
+  at_char = put_two_digits(at_char, seconds_of_day / 60 % 60);
+  *at_char++ = ':';
+  at_char = put_two_digits(at_char, seconds_of_day % 60);
+  if (fraction != 0) {
+    *at_char++ = '.';
+    at_char = put_two_digits(at_char, fraction / 10'000);
+    at_char = put_two_digits(at_char, fraction / 100 % 100);
+    at_char = put_two_digits(at_char, fraction % 100);
+  }
+  *at_char++ = 'Z';
+  out.append(text, static_cast<std::size_t>(at_char - text));
 }
 
 std::string format_iso8601(UtcMicros at) {

@@ -2,6 +2,7 @@
 // Strings are escaped per RFC 8259; non-ASCII UTF-8 passes through as is (the input was validated UTF-8).
 #include "rest/response_json.hpp"
 
+#include <charconv>
 #include <cstdio>
 
 #include "ledger/money.hpp"
@@ -47,8 +48,9 @@ void append_json_string(std::string& out, std::string_view text) {
 void append_transaction(std::string& out, const TransactionApplied& tx) {
   out += "{\"uid\":";
   append_json_string(out, tx.uid);
+  char id[24];
   out += ",\"user_id\":";
-  out += std::to_string(tx.user_id);
+  out.append(id, static_cast<std::size_t>(std::to_chars(id, id + sizeof id, tx.user_id).ptr - id));
   out += ",\"type\":\"";
   out += to_string(tx.kind);
   out += "\",\"amount\":\"";
