@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstring>
 
 #include "ledger/limits.hpp"
 
@@ -201,6 +202,14 @@ std::optional<ParsedTime> parse_iso8601(std::string_view text) {
 bool within_utc_limits(UtcMicros at) { return at >= limits::utc_micros_min && at <= limits::utc_micros_max; }
 
 void append_iso8601(std::string& out, UtcMicros at) {
+  // Most items of a batch carry one instant (the server's clock when it was read): the last text is kept.
+  thread_local UtcMicros last_at = 0;
+  thread_local char last_text[48];
+  thread_local std::size_t last_bytes = 0;  // 0: nothing kept yet
+  if (last_bytes != 0 && last_at == at) {
+    out.append(last_text, last_bytes);
+    return;
+  }
   const std::int64_t days = floor_div(at, micros_per_day);
   const std::int64_t micros_of_day = floor_mod(at, micros_per_day);
   const Civil c = civil_from_days(days);
@@ -236,7 +245,10 @@ void append_iso8601(std::string& out, UtcMicros at) {
     at_char = put_two_digits(at_char, fraction % 100);
   }
   *at_char++ = 'Z';
-  out.append(text, static_cast<std::size_t>(at_char - text));
+  last_bytes = static_cast<std::size_t>(at_char - text);
+  std::memcpy(last_text, text, last_bytes);
+  last_at = at;
+  out.append(text, last_bytes);
 }
 
 std::string format_iso8601(UtcMicros at) {
