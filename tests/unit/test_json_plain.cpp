@@ -101,7 +101,10 @@ TEST(JsonPlain, LeavesEverythingElseToTheFullReader) {
 TEST(JsonPlain, AgreesWithTheFullReaderOnRandomAndDamagedBodies) {
   std::mt19937_64 rng(15);
   const std::vector<std::string> values = {"\"u-1\"", "\"DEPOSIT\"", "12.5", "0", "7", "1e3", "null", "true",
-                                           "false", "\"\"", "\"2023-01-04T00:00:00Z\"", "18446744073709551615"};
+                                           "false", "\"\"", "\"2023-01-04T00:00:00Z\"", "18446744073709551615",
+                                           // long strings: the reader steps over 16-byte blocks of them
+                                           "\"3f2a9c1e-77b0-4d1c-9e2f-0a1b2c3d4e5f\"", "\"0123456789abcdef\"",
+                                           "\"0123456789abcdef0123456789abcdef!~ \""};
   const std::string specials = "{}[],:\"\\ -+.eE0123456789\x01\x7f\xc3";
   int taken = 0;
   for (int round = 0; round < 3000; ++round) {
