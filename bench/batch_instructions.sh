@@ -3,7 +3,8 @@
 # machine), for each given tallyd binary on the same data: N users set up once (every user cold at each start),
 # a warm-up (actors spawned), then the counters zeroed and a measured window: 1,000-item batches at a fixed rate on
 # 2 connections (the same item count for every binary). Prints instructions per item (all threads, user space) and
-# the top functions' own instructions per item. A/A spread measured: 0.03%.
+# the top functions' own instructions per item. A/A spread measured: 0.03–0.6% (on a loaded machine a window may
+# carry fewer batches than the rate asks: compare per item).
 # Give a binary twice for an A/A control. See README.md ("Performance") for the figures.
 #
 # usage: bench/batch_instructions.sh [--users N] [--duration S] [--warmup S] [--rate BATCHES_PER_S] [--top K]
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
     --rate) RATE=$2; shift ;;
     --keep) KEEP=$2; shift ;;
     --port) PORT=$2; shift ;;
-    -h|--help) sed -n 2,9p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
     *) BINS+=("$1") ;;
   esac
   shift
