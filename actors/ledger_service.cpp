@@ -175,6 +175,7 @@ void LedgerService::create_user(std::string name, std::string idempotency_key, M
       reply(UserResult{outcome_of_failed(status), {}});
       return;
     }
+    durable_batch_.publish_staged();  // the transactions before it in the log are visible first
     UserSlot& slot = publish_user(record);
     publish_events(record, slot);
     if (keyed) idempotency_keys_.commit(record.idempotency_key, record);
@@ -204,6 +205,7 @@ void LedgerService::update_user(UserUpdated update, UserReply reply) {
       reply(UserResult{outcome_of_failed(status), {}});
       return;
     }
+    durable_batch_.publish_staged();  // the user's transactions before it in the log are judged by the old one
     publish_events(update, *slot);
     slot->low_balance_threshold.store(update.low_balance_threshold, std::memory_order_release);
     durable_batch_.defer([reply, view = view_of(update.user_id, *slot)] { reply(UserResult{Outcome::applied, view}); });

@@ -133,6 +133,8 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   UserView view_of(UserId id, const UserSlot& slot) const;
   // Starts loading what claiming a batch item reads: its uid's table slot and its user's slot.
   void prefetch_item(const TransactionApplied& tx) const;
+  // Starts loading what committing tx's uid reads (its table slot): the WAL thread, a few entries ahead.
+  void prefetch_commit(const TransactionApplied& tx) const { transactions_.prefetch(tx.uid); }
   // The change-feed events of a user record that just became durable (WAL thread), before the slot shows it.
   template <class Record>
   void publish_events(const Record& record, const UserSlot& slot);

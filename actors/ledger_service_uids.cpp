@@ -35,6 +35,7 @@ void LedgerService::record_reservation(UidReservation reservation, std::function
                                                  : Outcome::storage_full);
       return;
     }
+    durable_batch_.publish_staged();  // the transactions before it in the log are visible first
     {
       std::lock_guard<std::mutex> lock(reservations_mutex_);
       apply_reservation(reservation);  // a release of a replaced reservation changes nothing: that is fine

@@ -165,7 +165,7 @@ void UserActor::on_apply(TxCommand& command) {
     command.reply(TxResult{*refused, command.tx});
     return;
   }
-  auto in_flight = std::make_shared<InFlight>();
+  auto in_flight = std::make_shared<InFlight>(*service_, *slot_, *this);
   in_flight->reply = std::move(command.reply);
   in_flight->txs.push_back(std::move(command.tx));
   submit(std::move(in_flight));
@@ -195,7 +195,7 @@ void UserActor::on_apply_many(TxGroupCommand& command) {
   if (kept == 0) return;
   txs.erase(txs.begin() + static_cast<std::ptrdiff_t>(kept), txs.end());
   positions.resize(kept);
-  auto in_flight = std::make_shared<InFlight>();
+  auto in_flight = std::make_shared<InFlight>(*service_, *slot_, *this);
   in_flight->txs = std::move(txs);
   in_flight->positions = std::move(positions);
   in_flight->sink = std::move(command.sink);
@@ -204,6 +204,7 @@ void UserActor::on_apply_many(TxGroupCommand& command) {
 
 void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
   const std::uint64_t seq = next_seq_++;
+  in_flight->seq = seq;
   in_flight->entries.assign(in_flight->txs.size(), nullptr);  // filled by publish_durable
   // A record may only become durable if every earlier pending one of this user does: they were judged together.
   const wal::WalTicket depends_on = pending_.empty() ? 0 : pending_.back().ticket;
@@ -217,44 +218,62 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
     }
     group.add(*payload);
   }
-  pending_.push_back(Pending{seq, 0, in_flight});
+  InFlight* const entry = in_flight.get();
+  pending_.push_back(Pending{seq, 0, std::move(in_flight)});
   if (!encodable) {
     // A record the WAL's reader would refuse: writing it would stop every later start. The group was judged
     // together, so all of it fails.
     roll_back(pending_.end() - 1, Outcome::record_refused);
     return;
   }
-  TALLY_ASSERT(group.records() == in_flight->txs.size(), "one WAL record per transaction judged");
-  caf::actor self_handle = caf::actor_cast<caf::actor>(this);
-  LedgerService* service = service_;
-  UserSlot* slot = slot_;
+  TALLY_ASSERT(group.records() == entry->txs.size(), "one WAL record per transaction judged");
   // A submission the WAL refuses without queueing (full queue, stopping, a failed dependency) still gets a
   // ticket and completes through the same callback, before submit_group returns: its failure message rolls the
   // entry back like any other failure, and a later record of this user that depends on the ticket fails too.
+  // The callback holds the entry by its address alone: pending_ keeps it (and this actor: an actor with pending
+  // entries does not passivate, and the WAL stops before the ledger) until it has run.
   const wal::WalTicket ticket = service_->wal().submit_group(
-      std::move(group), depends_on,
-      [self_handle, seq, service, slot, in_flight = std::move(in_flight)](wal::WalStatus status) {
-        // Success needs no message back: the actor drops durable entries the next time it runs. Only a failure
-        // must reach it, to roll the speculative entries back.
-        if (status == wal::WalStatus::durable) {
-          publish_durable(*service, *slot, in_flight);
-        } else {
-          caf::anon_send(self_handle, wal_done_atom::value, seq, static_cast<int>(status));
-        }
-      });
+      std::move(group), depends_on, [entry](wal::WalStatus status) { on_wal_completion(entry, status); });
   TALLY_ASSERT(ticket > depends_on, "a user's WAL entries are submitted in order");
   pending_.back().ticket = ticket;
 }
 
-// Runs on the WAL thread, in log order. Readers see the records from here on, so they are published (balance,
-// uids, durable flag) before any answer leaves; the answers wait for the group commit's end, after its events
-// are in the feed (DurableBatch). The uids come before the flag: committing one writes the entry the actor's
-// timeline points at, and the flag is what hands those entries to the actor.
-void UserActor::publish_durable(LedgerService& service, UserSlot& slot, const std::shared_ptr<InFlight>& in_flight) {
+void UserActor::on_wal_completion(InFlight* in_flight, wal::WalStatus status) {
+  // Success needs no message back: the actor drops durable entries the next time it runs. Only a failure must
+  // reach it, to roll the speculative entries back.
+  if (status == wal::WalStatus::durable) {
+    in_flight->service.durable_batch().stage(in_flight->shared_from_this());
+  } else {
+    caf::anon_send(caf::actor_cast<caf::actor>(&in_flight->owner), wal_done_atom::value, in_flight->seq,
+                   static_cast<int>(status));
+  }
+}
+
+void UserActor::InFlight::prefetch_publish(int step) const {
+  switch (step) {
+    case 0:
+      __builtin_prefetch(txs.data());
+      __builtin_prefetch(&slot, 1);  // its balance is written
+      return;
+    case 1:
+      for (const TransactionApplied& tx : txs) __builtin_prefetch(tx.uid.data());
+      __builtin_prefetch(entries.data(), 1);
+      return;
+    default:
+      for (const TransactionApplied& tx : txs) service.prefetch_commit(tx);
+      return;
+  }
+}
+
+// Runs on the WAL thread at its group commit's end, in log order (DurableBatch::publish_staged). Readers see the
+// records from here on, so they are published (balance, uids, durable flag) before any answer leaves; the answers
+// follow after the batch's events are in the feed. The uids come before the flag: committing one writes the
+// entry the actor's timeline points at, and the flag is what hands those entries to the actor.
+void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight) {
   // A commit below may start a request parked on this uid: its actor's turn runs on a worker, never here.
   TurnHere::forbid_on_this_thread();
   DurableBatch& batch = service.durable_batch();
-  const std::vector<TransactionApplied>& txs = in_flight->txs;
+  const std::vector<TransactionApplied>& txs = in_flight.txs;
   // The WAL thread is the balance's only writer: what it holds is the user's durable balance before this entry.
   feed::FundsState state{slot.balance.load(std::memory_order_relaxed),
                          slot.low_balance_threshold.load(std::memory_order_relaxed)};
@@ -265,9 +284,8 @@ void UserActor::publish_durable(LedgerService& service, UserSlot& slot, const st
     for (const TransactionApplied& tx : txs) state.balance += tx.delta();
   }
   slot.balance.store(state.balance, std::memory_order_release);
-  for (std::size_t k = 0; k < txs.size(); ++k) in_flight->entries[k] = service.finish_claim(txs[k], true);
-  in_flight->durable.store(true, std::memory_order_release);
-  batch.defer(in_flight);
+  for (std::size_t k = 0; k < txs.size(); ++k) in_flight.entries[k] = service.finish_claim(txs[k], true);
+  in_flight.durable.store(true, std::memory_order_release);
 }
 
 void UserActor::InFlight::answer_durable() {

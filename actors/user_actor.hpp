@@ -62,9 +62,14 @@ class UserActor : public caf::event_based_actor {
 
  private:
   // Records judged together and written as one WAL entry (one for a single PUT, a user's share of a batch).
-  // Shared with the WAL completion: on success the WAL thread publishes it and, at the end of its group commit,
-  // answers it without a hop back here.
-  struct InFlight final : DurableBatch::Answer {
+  // Shared with the WAL completion: on success the WAL thread stages it, publishes it at the end of its group
+  // commit with the rest (DurableBatch::publish_staged) and then answers it, without a hop back here.
+  struct InFlight final : DurableBatch::Staged, std::enable_shared_from_this<InFlight> {
+    InFlight(LedgerService& service, UserSlot& slot, UserActor& owner) : service(service), slot(slot), owner(owner) {}
+    LedgerService& service;
+    UserSlot& slot;
+    UserActor& owner;   // its pending list holds this entry until durable or failed, and keeps it alive so long
+    std::uint64_t seq = 0;  // names it in the owner's pending list (a failure's message)
     std::vector<TransactionApplied> txs;
     TxReply reply;                          // single PUT
     std::vector<std::uint32_t> positions;   // batch: each tx's position in it
@@ -73,6 +78,8 @@ class UserActor : public caf::event_based_actor {
     std::vector<const char*> entries;
     std::atomic<bool> durable{false};
     void answer(std::size_t k, const TxResult& result);
+    void prefetch_publish(int step) const override;
+    void publish() override { publish_durable(service, slot, *this); }
     void answer_durable() override;  // every tx applied; at its group commit's end
   };
   struct Pending {
@@ -81,7 +88,9 @@ class UserActor : public caf::event_based_actor {
     std::shared_ptr<InFlight> in_flight;
   };
 
-  static void publish_durable(LedgerService& service, UserSlot& slot, const std::shared_ptr<InFlight>& in_flight);
+  static void publish_durable(LedgerService& service, UserSlot& slot, InFlight& in_flight);
+  // The WAL's completion of an entry (its only capture is the entry: no allocation, no actor handle to release).
+  static void on_wal_completion(InFlight* in_flight, wal::WalStatus status);
 
   // Drops the pending entries the WAL thread already published, adding their transactions to the timeline.
   void drop_durable();

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstring>
 
 #include "ledger/limits.hpp"
 
@@ -123,21 +124,28 @@ bool read_zone(std::string_view text, std::size_t& pos, std::int64_t& offset_sec
   return true;
 }
 
-// value (>= 0) in decimal, zero-padded to at least `width` digits, written at p; returns the end.
-char* put_digits(char* p, std::int64_t value, int width) {
-  char digits[20];
-  int len = 0;
-  do {
-    digits[len++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  for (int k = len; k < width; ++k) *p++ = '0';
-  while (len > 0) *p++ = digits[--len];
-  return p;
-}
-
 // The longest text append_iso8601 writes: a sign, a 64-bit year's 19 digits, "-MM-DDTHH:MM:SS.ffffffZ".
 constexpr std::size_t iso8601_chars_max = 1 + 19 + 23;
+
+// Writes value (>= 0) in at least `width` digits, zero-padded, at `at`; returns the end. A timestamp is rendered
+// into a stack buffer and appended once (a batch answer renders one per item): no capacity check per character.
+char* put_digits(char* at, std::int64_t value, int width) {  // a year beyond 9999
+  char buf[24];
+  int len = 0;
+  do {
+    buf[len++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  for (int k = len; k < width; ++k) *at++ = '0';
+  while (len > 0) *at++ = buf[--len];
+  return at;
+}
+
+char* put_two_digits(char* at, std::int64_t value) {
+  at[0] = static_cast<char>('0' + value / 10);
+  at[1] = static_cast<char>('0' + value % 10);
+  return at + 2;
+}
 
 }  // namespace
 
@@ -197,34 +205,52 @@ std::optional<ParsedTime> parse_iso8601(std::string_view text) {
 bool within_utc_limits(UtcMicros at) { return at >= limits::utc_micros_min && at <= limits::utc_micros_max; }
 
 void append_iso8601(std::string& out, UtcMicros at) {
+  // Most items of a batch carry one instant (the server's clock when it was read): the last text is kept.
+  thread_local UtcMicros last_at = 0;
+  thread_local char last_text[iso8601_chars_max];
+  thread_local std::size_t last_bytes = 0;  // 0: nothing kept yet
+  if (last_bytes != 0 && last_at == at) {
+    out.append(last_text, last_bytes);
+    return;
+  }
   const std::int64_t days = floor_div(at, micros_per_day);
   const std::int64_t micros_of_day = floor_mod(at, micros_per_day);
   const Civil c = civil_from_days(days);
   const std::int64_t seconds_of_day = micros_of_day / micros_per_second;
   const std::int64_t fraction = micros_of_day % micros_per_second;
 
-  // Built on the stack and appended once (every answer that carries a transaction renders one).
   char text[iso8601_chars_max];
-  char* p = text;
+  char* at_char = text;
   // Only reachable for instants outside 0001..9999; print them unambiguously rather than truncating.
-  if (c.year < 0) *p++ = '-';
-  p = put_digits(p, c.year < 0 ? -c.year : c.year, 4);
-  *p++ = '-';
-  p = put_digits(p, c.month, 2);
-  *p++ = '-';
-  p = put_digits(p, c.day, 2);
-  *p++ = 'T';
-  p = put_digits(p, seconds_of_day / 3600, 2);
-  *p++ = ':';
-  p = put_digits(p, seconds_of_day / 60 % 60, 2);
-  *p++ = ':';
-  p = put_digits(p, seconds_of_day % 60, 2);
-  if (fraction != 0) {
-    *p++ = '.';
-    p = put_digits(p, fraction, 6);
+  if (c.year < 0) *at_char++ = '-';
+  const std::int64_t year = c.year < 0 ? -c.year : c.year;
+  if (year < 10'000) {
+    at_char = put_two_digits(at_char, year / 100);
+    at_char = put_two_digits(at_char, year % 100);
+  } else {
+    at_char = put_digits(at_char, year, 4);
   }
-  *p++ = 'Z';
-  out.append(text, static_cast<std::size_t>(p - text));
+  *at_char++ = '-';
+  at_char = put_two_digits(at_char, c.month);
+  *at_char++ = '-';
+  at_char = put_two_digits(at_char, c.day);
+  *at_char++ = 'T';
+  at_char = put_two_digits(at_char, seconds_of_day / 3600);
+  *at_char++ = ':';
+  at_char = put_two_digits(at_char, seconds_of_day / 60 % 60);
+  *at_char++ = ':';
+  at_char = put_two_digits(at_char, seconds_of_day % 60);
+  if (fraction != 0) {
+    *at_char++ = '.';
+    at_char = put_two_digits(at_char, fraction / 10'000);
+    at_char = put_two_digits(at_char, fraction / 100 % 100);
+    at_char = put_two_digits(at_char, fraction % 100);
+  }
+  *at_char++ = 'Z';
+  last_bytes = static_cast<std::size_t>(at_char - text);
+  std::memcpy(last_text, text, last_bytes);
+  last_at = at;
+  out.append(text, last_bytes);
 }
 
 std::string format_iso8601(UtcMicros at) {

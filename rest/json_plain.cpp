@@ -6,41 +6,48 @@
 // key is left to the full reader's refusal.
 #include "rest/json_plain.hpp"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace tally::rest {
 
 namespace {
 
+// Reads the subset and hands each field to a Sink: open_object(in_array) at each object, has_key(key) for the duplicate
+// check within the object being read, add(key, kind, text) per field (text empty for null); objects() counts them.
+template <class Sink>
 class PlainReader {
  public:
-  explicit PlainReader(std::string_view body) : p_(body.data()), end_(body.data() + body.size()) {}
+  PlainReader(std::string_view body, Sink& sink) : p_(body.data()), end_(body.data() + body.size()), sink_(sink) {}
 
-  bool document(std::size_t objects_max, JsonDocument& doc) {
+  // true: the whole body was read (an object, or an array of objects, top_is_array saying which).
+  bool document(std::size_t objects_max, bool& top_is_array) {
     skip_space();
     if (p_ == end_) return false;
     if (*p_ == '{') {
-      doc.objects.emplace_back();
-      if (!object(doc.objects.back())) return false;
+      top_is_array = false;
+      sink_.open_object(false);
+      if (!object()) return false;
     } else if (*p_ == '[') {
-      doc.top_is_array = true;
-      if (!array(objects_max, doc)) return false;
+      top_is_array = true;
+      if (!array(objects_max)) return false;
     } else {
       return false;
     }
     skip_space();
-    doc.ok = p_ == end_;
-    return doc.ok;
+    return p_ == end_;
   }
 
  private:
-  bool array(std::size_t objects_max, JsonDocument& doc) {
+  bool array(std::size_t objects_max) {
     ++p_;  // '['
     skip_space();
     if (take(']')) return true;
     for (;;) {
-      if (p_ == end_ || *p_ != '{' || doc.objects.size() >= objects_max) return false;
-      doc.objects.emplace_back();
-      doc.element_is_object.push_back(true);
-      if (!object(doc.objects.back())) return false;
+      if (p_ == end_ || *p_ != '{' || sink_.objects() >= objects_max) return false;
+      sink_.open_object(true);
+      if (!object()) return false;
       skip_space();
       if (take(']')) return true;
       if (!take(',')) return false;
@@ -48,23 +55,21 @@ class PlainReader {
     }
   }
 
-  bool object(JsonObject& out) {
+  bool object() {
     ++p_;  // '{'
     skip_space();
     if (take('}')) return true;
-    out.reserve(5);  // a transaction's fields
     for (;;) {
       std::string_view key;
       if (!string(key)) return false;
-      for (const JsonField& field : out)
-        if (field.key == key) return false;  // a duplicate: the full reader refuses it in its words
+      if (sink_.has_key(key)) return false;  // a duplicate: the full reader refuses it in its words
       skip_space();
       if (!take(':')) return false;
       skip_space();
-      JsonField field;
-      field.key.assign(key.data(), key.size());
-      if (!value(field)) return false;
-      out.push_back(std::move(field));
+      JsonKind kind = JsonKind::null;
+      std::string_view text;
+      if (!value(kind, text)) return false;
+      sink_.add(key, kind, text);
       skip_space();
       if (take('}')) return true;
       if (!take(',')) return false;
@@ -72,40 +77,37 @@ class PlainReader {
     }
   }
 
-  bool value(JsonField& field) {
+  bool value(JsonKind& kind, std::string_view& text) {
     if (p_ == end_) return false;
-    std::string_view text;
     switch (*p_) {
       case '"':
         if (!string(text)) return false;
-        field.kind = JsonKind::string;
-        break;
+        kind = JsonKind::string;
+        return true;
       case 'n':
         if (!word("null")) return false;
-        field.kind = JsonKind::null;
+        kind = JsonKind::null;
         return true;
       case 't':
         if (!word("true")) return false;
-        field.kind = JsonKind::boolean;
+        kind = JsonKind::boolean;
         text = "true";
-        break;
+        return true;
       case 'f':
         if (!word("false")) return false;
-        field.kind = JsonKind::boolean;
+        kind = JsonKind::boolean;
         text = "false";
-        break;
+        return true;
       default:
-        if (!number(field.kind, text)) return false;
-        break;
+        return number(kind, text);
     }
-    field.text.assign(text.data(), text.size());
-    return true;
   }
 
   // Printable ASCII without '"' or '\\' between the quotes.
   bool string(std::string_view& out) {
     if (p_ == end_ || *p_ != '"') return false;
     const char* begin = ++p_;
+    skip_plain_blocks();
     for (; p_ != end_; ++p_) {
       const unsigned char c = static_cast<unsigned char>(*p_);
       if (c == '"') {
@@ -116,6 +118,25 @@ class PlainReader {
       if (c < 0x20 || c >= 0x7f || c == '\\') return false;
     }
     return false;
+  }
+
+  // Steps over whole 16-byte blocks of a string's bytes that are all printable ASCII other than '"' and '\\' (a
+  // uuid uid is two of them); the byte loop after it decides on the rest, so the outcome is the loop's alone.
+  void skip_plain_blocks() {
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    while (end_ - p_ >= 16) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+      // Signed: below 0x20 is a control byte or one of 0x80..0xff; both leave the subset, like 0x7f.
+      const __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
+                                        _mm_or_si128(_mm_cmpgt_epi8(space, bytes), _mm_cmpeq_epi8(bytes, del)));
+      if (_mm_movemask_epi8(stop) != 0) return;
+      p_ += 16;
+    }
+#endif
   }
 
   // JSON's number grammar without the sign and the exponent: 0 | [1-9][0-9]*, then an optional fraction.
@@ -165,14 +186,86 @@ class PlainReader {
   static constexpr std::size_t integer_digits_max = 19;  // below 2^64: nlohmann prints an integer back unchanged
   const char* p_;
   const char* end_;
+  Sink& sink_;
+};
+
+// Fields copied into the document the full reader makes.
+class DocumentSink {
+ public:
+  explicit DocumentSink(JsonDocument& doc) : doc_(doc) {}
+  void open_object(bool in_array) {
+    doc_.objects.emplace_back();
+    doc_.objects.back().reserve(5);  // a transaction's fields
+    if (in_array) doc_.element_is_object.push_back(true);
+  }
+  std::size_t objects() const { return doc_.objects.size(); }
+  bool has_key(std::string_view key) const {
+    for (const JsonField& field : doc_.objects.back())
+      if (field.key == key) return true;
+    return false;
+  }
+  void add(std::string_view key, JsonKind kind, std::string_view text) {
+    JsonField& field = doc_.objects.back().emplace_back();
+    field.key.assign(key.data(), key.size());
+    field.kind = kind;
+    field.text.assign(text.data(), text.size());
+  }
+
+ private:
+  JsonDocument& doc_;
+};
+
+// Fields kept as views of the body, back to back.
+class ViewSink {
+ public:
+  explicit ViewSink(PlainArray& out) : out_(out) {}
+  void open_object(bool) {
+    if (opened_) out_.object_ends.push_back(out_.fields.size());
+    opened_ = true;
+    object_start_ = out_.fields.size();
+  }
+  std::size_t objects() const { return opened_ ? out_.object_ends.size() + 1 : 0; }
+  bool has_key(std::string_view key) const {
+    for (std::size_t k = object_start_; k < out_.fields.size(); ++k)
+      if (out_.fields[k].key == key) return true;
+    return false;
+  }
+  void add(std::string_view key, JsonKind kind, std::string_view text) { out_.fields.push_back({key, kind, text}); }
+  void close() {
+    if (opened_) out_.object_ends.push_back(out_.fields.size());
+  }
+
+ private:
+  PlainArray& out_;
+  bool opened_ = false;
+  std::size_t object_start_ = 0;
 };
 
 }  // namespace
 
 bool read_plain_json(std::string_view body, std::size_t objects_max, JsonDocument& doc) {
   doc = JsonDocument{};
-  PlainReader reader(body);
-  return reader.document(objects_max, doc);
+  DocumentSink sink(doc);
+  PlainReader<DocumentSink> reader(body, sink);
+  doc.ok = reader.document(objects_max, doc.top_is_array);
+  return doc.ok;
+}
+
+bool read_plain_array(std::string_view body, std::size_t objects_max, PlainArray& out) {
+  out.fields.clear();
+  out.object_ends.clear();
+  ViewSink sink(out);
+  PlainReader<ViewSink> reader(body, sink);
+  bool top_is_array = false;
+  if (!reader.document(objects_max, top_is_array) || !top_is_array) return false;
+  sink.close();
+  return true;
+}
+
+const JsonFieldView* find_field(const JsonObjectView& object, std::string_view key) {
+  for (const JsonFieldView& field : object)
+    if (field.key == key) return &field;
+  return nullptr;
 }
 
 }  // namespace tally::rest

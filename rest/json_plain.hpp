@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string_view>
+#include <vector>
 
 #include "rest/json_fields.hpp"
 
@@ -15,5 +16,42 @@ namespace tally::rest {
 // true: `doc` holds the body's document, ok. false: the body is outside the plain subset (or not JSON, or has
 // more than objects_max elements); `doc` is unspecified and the caller reads the body with the full reader.
 bool read_plain_json(std::string_view body, std::size_t objects_max, JsonDocument& doc);
+
+// A field of a plain body, as views of the body's bytes (valid while the body is): what a batch of 1,000 items
+// reads without a string, a vector or an allocation per item.
+struct JsonFieldView {
+  std::string_view key;
+  JsonKind kind = JsonKind::null;
+  std::string_view text;  // as JsonField::text (the subset's strings hold no escapes: their bytes are the value)
+};
+
+class JsonObjectView {
+ public:
+  JsonObjectView(const JsonFieldView* first, const JsonFieldView* last) : first_(first), last_(last) {}
+  const JsonFieldView* begin() const { return first_; }
+  const JsonFieldView* end() const { return last_; }
+
+ private:
+  const JsonFieldView* first_;
+  const JsonFieldView* last_;
+};
+
+// A top-level array of objects in the plain subset, its fields back to back (vectors reused from body to body).
+struct PlainArray {
+  std::vector<JsonFieldView> fields;
+  std::vector<std::size_t> object_ends;  // object k's fields end here (and k + 1's begin)
+
+  std::size_t size() const { return object_ends.size(); }
+  JsonObjectView object(std::size_t k) const {
+    const std::size_t first = k == 0 ? 0 : object_ends[k - 1];
+    return JsonObjectView(fields.data() + first, fields.data() + object_ends[k]);
+  }
+};
+
+// The same subset as read_plain_json, for a body that is an array of objects: true and `out` holds exactly the
+// document read_plain_json would make (as views); false for anything else (a top-level object included), and the
+// caller reads the body the usual way (read_json).
+bool read_plain_array(std::string_view body, std::size_t objects_max, PlainArray& out);
+const JsonFieldView* find_field(const JsonObjectView& object, std::string_view key);
 
 }  // namespace tally::rest

@@ -4,6 +4,7 @@
 
 #include "ledger/limits.hpp"
 #include "rest/json_fields.hpp"
+#include "rest/json_plain.hpp"
 
 namespace tally::rest {
 
@@ -53,12 +54,15 @@ std::string describe_micros(std::int64_t micros) {
 // "1 to 64" for a length limit.
 std::string one_to(std::size_t max) { return "1 to " + std::to_string(max); }
 
-ApiError parse_transaction_object(const JsonObject& object, UtcMicros now, TransactionApplied& out) {
-  const JsonField* uid = find_field(object, "uid");
-  const JsonField* type = find_field(object, "type");
-  const JsonField* amount = find_field(object, "amount");
-  const JsonField* user_id = find_field(object, "user_id");
-  const JsonField* timestamp = find_field(object, "timestamp");
+// One transaction's fields, from the document (JsonObject) or, for a plain batch, from views of the body
+// (JsonObjectView): the same checks in the same order, so both give the same item or the same error.
+template <class Object>
+ApiError parse_transaction_object(const Object& object, UtcMicros now, TransactionApplied& out) {
+  const auto* uid = find_field(object, "uid");
+  const auto* type = find_field(object, "type");
+  const auto* amount = find_field(object, "amount");
+  const auto* user_id = find_field(object, "user_id");
+  const auto* timestamp = find_field(object, "timestamp");
 
   // Shape first: every present field must have an acceptable JSON type.
   if (uid && uid->kind != JsonKind::string) return wrong_type("uid", "a string", uid->kind);
@@ -207,6 +211,14 @@ ApiError parse_transaction(std::string_view body, UtcMicros now, TransactionAppl
 
 ApiError parse_transaction_batch(std::string_view body, UtcMicros now, std::vector<TransactionApplied>& items,
                                  std::vector<ApiError>& errors) {
+  // A plain array (nearly every batch) is read as views of the body: no string, vector or allocation per field.
+  thread_local PlainArray plain;  // its vectors keep their capacity from batch to batch
+  if (read_plain_array(body, limits::batch_transactions_max, plain)) {
+    items.assign(plain.size(), TransactionApplied{});
+    errors.assign(plain.size(), ApiError{});
+    for (std::size_t i = 0; i < plain.size(); ++i) errors[i] = parse_transaction_object(plain.object(i), now, items[i]);
+    return {};
+  }
   const JsonDocument doc = read_json(body, limits::batch_transactions_max);
   if (!doc.ok) {
     if (doc.error == "too many items") {

@@ -2,8 +2,11 @@
 // Strings are escaped per RFC 8259; non-ASCII UTF-8 passes through as is (the input was validated UTF-8).
 #include "rest/response_json.hpp"
 
+#include <charconv>
 #include <cstdio>
+#include <cstring>
 
+#include "ledger/limits.hpp"
 #include "ledger/money.hpp"
 #include "ledger/utc_time.hpp"
 
@@ -44,11 +47,68 @@ void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
 }
 
+namespace {
+// Copies a JSON string's contents that need no escape (a uid, a client name: nearly always) at `at`; false, and
+// nothing meaningful written, at the first byte that needs one.
+bool put_plain_json_chars(char*& at, std::string_view text) {
+  char* out = at;
+  for (const char c : text) {
+    if (needs_escape(static_cast<unsigned char>(c))) return false;
+    *out++ = c;
+  }
+  at = out;
+  return true;
+}
+
+void put(char*& at, std::string_view text) {
+  std::memcpy(at, text.data(), text.size());
+  at += text.size();
+}
+
+// The longest transaction rendered on the stack: the fixed text, a uid and a client name of their limits, a
+// user id, an amount and a timestamp of their longest; anything longer takes the general path.
+constexpr std::size_t transaction_text_bytes_max = 512;
+
+// The usual transaction (no byte of its strings needs an escape) written into a stack buffer and appended once;
+// false (out unchanged) otherwise. Byte-identical to the general path (tests/unit/test_routes.cpp).
+bool append_plain_transaction(std::string& out, const TransactionApplied& tx) {
+  static_assert(limits::uid_bytes_max + limits::client_name_bytes_max + 160 <= transaction_text_bytes_max,
+                "a transaction's longest plain text fits the stack buffer");
+  if (tx.uid.size() > limits::uid_bytes_max || tx.client.size() > limits::client_name_bytes_max) return false;
+  char text[transaction_text_bytes_max];
+  char* at = text;
+  put(at, "{\"uid\":\"");
+  if (!put_plain_json_chars(at, tx.uid)) return false;
+  put(at, "\",\"user_id\":");
+  at = std::to_chars(at, at + 24, tx.user_id).ptr;
+  put(at, ",\"type\":\"");
+  put(at, to_string(tx.kind));
+  put(at, "\",\"amount\":\"");
+  const std::size_t prefix = static_cast<std::size_t>(at - text);
+  // The amount and timestamp renderers append to a string: they go straight to `out`, between the two parts.
+  char* const tail_start = at;
+  put(at, "\",\"timestamp\":\"");
+  const std::size_t middle = static_cast<std::size_t>(at - tail_start);
+  char* const end_start = at;
+  put(at, "\",\"client\":\"");
+  if (!put_plain_json_chars(at, tx.client)) return false;
+  put(at, "\"}");
+  out.append(text, prefix);
+  append_minor_units(out, tx.amount);
+  out.append(tail_start, middle);
+  append_iso8601(out, tx.at);
+  out.append(end_start, static_cast<std::size_t>(at - end_start));
+  return true;
+}
+}  // namespace
+
 void append_transaction(std::string& out, const TransactionApplied& tx) {
+  if (append_plain_transaction(out, tx)) return;
   out += "{\"uid\":";
   append_json_string(out, tx.uid);
+  char id[24];
   out += ",\"user_id\":";
-  out += std::to_string(tx.user_id);
+  out.append(id, static_cast<std::size_t>(std::to_chars(id, id + sizeof id, tx.user_id).ptr - id));
   out += ",\"type\":\"";
   out += to_string(tx.kind);
   out += "\",\"amount\":\"";

@@ -180,51 +180,20 @@ void put_transaction(LedgerApi& ledger, const HttpRequest& request, std::string 
   ledger.apply(std::move(tx), [responder](const TxResult& result) { answer_transaction(*responder, result); });
 }
 
-void BatchAnswer::finish_one() {
-  const std::size_t before = remaining.fetch_sub(1, std::memory_order_acq_rel);
-  TALLY_ASSERT(before > 0, "no more results than items");
-  if (before != 1) return;
-  std::string body;
-  std::size_t total = 2;
-  for (const std::string& item : items) total += item.size() + 1;
-  body.reserve(total);
-  body.push_back('[');
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) body.push_back(',');
-    body += items[i];
-  }
-  body.push_back(']');
-  responder->send(200, body);
-}
-
-void BatchAnswer::item_json(std::size_t index, std::string json) {
-  TALLY_ASSERT(index < items.size() && items[index].empty() && !json.empty(), "each batch position is answered once");
-  items[index] = std::move(json);
-  finish_one();
-}
-
-namespace {
-// An applied item's answer with a uuid uid and a timestamp, with room to spare.
-constexpr std::size_t batch_item_bytes_typical = 320;
-
-std::string batch_item(const TxResult& result) {
+void BatchAnswer::item_done(std::size_t index, const TxResult& result) {
+  count_transaction(*responder, result);
   if (result.outcome == Outcome::applied || result.outcome == Outcome::replayed) {
-    std::string out;
-    out.reserve(batch_item_bytes_typical);  // one allocation for a typical item, not a growth per field
-    out += "{\"status\":200,\"transaction\":";
-    append_transaction(out, result.record);
-    out.push_back('}');
-    return out;
+    // Rendered into this thread's scratch text (its capacity kept from item to item), then placed.
+    thread_local std::string item;
+    item.assign("{\"status\":200,\"transaction\":");
+    append_transaction(item, result.record);
+    item.push_back('}');
+    place(index, item);
+    return;
   }
   std::string existing;
   if (result.outcome == Outcome::conflict) append_transaction(existing, result.record);
-  return batch_item_error(error_of(result.outcome), existing);
-}
-}  // namespace
-
-void BatchAnswer::item_done(std::size_t index, const TxResult& result) {
-  count_transaction(*responder, result);
-  item_json(index, batch_item(result));
+  place(index, batch_item_error(error_of(result.outcome), existing));
 }
 
 std::string batch_item_error(const ApiError& error, std::string_view existing_json) {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,18 +51,29 @@ void send_outcome_error(Responder& responder, Outcome outcome);
 
 // Collects one JSON item per batch position, in order; the last item to arrive sends the whole answer (200, the
 // array). Positions are filled by the ledger (item_done) or directly (item_json: a refused item, or an item
-// relayed from the shard that owns it).
+// relayed from the shard that owns it). The ledger's items are copied into one arena allocated with the answer
+// (a place in it taken by an atomic add: they arrive from several threads), not a string each.
 struct BatchAnswer : BatchSink {
-  BatchAnswer(ResponderPtr r, std::size_t n) : responder(std::move(r)), items(n), remaining(n) {}
+  BatchAnswer(ResponderPtr r, std::size_t n);
   void item_done(std::size_t index, const TxResult& result) override;
   void item_json(std::size_t index, std::string json);
 
   ResponderPtr responder;
-  std::vector<std::string> items;  // {"status":200,"transaction":{...}} or {"status":4xx,"error":{...}}
-  std::atomic<std::size_t> remaining;
 
  private:
+  struct Placed {  // an item's text in arena_; bytes 0: it is in own_ instead
+    std::uint32_t offset = 0;
+    std::uint32_t bytes = 0;
+  };
+  void place(std::size_t index, std::string_view json);
   void finish_one();
+
+  std::vector<Placed> placed_;
+  std::vector<std::string> own_;  // {"status":200,"transaction":{...}} or {"status":4xx,"error":{...}}
+  std::size_t arena_bytes_;
+  std::unique_ptr<char[]> arena_;
+  std::atomic<std::size_t> arena_used_{0};
+  std::atomic<std::size_t> remaining_;
 };
 
 // A batch item's JSON for a refusal: {"status":4xx,"error":{...}} (with "existing" when given).

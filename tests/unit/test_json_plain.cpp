@@ -1,4 +1,5 @@
-// The plain-body fast path of read_json against the full reader: on every body it accepts, the same document;
+// The plain-body fast path of read_json against the full reader: on every body it accepts, the same document
+// (and read_plain_array, the batch route's reader, the same fields as views on exactly the plain arrays);
 // bodies outside its subset (escapes, UTF-8, signs, long integers, nesting, duplicates, damage) are left to the
 // full reader, so read_json's answer (and every error's wording) is the full reader's.
 #include <gtest/gtest.h>
@@ -37,6 +38,23 @@ bool check(const std::string& body, std::size_t objects_max) {
   JsonDocument plain;
   const bool taken = read_plain_json(body, objects_max, plain);
   if (taken) expect_same(plain, full, body);
+  // The batch route's view reader takes exactly the plain arrays, and reads the same fields (as views).
+  PlainArray views;
+  const bool viewed = read_plain_array(body, objects_max, views);
+  EXPECT_EQ(viewed, taken && plain.top_is_array) << body;
+  if (viewed && taken) {
+    EXPECT_EQ(views.size(), plain.objects.size()) << body;
+    for (std::size_t i = 0; i < views.size() && i < plain.objects.size(); ++i) {
+      const JsonObjectView object = views.object(i);
+      const std::size_t fields = static_cast<std::size_t>(object.end() - object.begin());
+      EXPECT_EQ(fields, plain.objects[i].size()) << body;
+      for (std::size_t k = 0; k < fields && k < plain.objects[i].size(); ++k) {
+        EXPECT_EQ(object.begin()[k].key, plain.objects[i][k].key) << body;
+        EXPECT_EQ(object.begin()[k].kind, plain.objects[i][k].kind) << body;
+        EXPECT_EQ(object.begin()[k].text, plain.objects[i][k].text) << body;
+      }
+    }
+  }
   return taken;
 }
 
@@ -83,7 +101,10 @@ TEST(JsonPlain, LeavesEverythingElseToTheFullReader) {
 TEST(JsonPlain, AgreesWithTheFullReaderOnRandomAndDamagedBodies) {
   std::mt19937_64 rng(15);
   const std::vector<std::string> values = {"\"u-1\"", "\"DEPOSIT\"", "12.5", "0", "7", "1e3", "null", "true",
-                                           "false", "\"\"", "\"2023-01-04T00:00:00Z\"", "18446744073709551615"};
+                                           "false", "\"\"", "\"2023-01-04T00:00:00Z\"", "18446744073709551615",
+                                           // long strings: the reader steps over 16-byte blocks of them
+                                           "\"3f2a9c1e-77b0-4d1c-9e2f-0a1b2c3d4e5f\"", "\"0123456789abcdef\"",
+                                           "\"0123456789abcdef0123456789abcdef!~ \""};
   const std::string specials = "{}[],:\"\\ -+.eE0123456789\x01\x7f\xc3";
   int taken = 0;
   for (int round = 0; round < 3000; ++round) {

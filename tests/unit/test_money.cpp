@@ -165,5 +165,20 @@ TEST(DescribeAmountError, EveryErrorHasDistinctText) {
   }
 }
 
+// The renderer writes into a stack buffer backwards and appends once: its edges (sign, the extremes, one digit of
+// whole units, text already in the string) give what the digit-by-digit form gave.
+TEST(FormatMinorUnits, EdgesAndAppending) {
+  EXPECT_EQ(format_minor_units(0), "0.00");
+  EXPECT_EQ(format_minor_units(5), "0.05");
+  EXPECT_EQ(format_minor_units(-5), "-0.05");
+  EXPECT_EQ(format_minor_units(-100), "-1.00");
+  EXPECT_EQ(format_minor_units(123456789), "1234567.89");
+  EXPECT_EQ(format_minor_units(std::numeric_limits<MinorUnits>::max()), "92233720368547758.07");
+  EXPECT_EQ(format_minor_units(std::numeric_limits<MinorUnits>::min()), "-92233720368547758.08");
+  std::string out = "amount=";
+  append_minor_units(out, -1234);
+  EXPECT_EQ(out, "amount=-12.34");
+}
+
 }  // namespace
 }  // namespace tally

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "ledger/limits.hpp"
+#include "ledger/utc_time.hpp"
+#include "ledger/money.hpp"
 #include "rest/request_parse.hpp"
 #include "rest/response_json.hpp"
 
@@ -289,6 +291,38 @@ TEST(ResponseJson, EscapingMatchesTheRulesForEveryByteAndRandomTexts) {
     std::string out = "prefix";
     append_json_string(out, text);
     EXPECT_EQ(out, "prefix" + escaped_char_by_char(text));
+  }
+}
+
+// A transaction's text, rendered field by field by the rules (the stack-buffer path must give exactly this): plain
+// and escaped uids and client names up to and past their limits, amounts and instants (fractions, repeats of the
+// same instant, which the timestamp renderer keeps, and alternations) at random.
+TEST(ResponseJson, TransactionTextMatchesTheRulesOnRandomTransactions) {
+  std::mt19937_64 rng(15);
+  auto text_of = [&](std::size_t max) {
+    std::string text(rng() % (max + 1), ' ');
+    const bool plain = rng() % 3 != 0;
+    for (char& ch : text)
+      ch = static_cast<char>(plain || rng() % 8 != 0 ? 'a' + rng() % 26 : rng() % 256);
+    return text;
+  };
+  const UtcMicros instants[] = {1672790400000000, 1672790400000123, 0, -1, limits::utc_micros_max};
+  for (int round = 0; round < 5000; ++round) {
+    TransactionApplied tx;
+    tx.uid = text_of(rng() % 10 == 0 ? limits::uid_bytes_max + 8 : limits::uid_bytes_max);
+    if (tx.uid.empty()) tx.uid = "u";
+    tx.client = text_of(rng() % 10 == 0 ? limits::client_name_bytes_max + 8 : 12);
+    tx.user_id = rng() % 2 ? rng() % 1000 : rng();
+    tx.kind = rng() % 2 ? TxKind::deposit : TxKind::withdraw;
+    tx.amount = static_cast<MinorUnits>(rng() % 2 ? rng() % 100000 : rng() >> 1);
+    tx.at = instants[rng() % 5];
+    const std::string expected = "{\"uid\":" + escaped_char_by_char(tx.uid) + ",\"user_id\":" +
+                                 std::to_string(tx.user_id) + ",\"type\":\"" + to_string(tx.kind) +
+                                 "\",\"amount\":\"" + format_minor_units(tx.amount) + "\",\"timestamp\":\"" +
+                                 format_iso8601(tx.at) + "\",\"client\":" + escaped_char_by_char(tx.client) + "}";
+    std::string out = "[";
+    append_transaction(out, tx);
+    ASSERT_EQ(out, "[" + expected) << round;
   }
 }
 

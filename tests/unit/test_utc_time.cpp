@@ -150,6 +150,19 @@ TEST(FormatIso8601, KnownValues) {
   EXPECT_EQ(out, "at=1970-01-01T00:00:00.000001Z");
 }
 
+// The renderer keeps its last text: a repeat, an alternation and a string already holding text all come out right.
+TEST(FormatIso8601, RepeatedAndAlternatingInstants) {
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(format_iso8601(kJan4th2023 + 123), "2023-01-04T00:00:00.000123Z");
+    EXPECT_EQ(format_iso8601(kJan4th2023 + 123), "2023-01-04T00:00:00.000123Z");
+    std::string out = "at=";
+    append_iso8601(out, kJan4th2023 + 123);
+    EXPECT_EQ(out, "at=2023-01-04T00:00:00.000123Z");
+    EXPECT_EQ(format_iso8601(0), "1970-01-01T00:00:00Z");
+    EXPECT_EQ(format_iso8601(kJan4th2023 + 124), "2023-01-04T00:00:00.000124Z");
+  }
+}
+
 TEST(FormatIso8601, ExtremeInstantsDoNotCrash) {
   // Outside the accepted years the text is not re-parseable, but formatting must stay well defined.
   const UtcMicros extremes[] = {INT64_MIN, INT64_MIN + 1, INT64_MAX, kYear1Start - 1, kYear9999End + 1};
