@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #include "ledger/limits.hpp"
 #include "ledger/record_checks.hpp"
@@ -150,12 +151,12 @@ std::optional<TransactionApplied> decode_canonical_transaction(std::string_view 
     case static_cast<std::uint64_t>(schema::TxKind::WITHDRAW): out.kind = TxKind::withdraw; break;
     default: return std::nullopt;
   }
-  out.uid.assign(uid.data(), uid.size());
+  out.uid = std::string(uid);  // constructed at its size (an assign into the empty string takes the slow path)
   out.user_id = words[tx + l.user_id_word];
   out.amount = static_cast<std::int64_t>(words[tx + l.amount_word]);
   out.at = static_cast<std::int64_t>(words[tx + l.at_word]);
   out.timestamp_given = words.bits(tx, l.timestamp_given_bit, 1) != 0;
-  out.client.assign(client.data(), client.size());
+  if (!client.empty()) out.client = std::string(client);
   out.recorded_at = static_cast<std::int64_t>(words[tx + l.recorded_at_word]);
   if (check_record(out) != RecordFault::none) return std::nullopt;
   return out;
