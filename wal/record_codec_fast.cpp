@@ -123,43 +123,45 @@ std::size_t canonical_root(const Words& words, const Layout& l) {
 
 }  // namespace
 
-std::optional<TransactionApplied> decode_canonical_transaction(std::string_view payload) {
+bool decode_canonical_transaction(std::string_view payload, TransactionApplied& out) {
   const Layout& l = layout();
-  if (payload.size() % 8 != 0 || payload.size() > limits::wal_record_bytes_max) return std::nullopt;
+  if (payload.size() % 8 != 0 || payload.size() > limits::wal_record_bytes_max) return false;
   const Words words(payload);
   const std::size_t head = 2 + l.record_data + l.record_pointers + l.tx_data + l.tx_pointers;
-  if (words.count() <= head) return std::nullopt;
+  if (words.count() <= head) return false;
   const std::size_t tx = canonical_root(words, l);
-  if (tx == 0) return std::nullopt;
+  if (tx == 0) return false;
   for (std::size_t i = 0; i < l.tx_data; ++i)
-    if (!l.transaction.known_data_word(i, words[tx + i])) return std::nullopt;
+    if (!l.transaction.known_data_word(i, words[tx + i])) return false;
   const std::size_t pointers = tx + l.tx_data;
   for (std::size_t i = 0; i < l.tx_pointers; ++i)  // pointers the schema does not name: not canonical
-    if (i != l.uid_slot && i != l.client_slot && words[pointers + i] != 0) return std::nullopt;
+    if (i != l.uid_slot && i != l.client_slot && words[pointers + i] != 0) return false;
   // The uid's text first, right after the pointers; then the client's, or no client (a null pointer).
   std::string_view uid, client;
   std::size_t uid_words = 0, client_words = 0;
-  if (!canonical_text(words, pointers + l.uid_slot, head, uid, uid_words)) return std::nullopt;
+  if (!canonical_text(words, pointers + l.uid_slot, head, uid, uid_words)) return false;
   if (words[pointers + l.client_slot] != 0 &&
       !canonical_text(words, pointers + l.client_slot, head + uid_words, client, client_words))
-    return std::nullopt;
-  if (head + uid_words + client_words != words.count()) return std::nullopt;
+    return false;
+  if (head + uid_words + client_words != words.count()) return false;
 
-  TransactionApplied out;
   switch (words.bits(tx, l.kind_bit, 16)) {
     case static_cast<std::uint64_t>(schema::TxKind::DEPOSIT): out.kind = TxKind::deposit; break;
     case static_cast<std::uint64_t>(schema::TxKind::WITHDRAW): out.kind = TxKind::withdraw; break;
-    default: return std::nullopt;
+    default: return false;
   }
-  out.uid = std::string(uid);  // constructed at its size (an assign into the empty string takes the slow path)
+  // Reserved, then appended: an assign into a short string takes libstdc++'s slow replace path.
+  out.uid.clear();
+  out.uid.reserve(uid.size());
+  out.uid.append(uid.data(), uid.size());
   out.user_id = words[tx + l.user_id_word];
   out.amount = static_cast<std::int64_t>(words[tx + l.amount_word]);
   out.at = static_cast<std::int64_t>(words[tx + l.at_word]);
   out.timestamp_given = words.bits(tx, l.timestamp_given_bit, 1) != 0;
-  if (!client.empty()) out.client = std::string(client);
+  out.client.clear();
+  if (!client.empty()) out.client.append(client.data(), client.size());
   out.recorded_at = static_cast<std::int64_t>(words[tx + l.recorded_at_word]);
-  if (check_record(out) != RecordFault::none) return std::nullopt;
-  return out;
+  return check_record(out) == RecordFault::none;
 }
 
 }  // namespace tally::wal::detail

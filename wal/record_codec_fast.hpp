@@ -6,15 +6,15 @@
 // this on every single-bit change of canonical records). KnownContent and check_record judge both paths.
 #pragma once
 
-#include <optional>
 #include <string_view>
 
 #include "ledger/records.hpp"
 
 namespace tally::wal::detail {
 
-// The transaction when `payload` is a canonical, valid TransactionApplied record; nullopt: not handled here
-// (never "refused": the general decode decides).
-std::optional<TransactionApplied> decode_canonical_transaction(std::string_view payload);
+// True with `out` filled when `payload` is a canonical, valid TransactionApplied record; false: not handled here
+// (never "refused": the general decode decides), `out` then holds anything. Filled in place: restart decodes ten
+// million of them, and each move of the record costs its two strings.
+bool decode_canonical_transaction(std::string_view payload, TransactionApplied& out);
 
 }  // namespace tally::wal::detail
