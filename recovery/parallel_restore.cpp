@@ -57,7 +57,7 @@ void ParallelRestore::close(Queue& queue) {
   queue.changed.notify_all();
 }
 
-bool ParallelRestore::add(Record record) {
+bool ParallelRestore::add(Record&& record) {
   if (failed_.load(std::memory_order_relaxed)) return false;
   if (const auto* reservation = std::get_if<UidReservation>(&record)) {
     // Not a user's: applied here, on the reader's thread, in log order (a release follows its reservation).

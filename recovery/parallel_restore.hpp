@@ -31,7 +31,8 @@ class ParallelRestore {
   ParallelRestore& operator=(const ParallelRestore&) = delete;
 
   // From one reading thread, in log order. False once a record was rejected (stop reading: the log is not ours).
-  bool add(Record record);
+  bool add(Record&& record);  // moved from once, into its batch (a record move costs its strings)
+  bool add(const Record& record) { return add(Record(record)); }
   // Applies everything added, joins the threads. False if any record contradicted the state; see error().
   bool finish();
   const std::string& error() const { return error_; }

@@ -22,6 +22,10 @@ class KnownContent {
   // every pointer past the known ones is null. Smaller sections (an older schema) are fine: they read as
   // defaults. Does not look into what the pointers point to.
   bool only_known(capnp::AnyStruct::Reader value) const;
+  // The same test for one data word read straight from a message (record_codec_fast.hpp's canonical layout).
+  bool known_data_word(std::size_t index, std::uint64_t word) const {
+    return (word & ~(index < data_mask_.size() ? data_mask_[index] : 0)) == 0;
+  }
 
  private:
   void mark_fields(capnp::StructSchema schema);

@@ -32,6 +32,8 @@ std::string encode_unchecked(const UserCreated& record);
 std::string encode_unchecked(const TransactionApplied& record);
 std::string encode_unchecked(const UidReservation& record);
 std::string encode_unchecked(const UserUpdated& record);
+// decode without its shortcut for canonical transactions (record_codec_fast.hpp): the path that judges.
+std::optional<Record> decode_general(std::string_view payload);
 }  // namespace detail
 
 }  // namespace tally::wal

@@ -1,0 +1,170 @@
+// Tests of wal/record_codec_fast: the canonical-transaction shortcut takes what the encoder writes, and whatever
+// it accepts the general decode accepts too, with the same record — checked on every single-bit change, every
+// word cut or added, and random damage of canonical records, and on every other record kind (declined).
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "wal/record_codec.hpp"
+#include "wal/record_codec_fast.hpp"
+
+namespace tally::wal {
+namespace {
+
+// The shortcut's answer as an optional (nullopt: declined).
+std::optional<TransactionApplied> shortcut(std::string_view bytes) {
+  TransactionApplied out;
+  if (!detail::decode_canonical_transaction(bytes, out)) return std::nullopt;
+  return out;
+}
+
+TransactionApplied tx_with(std::string uid, std::string client, TxKind kind, bool given, UtcMicros recorded) {
+  TransactionApplied t;
+  t.uid = std::move(uid);
+  t.user_id = 1'000'003;
+  t.kind = kind;
+  t.amount = 12'345;
+  t.at = 1'672'790'400'000'000;
+  t.timestamp_given = given;
+  t.client = std::move(client);
+  t.recorded_at = recorded;
+  return t;
+}
+
+// Uid lengths around every word boundary of the text (its NUL included), up to the longest allowed.
+std::vector<TransactionApplied> canonical_samples() {
+  std::vector<TransactionApplied> out;
+  const std::size_t lengths[] = {1, 6, 7, 8, 15, 16, 36, 63, 64};
+  int k = 0;
+  for (std::size_t length : lengths) {
+    for (const char* client : {"", "svc-a", "batch-loader7"}) {
+      std::string uid(length, 'a');
+      for (std::size_t i = 0; i < length; ++i) uid[i] = "0123456789abcdef-"[(i + length) % 17];
+      uid[0] = 'u';
+      ++k;
+      out.push_back(tx_with(uid, client, k % 2 ? TxKind::deposit : TxKind::withdraw, k % 3 == 0,
+                            k % 2 ? 0 : 1'672'790'400'123'456));
+    }
+  }
+  return out;
+}
+
+void expect_same(const TransactionApplied& a, const TransactionApplied& b) {
+  EXPECT_EQ(a.uid, b.uid);
+  EXPECT_EQ(a.user_id, b.user_id);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.amount, b.amount);
+  EXPECT_EQ(a.at, b.at);
+  EXPECT_EQ(a.timestamp_given, b.timestamp_given);
+  EXPECT_EQ(a.client, b.client);
+  EXPECT_EQ(a.recorded_at, b.recorded_at);
+}
+
+// The one property the shortcut must have: it accepts only what the general decode accepts, identically.
+// Returns whether the shortcut took the bytes.
+bool shortcut_agrees(const std::string& bytes) {
+  const std::optional<TransactionApplied> fast = shortcut(bytes);
+  const std::optional<Record> general = detail::decode_general(bytes);
+  const std::optional<Record> both = decode(bytes);
+  EXPECT_EQ(general.has_value(), both.has_value());
+  if (!fast) return false;
+  EXPECT_TRUE(general.has_value()) << "the shortcut accepted bytes the general decode refuses";
+  if (!general || !std::holds_alternative<TransactionApplied>(*general)) {
+    ADD_FAILURE() << "the shortcut made a transaction of another record";
+    return true;
+  }
+  expect_same(*fast, std::get<TransactionApplied>(*general));
+  if (both) expect_same(*fast, std::get<TransactionApplied>(*both));
+  return true;
+}
+
+TEST(RecordCodecFast, TakesWhatTheEncoderWrites) {
+  for (const TransactionApplied& tx : canonical_samples()) {
+    const std::optional<std::string> bytes = encode(tx);
+    ASSERT_TRUE(bytes.has_value());
+    const std::optional<TransactionApplied> fast = shortcut(*bytes);
+    ASSERT_TRUE(fast.has_value()) << "uid " << tx.uid << " client '" << tx.client << "'";
+    expect_same(*fast, tx);
+    EXPECT_TRUE(shortcut_agrees(*bytes));
+    // Misaligned in memory: the same answer.
+    const std::string shifted = "x" + *bytes;
+    const std::optional<TransactionApplied> moved =
+        shortcut(std::string_view(shifted).substr(1));
+    ASSERT_TRUE(moved.has_value());
+    expect_same(*moved, tx);
+  }
+}
+
+TEST(RecordCodecFast, EverySingleBitChangeIsJudgedAsTheGeneralDecodeJudgesIt) {
+  std::size_t taken = 0, declined = 0;
+  for (const TransactionApplied& tx : canonical_samples()) {
+    const std::string bytes = *encode(tx);
+    for (std::size_t bit = 0; bit < bytes.size() * 8; ++bit) {
+      std::string changed = bytes;
+      changed[bit / 8] = static_cast<char>(changed[bit / 8] ^ (1 << (bit % 8)));
+      (shortcut_agrees(changed) ? taken : declined) += 1;
+    }
+  }
+  // Both sides are reached: amounts, dates and uid characters change into other valid records (taken), while
+  // pointers, sizes, stray bits and NULs send the bytes to the general decode (declined).
+  EXPECT_GT(taken, 1000u);
+  EXPECT_GT(declined, 1000u);
+}
+
+TEST(RecordCodecFast, CutOrLengthenedRecordsAreNotTaken) {
+  for (const TransactionApplied& tx : canonical_samples()) {
+    const std::string bytes = *encode(tx);
+    for (std::size_t words = 0; words < bytes.size() / 8; ++words)
+      EXPECT_FALSE(shortcut_agrees(bytes.substr(0, words * 8)));
+    EXPECT_FALSE(shortcut_agrees(bytes + std::string(8, '\0')));
+    EXPECT_FALSE(shortcut_agrees(bytes + std::string(3, '\0')));  // not whole words
+  }
+}
+
+TEST(RecordCodecFast, RandomDamageNeverMakesTheTwoPathsDisagree) {
+  std::mt19937_64 rng(815);
+  const std::vector<TransactionApplied> samples = canonical_samples();
+  std::size_t taken = 0;
+  for (int round = 0; round < 50000; ++round) {
+    std::string bytes = *encode(samples[static_cast<std::size_t>(round) % samples.size()]);
+    const int changes = 1 + static_cast<int>(rng() % 6);
+    for (int i = 0; i < changes; ++i) bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    taken += shortcut_agrees(bytes) ? 1 : 0;
+  }
+  EXPECT_GT(taken, 0u);
+}
+
+TEST(RecordCodecFast, OtherRecordKindsGoToTheGeneralDecode) {
+  UserCreated user;
+  user.id = 7;
+  user.name = "Ada";
+  user.idempotency_key = "k-7";
+  user.created_at = 1'672'531'200'000'000;
+  UserUpdated update;
+  update.user_id = 7;
+  update.low_balance_threshold = 500;
+  update.at = 1'672'531'200'000'001;
+  const TransactionApplied tx = tx_with("uid-1", "svc-a", TxKind::deposit, true, 5);
+  const std::string others[] = {*encode(user), *encode(update), *encode(UidReservation{tx, false}),
+                                *encode(UidReservation{tx, true})};
+  for (const std::string& bytes : others) {
+    EXPECT_FALSE(shortcut(bytes).has_value());
+    const std::optional<Record> decoded = decode(bytes);
+    ASSERT_TRUE(decoded.has_value());
+    EXPECT_EQ(decoded->index(), detail::decode_general(bytes)->index());
+  }
+}
+
+TEST(RecordCodecFast, AnInvalidTransactionIsLeftToTheGeneralDecode) {
+  TransactionApplied tx = tx_with("uid-1", "", TxKind::deposit, false, 0);
+  tx.amount = 0;  // check_record refuses it
+  const std::string bytes = detail::encode_unchecked(tx);
+  EXPECT_FALSE(shortcut(bytes).has_value());
+  EXPECT_FALSE(decode(bytes).has_value());
+}
+
+}  // namespace
+}  // namespace tally::wal
