@@ -133,7 +133,7 @@ void UserActor::on_idle_check() {
 
 void UserActor::InFlight::answer(std::size_t k, const TxResult& result) {
   if (sink) {
-    sink->item_done(positions[k], result);
+    sink->item_done(items[k].position, result);
   } else {
     reply(result);
   }
@@ -147,11 +147,11 @@ void UserActor::drop_durable() {
   }
 }
 
-std::optional<Outcome> UserActor::admit(const TransactionApplied& tx) {
+std::optional<Outcome> UserActor::admit(const TransactionApplied& tx, UidHash uid_hash) {
   const MinorUnits delta = tx.delta();
   const Verdict verdict = judge(ledger_->history, tx.at, delta);
   if (verdict != Verdict::accepted) {
-    service_->finish_claim(tx, false);
+    service_->finish_claim(tx, uid_hash, false);
     return verdict == Verdict::insufficient_funds ? Outcome::insufficient_funds : Outcome::balance_too_large;
   }
   ledger_->history.insert(tx.at, delta);
@@ -161,7 +161,7 @@ std::optional<Outcome> UserActor::admit(const TransactionApplied& tx) {
 void UserActor::on_apply(TxCommand& command) {
   drop_durable();
   command.tx.recorded_at = service_->now();
-  if (const std::optional<Outcome> refused = admit(command.tx)) {
+  if (const std::optional<Outcome> refused = admit(command.tx, TxIndex::hash_of(command.tx.uid))) {
     command.reply(TxResult{*refused, command.tx});
     return;
   }
@@ -173,31 +173,31 @@ void UserActor::on_apply(TxCommand& command) {
 
 void UserActor::on_apply_many(TxGroupCommand& command) {
   drop_durable();
-  TALLY_ASSERT(command.txs.size() == command.positions.size() && command.sink, "a group command is well formed");
+  TALLY_ASSERT(command.txs.size() == command.items.size() && command.sink, "a group command is well formed");
   // Admitted items move down over refused ones, in order; the command's vectors then become the in-flight
   // entry's as they are (no allocation or move per item: usually nothing is refused).
   std::vector<TransactionApplied>& txs = command.txs;
-  std::vector<std::uint32_t>& positions = command.positions;
+  std::vector<BatchItem>& items = command.items;
   const UtcMicros now = service_->now();
   std::size_t kept = 0;
   for (std::size_t k = 0; k < txs.size(); ++k) {
     txs[k].recorded_at = now;
-    if (const std::optional<Outcome> refused = admit(txs[k])) {
-      command.sink->item_done(positions[k], TxResult{*refused, txs[k]});
+    if (const std::optional<Outcome> refused = admit(txs[k], items[k].uid_hash)) {
+      command.sink->item_done(items[k].position, TxResult{*refused, txs[k]});
       continue;
     }
     if (kept != k) {
       txs[kept] = std::move(txs[k]);
-      positions[kept] = positions[k];
+      items[kept] = items[k];
     }
     ++kept;
   }
   if (kept == 0) return;
   txs.erase(txs.begin() + static_cast<std::ptrdiff_t>(kept), txs.end());
-  positions.resize(kept);
+  items.resize(kept);
   auto in_flight = std::make_shared<InFlight>(*service_, *slot_, *this);
   in_flight->txs = std::move(txs);
-  in_flight->positions = std::move(positions);
+  in_flight->items = std::move(items);
   in_flight->sink = std::move(command.sink);
   submit(std::move(in_flight));
 }
@@ -260,7 +260,7 @@ void UserActor::InFlight::prefetch_publish(int step) const {
       __builtin_prefetch(entries.data(), 1);
       return;
     default:
-      for (const TransactionApplied& tx : txs) service.prefetch_commit(tx);
+      for (std::size_t k = 0; k < txs.size(); ++k) service.prefetch_commit(uid_hash(k));
       return;
   }
 }
@@ -284,7 +284,8 @@ void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight
     for (const TransactionApplied& tx : txs) state.balance += tx.delta();
   }
   slot.balance.store(state.balance, std::memory_order_release);
-  for (std::size_t k = 0; k < txs.size(); ++k) in_flight.entries[k] = service.finish_claim(txs[k], true);
+  for (std::size_t k = 0; k < txs.size(); ++k)
+    in_flight.entries[k] = service.finish_claim(txs[k], in_flight.uid_hash(k), true);
   in_flight.durable.store(true, std::memory_order_release);
 }
 
@@ -314,7 +315,7 @@ void UserActor::roll_back(PendingFifo<Pending>::iterator it, Outcome outcome) {
   for (std::size_t k = failed->txs.size(); k-- > 0;) {
     const TransactionApplied& tx = failed->txs[k];
     ledger_->history.erase(tx.at, tx.delta());
-    service_->finish_claim(tx, false);
+    service_->finish_claim(tx, failed->uid_hash(k), false);
   }
   for (std::size_t k = 0; k < failed->txs.size(); ++k) failed->answer(k, TxResult{outcome, failed->txs[k]});
 }

@@ -12,6 +12,7 @@
 
 #include "actors/durable_batch.hpp"
 #include "actors/pending_fifo.hpp"
+#include "actors/tx_index.hpp"
 #include "actors/user_table.hpp"
 #include "ledger/outcomes.hpp"
 #include "wal/wal_writer.hpp"
@@ -25,10 +26,17 @@ struct TxCommand {
   TxReply reply;
 };
 
+// A batch item's position in its batch (where its answer goes) and its uid's hash (TxIndex::hash_of, computed
+// once when the batch claims it, used again by the commit).
+struct BatchItem {
+  std::uint32_t position;
+  UidHash uid_hash;
+};
+
 // Items of one batch that belong to this user, in batch order; results go to the sink by batch position.
 struct TxGroupCommand {
   std::vector<TransactionApplied> txs;
-  std::vector<std::uint32_t> positions;  // same length as txs
+  std::vector<BatchItem> items;  // same length as txs
   std::shared_ptr<BatchSink> sink;
 };
 
@@ -72,12 +80,14 @@ class UserActor : public caf::event_based_actor {
     std::uint64_t seq = 0;  // names it in the owner's pending list (a failure's message)
     std::vector<TransactionApplied> txs;
     TxReply reply;                          // single PUT
-    std::vector<std::uint32_t> positions;   // batch: each tx's position in it
+    std::vector<BatchItem> items;           // batch: each tx's position in it and uid hash
     std::shared_ptr<BatchSink> sink;        // batch
     // Each tx's TxIndex entry, for the user's timeline: written by the WAL thread before `durable` is set.
     std::vector<const char*> entries;
     std::atomic<bool> durable{false};
     void answer(std::size_t k, const TxResult& result);
+    // txs[k]'s uid hash: carried by a batch's items, computed for a single PUT.
+    UidHash uid_hash(std::size_t k) const { return sink ? items[k].uid_hash : TxIndex::hash_of(txs[k].uid); }
     void prefetch_publish(int step) const override;
     void publish() override { publish_durable(service, slot, *this); }
     void answer_durable() override;  // every tx applied; at its group commit's end
@@ -99,7 +109,7 @@ class UserActor : public caf::event_based_actor {
   void on_apply_many(TxGroupCommand& command);
   // Judges tx against the history (pending entries included) and inserts it if accepted; otherwise releases
   // its uid and returns the refusal the caller answers with.
-  std::optional<Outcome> admit(const TransactionApplied& tx);
+  std::optional<Outcome> admit(const TransactionApplied& tx, UidHash uid_hash);
   void submit(std::shared_ptr<InFlight> in_flight);
   void on_wal_done(std::uint64_t seq, wal::WalStatus status);
   void roll_back(PendingFifo<Pending>::iterator it, Outcome outcome);
