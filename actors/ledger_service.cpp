@@ -308,7 +308,7 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
     group->items.reserve(end - i);
     for (; i < end; ++i) {
       group->txs.push_back(std::move(txs[claimed[i].k]));
-      group->items.push_back(BatchItem{positions[claimed[i].k], claimed[i].uid_hash});
+      group->items.push_back(TxItem{positions[claimed[i].k], claimed[i].uid_hash});
     }
     std::lock_guard<SlotLock> guard(slot->lock);
     caf::actor_cast<caf::abstract_actor*>(live_actor(*slot))

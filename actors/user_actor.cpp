@@ -76,7 +76,7 @@ void UserActor::prefetch_turn(caf::resumable* actor, int step) {
       }
       return;
     default:
-      if (!self.pending_.empty()) __builtin_prefetch(self.pending_.front().in_flight->entries.data());
+      if (!self.pending_.empty()) __builtin_prefetch(self.pending_.front().in_flight->items.data());
       return;
   }
 }
@@ -142,7 +142,7 @@ void UserActor::InFlight::answer(std::size_t k, const TxResult& result) {
 void UserActor::drop_durable() {
   while (!pending_.empty() && pending_.front().in_flight->durable.load(std::memory_order_acquire)) {
     // In submission order, which is this user's log order: recovery rebuilds the same timeline.
-    for (const char* entry : pending_.front().in_flight->entries) ledger_->timeline.insert(entry);
+    for (const TxItem& item : pending_.front().in_flight->items) ledger_->timeline.insert(item.entry);
     pending_.pop_front();
   }
 }
@@ -161,13 +161,15 @@ std::optional<Outcome> UserActor::admit(const TransactionApplied& tx, UidHash ui
 void UserActor::on_apply(TxCommand& command) {
   drop_durable();
   command.tx.recorded_at = service_->now();
-  if (const std::optional<Outcome> refused = admit(command.tx, TxIndex::hash_of(command.tx.uid))) {
+  const UidHash uid_hash = TxIndex::hash_of(command.tx.uid);
+  if (const std::optional<Outcome> refused = admit(command.tx, uid_hash)) {
     command.reply(TxResult{*refused, command.tx});
     return;
   }
   auto in_flight = std::make_shared<InFlight>(*service_, *slot_, *this);
   in_flight->reply = std::move(command.reply);
   in_flight->txs.push_back(std::move(command.tx));
+  in_flight->items.push_back(TxItem{0, uid_hash});
   submit(std::move(in_flight));
 }
 
@@ -177,7 +179,7 @@ void UserActor::on_apply_many(TxGroupCommand& command) {
   // Admitted items move down over refused ones, in order; the command's vectors then become the in-flight
   // entry's as they are (no allocation or move per item: usually nothing is refused).
   std::vector<TransactionApplied>& txs = command.txs;
-  std::vector<BatchItem>& items = command.items;
+  std::vector<TxItem>& items = command.items;
   const UtcMicros now = service_->now();
   std::size_t kept = 0;
   for (std::size_t k = 0; k < txs.size(); ++k) {
@@ -205,7 +207,7 @@ void UserActor::on_apply_many(TxGroupCommand& command) {
 void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
   const std::uint64_t seq = next_seq_++;
   in_flight->seq = seq;
-  in_flight->entries.assign(in_flight->txs.size(), nullptr);  // filled by publish_durable
+  TALLY_ASSERT(in_flight->items.size() == in_flight->txs.size(), "one item (hash, entry) per transaction");
   // A record may only become durable if every earlier pending one of this user does: they were judged together.
   const wal::WalTicket depends_on = pending_.empty() ? 0 : pending_.back().ticket;
   wal::RecordGroup group;
@@ -257,10 +259,10 @@ void UserActor::InFlight::prefetch_publish(int step) const {
       return;
     case 1:
       for (const TransactionApplied& tx : txs) __builtin_prefetch(tx.uid.data());
-      __builtin_prefetch(entries.data(), 1);
+      __builtin_prefetch(items.data(), 1);
       return;
     default:
-      for (std::size_t k = 0; k < txs.size(); ++k) service.prefetch_commit(uid_hash(k));
+      for (std::size_t k = 0; k < txs.size(); ++k) service.prefetch_commit(items[k].uid_hash);
       return;
   }
 }
@@ -284,8 +286,10 @@ void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight
     for (const TransactionApplied& tx : txs) state.balance += tx.delta();
   }
   slot.balance.store(state.balance, std::memory_order_release);
-  for (std::size_t k = 0; k < txs.size(); ++k)
-    in_flight.entries[k] = service.finish_claim(txs[k], in_flight.uid_hash(k), true);
+  for (std::size_t k = 0; k < txs.size(); ++k) {
+    TxItem& item = in_flight.items[k];
+    item.entry = service.finish_claim(txs[k], item.uid_hash, true);
+  }
   in_flight.durable.store(true, std::memory_order_release);
 }
 
@@ -315,7 +319,7 @@ void UserActor::roll_back(PendingFifo<Pending>::iterator it, Outcome outcome) {
   for (std::size_t k = failed->txs.size(); k-- > 0;) {
     const TransactionApplied& tx = failed->txs[k];
     ledger_->history.erase(tx.at, tx.delta());
-    service_->finish_claim(tx, failed->uid_hash(k), false);
+    service_->finish_claim(tx, failed->items[k].uid_hash, false);
   }
   for (std::size_t k = 0; k < failed->txs.size(); ++k) failed->answer(k, TxResult{outcome, failed->txs[k]});
 }

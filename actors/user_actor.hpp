@@ -26,17 +26,20 @@ struct TxCommand {
   TxReply reply;
 };
 
-// A batch item's position in its batch (where its answer goes) and its uid's hash (TxIndex::hash_of, computed
-// once when the batch claims it, used again by the commit).
-struct BatchItem {
+// What goes with each transaction of a user's WAL entry besides the transaction: its position in its batch
+// (where its answer goes; 0 for a single PUT), its uid's hash (TxIndex::hash_of, computed once when the uid is
+// claimed, used again by the commit) and, once durable, its TxIndex entry for the user's timeline (written by the
+// WAL thread before the entry's `durable` flag). One vector: no separate allocation for the entries.
+struct TxItem {
   std::uint32_t position;
   UidHash uid_hash;
+  const char* entry = nullptr;
 };
 
 // Items of one batch that belong to this user, in batch order; results go to the sink by batch position.
 struct TxGroupCommand {
   std::vector<TransactionApplied> txs;
-  std::vector<BatchItem> items;  // same length as txs
+  std::vector<TxItem> items;  // same length as txs
   std::shared_ptr<BatchSink> sink;
 };
 
@@ -80,14 +83,10 @@ class UserActor : public caf::event_based_actor {
     std::uint64_t seq = 0;  // names it in the owner's pending list (a failure's message)
     std::vector<TransactionApplied> txs;
     TxReply reply;                          // single PUT
-    std::vector<BatchItem> items;           // batch: each tx's position in it and uid hash
+    std::vector<TxItem> items;              // one per tx (a batch's positions; uid hashes; durable entries)
     std::shared_ptr<BatchSink> sink;        // batch
-    // Each tx's TxIndex entry, for the user's timeline: written by the WAL thread before `durable` is set.
-    std::vector<const char*> entries;
     std::atomic<bool> durable{false};
     void answer(std::size_t k, const TxResult& result);
-    // txs[k]'s uid hash: carried by a batch's items, computed for a single PUT.
-    UidHash uid_hash(std::size_t k) const { return sink ? items[k].uid_hash : TxIndex::hash_of(txs[k].uid); }
     void prefetch_publish(int step) const override;
     void publish() override { publish_durable(service, slot, *this); }
     void answer_durable() override;  // every tx applied; at its group commit's end
