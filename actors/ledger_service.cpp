@@ -300,7 +300,7 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
     // writable a few users ahead.
     if (i + batch_prefetch_items < claimed.size()) __builtin_prefetch(claimed[i + batch_prefetch_items].slot, 1);
     UserSlot* slot = claimed[i].slot;
-    auto group = std::make_shared<TxGroupCommand>();
+    auto group = std::make_shared<UserActor::InFlight>(*this, *slot);
     group->sink = sink;
     std::size_t end = i;
     while (end < claimed.size() && claimed[end].slot == slot) ++end;

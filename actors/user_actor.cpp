@@ -94,10 +94,10 @@ caf::behavior UserActor::make_behavior() {
         ++self.messages_;
         self.on_apply(*command);
       },
-      [](apply_many_atom, const std::shared_ptr<TxGroupCommand>& command) {
+      [](apply_many_atom, const std::shared_ptr<InFlight>& group) {
         UserActor& self = *turn_actor;
         ++self.messages_;
-        self.on_apply_many(*command);
+        self.on_apply_many(group);
       },
       [](wal_done_atom, std::uint64_t seq, int status) {
         UserActor& self = *turn_actor;
@@ -166,26 +166,27 @@ void UserActor::on_apply(TxCommand& command) {
     command.reply(TxResult{*refused, command.tx});
     return;
   }
-  auto in_flight = std::make_shared<InFlight>(*service_, *slot_, *this);
+  auto in_flight = std::make_shared<InFlight>(*service_, *slot_);
   in_flight->reply = std::move(command.reply);
   in_flight->txs.push_back(std::move(command.tx));
   in_flight->items.push_back(TxItem{0, uid_hash});
   submit(std::move(in_flight));
 }
 
-void UserActor::on_apply_many(TxGroupCommand& command) {
+void UserActor::on_apply_many(std::shared_ptr<InFlight> group) {
   drop_durable();
-  TALLY_ASSERT(command.txs.size() == command.items.size() && command.sink, "a group command is well formed");
-  // Admitted items move down over refused ones, in order; the command's vectors then become the in-flight
-  // entry's as they are (no allocation or move per item: usually nothing is refused).
-  std::vector<TransactionApplied>& txs = command.txs;
-  std::vector<TxItem>& items = command.items;
+  TALLY_ASSERT(group->txs.size() == group->items.size() && group->sink && group->owner == nullptr,
+               "a group command is well formed and not yet submitted");
+  // Admitted items move down over refused ones, in order; the group is then submitted as it is (no allocation
+  // or move per item: usually nothing is refused).
+  std::vector<TransactionApplied>& txs = group->txs;
+  std::vector<TxItem>& items = group->items;
   const UtcMicros now = service_->now();
   std::size_t kept = 0;
   for (std::size_t k = 0; k < txs.size(); ++k) {
     txs[k].recorded_at = now;
     if (const std::optional<Outcome> refused = admit(txs[k], items[k].uid_hash)) {
-      command.sink->item_done(items[k].position, TxResult{*refused, txs[k]});
+      group->sink->item_done(items[k].position, TxResult{*refused, txs[k]});
       continue;
     }
     if (kept != k) {
@@ -197,16 +198,13 @@ void UserActor::on_apply_many(TxGroupCommand& command) {
   if (kept == 0) return;
   txs.erase(txs.begin() + static_cast<std::ptrdiff_t>(kept), txs.end());
   items.resize(kept);
-  auto in_flight = std::make_shared<InFlight>(*service_, *slot_, *this);
-  in_flight->txs = std::move(txs);
-  in_flight->items = std::move(items);
-  in_flight->sink = std::move(command.sink);
-  submit(std::move(in_flight));
+  submit(std::move(group));
 }
 
 void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
   const std::uint64_t seq = next_seq_++;
   in_flight->seq = seq;
+  in_flight->owner = this;
   TALLY_ASSERT(in_flight->items.size() == in_flight->txs.size(), "one item (hash, entry) per transaction");
   // A record may only become durable if every earlier pending one of this user does: they were judged together.
   const wal::WalTicket depends_on = pending_.empty() ? 0 : pending_.back().ticket;
@@ -246,7 +244,7 @@ void UserActor::on_wal_completion(InFlight* in_flight, wal::WalStatus status) {
   if (status == wal::WalStatus::durable) {
     in_flight->service.durable_batch().stage(in_flight->shared_from_this());
   } else {
-    caf::anon_send(caf::actor_cast<caf::actor>(&in_flight->owner), wal_done_atom::value, in_flight->seq,
+    caf::anon_send(caf::actor_cast<caf::actor>(in_flight->owner), wal_done_atom::value, in_flight->seq,
                    static_cast<int>(status));
   }
 }

@@ -36,13 +36,6 @@ struct TxItem {
   const char* entry = nullptr;
 };
 
-// Items of one batch that belong to this user, in batch order; results go to the sink by batch position.
-struct TxGroupCommand {
-  std::vector<TransactionApplied> txs;
-  std::vector<TxItem> items;  // same length as txs
-  std::shared_ptr<BatchSink> sink;
-};
-
 struct BalanceQuery {
   UtcMicros at;
   BalanceReply reply;
@@ -71,15 +64,18 @@ class UserActor : public caf::event_based_actor {
   // oldest pending entry and ledger; 2: that entry's record and the history and timeline roots; 3: its entries).
   static void prefetch_turn(caf::resumable* actor, int step);
 
- private:
   // Records judged together and written as one WAL entry (one for a single PUT, a user's share of a batch).
-  // Shared with the WAL completion: on success the WAL thread stages it, publishes it at the end of its group
+  // A batch builds it (its items of one user, in batch order; results go to the sink by batch position) and sends
+  // it to the actor as the command (apply_many_atom), which drops refused items and submits it as it is: one
+  // allocation for both. Shared with the WAL completion: on success the WAL thread stages it, publishes it at the end of its group
   // commit with the rest (DurableBatch::publish_staged) and then answers it, without a hop back here.
   struct InFlight final : DurableBatch::Staged, std::enable_shared_from_this<InFlight> {
-    InFlight(LedgerService& service, UserSlot& slot, UserActor& owner) : service(service), slot(slot), owner(owner) {}
+    InFlight(LedgerService& service, UserSlot& slot) : service(service), slot(slot) {}
     LedgerService& service;
     UserSlot& slot;
-    UserActor& owner;   // its pending list holds this entry until durable or failed, and keeps it alive so long
+    // Set by the actor that submits it: its pending list holds this entry until durable or failed, and keeps it
+    // alive so long.
+    UserActor* owner = nullptr;
     std::uint64_t seq = 0;  // names it in the owner's pending list (a failure's message)
     std::vector<TransactionApplied> txs;
     TxReply reply;                          // single PUT
@@ -91,6 +87,7 @@ class UserActor : public caf::event_based_actor {
     void publish() override { publish_durable(service, slot, *this); }
     void answer_durable() override;  // every tx applied; at its group commit's end
   };
+ private:
   struct Pending {
     std::uint64_t seq;
     wal::WalTicket ticket;
@@ -105,7 +102,7 @@ class UserActor : public caf::event_based_actor {
   void drop_durable();
   void on_idle_check();
   void on_apply(TxCommand& command);
-  void on_apply_many(TxGroupCommand& command);
+  void on_apply_many(std::shared_ptr<InFlight> group);
   // Judges tx against the history (pending entries included) and inserts it if accepted; otherwise releases
   // its uid and returns the refusal the caller answers with.
   std::optional<Outcome> admit(const TransactionApplied& tx, UidHash uid_hash);
@@ -130,4 +127,4 @@ class UserActor : public caf::event_based_actor {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::TxCommand>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::BalanceQuery>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::HistoryCommand>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::TxGroupCommand>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::UserActor::InFlight>)
