@@ -213,8 +213,9 @@ void LedgerService::update_user(UserUpdated update, UserReply reply) {
 }
 
 template <class MakeRetry, class Answer>
-UserSlot* LedgerService::claim_for(const TransactionApplied& tx, MakeRetry&& make_retry, Answer&& answer) {
-  auto claim = transactions_.claim(tx.uid, make_retry);
+UserSlot* LedgerService::claim_for(const TransactionApplied& tx, UidHash uid_hash, MakeRetry&& make_retry,
+                                   Answer&& answer) {
+  auto claim = transactions_.claim(tx.uid, uid_hash, make_retry);
   switch (claim.result) {
     case TxIndex::ClaimResult::waiting:
       return nullptr;
@@ -228,14 +229,15 @@ UserSlot* LedgerService::claim_for(const TransactionApplied& tx, MakeRetry&& mak
   }
   UserSlot* slot = users_.find(tx.user_id);
   if (slot == nullptr) {
-    transactions_.release(tx.uid);
+    transactions_.release(tx.uid, uid_hash);
     answer(TxResult{Outcome::user_not_found, tx});
   }
   return slot;
 }
 
 void LedgerService::apply(TransactionApplied tx, TxReply reply) {
-  UserSlot* slot = claim_for(tx, [&]() { return [this, tx, reply]() { apply(tx, reply); }; }, reply);
+  const auto retry = [&]() { return [this, tx, reply]() { apply(tx, reply); }; };
+  UserSlot* slot = claim_for(tx, TxIndex::hash_of(tx.uid), retry, reply);
   if (slot == nullptr) return;
   send_to_user_here(*slot, apply_atom::value,
                     std::make_shared<TxCommand>(TxCommand{std::move(tx), std::move(reply)}));
@@ -247,8 +249,8 @@ namespace {
 constexpr std::uint32_t batch_prefetch_items = 8;
 }  // namespace
 
-void LedgerService::prefetch_item(const TransactionApplied& tx) const {
-  transactions_.prefetch(tx.uid);
+void LedgerService::prefetch_item(const TransactionApplied& tx, UidHash uid_hash) const {
+  transactions_.prefetch(uid_hash);
   if (const UserSlot* slot = users_.address_of(tx.user_id)) slot->prefetch_hot_part();
 }
 
@@ -260,15 +262,25 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
     UserId user;  // the sort key, beside the index: sorting reads no transaction
     UserSlot* slot;
     std::uint32_t k;  // index into txs
+    UidHash uid_hash;
   };
+  // Each uid is hashed once, batch_prefetch_items ahead of its claim (for the prefetch), and the hash goes on
+  // with the item to the commit.
+  std::vector<UidHash> hashes(txs.size());
+  for (std::uint32_t k = 0; k < std::min<std::size_t>(batch_prefetch_items, txs.size()); ++k)
+    hashes[k] = TxIndex::hash_of(txs[k].uid);
   std::vector<Claimed> claimed;
   claimed.reserve(txs.size());
   for (std::uint32_t k = 0; k < txs.size(); ++k) {
-    if (k + batch_prefetch_items < txs.size()) prefetch_item(txs[k + batch_prefetch_items]);
+    if (k + batch_prefetch_items < txs.size()) {
+      const TransactionApplied& ahead = txs[k + batch_prefetch_items];
+      hashes[k + batch_prefetch_items] = TxIndex::hash_of(ahead.uid);
+      prefetch_item(ahead, hashes[k + batch_prefetch_items]);
+    }
     const TransactionApplied& tx = txs[k];
     const std::uint32_t position = positions[k];
     UserSlot* slot = claim_for(
-        tx,
+        tx, hashes[k],
         [&]() {
           // A uid repeated within the batch, or in flight elsewhere: this item runs alone once the claim resolves.
           return [this, tx, position, sink]() {
@@ -276,7 +288,7 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
           };
         },
         [&](const TxResult& result) { sink->item_done(position, result); });
-    if (slot != nullptr) claimed.push_back(Claimed{tx.user_id, slot, k});
+    if (slot != nullptr) claimed.push_back(Claimed{tx.user_id, slot, k, hashes[k]});
   }
   // By user, and in batch order within a user (k breaks ties): each user's items are judged in the order sent.
   std::sort(claimed.begin(), claimed.end(),
@@ -288,15 +300,15 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
     // writable a few users ahead.
     if (i + batch_prefetch_items < claimed.size()) __builtin_prefetch(claimed[i + batch_prefetch_items].slot, 1);
     UserSlot* slot = claimed[i].slot;
-    auto group = std::make_shared<TxGroupCommand>();
+    auto group = std::make_shared<UserActor::InFlight>(*this, *slot);
     group->sink = sink;
     std::size_t end = i;
     while (end < claimed.size() && claimed[end].slot == slot) ++end;
     group->txs.reserve(end - i);
-    group->positions.reserve(end - i);
+    group->items.reserve(end - i);
     for (; i < end; ++i) {
       group->txs.push_back(std::move(txs[claimed[i].k]));
-      group->positions.push_back(positions[claimed[i].k]);
+      group->items.push_back(TxItem{positions[claimed[i].k], claimed[i].uid_hash});
     }
     std::lock_guard<SlotLock> guard(slot->lock);
     caf::actor_cast<caf::abstract_actor*>(live_actor(*slot))
@@ -307,9 +319,9 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
   turns.hand_to_workers();
 }
 
-const char* LedgerService::finish_claim(const TransactionApplied& tx, bool durable) {
-  if (durable) return transactions_.commit(tx);
-  transactions_.release(tx.uid);
+const char* LedgerService::finish_claim(const TransactionApplied& tx, UidHash uid_hash, bool durable) {
+  if (durable) return transactions_.commit(tx, uid_hash);
+  transactions_.release(tx.uid, uid_hash);
   return nullptr;
 }
 

@@ -105,7 +105,8 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   // --- for UserActor only ---
   friend class UserActor;
   // Commits (durable) or releases tx's uid; a commit returns the TxIndex entry, for the user's timeline.
-  const char* finish_claim(const TransactionApplied& tx, bool durable);
+  // The uid's hash is TxIndex::hash_of(tx.uid), carried by the caller (a batch item hashes its uid once).
+  const char* finish_claim(const TransactionApplied& tx, UidHash uid_hash, bool durable);
   std::uint32_t idle_actor_ms() const { return idle_actor_ms_; }
   feed::FeedLog* feed() const { return feed_; }
   // WAL thread only: the group commit being completed, for its events and deferred answers.
@@ -128,13 +129,13 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   // Claims tx's uid for this request. The user's slot when the request goes on; nullptr when it was answered
   // here (a durable uid: replayed or conflict; an unknown user) or parked until a concurrent claim resolves.
   template <class MakeRetry, class Answer>
-  UserSlot* claim_for(const TransactionApplied& tx, MakeRetry&& make_retry, Answer&& answer);
+  UserSlot* claim_for(const TransactionApplied& tx, UidHash uid_hash, MakeRetry&& make_retry, Answer&& answer);
   UserSlot& publish_user(const UserCreated& user);
   UserView view_of(UserId id, const UserSlot& slot) const;
   // Starts loading what claiming a batch item reads: its uid's table slot and its user's slot.
-  void prefetch_item(const TransactionApplied& tx) const;
-  // Starts loading what committing tx's uid reads (its table slot): the WAL thread, a few entries ahead.
-  void prefetch_commit(const TransactionApplied& tx) const { transactions_.prefetch(tx.uid); }
+  void prefetch_item(const TransactionApplied& tx, UidHash uid_hash) const;
+  // Starts loading what committing a uid reads (its table slot): the WAL thread, a few entries ahead.
+  void prefetch_commit(UidHash uid_hash) const { transactions_.prefetch(uid_hash); }
   // The change-feed events of a user record that just became durable (WAL thread), before the slot shows it.
   template <class Record>
   void publish_events(const Record& record, const UserSlot& slot);

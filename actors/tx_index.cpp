@@ -18,8 +18,11 @@ TxIndex::TxIndex() {
 
 TxIndex::~TxIndex() = default;
 
-TxIndex::Claim TxIndex::claim_impl(const std::string& uid, Retry (*make_retry)(void*), void* context) {
-  const std::uint64_t hash = hash_uid(uid);
+UidHash TxIndex::hash_of(std::string_view uid) { return UidHash{hash_uid(uid)}; }
+
+TxIndex::Claim TxIndex::claim_impl(const std::string& uid, UidHash uid_hash, Retry (*make_retry)(void*),
+                                   void* context) {
+  const std::uint64_t hash = uid_hash.value;
   const PackedUid packed(uid);
   Shard& shard = *shards_[hash % shard_count];
   std::lock_guard<std::mutex> lock(shard.mutex);
@@ -31,8 +34,8 @@ TxIndex::Claim TxIndex::claim_impl(const std::string& uid, Retry (*make_retry)(v
   return Claim{ClaimResult::waiting, std::nullopt};
 }
 
-const char* TxIndex::commit(const TransactionApplied& record) {
-  const std::uint64_t hash = hash_uid(record.uid);
+const char* TxIndex::commit(const TransactionApplied& record, UidHash uid_hash) {
+  const std::uint64_t hash = uid_hash.value;
   const PackedUid packed(record.uid);
   Shard& shard = *shards_[hash % shard_count];
   std::vector<Retry> waiters;
@@ -48,8 +51,8 @@ const char* TxIndex::commit(const TransactionApplied& record) {
   return entry;
 }
 
-void TxIndex::release(const std::string& uid) {
-  const std::uint64_t hash = hash_uid(uid);
+void TxIndex::release(const std::string& uid, UidHash uid_hash) {
+  const std::uint64_t hash = uid_hash.value;
   Shard& shard = *shards_[hash % shard_count];
   std::vector<Retry> waiters;
   {
@@ -72,8 +75,8 @@ std::optional<TransactionApplied> TxIndex::find_committed(std::string_view uid) 
   return shard.materialise(static_cast<std::uint32_t>(n));
 }
 
-void TxIndex::prefetch(std::string_view uid) const {
-  const std::uint64_t hash = hash_uid(uid);
+void TxIndex::prefetch(UidHash uid_hash) const {
+  const std::uint64_t hash = uid_hash.value;
   const Shard& shard = *shards_[hash % shard_count];
   const std::uint64_t* table = shard.table_hint.load(std::memory_order_relaxed);
   const std::size_t slots = shard.slots_hint.load(std::memory_order_relaxed);

@@ -16,12 +16,20 @@
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "actors/client_names.hpp"
 #include "ledger/records.hpp"
 
 namespace tally {
+
+// A uid's hash as TxIndex computes it (TxIndex::hash_of): the batch path hashes each uid once and carries it
+// through prefetch, claim and commit. A hash that is not its uid's is caught where it is used: the claim it names
+// is not found (a commit or release asserts the uid was claimed).
+struct UidHash {
+  std::uint64_t value;
+};
 
 class TxIndex {
  public:
@@ -40,17 +48,25 @@ class TxIndex {
   // claimed: the caller owns the uid until commit() or release(). committed: `existing` holds it.
   // waiting: another request holds the claim; make_retry() is called (under the shard lock, so keep it cheap)
   // and the Retry it returns runs once the claim is committed or released.
+  // The calls taking a UidHash take hash_of(uid), computed once by the caller.
+  static UidHash hash_of(std::string_view uid);
   template <class MakeRetry>
   Claim claim(const std::string& uid, MakeRetry&& make_retry) {
+    return claim(uid, hash_of(uid), std::forward<MakeRetry>(make_retry));
+  }
+  template <class MakeRetry>
+  Claim claim(const std::string& uid, UidHash hash, MakeRetry&& make_retry) {
     using Maker = std::remove_reference_t<MakeRetry>;
-    return claim_impl(uid, [](void* context) -> Retry { return (*static_cast<Maker*>(context))(); },
+    return claim_impl(uid, hash, [](void* context) -> Retry { return (*static_cast<Maker*>(context))(); },
                       const_cast<void*>(static_cast<const void*>(&make_retry)));
   }
   // The claimed uid is durable as `record`; requests that waited on it run again. Returns its entry, which stays
   // where it is for the index's lifetime (a user's TxTimeline points at it; tx_index_entry.hpp reads it).
-  const char* commit(const TransactionApplied& record);
+  const char* commit(const TransactionApplied& record) { return commit(record, hash_of(record.uid)); }
+  const char* commit(const TransactionApplied& record, UidHash hash);
   // The claim is given up (refused): the uid is free again; requests that waited on it run again.
-  void release(const std::string& uid);
+  void release(const std::string& uid) { release(uid, hash_of(uid)); }
+  void release(const std::string& uid, UidHash hash);
   // Recovery: adds a durable record; false if the uid exists (or the record is out of the codec's limits).
   // `entry`, if given, receives the record's entry (as commit returns it).
   bool restore(const TransactionApplied& record, const char** entry = nullptr);
@@ -72,14 +88,15 @@ class TxIndex {
   std::optional<TransactionApplied> find_committed(std::string_view uid) const;
   // Starts loading the table slot where a claim or commit of uid will look, without taking the shard's lock:
   // a batch issues it a few items ahead, so the cache misses of random uids overlap.
-  void prefetch(std::string_view uid) const;
+  void prefetch(std::string_view uid) const { prefetch(hash_of(uid)); }
+  void prefetch(UidHash hash) const;
   std::size_t size() const;          // durable transactions
   std::size_t memory_bytes() const;  // what the index holds, for the memory report
 
   struct Shard;  // defined in tx_index_shard.hpp
 
  private:
-  Claim claim_impl(const std::string& uid, Retry (*make_retry)(void*), void* context);
+  Claim claim_impl(const std::string& uid, UidHash hash, Retry (*make_retry)(void*), void* context);
 
   static constexpr std::size_t shard_count = 64;
   ClientNames clients_;  // entries store a client's ordinal; declared first, so it outlives the shards

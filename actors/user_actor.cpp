@@ -76,7 +76,7 @@ void UserActor::prefetch_turn(caf::resumable* actor, int step) {
       }
       return;
     default:
-      if (!self.pending_.empty()) __builtin_prefetch(self.pending_.front().in_flight->entries.data());
+      if (!self.pending_.empty()) __builtin_prefetch(self.pending_.front().in_flight->items.data());
       return;
   }
 }
@@ -94,10 +94,10 @@ caf::behavior UserActor::make_behavior() {
         ++self.messages_;
         self.on_apply(*command);
       },
-      [](apply_many_atom, const std::shared_ptr<TxGroupCommand>& command) {
+      [](apply_many_atom, const std::shared_ptr<InFlight>& group) {
         UserActor& self = *turn_actor;
         ++self.messages_;
-        self.on_apply_many(*command);
+        self.on_apply_many(group);
       },
       [](wal_done_atom, std::uint64_t seq, int status) {
         UserActor& self = *turn_actor;
@@ -133,7 +133,7 @@ void UserActor::on_idle_check() {
 
 void UserActor::InFlight::answer(std::size_t k, const TxResult& result) {
   if (sink) {
-    sink->item_done(positions[k], result);
+    sink->item_done(items[k].position, result);
   } else {
     reply(result);
   }
@@ -142,16 +142,16 @@ void UserActor::InFlight::answer(std::size_t k, const TxResult& result) {
 void UserActor::drop_durable() {
   while (!pending_.empty() && pending_.front().in_flight->durable.load(std::memory_order_acquire)) {
     // In submission order, which is this user's log order: recovery rebuilds the same timeline.
-    for (const char* entry : pending_.front().in_flight->entries) ledger_->timeline.insert(entry);
+    for (const TxItem& item : pending_.front().in_flight->items) ledger_->timeline.insert(item.entry);
     pending_.pop_front();
   }
 }
 
-std::optional<Outcome> UserActor::admit(const TransactionApplied& tx) {
+std::optional<Outcome> UserActor::admit(const TransactionApplied& tx, UidHash uid_hash) {
   const MinorUnits delta = tx.delta();
   const Verdict verdict = judge(ledger_->history, tx.at, delta);
   if (verdict != Verdict::accepted) {
-    service_->finish_claim(tx, false);
+    service_->finish_claim(tx, uid_hash, false);
     return verdict == Verdict::insufficient_funds ? Outcome::insufficient_funds : Outcome::balance_too_large;
   }
   ledger_->history.insert(tx.at, delta);
@@ -161,51 +161,51 @@ std::optional<Outcome> UserActor::admit(const TransactionApplied& tx) {
 void UserActor::on_apply(TxCommand& command) {
   drop_durable();
   command.tx.recorded_at = service_->now();
-  if (const std::optional<Outcome> refused = admit(command.tx)) {
+  const UidHash uid_hash = TxIndex::hash_of(command.tx.uid);
+  if (const std::optional<Outcome> refused = admit(command.tx, uid_hash)) {
     command.reply(TxResult{*refused, command.tx});
     return;
   }
-  auto in_flight = std::make_shared<InFlight>(*service_, *slot_, *this);
+  auto in_flight = std::make_shared<InFlight>(*service_, *slot_);
   in_flight->reply = std::move(command.reply);
   in_flight->txs.push_back(std::move(command.tx));
+  in_flight->items.push_back(TxItem{0, uid_hash});
   submit(std::move(in_flight));
 }
 
-void UserActor::on_apply_many(TxGroupCommand& command) {
+void UserActor::on_apply_many(std::shared_ptr<InFlight> group) {
   drop_durable();
-  TALLY_ASSERT(command.txs.size() == command.positions.size() && command.sink, "a group command is well formed");
-  // Admitted items move down over refused ones, in order; the command's vectors then become the in-flight
-  // entry's as they are (no allocation or move per item: usually nothing is refused).
-  std::vector<TransactionApplied>& txs = command.txs;
-  std::vector<std::uint32_t>& positions = command.positions;
+  TALLY_ASSERT(group->txs.size() == group->items.size() && group->sink && group->owner == nullptr,
+               "a group command is well formed and not yet submitted");
+  // Admitted items move down over refused ones, in order; the group is then submitted as it is (no allocation
+  // or move per item: usually nothing is refused).
+  std::vector<TransactionApplied>& txs = group->txs;
+  std::vector<TxItem>& items = group->items;
   const UtcMicros now = service_->now();
   std::size_t kept = 0;
   for (std::size_t k = 0; k < txs.size(); ++k) {
     txs[k].recorded_at = now;
-    if (const std::optional<Outcome> refused = admit(txs[k])) {
-      command.sink->item_done(positions[k], TxResult{*refused, txs[k]});
+    if (const std::optional<Outcome> refused = admit(txs[k], items[k].uid_hash)) {
+      group->sink->item_done(items[k].position, TxResult{*refused, txs[k]});
       continue;
     }
     if (kept != k) {
       txs[kept] = std::move(txs[k]);
-      positions[kept] = positions[k];
+      items[kept] = items[k];
     }
     ++kept;
   }
   if (kept == 0) return;
   txs.erase(txs.begin() + static_cast<std::ptrdiff_t>(kept), txs.end());
-  positions.resize(kept);
-  auto in_flight = std::make_shared<InFlight>(*service_, *slot_, *this);
-  in_flight->txs = std::move(txs);
-  in_flight->positions = std::move(positions);
-  in_flight->sink = std::move(command.sink);
-  submit(std::move(in_flight));
+  items.resize(kept);
+  submit(std::move(group));
 }
 
 void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
   const std::uint64_t seq = next_seq_++;
   in_flight->seq = seq;
-  in_flight->entries.assign(in_flight->txs.size(), nullptr);  // filled by publish_durable
+  in_flight->owner = this;
+  TALLY_ASSERT(in_flight->items.size() == in_flight->txs.size(), "one item (hash, entry) per transaction");
   // A record may only become durable if every earlier pending one of this user does: they were judged together.
   const wal::WalTicket depends_on = pending_.empty() ? 0 : pending_.back().ticket;
   wal::RecordGroup group;
@@ -244,7 +244,7 @@ void UserActor::on_wal_completion(InFlight* in_flight, wal::WalStatus status) {
   if (status == wal::WalStatus::durable) {
     in_flight->service.durable_batch().stage(in_flight->shared_from_this());
   } else {
-    caf::anon_send(caf::actor_cast<caf::actor>(&in_flight->owner), wal_done_atom::value, in_flight->seq,
+    caf::anon_send(caf::actor_cast<caf::actor>(in_flight->owner), wal_done_atom::value, in_flight->seq,
                    static_cast<int>(status));
   }
 }
@@ -257,10 +257,10 @@ void UserActor::InFlight::prefetch_publish(int step) const {
       return;
     case 1:
       for (const TransactionApplied& tx : txs) __builtin_prefetch(tx.uid.data());
-      __builtin_prefetch(entries.data(), 1);
+      __builtin_prefetch(items.data(), 1);
       return;
     default:
-      for (const TransactionApplied& tx : txs) service.prefetch_commit(tx);
+      for (std::size_t k = 0; k < txs.size(); ++k) service.prefetch_commit(items[k].uid_hash);
       return;
   }
 }
@@ -284,7 +284,10 @@ void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight
     for (const TransactionApplied& tx : txs) state.balance += tx.delta();
   }
   slot.balance.store(state.balance, std::memory_order_release);
-  for (std::size_t k = 0; k < txs.size(); ++k) in_flight.entries[k] = service.finish_claim(txs[k], true);
+  for (std::size_t k = 0; k < txs.size(); ++k) {
+    TxItem& item = in_flight.items[k];
+    item.entry = service.finish_claim(txs[k], item.uid_hash, true);
+  }
   in_flight.durable.store(true, std::memory_order_release);
 }
 
@@ -314,7 +317,7 @@ void UserActor::roll_back(PendingFifo<Pending>::iterator it, Outcome outcome) {
   for (std::size_t k = failed->txs.size(); k-- > 0;) {
     const TransactionApplied& tx = failed->txs[k];
     ledger_->history.erase(tx.at, tx.delta());
-    service_->finish_claim(tx, false);
+    service_->finish_claim(tx, failed->items[k].uid_hash, false);
   }
   for (std::size_t k = 0; k < failed->txs.size(); ++k) failed->answer(k, TxResult{outcome, failed->txs[k]});
 }

@@ -12,6 +12,7 @@
 
 #include "actors/durable_batch.hpp"
 #include "actors/pending_fifo.hpp"
+#include "actors/tx_index.hpp"
 #include "actors/user_table.hpp"
 #include "ledger/outcomes.hpp"
 #include "wal/wal_writer.hpp"
@@ -25,11 +26,14 @@ struct TxCommand {
   TxReply reply;
 };
 
-// Items of one batch that belong to this user, in batch order; results go to the sink by batch position.
-struct TxGroupCommand {
-  std::vector<TransactionApplied> txs;
-  std::vector<std::uint32_t> positions;  // same length as txs
-  std::shared_ptr<BatchSink> sink;
+// What goes with each transaction of a user's WAL entry besides the transaction: its position in its batch
+// (where its answer goes; 0 for a single PUT), its uid's hash (TxIndex::hash_of, computed once when the uid is
+// claimed, used again by the commit) and, once durable, its TxIndex entry for the user's timeline (written by the
+// WAL thread before the entry's `durable` flag). One vector: no separate allocation for the entries.
+struct TxItem {
+  std::uint32_t position;
+  UidHash uid_hash;
+  const char* entry = nullptr;
 };
 
 struct BalanceQuery {
@@ -60,28 +64,30 @@ class UserActor : public caf::event_based_actor {
   // oldest pending entry and ledger; 2: that entry's record and the history and timeline roots; 3: its entries).
   static void prefetch_turn(caf::resumable* actor, int step);
 
- private:
   // Records judged together and written as one WAL entry (one for a single PUT, a user's share of a batch).
-  // Shared with the WAL completion: on success the WAL thread stages it, publishes it at the end of its group
+  // A batch builds it (its items of one user, in batch order; results go to the sink by batch position) and sends
+  // it to the actor as the command (apply_many_atom), which drops refused items and submits it as it is: one
+  // allocation for both. Shared with the WAL completion: on success the WAL thread stages it, publishes it at the end of its group
   // commit with the rest (DurableBatch::publish_staged) and then answers it, without a hop back here.
   struct InFlight final : DurableBatch::Staged, std::enable_shared_from_this<InFlight> {
-    InFlight(LedgerService& service, UserSlot& slot, UserActor& owner) : service(service), slot(slot), owner(owner) {}
+    InFlight(LedgerService& service, UserSlot& slot) : service(service), slot(slot) {}
     LedgerService& service;
     UserSlot& slot;
-    UserActor& owner;   // its pending list holds this entry until durable or failed, and keeps it alive so long
+    // Set by the actor that submits it: its pending list holds this entry until durable or failed, and keeps it
+    // alive so long.
+    UserActor* owner = nullptr;
     std::uint64_t seq = 0;  // names it in the owner's pending list (a failure's message)
     std::vector<TransactionApplied> txs;
     TxReply reply;                          // single PUT
-    std::vector<std::uint32_t> positions;   // batch: each tx's position in it
+    std::vector<TxItem> items;              // one per tx (a batch's positions; uid hashes; durable entries)
     std::shared_ptr<BatchSink> sink;        // batch
-    // Each tx's TxIndex entry, for the user's timeline: written by the WAL thread before `durable` is set.
-    std::vector<const char*> entries;
     std::atomic<bool> durable{false};
     void answer(std::size_t k, const TxResult& result);
     void prefetch_publish(int step) const override;
     void publish() override { publish_durable(service, slot, *this); }
     void answer_durable() override;  // every tx applied; at its group commit's end
   };
+ private:
   struct Pending {
     std::uint64_t seq;
     wal::WalTicket ticket;
@@ -96,10 +102,10 @@ class UserActor : public caf::event_based_actor {
   void drop_durable();
   void on_idle_check();
   void on_apply(TxCommand& command);
-  void on_apply_many(TxGroupCommand& command);
+  void on_apply_many(std::shared_ptr<InFlight> group);
   // Judges tx against the history (pending entries included) and inserts it if accepted; otherwise releases
   // its uid and returns the refusal the caller answers with.
-  std::optional<Outcome> admit(const TransactionApplied& tx);
+  std::optional<Outcome> admit(const TransactionApplied& tx, UidHash uid_hash);
   void submit(std::shared_ptr<InFlight> in_flight);
   void on_wal_done(std::uint64_t seq, wal::WalStatus status);
   void roll_back(PendingFifo<Pending>::iterator it, Outcome outcome);
@@ -121,4 +127,4 @@ class UserActor : public caf::event_based_actor {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::TxCommand>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::BalanceQuery>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::HistoryCommand>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::TxGroupCommand>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::UserActor::InFlight>)
