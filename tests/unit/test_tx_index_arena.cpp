@@ -3,9 +3,11 @@
 // entries spread over many chunks keep their addresses and values.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "actors/tx_index_arena.hpp"
@@ -172,6 +174,33 @@ TEST(TxIndexEntry, ShortEntriesFillAChunkToItsLastByteAndReadBack) {
         << "the last entry ends at the chunk's last byte";
     for (const Written& w : written) expect_reads_back(arena, w);
   }
+}
+
+// A timeline reads a published entry's `at` while the WAL thread writes the next entries right behind it in the
+// arena. entry_at must read only the entry's own bytes: under ThreadSanitizer (scripts/sanitize.sh thread) a read
+// that strays into the next entry, even one whose bytes are masked off, is a data race and fails this test.
+TEST(TxIndexEntry, APublishedEntryReadsBackWhileTheNextOnesAreWritten) {
+  constexpr std::size_t count = 20'000;
+  const UtcMicros base = 1'700'000'000'000'000;
+  auto at_of = [base](std::size_t k) { return base + static_cast<UtcMicros>(k % 50); };  // 1-byte `at`
+  EntryArena arena;
+  std::vector<const char*> entries(count, nullptr);
+  std::atomic<std::size_t> published{0};  // entries[0, published) are written (the timeline's handoff)
+  std::size_t wrong = 0;
+  std::thread timeline([&] {
+    for (std::size_t seen = 0; seen < count;) {
+      seen = published.load(std::memory_order_acquire);
+      if (seen == 0) continue;
+      if (tx_index_detail::entry_at(entries[seen - 1]) != at_of(seen - 1)) ++wrong;
+    }
+  });
+  for (std::size_t k = 0; k < count; ++k) {
+    std::uint32_t offset = 0;
+    entries[k] = arena.append(make("a", 1, TxKind::deposit, 1, at_of(k), false), PackedUid("a"), 0, offset);
+    published.store(k + 1, std::memory_order_release);
+  }
+  timeline.join();
+  EXPECT_EQ(wrong, 0u);
 }
 
 TEST(TxIndexArena, ManyChunksKeepEveryEntryWhereItWas) {
