@@ -4,6 +4,8 @@
 # black-box test stopped without checking its exit code: every report goes to a file, and any file is a failure.
 #   scripts/sanitize.sh address,undefined   build-asan: unit tests and the black-box suite
 #   scripts/sanitize.sh thread              build-tsan: unit tests (CAF, Pistache and capnp are not instrumented)
+# SANITIZE_SUITES="unit blackbox" picks the meson suites instead (the black-box suite against a TSan tallyd takes
+# 10+ minutes on 2 cores, so the test command's TSan pass runs the unit tests only).
 # Suppressions (third-party internals only, each with its reason): tests/lsan.supp, tests/tsan.supp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,10 @@ case "$kind" in
   thread) build_dir=build-tsan; suites=(--suite unit) ;;
   *) echo "sanitize.sh: unknown sanitizer set '$kind'" >&2; exit 2 ;;
 esac
+if [ -n "${SANITIZE_SUITES:-}" ]; then
+  suites=()
+  for suite in $SANITIZE_SUITES; do suites+=(--suite "$suite"); done
+fi
 build_dir="${SANITIZE_BUILD_DIR:-$build_dir}"
 
 if [ ! -f "$build_dir/build.ninja" ]; then
