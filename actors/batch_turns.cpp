@@ -23,7 +23,7 @@ class TurnsJob final : public caf::resumable {
   // A job the scheduler drops unrun (CAF stopping) still gives back the references it holds.
   ~TurnsJob() override {
     tsan::acquire(this);  // the job's list, written by the sending thread (CAF's job queue is invisible to TSan)
-    for (caf::resumable* actor : actors_) caf::intrusive_ptr_release(actor);
+    for (caf::resumable* actor : actors_) tsan::give_back_ready_actor(actor);
   }
   TurnsJob(const TurnsJob&) = delete;
   TurnsJob& operator=(const TurnsJob&) = delete;
@@ -52,7 +52,7 @@ class TurnsJob final : public caf::resumable {
         case done:
         case awaiting_message:
         case shutdown_execution_unit:
-          caf::intrusive_ptr_release(actor);
+          tsan::give_back_ready_actor(actor);
           break;
       }
     }

@@ -1,8 +1,13 @@
 // Tells ThreadSanitizer about the happens-before edges CAF guarantees but TSan cannot see: Debian's libcaf_core
 // is not built with -fsanitize=thread, so its mailbox and scheduler synchronise invisibly. Without these marks
 // a message's contents, and an actor's own state once work stealing moves it to another worker, all show as
-// races (scripts/sanitize.sh thread). Outside a TSan build every function here is empty and inlined away.
+// races (scripts/sanitize.sh thread). Outside a TSan build every mark here is empty and inlined away, and
+// give_back_ready_actor is only the reference drop it states.
 #pragma once
+
+#include <caf/actor_control_block.hpp>
+#include <caf/resumable.hpp>
+#include <caf/scheduled_actor.hpp>
 
 #if defined(__SANITIZE_THREAD__)
 #define TALLY_TSAN 1
@@ -44,5 +49,19 @@ class ActorTurn {
  private:
   const void* sync_;
 };
+
+// Gives back the reference CAF took for an actor it made ready, once this thread is done running it (an execution
+// unit's exec_later is only handed actors: CAF's scheduled_actor::enqueue passes itself). Not through
+// caf::intrusive_ptr_release(resumable*): its virtual call reads the actor (the vtable pointer) in instrumented
+// code after the turn, and when another CAF thread then drops the last reference and frees the actor, CAF's
+// reference count (libcaf_core, not instrumented) orders the two where TSan cannot see it. So: this thread's work
+// on the actor is released on the actor's own address (its abstract_actor base, which UserActor's marks use:
+// ~UserActor acquires it before its memory goes), then the count drops in libcaf_core through the actor's control
+// block, found by address arithmetic alone.
+inline void give_back_ready_actor(caf::resumable* ready) {
+  caf::abstract_actor* actor = static_cast<caf::scheduled_actor*>(ready);
+  release(actor);
+  caf::intrusive_ptr_release(caf::actor_control_block::from(actor));
+}
 
 }  // namespace tally::tsan

@@ -3,6 +3,7 @@
 
 #include <caf/scheduler/abstract_coordinator.hpp>
 
+#include "actors/tsan_handoff.hpp"
 #include "ledger/assert.hpp"
 
 namespace tally {
@@ -40,7 +41,7 @@ void TurnHere::run() {
     case caf::resumable::done:
     case caf::resumable::awaiting_message:
     case caf::resumable::shutdown_execution_unit:
-      intrusive_ptr_release(job);
+      tsan::give_back_ready_actor(job);
       break;
   }
 }

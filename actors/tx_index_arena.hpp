@@ -27,7 +27,7 @@ class EntryArena {
                      std::uint32_t& offset) {
     std::size_t bytes = 0;
     if (!chunks_.empty()) bytes = entry_bytes(tx, uid, client, base_);
-    if (chunks_.empty() || used_ + bytes > arena_chunk_bytes - chunk_tail_bytes) {
+    if (chunks_.empty() || used_ + bytes > arena_chunk_bytes) {
       TALLY_ASSERT(chunks_.size() < UINT32_MAX / arena_chunk_bytes, "at most 4 GiB of entries in one arena");
       // Not value-initialised: every byte used is written.
       chunks_.emplace_back(static_cast<char*>(::operator new(arena_chunk_bytes, std::align_val_t{arena_chunk_bytes})));
@@ -36,8 +36,7 @@ class EntryArena {
       used_ = chunk_base_bytes;
       bytes = entry_bytes(tx, uid, client, base_);
     }
-    TALLY_ASSERT(bytes <= entry_bytes_max && used_ + bytes <= arena_chunk_bytes - chunk_tail_bytes,
-                 "an entry fits its chunk, before the chunk's tail");
+    TALLY_ASSERT(bytes <= entry_bytes_max && used_ + bytes <= arena_chunk_bytes, "an entry fits its chunk");
     offset = static_cast<std::uint32_t>((chunks_.size() - 1) * arena_chunk_bytes + used_);
     char* e = chunks_.back().get() + used_;
     const char* end = write_entry(e, tx, uid, client, base_);

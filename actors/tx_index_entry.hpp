@@ -24,7 +24,6 @@ namespace tally::tx_index_detail {
 
 inline constexpr std::size_t arena_chunk_bytes = 64 * 1024;  // also the chunks' alignment
 inline constexpr std::size_t chunk_base_bytes = 8;            // the chunk's base time, at its start
-inline constexpr std::size_t chunk_tail_bytes = 8;  // left unused at a chunk's end: entry_at reads 8 bytes at once
 inline constexpr std::size_t word_bytes = 4;
 inline constexpr std::size_t amount_bytes_max = 8, at_bytes_max = 10;
 inline constexpr std::size_t client_ordinal_bytes_max = 3;  // LEB128 of an ordinal below limits::client_names_max
@@ -41,6 +40,11 @@ static_assert(limits::amount_minor_max < (1ll << amount_bits), "amounts fit thei
 static_assert(7 * amount_bytes_max >= amount_bits && 7 * at_bytes_max >= 64, "varints hold their values");
 static_assert(limits::users_max <= (1ull << user_bits), "user ids must fit the packed word");
 static_assert(limits::uid_bytes_max < 256, "uid length must fit one byte");
+// The fewest bytes an entry takes: the word, 1-byte `at` and amount, a raw uid of 1 byte behind its length byte (a
+// uid is never empty: ledger/record_checks). entry_at reads 8 bytes at once only where they are the entry's own.
+inline constexpr std::size_t stored_uid_bytes_min = 2;
+inline constexpr std::size_t entry_bytes_min = word_bytes + 1 + 1 + stored_uid_bytes_min;
+static_assert(entry_bytes_min >= 8, "an entry's first 8 bytes are its own (entry_at)");
 
 template <class T>
 T load(const char* p) {
@@ -52,24 +56,6 @@ T load(const char* p) {
 template <class T>
 void store(char* p, T value) {
   std::memcpy(p, &value, sizeof value);
-}
-
-// get_varint of one that starts at p with 8 readable bytes there: the common lengths (1..8 bytes, values below
-// 2^56) without a loop (a timeline's binary search decodes one `at` per probe; the loop cost ~10% of a restart).
-inline std::uint64_t get_varint_fast(const char* p) {
-  std::uint64_t x = load<std::uint64_t>(p);
-  const std::uint64_t stops = ~x & 0x8080808080808080ull;  // each byte's "last byte" bit
-  if (stops == 0) {
-    std::uint64_t v = 0;
-    get_varint(p, v);
-    return v;
-  }
-  const unsigned bits = static_cast<unsigned>(__builtin_ctzll(stops)) + 1;  // through the last byte's top bit
-  if (bits < 64) x &= (std::uint64_t{1} << bits) - 1;
-  x &= 0x7f7f7f7f7f7f7f7full;
-  x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
-  x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
-  return ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
 }
 
 // `at` as its distance from `base`, wrapping, so any pair of int64 round-trips exactly; small either way.
@@ -136,6 +122,7 @@ inline char* write_entry(char* e, const TransactionApplied& tx, const PackedUid&
   TALLY_ASSERT(tx.amount >= 0 && tx.amount <= limits::amount_minor_max, "an indexed amount fits its 50 bits");
   TALLY_ASSERT(tx.user_id < limits::users_max, "an indexed user id fits its 26 bits");
   TALLY_ASSERT(client < limits::client_names_max, "a client ordinal fits its varint");
+  TALLY_ASSERT(uid.size >= stored_uid_bytes_min, "a uid is never empty (entry_at's reads stay in the entry)");
   std::uint32_t word = static_cast<std::uint32_t>(tx.user_id) | (static_cast<std::uint32_t>(uid.form) << form_shift);
   if (tx.kind == TxKind::withdraw) word |= flag_withdraw;
   if (tx.timestamp_given) word |= flag_timestamp_given;
@@ -148,8 +135,17 @@ inline char* write_entry(char* e, const TransactionApplied& tx, const PackedUid&
 }
 
 // The two fields a timeline (actors/tx_timeline.hpp) reads of an entry, without materialising it.
+// `at`: a timeline's binary search decodes one per probe (a loop over its bytes cost ~10% of a restart), so it is
+// read a word at a time, but only from the entry's own bytes: the arena's next entry may be being written by the
+// WAL thread meanwhile, and reading it, even to mask the bytes off, is a data race (ThreadSanitizer reports it).
 inline UtcMicros entry_at(const char* e) {
-  return unzigzag_from(get_varint_fast(e + word_bytes), chunk_base_of(e));
+  std::uint64_t z = 0;
+  // The entry's first 8 bytes (entry_bytes_min): the word and `at`'s first 4, enough for ±134 s from the base.
+  if (!get_varint_in_word<4>(load<std::uint64_t>(e) >> (8 * word_bytes), z)) {
+    // `at` takes 5 bytes or more, so with the amount and uid the 8 bytes past the word are the entry's too.
+    if (!get_varint_in_word<8>(load<std::uint64_t>(e + word_bytes), z)) get_varint(e + word_bytes, z);
+  }
+  return unzigzag_from(z, chunk_base_of(e));
 }
 inline MinorUnits entry_delta(const char* e) {
   std::uint64_t amount = 0;

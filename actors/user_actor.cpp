@@ -31,8 +31,15 @@ UserActor::UserActor(caf::actor_config& config, LedgerService* service, UserSlot
                      std::unique_ptr<UserLedger> ledger)
     : caf::event_based_actor(config), service_(service), slot_(slot), ledger_(std::move(ledger)) {
   if (!ledger_) ledger_ = std::make_unique<UserLedger>();
+  TALLY_ASSERT(static_cast<const void*>(static_cast<caf::abstract_actor*>(this)) == static_cast<const void*>(this),
+               "an actor's TSan mark is its own address, also as the abstract_actor CAF hands around (batch_turns)");
   tsan::release(this);  // what the spawning thread wrote, for make_behavior on a worker
 }
+
+// CAF destroys an actor on the thread that drops its last reference, after its last turn and after whoever held a
+// reference let go (a worker job, a down message on the thread waiting for the actor): its turns and those
+// references release `this` (tsan_handoff.hpp), and its members are destroyed after this acquire.
+UserActor::~UserActor() { tsan::acquire(this); }
 
 // TSan marks (tsan_handoff.hpp; nothing outside TSan builds). Every message is released into this actor by its
 // sender as it is enqueued, and each message handled is one turn: so TSan sees that a send happens before its

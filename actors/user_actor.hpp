@@ -56,6 +56,7 @@ using history_atom = caf::atom_constant<caf::atom("history")>;
 class UserActor : public caf::event_based_actor {
  public:
   UserActor(caf::actor_config& config, LedgerService* service, UserSlot* slot, std::unique_ptr<UserLedger> ledger);
+  ~UserActor() override;
   caf::behavior make_behavior() override;
   void enqueue(caf::mailbox_element_ptr message, caf::execution_unit* unit) override;
   caf::invoke_message_result consume(caf::mailbox_element& message) override;

@@ -4,14 +4,15 @@
 #      the crash runner with its self-test;
 #   2. the unit tests and the black-box suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 #      (scripts/sanitize.sh);
-#   3. a short fuzz run of every libFuzzer target (scripts/fuzz.sh 20: 20 s each, in ./build-fuzz);
-#   4. the quick mutation-testing subset (scripts/mutants.sh --quick: planted bugs the tests must catch).
+#   3. the unit tests under ThreadSanitizer (scripts/sanitize.sh thread, in ./build-tsan);
+#   4. a short fuzz run of every libFuzzer target (scripts/fuzz.sh 20: 20 s each, in ./build-fuzz);
+#   5. the quick mutation-testing subset (scripts/mutants.sh --quick: planted bugs the tests must catch).
 # Exits non-zero on any failure or sanitizer finding; every step runs even after an earlier one failed. The last
 # lines list every skipped test with its reason ("skipped: none" when nothing was skipped).
 #   SANITIZE unset               all of the above (what CI runs)
-#   SANITIZE=none                step 1, 3 and 4 (no sanitizer pass)
+#   SANITIZE=none                step 1, 4 and 5 (no sanitizer pass)
 #   SANITIZE=address,undefined   the ASan+UBSan pass only
-#   SANITIZE=thread              a ThreadSanitizer build running the unit tests only
+#   SANITIZE=thread              the ThreadSanitizer pass only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
@@ -31,6 +32,7 @@ meson test -C "$build_dir" --print-errorlogs --num-processes 2 || status=$?
 # Keep the release pass's log for the skip summary before the other steps run.
 cp "$build_dir/meson-logs/testlog.txt" "$build_dir/testlog-release.txt" 2>/dev/null || true
 [ "$mode" = none ] || bash scripts/sanitize.sh address,undefined || status=$?
+[ "$mode" = none ] || bash scripts/sanitize.sh thread || status=$?
 FUZZ_JOBS="${FUZZ_JOBS:-2}" bash scripts/fuzz.sh 20 || status=$?
 if [ "${TALLY_SKIP_MUTANTS:-0}" != 1 ]; then  # also after a failure: its own baseline check keeps it honest
   bash scripts/mutants.sh --quick || status=$?

@@ -3,9 +3,11 @@
 // entries spread over many chunks keep their addresses and values.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "actors/tx_index_arena.hpp"
@@ -120,8 +122,8 @@ TEST(TxIndexEntry, AUuidEntryNearItsBaseTakes27Bytes) {
   EXPECT_EQ(tx_index_detail::entry_bytes(tx, PackedUid(tx.uid), 3, 1'700'000'000'000'000), 28u);
 }
 
-// `at` at every distance from its chunk's base, either sign: varints of every length 1..10 (the 8-byte-at-once
-// decoder and its fallback for 9 and 10).
+// `at` at every distance from its chunk's base, either sign: varints of every length 1..10 (entry_at's 4-byte
+// word for 1..4, its 8-byte word for 5..8 and its fallback for 9 and 10).
 TEST(TxIndexEntry, EveryVarintLengthOfAtReadsBack) {
   EntryArena arena;
   std::vector<Written> written;
@@ -140,6 +142,65 @@ TEST(TxIndexEntry, EveryVarintLengthOfAtReadsBack) {
   }
   ASSERT_EQ(tx_index_detail::chunk_base_of(written.front().entry), base) << "the first entry sets the base";
   for (const Written& w : written) expect_reads_back(arena, w);
+}
+
+// The shortest entries (1-character uid, `at` and amount 1 byte each: entry_bytes_min), and entries with a 5-byte
+// `at`, fill a chunk to its last byte: entry_at reads only each entry's own bytes, so the last one's read ends
+// at the chunk's end (a chunk is its own allocation: under ASan a read past it would fail this test).
+TEST(TxIndexEntry, ShortEntriesFillAChunkToItsLastByteAndReadBack) {
+  const UtcMicros base = 1'700'000'000'000'000;
+  for (const UtcMicros distance : {UtcMicros{1}, UtcMicros{200'000'000}}) {  // zigzag: 1 byte / 5 bytes
+    EntryArena arena;
+    std::vector<Written> written;
+    const TransactionApplied first = make("b", 1, TxKind::deposit, 1, base, false);
+    const std::size_t bytes = tx_index_detail::entry_bytes(make("a", 1, TxKind::deposit, 1, base + distance, false),
+                                                           PackedUid("a"), 0, base);
+    ASSERT_EQ(bytes, distance == 1 ? tx_index_detail::entry_bytes_min : tx_index_detail::entry_bytes_min + 4);
+    const std::size_t first_bytes = tx_index_detail::entry_bytes(first, PackedUid("b"), 0, base);
+    // Entries after the first until the chunk is full to its last byte (both sizes divide the room exactly).
+    const std::size_t room = tx_index_detail::arena_chunk_bytes - tx_index_detail::chunk_base_bytes - first_bytes;
+    ASSERT_EQ(room % bytes, 0u);
+    Written w0{first, 0, nullptr, 0};
+    w0.entry = arena.append(w0.tx, PackedUid(w0.tx.uid), 0, w0.offset);
+    written.push_back(w0);
+    for (std::size_t k = 0; k < room / bytes; ++k) {
+      Written w{make("a", 1, TxKind::deposit, 1, base + distance, false), 0, nullptr, 0};
+      w.entry = arena.append(w.tx, PackedUid(w.tx.uid), 0, w.offset);
+      written.push_back(std::move(w));
+    }
+    EXPECT_EQ(arena.memory_bytes(), tx_index_detail::arena_chunk_bytes) << "one chunk, filled";
+    EXPECT_EQ(written.back().entry + bytes, written.front().entry - tx_index_detail::chunk_base_bytes +
+                                                tx_index_detail::arena_chunk_bytes)
+        << "the last entry ends at the chunk's last byte";
+    for (const Written& w : written) expect_reads_back(arena, w);
+  }
+}
+
+// A timeline reads a published entry's `at` while the WAL thread writes the next entries right behind it in the
+// arena. entry_at must read only the entry's own bytes: under ThreadSanitizer (scripts/sanitize.sh thread) a read
+// that strays into the next entry, even one whose bytes are masked off, is a data race and fails this test.
+TEST(TxIndexEntry, APublishedEntryReadsBackWhileTheNextOnesAreWritten) {
+  constexpr std::size_t count = 20'000;
+  const UtcMicros base = 1'700'000'000'000'000;
+  auto at_of = [base](std::size_t k) { return base + static_cast<UtcMicros>(k % 50); };  // 1-byte `at`
+  EntryArena arena;
+  std::vector<const char*> entries(count, nullptr);
+  std::atomic<std::size_t> published{0};  // entries[0, published) are written (the timeline's handoff)
+  std::size_t wrong = 0;
+  std::thread timeline([&] {
+    for (std::size_t seen = 0; seen < count;) {
+      seen = published.load(std::memory_order_acquire);
+      if (seen == 0) continue;
+      if (tx_index_detail::entry_at(entries[seen - 1]) != at_of(seen - 1)) ++wrong;
+    }
+  });
+  for (std::size_t k = 0; k < count; ++k) {
+    std::uint32_t offset = 0;
+    entries[k] = arena.append(make("a", 1, TxKind::deposit, 1, at_of(k), false), PackedUid("a"), 0, offset);
+    published.store(k + 1, std::memory_order_release);
+  }
+  timeline.join();
+  EXPECT_EQ(wrong, 0u);
 }
 
 TEST(TxIndexArena, ManyChunksKeepEveryEntryWhereItWas) {
