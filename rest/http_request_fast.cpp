@@ -52,6 +52,25 @@ const KnownMethod* method_at(std::string_view head) {
   return nullptr;
 }
 
+// is_token_char as a table, built from it once: the same set, without a call per byte of a header name.
+struct TokenTable {
+  bool is_token[256] = {};
+  TokenTable() {
+    for (int c = 0; c < 256; ++c) is_token[c] = is_token_char(static_cast<char>(c));
+  }
+};
+const TokenTable token_table;
+bool is_token_byte(char c) { return token_table.is_token[static_cast<unsigned char>(c)]; }
+
+// Every name read_fast_header treats itself begins with one of these letters, in either case; other names go
+// straight to the slow path's bookkeeping (start_header_value), which sorts Host, Authorization and the rest.
+bool may_be_special_name(std::string_view name) {
+  switch (name[0] | 0x20) {
+    case 'c': case 'e': case 'p': case 't': case 'u': return true;
+    default: return false;
+  }
+}
+
 // Visible ASCII but '#': both the request line check and http_parser read these in a target the same way.
 bool is_plain_target_char(char c) { return c > 0x20 && c < 0x7f && c != '#'; }
 // A field value's bytes here: visible ASCII, space and tab (http_parser also takes obs-text; the fast path declines).
@@ -69,21 +88,23 @@ bool all_digits(std::string_view text) {
 // One header line, name and value (leading whitespace already skipped). False declines the head.
 bool HttpRequestParser::read_fast_header(std::string_view name, std::string_view value,
                                          std::uint64_t& content_length) {
-  if (equals_ignoring_case(name, "content-length")) {
-    // http_parser: digits, once; trailing whitespace and repeats have their own rules: declined here.
-    if (content_length != npos_length || value.empty() || value.size() > content_length_digits_max) return false;
-    if (!all_digits(value)) return false;
-    content_length = 0;
-    for (const char c : value) content_length = content_length * 10 + static_cast<std::uint64_t>(c - '0');
-    return true;
+  if (may_be_special_name(name)) {
+    if (equals_ignoring_case(name, "content-length")) {
+      // http_parser: digits, once; trailing whitespace and repeats have their own rules: declined here.
+      if (content_length != npos_length || value.empty() || value.size() > content_length_digits_max) return false;
+      if (!all_digits(value)) return false;
+      content_length = 0;
+      for (const char c : value) content_length = content_length * 10 + static_cast<std::uint64_t>(c - '0');
+      return true;
+    }
+    if (equals_ignoring_case(name, "connection")) return equals_ignoring_case(value, "keep-alive");
+    // http_parser matches these names as it reads them and, the fuzzer found, still treats some longer names that
+    // begin with one ("Transfer-Encoding'") as that header: every name beginning with one is declined.
+    for (const std::string_view special : parser_matched_names) {
+      if (name.size() >= special.size() && equals_ignoring_case(name.substr(0, special.size()), special)) return false;
+    }
+    if (equals_ignoring_case(name, "expect")) return false;
   }
-  if (equals_ignoring_case(name, "connection")) return equals_ignoring_case(value, "keep-alive");
-  // http_parser matches these names as it reads them and, the fuzzer found, still treats some longer names that
-  // begin with one ("Transfer-Encoding'") as that header: every name beginning with one is declined.
-  for (const std::string_view special : parser_matched_names) {
-    if (name.size() >= special.size() && equals_ignoring_case(name.substr(0, special.size()), special)) return false;
-  }
-  if (equals_ignoring_case(name, "expect")) return false;
   // The slow path's own bookkeeping, so that each field lands where it would have.
   field_.assign(name.data(), name.size());
   field_open_ = true;
@@ -116,7 +137,7 @@ bool HttpRequestParser::try_fast_head(const char* data, std::size_t size, Step& 
     }
     if (data[at] == '\r') break;  // the blank line, checked below
     const std::size_t name_start = at;
-    while (at < size && is_token_char(data[at])) ++at;
+    while (at < size && is_token_byte(data[at])) ++at;
     if (at == name_start || at >= size || data[at] != ':') {
       accepted = false;
       break;
