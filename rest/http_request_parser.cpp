@@ -232,6 +232,8 @@ void HttpRequestParser::begin_message() {
   request_delivered_ = false;
   unknown_method_ = false;
   chunked_ = false;
+  fast_message_ = false;
+  fast_left_ = 0;
   impl_->line.reset();
   impl_->chunks.reset();
 }
@@ -401,7 +403,16 @@ ApiError HttpRequestParser::request_line_error() const {
 
 HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::size_t size) {
   TALLY_ASSERT(size > 0, "a slice has bytes: http_parser reads empty input as the end of the stream");
-  if (request_delivered_) begin_message();
+  if (request_delivered_) {
+    stream_closed_ = stream_closed_ || !request_.keep_alive;  // as http_parser's state after that message
+    begin_message();
+  }
+  if (fast_message_) return feed_fast_body(data, size);
+  const bool message_start = head_bytes_ == 0 && phase_ == Phase::idle && !unknown_method_ && !impl_->line.started();
+  if (limits_.fast_path && message_start && !stream_closed_) {
+    Step step{Event::need_more, 0};
+    if (try_fast_head(data, size, step)) return step;
+  }
 
   // The request line is checked ahead of http_parser, which is given only the bytes before the first bad one:
   // errors come in the order of their bytes, however the stream is cut.

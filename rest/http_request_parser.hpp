@@ -6,7 +6,8 @@
 // transfer codings, bare LF and obs-fold, the route's body limit, header counts and sizes) are made here, and so
 // are those where it is more lenient than RFC 9112 allows an edge behind other proxies to be: the request line's
 // grammar (it reads "GET  /x" and "GET /x" without a version) and a chunked body's framing (it skips chunk
-// extensions unchecked and takes any byte after CR as LF).
+// extensions unchecked and takes any byte after CR as LF). A plain head complete in one read skips all of this:
+// rest/http_request_fast.cpp reads it to exactly the same result, or declines it to this path.
 #pragma once
 
 #include <cstddef>
@@ -33,6 +34,9 @@ struct HttpParserLimits {
   std::size_t kept_header_count_max = limits::http_kept_header_count_max;
   std::size_t chunk_framing_bytes_max = limits::http_chunk_framing_bytes_max;
   BodyLimitFn body_bytes_max = nullptr;  // required
+  // Plain heads are read by the fast path (rest/http_request_fast.cpp) instead of http_parser; off only in the
+  // tests that compare the two.
+  bool fast_path = true;
 };
 
 class HttpRequestParser {
@@ -66,6 +70,8 @@ class HttpRequestParser {
   Phase phase() const { return phase_; }
   // After `head`: the client waits for "100 Continue" before it sends a body it has not started sending.
   bool continue_expected() const { return continue_expected_; }
+  // Heads the fast path has read (for the tests that show it is taken).
+  std::uint64_t fast_heads() const { return fast_heads_; }
 
  private:
   struct Callbacks;
@@ -80,6 +86,11 @@ class HttpRequestParser {
   ApiError request_line_error() const;  // the request line check's verdict as an answer
   bool scan_head_bytes(const char* data, std::size_t size);
   Step fail(ApiError error, std::size_t consumed);
+  // The fast path (rest/http_request_fast.cpp): a complete plain head at the start of a message, or a decline
+  // (false, nothing changed); then its Content-Length body, read without http_parser.
+  bool try_fast_head(const char* data, std::size_t size, Step& step);
+  bool read_fast_header(std::string_view name, std::string_view value, std::uint64_t& content_length);
+  Step feed_fast_body(const char* data, std::size_t size);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;  // http_parser state, kept out of this header
@@ -91,6 +102,10 @@ class HttpRequestParser {
   bool request_delivered_ = false;  // the last event was `request`: clear it before parsing on
   bool unknown_method_ = false;     // http_parser stopped at the method; the request line check reads on
   bool chunked_ = false;            // the body is chunked: its framing is checked too
+  bool stream_closed_ = false;      // a request without keep-alive was delivered: http_parser reads no more
+  bool fast_message_ = false;       // this message's head was read by the fast path: so is its body
+  std::size_t fast_left_ = 0;       // bytes of the fast message still to come: the head's final LF, then the body
+  std::uint64_t fast_heads_ = 0;
 
   // Head bookkeeping, reset per message.
   std::size_t head_bytes_ = 0;             // bytes consumed since the previous message ended
