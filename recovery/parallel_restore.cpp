@@ -75,18 +75,36 @@ bool ParallelRestore::add(Record&& record) {
   return true;
 }
 
+bool ParallelRestore::add_recycling(Record& record) {
+  // A reservation is applied here, on the reader's thread: `record` keeps its strings.
+  if (std::holds_alternative<UidReservation>(record)) return add(std::move(record));
+  Worker& worker = *workers_[user_of(record) % workers_.size()];
+  if (!add(std::move(record))) return false;
+  // `record` was moved into a batch (its strings went with it): it takes a spent record's place instead. The
+  // spare records came back through spent_, after the worker and the uid stage were done with their batch.
+  Batch& spare = worker.spare;
+  if (spare.empty()) return true;
+  record = std::move(spare.back());
+  spare.pop_back();
+  return true;
+}
+
 void ParallelRestore::hand_over(Worker& worker) {
   push(worker.queue, std::move(worker.filling), queued_batches_max);
-  worker.filling = Batch();
+  Batch spent;
   {
     std::lock_guard<std::mutex> lock(spent_.mutex);
     if (!spent_.batches.empty()) {
-      worker.filling = std::move(spent_.batches.front());
+      spent = std::move(spent_.batches.front());
       spent_.batches.pop_front();
     }
   }
-  worker.filling.clear();  // frees the records' strings here, on the thread that allocated them
+  // The spare vector (emptied by add_recycling, or not: its records are freed here, on the thread that
+  // allocated them) is refilled next; the spent batch's records become the spares.
+  worker.filling = std::move(worker.spare);
+  worker.filling.clear();
   worker.filling.reserve(batch_records);
+  worker.spare = std::move(spent);
 }
 
 void ParallelRestore::run(Worker& worker) {
@@ -194,6 +212,7 @@ bool ParallelRestore::finish() {
   for (auto& worker : workers_) {
     if (!worker->filling.empty()) push(worker->queue, std::move(worker->filling), queued_batches_max);
     worker->filling = Batch();
+    worker->spare = Batch();
     close(worker->queue);
   }
   for (auto& worker : workers_) worker->thread.join();

@@ -33,6 +33,10 @@ class ParallelRestore {
   // From one reading thread, in log order. False once a record was rejected (stop reading: the log is not ours).
   bool add(Record&& record);  // moved from once, into its batch (a record move costs its strings)
   bool add(const Record& record) { return add(Record(record)); }
+  // add, then `record` holds a spent record of an earlier batch (or an empty one): decoding the next record into
+  // it (wal::decode_into) reuses its strings' capacity, so the log's uids are not allocated one by one. A spent
+  // record is one the worker and the uid stage are done with (their batch came back): nothing refers to it.
+  bool add_recycling(Record& record);
   // Applies everything added, joins the threads. False if any record contradicted the state; see error().
   bool finish();
   const std::string& error() const { return error_; }
@@ -61,6 +65,7 @@ class ParallelRestore {
     std::size_t index = 0;  // takes the users with id % workers == index
     Queue queue;
     Batch filling;  // the reader's
+    Batch spare;    // the reader's: records of a spent batch, handed back by add_recycling one by one
     std::thread thread;
   };
 

@@ -33,10 +33,11 @@ double millis_since(Clock::time_point started) {
 }
 
 // Records go to the ledger through ParallelRestore: each user's records in log order, users in parallel.
-// Moved, not copied: a copy would allocate each uid's string a second time.
-bool feed(ParallelRestore& restorer, const RecoveryOptions& options, wal::Record&& record) {
+// Moved, not copied, and `record` comes back holding a spent record whose strings the next decode_into reuses:
+// no uid is allocated per record.
+bool feed(ParallelRestore& restorer, const RecoveryOptions& options, wal::Record& record) {
   if (options.on_record && !options.on_record(record)) return false;
-  return restorer.add(std::move(record));
+  return restorer.add_recycling(record);
 }
 
 // The reading thread decodes and checks CRCs while workers apply; on 2 cores one worker is the pipeline that
@@ -193,7 +194,7 @@ bool restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& options, Ledg
   }
   reserve_transactions(ledger, fs, wal_dir, chosen->covered, &pick.chosen_read);
   const snapshot::SnapshotRead read = snapshot::read_snapshot(fs, chosen->path, [&](const snapshot::SnapshotRecord& r) {
-    return feed(restorer, options, std::move(*r.record));
+    return feed(restorer, options, *r.record);
   });
   if (check.valid()) {
     snapshot::WalRange checked = check.get();
@@ -259,12 +260,12 @@ RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, Led
   // Without a snapshot the log must be whole from segment 1: pruned segments are only fine under a snapshot.
   scan_options.start = report.snapshot.empty() ? wal::WalPosition{1, 0} : report.snapshot_covered;
   scan_options.read_only = options.read_only;
+  wal::Record scratch;  // every record is decoded into it (see feed)
   const wal::WalScan scan =
       wal::scan_wal(fs, wal_dir, scan_options, [&](wal::WalPosition at, std::string_view payload) {
         // The snapshot holds every record before its position: replay continues exactly after it.
         TALLY_ASSERT(!position_before(at, scan_options.start), "the WAL is replayed from the snapshot's position on");
-        std::optional<wal::Record> record = wal::decode(payload);
-        if (!record || !feed(restorer, options, std::move(*record))) return false;
+        if (!wal::decode_into(payload, scratch) || !feed(restorer, options, scratch)) return false;
         ++report.wal_records;
         return true;
       });

@@ -21,7 +21,8 @@ struct SnapshotRecord {
   std::uint64_t chunk_offset = 0;       // byte offset of the chunk's frame in the file
   std::uint32_t index = 0;              // position of the record in its chunk
   std::string_view payload;             // the WAL payload, byte for byte
-  wal::Record* record = nullptr;        // decoded; the visitor may move it away (recovery keeps it)
+  wal::Record* record = nullptr;        // decoded; the visitor may move it away or put another
+                                        // record in its place (recovery does: the next decode reuses it)
 };
 // Returns false to stop: the read then fails with "record rejected" at that chunk.
 using SnapshotVisitor = std::function<bool(const SnapshotRecord& record)>;

@@ -236,6 +236,15 @@ std::optional<Record> decode(std::string_view payload) {
   return decoded;
 }
 
+bool decode_into(std::string_view payload, Record& out) {
+  if (!std::holds_alternative<TransactionApplied>(out)) out.emplace<TransactionApplied>();
+  if (detail::decode_canonical_transaction(payload, std::get<TransactionApplied>(out))) return true;
+  std::optional<Record> general = detail::decode_general(payload);
+  if (!general) return false;
+  out = std::move(*general);
+  return true;
+}
+
 std::optional<Record> detail::decode_general(std::string_view payload) {
   if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) return std::nullopt;
   const std::size_t word_count = payload.size() / sizeof(capnp::word);

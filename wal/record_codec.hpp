@@ -25,6 +25,10 @@ std::optional<std::string> encode(const UserUpdated& record);
 // nullopt when the bytes are not a valid record (unknown union member, bad pointers, a field failing
 // check_record, ...). Never throws.
 std::optional<Record> decode(std::string_view payload);
+// decode into `out`, reusing its strings' capacity when it already holds a TransactionApplied (restart decodes
+// millions of records through one scratch record: no uid allocation per record). False (`out` then holds
+// anything) exactly when decode returns nullopt; else `out` equals decode's result.
+bool decode_into(std::string_view payload, Record& out);
 
 namespace detail {
 // Encodes without the check, so tests can build the invalid payloads decode must refuse. Not for production.

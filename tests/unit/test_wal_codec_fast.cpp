@@ -63,6 +63,19 @@ void expect_same(const TransactionApplied& a, const TransactionApplied& b) {
   EXPECT_EQ(a.recorded_at, b.recorded_at);
 }
 
+std::optional<std::string> encoding(const Record& record) {
+  return std::visit([](const auto& r) { return encode(r); }, record);
+}
+
+// decode_into a record reused across calls (as restart reuses one: it holds whatever came before, of any kind,
+// its strings' capacity kept) accepts exactly what decode accepts, with the same record.
+void decode_into_agrees(std::string_view bytes, const std::optional<Record>& decoded) {
+  static Record reused = tx_with(std::string(64, 'p'), "previous-client", TxKind::withdraw, true, 9);
+  const bool taken = decode_into(bytes, reused);
+  EXPECT_EQ(taken, decoded.has_value());
+  if (taken && decoded) EXPECT_EQ(encoding(reused), encoding(*decoded));
+}
+
 // The one property the shortcut must have: it accepts only what the general decode accepts, identically.
 // Returns whether the shortcut took the bytes.
 bool shortcut_agrees(const std::string& bytes) {
@@ -70,6 +83,7 @@ bool shortcut_agrees(const std::string& bytes) {
   const std::optional<Record> general = detail::decode_general(bytes);
   const std::optional<Record> both = decode(bytes);
   EXPECT_EQ(general.has_value(), both.has_value());
+  decode_into_agrees(bytes, both);
   if (!fast) return false;
   EXPECT_TRUE(general.has_value()) << "the shortcut accepted bytes the general decode refuses";
   if (!general || !std::holds_alternative<TransactionApplied>(*general)) {
@@ -155,6 +169,8 @@ TEST(RecordCodecFast, OtherRecordKindsGoToTheGeneralDecode) {
     const std::optional<Record> decoded = decode(bytes);
     ASSERT_TRUE(decoded.has_value());
     EXPECT_EQ(decoded->index(), detail::decode_general(bytes)->index());
+    decode_into_agrees(bytes, decoded);
+    decode_into_agrees(*encode(tx), decode(*encode(tx)));  // and back to a transaction, into the other kind
   }
 }
 
@@ -164,6 +180,7 @@ TEST(RecordCodecFast, AnInvalidTransactionIsLeftToTheGeneralDecode) {
   const std::string bytes = detail::encode_unchecked(tx);
   EXPECT_FALSE(shortcut(bytes).has_value());
   EXPECT_FALSE(decode(bytes).has_value());
+  decode_into_agrees(bytes, std::nullopt);
 }
 
 }  // namespace
