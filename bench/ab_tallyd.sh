@@ -1,7 +1,7 @@
 # Sourced by the same-run A/B benches (batch_cost.sh, hop_cost.sh): one tallyd at a time on $PORT, its scratch
 # in $TMP (removed on exit, the server stopped), and the process counters they divide by the answers.
 # Before sourcing: PORT, AB_NAME (names the scratch folder). After: start BIN DATA [ARGS...], stop, cpu_ticks,
-# switches; $TMP, $PID.
+# switches, setup_users; $TMP, $PID.
 TMP=$(mktemp -d "/tmp/tally-$AB_NAME.XXXXXX")
 PID=""
 ab_cleanup() {
@@ -23,3 +23,17 @@ stop() { kill -TERM "$PID"; wait "$PID" || true; PID=""; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 # voluntary + involuntary context switches of all the server's threads so far
 switches() { cat /proc/"$PID"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n}'; }
+# setup_users TIMEOUT_S [START_ARGS...] -- [LOADGEN_ARGS...]: USERS funded users made once in $TMP/data by ${BINS[0]},
+# their ids saved in $TMP/ids (LG, USERS, BINS from the caller)
+setup_users() {
+  local timeout_s=$1; shift
+  local start_args=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do start_args+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  echo "== setting up $USERS users with ${BINS[0]}" >&2
+  mkdir -p "$TMP/data"
+  start "${BINS[0]}" "$TMP/data" "${start_args[@]}"
+  timeout "$timeout_s" "$LG" --url "http://127.0.0.1:$PORT" --setup-users "$USERS" --setup-only --fund-batch 1000 \
+    --connections 16 --save-ids "$TMP/ids" "$@" >&2
+  stop
+}

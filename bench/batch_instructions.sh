@@ -37,12 +37,7 @@ AB_NAME=batch-instr
 # shellcheck source=bench/ab_tallyd.sh
 source "$ROOT/bench/ab_tallyd.sh"
 
-echo "== setting up $USERS users with ${BINS[0]}" >&2
-mkdir -p "$TMP/data"
-start "${BINS[0]}" "$TMP/data" --threads 2
-timeout 900 "$LG" --url "http://127.0.0.1:$PORT" --setup-users "$USERS" --setup-only --fund-batch 1000 \
-  --connections 16 --setup-timeout 800s --save-ids "$TMP/ids" >&2
-stop
+setup_users 900 --threads 2 -- --setup-timeout 800s
 
 batches() {  # 1,000 items per request at RATE a second (open loop: a fixed count), for $1 seconds; writes $TMP/lg.json
   timeout $(($1 + 120)) "$LG" --url "http://127.0.0.1:$PORT" --workload batch --batch-size 1000 --connections 2 --rate "$RATE" \

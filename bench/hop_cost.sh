@@ -35,12 +35,7 @@ AB_NAME=hop-cost
 # shellcheck source=bench/ab_tallyd.sh
 source "$ROOT/bench/ab_tallyd.sh"
 
-echo "== setting up $USERS users with ${BINS[0]}" >&2
-mkdir -p "$TMP/data"
-start "${BINS[0]}" "$TMP/data"
-timeout 300 "$LG" --url "http://127.0.0.1:$PORT" --setup-users "$USERS" --setup-only --fund-batch 1000 \
-  --connections 16 --save-ids "$TMP/ids" --save-uids "$TMP/uids" >&2
-stop
+setup_users 300 -- --save-uids "$TMP/uids"
 
 TCK=$(getconf CLK_TCK)
 echo "| round | workload | binary | req/s | answers | CPU µs/req | switches/req | p99 ms | load |"

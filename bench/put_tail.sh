@@ -38,12 +38,7 @@ AB_NAME=put-tail
 source "$ROOT/bench/ab_tallyd.sh"
 URL="http://127.0.0.1:$PORT"
 
-echo "== setting up $USERS users with ${BINS[0]}" >&2
-mkdir -p "$TMP/data"
-start "${BINS[0]}" "$TMP/data"
-timeout 300 "$LG" --url "$URL" --setup-users "$USERS" --setup-only --fund-batch 1000 \
-  --connections 16 --save-ids "$TMP/ids" >&2
-stop
+setup_users 300 --
 
 # thread name, utime+stime ticks, run delay ns: one line per tallyd thread
 threads() {
