@@ -36,13 +36,9 @@ done
 command -v callgrind_control >/dev/null || { echo "valgrind missing: bash scripts/install-deps.sh --test" >&2; exit 1; }
 [ "$STRACE" = 0 ] || command -v strace >/dev/null || { echo "strace missing (or --no-strace)" >&2; exit 1; }
 
-TMP=$(mktemp -d /tmp/tally-edge-cost.XXXXXX)
-PID=""
-cleanup() {
-  if [ -n "$PID" ]; then kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+AB_NAME=edge-cost
+# shellcheck source=bench/ab_tallyd.sh
+source "$ROOT/bench/ab_tallyd.sh"  # $TMP, $PID, the cleanup on exit, stop
 
 # serve [PREFIX...] BIN: tallyd on fresh data with USERS users set up and woken (bounded waits throughout)
 serve() {
@@ -57,7 +53,6 @@ serve() {
   timeout 120 "$LG" --url "http://127.0.0.1:$PORT" --workload balance-at-date --duration 2s --rate "$CG_RATE" \
     --connections 16 --load-ids "$TMP/run/ids" >/dev/null 2>&1 || true
 }
-halt() { kill -TERM "$PID"; wait "$PID" || true; PID=""; }
 # load WORKLOAD RATE SECONDS: an open-loop load; its answers (every status) are in $TMP/run/lg.json
 load() {
   timeout $(($3 + 120)) "$LG" --url "http://127.0.0.1:$PORT" --workload "$1" --connections 16 --threads 1 \
@@ -77,7 +72,7 @@ instructions() {  # BIN WORKLOAD -> instructions per request
   load "$2" "$CG_RATE" "$CG_SECONDS"
   callgrind_control -d "$PID" >/dev/null
   local n; n=$(answers)
-  halt
+  stop
   local dump; dump=$(ls -t "$TMP"/run/cg.out.* | head -1)
   awk -v n="$n" '/^summary:/ {s = $2} END {printf "%.0f", s / n}' "$dump"
 }
@@ -90,7 +85,7 @@ syscalls() {  # BIN WORKLOAD -> "name per-request ..." for the calls made at lea
   load "$2" "$RATE" "$SECONDS_"
   kill -INT "$tracer"; wait "$tracer" || true
   local n; n=$(answers)
-  halt
+  stop
   awk -v n="$n" 'NR > 2 && $NF != "total" && $4 + 0 > 0 && $4 / n >= 0.01 {printf "%s %.2f, ", $NF, $4 / n}' \
     "$TMP/run/strace.txt" | sed 's/, $//'
 }
