@@ -147,10 +147,10 @@ TEST(ParallelRestore, RecycledRecordsAreSpent) {
     if (auto* back = std::get_if<TransactionApplied>(&scratch)) back->uid.assign(back->uid.size(), '#');
   }
   ASSERT_TRUE(restore.finish()) << restore.error();
-  // How many come back depends on scheduling (~34k of 200k on a quiet machine, 7,006 in a CI run beside a crash
-  // run): the reader blocks on the bounded queues, so spent batches do come back; any reuse makes the scribbling
-  // above a real check.
-  EXPECT_GT(reused, 0u);
+  // How many records come back for reuse depends on scheduling (~34k of 200k on a quiet machine, 7,006 in one
+  // fresh-clone CI run, 0 in another): not asserted, as no bound holds on every schedule. The scribbling above
+  // checks the handoff whenever reuse happens; a deterministic reuse test is left to do (see the issue note).
+  RecordProperty("reused_records", static_cast<int>(reused));
   EXPECT_EQ(restore.users() + restore.transactions(), log.size());
   for (const Record& r : log) {
     if (const auto* tx = std::get_if<TransactionApplied>(&r)) {
