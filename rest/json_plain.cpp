@@ -262,6 +262,17 @@ bool read_plain_array(std::string_view body, std::size_t objects_max, PlainArray
   return true;
 }
 
+bool read_plain_object(std::string_view body, PlainArray& out) {
+  out.fields.clear();
+  out.object_ends.clear();
+  ViewSink sink(out);
+  PlainReader<ViewSink> reader(body, sink);
+  bool top_is_array = false;
+  if (!reader.document(0, top_is_array) || top_is_array) return false;
+  sink.close();
+  return true;
+}
+
 const JsonFieldView* find_field(const JsonObjectView& object, std::string_view key) {
   for (const JsonFieldView& field : object)
     if (field.key == key) return &field;

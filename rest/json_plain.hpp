@@ -52,6 +52,9 @@ struct PlainArray {
 // document read_plain_json would make (as views); false for anything else (a top-level object included), and the
 // caller reads the body the usual way (read_json).
 bool read_plain_array(std::string_view body, std::size_t objects_max, PlainArray& out);
+// The same for a body that is one object (a single PUT's): true and out.object(0) holds the fields read_plain_json
+// would make (as views); false for anything else (an array included): the caller reads the body with read_json.
+bool read_plain_object(std::string_view body, PlainArray& out);
 const JsonFieldView* find_field(const JsonObjectView& object, std::string_view key);
 
 }  // namespace tally::rest

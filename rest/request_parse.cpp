@@ -201,6 +201,10 @@ ApiError check_idempotency_key(std::string_view key) {
 }
 
 ApiError parse_transaction(std::string_view body, UtcMicros now, TransactionApplied& out) {
+  // A plain object (nearly every single PUT) is read as views of the body: no document, field vector or string
+  // per field; anything else, each error included, is read and worded by read_json as before.
+  thread_local PlainArray plain;  // its vectors keep their capacity from body to body
+  if (read_plain_object(body, plain)) return parse_transaction_object(plain.object(0), now, out);
   const JsonDocument doc = read_json(body, 0);
   if (!doc.ok) return bad_request("malformed_json", doc.error);
   if (doc.top_is_array) {

@@ -153,12 +153,18 @@ constexpr std::size_t transaction_json_bytes_typical = 256;
 
 void answer_transaction(Responder& responder, const TxResult& result) {
   count_transaction(responder, result);
-  std::string body;
   if (result.outcome == Outcome::applied || result.outcome == Outcome::replayed) {
-    body.reserve(transaction_json_bytes_typical);
-    append_transaction(body, result.record);
-    responder.send(200, body);
-  } else if (result.outcome == Outcome::conflict) {
+    // Rendered into this thread's scratch text (its capacity kept from answer to answer: the WAL thread answers
+    // every durable PUT), then copied once into the answer's own buffer by the responder.
+    thread_local std::string scratch;
+    scratch.clear();
+    scratch.reserve(transaction_json_bytes_typical);
+    append_transaction(scratch, result.record);
+    responder.send(200, scratch);
+    return;
+  }
+  std::string body;
+  if (result.outcome == Outcome::conflict) {
     std::string existing;
     append_transaction(existing, result.record);
     append_error(body, error_of(Outcome::conflict), existing);

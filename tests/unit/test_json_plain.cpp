@@ -1,5 +1,6 @@
 // The plain-body fast path of read_json against the full reader: on every body it accepts, the same document
-// (and read_plain_array, the batch route's reader, the same fields as views on exactly the plain arrays);
+// (and read_plain_array / read_plain_object, the batch and single-PUT readers, the same fields as views on exactly
+// the plain arrays / objects);
 // bodies outside its subset (escapes, UTF-8, signs, long integers, nesting, duplicates, damage) are left to the
 // full reader, so read_json's answer (and every error's wording) is the full reader's.
 #include <gtest/gtest.h>
@@ -53,6 +54,21 @@ bool check(const std::string& body, std::size_t objects_max) {
         EXPECT_EQ(object.begin()[k].kind, plain.objects[i][k].kind) << body;
         EXPECT_EQ(object.begin()[k].text, plain.objects[i][k].text) << body;
       }
+    }
+  }
+  // The single PUT's view reader takes exactly the plain objects, with the same fields.
+  PlainArray object_views;
+  const bool viewed_object = read_plain_object(body, object_views);
+  EXPECT_EQ(viewed_object, taken && !plain.top_is_array) << body;
+  if (viewed_object && taken) {
+    EXPECT_EQ(object_views.size(), 1u) << body;
+    const JsonObjectView object = object_views.object(0);
+    const std::size_t fields = static_cast<std::size_t>(object.end() - object.begin());
+    EXPECT_EQ(fields, plain.objects.at(0).size()) << body;
+    for (std::size_t k = 0; k < fields && k < plain.objects[0].size(); ++k) {
+      EXPECT_EQ(object.begin()[k].key, plain.objects[0][k].key) << body;
+      EXPECT_EQ(object.begin()[k].kind, plain.objects[0][k].kind) << body;
+      EXPECT_EQ(object.begin()[k].text, plain.objects[0][k].text) << body;
     }
   }
   return taken;
