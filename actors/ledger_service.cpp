@@ -237,10 +237,15 @@ UserSlot* LedgerService::claim_for(const TransactionApplied& tx, UidHash uid_has
 
 void LedgerService::apply(TransactionApplied tx, TxReply reply) {
   const auto retry = [&]() { return [this, tx, reply]() { apply(tx, reply); }; };
-  UserSlot* slot = claim_for(tx, TxIndex::hash_of(tx.uid), retry, reply);
+  const UidHash uid_hash = TxIndex::hash_of(tx.uid);
+  UserSlot* slot = claim_for(tx, uid_hash, retry, reply);
   if (slot == nullptr) return;
-  send_to_user_here(*slot, apply_atom::value,
-                    std::make_shared<TxCommand>(TxCommand{std::move(tx), std::move(reply)}));
+  // The command is the WAL entry the actor submits if it admits the transaction: one allocation for both.
+  auto in_flight = std::make_shared<UserActor::InFlight>(*this, *slot);
+  in_flight->reply = std::move(reply);
+  in_flight->txs.push_back(std::move(tx));
+  in_flight->items.push_back(TxItem{0, uid_hash});
+  send_to_user_here(*slot, apply_atom::value, std::move(in_flight));
 }
 
 namespace {

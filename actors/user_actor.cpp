@@ -96,10 +96,10 @@ caf::behavior UserActor::make_behavior() {
   tsan::ActorTurn turn(this);
   // No timer of its own: the service's idle sweep sends idle_check to every live actor once per idle period.
   static const caf::behavior shared{
-      [](apply_atom, const std::shared_ptr<TxCommand>& command) {
+      [](apply_atom, const std::shared_ptr<InFlight>& single) {
         UserActor& self = *turn_actor;
         ++self.messages_;
-        self.on_apply(*command);
+        self.on_apply(single);
       },
       [](apply_many_atom, const std::shared_ptr<InFlight>& group) {
         UserActor& self = *turn_actor;
@@ -165,18 +165,18 @@ std::optional<Outcome> UserActor::admit(const TransactionApplied& tx, UidHash ui
   return std::nullopt;
 }
 
-void UserActor::on_apply(TxCommand& command) {
+void UserActor::on_apply(std::shared_ptr<InFlight> in_flight) {
   drop_durable();
-  command.tx.recorded_at = service_->now();
-  const UidHash uid_hash = TxIndex::hash_of(command.tx.uid);
-  if (const std::optional<Outcome> refused = admit(command.tx, uid_hash)) {
-    command.reply(TxResult{*refused, command.tx});
+  TALLY_ASSERT(in_flight->txs.size() == 1 && in_flight->items.size() == 1 && in_flight->reply &&
+                   in_flight->owner == nullptr && &in_flight->slot == slot_,
+               "a single PUT's command is one transaction of this user, not yet submitted");
+  TransactionApplied& tx = in_flight->txs.front();
+  tx.recorded_at = service_->now();
+  // The uid was hashed once, by its claim (LedgerService::apply).
+  if (const std::optional<Outcome> refused = admit(tx, in_flight->items.front().uid_hash)) {
+    in_flight->reply(TxResult{*refused, tx});
     return;
   }
-  auto in_flight = std::make_shared<InFlight>(*service_, *slot_);
-  in_flight->reply = std::move(command.reply);
-  in_flight->txs.push_back(std::move(command.tx));
-  in_flight->items.push_back(TxItem{0, uid_hash});
   submit(std::move(in_flight));
 }
 

@@ -21,11 +21,6 @@ namespace tally {
 
 class LedgerService;
 
-struct TxCommand {
-  TransactionApplied tx;
-  TxReply reply;
-};
-
 // What goes with each transaction of a user's WAL entry besides the transaction: its position in its batch
 // (where its answer goes; 0 for a single PUT), its uid's hash (TxIndex::hash_of, computed once when the uid is
 // claimed, used again by the commit) and, once durable, its TxIndex entry for the user's timeline (written by the
@@ -66,7 +61,7 @@ class UserActor : public caf::event_based_actor {
   static void prefetch_turn(caf::resumable* actor, int step);
 
   // Records judged together and written as one WAL entry (one for a single PUT, a user's share of a batch).
-  // A batch builds it (its items of one user, in batch order; results go to the sink by batch position) and sends
+  // A single PUT's is built by LedgerService::apply and sent as the command (apply_atom). A batch builds it (its items of one user, in batch order; results go to the sink by batch position) and sends
   // it to the actor as the command (apply_many_atom), which drops refused items and submits it as it is: one
   // allocation for both. Shared with the WAL completion: on success the WAL thread stages it, publishes it at the end of its group
   // commit with the rest (DurableBatch::publish_staged) and then answers it, without a hop back here.
@@ -102,7 +97,8 @@ class UserActor : public caf::event_based_actor {
   // Drops the pending entries the WAL thread already published, adding their transactions to the timeline.
   void drop_durable();
   void on_idle_check();
-  void on_apply(TxCommand& command);
+  // A single PUT: `in_flight` holds its one transaction, reply and uid hash (LedgerService::apply builds it).
+  void on_apply(std::shared_ptr<InFlight> in_flight);
   void on_apply_many(std::shared_ptr<InFlight> group);
   // Judges tx against the history (pending entries included) and inserts it if accepted; otherwise releases
   // its uid and returns the refusal the caller answers with.
@@ -125,7 +121,6 @@ class UserActor : public caf::event_based_actor {
 
 }  // namespace tally
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::TxCommand>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::BalanceQuery>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::HistoryCommand>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<tally::UserActor::InFlight>)

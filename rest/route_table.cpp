@@ -36,6 +36,13 @@ std::vector<std::string_view> route_path_segments(std::string_view path) {
   return parts;
 }
 
+bool route_path_is(std::string_view path, std::initializer_list<std::string_view> expected) {
+  std::size_t at = 0;
+  for (const std::string_view want : expected)
+    if (next_segment(path, at) != want) return false;
+  return next_segment(path, at).empty();
+}
+
 namespace {
 
 bool is_parameter(std::string_view segment) {

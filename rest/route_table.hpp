@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -88,6 +89,9 @@ struct RouteMatch {
 // "/v1/user/7/balance" -> {"v1", "user", "7", "balance"}: empty segments (a trailing '/', "//") are skipped and
 // nothing is percent-decoded, exactly as routes.cpp reads a path.
 std::vector<std::string_view> route_path_segments(std::string_view path);
+// The same reading without a vector: whether `path`'s segments are exactly `expected` (a route's body limit asks
+// this of every PUT and POST head).
+bool route_path_is(std::string_view path, std::initializer_list<std::string_view> expected);
 
 // The table's verdict for a request line's method and path (without the query).
 RouteMatch match_route(std::string_view method, std::string_view path);

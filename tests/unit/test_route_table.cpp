@@ -51,6 +51,20 @@ TEST(RouteTable, ReadsAPathLikeTheRouter) {
   EXPECT_EQ(match_route("GET", "/healthz/").route->id, RouteId::health);
 }
 
+// route_path_is (a route's body limit, without a vector) reads a path exactly as route_path_segments does.
+TEST(RouteTable, PathIsAgreesWithTheSplit) {
+  const std::vector<std::string_view> expected = {"v1", "transactions"};
+  for (const std::string_view path : {"/v1/transactions", "/v1/transactions/", "//v1//transactions", "v1/transactions",
+                                      "/v1/transaction", "/v1/transactionsx", "/v1/transactions/x", "/v1", "/", "",
+                                      "/v2/transactions", "/x/v1/transactions", "/v1/transactions?x=1"}) {
+    EXPECT_EQ(route_path_is(path, {"v1", "transactions"}), route_path_segments(path) == expected) << path;
+  }
+  EXPECT_TRUE(route_path_is("/v1/transactions", {"v1", "transactions"}));
+  EXPECT_FALSE(route_path_is("/v1/transactions/x", {"v1", "transactions"}));
+  EXPECT_FALSE(route_path_is("/v1", {"v1", "transactions"}));
+  EXPECT_TRUE(route_path_is("//", {}));
+}
+
 TEST(RouteTable, UnknownPathsHaveNoRoute) {
   for (const char* path : {"/", "", "/v1", "/v2/user", "/v1/users", "/V1/user", "/v1/user/1/balance/2",
                            "/v1/user/1/balances", "/v1/transactions/1", "/healthz/x", "/openapi", "/docs/a/b"}) {
