@@ -60,11 +60,11 @@ bool check(const std::string& body, std::size_t objects_max) {
   PlainArray object_views;
   const bool viewed_object = read_plain_object(body, object_views);
   EXPECT_EQ(viewed_object, taken && !plain.top_is_array) << body;
-  if (viewed_object && taken) {
-    EXPECT_EQ(object_views.size(), 1u) << body;
+  if (viewed_object) EXPECT_EQ(object_views.size(), 1u) << body;
+  if (viewed_object && taken && object_views.size() == 1 && plain.objects.size() == 1) {
     const JsonObjectView object = object_views.object(0);
     const std::size_t fields = static_cast<std::size_t>(object.end() - object.begin());
-    EXPECT_EQ(fields, plain.objects.at(0).size()) << body;
+    EXPECT_EQ(fields, plain.objects[0].size()) << body;
     for (std::size_t k = 0; k < fields && k < plain.objects[0].size(); ++k) {
       EXPECT_EQ(object.begin()[k].key, plain.objects[0][k].key) << body;
       EXPECT_EQ(object.begin()[k].kind, plain.objects[0][k].kind) << body;
