@@ -5,12 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <future>
 #include <set>
 #include <thread>
 
 #include "disk/data_dir.hpp"
-#include "ledger/limits.hpp"
 #include "tests/unit/faulty_file_system.hpp"
 #include "tests/unit/wal_writer_harness.hpp"
 #include "wal/frame.hpp"
