@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <limits>
 
-#include "ledger/assert.hpp"
 #include "rest/http_request.hpp"
 
 namespace tally::rest::detail {
@@ -17,9 +16,6 @@ unsigned hex_value(char c) {
   if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
   return static_cast<unsigned>((c | 0x20) - 'a' + 10);
 }
-
-constexpr const char* bad_extension = "malformed chunk extension";
-constexpr const char* line_end = "chunk lines must end in CRLF";
 
 }  // namespace
 
@@ -37,41 +33,9 @@ std::size_t ChunkFramingCheck::scan(const char* data, std::size_t size) {
   return npos;
 }
 
-// One byte of the framing (never inside a chunk's data, which scan skips): each group of states in a function of its
-// own, the chunk-size line, its extensions and their values, and the line ends and trailer after it.
 bool ChunkFramingCheck::step(char c) {
-  switch (state_) {
-    case State::head_lf:
-    case State::size_start:
-    case State::size:
-      return step_size(c);
-    case State::ext_bws:
-    case State::ext_after_value:
-    case State::ext_name_start:
-    case State::ext_name:
-    case State::ext_after_name:
-      return step_extension(c);
-    case State::ext_value_start:
-    case State::ext_token:
-    case State::ext_quoted:
-    case State::ext_quoted_pair:
-      return step_extension_value(c);
-    case State::size_lf:
-    case State::data_cr:
-    case State::data_lf:
-    case State::trailer_start:
-    case State::trailer_line:
-    case State::trailer_lf:
-    case State::final_lf:
-      return step_line_end(c);
-    case State::data:
-    case State::done:
-      break;
-  }
-  return bad("bytes after the end of a chunked body");
-}
-
-bool ChunkFramingCheck::step_size(char c) {
+  constexpr const char* bad_extension = "malformed chunk extension";
+  constexpr const char* line_end = "chunk lines must end in CRLF";
   switch (state_) {
     case State::head_lf:  // the head's final LF, checked with the head
       state_ = State::size_start;
@@ -81,8 +45,7 @@ bool ChunkFramingCheck::step_size(char c) {
       size_ = hex_value(c);
       state_ = State::size;
       return true;
-    default:
-      TALLY_ASSERT(state_ == State::size, "a state of the chunk-size line");
+    case State::size:
       if (is_hex_digit(c)) {
         if (size_ > (std::numeric_limits<std::uint64_t>::max() >> 4)) return bad("the chunk size overflows");
         size_ = (size_ << 4) | hex_value(c);
@@ -98,12 +61,6 @@ bool ChunkFramingCheck::step_size(char c) {
       }
       if (c == '\r') return end_of_size_line();
       return bad(c == '\n' ? line_end : "invalid chunk size");
-  }
-}
-
-// Between extensions and in an extension's name (BWS only before ';' or '=').
-bool ChunkFramingCheck::step_extension(char c) {
-  switch (state_) {
     case State::ext_bws:  // after the size or a value, only before a ';'
     case State::ext_after_value:
       if (is_ws(c)) {
@@ -121,8 +78,8 @@ bool ChunkFramingCheck::step_extension(char c) {
       if (!is_token_char(c)) return bad(bad_extension);
       state_ = State::ext_name;
       return true;
-    default:
-      TALLY_ASSERT(state_ == State::ext_name || state_ == State::ext_after_name, "a state of an extension's name");
+    case State::ext_name:
+    case State::ext_after_name:
       if (is_token_char(c) && state_ == State::ext_name) return true;
       if (is_ws(c)) {
         state_ = State::ext_after_name;
@@ -138,12 +95,6 @@ bool ChunkFramingCheck::step_extension(char c) {
       }
       if (c == '\r' && state_ == State::ext_name) return end_of_size_line();
       return bad(c == '\n' ? line_end : bad_extension);
-  }
-}
-
-// An extension's value: a token or a quoted string.
-bool ChunkFramingCheck::step_extension_value(char c) {
-  switch (state_) {
     case State::ext_value_start:
       if (is_ws(c)) return true;
       if (c == '"') {
@@ -156,7 +107,7 @@ bool ChunkFramingCheck::step_extension_value(char c) {
     case State::ext_token:
       if (is_token_char(c)) return true;
       state_ = State::ext_after_value;
-      return step_extension(c);
+      return step(c);
     case State::ext_quoted:
       if (c == '"') {
         state_ = State::ext_after_value;
@@ -168,17 +119,10 @@ bool ChunkFramingCheck::step_extension_value(char c) {
       }
       if (!is_quoted_text(c)) return bad("malformed quoted string in a chunk extension");
       return true;
-    default:
-      TALLY_ASSERT(state_ == State::ext_quoted_pair, "a state of an extension's value");
+    case State::ext_quoted_pair:
       if (!is_quoted_text(c)) return bad("malformed quoted string in a chunk extension");
       state_ = State::ext_quoted;
       return true;
-  }
-}
-
-// The LF of the size line, the CRLF after a chunk's data, and the trailer section after the last chunk.
-bool ChunkFramingCheck::step_line_end(char c) {
-  switch (state_) {
     case State::size_lf:
       if (c != '\n') return bad(line_end);
       if (size_ == 0) {
@@ -208,12 +152,16 @@ bool ChunkFramingCheck::step_line_end(char c) {
       if (c == '\r') state_ = State::trailer_lf;
       if (c == '\n') return bad(crlf_message);
       return true;
-    default:
-      TALLY_ASSERT(state_ == State::trailer_lf || state_ == State::final_lf, "a state of a line end");
+    case State::trailer_lf:
+    case State::final_lf:
       if (c != '\n') return bad(crlf_message);
       state_ = state_ == State::trailer_lf ? State::trailer_start : State::done;
       return true;
+    case State::data:
+    case State::done:
+      break;
   }
+  return bad("bytes after the end of a chunked body");
 }
 
 }  // namespace tally::rest::detail

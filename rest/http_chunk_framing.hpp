@@ -51,10 +51,6 @@ class ChunkFramingCheck {
   }
 
   bool step(char c);
-  bool step_size(char c);
-  bool step_extension(char c);
-  bool step_extension_value(char c);
-  bool step_line_end(char c);
 
   State state_ = State::head_lf;
   std::uint64_t size_ = 0;
