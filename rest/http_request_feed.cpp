@@ -140,10 +140,12 @@ HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::siz
   return slice_outcome(data, size, usable, consumed, status);
 }
 
+// The slice's steps below are inline: as calls they cost ~1% more instructions on the slow path (callgrind).
+
 // The request line is checked ahead of http_parser, which is given only the bytes before the first bad one
 // (`usable`): errors come in the order of their bytes, however the stream is cut. True when the slice ends here
 // (`step`: an error, or more of a line http_parser stopped in at an unknown method).
-bool HttpRequestParser::check_line_ahead(const char* data, std::size_t size, std::size_t& usable,
+inline bool HttpRequestParser::check_line_ahead(const char* data, std::size_t size, std::size_t& usable,
                                          std::size_t& line_scanned, Step& step) {
   RequestLineCheck& line = impl_->line;
   line_scanned = line.scan(data, size, limits_.request_line_bytes_max);
@@ -168,7 +170,7 @@ bool HttpRequestParser::check_line_ahead(const char* data, std::size_t size, std
 }
 
 // Body bytes http_parser consumed: a chunked body's framing is checked behind it, and framing of any kind is bounded.
-bool HttpRequestParser::body_bytes_ok(const char* data, std::size_t consumed, Step& failure) {
+inline bool HttpRequestParser::body_bytes_ok(const char* data, std::size_t consumed, Step& failure) {
   body_wire_bytes_ += consumed;
   if (chunked_) {
     if (const std::size_t bad = impl_->chunks.scan(data, consumed); bad != npos) {
@@ -185,7 +187,7 @@ bool HttpRequestParser::body_bytes_ok(const char* data, std::size_t consumed, St
 }
 
 // Head bytes http_parser consumed: their line breaks, and the whitespace runs that never reach a callback.
-bool HttpRequestParser::head_bytes_ok(const char* data, std::size_t consumed, Step& failure) {
+inline bool HttpRequestParser::head_bytes_ok(const char* data, std::size_t consumed, Step& failure) {
   head_bytes_ += consumed;
   if (!scan_head_bytes(data, consumed)) {
     failure = fail(malformed(crlf_message), consumed);
@@ -206,7 +208,7 @@ bool HttpRequestParser::head_bytes_ok(const char* data, std::size_t consumed, St
 }
 
 // What http_parser's stop (a pause at a head or a request, an error, or the end of the usable bytes) means.
-HttpRequestParser::Step HttpRequestParser::slice_outcome(const char* data, std::size_t size, std::size_t usable,
+inline HttpRequestParser::Step HttpRequestParser::slice_outcome(const char* data, std::size_t size, std::size_t usable,
                                                          std::size_t consumed, int status) {
   if (status == HPE_PAUSED) {
     if (impl_->paused_for == Event::head) {
