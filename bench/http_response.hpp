@@ -43,6 +43,60 @@ inline std::string_view trim(std::string_view s) {
 }
 }  // namespace detail
 
+namespace detail {
+// The status code of an "HTTP/1.x NNN reason" line into `code`; false with `err` set if the line is malformed.
+inline bool parse_status_line(std::string_view status_line, int& code, std::string& err) {
+  if (status_line.size() < 12 || status_line.substr(0, 5) != "HTTP/") {
+    err = "malformed status line: " + std::string(status_line.substr(0, 80));
+    return false;
+  }
+  std::size_t sp = status_line.find(' ');
+  if (sp == std::string_view::npos || sp + 4 > status_line.size()) {
+    err = "malformed status line: " + std::string(status_line.substr(0, 80));
+    return false;
+  }
+  code = 0;
+  for (int i = 1; i <= 3; ++i) {
+    char c = status_line[sp + i];
+    if (c < '0' || c > '9') {
+      err = "malformed status code: " + std::string(status_line.substr(0, 80));
+      return false;
+    }
+    code = code * 10 + (c - '0');
+  }
+  return true;
+}
+
+// One header line into `head` (Content-Length, chunked refused, Connection); false with `err` set if unusable.
+inline bool read_header_line(std::string_view line, ResponseHead& head, bool& have_length, bool& keep_alive,
+                             std::string& err) {
+  std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return true;
+  std::string_view name = trim(line.substr(0, colon));
+  std::string_view value = trim(line.substr(colon + 1));
+  if (iequals(name, "content-length")) {
+    std::string v(value);
+    char* stop = nullptr;
+    unsigned long long n = std::strtoull(v.c_str(), &stop, 10);
+    if (v.empty() || *stop != '\0') {
+      err = "bad Content-Length: " + v;
+      return false;
+    }
+    head.body_len = static_cast<std::size_t>(n);
+    have_length = true;
+  } else if (iequals(name, "transfer-encoding")) {
+    if (icontains(value, "chunked")) {
+      err = "server sent Transfer-Encoding: chunked, which tally-loadgen does not support";
+      return false;
+    }
+  } else if (iequals(name, "connection")) {
+    if (icontains(value, "close")) head.close = true;
+    if (icontains(value, "keep-alive")) keep_alive = true;
+  }
+  return true;
+}
+}  // namespace detail
+
 // Parses the status line and headers at the start of `data`. On `done`, `head` tells where the body starts and
 // how long it is; the caller waits until head_len + body_len bytes are buffered. On `error`, `err` says why.
 inline ParseResult parse_response_head(std::string_view data, ResponseHead& head, std::string& err) {
@@ -59,25 +113,9 @@ inline ParseResult parse_response_head(std::string_view data, ResponseHead& head
   std::string_view lines = data.substr(0, end);
   std::size_t eol = lines.find("\r\n");
   std::string_view status_line = lines.substr(0, eol);
-  if (status_line.size() < 12 || status_line.substr(0, 5) != "HTTP/") {
-    err = "malformed status line: " + std::string(status_line.substr(0, 80));
-    return ParseResult::error;
-  }
-  bool http10 = status_line.substr(5, 3) == "1.0";
-  std::size_t sp = status_line.find(' ');
-  if (sp == std::string_view::npos || sp + 4 > status_line.size()) {
-    err = "malformed status line: " + std::string(status_line.substr(0, 80));
-    return ParseResult::error;
-  }
   int code = 0;
-  for (int i = 1; i <= 3; ++i) {
-    char c = status_line[sp + i];
-    if (c < '0' || c > '9') {
-      err = "malformed status code: " + std::string(status_line.substr(0, 80));
-      return ParseResult::error;
-    }
-    code = code * 10 + (c - '0');
-  }
+  if (!detail::parse_status_line(status_line, code, err)) return ParseResult::error;
+  bool http10 = status_line.substr(5, 3) == "1.0";
   head.status = code;
   bool have_length = false, keep_alive = false;
   std::size_t pos = (eol == std::string_view::npos) ? lines.size() : eol + 2;
@@ -86,29 +124,7 @@ inline ParseResult parse_response_head(std::string_view data, ResponseHead& head
     if (next == std::string_view::npos) next = lines.size();
     std::string_view line = lines.substr(pos, next - pos);
     pos = next + 2;
-    std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view name = detail::trim(line.substr(0, colon));
-    std::string_view value = detail::trim(line.substr(colon + 1));
-    if (detail::iequals(name, "content-length")) {
-      std::string v(value);
-      char* stop = nullptr;
-      unsigned long long n = std::strtoull(v.c_str(), &stop, 10);
-      if (v.empty() || *stop != '\0') {
-        err = "bad Content-Length: " + v;
-        return ParseResult::error;
-      }
-      head.body_len = static_cast<std::size_t>(n);
-      have_length = true;
-    } else if (detail::iequals(name, "transfer-encoding")) {
-      if (detail::icontains(value, "chunked")) {
-        err = "server sent Transfer-Encoding: chunked, which tally-loadgen does not support";
-        return ParseResult::error;
-      }
-    } else if (detail::iequals(name, "connection")) {
-      if (detail::icontains(value, "close")) head.close = true;
-      if (detail::icontains(value, "keep-alive")) keep_alive = true;
-    }
+    if (!detail::read_header_line(line, head, have_length, keep_alive, err)) return ParseResult::error;
   }
   if (http10 && !keep_alive) head.close = true;
   if (!have_length) {

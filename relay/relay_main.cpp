@@ -211,8 +211,9 @@ class SourceWorker {
 
 namespace {
 
-int run(int argc, char** argv) {
-  Settings settings;
+// The command line (and TALLY_RELAY_API_KEY) into settings; an exit code when the process ends here (--help, a
+// parse error). Settings the options cannot check alone end it as misconfigured.
+std::optional<int> parse_command_line(int argc, char** argv, Settings& settings) {
   CLI::App cli{"tally-relay: publishes tallyd's change feed to NATS JetStream (docs/notifications.md)"};
   cli.add_option("--source", settings.sources, "a tallyd base URL, e.g. http://127.0.0.1:8000 (one per shard)")
       ->required();
@@ -246,6 +247,12 @@ int run(int argc, char** argv) {
   if (settings.prefix.empty() || settings.prefix.find_first_of("*> ") != std::string::npos)
     misconfigured("--subject-prefix must be a subject without wildcards or spaces");
   if (const char* key = std::getenv("TALLY_RELAY_API_KEY")) settings.api_key = key;
+  return std::nullopt;
+}
+
+int run(int argc, char** argv) {
+  Settings settings;
+  if (const std::optional<int> exit_code = parse_command_line(argc, argv, settings)) return *exit_code;
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
   sigset_t signals;
   sigemptyset(&signals);

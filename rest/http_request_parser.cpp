@@ -1,5 +1,7 @@
-// HttpRequestParser: http_parser's callbacks fill one HttpRequest; the parser pauses at the end of each head and
-// each message so that the caller sees every request (and may stop reading) at its exact byte boundary.
+// HttpRequestParser, the head: http_parser's callbacks fill one HttpRequest (header bookkeeping per message) and
+// the parser pauses at the end of each head and each message so that the caller sees every request (and may stop
+// reading) at its exact byte boundary; the checks of a complete head. Feeding bytes in (slices, the request line
+// checked ahead of http_parser, the CRLF scan and chunk framing behind it) is rest/http_request_feed.cpp.
 #include "rest/http_request_parser.hpp"
 
 #include <http_parser.h>
@@ -9,20 +11,19 @@
 #include <string_view>
 
 #include "ledger/assert.hpp"
-#include "rest/http_chunk_framing.hpp"
-#include "rest/http_line_break.hpp"
-#include "rest/http_request_line.hpp"
+#include "rest/http_request_parser_impl.hpp"
 
 namespace tally::rest {
 
 namespace {
 
-constexpr std::size_t npos = static_cast<std::size_t>(-1);
-constexpr std::size_t http_version_bytes = 9;  // " HTTP/1.1" after the target
-constexpr std::size_t feed_slice_bytes_max = 4096;
+using parser_detail::body_too_large;
+using parser_detail::headers_too_large;
+using parser_detail::malformed;
+using parser_detail::npos;
+using parser_detail::uri_too_long;
 
-using detail::ChunkFramingCheck;
-using detail::RequestLineCheck;
+constexpr std::size_t http_version_bytes = 9;  // " HTTP/1.1" after the target
 
 HttpMethod method_of(unsigned method) {
   switch (method) {
@@ -37,36 +38,10 @@ HttpMethod method_of(unsigned method) {
   }
 }
 
-ApiError malformed(std::string message) { return {400, "malformed_request", std::move(message)}; }
-
-ApiError headers_too_large(std::size_t bytes, std::size_t count) {
-  return {431, "headers_too_large",
-          "the header section is limited to " + std::to_string(bytes) + " bytes and " + std::to_string(count) +
-              " fields"};
-}
-
-ApiError uri_too_long(std::size_t bytes) {
-  return {414, "uri_too_long", "the request line is limited to " + std::to_string(bytes) + " bytes"};
-}
-
-ApiError body_too_large(std::size_t bytes) {
-  return {413, "body_too_large", "the body is larger than " + std::to_string(bytes) + " bytes"};
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------------------
 // http_parser glue
-
-struct HttpRequestParser::Impl {
-  http_parser parser{};
-  http_parser_settings settings{};
-  const char* input = nullptr;   // the buffer of the running http_parser_execute
-  std::size_t head_base = 0;     // head_bytes_ before that call
-  Event paused_for = Event::need_more;
-  RequestLineCheck line;     // the message's request line, read ahead of http_parser
-  ChunkFramingCheck chunks;  // a chunked body's framing, read behind http_parser
-};
 
 struct HttpRequestParser::Callbacks {
   static HttpRequestParser& self(http_parser* p) { return *static_cast<HttpRequestParser*>(p->data); }
@@ -331,170 +306,6 @@ ApiError HttpRequestParser::map_parser_error(int http_errno) const {
     default:
       return malformed(http_errno_description(static_cast<enum http_errno>(http_errno)));
   }
-}
-
-// Lines of a head end in CRLF: a bare LF or CR (RFC 9112 lets a recipient read either way, so a proxy in front may
-// split the stream differently) and obs-fold (a line starting with whitespace) are refused. One byte of state
-// covers any split. Each byte is checked against the one before it; a run of ordinary bytes (neither CR nor LF)
-// passes every check after its first, so it is skipped in one search (find_line_break): the header bytes of a
-// request, the Authorization field's included, cost a vector compare per 16, not a branch each.
-bool HttpRequestParser::scan_head_bytes(const char* data, std::size_t size) {
-  char previous = previous_byte_;
-  const char* at = data;
-  const char* const end = data + size;
-  while (at < end) {
-    const char c = *at;
-    if ((previous == '\r') != (c == '\n')) return false;
-    if (previous == '\n' && (c == ' ' || c == '\t')) return false;
-    if (c == '\r' || c == '\n') {
-      previous = c;
-      ++at;
-      continue;
-    }
-    // c is ordinary: so is every byte up to the next CR or LF, and each of them passes both checks.
-    const char* const line_break = find_line_break(at + 1, end);
-    previous = line_break[-1];
-    at = line_break;
-  }
-  previous_byte_ = previous;
-  return true;
-}
-
-HttpRequestParser::Step HttpRequestParser::fail(ApiError error, std::size_t consumed) {
-  TALLY_ASSERT(error, "a failure carries its error");
-  error_ = std::move(error);
-  return {Event::error, consumed};
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// feed
-
-HttpRequestParser::Step HttpRequestParser::feed(const char* data, std::size_t size) {
-  TALLY_ASSERT(!failed(), "an error ends the stream");
-  std::size_t used = 0;
-  while (used < size) {
-    // Slices keep every limit checked within a few KiB of input, however large the caller's buffer.
-    const Step step = feed_slice(data + used, std::min(size - used, feed_slice_bytes_max));
-    used += step.consumed;
-    if (step.event == Event::head && size - used > 1) {
-      continue_expected_ = false;  // more than the head's final LF in hand: the client is already sending the body
-    }
-    if (step.event != Event::need_more) return {step.event, used};
-  }
-  return {Event::need_more, used};
-}
-
-ApiError HttpRequestParser::request_line_error() const {
-  const RequestLineCheck& line = impl_->line;
-  switch (line.verdict()) {
-    case RequestLineCheck::Verdict::malformed: return malformed(line.problem());
-    case RequestLineCheck::Verdict::too_long: return uri_too_long(limits_.request_line_bytes_max);
-    case RequestLineCheck::Verdict::complete:
-      // A request line http_parser stopped in at an unknown method. The version decides first: with another
-      // major version nothing else in the request can be read, so the HTTP/2 preface (which RFC 9113 3.4 made
-      // for HTTP/1.1 servers to refuse) gets 505; an HTTP/1 request with an unknown method is 501 (RFC 9110 9.1).
-      TALLY_ASSERT(unknown_method_, "a complete line stops http_parser only at an unknown method");
-      if (line.major() != 1) return {505, "http_version_not_supported", "only HTTP/1.0 and HTTP/1.1 are served"};
-      return {501, "method_not_implemented", "the method is not implemented by this server"};
-    case RequestLineCheck::Verdict::pending: break;
-  }
-  return {};
-}
-
-HttpRequestParser::Step HttpRequestParser::feed_slice(const char* data, std::size_t size) {
-  TALLY_ASSERT(size > 0, "a slice has bytes: http_parser reads empty input as the end of the stream");
-  if (request_delivered_) {
-    stream_closed_ = stream_closed_ || !request_.keep_alive;  // as http_parser's state after that message
-    begin_message();
-  }
-  if (fast_message_) return feed_fast_body(data, size);
-  const bool message_start = head_bytes_ == 0 && phase_ == Phase::idle && !unknown_method_ && !impl_->line.started();
-  if (limits_.fast_path && message_start && !stream_closed_) {
-    Step step{Event::need_more, 0};
-    if (try_fast_head(data, size, step)) return step;
-  }
-
-  // The request line is checked ahead of http_parser, which is given only the bytes before the first bad one:
-  // errors come in the order of their bytes, however the stream is cut.
-  std::size_t usable = size;
-  std::size_t line_scanned = 0;
-  RequestLineCheck& line = impl_->line;
-  if (phase_ != Phase::body && !line.finished()) {
-    line_scanned = line.scan(data, size, limits_.request_line_bytes_max);
-    if (line.started()) phase_ = Phase::head;  // for the head's timeout, also while http_parser is out
-    const bool bad_line = line.finished() && line.verdict() != RequestLineCheck::Verdict::complete;
-    if (bad_line) usable = line_scanned;
-    if (unknown_method_) {
-      // http_parser stopped at the method: only this check reads on, to the end of the line.
-      if (line.finished()) return fail(request_line_error(), line_scanned);
-      head_bytes_ += size;
-      return {Event::need_more, size};
-    }
-    if (usable == 0) return fail(request_line_error(), 0);
-  }
-
-  http_parser& p = impl_->parser;
-  http_parser_pause(&p, 0);
-  impl_->input = data;
-  impl_->head_base = head_bytes_;
-  impl_->paused_for = Event::need_more;
-  const bool was_body = phase_ == Phase::body;
-  const std::size_t consumed = http_parser_execute(&p, &impl_->settings, data, usable);
-  const int status = HTTP_PARSER_ERRNO(&p);
-
-  if (status == HPE_INVALID_METHOD && !callback_error_) {
-    // Not a method http_parser knows (the check above has seen a token so far): 501 if the line turns out to be
-    // a request line, else 400. Either way the line check has the verdict.
-    unknown_method_ = true;
-    phase_ = Phase::head;
-    head_bytes_ += line_scanned;
-    if (line.finished()) return fail(request_line_error(), line_scanned);
-    TALLY_ASSERT(line_scanned == size, "the line check read all of an unfinished line");
-    return {Event::need_more, size};
-  }
-
-  if (was_body) {
-    body_wire_bytes_ += consumed;
-    if (chunked_) {
-      if (const std::size_t bad = impl_->chunks.scan(data, consumed); bad != npos) {
-        return fail(malformed(impl_->chunks.problem()), bad);
-      }
-    }
-    const std::size_t framing = body_wire_bytes_ - request_.body.size();
-    if (framing > limits_.chunk_framing_bytes_max) return fail(body_too_large(body_limit_), consumed);
-  } else {
-    head_bytes_ += consumed;
-    if (!scan_head_bytes(data, consumed)) return fail(malformed(crlf_message), consumed);
-    // Whitespace runs never reach a callback: these totals bound them (the request line may be followed by its
-    // CRLF and the blank line of a head without fields).
-    if (header_section_start_ == npos) {
-      if (request_line_start_ != npos && head_bytes_ - request_line_start_ > limits_.request_line_bytes_max + 4) {
-        return fail(uri_too_long(limits_.request_line_bytes_max), consumed);
-      }
-    } else if (head_bytes_ - header_section_start_ > limits_.header_bytes_max) {
-      return fail(headers_too_large(limits_.header_bytes_max, limits_.header_count_max), consumed);
-    }
-  }
-
-  if (status == HPE_PAUSED) {
-    if (impl_->paused_for == Event::head) {
-      // The pause is on the head's final LF (not yet consumed): it must be one, after its CR.
-      if (previous_byte_ != '\r' || consumed >= size || data[consumed] != '\n') {
-        return fail(malformed(crlf_message), consumed);
-      }
-      return {Event::head, consumed};
-    }
-    TALLY_ASSERT(impl_->paused_for == Event::request, "the parser paused at a head or at a request");
-    request_delivered_ = true;
-    return {Event::request, consumed};
-  }
-  if (status != HPE_OK) {
-    if (callback_error_) return fail(std::move(callback_error_), consumed);
-    return fail(map_parser_error(status), consumed);
-  }
-  TALLY_ASSERT(consumed == usable, "an unpaused parser consumes all it was given");
-  if (usable < size) return fail(request_line_error(), usable);  // http_parser took the bytes before the bad one
-  return {Event::need_more, consumed};
 }
 
 }  // namespace tally::rest

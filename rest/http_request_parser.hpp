@@ -78,6 +78,11 @@ class HttpRequestParser {
   friend struct Callbacks;
 
   Step feed_slice(const char* data, std::size_t size);
+  bool check_line_ahead(const char* data, std::size_t size, std::size_t& usable, std::size_t& line_scanned,
+                        Step& step);
+  bool body_bytes_ok(const char* data, std::size_t consumed, Step& failure);
+  bool head_bytes_ok(const char* data, std::size_t consumed, Step& failure);
+  Step slice_outcome(const char* data, std::size_t size, std::size_t usable, std::size_t consumed, int status);
   void begin_message();
   void start_header_value();
   void finish_header_field();
@@ -93,7 +98,7 @@ class HttpRequestParser {
   Step feed_fast_body(const char* data, std::size_t size);
 
   struct Impl;
-  std::unique_ptr<Impl> impl_;  // http_parser state, kept out of this header
+  std::unique_ptr<Impl> impl_;  // http_parser state (rest/http_request_parser_impl.hpp), kept out of this header
   HttpParserLimits limits_;
   HttpRequest request_;
   ApiError error_;

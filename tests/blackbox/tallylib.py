@@ -1,10 +1,11 @@
 """Helpers for the Tally black-box tests: the server process, an HTTP client, a raw-socket HTTP reader.
 
-Nothing here knows the server's internals; everything goes through the process and its HTTP API.
+Nothing here knows the server's internals; everything goes through the process and its HTTP API. The raw-socket
+reader (tally_raw_http.py), the time and money helpers (tally_time_money.py) and the answer observers
+(answer_observers.py) live in modules of their own and are re-exported here, so tests import all from tallylib.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import signal
@@ -18,23 +19,15 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from answer_observers import _observe_answer, answer_observers  # noqa: F401 (re-exported)
+from tally_raw_http import RawConnection, RawResponse  # noqa: F401 (re-exported)
+from tally_time_money import (EPOCH, cents_text, from_micros, iso, micros, norm_iso,  # noqa: F401 (re-exported)
+                              parse_norm_iso, text_cents)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 15.0
 HTTP_TIMEOUT_S = 30.0
-
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-# Every answer the helpers below receive (Client, RawConnection) is shown to each of these:
-# observe(method, path, status, headers, body), path without its query; method and path are None for an answer
-# read without its request (pipelined reads). conftest.py checks them all against rest/openapi.json.
-answer_observers: list = []
-
-
-def _observe_answer(method, path, status, headers, body):
-    for observe in answer_observers:
-        observe(method, path, status, headers, body)
 
 
 def tallyd_path() -> Path:
@@ -49,58 +42,6 @@ def free_port() -> int:
 
 def new_uid(prefix: str = "tx") -> str:
     return f"{prefix}-{uuid.uuid4()}"
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Time and money helpers (the test-side model: integer cents, integer microseconds)
-# ----------------------------------------------------------------------------------------------------------------
-
-def iso(t: dt.datetime) -> str:
-    """Naive-UTC ISO text the way a client would send it."""
-    t = t.astimezone(dt.timezone.utc) if t.tzinfo else t
-    return t.replace(tzinfo=None).isoformat()
-
-
-def norm_iso(t: dt.datetime) -> str:
-    """The normalized form the server must answer with."""
-    if t.tzinfo:
-        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    # Not strftime: glibc's %Y does not pad years before 1000 to four digits.
-    text = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-    return text + (f".{t.microsecond:06d}Z" if t.microsecond else "Z")
-
-
-def parse_norm_iso(text: str) -> dt.datetime:
-    """Parses the server's normalized form strictly (and so checks it)."""
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if "." in text else "%Y-%m-%dT%H:%M:%SZ"
-    parsed = dt.datetime.strptime(text, fmt).replace(tzinfo=dt.timezone.utc)
-    assert norm_iso(parsed) == text, f"timestamp {text!r} is not in the normalized form"
-    return parsed
-
-
-def micros(t: dt.datetime) -> int:
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
-    d = t - EPOCH
-    return (d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds
-
-
-def from_micros(us: int) -> dt.datetime:
-    return EPOCH + dt.timedelta(microseconds=us)
-
-
-def cents_text(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
-
-
-def text_cents(text: str) -> int:
-    assert isinstance(text, str), f"money must be a string, got {text!r}"
-    units, _, frac = text.partition(".")
-    assert len(frac) == 2 and units.lstrip("-").isdigit() and frac.isdigit(), f"bad money text {text!r}"
-    value = int(units.lstrip("-")) * 100 + int(frac)
-    return -value if units.startswith("-") else value
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -439,129 +380,3 @@ class ThreadClients:
     def close(self):
         for c in self.all:
             c.session.close()
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Raw HTTP over a socket
-# ----------------------------------------------------------------------------------------------------------------
-
-class RawResponse:
-    def __init__(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes):
-        self.status = status
-        self.reason = reason
-        self.header_list = headers
-        self.body = body
-
-    def header(self, name: str) -> str | None:
-        for k, v in self.header_list:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def json(self):
-        return json.loads(self.body.decode("utf-8"))
-
-
-class RawConnection:
-    def __init__(self, port: int, timeout: float = 10.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
-        self.expecting: tuple[str, str] | None = None  # (method, path) of the answer request() reads next
-
-    def send(self, data: bytes):
-        self.sock.sendall(data)
-
-    def _fill(self) -> bool:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            return False
-        self.buf += chunk
-        return True
-
-    def _read_until(self, marker: bytes) -> bytes:
-        while marker not in self.buf:
-            if not self._fill():
-                raise EOFError(f"connection closed while waiting for {marker!r}; have {self.buf[:200]!r}")
-        head, _, self.buf = self.buf.partition(marker)
-        return head
-
-    def _read_exact(self, n: int) -> bytes:
-        while len(self.buf) < n:
-            if not self._fill():
-                raise EOFError(f"connection closed with {len(self.buf)}/{n} body bytes")
-        data, self.buf = self.buf[:n], self.buf[n:]
-        return data
-
-    def read_response(self) -> RawResponse:
-        expecting, self.expecting = self.expecting, None
-        resp = self._read_response()
-        if answer_observers:
-            method, path = expecting or (None, None)
-            _observe_answer(method, path, resp.status, resp.header_list, resp.body)
-        return resp
-
-    def _read_response(self) -> RawResponse:
-        head = self._read_until(b"\r\n\r\n").decode("latin-1")
-        lines = head.split("\r\n")
-        version, status, *reason = lines[0].split(" ", 2)
-        assert version.startswith("HTTP/1."), lines[0]
-        headers = []
-        for line in lines[1:]:
-            k, _, v = line.partition(":")
-            headers.append((k.strip(), v.strip()))
-        resp = RawResponse(int(status), reason[0] if reason else "", headers, b"")
-        te = (resp.header("Transfer-Encoding") or "").lower()
-        if "chunked" in te:
-            body = b""
-            while True:
-                size_line = self._read_until(b"\r\n").decode("latin-1")
-                size = int(size_line.split(";")[0].strip(), 16)
-                if size == 0:
-                    self._read_until(b"\r\n")  # (no trailers expected)
-                    break
-                body += self._read_exact(size)
-                self._read_exact(2)
-            resp.body = body
-        elif resp.header("Content-Length") is not None:
-            resp.body = self._read_exact(int(resp.header("Content-Length")))
-        else:
-            # read to EOF
-            while self._fill():
-                pass
-            resp.body, self.buf = self.buf, b""
-        return resp
-
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> RawResponse:
-        h = {"Host": "127.0.0.1"}
-        h.update(headers or {})
-        if body is not None:
-            h["Content-Length"] = str(len(body))
-        text = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
-        self.send(text.encode("latin-1") + (body or b""))
-        self.expecting = (method, path.split("?", 1)[0])
-        return self.read_response()
-
-    def closed_by_peer(self) -> bool:
-        """True once the peer closes (waits up to the socket timeout for that)."""
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return True
-                self.buf += chunk
-        except socket.timeout:
-            return False
-        except (ConnectionResetError, BrokenPipeError):
-            return True
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
