@@ -44,24 +44,14 @@ class FeedRebuild {
     Event* placed_ = nullptr;
   };
 
-  // A record waiting for its user's state: a transaction as its event already filled (all but the balance;
-  // the ring slot then takes its text by a swap, so the uid is copied once, not into a held record and again
-  // into the ring), a user record as itself (other = monostate: a transaction).
-  struct Held {
-    std::variant<std::monostate, UserCreated, UserUpdated> other;
-    Event tx_event;
-    MinorUnits delta = 0;
-  };
+  using Held = std::variant<UserCreated, UserUpdated, TransactionApplied>;
   static constexpr std::size_t held_max = 8;  // records between a user's state prefetch and its use
 
   FundsState* state_of(UserId id);
-  // The next free held slot, deriving the oldest held record first when all are taken.
-  Held& hold_next(const FundsState& state);
-  // Holds a copy of `record` (its strings reuse the slot's capacity).
+  // Holds a copy of `record` (its strings reuse the slot's capacity), deriving the oldest held one first.
   template <typename Record>
   void hold(const Record& record, const FundsState& state);
   void derive_oldest();
-  void derive_held_transaction(Held& held);
 
   RingSink sink_;
   std::vector<FundsState> users_;  // by id; index 0 unused

@@ -49,33 +49,19 @@ void derive_events(const UserUpdated& update, FundsState& state, EventSink& out)
   add_crossing(was_above, state, update.user_id, update.at, std::string_view(), out);
 }
 
-void fill_transaction_event(const TransactionApplied& tx, Event& event) {
+void derive_events(const TransactionApplied& tx, FundsState& state, EventSink& out) {
+  const bool was_above = state.above();
+  state.balance += tx.delta();
   // Records of older builds carry no acceptance time: their timestamp is the closest there is.
-  event.seq = 0;
-  event.type = EventType::transaction_applied;
-  event.time = tx.recorded_at != 0 ? tx.recorded_at : tx.at;
-  event.user_id = tx.user_id;
-  event.balance = 0;
-  event.threshold = 0;
+  const UtcMicros time = tx.recorded_at != 0 ? tx.recorded_at : tx.at;
+  Event& event = start_event(out, EventType::transaction_applied, time, tx.user_id);
+  event.balance = state.balance;
   Event::assign_transaction_text(event.text, tx.uid, tx.client);
   event.amount = tx.amount;
   event.at = tx.at;
   event.kind = tx.kind;
   event.timestamp_given = tx.timestamp_given;
-}
-
-void settle_transaction_event(Event& event, MinorUnits delta, std::string_view uid, FundsState& state,
-                              EventSink& out) {
-  const bool was_above = state.above();
-  state.balance += delta;
-  event.balance = state.balance;
-  add_crossing(was_above, state, event.user_id, event.time, uid, out);
-}
-
-void derive_events(const TransactionApplied& tx, FundsState& state, EventSink& out) {
-  Event& event = out.next();
-  fill_transaction_event(tx, event);
-  settle_transaction_event(event, tx.delta(), tx.uid, state, out);
+  add_crossing(was_above, state, tx.user_id, time, tx.uid, out);
 }
 
 }  // namespace tally::feed

@@ -5,7 +5,6 @@
 // moves back above. Once per crossing, never while the state holds.
 #pragma once
 
-#include <string_view>
 #include <vector>
 
 #include "feed/event.hpp"
@@ -35,17 +34,6 @@ class EventSink {
 void derive_events(const UserCreated& user, FundsState& state, EventSink& out);
 void derive_events(const UserUpdated& update, FundsState& state, EventSink& out);
 void derive_events(const TransactionApplied& tx, FundsState& state, EventSink& out);
-
-// derive_events(tx) in two steps, for recovery, which fills the event before its user's state is at hand:
-// fill_transaction_event sets every field of the transaction.applied event but the balance (no state needed);
-// settle_transaction_event then sets the balance, advances `state` and adds the funds event, if any, to `out`.
-// `uid` (the transaction's) must stay valid across out.next(): not a view into `event`, which next() may move.
-void fill_transaction_event(const TransactionApplied& tx, Event& event);
-void settle_transaction_event(Event& event, MinorUnits delta, std::string_view uid, FundsState& state, EventSink& out);
-// Whether a change of `delta` moves the user across the line (settle_transaction_event then adds a funds event).
-inline bool crosses(const FundsState& state, MinorUnits delta) {
-  return state.above() != FundsState{state.balance + delta, state.threshold}.above();
-}
 
 // The same, appended to a vector (the live path's batches, tests).
 template <typename Record>
