@@ -32,6 +32,8 @@ struct Member {
   std::uint64_t discriminant = 0;
   std::size_t slot = 0;              // the union's pointer slot
   std::size_t data = 0, pointers = 0;  // the member struct's sections
+  std::uint64_t pointer_word = 0;      // the root's pointer to it, in its canonical place (set by Layout)
+  std::size_t head = 0;                // words before the member's texts: table, root, member (set by Layout)
 
   Member(capnp::StructSchema root, capnp::StructSchema member, const char* name, std::uint64_t which)
       : known(member), discriminant(which) {
@@ -50,6 +52,7 @@ struct Member {
 struct Layout {
   KnownContent record{capnp::Schema::from<schema::WalRecord>()};
   std::size_t record_data = 0, record_pointers = 0;  // the root struct's sections
+  std::uint64_t root_pointer_word = 0;
   unsigned discriminant_bit = 0;
   Member transaction{capnp::Schema::from<schema::WalRecord>(), capnp::Schema::from<schema::TransactionApplied>(),
                      "transactionApplied", schema::WalRecord::TRANSACTION_APPLIED};
@@ -67,6 +70,12 @@ struct Layout {
     record_data = root_layout.getDataWordCount();
     record_pointers = root_layout.getPointerCount();
     discriminant_bit = root_layout.getDiscriminantOffset() * 16u;
+    root_pointer_word = struct_pointer(0, record_data, record_pointers);
+    for (Member* m : {&transaction, &user}) {
+      // The member struct starts right after the root's pointers: offset counted from the end of its pointer.
+      m->pointer_word = struct_pointer(record_pointers - (m->slot + 1), m->data, m->pointers);
+      m->head = 2 + record_data + record_pointers + m->data + m->pointers;
+    }
     const capnp::StructSchema tx = capnp::Schema::from<schema::TransactionApplied>();
     uid_slot = Member::offset(tx, "uid");
     client_slot = Member::offset(tx, "client");
@@ -134,20 +143,16 @@ bool canonical_text(const Words& words, std::size_t at, std::size_t content, std
 // the member struct's first word (its data words checked against the schema), or 0 when the message does not
 // start canonically for `member`.
 std::size_t canonical_root(const Words& words, const Layout& l, const Member& member) {
-  const std::size_t head = 2 + l.record_data + l.record_pointers + member.data + member.pointers;
-  if (words.count() <= head) return 0;
+  if (words.count() <= member.head) return 0;
   if (words[0] != (std::uint64_t{words.count() - 1} << 32)) return 0;  // one segment, the whole payload
-  if (words[1] != struct_pointer(0, l.record_data, l.record_pointers)) return 0;
+  if (words[1] != l.root_pointer_word) return 0;
   const std::size_t root = 2;
+  if (words.bits(root, l.discriminant_bit, 16) != member.discriminant) return 0;  // another kind: declined early
   for (std::size_t i = 0; i < l.record_data; ++i)
     if (!l.record.known_data_word(i, words[root + i])) return 0;
-  if (words.bits(root, l.discriminant_bit, 16) != member.discriminant) return 0;
   const std::size_t pointers = root + l.record_data, at = pointers + l.record_pointers;
-  for (std::size_t i = 0; i < l.record_pointers; ++i) {
-    const std::uint64_t expected =
-        i == member.slot ? struct_pointer(at - (pointers + i + 1), member.data, member.pointers) : 0;
-    if (words[pointers + i] != expected) return 0;
-  }
+  for (std::size_t i = 0; i < l.record_pointers; ++i)
+    if (words[pointers + i] != (i == member.slot ? member.pointer_word : 0)) return 0;
   for (std::size_t i = 0; i < member.data; ++i)
     if (!member.known.known_data_word(i, words[at + i])) return 0;
   return at;
