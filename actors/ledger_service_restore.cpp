@@ -35,18 +35,12 @@ std::size_t LedgerService::stage_uids(const TransactionApplied* const* txs, std:
   return count;
 }
 
-// Each user's entries arrive by timestamp, then log order: the order the timeline keeps, every insert an append.
+// Each user's entries arrive by timestamp, then log order: the order the timeline keeps, built in one pass.
 void LedgerService::build_timelines(std::size_t part, std::size_t parts) {
-  UserLedger* ledger = nullptr;
-  UserId current = 0;
-  timelines_staged_.build(part, parts, [&](UserId user, const char* entry) {
-    if (user != current || ledger == nullptr) {
-      UserSlot* slot = users_.find(user);
-      TALLY_ASSERT(slot != nullptr && slot->owner.dormant(), "a staged transaction's user and history were restored");
-      ledger = slot->owner.dormant();
-      current = user;
-    }
-    ledger->timeline.insert(entry);
+  timelines_staged_.build(part, parts, [&](UserId user, const char* const* entries, std::size_t count) {
+    UserSlot* slot = users_.find(user);
+    TALLY_ASSERT(slot != nullptr && slot->owner.dormant(), "a staged transaction's user and history were restored");
+    slot->owner.dormant()->timeline.assign_sorted(entries, count);
   });
 }
 

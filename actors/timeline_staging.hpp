@@ -25,24 +25,28 @@ class TimelineStaging {
   void add(UserId user, UtcMicros at, Entry entry);
   std::size_t size() const { return size_; }
 
-  // Calls insert(user, entry) for every entry of the users of part `part` of `parts` (every parts-th bucket),
-  // user by user, each user's entries by timestamp then log order. Parts may run at once on different threads
-  // (each reads only its own buckets); none may add() meanwhile.
-  template <class Insert>
-  void build(std::size_t part, std::size_t parts, Insert&& insert) const {
+  // Calls insert_run(user, entries, count) once for every user of part `part` of `parts` (every parts-th
+  // bucket) that has entries, user by user, each user's entries by timestamp then log order. Parts may run at
+  // once on different threads (each reads only its own buckets); none may add() meanwhile.
+  template <class InsertRun>
+  void build(std::size_t part, std::size_t parts, InsertRun&& insert_run) const {
     std::vector<Staged> order;
     std::vector<std::uint32_t> starts;
+    std::vector<Entry> run;
     for (std::size_t bucket = part; bucket < buckets_.size(); bucket += parts) {
       group(bucket, order, starts);
       const std::size_t count = order.size();
       for (std::size_t low = 0; low < users_per_bucket; ++low) {
+        if (starts[low] == starts[low + 1]) continue;
         const UserId user = (static_cast<UserId>(bucket) << users_per_bucket_log2) | low;
+        run.clear();
         for (std::uint32_t k = starts[low]; k < starts[low + 1]; ++k) {
-          // The insert reads its entry (timestamp, amount): a cache miss, started a few entries ahead.
+          // The check reads its entry (timestamp): a cache miss, started a few entries ahead.
           if (k + prefetch_distance < count) __builtin_prefetch(entry_of(order[k + prefetch_distance]));
           check_timestamp(order[k]);
-          insert(user, entry_of(order[k]));
+          run.push_back(entry_of(order[k]));
         }
+        insert_run(user, run.data(), run.size());
       }
     }
   }

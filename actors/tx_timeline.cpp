@@ -12,6 +12,7 @@
 #include <cstring>
 #include <new>
 #include <utility>
+#include <vector>
 
 #include "actors/tx_index_entry.hpp"
 #include "ledger/assert.hpp"
@@ -233,6 +234,44 @@ void TxTimeline::insert(Entry entry) {
   Ops::write_slot(root, 1, Ops::Slot{Ops::summarize(extra), extra});
   root->size = 2;
   root_ = root;
+}
+
+// Full nodes of max_slots, the last one holding the rest, level by level: the shape appends leave (a full node's
+// append starts a right sibling of its own), so the tree is the one the inserts would have made.
+void TxTimeline::assign_sorted(const Entry* entries, std::size_t count) {
+  if (root_ != nullptr) {
+    for (std::size_t k = 0; k < count; ++k) insert(entries[k]);
+    return;
+  }
+  if (count == 0) return;
+  auto fill_leaf = [entries](std::size_t from, int slots) {
+    Node* leaf = Ops::make(0, Ops::cap_for(0, slots));
+    for (int i = 0; i < slots; ++i) Ops::set_entry(leaf, i, entries[from + static_cast<std::size_t>(i)]);
+    leaf->size = static_cast<std::uint8_t>(slots);
+    return leaf;
+  };
+  if (count <= static_cast<std::size_t>(Ops::kLeafMax)) {  // most users: one leaf, no entry read
+    root_ = fill_leaf(0, static_cast<int>(count));
+    return;
+  }
+  std::vector<Node*> level;
+  for (std::size_t from = 0; from < count; from += Ops::kLeafMax)
+    level.push_back(fill_leaf(from, static_cast<int>(std::min<std::size_t>(Ops::kLeafMax, count - from))));
+  for (int height = 1; level.size() > 1; ++height) {
+    std::vector<Node*> above;
+    for (std::size_t from = 0; from < level.size(); from += Ops::kInnerMax) {
+      const int slots = static_cast<int>(std::min<std::size_t>(Ops::kInnerMax, level.size() - from));
+      Node* n = Ops::make(height, Ops::cap_for(height, slots));
+      for (int i = 0; i < slots; ++i) {
+        Node* kid = level[from + static_cast<std::size_t>(i)];
+        Ops::write_slot(n, i, Ops::Slot{Ops::summarize(kid), kid});
+      }
+      n->size = static_cast<std::uint8_t>(slots);
+      above.push_back(n);
+    }
+    level.swap(above);
+  }
+  root_ = level.front();
 }
 
 std::size_t TxTimeline::size() const {

@@ -30,6 +30,11 @@ class TxTimeline {
 
   // Adds a transaction after every one stamped at or before its timestamp: arrival order breaks ties.
   void insert(Entry entry);
+  // Recovery's bulk form: `count` entries already in listing order (timestamps non-decreasing, arrival order
+  // within one), as many insert() calls in that order would leave them, built bottom-up in one pass: each node
+  // allocated once at its final size (inserting grows a node through its capacity steps, a block each). An empty
+  // timeline only (else each is inserted).
+  void assign_sorted(const Entry* entries, std::size_t count);
 
   std::size_t size() const;
   // How many transactions are stamped before `at` (any int64): the position of the first one stamped at or after.

@@ -68,28 +68,42 @@ bool ParallelRestore::add(Record&& record) {
     ++reservations_;
     return true;
   }
-  Worker& worker = *workers_[user_of(record) % workers_.size()];
-  worker.filling.push_back(std::move(record));
-  ++added_;
-  if (worker.filling.size() >= batch_records) hand_over(worker);
+  put(*workers_[user_of(record) % workers_.size()], std::move(record));
   return true;
+}
+
+void ParallelRestore::put(Worker& worker, Record&& record) {
+  if (worker.filled < worker.filling.size()) {
+    worker.filling[worker.filled] = std::move(record);
+  } else {
+    worker.filling.push_back(std::move(record));
+  }
+  ++worker.filled;
+  ++added_;
+  if (worker.filled >= batch_records) hand_over(worker);
 }
 
 bool ParallelRestore::add_recycling(Record& record) {
   // A reservation is applied here, on the reader's thread: `record` keeps its strings.
   if (std::holds_alternative<UidReservation>(record)) return add(std::move(record));
+  if (failed_.load(std::memory_order_relaxed)) return false;
   Worker& worker = *workers_[user_of(record) % workers_.size()];
-  if (!add(std::move(record))) return false;
-  // `record` was moved into a batch (its strings went with it): it takes a spent record's place instead. The
-  // spare records came back through spent_, after the worker and the uid stage were done with their batch.
-  Batch& spare = worker.spare;
-  if (spare.empty()) return true;
-  record = std::move(spare.back());
-  spare.pop_back();
+  auto* tx = std::get_if<TransactionApplied>(&record);
+  auto* place = worker.filled < worker.filling.size() ? std::get_if<TransactionApplied>(&worker.filling[worker.filled])
+                                                      : nullptr;
+  if (tx == nullptr || place == nullptr) return add(std::move(record));  // `record` is left empty
+  // The place is a spent record (its batch came back through spent_, after the worker and the uid stage were
+  // done with it). Assigned field by field; libstdc++'s string move-assignment hands the place's old buffers to
+  // `record` (only a matter of speed: decode_into overwrites whatever it holds).
+  *place = std::move(*tx);
+  ++worker.filled;
+  ++added_;
+  if (worker.filled >= batch_records) hand_over(worker);
   return true;
 }
 
 void ParallelRestore::hand_over(Worker& worker) {
+  worker.filling.resize(worker.filled);  // spent records not overwritten are freed here, where they were made
   push(worker.queue, std::move(worker.filling), queued_batches_max);
   Batch spent;
   {
@@ -99,12 +113,10 @@ void ParallelRestore::hand_over(Worker& worker) {
       spent_.batches.pop_front();
     }
   }
-  // The spare vector (emptied by add_recycling, or not: its records are freed here, on the thread that
-  // allocated them) is refilled next; the spent batch's records become the spares.
-  worker.filling = std::move(worker.spare);
-  worker.filling.clear();
+  // The spent batch's records become the places of the next batch.
+  worker.filling = std::move(spent);
   worker.filling.reserve(batch_records);
-  worker.spare = std::move(spent);
+  worker.filled = 0;
 }
 
 void ParallelRestore::run(Worker& worker) {
@@ -210,9 +222,10 @@ bool ParallelRestore::finish() {
   if (finished_) return !failed_.load();
   finished_ = true;
   for (auto& worker : workers_) {
+    worker->filling.resize(worker->filled);
     if (!worker->filling.empty()) push(worker->queue, std::move(worker->filling), queued_batches_max);
     worker->filling = Batch();
-    worker->spare = Batch();
+    worker->filled = 0;
     close(worker->queue);
   }
   for (auto& worker : workers_) worker->thread.join();

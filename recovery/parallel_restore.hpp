@@ -36,6 +36,7 @@ class ParallelRestore {
   // add, then `record` holds a spent record of an earlier batch (or an empty one): decoding the next record into
   // it (wal::decode_into) reuses its strings' capacity, so the log's uids are not allocated one by one. A spent
   // record is one the worker and the uid stage are done with (their batch came back): nothing refers to it.
+  // A transaction going into a spent transaction's place is assigned there (no record moves in and out).
   bool add_recycling(Record& record);
   // Applies everything added, joins the threads. False if any record contradicted the state; see error().
   bool finish();
@@ -64,8 +65,10 @@ class ParallelRestore {
   struct Worker {
     std::size_t index = 0;  // takes the users with id % workers == index
     Queue queue;
-    Batch filling;  // the reader's
-    Batch spare;    // the reader's: records of a spent batch, handed back by add_recycling one by one
+    // The reader's: records [0, filled) are this batch's; the rest are a spent batch's, overwritten in place
+    // (their strings' buffers go back to add_recycling's record), dropped when the batch is handed over.
+    Batch filling;
+    std::size_t filled = 0;
     std::thread thread;
   };
 
@@ -73,6 +76,7 @@ class ParallelRestore {
   bool pop(Queue& queue, Batch& batch);  // false: closed and empty
   void close(Queue& queue);
 
+  void put(Worker& worker, Record&& record);  // the next place of the worker's batch
   void hand_over(Worker& worker);
   void run(Worker& worker);       // users and histories of one partition; then the batch goes to the uid stage
   void run_uids();                // the uid index; then the batch goes back to the reader

@@ -231,14 +231,31 @@ std::optional<Record> decode(std::string_view payload) {
   // Nearly every record of a log is a transaction in the encoder's own layout: read without a message reader,
   // straight into the result (one return of one object: no move of the record on the way out).
   std::optional<Record> decoded(std::in_place, std::in_place_type<TransactionApplied>);
-  if (!detail::decode_canonical_transaction(payload, std::get<TransactionApplied>(*decoded)))
-    decoded = detail::decode_general(payload);
+  if (!detail::decode_canonical_transaction(payload, std::get<TransactionApplied>(*decoded))) {
+    UserCreated user;
+    if (detail::decode_canonical_user(payload, user))
+      decoded = std::move(user);
+    else
+      decoded = detail::decode_general(payload);
+  }
   return decoded;
 }
 
 bool decode_into(std::string_view payload, Record& out) {
-  if (!std::holds_alternative<TransactionApplied>(out)) out.emplace<TransactionApplied>();
-  if (detail::decode_canonical_transaction(payload, std::get<TransactionApplied>(out))) return true;
+  // The record keeps its kind when the payload is of the same kind (its strings keep their capacity); a user
+  // decoded into a transaction goes through a local (the next record, likely a transaction, keeps its strings).
+  auto* tx = std::get_if<TransactionApplied>(&out);
+  if (tx != nullptr && detail::decode_canonical_transaction(payload, *tx)) return true;
+  if (auto* user = std::get_if<UserCreated>(&out)) {
+    if (detail::decode_canonical_user(payload, *user)) return true;
+  } else {
+    UserCreated fresh;
+    if (detail::decode_canonical_user(payload, fresh)) {
+      out = std::move(fresh);
+      return true;
+    }
+  }
+  if (tx == nullptr && detail::decode_canonical_transaction(payload, out.emplace<TransactionApplied>())) return true;
   std::optional<Record> general = detail::decode_general(payload);
   if (!general) return false;
   out = std::move(*general);

@@ -248,5 +248,56 @@ TEST(TxTimeline, AppendsCostAboutEightBytesATransaction) {
   EXPECT_LT(per_tx, 8.75) << per_tx << " bytes a transaction";
 }
 
+// Recovery's bulk build (assign_sorted) against inserting the same entries one by one in listing order: the
+// same tree shape (memory, invariants) and the same listing with the same balances, at every size around a full
+// leaf, a full inner node and a third level; an already filled timeline takes the entries as inserts.
+TEST(TxTimeline, AssignSortedBuildsWhatTheInsertsBuild) {
+  Fixture source;  // its timeline holds every entry in listing order; entries collected by walking it
+  TransactionApplied tx;
+  tx.user_id = 1;
+  std::mt19937_64 rng(2026);
+  const std::size_t total = 63 * 31 * 2 + 70;
+  for (std::size_t k = 0; k < total; ++k) {
+    tx.uid = "b" + std::to_string(k);
+    tx.amount = 1 + static_cast<MinorUnits>(rng() % 1000);
+    tx.kind = rng() % 3 == 0 ? TxKind::withdraw : TxKind::deposit;
+    tx.at = static_cast<UtcMicros>(k / 3);  // colliding timestamps: arrival order keeps them apart
+    source.add(tx);
+  }
+  std::vector<TxTimeline::Entry> entries;
+  source.timeline.walk_from(0, [&](TxTimeline::Entry e, MinorUnits) {
+    entries.push_back(e);
+    return true;
+  });
+  ASSERT_EQ(entries.size(), total);
+  auto listing = [](const TxTimeline& t) {
+    std::vector<std::pair<TxTimeline::Entry, MinorUnits>> out;
+    t.walk_from(0, [&](TxTimeline::Entry e, MinorUnits balance) {
+      out.emplace_back(e, balance);
+      return true;
+    });
+    return out;
+  };
+  const std::size_t sizes[] = {0, 1, 2, 10, 62, 63, 64, 127, 63 * 31, 63 * 31 + 1, total};
+  for (std::size_t n : sizes) {
+    TxTimeline inserted, bulk;
+    for (std::size_t k = 0; k < n; ++k) inserted.insert(entries[k]);
+    bulk.assign_sorted(entries.data(), n);
+    EXPECT_EQ(bulk.check(), "") << n;
+    EXPECT_EQ(bulk.size(), n);
+    EXPECT_EQ(bulk.memory_bytes(), inserted.memory_bytes()) << n << " entries: not the shape the inserts make";
+    EXPECT_EQ(listing(bulk), listing(inserted)) << n;
+    EXPECT_EQ(bulk.count_before(static_cast<UtcMicros>(n / 6)), inserted.count_before(static_cast<UtcMicros>(n / 6)));
+  }
+  // Not empty: the entries go in as inserts would (here after the first half, already present).
+  TxTimeline half;
+  half.assign_sorted(entries.data(), 100);
+  half.assign_sorted(entries.data() + 100, 50);
+  TxTimeline inserted;
+  for (std::size_t k = 0; k < 150; ++k) inserted.insert(entries[k]);
+  EXPECT_EQ(half.check(), "");
+  EXPECT_EQ(listing(half), listing(inserted));
+}
+
 }  // namespace
 }  // namespace tally

@@ -1,4 +1,4 @@
-// Tests of wal/record_codec_fast: the canonical-transaction shortcut takes what the encoder writes, and whatever
+// Tests of wal/record_codec_fast: the canonical-transaction (and -user) shortcut takes what the encoder writes, and whatever
 // it accepts the general decode accepts too, with the same record — checked on every single-bit change, every
 // word cut or added, and random damage of canonical records, and on every other record kind (declined).
 #include <gtest/gtest.h>
@@ -177,6 +177,133 @@ TEST(RecordCodecFast, AnInvalidTransactionIsLeftToTheGeneralDecode) {
   EXPECT_FALSE(shortcut(bytes).has_value());
   EXPECT_FALSE(decode(bytes).has_value());
   decode_into_agrees(bytes, std::nullopt);
+}
+
+// --- UserCreated: the same property for the user shortcut (a tenth of a generated log's records).
+
+std::optional<UserCreated> user_shortcut(std::string_view bytes) {
+  UserCreated out;
+  if (!detail::decode_canonical_user(bytes, out)) return std::nullopt;
+  return out;
+}
+
+void expect_same_user(const UserCreated& a, const UserCreated& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.idempotency_key, b.idempotency_key);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.client, b.client);
+  EXPECT_EQ(a.low_balance_threshold, b.low_balance_threshold);
+}
+
+// Name lengths around the text's word boundaries, with and without an idempotency key, client and threshold.
+std::vector<UserCreated> user_samples() {
+  std::vector<UserCreated> out;
+  const std::size_t lengths[] = {1, 7, 8, 15, 16, 40};
+  int k = 0;
+  for (std::size_t length : lengths) {
+    for (const char* key : {"", "idem-7", "a-key-of-exactly-23-chr"}) {
+      for (const char* client : {"", "svc-a"}) {
+        UserCreated user;
+        user.id = 1'000 + static_cast<UserId>(k);
+        user.name = std::string(length, 'n');
+        user.name[0] = 'A';
+        user.idempotency_key = key;
+        user.created_at = 1'672'531'200'000'000 + k;
+        user.client = client;
+        user.low_balance_threshold = k % 3 == 0 ? 0 : 250 * k;
+        out.push_back(user);
+        ++k;
+      }
+    }
+  }
+  return out;
+}
+
+// Whatever the user shortcut accepts, the general decode accepts as the same user; decode and decode_into agree
+// with the general decode always. Returns whether the shortcut took the bytes.
+bool user_shortcut_agrees(const std::string& bytes) {
+  const std::optional<UserCreated> fast = user_shortcut(bytes);
+  const std::optional<Record> general = detail::decode_general(bytes);
+  const std::optional<Record> both = decode(bytes);
+  EXPECT_EQ(general.has_value(), both.has_value());
+  if (general && both) {
+    EXPECT_EQ(encoding(*general), encoding(*both));
+  }
+  decode_into_agrees(bytes, general);
+  static Record reused_user = user_samples().back();  // decode_into over a user record, too
+  const bool taken = decode_into(bytes, reused_user);
+  EXPECT_EQ(taken, general.has_value());
+  if (taken && general) {
+    EXPECT_EQ(encoding(reused_user), encoding(*general));
+  }
+  if (!fast) return false;
+  EXPECT_TRUE(general.has_value()) << "the user shortcut accepted bytes the general decode refuses";
+  if (!general || !std::holds_alternative<UserCreated>(*general)) {
+    ADD_FAILURE() << "the user shortcut made a user of another record";
+    return true;
+  }
+  expect_same_user(*fast, std::get<UserCreated>(*general));
+  return true;
+}
+
+TEST(RecordCodecFastUser, TakesWhatTheEncoderWrites) {
+  for (const UserCreated& user : user_samples()) {
+    const std::optional<std::string> bytes = encode(user);
+    ASSERT_TRUE(bytes.has_value());
+    const std::optional<UserCreated> fast = user_shortcut(*bytes);
+    ASSERT_TRUE(fast.has_value()) << "name " << user.name << " key '" << user.idempotency_key << "'";
+    expect_same_user(*fast, user);
+    EXPECT_TRUE(user_shortcut_agrees(*bytes));
+    const std::string shifted = "x" + *bytes;  // misaligned in memory: the same answer
+    const std::optional<UserCreated> moved = user_shortcut(std::string_view(shifted).substr(1));
+    ASSERT_TRUE(moved.has_value());
+    expect_same_user(*moved, user);
+  }
+}
+
+TEST(RecordCodecFastUser, EverySingleBitChangeIsJudgedAsTheGeneralDecodeJudgesIt) {
+  std::size_t taken = 0, declined = 0;
+  for (const UserCreated& user : user_samples()) {
+    const std::string bytes = *encode(user);
+    for (std::size_t bit = 0; bit < bytes.size() * 8; ++bit) {
+      std::string changed = bytes;
+      changed[bit / 8] = static_cast<char>(changed[bit / 8] ^ (1 << (bit % 8)));
+      (user_shortcut_agrees(changed) ? taken : declined) += 1;
+    }
+  }
+  EXPECT_GT(taken, 1000u);
+  EXPECT_GT(declined, 1000u);
+}
+
+TEST(RecordCodecFastUser, CutLengthenedOrDamagedUsersNeverMakeThePathsDisagree) {
+  const std::vector<UserCreated> samples = user_samples();
+  for (const UserCreated& user : samples) {
+    const std::string bytes = *encode(user);
+    for (std::size_t words = 0; words < bytes.size() / 8; ++words)
+      EXPECT_FALSE(user_shortcut_agrees(bytes.substr(0, words * 8)));
+    EXPECT_FALSE(user_shortcut_agrees(bytes + std::string(8, '\0')));
+    EXPECT_FALSE(user_shortcut_agrees(bytes + std::string(3, '\0')));
+  }
+  std::mt19937_64 rng(816);
+  std::size_t taken = 0;
+  for (int round = 0; round < 50000; ++round) {
+    std::string bytes = *encode(samples[static_cast<std::size_t>(round) % samples.size()]);
+    const int changes = 1 + static_cast<int>(rng() % 6);
+    for (int i = 0; i < changes; ++i) bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    taken += user_shortcut_agrees(bytes) ? 1 : 0;
+  }
+  EXPECT_GT(taken, 0u);
+}
+
+TEST(RecordCodecFastUser, TransactionsAndInvalidUsersAreDeclined) {
+  EXPECT_FALSE(user_shortcut(*encode(tx_with("uid-1", "svc-a", TxKind::deposit, true, 5))).has_value());
+  UserCreated user = user_samples().front();
+  user.name.clear();  // check_record refuses it
+  const std::string bytes = detail::encode_unchecked(user);
+  EXPECT_FALSE(user_shortcut(bytes).has_value());
+  EXPECT_FALSE(user_shortcut_agrees(bytes));
+  EXPECT_FALSE(decode(bytes).has_value());
 }
 
 }  // namespace
