@@ -76,6 +76,8 @@ HttpConnection::HttpConnection(std::uint64_t id, int fd, std::shared_ptr<const C
 
 void HttpConnection::on_input(const char* data, std::size_t size) {
   {
+    // Needed: the parse token may be held by an answering thread (resume_parsing), and reading_, backlog_ and
+    // the pipeline's depth are written by answering threads.
     std::lock_guard<std::mutex> lock(mutex_);
     if (!reading_) return;  // after the last request or an error, and while lingering: dropped
     if (parsing_ || !backlog_.empty() || paused_locked()) {
@@ -123,6 +125,8 @@ void HttpConnection::run_parser(const char* data, std::size_t size) {
       if (open_) shut_down_locked();
       return;
     }
+    // Needed: releasing the token (or taking the backlog that arrived meanwhile) must be atomic with the other
+    // threads' look at parsing_ and backlog_, or input held by on_input could be left unparsed.
     std::lock_guard<std::mutex> lock(mutex_);
     // What was not parsed goes before anything that arrived meanwhile.
     if (used < size && reading_) backlog_.insert(0, data + used, size - used);
@@ -165,7 +169,7 @@ std::size_t HttpConnection::parse_input(const char* data, std::size_t size) {
         on_head();
         break;
       case Event::request:
-        if (!on_request()) return used;
+        if (!on_request(used < size)) return used;
         break;
       case Event::error: {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -185,6 +189,8 @@ void HttpConnection::note_phase() {
 }
 
 void HttpConnection::on_head() {
+  // Needed: the slot joins slots_, which answering threads pop and index; from here the request owns a place in
+  // the pipeline (a head read is always read to its end).
   std::lock_guard<std::mutex> lock(mutex_);
   reading_slot_ = new_slot_locked();
   if (parser_.continue_expected()) {
@@ -193,18 +199,20 @@ void HttpConnection::on_head() {
   }
 }
 
-bool HttpConnection::on_request() {
+bool HttpConnection::on_request(bool more_input) {
   const HttpRequest& request = parser_.request();
-  std::uint64_t slot = 0;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    TALLY_ASSERT(reading_slot_.has_value(), "a complete request had its head read into a slot");
-    slot = *reading_slot_;
-    reading_slot_.reset();
-  }
+  TALLY_ASSERT(reading_slot_.has_value(), "a complete request had its head read into a slot");
+  // No lock: while parsing_ is set only this thread (the token holder) writes reading_slot_, and every other
+  // thread reads it (paused_locked, fail_locked) only after seeing parsing_ clear under the mutex, which this
+  // thread clears under the mutex after this write.
+  const std::uint64_t slot = *reading_slot_;
+  reading_slot_.reset();
   context_->handler->handle(request, std::make_shared<Responder>(shared_from_this(), slot, request.keep_alive,
                                                                  request.method == HttpMethod::head,
                                                                  context_->state));
+  // A kept-alive request that ended the input: run_parser takes the mutex next anyway and its token check reads
+  // the same state (open_, reading_, the pipeline's depth), so the mutex is not taken twice in a row here.
+  if (request.keep_alive && !more_input) return true;
   std::lock_guard<std::mutex> lock(mutex_);
   if (!request.keep_alive) {
     reading_ = false;  // its answer closes the connection; anything sent after it is not read
