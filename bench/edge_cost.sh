@@ -7,12 +7,15 @@
 # request is bench/hop_cost.sh's job.
 #
 # usage: bench/edge_cost.sh [--users N] [--rounds K] [--workloads "tx balance mixed"] [--cg-rate R] [--cg-seconds S]
-#                           [--rate R] [--seconds S] [--no-strace] [--port P] BIN [BIN...]
+#                           [--rate R] [--seconds S] [--no-strace] [--by-thread] [--port P] BIN [BIN...]
+# --by-thread: also the HTTP thread's and the WAL thread's instructions per request (callgrind
+# --separate-threads; the whole-process figure moves with which CAF worker runs an actor's turn).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LG=$ROOT/build/bench/tally-loadgen
 USERS=500; ROUNDS=1; WORKLOADS="tx balance mixed"; CG_RATE=200; CG_SECONDS=3; RATE=3000; SECONDS_=5; STRACE=1
+BY_THREAD=0
 PORT=18740
 BINS=()
 while [ $# -gt 0 ]; do
@@ -25,8 +28,9 @@ while [ $# -gt 0 ]; do
     --rate) RATE=$2; shift ;;
     --seconds) SECONDS_=$2; shift ;;
     --no-strace) STRACE=0 ;;
+    --by-thread) BY_THREAD=1 ;;
     --port) PORT=$2; shift ;;
-    -h|--help) sed -n 2,10p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,12p "$0"; exit 0 ;;
     *) BINS+=("$1") ;;
   esac
   shift
@@ -64,8 +68,9 @@ answers() {
 print(max(sum(j['status'][k] for k in ('2xx','402','other_4xx','5xx')), 1))" "$TMP/run/lg.json"
 }
 
-instructions() {  # BIN WORKLOAD -> instructions per request
-  serve valgrind --tool=callgrind --compress-strings=no --compress-pos=no \
+instructions() {  # BIN WORKLOAD -> instructions per request (with --by-thread: "all (http H, wal W)")
+  local separate=no; [ "$BY_THREAD" = 0 ] || separate=yes
+  serve valgrind --tool=callgrind --compress-strings=no --compress-pos=no --separate-threads=$separate \
     --callgrind-out-file="$TMP/run/cg.out" "$1"
   load "$2" "$CG_RATE" 1  # warm: the first requests of a workload take the cold paths
   callgrind_control -z "$PID" >/dev/null
@@ -73,8 +78,19 @@ instructions() {  # BIN WORKLOAD -> instructions per request
   callgrind_control -d "$PID" >/dev/null
   local n; n=$(answers)
   stop
-  local dump; dump=$(ls -t "$TMP"/run/cg.out.* | head -1)
-  awk -v n="$n" '/^summary:/ {s = $2} END {printf "%.0f", s / n}' "$dump"
+  if [ "$BY_THREAD" = 0 ]; then
+    local dump; dump=$(ls -t "$TMP"/run/cg.out.* | head -1)
+    awk -v n="$n" '/^summary:/ {s = $2} END {printf "%.0f", s / n}' "$dump"
+    return
+  fi
+  # One file per thread of the requested dump (cg.out.1-TT); a thread is named by a function only it runs.
+  local all=0 http=0 wal=0 f s
+  for f in "$TMP"/run/cg.out.1-*; do
+    s=$(awk '/^summary:/ {print $2}' "$f"); all=$((all + s))
+    if grep -q '^fn=.*HttpConnection::on_input' "$f"; then http=$((http + s)); fi
+    if grep -q '^fn=.*WalWriter::write_batch' "$f"; then wal=$((wal + s)); fi
+  done
+  awk -v n="$n" -v a="$all" -v h="$http" -v w="$wal" 'BEGIN {printf "%.0f (http %.0f, wal %.0f)", a / n, h / n, w / n}'
 }
 
 syscalls() {  # BIN WORKLOAD -> "name per-request ..." for the calls made at least once per 100 requests

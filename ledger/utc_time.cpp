@@ -204,6 +204,33 @@ std::optional<ParsedTime> parse_iso8601(std::string_view text) {
 
 bool within_utc_limits(UtcMicros at) { return at >= limits::utc_micros_min && at <= limits::utc_micros_max; }
 
+namespace {
+
+// The longest "YYYY-MM-DDT" append_iso8601 writes: a sign, a 64-bit year's 19 digits, "-MM-DDT".
+constexpr std::size_t iso8601_day_chars_max = 1 + 19 + 7;
+
+// Writes the date part of `days` (since 1970-01-01) and the 'T' at `at`; returns the end.
+char* put_day_prefix(char* at, std::int64_t days) {
+  const Civil c = civil_from_days(days);
+  // Only reachable for instants outside 0001..9999; print them unambiguously rather than truncating.
+  if (c.year < 0) *at++ = '-';
+  const std::int64_t year = c.year < 0 ? -c.year : c.year;
+  if (year < 10'000) {
+    at = put_two_digits(at, year / 100);
+    at = put_two_digits(at, year % 100);
+  } else {
+    at = put_digits(at, year, 4);
+  }
+  *at++ = '-';
+  at = put_two_digits(at, c.month);
+  *at++ = '-';
+  at = put_two_digits(at, c.day);
+  *at++ = 'T';
+  return at;
+}
+
+}  // namespace
+
 void append_iso8601(std::string& out, UtcMicros at) {
   // Most items of a batch carry one instant (the server's clock when it was read): the last text is kept.
   thread_local UtcMicros last_at = 0;
@@ -213,28 +240,23 @@ void append_iso8601(std::string& out, UtcMicros at) {
     out.append(last_text, last_bytes);
     return;
   }
+  // Answers of one thread mostly fall on one day (the server's clock): the date part, whose calendar math is
+  // most of the cost, is kept per day and rendered again only when the day changes.
+  thread_local std::int64_t prefix_day = 0;
+  thread_local char prefix_text[iso8601_day_chars_max];
+  thread_local std::size_t prefix_bytes = 0;  // 0: nothing kept yet
   const std::int64_t days = floor_div(at, micros_per_day);
+  if (prefix_bytes == 0 || prefix_day != days) {
+    prefix_bytes = static_cast<std::size_t>(put_day_prefix(prefix_text, days) - prefix_text);
+    prefix_day = days;
+  }
   const std::int64_t micros_of_day = floor_mod(at, micros_per_day);
-  const Civil c = civil_from_days(days);
   const std::int64_t seconds_of_day = micros_of_day / micros_per_second;
   const std::int64_t fraction = micros_of_day % micros_per_second;
 
   char text[iso8601_chars_max];
-  char* at_char = text;
-  // Only reachable for instants outside 0001..9999; print them unambiguously rather than truncating.
-  if (c.year < 0) *at_char++ = '-';
-  const std::int64_t year = c.year < 0 ? -c.year : c.year;
-  if (year < 10'000) {
-    at_char = put_two_digits(at_char, year / 100);
-    at_char = put_two_digits(at_char, year % 100);
-  } else {
-    at_char = put_digits(at_char, year, 4);
-  }
-  *at_char++ = '-';
-  at_char = put_two_digits(at_char, c.month);
-  *at_char++ = '-';
-  at_char = put_two_digits(at_char, c.day);
-  *at_char++ = 'T';
+  std::memcpy(text, prefix_text, prefix_bytes);
+  char* at_char = text + prefix_bytes;
   at_char = put_two_digits(at_char, seconds_of_day / 3600);
   *at_char++ = ':';
   at_char = put_two_digits(at_char, seconds_of_day / 60 % 60);

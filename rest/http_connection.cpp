@@ -1,5 +1,5 @@
-// HttpConnection: the parse token, in-order answer slots, direct writes with a wait for writability when the
-// socket is full, lingering close, and the timeouts checked by the server's tick.
+// HttpConnection: the parse token and the input it parses, the answer slots, lingering close, and the timeouts
+// checked by the server's tick. Answers and writing are in http_connection_write.cpp, streams in _stream.cpp.
 #include "rest/http_connection.hpp"
 
 #include <arpa/inet.h>
@@ -76,6 +76,8 @@ HttpConnection::HttpConnection(std::uint64_t id, int fd, std::shared_ptr<const C
 
 void HttpConnection::on_input(const char* data, std::size_t size) {
   {
+    // Needed: the parse token may be held by an answering thread (resume_parsing), and reading_, backlog_ and
+    // the pipeline's depth are written by answering threads.
     std::lock_guard<std::mutex> lock(mutex_);
     if (!reading_) return;  // after the last request or an error, and while lingering: dropped
     if (parsing_ || !backlog_.empty() || paused_locked()) {
@@ -123,6 +125,8 @@ void HttpConnection::run_parser(const char* data, std::size_t size) {
       if (open_) shut_down_locked();
       return;
     }
+    // Needed: releasing the token (or taking the backlog that arrived meanwhile) must be atomic with the other
+    // threads' look at parsing_ and backlog_, or input held by on_input could be left unparsed.
     std::lock_guard<std::mutex> lock(mutex_);
     // What was not parsed goes before anything that arrived meanwhile.
     if (used < size && reading_) backlog_.insert(0, data + used, size - used);
@@ -165,7 +169,7 @@ std::size_t HttpConnection::parse_input(const char* data, std::size_t size) {
         on_head();
         break;
       case Event::request:
-        if (!on_request()) return used;
+        if (!on_request(used < size)) return used;
         break;
       case Event::error: {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -185,6 +189,8 @@ void HttpConnection::note_phase() {
 }
 
 void HttpConnection::on_head() {
+  // Needed: the slot joins slots_, which answering threads pop and index; from here the request owns a place in
+  // the pipeline (a head read is always read to its end).
   std::lock_guard<std::mutex> lock(mutex_);
   reading_slot_ = new_slot_locked();
   if (parser_.continue_expected()) {
@@ -193,125 +199,26 @@ void HttpConnection::on_head() {
   }
 }
 
-bool HttpConnection::on_request() {
+bool HttpConnection::on_request(bool more_input) {
   const HttpRequest& request = parser_.request();
-  std::uint64_t slot = 0;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    TALLY_ASSERT(reading_slot_.has_value(), "a complete request had its head read into a slot");
-    slot = *reading_slot_;
-    reading_slot_.reset();
-  }
+  TALLY_ASSERT(reading_slot_.has_value(), "a complete request had its head read into a slot");
+  // No lock: while parsing_ is set only this thread (the token holder) writes reading_slot_, and every other
+  // thread reads it (paused_locked, fail_locked) only after seeing parsing_ clear under the mutex, which this
+  // thread clears under the mutex after this write.
+  const std::uint64_t slot = *reading_slot_;
+  reading_slot_.reset();
   context_->handler->handle(request, std::make_shared<Responder>(shared_from_this(), slot, request.keep_alive,
                                                                  request.method == HttpMethod::head,
                                                                  context_->state));
+  // A kept-alive request that ended the input: run_parser takes the mutex next anyway and its token check reads
+  // the same state (open_, reading_, the pipeline's depth), so the mutex is not taken twice in a row here.
+  if (request.keep_alive && !more_input) return true;
   std::lock_guard<std::mutex> lock(mutex_);
   if (!request.keep_alive) {
     reading_ = false;  // its answer closes the connection; anything sent after it is not read
     backlog_.clear();
   }
   return open_ && reading_ && !pipeline_full_locked();
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Answers and writing
-
-void HttpConnection::answer(std::uint64_t slot, std::string bytes, bool close_after) {
-  bool resume = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!open_ || shut_) return;  // too late: the client is gone (and the descriptor may be someone else's)
-    Slot& target = slot_locked(slot);
-    TALLY_ASSERT(!target.ready, "each slot is answered once");
-    target.bytes = std::move(bytes);
-    target.ready = true;
-    target.close_after = close_after;
-    flush_locked();
-    resume = !parsing_ && reading_ && !backlog_.empty() && !paused_locked();
-  }
-  if (resume) resume_parsing();  // this answer freed a place in a full pipeline
-}
-
-void HttpConnection::flush_locked() {
-  while (open_ && !shut_ && !writing_ && !lingering_ && !slots_.empty()) {
-    Slot& front = slots_.front();
-    if (!front.ready) {
-      if (!front.wants_continue) return;
-      front.wants_continue = false;
-      if (!write_locked(std::string(continue_response))) return;
-      continue;
-    }
-    std::string bytes = std::move(front.bytes);
-    const bool close_after = front.close_after;
-    const bool stream = front.stream;
-    slots_.pop_front();
-    ++first_slot_;
-    answered_any_ = true;
-    if (close_after) {
-      closing_ = !stream;  // a stream closes when it ends, not after its head
-      streaming_ = stream;
-      reading_ = false;
-      backlog_.clear();
-      TALLY_ASSERT(slots_.empty(), "nothing is read after a closing answer");
-    }
-    if (!write_locked(std::move(bytes))) return;
-    if (continue_after_write_locked()) return;
-  }
-  if (slots_.empty() && !writing_) idle_since_ms_ = monotonic_ms();
-}
-
-bool HttpConnection::write_locked(std::string bytes) {
-  TALLY_ASSERT(open_ && !writing_, "one write at a time, to an open descriptor");
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t sent = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (sent > 0) {
-      done += static_cast<std::size_t>(sent);
-    } else if (sent < 0 && errno == EINTR) {
-      continue;
-    } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      break;
-    } else {
-      shut_down_locked();  // the client is gone; Pistache reports the disconnect
-      return false;
-    }
-  }
-  if (done == bytes.size()) return true;
-  pending_ = std::move(bytes);
-  pending_offset_ = done;
-  writing_ = true;
-  write_since_ms_ = monotonic_ms();
-  context_->write_waiter->wait_writable(fd_, id_);
-  return false;
-}
-
-bool HttpConnection::continue_after_write_locked() {
-  if (closing_) {
-    begin_linger_locked();
-    return true;
-  }
-  if (streaming_) {
-    write_stream_locked();
-    return true;
-  }
-  return false;
-}
-
-void HttpConnection::on_writable() {
-  bool resume = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!open_ || shut_ || !writing_) return;
-    std::string rest = std::move(pending_);
-    rest.erase(0, pending_offset_);
-    writing_ = false;
-    pending_offset_ = 0;
-    if (!write_locked(std::move(rest))) return;  // still full (waiting again) or failed
-    if (continue_after_write_locked()) return;
-    flush_locked();
-    resume = !parsing_ && reading_ && !backlog_.empty() && !paused_locked();
-  }
-  if (resume) resume_parsing();
 }
 
 // ---------------------------------------------------------------------------------------------------------------

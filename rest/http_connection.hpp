@@ -92,7 +92,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void run_parser(const char* data, std::size_t size);
   std::size_t parse_input(const char* data, std::size_t size);
   void on_head();
-  bool on_request();  // false: stop parsing (pipeline full, last request, or connection gone)
+  // False: stop parsing (pipeline full, last request, or connection gone). `more_input`: bytes follow the
+  // request in what is being parsed (then the pipeline's depth is checked here, else by run_parser's token check).
+  bool on_request(bool more_input);
   void note_phase();
   bool take_token_for_backlog(std::string& into);  // with the mutex held; true: the caller parses `into`
   void resume_parsing();

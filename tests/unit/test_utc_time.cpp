@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <iterator>
 #include <random>
 #include <string>
 
@@ -160,6 +161,73 @@ TEST(FormatIso8601, RepeatedAndAlternatingInstants) {
     EXPECT_EQ(out, "at=2023-01-04T00:00:00.000123Z");
     EXPECT_EQ(format_iso8601(0), "1970-01-01T00:00:00Z");
     EXPECT_EQ(format_iso8601(kJan4th2023 + 124), "2023-01-04T00:00:00.000124Z");
+  }
+}
+
+// The text by libc's gmtime_r: an oracle independent of our calendar math (and of the renderer's per-day cache).
+std::string gmtime_text(UtcMicros at) {
+  const std::int64_t seconds = at >= 0 || at % kSec == 0 ? at / kSec : at / kSec - 1;
+  const std::int64_t fraction = at - seconds * kSec;
+  const std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) == nullptr) return "gmtime failed";
+  char text[64];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = text;
+  if (fraction != 0) {
+    char digits[16];
+    std::snprintf(digits, sizeof digits, ".%06lld", static_cast<long long>(fraction));
+    out += digits;
+  }
+  return out + "Z";
+}
+
+// The renderer keeps the date part of the last day it wrote: every change of day must render a new one. Walks
+// instants around midnights that change the day, the month, a leap day (2000, 2024; 2100 has none) and the year,
+// forwards, backwards and alternating between days, against gmtime_r.
+TEST(FormatIso8601, DayChangesLeapDaysAndYearBoundaries) {
+  const UtcMicros midnights[] = {
+      0,                          // 1970-01-01 (and 1969-12-31 before it)
+      951'782'400 * kSec,         // 2000-02-29 (leap: divisible by 400)
+      951'868'800 * kSec,         // 2000-03-01
+      1'709'164'800 * kSec,       // 2024-02-29
+      1'709'251'200 * kSec,       // 2024-03-01
+      1'704'067'200 * kSec,       // 2024-01-01 (2023-12-31 before it)
+      4'107'542'400 * kSec,       // 2100-03-01 (2100-02-28 before it: no leap day)
+      kJan4th2023,
+  };
+  const std::int64_t around[] = {-kDay, -kSec, -1, 0, 1, kSec, 12 * 3600 * kSec, kDay - 1, kDay};
+  for (UtcMicros midnight : midnights) {
+    for (std::int64_t delta : around) {
+      const UtcMicros at = midnight + delta;
+      EXPECT_EQ(format_iso8601(at), gmtime_text(at)) << at;
+    }
+    for (int k = static_cast<int>(std::size(around)) - 1; k >= 0; --k) {
+      const UtcMicros at = midnight + around[k];
+      EXPECT_EQ(format_iso8601(at), gmtime_text(at)) << at;
+    }
+    // Alternating between two days, each instant different (the last-instant cache does not answer).
+    for (int k = 0; k < 4; ++k) {
+      EXPECT_EQ(format_iso8601(midnight - 1 - k), gmtime_text(midnight - 1 - k));
+      EXPECT_EQ(format_iso8601(midnight + k), gmtime_text(midnight + k));
+    }
+  }
+  EXPECT_EQ(format_iso8601(4'107'542'400 * kSec - 1), "2100-02-28T23:59:59.999999Z");
+  EXPECT_EQ(format_iso8601(1'709'164'800 * kSec + 1), "2024-02-29T00:00:00.000001Z");
+  std::string out = "x";
+  append_iso8601(out, 1'704'067'200 * kSec - kSec);
+  append_iso8601(out, 1'704'067'200 * kSec);
+  EXPECT_EQ(out, "x2023-12-31T23:59:59Z2024-01-01T00:00:00Z");
+}
+
+// Random instants over 1900..2200 in random order (days change on nearly every call) against gmtime_r.
+TEST(FormatIso8601, RandomInstantsAgainstGmtime) {
+  std::mt19937_64 rng(20261201);
+  std::uniform_int_distribution<std::int64_t> seconds(-2'208'988'800, 7'258'118'400);  // 1900..2200
+  std::uniform_int_distribution<std::int64_t> micros(0, kSec - 1);
+  for (int i = 0; i < 20'000; ++i) {
+    const UtcMicros at = seconds(rng) * kSec + (i % 2 == 0 ? 0 : micros(rng));
+    ASSERT_EQ(format_iso8601(at), gmtime_text(at)) << at;
   }
 }
 
