@@ -37,6 +37,7 @@ TxIndex::Claim TxIndex::claim_impl(const std::string& uid, UidHash uid_hash, Ret
 const char* TxIndex::commit(const TransactionApplied& record, UidHash uid_hash) {
   const std::uint64_t hash = uid_hash.value;
   const PackedUid packed(record.uid);
+  const ClientNames::Ordinal client = clients_.intern(record.client);  // before the shard lock: see stage_bulk
   Shard& shard = *shards_[hash % shard_count];
   std::vector<Retry> waiters;
   const char* entry = nullptr;
@@ -45,7 +46,7 @@ const char* TxIndex::commit(const TransactionApplied& record, UidHash uid_hash) 
     shard.settle();
     TALLY_ASSERT(shard.find(packed, hash) < 0, "a claimed uid is not committed yet");
     shard.pending.finish(record.uid, hash, waiters);  // asserts the uid was claimed
-    entry = shard.insert(record, packed, hash);
+    entry = shard.insert(record, packed, hash, client);
   }
   for (Retry& retry : waiters) retry();
   return entry;

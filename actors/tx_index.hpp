@@ -74,8 +74,8 @@ class TxIndex {
   // reused uid is only found by settle_staged(), which places the staged slots in one sorted, sequential pass
   // per shard. Returns count, or the index of a record out of the codec's limits (then nothing is staged).
   // Every other call settles a shard before using it: staged records are never missed.
-  // Holds every shard's lock while it runs (a batch of a few thousand: recovery only). `entries`, if given,
-  // receives each staged record's entry (as commit returns it), in the records' order.
+  // Takes one shard's lock at a time (the records grouped by shard first; why that is enough: the definition).
+  // `entries`, if given, receives each staged record's entry (as commit returns it), in the records' order.
   std::size_t stage_bulk(const TransactionApplied* const* records, std::size_t count,
                          const char** entries = nullptr);
   // Settles shards part, part + parts, ... (so `parts` threads can share the work). Returns a staged record
@@ -94,11 +94,11 @@ class TxIndex {
   std::size_t memory_bytes() const;  // what the index holds, for the memory report
 
   struct Shard;  // defined in tx_index_shard.hpp
+  static constexpr std::size_t shard_count = 64;  // a uid's shard: its hash modulo this
 
  private:
   Claim claim_impl(const std::string& uid, UidHash hash, Retry (*make_retry)(void*), void* context);
 
-  static constexpr std::size_t shard_count = 64;
   ClientNames clients_;  // entries store a client's ordinal; declared first, so it outlives the shards
   std::array<std::unique_ptr<Shard>, shard_count> shards_;
 };

@@ -53,10 +53,10 @@ void TxIndex::Shard::reserve(std::size_t transactions) {
 }
 
 std::uint64_t TxIndex::Shard::write_entry(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash,
-                                          const char*& written) {
+                                          ClientNames::Ordinal client, const char*& written) {
   TALLY_ASSERT(records < UINT32_MAX - 1, "at most 4 billion transactions in one shard");
   std::uint32_t offset = 0;
-  written = arena.append(tx, uid, clients->intern(tx.client), offset);
+  written = arena.append(tx, uid, client, offset);
   ++records;
   return (tag_of(hash) << 32) | (static_cast<std::uint64_t>(offset) + 1);
 }

@@ -97,11 +97,13 @@ struct TxIndex::Shard {
     }
   }
 
-  // Returns the entry written.
-  const char* insert(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash) {
+  // Returns the entry written. `client` is clients->intern(tx.client), interned by the caller before it took
+  // `mutex` (so that no TxIndex path holds two locks: see TxIndex::stage_bulk).
+  const char* insert(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash,
+                     ClientNames::Ordinal client) {
     grow_table_if_needed();
     const char* written = nullptr;
-    tx_index_detail::place_slot(table.get(), slots, write_entry(tx, uid, hash, written));
+    tx_index_detail::place_slot(table.get(), slots, write_entry(tx, uid, hash, client, written));
     TALLY_ASSERT(std::size_t{records} * tx_index_detail::load_den <= slots * tx_index_detail::load_num,
                  "the table stays at most 85% full, so every probe ends on a free slot");
     return written;
@@ -120,12 +122,13 @@ struct TxIndex::Shard {
   void reserve(std::size_t transactions);
   // Cuts (or grows) the table to a load of fitted_num / fitted_den: once recovery knows the true count.
   void fit();
-  // Writes the entry (at `written`) and counts it; returns its table slot value.
+  // Writes the entry (at `written`) and counts it; returns its table slot value. `client`: as for insert.
   std::uint64_t write_entry(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash,
-                            const char*& written);
+                            ClientNames::Ordinal client, const char*& written);
 
   // tx_index_restore.cpp: staged (bulk) restore: entries written, slots kept aside in `staged` until settle().
-  const char* stage(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash);  // the entry
+  const char* stage(const TransactionApplied& tx, const PackedUid& uid, std::uint64_t hash,
+                    ClientNames::Ordinal client);  // the entry; `client` as for insert
   void settle();
 };
 

@@ -174,9 +174,26 @@ void ParallelRestore::run_uids() {
         reject("transaction " + txs[failed]->uid + " of user " + std::to_string(txs[failed]->user_id) +
                " is out of limits");
     }
-    push(spent_, std::move(batch), SIZE_MAX);
+    give_back(std::move(batch));
     batch = Batch();
   }
+}
+
+void ParallelRestore::give_back(Batch batch) {
+  std::lock_guard<std::mutex> lock(spent_.mutex);
+  spent_.batches.push_back(std::move(batch));  // unbounded: the reader takes one per hand-over
+  ++spent_count_;
+  spent_.changed.notify_all();
+}
+
+std::size_t ParallelRestore::spent_batches() {
+  std::lock_guard<std::mutex> lock(spent_.mutex);
+  return spent_count_;
+}
+
+void ParallelRestore::wait_spent(std::size_t batches) {
+  std::unique_lock<std::mutex> lock(spent_.mutex);
+  spent_.changed.wait(lock, [&] { return spent_count_ >= batches || failed_.load(); });
 }
 
 // The staged uids go into the index's tables and the users' timelines are built, each split between this

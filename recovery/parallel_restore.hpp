@@ -47,8 +47,15 @@ class ParallelRestore {
   std::uint64_t reservations() const { return reservations_; }  // uid reservations and releases (docs/sharding.md)
   std::uint64_t user_updates() const { return user_updates_.load(); }
 
+  static constexpr std::size_t batch_records = 4096;  // handed to a worker at once
+
+  // Test seams for the recycling (restore itself never waits on them). Batches are spent once the uid stage gave
+  // them back; with one worker they are spent in the order handed over. spent_batches(): how many so far.
+  // wait_spent(n): blocks until n were (or the restore failed), so a test can step add_recycling deterministically.
+  std::size_t spent_batches();
+  void wait_spent(std::size_t batches);
+
  private:
-  static constexpr std::size_t batch_records = 4096;     // handed to a worker at once
   static constexpr std::size_t queued_batches_max = 16;  // per queue: bounds memory while a stage runs ahead
   static constexpr std::size_t prefetch_distance = 4;    // records between a user's prefetch steps
 
@@ -79,7 +86,8 @@ class ParallelRestore {
   void put(Worker& worker, Record&& record);  // the next place of the worker's batch
   void hand_over(Worker& worker);
   void run(Worker& worker);       // users and histories of one partition; then the batch goes to the uid stage
-  void run_uids();                // the uid index; then the batch goes back to the reader
+  void run_uids();                // the uid index; then the batch goes back to the reader (give_back)
+  void give_back(Batch batch);    // into spent_, counted
   void settle_uids();  // and the timelines (build_timelines), on two threads
   void reject(const std::string& what);
 
@@ -87,6 +95,7 @@ class ParallelRestore {
   std::vector<std::unique_ptr<Worker>> workers_;
   Queue uids_;   // batches whose users are restored, for the uid stage
   Queue spent_;  // finished batches: the reader frees their records (its own allocations) and reuses them
+  std::size_t spent_count_ = 0;  // batches ever given back into spent_ (under spent_.mutex)
   std::thread uid_thread_;
   std::atomic<bool> failed_{false};
   std::mutex error_mutex_;

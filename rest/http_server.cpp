@@ -78,6 +78,8 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
   void on_tick(std::int64_t now_ms) override;
 
   // From the reactor threads.
+  // A peer handed over by on_accept arrived: whatever on_accept did with it happens before what follows.
+  void peer_arrived() { const std::lock_guard<std::mutex> handoff(handoff_mutex_); }
   std::shared_ptr<HttpConnection> connect(int fd);
   void disconnect(const std::shared_ptr<HttpConnection>& connection);
 
@@ -91,6 +93,7 @@ class HttpServer::Edge final : public RequestHandler, public WriteWaiter, public
   std::shared_ptr<Aio::Reactor> reactor_;
   std::vector<std::shared_ptr<Tcp::Transport>> transports_;
   std::size_t next_transport_ = 0;  // the listener thread's
+  std::mutex handoff_mutex_;        // on_accept's hand-off of a peer to its reactor thread (see there)
   std::size_t connection_limit_ = limits::http_connections_max;
   std::atomic<std::uint64_t> next_id_{HttpListener::first_connection_id};
   std::mutex table_mutex_;
@@ -105,6 +108,7 @@ class PeerHandler final : public ReadOnceHandler {
   std::shared_ptr<Tcp::Handler> clone() const override { return std::make_shared<PeerHandler>(edge_); }
 
   void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    edge_->peer_arrived();
     connections_[peer->fd()] = edge_->connect(peer->fd());
   }
 
@@ -176,6 +180,11 @@ void HttpServer::Edge::on_accept(int fd, const sockaddr_storage& address) {
   // Each answer is one write: sending it at once beats Nagle's wait for the previous answer's ACK.
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   try {
+    // The peer goes to its reactor thread through Pistache's queue, which ThreadSanitizer cannot see (libpistache
+    // is not instrumented), and that thread frees it (Transport::removePeer). This thread's last touch of the
+    // peer is dropping its reference, at the end of this block: under handoff_mutex_, which the reactor thread
+    // takes in onConnection (peer_arrived) before anything there can free the peer. Once per connection.
+    const std::lock_guard<std::mutex> handoff(handoff_mutex_);
     auto peer =
         Tcp::Peer::Create(fd, Address::fromUnix(reinterpret_cast<sockaddr*>(const_cast<sockaddr_storage*>(&address))));
     const std::shared_ptr<Tcp::Transport>& transport = transports_[next_transport_++ % transports_.size()];

@@ -34,11 +34,11 @@ supp="$PWD/tests"
 # halt_on_error: the first finding ends the process (UBSan is also built with -fno-sanitize-recover=all).
 # Only the set's own options: with UBSAN_OPTIONS also set, a TSan report went to a file named ubsan.PID.
 if [ "$kind" = thread ]; then
-  # detect_deadlocks=0: clang 14's lock-order checker aborts (CHECK failed: sanitizer_deadlock_detector.h:67, then
-  # the process hangs) when one thread holds more than 64 mutexes (llvm/llvm-project#57007; LLVM 20 raised it to
-  # 128). Recovery's TxIndex::stage_bulk holds its 64 shard locks and may intern a client name under a 65th. Data
-  # race detection is unaffected; only lock-order inversion reports are off.
-  export TSAN_OPTIONS="halt_on_error=1:detect_deadlocks=0:suppressions=$supp/tsan.supp:print_suppressions=0:log_path=$reports/tsan"
+  # detect_deadlocks=1: lock-order inversions are reported too. clang 14's checker aborts (CHECK failed:
+  # sanitizer_deadlock_detector.h:67, then the process hangs) when one thread holds more than 64 mutexes
+  # (llvm/llvm-project#57007), so no Tally path may: TxIndex::stage_bulk takes one shard lock at a time (it held
+  # all 64 until session 9, when this was off), and no TxIndex path holds two locks.
+  export TSAN_OPTIONS="halt_on_error=1:detect_deadlocks=1:second_deadlock_stack=1:suppressions=$supp/tsan.supp:print_suppressions=0:log_path=$reports/tsan"
   # GoogleTest death tests run their child by re-executing the test binary, not by a bare fork: TSan refuses to
   # start threads (an actor system) in a child forked from a process that still has some ("starting new threads
   # after multi-threaded fork is not supported").
