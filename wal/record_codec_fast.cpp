@@ -13,6 +13,7 @@
 
 #include "ledger/limits.hpp"
 #include "ledger/record_checks.hpp"
+#include "wal/byte_order.hpp"
 #include "wal/known_content.hpp"
 #include "wal/wal_record.capnp.h"
 
@@ -162,6 +163,56 @@ bool decode_canonical_transaction(std::string_view payload, TransactionApplied& 
   if (!client.empty()) out.client.append(client.data(), client.size());
   out.recorded_at = static_cast<std::int64_t>(words[tx + l.recorded_at_word]);
   return check_record(out) == RecordFault::none;
+}
+
+namespace {
+
+std::size_t head_words(const Layout& l) { return 2 + l.record_data + l.record_pointers + l.tx_data + l.tx_pointers; }
+// A Text's words: its bytes and the NUL, padded to whole words.
+std::size_t text_words(const std::string& text) { return (text.size() + 1 + 7) / 8; }
+
+// Into the zeroed message: ORs `value` (`width` bits) at `bit` of the section starting at `first_word`.
+void put_bits(char* out, std::size_t first_word, unsigned bit, std::uint64_t value) {
+  char* word = out + 8 * (first_word + bit / 64);
+  put_le64(word, load_le64(word) | (value << (bit % 64)));
+}
+
+// The list pointer at word `at` to a Text laid out `content` words from the message start, and the text.
+void put_text(char* out, std::size_t at, std::size_t content, const std::string& text) {
+  const std::uint64_t count = text.size() + 1;
+  put_le64(out + 8 * at, 1 | ((content - (at + 1)) << 2) | (byte_element_size << 32) | (count << 35));
+  if (!text.empty()) std::memcpy(out + 8 * content, text.data(), text.size());
+}
+
+}  // namespace
+
+std::size_t canonical_transaction_bytes(const TransactionApplied& record) {
+  const std::size_t client = record.client.empty() ? 0 : text_words(record.client);
+  return 8 * (head_words(layout()) + text_words(record.uid) + client);
+}
+
+void encode_canonical_transaction(const TransactionApplied& record, char* out) {
+  const Layout& l = layout();
+  const std::size_t words = canonical_transaction_bytes(record) / 8, head = head_words(l);
+  put_le64(out, std::uint64_t{words - 1} << 32);  // segment table: one segment (count - 1 = 0), its words
+  put_le64(out + 8, struct_pointer(0, l.record_data, l.record_pointers));
+  const std::size_t root = 2, root_pointers = root + l.record_data, tx = root_pointers + l.record_pointers;
+  put_bits(out, root, l.discriminant_bit, schema::WalRecord::TRANSACTION_APPLIED);
+  const std::size_t slot = root_pointers + l.tx_slot;
+  put_le64(out + 8 * slot, struct_pointer(tx - (slot + 1), l.tx_data, l.tx_pointers));
+  // Data fields are XORed with their defaults; the schema gives none, so they are stored as they are.
+  put_le64(out + 8 * (tx + l.user_id_word), record.user_id);
+  put_le64(out + 8 * (tx + l.amount_word), static_cast<std::uint64_t>(record.amount));
+  put_le64(out + 8 * (tx + l.at_word), static_cast<std::uint64_t>(record.at));
+  put_le64(out + 8 * (tx + l.recorded_at_word), static_cast<std::uint64_t>(record.recorded_at));
+  const schema::TxKind kind = record.kind == TxKind::deposit ? schema::TxKind::DEPOSIT : schema::TxKind::WITHDRAW;
+  put_bits(out, tx, l.kind_bit, static_cast<std::uint64_t>(kind));
+  if (record.timestamp_given) put_bits(out, tx, l.timestamp_given_bit, 1);
+  // Texts in the builder's allocation order: the uid, then the client (none: a null pointer, as the builder
+  // leaves a field it never initialises).
+  const std::size_t tx_pointers = tx + l.tx_data;
+  put_text(out, tx_pointers + l.uid_slot, head, record.uid);
+  if (!record.client.empty()) put_text(out, tx_pointers + l.client_slot, head + text_words(record.uid), record.client);
 }
 
 }  // namespace tally::wal::detail
