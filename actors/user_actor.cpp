@@ -10,7 +10,6 @@
 #include "actors/turn_here.hpp"
 #include "feed/funds_rule.hpp"
 #include "ledger/assert.hpp"
-#include "wal/record_codec.hpp"
 
 namespace tally {
 
@@ -218,12 +217,10 @@ void UserActor::submit(std::shared_ptr<InFlight> in_flight) {
   wal::RecordGroup group;
   bool encodable = true;
   for (const TransactionApplied& tx : in_flight->txs) {
-    const std::optional<std::string> payload = wal::encode(tx);
-    if (!payload) {
+    if (!group.add(tx)) {
       encodable = false;
       break;
     }
-    group.add(*payload);
   }
   InFlight* const entry = in_flight.get();
   pending_.push_back(Pending{seq, 0, std::move(in_flight)});

@@ -3,6 +3,7 @@
 #include "ledger/money.hpp"
 
 #include <cstddef>
+#include <cstring>
 
 #include "ledger/limits.hpp"
 
@@ -11,7 +12,6 @@ namespace {
 
 constexpr MinorUnits minor_per_unit = 100;
 // The longest text append_minor_units writes: "-92233720368547758.08" (21 characters).
-constexpr std::size_t minor_units_chars_max = 24;
 static_assert(limits::amount_fraction_digits == 2, "minor_per_unit and the fraction parser assume cents");
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -76,8 +76,8 @@ const char* describe(AmountError error) {
   return "invalid amount";
 }
 
-void append_minor_units(std::string& out, MinorUnits value) {
-  // Written backwards into a stack buffer and appended once: every balance and transaction answer renders one.
+char* put_minor_units(char* out, MinorUnits value) {
+  // Written backwards into a stack buffer, then copied forwards: every balance and transaction answer renders one.
   char text[minor_units_chars_max];
   char* p = text + sizeof text;
   // Negate in unsigned arithmetic: -INT64_MIN does not fit an int64.
@@ -93,7 +93,14 @@ void append_minor_units(std::string& out, MinorUnits value) {
     whole /= 10;
   } while (whole != 0);
   if (value < 0) *--p = '-';
-  out.append(p, static_cast<std::size_t>(text + sizeof text - p));
+  const std::size_t bytes = static_cast<std::size_t>(text + sizeof text - p);
+  std::memcpy(out, p, bytes);
+  return out + bytes;
+}
+
+void append_minor_units(std::string& out, MinorUnits value) {
+  char text[minor_units_chars_max];
+  out.append(text, static_cast<std::size_t>(put_minor_units(text, value) - text));
 }
 
 std::string format_minor_units(MinorUnits value) {

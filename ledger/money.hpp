@@ -2,6 +2,7 @@
 // parse_amount accepts "12", "12.3", "12.30", "12.300" (extra zeros only); format prints exactly 2 decimals.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ const char* describe(AmountError error);
 
 // Appends e.g. "0.00", "12.30", "-7.05" to out.
 void append_minor_units(std::string& out, MinorUnits value);
+// The same text written at `out` (room for minor_units_chars_max bytes); returns the end of what it wrote.
+inline constexpr std::size_t minor_units_chars_max = 24;
+char* put_minor_units(char* out, MinorUnits value);
 std::string format_minor_units(MinorUnits value);
 
 }  // namespace tally

@@ -125,7 +125,6 @@ bool read_zone(std::string_view text, std::size_t& pos, std::int64_t& offset_sec
 }
 
 // The longest text append_iso8601 writes: a sign, a 64-bit year's 19 digits, "-MM-DDTHH:MM:SS.ffffffZ".
-constexpr std::size_t iso8601_chars_max = 1 + 19 + 23;
 
 // Writes value (>= 0) in at least `width` digits, zero-padded, at `at`; returns the end. A timestamp is rendered
 // into a stack buffer and appended once (a batch answer renders one per item): no capacity check per character.
@@ -206,7 +205,7 @@ bool within_utc_limits(UtcMicros at) { return at >= limits::utc_micros_min && at
 
 namespace {
 
-// The longest "YYYY-MM-DDT" append_iso8601 writes: a sign, a 64-bit year's 19 digits, "-MM-DDT".
+// The longest "YYYY-MM-DDT" put_iso8601 writes: a sign, a 64-bit year's 19 digits, "-MM-DDT".
 constexpr std::size_t iso8601_day_chars_max = 1 + 19 + 7;
 
 // Writes the date part of `days` (since 1970-01-01) and the 'T' at `at`; returns the end.
@@ -231,14 +230,14 @@ char* put_day_prefix(char* at, std::int64_t days) {
 
 }  // namespace
 
-void append_iso8601(std::string& out, UtcMicros at) {
+char* put_iso8601(char* out, UtcMicros at) {
   // Most items of a batch carry one instant (the server's clock when it was read): the last text is kept.
   thread_local UtcMicros last_at = 0;
   thread_local char last_text[iso8601_chars_max];
   thread_local std::size_t last_bytes = 0;  // 0: nothing kept yet
   if (last_bytes != 0 && last_at == at) {
-    out.append(last_text, last_bytes);
-    return;
+    std::memcpy(out, last_text, last_bytes);
+    return out + last_bytes;
   }
   // Answers of one thread mostly fall on one day (the server's clock): the date part, whose calendar math is
   // most of the cost, is kept per day and rendered again only when the day changes.
@@ -272,7 +271,13 @@ void append_iso8601(std::string& out, UtcMicros at) {
   last_bytes = static_cast<std::size_t>(at_char - text);
   std::memcpy(last_text, text, last_bytes);
   last_at = at;
-  out.append(text, last_bytes);
+  std::memcpy(out, text, last_bytes);
+  return out + last_bytes;
+}
+
+void append_iso8601(std::string& out, UtcMicros at) {
+  char text[iso8601_chars_max];
+  out.append(text, static_cast<std::size_t>(put_iso8601(text, at) - text));
 }
 
 std::string format_iso8601(UtcMicros at) {

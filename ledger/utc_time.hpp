@@ -2,6 +2,7 @@
 // Parses the ISO 8601 forms the API accepts and prints the one form it answers with.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +31,9 @@ std::optional<ParsedTime> parse_iso8601(std::string_view text);
 
 // "2023-01-04T00:00:00Z", or with 6 fractional digits ("...00.000123Z") when micros are not whole seconds.
 void append_iso8601(std::string& out, UtcMicros at);
+// The same text written at `out` (room for iso8601_chars_max bytes); returns the end of what it wrote.
+inline constexpr std::size_t iso8601_chars_max = 1 + 19 + 23;
+char* put_iso8601(char* out, UtcMicros at);
 std::string format_iso8601(UtcMicros at);
 
 UtcMicros utc_now_micros();

@@ -120,8 +120,9 @@ class PlainReader {
     return false;
   }
 
-  // Steps over whole 16-byte blocks of a string's bytes that are all printable ASCII other than '"' and '\\' (a
-  // uuid uid is two of them); the byte loop after it decides on the rest, so the outcome is the loop's alone.
+  // Steps over the string's bytes 16 at a time up to the first byte that may end it or leave the subset ('"',
+  // '\\', a control byte, 0x7f and above): every byte stepped over is printable ASCII other than those, so the
+  // byte loop after it, starting at that first byte, decides exactly as it would have from the string's start.
   void skip_plain_blocks() {
 #ifdef __SSE2__
     const __m128i quote = _mm_set1_epi8('"');
@@ -133,7 +134,10 @@ class PlainReader {
       // Signed: below 0x20 is a control byte or one of 0x80..0xff; both leave the subset, like 0x7f.
       const __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
                                         _mm_or_si128(_mm_cmpgt_epi8(space, bytes), _mm_cmpeq_epi8(bytes, del)));
-      if (_mm_movemask_epi8(stop) != 0) return;
+      if (const int stops = _mm_movemask_epi8(stop); stops != 0) {
+        p_ += __builtin_ctz(static_cast<unsigned>(stops));  // the plain bytes before the first stop
+        return;
+      }
       p_ += 16;
     }
 #endif

@@ -123,16 +123,33 @@ bool valid_segment_header(std::string_view data) {
   return load_le32(data.data() + 8) == format_version;
 }
 
-void append_frame(std::string& out, std::string_view payload) {
+namespace {
+void check_payload_size(std::size_t bytes) {
   // A bad payload is a programming error upstream (the codec only makes valid ones); refuse loudly.
-  if (payload.empty() || payload.size() > limits::wal_record_bytes_max || payload.size() % 8 != 0)
+  if (bytes == 0 || bytes > limits::wal_record_bytes_max || bytes % 8 != 0)
     throw std::invalid_argument("wal: payload must be 1..wal_record_bytes_max bytes and a multiple of 8");
+}
+}  // namespace
+
+void append_frame(std::string& out, std::string_view payload) {
+  check_payload_size(payload.size());
   const std::size_t start = out.size();
   out.reserve(start + frame_header_bytes + payload.size());
   store_le32(out, static_cast<std::uint32_t>(payload.size()));
   const std::uint32_t crc = crc32c(payload, crc32c(std::string_view(out).substr(start, 4)));
   store_le32(out, mask(crc));
   out.append(payload);
+}
+
+void seal_frame(std::string& out, std::size_t frame_start) {
+  if (out.size() < frame_start + frame_header_bytes)
+    throw std::invalid_argument("wal: a sealed frame needs room for its header");
+  const std::size_t payload_at = frame_start + frame_header_bytes;
+  check_payload_size(out.size() - payload_at);
+  put_le32(&out[frame_start], static_cast<std::uint32_t>(out.size() - payload_at));
+  const std::string_view text(out);
+  const std::uint32_t crc = crc32c(text.substr(payload_at), crc32c(text.substr(frame_start, 4)));
+  put_le32(&out[frame_start + 4], mask(crc));
 }
 
 FrameRead read_frame(std::string_view data, std::size_t offset) {

@@ -22,6 +22,10 @@ bool valid_segment_header(std::string_view data);
 // Appends one framed record. payload must be 1..limits::wal_record_bytes_max bytes and a multiple of 8 in
 // length (Cap'n Proto flat arrays are), so payloads stay 8-byte aligned in a segment.
 void append_frame(std::string& out, std::string_view payload);
+// The same frame for a payload already written in place: out[frame_start, +frame_header_bytes) is reserved for
+// the header and the payload runs from there to out's end (an encoder writing straight into a WAL buffer).
+// Fills the header; the payload rules and the refusal are append_frame's.
+void seal_frame(std::string& out, std::size_t frame_start);
 
 enum class FrameStatus {
   ok,

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
 #include "ledger/record_checks.hpp"
 #include "wal/known_content.hpp"
@@ -223,7 +224,24 @@ std::optional<std::string> encode_checked(const Record& record) {
 }  // namespace
 
 std::optional<std::string> encode(const UserCreated& record) { return encode_checked(record); }
-std::optional<std::string> encode(const TransactionApplied& record) { return encode_checked(record); }
+std::optional<std::string> encode(const TransactionApplied& record) {
+  std::optional<std::string> out(std::in_place);
+  if (!encode_append(record, *out)) out.reset();
+  return out;
+}
+
+bool encode_append(const TransactionApplied& record, std::string& out) {
+  if (check_record(record) != RecordFault::none) return false;
+  // Written in the builder's own layout (record_codec_fast.hpp) rather than through it: a checked record's
+  // texts are bounded (limits::uid_bytes_max, client_name_bytes_max), so its message is one segment, as the
+  // builder's first segment holds it, which is the layout the direct writer knows.
+  const std::size_t bytes = detail::canonical_transaction_bytes(record);
+  TALLY_ASSERT(bytes / sizeof(capnp::word) - 1 <= first_segment_words, "a checked transaction fits one segment");
+  const std::size_t start = out.size();
+  out.resize(start + bytes);
+  detail::encode_canonical_transaction(record, &out[start]);
+  return true;
+}
 std::optional<std::string> encode(const UidReservation& record) { return encode_checked(record); }
 std::optional<std::string> encode(const UserUpdated& record) { return encode_checked(record); }
 

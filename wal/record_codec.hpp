@@ -22,6 +22,9 @@ std::optional<std::string> encode(const UserCreated& record);
 std::optional<std::string> encode(const TransactionApplied& record);
 std::optional<std::string> encode(const UidReservation& record);
 std::optional<std::string> encode(const UserUpdated& record);
+// encode(record)'s bytes appended to `out`, with no string of their own (the WAL's batch path frames them in
+// place, RecordGroup::add); false, `out` unchanged, exactly when encode returns nullopt.
+bool encode_append(const TransactionApplied& record, std::string& out);
 // nullopt when the bytes are not a valid record (unknown union member, bad pointers, a field failing
 // check_record, ...). Never throws.
 std::optional<Record> decode(std::string_view payload);

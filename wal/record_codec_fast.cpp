@@ -14,6 +14,7 @@
 
 #include "ledger/limits.hpp"
 #include "ledger/record_checks.hpp"
+#include "wal/byte_order.hpp"
 #include "wal/known_content.hpp"
 #include "wal/wal_record.capnp.h"
 
@@ -235,6 +236,54 @@ bool decode_canonical_user(std::string_view payload, UserCreated& out) {
   fill_text(out.client, texts[2]);
   out.low_balance_threshold = static_cast<std::int64_t>(words[user + l.threshold_word]);
   return check_record(out) == RecordFault::none;
+}
+
+namespace {
+
+// A Text's words: its bytes and the NUL, padded to whole words.
+std::size_t text_words(const std::string& text) { return (text.size() + 1 + 7) / 8; }
+
+// Into the zeroed message: ORs `value` (`width` bits) at `bit` of the section starting at `first_word`.
+void put_bits(char* out, std::size_t first_word, unsigned bit, std::uint64_t value) {
+  char* word = out + 8 * (first_word + bit / 64);
+  put_le64(word, load_le64(word) | (value << (bit % 64)));
+}
+
+// The list pointer at word `at` to a Text laid out `content` words from the message start, and the text.
+void put_text(char* out, std::size_t at, std::size_t content, const std::string& text) {
+  const std::uint64_t count = text.size() + 1;
+  put_le64(out + 8 * at, 1 | ((content - (at + 1)) << 2) | (byte_element_size << 32) | (count << 35));
+  if (!text.empty()) std::memcpy(out + 8 * content, text.data(), text.size());
+}
+
+}  // namespace
+
+std::size_t canonical_transaction_bytes(const TransactionApplied& record) {
+  const std::size_t client = record.client.empty() ? 0 : text_words(record.client);
+  return 8 * (layout().transaction.head + text_words(record.uid) + client);
+}
+
+void encode_canonical_transaction(const TransactionApplied& record, char* out) {
+  const Layout& l = layout();
+  const std::size_t words = canonical_transaction_bytes(record) / 8, head = l.transaction.head;
+  put_le64(out, std::uint64_t{words - 1} << 32);  // segment table: one segment (count - 1 = 0), its words
+  put_le64(out + 8, l.root_pointer_word);
+  const std::size_t root = 2, root_pointers = root + l.record_data, tx = root_pointers + l.record_pointers;
+  put_bits(out, root, l.discriminant_bit, l.transaction.discriminant);
+  put_le64(out + 8 * (root_pointers + l.transaction.slot), l.transaction.pointer_word);
+  // Data fields are XORed with their defaults; the schema gives none, so they are stored as they are.
+  put_le64(out + 8 * (tx + l.user_id_word), record.user_id);
+  put_le64(out + 8 * (tx + l.amount_word), static_cast<std::uint64_t>(record.amount));
+  put_le64(out + 8 * (tx + l.at_word), static_cast<std::uint64_t>(record.at));
+  put_le64(out + 8 * (tx + l.recorded_at_word), static_cast<std::uint64_t>(record.recorded_at));
+  const schema::TxKind kind = record.kind == TxKind::deposit ? schema::TxKind::DEPOSIT : schema::TxKind::WITHDRAW;
+  put_bits(out, tx, l.kind_bit, static_cast<std::uint64_t>(kind));
+  if (record.timestamp_given) put_bits(out, tx, l.timestamp_given_bit, 1);
+  // Texts in the builder's allocation order: the uid, then the client (none: a null pointer, as the builder
+  // leaves a field it never initialises).
+  const std::size_t tx_pointers = tx + l.transaction.data;
+  put_text(out, tx_pointers + l.uid_slot, head, record.uid);
+  if (!record.client.empty()) put_text(out, tx_pointers + l.client_slot, head + text_words(record.uid), record.client);
 }
 
 }  // namespace tally::wal::detail

@@ -20,4 +20,12 @@ bool decode_canonical_transaction(std::string_view payload, TransactionApplied& 
 // about four transactions' shortcut each).
 bool decode_canonical_user(std::string_view payload, UserCreated& out);
 
+// The encoder's side of the same layout (wal::encode and RecordGroup::add use it for every transaction; the
+// Cap'n Proto builder in encode_unchecked stays the reference, and tests/unit/test_wal_codec_write.cpp compares
+// the two byte for byte). The size of the canonical message for `record`, a multiple of 8 bytes...
+std::size_t canonical_transaction_bytes(const TransactionApplied& record);
+// ...and the message itself, written into `out`: that many bytes, all zero on entry (padding stays zero). Any
+// record is laid out; whether it may be logged is check_record's question, asked by the caller.
+void encode_canonical_transaction(const TransactionApplied& record, char* out);
+
 }  // namespace tally::wal::detail

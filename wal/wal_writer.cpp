@@ -13,6 +13,7 @@
 #include "telemetry/catalogue.hpp"
 #include "wal/byte_order.hpp"
 #include "wal/frame.hpp"
+#include "wal/record_codec.hpp"
 
 namespace tally::wal {
 namespace {
@@ -45,6 +46,18 @@ std::size_t frames_in(std::string_view framed) {
 void RecordGroup::add(std::string_view payload) {
   append_frame(framed_, payload);
   ++records_;
+}
+
+bool RecordGroup::add(const TransactionApplied& record) {
+  const std::size_t start = framed_.size();
+  framed_.resize(start + frame_header_bytes);  // the header, filled once the payload is there
+  if (!encode_append(record, framed_)) {
+    framed_.resize(start);
+    return false;
+  }
+  seal_frame(framed_, start);
+  ++records_;
+  return true;
 }
 
 WalWriter::WalWriter(WalWriterOptions options) : options_(std::move(options)) {

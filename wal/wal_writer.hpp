@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "disk/file_system.hpp"
+#include "ledger/records.hpp"
 #include "wal/wal_position.hpp"
 
 namespace tally::telemetry {
@@ -43,8 +44,14 @@ class RecordGroup {
   // Frames payload (1..limits::wal_record_bytes_max bytes, a multiple of 8: what wal::encode makes); throws
   // std::invalid_argument otherwise, a bug upstream (see append_frame).
   void add(std::string_view payload);
+  // Frames wal::encode(record)'s bytes, encoded straight into the group (no payload string, no copy); false,
+  // the group unchanged, exactly when encode would refuse the record (record_codec.hpp).
+  bool add(const TransactionApplied& record);
+  // Room for `bytes` more framed bytes (a caller that knows its records' sizes: one allocation).
+  void reserve(std::size_t bytes) { framed_.reserve(framed_.size() + bytes); }
   std::size_t records() const { return records_; }
   bool empty() const { return records_ == 0; }
+  std::string_view bytes() const { return framed_; }  // the frames, back to back, as the writer will write them
 
  private:
   friend class WalWriter;
