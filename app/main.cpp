@@ -284,6 +284,29 @@ tally::snapshot::SnapshotterOptions snapshot_options(tally::disk::FileSystem& fs
   return options;
 }
 
+// The ledger service on the actor system: its users are the ones this node's shard owns.
+std::unique_ptr<tally::LedgerService> make_ledger(caf::actor_system& actors, const tally::app::Config& config,
+                                                  const tally::shard::ShardLayout& layout) {
+  auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms, tally::system_clock(),
+                                                       layout.user_ids());
+  ledger->run_turns_on_senders(config.actor_turns == "sender");
+  return ledger;
+}
+
+// Starts listening; if the address cannot be had, stops the snapshot and WAL threads started before it.
+bool start_listening(tally::rest::HttpServer& server, const tally::app::Config& config,
+                     tally::snapshot::Snapshotter& snapshotter, tally::wal::WalWriter& wal) {
+  try {
+    server.start();
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot listen on {}:{}: {}", config.bind, config.port, e.what());
+    snapshotter.stop();
+    wal.stop();
+    return false;
+  }
+}
+
 int run(const tally::app::Config& config) {
   raise_descriptor_limit();
   const std::optional<tally::shard::ShardLayout> layout = resolve_cluster(config);
@@ -309,9 +332,7 @@ int run(const tally::app::Config& config) {
   const int actor_threads = config.actor_threads > 0 ? config.actor_threads : tally::app::default_threads(cores);
   configure_actors(actor_config, actor_threads);
   caf::actor_system actors{actor_config};
-  auto ledger = std::make_unique<tally::LedgerService>(actors, config.actor_idle_ms, tally::system_clock(),
-                                                       layout->user_ids());
-  ledger->run_turns_on_senders(config.actor_turns == "sender");
+  std::unique_ptr<tally::LedgerService> ledger = make_ledger(actors, config, *layout);
 
   spdlog::info("recovering from {}", config.data_dir);
   tally::feed::FeedLog feed(config.feed_retention_events, static_cast<int>(layout->self));
@@ -339,14 +360,7 @@ int run(const tally::app::Config& config) {
   tally::rest::HttpServer server(
       api, tally::rest::HttpServerOptions{config.bind, config.port, threads, &metrics, &keys, router.get(), &feed});
   register_feed_gauges(metrics, feed, server.state());
-  try {
-    server.start();
-  } catch (const std::exception& e) {
-    spdlog::critical("cannot listen on {}:{}: {}", config.bind, config.port, e.what());
-    snapshotter.stop();
-    wal->stop();
-    return 1;
-  }
+  if (!start_listening(server, config, snapshotter, *wal)) return 1;
   process_metrics.start_time.set(static_cast<double>(tally::utc_now_micros()) / 1e6);
   spdlog::info("tallyd listening on {}:{} with {} HTTP and {} actor threads (actor turns: {}), data in {}",
                config.bind, config.port, threads, actor_threads, config.actor_turns, config.data_dir);

@@ -24,6 +24,7 @@ Two questions, both answered:
 usage: bench/auth_cost.sh [--rounds N] [--duration S] [--load-share F] [--callgrind-rounds N]
                           [--callgrind-duration S] [--no-callgrind] [--no-cpu] [--port-base P]
 TALLYD=/path/to/tallyd runs the same bench on another build (callgrind figures compare across runs).
+The loads compared and the tables: bench/auth_cost_report.py.
 """
 from __future__ import annotations
 
@@ -35,13 +36,14 @@ import random
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from auth_cost_report import LOADS, RunFacts, print_report
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD = Path(os.environ.get("BUILD_DIR", REPO / "build"))
@@ -61,13 +63,6 @@ OPEN_LOOP_CONNECTIONS = {"get": 32, "put": 128}
 # (closed loop, how a GET was read varied with the machine's load: ±4 % between loads, 0.3 % this way); a PUT one at
 # a time (one connection, closed loop: its group commit is its own).
 CALLGRIND_LOAD = {"get": (400, 4), "put": (0, 1)}  # (requests/s, 0 = closed loop; connections)
-# The loads compared: (server, with the Authorization line?). One server per load, so every server has answered as
-# many PUTs as the others at every moment: a server with twice the transactions spends ~1.5 % more instructions on
-# a PUT (bigger indexes and feed), which a shared server showed as a false A/A difference.
-LOADS = {"A": ("open-plain", False), "A+h": ("open", True), "B+h": ("open2", True), "K+h": ("keyed", True)}
-COMPARISONS = [("A/A: open2 / open, same bytes", "B+h", "A+h"),
-               ("(a) check: keyed / open, same bytes", "K+h", "A+h"),
-               ("(b) whole: keyed / open without the line", "K+h", "A")]
 
 
 def log(msg: str) -> None:
@@ -309,84 +304,6 @@ def cpu_phase(tmp: Path, port_base: int, token_file: Path, rounds: int, duration
             server.stop()
 
 
-def ratios(results: dict, workload: str, numerator: str, denominator: str) -> tuple[list[float], list[float]]:
-    """Per-round ratios and differences (the same round's two loads)."""
-    top, bottom = results[(workload, numerator)], results[(workload, denominator)]
-    return [t / b for t, b in zip(top, bottom)], [t - b for t, b in zip(top, bottom)]
-
-
-def spread(values: list[float], fmt: str) -> str:
-    return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}..{max(values):{fmt}})"
-
-
-LABEL = {"get": "GET /v1/user/{id}", "put": "PUT /v1/transaction"}
-
-
-def print_header(args, cpu_rates: dict | None, load_avg: tuple[float, float], shares: dict[str, float]) -> None:
-    print(f"# API key cost (bench/auth_cost.sh), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load "
-          f"average {load_avg[0]:.1f} at start, {load_avg[1]:.1f} at end; tallyd --threads 2, {USERS} users.")
-    if not args.no_callgrind:
-        print(f"# instructions: callgrind, {args.callgrind_rounds} round(s) x {args.callgrind_duration:g} s per load, "
-              f"GET {CALLGRIND_LOAD['get'][0]}/s open loop, PUT one at a time; tallyd's user space only.")
-    if cpu_rates:
-        print(f"# CPU: tallyd on-CPU ns per request (all threads), {args.rounds} round(s) x {args.duration:g} s per "
-              f"load, open loop at {args.load_share:.0%} of closed loop: {cpu_rates['get']:.0f} GET/s, "
-              f"{cpu_rates['put']:.0f} PUT/s.")
-    if DROPPED[0]:
-        print(f"# {DROPPED[0]} open-loop request(s) due but not sent (every connection busy): the machine was "
-              "saturated at moments; a lower --load-share avoids it.")
-    if RERUN[0]:
-        print(f"# {RERUN[0]} load(s) run again: a request was left unanswered after the 5 s grace.")
-    if shares:
-        print("# user share of tallyd CPU (utime / utime+stime over the CPU loads): " +
-              ", ".join(f"{LABEL[w]} {share:.0%}" for w, share in shares.items()) +
-              ". Estimate = instruction excess x that share (the extra instructions at the average user-space pace).")
-    print("# Each cell: median of the per-round ratios (min..max); delta = per request, median.")
-
-
-def print_comparisons(cg: dict | None, cpu: dict | None, shares: dict[str, float]) -> None:
-    print("| workload | comparison | instructions/req ratio | delta instr | estimate, % of tallyd CPU "
-          "| CPU/req ratio | delta CPU ns |")
-    print("|---|---|---|---|---|---|---|")
-    for workload in WORKLOADS:
-        for title, top, bottom in COMPARISONS:
-            cells = ["not run", "", ""]
-            if cg:
-                r, d = ratios(cg, workload, top, bottom)
-                share = shares.get(workload)
-                cells = [spread(r, ".4f"), f"{statistics.median(d):+.0f}",
-                         f"{(statistics.median(r) - 1) * share:+.2%}" if share else "n/a"]
-            cells += ["not run", ""]
-            if cpu:
-                r, d = ratios(cpu, workload, top, bottom)
-                cells[3:] = [spread(r, ".3f"), f"{statistics.median(d):+.0f}"]
-            print(f"| {LABEL[workload]} | {title} | " + " | ".join(cells) + " |")
-
-
-def print_loads(cg: dict | None, cpu: dict | None, where: dict | None) -> None:
-    print("| workload | load | instructions/req | CPU ns/req |")
-    print("|---|---|---|---|")
-    for workload in WORKLOADS:
-        for load, (name, header) in LOADS.items():
-            cells = [spread(results[(workload, load)], ".0f") if results else "not run" for results in (cg, cpu)]
-            print(f"| {LABEL[workload]} | {name}{', with Authorization' if header else ''} | {cells[0]} | {cells[1]} |")
-    if where:
-        print()
-        print("Where the keyed server's extra instructions go, same bytes (last round's dumps, per request):")
-        for workload, deltas in where.items():
-            print(f"- {LABEL[workload]}: " + "; ".join(f"{fn.split('(')[0][:60]} {d:+.0f}" for fn, d in deltas))
-
-
-def print_report(args, cg: dict | None, where: dict | None, cpu: dict | None, cpu_rates: dict | None,
-                 load_avg: tuple[float, float]) -> None:
-    shares = {w: t[0] / t[1] for w, t in USER_TICKS.items() if t[1] > 0}
-    print_header(args, cpu_rates, load_avg, shares)
-    print()
-    print_comparisons(cg, cpu, shares)
-    print()
-    print_loads(cg, cpu, where)
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=6, help="CPU-time rounds (default 6)")
@@ -423,7 +340,9 @@ def main() -> None:
         if not args.no_cpu:
             log("CPU time per request: four tallyd")
             cpu, rates = cpu_phase(tmp, args.port_base, token_file, args.rounds, args.duration, args.load_share)
-        print_report(args, cg, where, cpu, rates, (load_start, os.getloadavg()[0]))
+        facts = RunFacts((load_start, os.getloadavg()[0]), USERS, CALLGRIND_LOAD["get"][0], DROPPED[0], RERUN[0],
+                         USER_TICKS)
+        print_report(args, cg, where, cpu, rates, facts)
         ok = True
     finally:
         if ok:

@@ -3,6 +3,8 @@
 - `server`: a fresh, started server per test (stopped with SIGTERM afterwards, SIGKILL if it hangs).
 - `client`: a Client (requests.Session) for `server`.
 - `make_server`: a factory for extra servers / servers with extra arguments (also cleaned up).
+- `document`: rest/openapi.json, resolved; `keys`, `key_file`, `secured`: API keys, a key file, a tallyd that needs
+  them (auth_keys.py).
 On a failing test the captured output of every server the test used is attached to the report.
 
 Every answer the tallylib helpers receive, in every test, is checked against rest/openapi.json (openapi_check.py):
@@ -11,10 +13,12 @@ a test that received an answer the document does not describe (status, Content-T
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 import tallylib
+from auth_keys import KEYS, Key, write_key_file
 from cluster import ClusterEntry, TallyCluster
 from tallylib import ServerDidNotStart, TallyServer
 
@@ -141,6 +145,31 @@ def client(server):
     c = server.client()
     yield c
     c.session.close()
+
+
+@pytest.fixture(scope="module")
+def document() -> Document:
+    """rest/openapi.json, parsed and resolved (test_api_document.py, test_openapi_checker.py)."""
+    return Document(load_document())
+
+
+@pytest.fixture(scope="module")
+def keys() -> dict[str, Key]:
+    """One API key per entry of auth_keys.KEYS, made by tally-admin new-key (test_auth*.py)."""
+    return {name: Key(name, scopes) for name, scopes in KEYS.items()}
+
+
+@pytest.fixture
+def key_file(tmp_path, keys) -> Path:
+    path = tmp_path / "keys"
+    write_key_file(path, [k.entry for k in keys.values()])
+    return path
+
+
+@pytest.fixture
+def secured(make_server, key_file):
+    """A tallyd that needs the keys of key_file."""
+    return make_server(extra_args=["--auth-file", str(key_file)])
 
 
 def pytest_configure(config):

@@ -4,7 +4,7 @@ response lists, documented required headers must be there, and a JSON body must 
 schema (JSON Schema 2020-12, which OpenAPI 3.1 schemas are; python3-jsonschema).
 
 conftest.py registers one AnswerChecker for the whole black-box run: every answer the tallylib helpers receive is
-checked, and a test that received a mismatching answer fails (test_api_document.py shows that a wrong answer is
+checked, and a test that received a mismatching answer fails (test_openapi_checker.py shows that a wrong answer is
 caught).
 """
 from __future__ import annotations

@@ -1,99 +1,24 @@
 """API keys against the real tallyd (docs/security.md): every route of the route table (`tallyd --print-routes`
 prints each row's scope) with each scope's key, without a key and with a wrong one (401 vs 403); open routes stay
-open; rotation by SIGHUP and by editing the file (old key refused, new one accepted, a malformed file keeps the old
-set); a malformed file at start refuses to start; attribution (`"client"`) across SIGTERM and kill -9, and a retry
-from another client answered with the original client; no secret and no digest in the logs; the brute-force delay
-applies to the failing address only. Keys are made by `tally-admin new-key`.
+open; without a key file everything is open; attribution (`"client"`) across SIGTERM and kill -9, and a retry from
+another client answered with the original client; no secret and no digest in the logs; the brute-force delay
+applies to the failing address only; tally-admin's new-key and dump. Keys and key files: auth_keys.py (the `keys`,
+`key_file` and `secured` fixtures: conftest.py); the key file at start and its rotation: test_auth_key_file.py.
 
-No timed asserts: a reload is awaited by polling with a generous deadline, and a delayed 401 is recognised by its
-`Tally-Auth-Delay-Ms` header, not by its timing (the timings are printed)."""
+No timed asserts: a delayed 401 is recognised by its `Tally-Auth-Delay-Ms` header, not by its timing (the timings
+are printed)."""
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import signal
 import socket
 import subprocess
 import time
-from pathlib import Path
 
-import pytest
+from auth_keys import ADMIN_TIMEOUT_S, Key, admin_path, assert_no_secrets_logged, call
+from tallylib import RawConnection, new_uid, tallyd_path
 
-from tallylib import REPO_ROOT, RawConnection, new_uid, tallyd_path
-
-ADMIN_TIMEOUT_S = 60
-RELOAD_DEADLINE_S = 20.0  # the file is checked every 2 s; this only bounds a broken reload
 DELAY_HEADER = "Tally-Auth-Delay-Ms"
 FAILURES_BEFORE_DELAY = 10  # limits::auth_failures_before_delay_max
-
-# One key per single scope, one with two, one per other scope (name -> scopes).
-KEYS = {"reader": "read", "writer": "write", "billing": "read,write", "feed": "events", "shard": "peer"}
-
-
-def admin_path() -> Path:
-    return Path(os.environ.get("TALLY_ADMIN") or REPO_ROOT / "build" / "recovery" / "tally-admin")
-
-
-class Key:
-    def __init__(self, name: str, scopes: str):
-        r = subprocess.run([str(admin_path()), "new-key", name, scopes], capture_output=True, text=True,
-                           timeout=ADMIN_TIMEOUT_S)
-        assert r.returncode == 0, r.stderr
-        lines = r.stdout.splitlines()
-        assert len(lines) == 2 and lines[0].startswith("secret: ") and lines[1].startswith("entry: "), r.stdout
-        self.name = name
-        self.scopes = set(scopes.split(","))
-        self.secret = lines[0][len("secret: "):]
-        self.entry = lines[1][len("entry: "):]
-        self.digest = hashlib.sha256(self.secret.encode()).hexdigest()
-        assert self.entry == f"{name} {scopes} {self.digest}", "the entry holds the secret's SHA-256"
-
-    def header(self) -> dict:
-        return {"Authorization": f"Bearer {self.secret}"}
-
-
-@pytest.fixture(scope="module")
-def keys() -> dict[str, Key]:
-    return {name: Key(name, scopes) for name, scopes in KEYS.items()}
-
-
-def write_key_file(path: Path, entries: list[str], atomic: bool = True):
-    text = "# tally keys (test)\n" + "".join(e + "\n" for e in entries)
-    if atomic:  # as a Secret volume or an editor that renames does it
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    else:
-        path.write_text(text)
-
-
-@pytest.fixture
-def key_file(tmp_path, keys) -> Path:
-    path = tmp_path / "keys"
-    write_key_file(path, [k.entry for k in keys.values()])
-    return path
-
-
-@pytest.fixture
-def secured(make_server, key_file):
-    return make_server(extra_args=["--auth-file", str(key_file)])
-
-
-def call(client, method: str, path: str, key: Key | None = None, body=None, headers: dict | None = None, **kw):
-    h = {"Content-Type": "application/json"}
-    if key is not None:
-        h.update(key.header())
-    h.update(headers or {})
-    data = None if body is None else json.dumps(body).encode()
-    return client.request(method, path, data=data, headers=h, **kw)
-
-
-def assert_no_secrets_logged(srv, keys):
-    out = srv.all_output()
-    for k in keys.values():
-        assert k.secret not in out, f"{k.name}'s secret is in the log"
-        assert k.digest not in out and k.digest[:16] not in out, f"{k.name}'s digest is in the log"
 
 
 def routes() -> list[tuple[str, str, str]]:
@@ -216,100 +141,6 @@ def test_without_auth_file_everything_is_open_with_one_warning(server):
     assert c.deposit(u["id"], "1.00")["client"] == ""
     warnings = [line for line in server.output().splitlines() if "auth-file" in line]
     assert len(warnings) == 1 and "warn" in warnings[0], warnings
-
-
-def test_auth_file_from_the_environment(make_server, key_file, keys):
-    srv = make_server(env={"TALLY_AUTH_FILE": str(key_file)})
-    c = srv.client()
-    assert call(c, "GET", "/v1/user/1").status_code == 401
-    assert call(c, "GET", "/v1/user/1", keys["reader"]).status_code == 404
-    assert "auth-file" not in srv.output(), "no open-mode warning with a key file"
-
-
-@pytest.mark.parametrize("content,says", [
-    ("reader read\n", "line 1"),
-    ("# c\nreader reed " + "0" * 64 + "\n", "line 2"),
-    ("a read " + "0" * 64 + "\na write " + "1" * 64 + "\n", "line 2"),
-])
-def test_malformed_file_at_start_refuses_to_start(make_server, tmp_path, content, says):
-    path = tmp_path / "bad-keys"
-    path.write_text(content)
-    srv = make_server(start=False, extra_args=["--auth-file", str(path)])
-    code, healthy = srv.run_expect_exit()
-    assert code not in (None, 0) and not healthy
-    assert says in srv.output() and "key file" in srv.output(), srv.output()
-
-
-def test_missing_file_at_start_refuses_to_start(make_server, tmp_path):
-    srv = make_server(start=False, extra_args=["--auth-file", str(tmp_path / "absent")])
-    code, healthy = srv.run_expect_exit()
-    assert code not in (None, 0) and not healthy
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Rotation
-# ----------------------------------------------------------------------------------------------------------------
-
-def wait_until(predicate, what: str):
-    deadline = time.monotonic() + RELOAD_DEADLINE_S
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"not within {RELOAD_DEADLINE_S}s: {what}")
-
-
-def status(c, key: Key) -> int:
-    return call(c, "GET", "/v1/user/1", key).status_code
-
-
-def test_rotation_by_sighup(make_server, tmp_path, keys):
-    old, new = keys["reader"], keys["billing"]
-    path = tmp_path / "keys"
-    write_key_file(path, [old.entry])
-    srv = make_server(extra_args=["--auth-file", str(path)])
-    c = srv.client()
-    assert status(c, old) == 404 and status(c, new) == 401
-    loaded = srv.output().count("API keys in force")
-    write_key_file(path, [new.entry])
-    srv.proc.send_signal(signal.SIGHUP)
-    wait_until(lambda: srv.output().count("API keys in force") > loaded, "a reload is logged")
-    assert "SIGHUP" in srv.output()
-    assert status(c, old) == 401, "the removed key is refused"
-    assert status(c, new) == 404, "the new key is accepted"
-    # A malformed file on SIGHUP: refused, logged, the keys in force stay.
-    path.write_text("billing read,write\n")
-    srv.proc.send_signal(signal.SIGHUP)
-    wait_until(lambda: "not reloaded" in srv.output(), "the refusal is logged")
-    assert "line 1" in srv.output()
-    assert status(c, new) == 404 and status(c, old) == 401
-    assert srv.running
-    assert_no_secrets_logged(srv, keys)
-
-
-@pytest.mark.parametrize("atomic", [True, False], ids=["rename", "in-place"])
-def test_rotation_by_editing_the_file(make_server, tmp_path, keys, atomic):
-    old, new = keys["writer"], keys["billing"]
-    path = tmp_path / "keys"
-    write_key_file(path, [old.entry])
-    srv = make_server(extra_args=["--auth-file", str(path)])
-    c = srv.client()
-    u = call(c, "POST", "/v1/user", old, {"name": "before"})
-    assert u.status_code == 201 and u.json()["client"] == "writer"
-    write_key_file(path, [new.entry], atomic=atomic)
-    wait_until(lambda: call(c, "POST", "/v1/user", old, {"name": "x"}).status_code == 401, "the old key is refused")
-    r = call(c, "POST", "/v1/user", new, {"name": "after"})
-    assert r.status_code == 201 and r.json()["client"] == "billing"
-    # Malformed: the previous set (new) stays in force; nothing of the broken file is used.
-    write_key_file(path, [new.entry, f"{old.name} write,admin {old.digest}"], atomic=atomic)
-    wait_until(lambda: "not reloaded" in srv.output(), "the malformed file is refused")
-    assert "unknown scope 'admin'" in srv.output()
-    assert call(c, "POST", "/v1/user", new, {"name": "still"}).status_code == 201
-    assert call(c, "POST", "/v1/user", old, {"name": "still-not"}).status_code == 401
-    # Fixed again: picked up.
-    write_key_file(path, [new.entry, old.entry], atomic=atomic)
-    wait_until(lambda: call(c, "GET", "/v1/user/1", old).status_code == 403, "the fixed file is in force")
-    assert_no_secrets_logged(srv, keys)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import requests
 
 from cluster import TallyCluster
 from tallylib import ServerDidNotStart, new_uid
-from test_auth import Key, write_key_file
+from auth_keys import Key, write_key_file
 
 TIMEOUT = 15
 

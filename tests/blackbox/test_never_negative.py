@@ -121,6 +121,108 @@ def refused_timestamps(draw, now: int):
     return write_instant(us, draw(st.integers(0, 2)), draw(offsets)), ("timestamp_in_future",)
 
 
+class History:
+    """One user's history as the server and the model see it, built by the steps below."""
+
+    def __init__(self, client, user_id: int):
+        self.client = client
+        self.user_id = user_id
+        self.model = Model()
+        self.accepted: list[tuple[str, str, int, int]] = []  # (uid, type, micros, cents)
+
+    def record(self, uid: str, type_: str, at: int, cents: int):
+        self.model.entries.append((at, cents if type_ == "DEPOSIT" else -cents))
+        self.accepted.append((uid, type_, at, cents))
+
+
+def fill_to_the_ceiling(h: History, data, now: int):
+    """A batch of deposits at the cap: pushes the balance to the ceiling."""
+    at = data.draw(instants(now, [t for t, _ in h.model.entries]), label="fill at")
+    n = data.draw(st.integers(1, 101), label="fill count")
+    ts = write_instant(at, data.draw(st.integers(0, 2)), data.draw(offsets))
+    items = [{"uid": new_uid("f"), "type": "DEPOSIT", "amount": cents_text(AMOUNT_MAX),
+              "user_id": h.user_id, "timestamp": ts} for _ in range(n)]
+    r = h.client.send_json("PUT", "/v1/transactions", items)
+    assert r.status_code == 200, r.text[:2000]
+    results = r.json()
+    assert isinstance(results, list) and len(results) == n, r.text[:2000]
+    for it, res in zip(items, results):
+        ok = h.model.deposit_ok(at, AMOUNT_MAX)
+        if ok:
+            assert res["status"] == 200, f"deposit at the cap at {ts}: model accepts, server {res}"
+            assert micros(parse_norm_iso(res["transaction"]["timestamp"])) == at, res
+            h.record(it["uid"], "DEPOSIT", at, AMOUNT_MAX)
+        else:
+            assert res["status"] == 422 and res["error"]["code"] == "balance_too_large", (
+                f"deposit at the cap at {ts} passes the ceiling: server {res}")
+
+
+def send_refused(h: History, data, now: int):
+    """Input that must be refused with 422 and change nothing."""
+    if data.draw(st.booleans(), label="over the cap"):
+        body = {"uid": new_uid("r"), "type": "DEPOSIT", "amount": cents_text(AMOUNT_MAX + 1), "user_id": h.user_id}
+        codes = ("invalid_amount",)
+    else:
+        ts, codes = data.draw(refused_timestamps(now), label="refused timestamp")
+        body = {"uid": new_uid("r"), "type": data.draw(st.sampled_from(["DEPOSIT", "WITHDRAW"])),
+                "amount": "0.01", "user_id": h.user_id, "timestamp": ts}
+    r = h.client.tx_raw(body)
+    assert r.status_code == 422 and r.json()["error"]["code"] in codes, (
+        f"{body} must be refused with 422 {codes}: got {r.status_code} {r.text}")
+    assert h.client.get_tx(body["uid"]).status_code == 404
+    assert h.client.balance(h.user_id) == cents_text(h.model.total())
+
+
+def deposit_or_withdraw(h: History, data, now: int, op: str, variant: int):
+    """One transaction, backdated or at the server's clock, decided as the model decides it."""
+    cents = data.draw(st.one_of(st.integers(1, 5000), st.integers(1, AMOUNT_MAX), st.just(AMOUNT_MAX)),
+                      label="cents")
+    at = ts = None
+    if data.draw(st.integers(0, 4), label="server clock") > 0:
+        at = data.draw(instants(now, [t for t, _ in h.model.entries]), label="at")
+        ts = write_instant(at, data.draw(st.integers(0, 2), label="style"), data.draw(offsets, label="off"))
+    uid = new_uid("p")
+    r = h.client.tx(h.user_id, op, amount_text(cents, variant), uid=uid, timestamp=ts)
+    check_at = at if at is not None else micros(dt.datetime.now(dt.timezone.utc))
+    if op == "DEPOSIT":
+        expect_ok = h.model.deposit_ok(check_at, cents)
+        want = (200, None) if expect_ok else (422, "balance_too_large")
+    else:
+        expect_ok = h.model.withdraw_ok(check_at, cents)
+        want = (200, None) if expect_ok else (402, "insufficient_funds")
+    assert r.status_code == want[0], (
+        f"{op} {cents_text(cents)} at {ts or 'now'}: model says {want}, server {r.status_code} {r.text}\n"
+        f"history so far: {[(norm_iso(from_micros(t)), cents_text(d)) for t, d in sorted(h.model.entries)]}")
+    if r.status_code == 200:
+        rec = r.json()
+        stored = micros(parse_norm_iso(rec["timestamp"]))
+        if at is not None:
+            assert stored == at, rec
+        assert rec["amount"] == cents_text(cents), rec
+        h.record(uid, op, stored, cents)
+    else:
+        assert r.json()["error"]["code"] == want[1], r.text
+    assert h.client.balance(h.user_id) == cents_text(h.model.total())
+
+
+def check_balances_and_reads(h: History):
+    """Balances at every interesting instant (each entry's time, just before, just after) and at the ends; the
+    last accepted transactions readable as stored."""
+    instants_checked = {UTC_MIN, micros(dt.datetime(9999, 12, 31, 23, 59, 59, 999999))}
+    for t, _ in h.model.entries:
+        instants_checked |= {t - 1, t, t + 1}
+    for t in sorted(i for i in instants_checked if i >= UTC_MIN):
+        bal = h.model.balance_at(t)
+        assert 0 <= bal <= BALANCE_MAX
+        got = h.client.balance(h.user_id, norm_iso(from_micros(t)))
+        assert got == cents_text(bal), f"balance at {norm_iso(from_micros(t))}: server {got}, model {bal}"
+    for uid, type_, t, cents in h.accepted[-5:]:
+        g = h.client.get_tx(uid)
+        assert g.status_code == 200, g.text
+        assert g.json()["type"] == type_ and g.json()["amount"] == cents_text(cents)
+        assert micros(parse_norm_iso(g.json()["timestamp"])) == t
+
+
 def test_random_backdated_histories_match_model(server):
     client = server.client()
     print(f"property seed {SEED} ({EXAMPLES} examples); replay with TALLY_PROP_SEED={SEED}")
@@ -131,94 +233,18 @@ def test_random_backdated_histories_match_model(server):
                                      HealthCheck.data_too_large])
     @given(data=st.data(), n_ops=st.integers(15, 35), variant=st.integers(0, 2))
     def run(data, n_ops, variant):
-        user = client.create_user("prop")
-        model = Model()
-        accepted: list[tuple[str, str, int, int]] = []  # (uid, type, micros, cents)
+        h = History(client, client.create_user("prop")["id"])
         for _ in range(n_ops):
             now = micros(dt.datetime.now(dt.timezone.utc))
             op = data.draw(st.sampled_from(["DEPOSIT", "DEPOSIT", "WITHDRAW", "WITHDRAW", "WITHDRAW", "FILL",
                                             "REFUSED"]), label="op")
-            if op == "FILL":  # a batch of deposits at the cap: pushes the balance to the ceiling
-                at = data.draw(instants(now, [t for t, _ in model.entries]), label="fill at")
-                n = data.draw(st.integers(1, 101), label="fill count")
-                ts = write_instant(at, data.draw(st.integers(0, 2)), data.draw(offsets))
-                items = [{"uid": new_uid("f"), "type": "DEPOSIT", "amount": cents_text(AMOUNT_MAX),
-                          "user_id": user["id"], "timestamp": ts} for _ in range(n)]
-                r = client.send_json("PUT", "/v1/transactions", items)
-                assert r.status_code == 200, r.text[:2000]
-                results = r.json()
-                assert isinstance(results, list) and len(results) == n, r.text[:2000]
-                for it, res in zip(items, results):
-                    ok = model.deposit_ok(at, AMOUNT_MAX)
-                    if ok:
-                        assert res["status"] == 200, f"deposit at the cap at {ts}: model accepts, server {res}"
-                        assert micros(parse_norm_iso(res["transaction"]["timestamp"])) == at, res
-                        model.entries.append((at, AMOUNT_MAX))
-                        accepted.append((it["uid"], "DEPOSIT", at, AMOUNT_MAX))
-                    else:
-                        assert res["status"] == 422 and res["error"]["code"] == "balance_too_large", (
-                            f"deposit at the cap at {ts} passes the ceiling: server {res}")
-                continue
-            if op == "REFUSED":  # must be refused with 422 and change nothing
-                if data.draw(st.booleans(), label="over the cap"):
-                    body = {"uid": new_uid("r"), "type": "DEPOSIT", "amount": cents_text(AMOUNT_MAX + 1),
-                            "user_id": user["id"]}
-                    codes = ("invalid_amount",)
-                else:
-                    ts, codes = data.draw(refused_timestamps(now), label="refused timestamp")
-                    body = {"uid": new_uid("r"), "type": data.draw(st.sampled_from(["DEPOSIT", "WITHDRAW"])),
-                            "amount": "0.01", "user_id": user["id"], "timestamp": ts}
-                r = client.tx_raw(body)
-                assert r.status_code == 422 and r.json()["error"]["code"] in codes, (
-                    f"{body} must be refused with 422 {codes}: got {r.status_code} {r.text}")
-                assert client.get_tx(body["uid"]).status_code == 404
-                assert client.balance(user["id"]) == cents_text(model.total())
-                continue
-            cents = data.draw(st.one_of(st.integers(1, 5000), st.integers(1, AMOUNT_MAX), st.just(AMOUNT_MAX)),
-                              label="cents")
-            at = ts = None
-            if data.draw(st.integers(0, 4), label="server clock") > 0:
-                at = data.draw(instants(now, [t for t, _ in model.entries]), label="at")
-                ts = write_instant(at, data.draw(st.integers(0, 2), label="style"), data.draw(offsets, label="off"))
-            uid = new_uid("p")
-            r = client.tx(user["id"], op, amount_text(cents, variant), uid=uid, timestamp=ts)
-            check_at = at if at is not None else micros(dt.datetime.now(dt.timezone.utc))
-            if op == "DEPOSIT":
-                expect_ok = model.deposit_ok(check_at, cents)
-                want = (200, None) if expect_ok else (422, "balance_too_large")
+            if op == "FILL":
+                fill_to_the_ceiling(h, data, now)
+            elif op == "REFUSED":
+                send_refused(h, data, now)
             else:
-                expect_ok = model.withdraw_ok(check_at, cents)
-                want = (200, None) if expect_ok else (402, "insufficient_funds")
-            assert r.status_code == want[0], (
-                f"{op} {cents_text(cents)} at {ts or 'now'}: model says {want}, server {r.status_code} {r.text}\n"
-                f"history so far: {[(norm_iso(from_micros(t)), cents_text(d)) for t, d in sorted(model.entries)]}")
-            if r.status_code == 200:
-                rec = r.json()
-                stored = micros(parse_norm_iso(rec["timestamp"]))
-                if at is not None:
-                    assert stored == at, rec
-                assert rec["amount"] == cents_text(cents), rec
-                model.entries.append((stored, cents if op == "DEPOSIT" else -cents))
-                accepted.append((uid, op, stored, cents))
-            else:
-                assert r.json()["error"]["code"] == want[1], r.text
-            assert client.balance(user["id"]) == cents_text(model.total())
-
-        # balances at every interesting instant (each entry's time, just before, just after) and at the ends
-        instants_checked = {UTC_MIN, micros(dt.datetime(9999, 12, 31, 23, 59, 59, 999999))}
-        for t, _ in model.entries:
-            instants_checked |= {t - 1, t, t + 1}
-        for t in sorted(i for i in instants_checked if i >= UTC_MIN):
-            bal = model.balance_at(t)
-            assert 0 <= bal <= BALANCE_MAX
-            got = client.balance(user["id"], norm_iso(from_micros(t)))
-            assert got == cents_text(bal), f"balance at {norm_iso(from_micros(t))}: server {got}, model {bal}"
-        # every accepted transaction is readable as stored
-        for uid, type_, t, cents in accepted[-5:]:
-            g = client.get_tx(uid)
-            assert g.status_code == 200, g.text
-            assert g.json()["type"] == type_ and g.json()["amount"] == cents_text(cents)
-            assert micros(parse_norm_iso(g.json()["timestamp"])) == t
+                deposit_or_withdraw(h, data, now, op, variant)
+        check_balances_and_reads(h)
 
     try:
         run()

@@ -69,21 +69,23 @@ std::vector<std::string> plain_streams() {
   };
 }
 
-// The shapes of tests/blackbox/test_hostile*.py and test_http_edge.py, and the slow path's other refusals.
-std::vector<std::string> hostile_streams() {
-  const std::string post = "POST /v1/user HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
-  const std::string chunked17 = "11\r\n" + body17 + "\r\n0\r\n\r\n";
-  std::vector<std::string> out = {
-      post + "Content-Length: 17\r\nContent-Length: 17\r\n\r\n" + body17,
-      post + "Content-Length: 17\r\nContent-Length: 5\r\n\r\n" + body17,
-      post + "Content-Length:  17 \r\n\r\n" + body17,
-      post + "Content-Length: 17\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked17,
-      post + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n" + chunked17,
-      post + "Transfer-Encoding: chunked, gzip\r\n\r\n" + chunked17,
-      post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked17,
-      post + "Transfer-Encoding : chunked\r\n\r\n" + chunked17,
-      post + "Transfer-Encoding: gzip, chunked\r\n\r\n" + chunked17,
-      post + "Transfer-Encoding: chunked\r\n\r\n" + chunked17 + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+const std::string post_json_head = "POST /v1/user HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+const std::string chunked17 = "11\r\n" + body17 + "\r\n0\r\n\r\n";
+
+// The message shapes of tests/blackbox/test_hostile*.py and test_http_edge.py: duplicate and conflicting framing,
+// versions and connection handling, header and request-line syntax, the ways a head may end.
+std::vector<std::string> message_shape_streams() {
+  return {
+      post_json_head + "Content-Length: 17\r\nContent-Length: 17\r\n\r\n" + body17,
+      post_json_head + "Content-Length: 17\r\nContent-Length: 5\r\n\r\n" + body17,
+      post_json_head + "Content-Length:  17 \r\n\r\n" + body17,
+      post_json_head + "Content-Length: 17\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked17,
+      post_json_head + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n" + chunked17,
+      post_json_head + "Transfer-Encoding: chunked, gzip\r\n\r\n" + chunked17,
+      post_json_head + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked17,
+      post_json_head + "Transfer-Encoding : chunked\r\n\r\n" + chunked17,
+      post_json_head + "Transfer-Encoding: gzip, chunked\r\n\r\n" + chunked17,
+      post_json_head + "Transfer-Encoding: chunked\r\n\r\n" + chunked17 + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
       "GET /healthz HTTP/1.1\r\n\r\n",
       "GET /healthz HTTP/1.0\r\n\r\n",
       "GET /healthz HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -123,11 +125,17 @@ std::vector<std::string> hostile_streams() {
       "GET /healthz HTTP/1.1\r\nHost: x\r\n\n",
       "GET /healthz HTTP/1.1\r\nHost: x\r\r\n\r\n",
       "GET /healthz HTTP/1.1\r\n: empty-name\r\nHost: x\r\n\r\n",
-      // Names that begin with one http_parser reads itself (the fuzzer found it treats some as that header).
-      post + "Transfer-Encoding': chunked\r\n\r\n" + chunked17,
-      post + "Transfer-Encodings: chunked\r\n\r\n" + chunked17,
-      post + "Content-Length': 17\r\n\r\n" + body17,
-      post + "Content-Lengthx: 3\r\n\r\n" + body17,
+  };
+}
+
+// Header names that begin like one http_parser reads itself (the fuzzer found it treats some as that header),
+// and sizes, counts and Content-Length values past the limits: the slow path's other refusals.
+std::vector<std::string> lookalike_and_limit_streams() {
+  std::vector<std::string> out = {
+      post_json_head + "Transfer-Encoding': chunked\r\n\r\n" + chunked17,
+      post_json_head + "Transfer-Encodings: chunked\r\n\r\n" + chunked17,
+      post_json_head + "Content-Length': 17\r\n\r\n" + body17,
+      post_json_head + "Content-Lengthx: 3\r\n\r\n" + body17,
       "GET / HTTP/1.1\r\nHost: x\r\nConnection': close\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: x\r\nUpgrade-Insecure-Requests: 1\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: x\r\nUpgrade': h2c\r\nConnection: upgrade\r\n\r\n",
@@ -146,6 +154,13 @@ std::vector<std::string> hostile_streams() {
   for (const char* value : {"-1", "18446744073709551615", "17abc", "17, 17", "0x11", "+17", "", " ", "17\t"}) {
     out.push_back("POST /v1/user HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::string(value) + "\r\n\r\n" + body17);
   }
+  return out;
+}
+
+// The shapes of tests/blackbox/test_hostile*.py and test_http_edge.py, and the slow path's other refusals.
+std::vector<std::string> hostile_streams() {
+  std::vector<std::string> out = message_shape_streams();
+  for (std::string& stream : lookalike_and_limit_streams()) out.push_back(std::move(stream));
   return out;
 }
 

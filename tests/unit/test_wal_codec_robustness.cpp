@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <random>
 #include <string>
@@ -54,74 +55,95 @@ TEST(RecordCodec, RandomBytesNeverCrash) {
   }
 }
 
+// Field values for the test below: the edges of every limit, or a random value; text of printable ASCII
+// (0x20..0x7e), or the same with one byte no stored text may hold: a C0 control, DEL, a byte that never starts
+// UTF-8 (0xff) or an overlong lead (0xc0).
+class ArbitraryValues {
+ public:
+  explicit ArbitraryValues(std::uint64_t seed) : rng_(seed) {}
+
+  std::uint64_t next() { return rng_(); }
+
+  std::int64_t pick(std::initializer_list<std::int64_t> edges) {
+    return rng_() % 4 == 0 ? static_cast<std::int64_t>(rng_()) : *(edges.begin() + rng_() % edges.size());
+  }
+
+  // `clean` says whether the text is free of the poison bytes.
+  std::string text(std::initializer_list<std::size_t> sizes, bool& clean) {
+    std::string t(*(sizes.begin() + rng_() % sizes.size()), 'x');
+    for (char& c : t) c = static_cast<char>(0x20 + rng_() % 0x5f);
+    clean = t.empty() || rng_() % 3 != 0;
+    if (!clean) {
+      static constexpr unsigned char poison[] = {0x01, 0x7f, 0xff, 0xc0};
+      t[rng_() % t.size()] = static_cast<char>(poison[rng_() % 4]);
+    }
+    return t;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+bool in_utc_range(std::int64_t at) { return at >= limits::utc_micros_min && at <= limits::utc_micros_max; }
+
+// Writes a user.created with arbitrary fields into `root` and `want`; returns whether the limits allow it.
+bool write_arbitrary_user(ArbitraryValues& values, schema::WalRecord::Builder root, Record& want) {
+  UserCreated u;
+  u.id = static_cast<UserId>(values.pick({0, 1, 2, -1, static_cast<std::int64_t>(limits::users_max)}));
+  bool name_clean = false, key_clean = false;
+  // ASCII: bytes are characters, so user_name_chars_max bounds the length here.
+  u.name = values.text({0, 1, 7, limits::user_name_chars_max, limits::user_name_chars_max + 1}, name_clean);
+  u.idempotency_key =
+      values.text({0, 1, limits::idempotency_key_bytes_max, limits::idempotency_key_bytes_max + 1}, key_clean);
+  u.created_at = values.pick({0, -1, limits::utc_micros_min, limits::utc_micros_max, INT64_MIN, INT64_MAX});
+  auto b = root.initUserCreated();
+  b.setId(u.id);
+  b.setName(capnp::Text::Reader(u.name.data(), u.name.size()));
+  b.setIdempotencyKey(capnp::Text::Reader(u.idempotency_key.data(), u.idempotency_key.size()));
+  b.setCreatedAtMicros(u.created_at);
+  want = u;
+  return u.id != 0 && u.id < limits::users_max && !u.name.empty() && name_clean &&
+         u.name.size() <= limits::user_name_chars_max && key_clean &&
+         u.idempotency_key.size() <= limits::idempotency_key_bytes_max && in_utc_range(u.created_at);
+}
+
+// Writes a transaction with arbitrary fields (a kind from a newer schema among them) into `root` and `want`;
+// returns whether the limits allow it.
+bool write_arbitrary_tx(ArbitraryValues& values, schema::WalRecord::Builder root, Record& want) {
+  TransactionApplied t;
+  bool uid_clean = false;
+  t.uid = values.text({0, 1, 36, limits::uid_bytes_max, limits::uid_bytes_max + 1}, uid_clean);
+  t.user_id = static_cast<UserId>(values.pick({0, 1, -1}));
+  const std::uint16_t kind = static_cast<std::uint16_t>(values.next() % 3);  // 2: a kind from a newer schema
+  t.kind = kind == 1 ? TxKind::withdraw : TxKind::deposit;
+  t.amount = values.pick({0, 1, -1, limits::amount_minor_max, limits::amount_minor_max + 1, INT64_MIN});
+  t.at = values.pick({0, limits::utc_micros_min, limits::utc_micros_min - 1, limits::utc_micros_max,
+                      limits::utc_micros_max + 1, INT64_MIN, INT64_MAX});
+  t.timestamp_given = values.next() % 2;
+  auto b = root.initTransactionApplied();
+  b.setUid(capnp::Text::Reader(t.uid.data(), t.uid.size()));
+  b.setUserId(t.user_id);
+  b.setKind(static_cast<schema::TxKind>(kind));
+  b.setAmountMinor(t.amount);
+  b.setAtMicros(t.at);
+  b.setTimestampGiven(t.timestamp_given);
+  want = t;
+  return !t.uid.empty() && uid_clean && t.uid.size() <= limits::uid_bytes_max && t.user_id != 0 && kind <= 1 &&
+         t.amount >= 1 && t.amount <= limits::amount_minor_max && in_utc_range(t.at);
+}
+
 // Well-formed messages with arbitrary field values (edges of every limit, out-of-range enum and union values):
 // decode accepts exactly those the limits allow (an oracle written from ledger/limits.hpp, not from the codec)
 // and gives back every field as written. Both outcomes must occur, or the test did not test.
 TEST(RecordCodec, ArbitraryFieldValuesAreAcceptedExactlyWhenValid) {
-  std::mt19937_64 rng(7);
-  auto pick = [&rng](std::initializer_list<std::int64_t> edges) {
-    return rng() % 4 == 0 ? static_cast<std::int64_t>(rng()) : *(edges.begin() + rng() % edges.size());
-  };
-  // Printable ASCII (0x20..0x7e), or the same with one byte no stored text may hold: a C0 control, DEL, a byte
-  // that never starts UTF-8 (0xff) or an overlong lead (0xc0). `clean` says which.
-  auto text = [&rng](std::initializer_list<std::size_t> sizes, bool& clean) {
-    std::string t(*(sizes.begin() + rng() % sizes.size()), 'x');
-    for (char& c : t) c = static_cast<char>(0x20 + rng() % 0x5f);
-    clean = t.empty() || rng() % 3 != 0;
-    if (!clean) {
-      static constexpr unsigned char poison[] = {0x01, 0x7f, 0xff, 0xc0};
-      t[rng() % t.size()] = static_cast<char>(poison[rng() % 4]);
-    }
-    return t;
-  };
-  auto in_utc_range = [](std::int64_t at) { return at >= limits::utc_micros_min && at <= limits::utc_micros_max; };
+  ArbitraryValues values(7);
   int accepted = 0, rejected = 0;
   for (int round = 0; round < 60000; ++round) {
     capnp::MallocMessageBuilder message;
     auto root = message.initRoot<schema::WalRecord>();
-    bool valid = false;
     Record want;
-    if (round % 2 == 0) {
-      UserCreated u;
-      u.id = static_cast<UserId>(pick({0, 1, 2, -1, static_cast<std::int64_t>(limits::users_max)}));
-      bool name_clean = false, key_clean = false;
-      // ASCII: bytes are characters, so user_name_chars_max bounds the length here.
-      u.name = text({0, 1, 7, limits::user_name_chars_max, limits::user_name_chars_max + 1}, name_clean);
-      u.idempotency_key =
-          text({0, 1, limits::idempotency_key_bytes_max, limits::idempotency_key_bytes_max + 1}, key_clean);
-      u.created_at = pick({0, -1, limits::utc_micros_min, limits::utc_micros_max, INT64_MIN, INT64_MAX});
-      auto b = root.initUserCreated();
-      b.setId(u.id);
-      b.setName(capnp::Text::Reader(u.name.data(), u.name.size()));
-      b.setIdempotencyKey(capnp::Text::Reader(u.idempotency_key.data(), u.idempotency_key.size()));
-      b.setCreatedAtMicros(u.created_at);
-      valid = u.id != 0 && u.id < limits::users_max && !u.name.empty() && name_clean &&
-              u.name.size() <= limits::user_name_chars_max && key_clean &&
-              u.idempotency_key.size() <= limits::idempotency_key_bytes_max && in_utc_range(u.created_at);
-      want = u;
-    } else {
-      TransactionApplied t;
-      bool uid_clean = false;
-      t.uid = text({0, 1, 36, limits::uid_bytes_max, limits::uid_bytes_max + 1}, uid_clean);
-      t.user_id = static_cast<UserId>(pick({0, 1, -1}));
-      const std::uint16_t kind = static_cast<std::uint16_t>(rng() % 3);  // 2: a kind from a newer schema
-      t.kind = kind == 1 ? TxKind::withdraw : TxKind::deposit;
-      t.amount = pick({0, 1, -1, limits::amount_minor_max, limits::amount_minor_max + 1, INT64_MIN});
-      t.at = pick({0, limits::utc_micros_min, limits::utc_micros_min - 1, limits::utc_micros_max,
-                   limits::utc_micros_max + 1, INT64_MIN, INT64_MAX});
-      t.timestamp_given = rng() % 2;
-      auto b = root.initTransactionApplied();
-      b.setUid(capnp::Text::Reader(t.uid.data(), t.uid.size()));
-      b.setUserId(t.user_id);
-      b.setKind(static_cast<schema::TxKind>(kind));
-      b.setAmountMinor(t.amount);
-      b.setAtMicros(t.at);
-      b.setTimestampGiven(t.timestamp_given);
-      valid = !t.uid.empty() && uid_clean && t.uid.size() <= limits::uid_bytes_max && t.user_id != 0 && kind <= 1 &&
-              t.amount >= 1 && t.amount <= limits::amount_minor_max && t.at >= limits::utc_micros_min &&
-              t.at <= limits::utc_micros_max;
-      want = t;
-    }
+    const bool valid =
+        round % 2 == 0 ? write_arbitrary_user(values, root, want) : write_arbitrary_tx(values, root, want);
     const kj::Array<capnp::word> flat = capnp::messageToFlatArray(message);
     const kj::ArrayPtr<const kj::byte> bytes = flat.asBytes();
     const std::optional<Record> decoded =
