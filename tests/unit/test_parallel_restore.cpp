@@ -119,13 +119,6 @@ TEST_P(EqualsSequentialReplay, BalancesUidsAndListings) {
 
 INSTANTIATE_TEST_SUITE_P(FewAndManyUsers, EqualsSequentialReplay, ::testing::Values(50, 10000));
 
-// A record's name in the tests below: its uid, or a created user's name ("" once its strings were moved out).
-std::string key_of(const Record& record) {
-  if (const auto* tx = std::get_if<TransactionApplied>(&record)) return tx->uid;
-  if (const auto* user = std::get_if<UserCreated>(&record)) return user->name;
-  return "";
-}
-
 // Copies `from` into `into` as wal::decode_into decodes: member by member, into the strings' capacity.
 void decode_like(const Record& from, Record& into) {
   const auto* tx = std::get_if<TransactionApplied>(&from);
@@ -137,11 +130,11 @@ void decode_like(const Record& from, Record& into) {
   }
 }
 
-// Writes over a handed-back record, as decoding the next one into it would: were it still in a batch that a
-// worker or the uid stage reads, the restored uids, users or listings would change.
+// Writes over what add_recycling handed back, as decoding the next record into it would: a uid's whole buffer
+// (it comes back empty, with a spent place's capacity). Were that buffer still a uid that a worker or the uid
+// stage reads, the restored uids or listings would change.
 void scribble(Record& record) {
-  if (auto* tx = std::get_if<TransactionApplied>(&record)) tx->uid.assign(tx->uid.size(), '#');
-  if (auto* user = std::get_if<UserCreated>(&record)) user->name.assign(user->name.size(), '#');
+  if (auto* tx = std::get_if<TransactionApplied>(&record)) tx->uid.assign(tx->uid.capacity(), '#');
 }
 
 // The restore of `log` equals the sequential replay in `sequential`: balances, uids and listings.
@@ -198,7 +191,7 @@ TEST(ParallelRestore, RecycledRecordsAreSpent) {
     if (auto* back = std::get_if<TransactionApplied>(&scratch); back != nullptr && back->uid.capacity() >= uid_chars) {
       // Only a spent place's buffer has this capacity here: a record moved out into a new place is left empty.
       ASSERT_TRUE(back->uid.empty()) << "record " << i;
-      back->uid.assign(back->uid.capacity(), '#');  // the whole buffer, without reallocating it
+      scribble(scratch);
       ++handed_back;
     }
     if ((i + 1) % batch == 0) restore.wait_spent((i + 1) / batch);
