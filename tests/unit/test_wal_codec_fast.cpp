@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "record_checks.hpp"
+#include "tests/unit/wal_codec_samples.hpp"
 #include "wal/record_codec.hpp"
 #include "wal/record_codec_fast.hpp"
 
@@ -187,15 +188,6 @@ std::optional<UserCreated> user_shortcut(std::string_view bytes) {
   return out;
 }
 
-void expect_same_user(const UserCreated& a, const UserCreated& b) {
-  EXPECT_EQ(a.id, b.id);
-  EXPECT_EQ(a.name, b.name);
-  EXPECT_EQ(a.idempotency_key, b.idempotency_key);
-  EXPECT_EQ(a.created_at, b.created_at);
-  EXPECT_EQ(a.client, b.client);
-  EXPECT_EQ(a.low_balance_threshold, b.low_balance_threshold);
-}
-
 // Name lengths around the text's word boundaries, with and without an idempotency key, client and threshold.
 std::vector<UserCreated> user_samples() {
   std::vector<UserCreated> out;
@@ -243,7 +235,7 @@ bool user_shortcut_agrees(const std::string& bytes) {
     ADD_FAILURE() << "the user shortcut made a user of another record";
     return true;
   }
-  expect_same_user(*fast, std::get<UserCreated>(*general));
+  codec_test::expect_same(*fast, std::get<UserCreated>(*general));
   return true;
 }
 
@@ -253,12 +245,12 @@ TEST(RecordCodecFastUser, TakesWhatTheEncoderWrites) {
     ASSERT_TRUE(bytes.has_value());
     const std::optional<UserCreated> fast = user_shortcut(*bytes);
     ASSERT_TRUE(fast.has_value()) << "name " << user.name << " key '" << user.idempotency_key << "'";
-    expect_same_user(*fast, user);
+    codec_test::expect_same(*fast, user);
     EXPECT_TRUE(user_shortcut_agrees(*bytes));
     const std::string shifted = "x" + *bytes;  // misaligned in memory: the same answer
     const std::optional<UserCreated> moved = user_shortcut(std::string_view(shifted).substr(1));
     ASSERT_TRUE(moved.has_value());
-    expect_same_user(*moved, user);
+    codec_test::expect_same(*moved, user);
   }
 }
 

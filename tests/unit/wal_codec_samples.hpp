@@ -1,6 +1,6 @@
-// Samples and checks shared by the wal/record_codec unit tests (test_wal_codec.cpp, test_wal_codec_robustness.cpp):
-// a sample record of each kind, field-by-field comparison, the bytes of a record the encoder must accept, and a
-// round trip through encode and decode.
+// Samples and checks shared by the wal/record_codec unit tests (test_wal_codec.cpp, test_wal_codec_robustness.cpp,
+// test_wal_codec_fast.cpp): a sample record of each kind, field-by-field comparison, the bytes of a record the
+// encoder must accept, and a round trip through encode and decode.
 #pragma once
 
 #include <gtest/gtest.h>
