@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
 #include <caf/all.hpp>
 
 #include "actors/durable_batch.hpp"
@@ -73,9 +74,14 @@ class UserActor : public caf::event_based_actor {
     // alive so long.
     UserActor* owner = nullptr;
     std::uint64_t seq = 0;  // names it in the owner's pending list (a failure's message)
-    std::vector<TransactionApplied> txs;
+    // A single PUT's transaction and most batch groups' (a batch over many users has about one item per user)
+    // live inside the command itself: no allocation for either vector then; a larger group's spill to the heap.
+    static constexpr std::size_t inline_items = 1;
+    template <class T>
+    using Items = boost::container::small_vector<T, inline_items>;
+    Items<TransactionApplied> txs;
     TxReply reply;                          // single PUT
-    std::vector<TxItem> items;              // one per tx (a batch's positions; uid hashes; durable entries)
+    Items<TxItem> items;                    // one per tx (a batch's positions; uid hashes; durable entries)
     std::shared_ptr<BatchSink> sink;        // batch
     std::atomic<bool> durable{false};
     void answer(std::size_t k, const TxResult& result);
