@@ -246,7 +246,7 @@ void UserActor::on_wal_completion(InFlight* in_flight, wal::WalStatus status) {
   // Success needs no message back: the actor drops durable entries the next time it runs. Only a failure must
   // reach it, to roll the speculative entries back.
   if (status == wal::WalStatus::durable) {
-    in_flight->service.durable_batch().stage(in_flight->shared_from_this());
+    in_flight->service.durable_batch().stage(in_flight->self.lock());
   } else {
     caf::anon_send(caf::actor_cast<caf::actor>(in_flight->owner), wal_done_atom::value, in_flight->seq,
                    static_cast<int>(status));

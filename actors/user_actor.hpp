@@ -66,8 +66,15 @@ class UserActor : public caf::event_based_actor {
   // it to the actor as the command (apply_many_atom), which drops refused items and submits it as it is: one
   // allocation for both. Shared with the WAL completion: on success the WAL thread stages it, publishes it at the end of its group
   // commit with the rest (DurableBatch::publish_staged) and then answers it, without a hop back here.
-  struct InFlight final : DurableBatch::Staged, std::enable_shared_from_this<InFlight> {
+  struct InFlight final : DurableBatch::Staged {
     InFlight(LedgerService& service, UserSlot& slot) : service(service), slot(slot) {}
+    // Made by make_shared (a single PUT) or as one of a batch's InPlaceArray (aliasing the array's count): a
+    // shared_ptr to it either way. `self` is that handle's, for the WAL completion, which has only the address.
+    static std::shared_ptr<InFlight> hold(std::shared_ptr<InFlight> made) {
+      made->self = made;
+      return made;
+    }
+    std::weak_ptr<InFlight> self;
     LedgerService& service;
     UserSlot& slot;
     // Set by the actor that submits it: its pending list holds this entry until durable or failed, and keeps it
