@@ -9,6 +9,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/batch_turns.hpp"
+#include "actors/in_place_array.hpp"
 #include "actors/turn_here.hpp"
 #include "actors/user_actor.hpp"
 #include "feed/funds_rule.hpp"
@@ -241,7 +242,7 @@ void LedgerService::apply(TransactionApplied tx, TxReply reply) {
   UserSlot* slot = claim_for(tx, uid_hash, retry, reply);
   if (slot == nullptr) return;
   // The command is the WAL entry the actor submits if it admits the transaction: one allocation for both.
-  auto in_flight = std::make_shared<UserActor::InFlight>(*this, *slot);
+  auto in_flight = UserActor::InFlight::hold(std::make_shared<UserActor::InFlight>(*this, *slot));
   in_flight->reply = std::move(reply);
   in_flight->txs.push_back(std::move(tx));
   in_flight->items.push_back(TxItem{0, uid_hash});
@@ -300,12 +301,17 @@ void LedgerService::apply_batch(std::vector<TransactionApplied> txs, std::vector
             [](const Claimed& a, const Claimed& b) { return a.user != b.user ? a.user < b.user : a.k < b.k; });
   // Each user's share is sent here, in batch order; the actors it wakes run on the workers, a few per job.
   BatchTurns turns(system_, &UserActor::prefetch_turn);
+  // Every user's command in one allocation; each handle holds the array (answered together; in_place_array.hpp).
+  std::size_t users = 0;
+  for (std::size_t i = 0; i < claimed.size(); ++i) users += i == 0 || claimed[i].slot != claimed[i - 1].slot;
+  auto commands = std::make_shared<InPlaceArray<UserActor::InFlight>>(users);
   for (std::size_t i = 0; i < claimed.size();) {
     // The send below takes the slot's lock, on a line the WAL thread last wrote (the balance): ask for it
     // writable a few users ahead.
     if (i + batch_prefetch_items < claimed.size()) __builtin_prefetch(claimed[i + batch_prefetch_items].slot, 1);
     UserSlot* slot = claimed[i].slot;
-    auto group = std::make_shared<UserActor::InFlight>(*this, *slot);
+    auto group = UserActor::InFlight::hold(
+        std::shared_ptr<UserActor::InFlight>(commands, &commands->emplace(*this, *slot)));
     group->sink = sink;
     std::size_t end = i;
     while (end < claimed.size() && claimed[end].slot == slot) ++end;

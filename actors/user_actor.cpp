@@ -185,8 +185,8 @@ void UserActor::on_apply_many(std::shared_ptr<InFlight> group) {
                "a group command is well formed and not yet submitted");
   // Admitted items move down over refused ones, in order; the group is then submitted as it is (no allocation
   // or move per item: usually nothing is refused).
-  std::vector<TransactionApplied>& txs = group->txs;
-  std::vector<TxItem>& items = group->items;
+  InFlight::Items<TransactionApplied>& txs = group->txs;
+  InFlight::Items<TxItem>& items = group->items;
   const UtcMicros now = service_->now();
   std::size_t kept = 0;
   for (std::size_t k = 0; k < txs.size(); ++k) {
@@ -246,7 +246,9 @@ void UserActor::on_wal_completion(InFlight* in_flight, wal::WalStatus status) {
   // Success needs no message back: the actor drops durable entries the next time it runs. Only a failure must
   // reach it, to roll the speculative entries back.
   if (status == wal::WalStatus::durable) {
-    in_flight->service.durable_batch().stage(in_flight->shared_from_this());
+    std::shared_ptr<InFlight> self = in_flight->self.lock();
+    TALLY_ASSERT(self != nullptr, "an in-flight entry is made through InFlight::hold and held until it completes");
+    in_flight->service.durable_batch().stage(std::move(self));
   } else {
     caf::anon_send(caf::actor_cast<caf::actor>(in_flight->owner), wal_done_atom::value, in_flight->seq,
                    static_cast<int>(status));
@@ -277,7 +279,7 @@ void UserActor::publish_durable(LedgerService& service, UserSlot& slot, InFlight
   // A commit below may start a request parked on this uid: its actor's turn runs on a worker, never here.
   TurnHere::forbid_on_this_thread();
   DurableBatch& batch = service.durable_batch();
-  const std::vector<TransactionApplied>& txs = in_flight.txs;
+  const InFlight::Items<TransactionApplied>& txs = in_flight.txs;
   // The WAL thread is the balance's only writer: what it holds is the user's durable balance before this entry.
   feed::FundsState state{slot.balance.load(std::memory_order_relaxed),
                          slot.low_balance_threshold.load(std::memory_order_relaxed)};

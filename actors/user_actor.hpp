@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
 #include <caf/all.hpp>
 
 #include "actors/durable_batch.hpp"
@@ -65,17 +66,29 @@ class UserActor : public caf::event_based_actor {
   // it to the actor as the command (apply_many_atom), which drops refused items and submits it as it is: one
   // allocation for both. Shared with the WAL completion: on success the WAL thread stages it, publishes it at the end of its group
   // commit with the rest (DurableBatch::publish_staged) and then answers it, without a hop back here.
-  struct InFlight final : DurableBatch::Staged, std::enable_shared_from_this<InFlight> {
+  struct InFlight final : DurableBatch::Staged {
     InFlight(LedgerService& service, UserSlot& slot) : service(service), slot(slot) {}
+    // Made by make_shared (a single PUT) or as one of a batch's InPlaceArray (aliasing the array's count): a
+    // shared_ptr to it either way. `self` is that handle's, for the WAL completion, which has only the address.
+    static std::shared_ptr<InFlight> hold(std::shared_ptr<InFlight> made) {
+      made->self = made;
+      return made;
+    }
+    std::weak_ptr<InFlight> self;
     LedgerService& service;
     UserSlot& slot;
     // Set by the actor that submits it: its pending list holds this entry until durable or failed, and keeps it
     // alive so long.
     UserActor* owner = nullptr;
     std::uint64_t seq = 0;  // names it in the owner's pending list (a failure's message)
-    std::vector<TransactionApplied> txs;
+    // A single PUT's transaction and most batch groups' (a batch over many users has about one item per user)
+    // live inside the command itself: no allocation for either vector then; a larger group's spill to the heap.
+    static constexpr std::size_t inline_items = 1;
+    template <class T>
+    using Items = boost::container::small_vector<T, inline_items>;
+    Items<TransactionApplied> txs;
     TxReply reply;                          // single PUT
-    std::vector<TxItem> items;              // one per tx (a batch's positions; uid hashes; durable entries)
+    Items<TxItem> items;                    // one per tx (a batch's positions; uid hashes; durable entries)
     std::shared_ptr<BatchSink> sink;        // batch
     std::atomic<bool> durable{false};
     void answer(std::size_t k, const TxResult& result);

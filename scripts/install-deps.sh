@@ -13,6 +13,7 @@ packages=(
   build-essential pkg-config meson ninja-build
   libcaf-dev libpistache-dev capnproto libcapnp-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libcli11-dev libjemalloc-dev libhttp-parser-dev prometheus-cpp-dev libssl-dev
+  libboost-dev          # header-only: boost::container::small_vector (actors/user_actor.hpp)
   libcurl4-openssl-dev  # shard/peer_client (a clustered tallyd's peer HTTP client) and tally-relay's long-polls
   libnats-dev           # tally-relay (relay/): publishes the change feed to NATS JetStream
   python3 curl
