@@ -138,28 +138,31 @@ bool HttpRequestParser::read_fast_header(std::string_view name, std::string_view
 }
 
 // The header lines from `at` (just after the request line), each read by read_fast_header, up to the blank line:
-// true leaves `at` on its CR with its LF after it. False declines the head.
-bool HttpRequestParser::read_fast_header_lines(std::string_view input, std::size_t& at, std::uint64_t& content_length) {
+// where its CR is (its LF follows), or npos to decline the head. `at` is a local, not a reference: kept in a
+// register through the byte loops (as a reference it cost +2.7% instructions in this path).
+std::size_t HttpRequestParser::fast_header_lines_end(std::string_view input, std::size_t at,
+                                                     std::uint64_t& content_length) {
+  constexpr std::size_t decline = std::string_view::npos;
   const char* data = input.data();
   const std::size_t size = input.size();
   for (;;) {
-    if (size - at < 2) return false;
-    if (data[at] == '\r') return data[at + 1] == '\n';
+    if (size - at < 2) return decline;
+    if (data[at] == '\r') return data[at + 1] == '\n' ? at : decline;
     const std::size_t name_start = at;
     while (at < size && is_token_byte(data[at])) ++at;
-    if (at == name_start || at >= size || data[at] != ':') return false;
+    if (at == name_start || at >= size || data[at] != ':') return decline;
     const std::string_view name = input.substr(name_start, at - name_start);
     ++at;
     while (at < size && (data[at] == ' ' || data[at] == '\t')) ++at;
     const std::size_t value_start = at;
     while (at < size && is_plain_value_char(data[at])) ++at;
-    if (size - at < 2 || data[at] != '\r' || data[at + 1] != '\n') return false;
+    if (size - at < 2 || data[at] != '\r' || data[at + 1] != '\n') return decline;
     const std::string_view value = input.substr(value_start, at - value_start);
     at += 2;
-    if (++header_count_ > limits_.header_count_max) return false;
+    if (++header_count_ > limits_.header_count_max) return decline;
     // A Content-Length value is taken as it stands (digits only); other values lose trailing whitespace in
     // finish_header_field, as on the slow path.
-    if (!read_fast_header(name, value, content_length)) return false;
+    if (!read_fast_header(name, value, content_length)) return decline;
   }
 }
 
@@ -167,12 +170,11 @@ bool HttpRequestParser::try_fast_head(const char* data, std::size_t size, Step& 
   const std::string_view input(data, size);
   FastRequestLine line;
   if (!read_fast_request_line(input, limits_.request_line_bytes_max, line)) return false;
-  std::size_t at = line.end;
   std::uint64_t content_length = npos_length;
+  const std::size_t at = fast_header_lines_end(input, line.end, content_length);
   // The section, from the first field through the blank line's LF, within its limit: the slow path counts the
   // final LF too when no body follows (and declining one byte early otherwise is safe).
-  if (read_fast_header_lines(input, at, content_length) && host_count_ == 1 &&
-      at + 2 - line.end <= limits_.header_bytes_max) {
+  if (at != std::string_view::npos && host_count_ == 1 && at + 2 - line.end <= limits_.header_bytes_max) {
     const KnownMethod& known = *line.known;
     request_.target.assign(data + line.target_start, line.target_bytes);
     body_limit_ = limits_.body_bytes_max(known.method, request_.path());
