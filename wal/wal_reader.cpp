@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "ledger/assert.hpp"
 #include "wal/byte_order.hpp"
@@ -89,12 +90,13 @@ struct ScanRun {
   bool fail_with(const std::string& message) { return fail(disk::IoStatus::failed(message)); }
 };
 
-// The segment files' numbers from the start segment on, in order. False: the directory could not be listed.
+// The segment files' numbers from the start segment on, in order. False: the scan ends here, the directory could
+// not be listed or does not exist yet (an empty log, whatever the start position).
 bool list_segments(ScanRun& run, std::vector<std::uint64_t>& numbers) {
   std::vector<std::string> names;
   if (disk::IoStatus listed = run.fs.list(run.dir, names); !listed.ok()) {
     if (!listed.not_found()) return run.fail(std::move(listed));
-    return true;  // no directory yet: an empty log
+    return false;  // no directory yet: an empty log
   }
   for (const std::string& name : names) {
     std::uint64_t number = 0;
@@ -220,7 +222,6 @@ SegmentEnd read_segment(ScanRun& run, const SegmentRead& segment) {
 
 }  // namespace
 
-
 WalScan scan_wal(disk::FileSystem& fs, const std::string& dir, const std::function<bool(std::string_view payload)>& visit) {
   return scan_wal(fs, dir, WalPosition{}, visit);
 }
@@ -237,7 +238,7 @@ WalScan scan_wal(disk::FileSystem& fs, const std::string& dir, const ScanOptions
   ScanRun run{fs, dir, options, visit, WalScan{}, WalPosition{}};
   std::vector<std::uint64_t> numbers;
   if (!list_segments(run, numbers) || !start_segment_present(run, numbers) || !segments_contiguous(run, numbers))
-    return run.scan;
+    return std::move(run.scan);
   if (!numbers.empty()) run.scan.first_segment = numbers.front();
 
   std::string data;
@@ -245,17 +246,17 @@ WalScan scan_wal(disk::FileSystem& fs, const std::string& dir, const ScanOptions
     const std::string path = segment_path(dir, numbers[i]);
     if (disk::IoStatus read = fs.read_all(path, data); !read.ok()) {
       run.fail(std::move(read));
-      return run.scan;
+      return std::move(run.scan);
     }
     const std::uint64_t from = i == 0 && numbers[0] == options.start.segment ? options.start.offset : 0;
     const SegmentEnd end = read_segment(run, SegmentRead{numbers[i], path, data, i + 1 == numbers.size(), from});
-    if (end == SegmentEnd::failed) return run.scan;
+    if (end == SegmentEnd::failed) return std::move(run.scan);
     if (end == SegmentEnd::torn_tail_cut) break;
   }
   TALLY_ASSERT(run.scan.status.ok(), "a scan that read to the end succeeded");
   TALLY_ASSERT(run.scan.segments == 0 || run.scan.end.segment >= options.start.segment,
                "the log ends in or after the first segment read");
-  return run.scan;
+  return std::move(run.scan);
 }
 
 }  // namespace tally::wal
