@@ -33,6 +33,8 @@ std::size_t ChunkFramingCheck::scan(const char* data, std::size_t size) {
   return npos;
 }
 
+// One switch over the states, 130 lines, on purpose: split into size / extension / value / line-end steps it gave
+// the same verdicts but cost +11% instructions in scan (a second switch per byte; split9, reverted).
 bool ChunkFramingCheck::step(char c) {
   constexpr const char* bad_extension = "malformed chunk extension";
   constexpr const char* line_end = "chunk lines must end in CRLF";

@@ -83,6 +83,29 @@ bool all_digits(std::string_view text) {
   return true;
 }
 
+// A fast head's request line: a known method, a plain target, " HTTP/1.1" and CRLF, within the line limit.
+struct FastRequestLine {
+  const KnownMethod* known = nullptr;
+  std::size_t target_start = 0;
+  std::size_t target_bytes = 0;
+  std::size_t end = 0;  // where the header lines start
+};
+
+// False declines the head (nothing is changed yet).
+bool read_fast_request_line(std::string_view input, std::size_t line_bytes_max, FastRequestLine& line) {
+  line.known = method_at(input);
+  if (line.known == nullptr) return false;
+  std::size_t at = line.known->name.size() + 1;
+  line.target_start = at;
+  if (at >= input.size() || input[at] != '/') return false;
+  while (at < input.size() && is_plain_target_char(input[at])) ++at;
+  line.target_bytes = at - line.target_start;
+  if (line.known->name.size() + 1 + line.target_bytes + version_bytes > line_bytes_max) return false;
+  if (input.compare(at, version_line_end.size(), version_line_end) != 0) return false;
+  line.end = at + version_line_end.size();
+  return true;
+}
+
 }  // namespace
 
 // One header line, name and value (leading whitespace already skipped). False declines the head.
@@ -114,67 +137,53 @@ bool HttpRequestParser::read_fast_header(std::string_view name, std::string_view
   return host_count_ <= 1 && idempotency_key_count_ <= 1 && authorization_count_ <= 1;
 }
 
-bool HttpRequestParser::try_fast_head(const char* data, std::size_t size, Step& step) {
-  const std::string_view input(data, size);
-  const KnownMethod* known = method_at(input);
-  if (known == nullptr) return false;
-  std::size_t at = known->name.size() + 1;
-  const std::size_t target_start = at;
-  if (at >= size || data[at] != '/') return false;
-  while (at < size && is_plain_target_char(data[at])) ++at;
-  const std::size_t target_bytes = at - target_start;
-  if (known->name.size() + 1 + target_bytes + version_bytes > limits_.request_line_bytes_max) return false;
-  if (input.compare(at, version_line_end.size(), version_line_end) != 0) return false;
-  at += version_line_end.size();
-
-  const std::size_t section_start = at;
-  std::uint64_t content_length = npos_length;
-  bool accepted = true;
-  while (accepted) {
-    if (size - at < 2) {
-      accepted = false;
-      break;
-    }
-    if (data[at] == '\r') break;  // the blank line, checked below
+// The header lines from `at` (just after the request line), each read by read_fast_header, up to the blank line:
+// where its CR is (its LF follows), or npos to decline the head. `at` is a local, not a reference: kept in a
+// register through the byte loops (as a reference it cost +2.7% instructions in this path).
+std::size_t HttpRequestParser::fast_header_lines_end(std::string_view input, std::size_t at,
+                                                     std::uint64_t& content_length) {
+  constexpr std::size_t decline = std::string_view::npos;
+  const char* data = input.data();
+  const std::size_t size = input.size();
+  for (;;) {
+    if (size - at < 2) return decline;
+    if (data[at] == '\r') return data[at + 1] == '\n' ? at : decline;
     const std::size_t name_start = at;
     while (at < size && is_token_byte(data[at])) ++at;
-    if (at == name_start || at >= size || data[at] != ':') {
-      accepted = false;
-      break;
-    }
+    if (at == name_start || at >= size || data[at] != ':') return decline;
     const std::string_view name = input.substr(name_start, at - name_start);
     ++at;
     while (at < size && (data[at] == ' ' || data[at] == '\t')) ++at;
     const std::size_t value_start = at;
     while (at < size && is_plain_value_char(data[at])) ++at;
-    if (size - at < 2 || data[at] != '\r' || data[at + 1] != '\n') {
-      accepted = false;
-      break;
-    }
-    std::string_view value = input.substr(value_start, at - value_start);
+    if (size - at < 2 || data[at] != '\r' || data[at + 1] != '\n') return decline;
+    const std::string_view value = input.substr(value_start, at - value_start);
     at += 2;
-    if (++header_count_ > limits_.header_count_max) {
-      accepted = false;
-      break;
-    }
+    if (++header_count_ > limits_.header_count_max) return decline;
     // A Content-Length value is taken as it stands (digits only); other values lose trailing whitespace in
     // finish_header_field, as on the slow path.
-    accepted = read_fast_header(name, value, content_length);
+    if (!read_fast_header(name, value, content_length)) return decline;
   }
-  // The blank line: CR here, LF after it. The section, from the first field through that LF, within its limit:
-  // the slow path counts the final LF too when no body follows (and declining one byte early otherwise is safe).
-  if (accepted) accepted = data[at] == '\r' && data[at + 1] == '\n';
-  if (accepted) accepted = host_count_ == 1 && at + 2 - section_start <= limits_.header_bytes_max;
-  if (accepted) {
-    request_.target.assign(data + target_start, target_bytes);
-    body_limit_ = limits_.body_bytes_max(known->method, request_.path());
+}
+
+bool HttpRequestParser::try_fast_head(const char* data, std::size_t size, Step& step) {
+  const std::string_view input(data, size);
+  FastRequestLine line;
+  if (!read_fast_request_line(input, limits_.request_line_bytes_max, line)) return false;
+  std::uint64_t content_length = npos_length;
+  const std::size_t at = fast_header_lines_end(input, line.end, content_length);
+  // The section, from the first field through the blank line's LF, within its limit: the slow path counts the
+  // final LF too when no body follows (and declining one byte early otherwise is safe).
+  if (at != std::string_view::npos && host_count_ == 1 && at + 2 - line.end <= limits_.header_bytes_max) {
+    const KnownMethod& known = *line.known;
+    request_.target.assign(data + line.target_start, line.target_bytes);
+    body_limit_ = limits_.body_bytes_max(known.method, request_.path());
     const std::uint64_t body_bytes = content_length == npos_length ? 0 : content_length;
-    accepted = body_bytes <= body_limit_;
-    if (accepted) {
+    if (body_bytes <= body_limit_) {
       // As the slow path leaves a head it accepts (check_head, headers_complete).
       HttpRequest& r = request_;
-      r.method = known->method;
-      r.method_name = known->name;
+      r.method = known.method;
+      r.method_name = known.name;
       r.version_minor = 1;
       r.keep_alive = true;
       r.expect_continue = false;

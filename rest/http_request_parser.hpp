@@ -94,6 +94,7 @@ class HttpRequestParser {
   // The fast path (rest/http_request_fast.cpp): a complete plain head at the start of a message, or a decline
   // (false, nothing changed); then its Content-Length body, read without http_parser.
   bool try_fast_head(const char* data, std::size_t size, Step& step);
+  std::size_t fast_header_lines_end(std::string_view input, std::size_t at, std::uint64_t& content_length);
   bool read_fast_header(std::string_view name, std::string_view value, std::uint64_t& content_length);
   Step feed_fast_body(const char* data, std::size_t size);
 

@@ -86,16 +86,14 @@ struct TransactionFields {
   }
 };
 
-template <class Object>
-ApiError parse_transaction_object(const Object& object, UtcMicros now, TransactionApplied& out) {
-  const TransactionFields<std::decay_t<decltype(*object.begin())>> fields(object);
-  const auto* uid = fields.uid;
-  const auto* type = fields.type;
-  const auto* amount = fields.amount;
-  const auto* user_id = fields.user_id;
-  const auto* timestamp = fields.timestamp;
-
-  // Shape first: every present field must have an acceptable JSON type.
+// Shape first: every present field must have an acceptable JSON type, and the four required ones be present.
+template <class Field>
+ApiError check_transaction_shape(const TransactionFields<Field>& fields) {
+  const Field* uid = fields.uid;
+  const Field* type = fields.type;
+  const Field* amount = fields.amount;
+  const Field* user_id = fields.user_id;
+  const Field* timestamp = fields.timestamp;
   if (uid && uid->kind != JsonKind::string) return wrong_type("uid", "a string", uid->kind);
   if (type && type->kind != JsonKind::string) return wrong_type("type", "a string", type->kind);
   if (amount && amount->kind != JsonKind::string && amount->kind != JsonKind::integer &&
@@ -111,6 +109,38 @@ ApiError parse_transaction_object(const Object& object, UtcMicros now, Transacti
   if (!type) return missing("type");
   if (!amount) return missing("amount");
   if (!user_id) return missing("user_id");
+  return {};
+}
+
+// A "timestamp" string: ISO 8601, within the ledger's range, microseconds at most, not too far ahead of `now`.
+ApiError parse_given_timestamp(std::string_view text, UtcMicros now, UtcMicros& out) {
+  const std::optional<ParsedTime> at = parse_iso8601(text);
+  if (!at) {
+    return unprocessable("invalid_timestamp", "timestamp must be ISO 8601, e.g. 2023-01-04T00:00:00Z, naming an "
+                                              "instant from " + format_iso8601(limits::utc_micros_min) + " to " +
+                                              format_iso8601(limits::utc_micros_max));
+  }
+  if (at->sub_micro_digits) {
+    return unprocessable("invalid_timestamp", "timestamp has more precision than microseconds");
+  }
+  if (at->micros > now + limits::future_skew_micros_max) {
+    return unprocessable("timestamp_in_future", "timestamp is more than " +
+                                                    describe_micros(limits::future_skew_micros_max) +
+                                                    " ahead of the server clock");
+  }
+  out = at->micros;
+  return {};
+}
+
+template <class Object>
+ApiError parse_transaction_object(const Object& object, UtcMicros now, TransactionApplied& out) {
+  const TransactionFields<std::decay_t<decltype(*object.begin())>> fields(object);
+  if (ApiError shape = check_transaction_shape(fields)) return shape;
+  const auto* uid = fields.uid;
+  const auto* type = fields.type;
+  const auto* amount = fields.amount;
+  const auto* user_id = fields.user_id;
+  const auto* timestamp = fields.timestamp;
 
   if (!valid_uid(uid->text)) {
     return unprocessable("invalid_uid",
@@ -138,21 +168,7 @@ ApiError parse_transaction_object(const Object& object, UtcMicros now, Transacti
 
   out.timestamp_given = timestamp && timestamp->kind == JsonKind::string;
   if (out.timestamp_given) {
-    const std::optional<ParsedTime> at = parse_iso8601(timestamp->text);
-    if (!at) {
-      return unprocessable("invalid_timestamp", "timestamp must be ISO 8601, e.g. 2023-01-04T00:00:00Z, naming an "
-                                                "instant from " + format_iso8601(limits::utc_micros_min) + " to " +
-                                                format_iso8601(limits::utc_micros_max));
-    }
-    if (at->sub_micro_digits) {
-      return unprocessable("invalid_timestamp", "timestamp has more precision than microseconds");
-    }
-    if (at->micros > now + limits::future_skew_micros_max) {
-      return unprocessable("timestamp_in_future", "timestamp is more than " +
-                                                      describe_micros(limits::future_skew_micros_max) +
-                                                      " ahead of the server clock");
-    }
-    out.at = at->micros;
+    if (ApiError refused = parse_given_timestamp(timestamp->text, now, out.at)) return refused;
   } else {
     out.at = now;
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "ledger/assert.hpp"
 #include "wal/byte_order.hpp"
@@ -71,6 +72,154 @@ disk::IoStatus cut_file(disk::FileSystem& fs, const std::string& path, std::uint
   return file->sync_data();
 }
 
+// One scan in progress: what it reads, what it has found so far, and the last record visited (log order: every
+// visit is after the one before). The steps below return false when the scan ends early; `scan.status` says why.
+struct ScanRun {
+  disk::FileSystem& fs;
+  const std::string& dir;
+  const ScanOptions& options;
+  const PositionedVisitor& visit;
+  WalScan scan;
+  WalPosition last_visited;
+
+  bool fail(disk::IoStatus status) {
+    TALLY_ASSERT(!status.ok(), "a scan fails with a reason");
+    scan.status = std::move(status);
+    return false;
+  }
+  bool fail_with(const std::string& message) { return fail(disk::IoStatus::failed(message)); }
+};
+
+// The segment files' numbers from the start segment on, in order. False: the scan ends here, the directory could
+// not be listed or does not exist yet (an empty log, whatever the start position).
+bool list_segments(ScanRun& run, std::vector<std::uint64_t>& numbers) {
+  std::vector<std::string> names;
+  if (disk::IoStatus listed = run.fs.list(run.dir, names); !listed.ok()) {
+    if (!listed.not_found()) return run.fail(std::move(listed));
+    return false;  // no directory yet: an empty log
+  }
+  for (const std::string& name : names) {
+    std::uint64_t number = 0;
+    if (parse_segment_file_name(name, number) && number >= run.options.start.segment) numbers.push_back(number);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  return true;
+}
+
+// A scan from a position (after a snapshot) needs that position's segment first. False: the scan ends here, failed
+// or, when nothing after the snapshot reached the disk, as an empty log ending at the start segment.
+bool start_segment_present(ScanRun& run, const std::vector<std::uint64_t>& numbers) {
+  const WalPosition start = run.options.start;
+  if (start.segment == 0) return true;
+  const std::string expected = segment_path(run.dir, start.segment);
+  if (numbers.empty()) {
+    if (start.offset > segment_header_bytes)
+      return run.fail_with(expected + ": segment missing, but records up to byte " + std::to_string(start.offset) +
+                           " of it are expected (covered by a snapshot)");
+    run.scan.end = WalPosition{start.segment, 0};
+    return false;
+  }
+  if (numbers.front() != start.segment)
+    return run.fail_with(expected + ": segment missing (the log must continue from it; first found " +
+                         segment_file_name(numbers.front()) + ")");
+  return true;
+}
+
+bool segments_contiguous(ScanRun& run, const std::vector<std::uint64_t>& numbers) {
+  for (std::size_t i = 1; i < numbers.size(); ++i)
+    if (numbers[i] != numbers[i - 1] + 1)
+      return run.fail_with(segment_path(run.dir, numbers[i - 1] + 1) + ": segment missing (found " +
+                           segment_file_name(numbers[i - 1]) + " and " + segment_file_name(numbers[i]) + ")");
+  return true;
+}
+
+// The segment being read: its number, file, bytes, whether it is the log's last, and where reading starts.
+struct SegmentRead {
+  std::uint64_t number;
+  const std::string& path;
+  std::string_view view;
+  bool last;
+  std::uint64_t from;  // bytes before it are covered elsewhere (a snapshot): neither read nor ever cut
+};
+
+
+// Records a torn tail at `offset` and, unless reading only, cuts it. False: the cut failed.
+bool cut_tail(ScanRun& run, const SegmentRead& segment, std::size_t offset) {
+  TALLY_ASSERT(segment.last && offset <= segment.view.size(), "only the last segment's tail is cut, within the segment");
+  WalScan& scan = run.scan;
+  scan.torn_tail = true;
+  scan.torn_at = WalPosition{segment.number, offset};
+  scan.torn_bytes = segment.view.size() - offset;
+  scan.end = WalPosition{segment.number, offset};
+  if (run.options.read_only) return true;
+  if (disk::IoStatus cut = cut_file(run.fs, segment.path, offset); !cut.ok())
+    return run.fail(cut.append(" (cutting the torn tail at byte " + std::to_string(offset) + ")"));
+  scan.torn_bytes_cut += segment.view.size() - offset;
+  scan.end = WalPosition{segment.number, offset};
+  return true;
+}
+
+enum class SegmentEnd { read_through, torn_tail_cut, failed };
+
+SegmentEnd damaged(ScanRun& run, const SegmentRead& segment, std::size_t offset, const std::string& what) {
+  run.fail(disk::IoStatus::damaged(segment.path, offset, what));
+  return SegmentEnd::failed;
+}
+
+// The writer syncs a header before any record, so a short or zeroed header is a crash during creation.
+SegmentEnd read_torn_header(ScanRun& run, const SegmentRead& segment) {
+  if (!segment.last) return damaged(run, segment, 0, "segment header missing or torn in a segment that is not the last");
+  if (segment.from > segment_header_bytes)
+    return damaged(run, segment, 0, "segment header torn, but records after it are covered");
+  if (segment.view.size() >= segment_header_bytes && valid_frame_after(segment.view, segment_header_bytes))
+    return damaged(run, segment, 0, "zeroed segment header followed by valid records");
+  return cut_tail(run, segment, 0) ? SegmentEnd::torn_tail_cut : SegmentEnd::failed;
+}
+
+// The frames after the header, each handed to the visitor, up to the segment's end or a torn tail.
+SegmentEnd read_records(ScanRun& run, const SegmentRead& segment) {
+  const std::string_view view = segment.view;
+  std::size_t offset = std::max<std::size_t>(segment_header_bytes, static_cast<std::size_t>(segment.from));
+  for (;;) {
+    const FrameRead frame = read_frame(view, offset);
+    if (frame.status == FrameStatus::end) break;
+    if (frame.status == FrameStatus::ok) {
+      TALLY_ASSERT(frame.next_offset == offset + frame_header_bytes + frame.payload.size() &&
+                       frame.next_offset <= view.size(),
+                   "a frame read ends after its payload, within the segment");
+      const WalPosition here{segment.number, offset};
+      TALLY_ASSERT(position_before(run.last_visited, here), "records are visited in log order");
+      run.last_visited = here;
+      if (run.visit && !run.visit(here, frame.payload))
+        return damaged(run, segment, offset, "record rejected by recovery");
+      ++run.scan.records;
+      run.scan.bytes += frame.next_offset - offset;
+      offset = frame.next_offset;
+      continue;
+    }
+    if (segment.last && looks_torn(view, offset, frame.status)) {
+      return cut_tail(run, segment, offset) ? SegmentEnd::torn_tail_cut : SegmentEnd::failed;
+    }
+    std::string reason = damage_reason(view, offset, frame.status);
+    if (!segment.last) reason += " in a segment that is not the last";
+    return damaged(run, segment, offset, reason);
+  }
+  run.scan.end = WalPosition{segment.number, offset};
+  return SegmentEnd::read_through;
+}
+
+SegmentEnd read_segment(ScanRun& run, const SegmentRead& segment) {
+  ++run.scan.segments;
+  if (segment.from > segment.view.size())
+    return damaged(run, segment, segment.view.size(),
+                   "segment ends before the start position " + std::to_string(segment.from));
+  if (segment.view.size() < segment_header_bytes || all_zero(segment.view.substr(0, segment_header_bytes), 0))
+    return read_torn_header(run, segment);
+  if (!valid_segment_header(segment.view)) return damaged(run, segment, 0, header_problem(segment.view));
+  run.scan.bytes += segment_header_bytes;
+  return read_records(run, segment);
+}
+
 }  // namespace
 
 WalScan scan_wal(disk::FileSystem& fs, const std::string& dir, const std::function<bool(std::string_view payload)>& visit) {
@@ -86,117 +235,28 @@ WalScan scan_wal(disk::FileSystem& fs, const std::string& dir, WalPosition start
 }
 
 WalScan scan_wal(disk::FileSystem& fs, const std::string& dir, const ScanOptions& options, const PositionedVisitor& visit) {
-  const WalPosition start = options.start;
-  WalScan scan;
-  auto fail = [&](disk::IoStatus status) {
-    TALLY_ASSERT(!status.ok(), "a scan fails with a reason");
-    scan.status = std::move(status);
-    return scan;
-  };
-  auto fail_with = [&](const std::string& message) { return fail(disk::IoStatus::failed(message)); };
-  std::vector<std::string> names;
-  if (disk::IoStatus listed = fs.list(dir, names); !listed.ok()) {
-    if (!listed.not_found()) return fail(std::move(listed));
-    return scan;  // no directory yet: an empty log
-  }
+  ScanRun run{fs, dir, options, visit, WalScan{}, WalPosition{}};
   std::vector<std::uint64_t> numbers;
-  for (const std::string& name : names) {
-    std::uint64_t number = 0;
-    if (parse_segment_file_name(name, number) && number >= start.segment) numbers.push_back(number);
-  }
-  std::sort(numbers.begin(), numbers.end());
-  if (start.segment != 0) {
-    const std::string expected = segment_path(dir, start.segment);
-    if (numbers.empty()) {
-      if (start.offset > segment_header_bytes)
-        return fail_with(expected + ": segment missing, but records up to byte " + std::to_string(start.offset) +
-                         " of it are expected (covered by a snapshot)");
-      scan.end = WalPosition{start.segment, 0};
-      return scan;
-    }
-    if (numbers.front() != start.segment)
-      return fail_with(expected + ": segment missing (the log must continue from it; first found " +
-                       segment_file_name(numbers.front()) + ")");
-  }
-  if (!numbers.empty()) scan.first_segment = numbers.front();
-  for (std::size_t i = 1; i < numbers.size(); ++i)
-    if (numbers[i] != numbers[i - 1] + 1)
-      return fail_with(segment_path(dir, numbers[i - 1] + 1) + ": segment missing (found " +
-                       segment_file_name(numbers[i - 1]) + " and " + segment_file_name(numbers[i]) + ")");
+  if (!list_segments(run, numbers) || !start_segment_present(run, numbers) || !segments_contiguous(run, numbers))
+    return std::move(run.scan);
+  if (!numbers.empty()) run.scan.first_segment = numbers.front();
 
   std::string data;
-  WalPosition last_visited;  // log order: every visit is after the one before
   for (std::size_t i = 0; i < numbers.size(); ++i) {
-    const bool last = i + 1 == numbers.size();
     const std::string path = segment_path(dir, numbers[i]);
-    if (disk::IoStatus read = fs.read_all(path, data); !read.ok()) return fail(std::move(read));
-    ++scan.segments;
-    const std::string_view view(data);
-    auto damaged = [&](std::size_t offset, const std::string& what) {
-      return fail(disk::IoStatus::damaged(path, offset, what));
-    };
-    // Bytes before `from` are covered elsewhere (a snapshot): neither read nor ever cut.
-    const std::uint64_t from = i == 0 && numbers[0] == start.segment ? start.offset : 0;
-    if (from > view.size())
-      return damaged(view.size(), "segment ends before the start position " + std::to_string(from));
-    auto cut_tail = [&](std::size_t offset) -> bool {
-      TALLY_ASSERT(last && offset <= view.size(), "only the last segment's tail is cut, within the segment");
-      scan.torn_tail = true;
-      scan.torn_at = WalPosition{numbers[i], offset};
-      scan.torn_bytes = view.size() - offset;
-      scan.end = WalPosition{numbers[i], offset};
-      if (options.read_only) return true;
-      if (disk::IoStatus cut = cut_file(fs, path, offset); !cut.ok()) {
-        fail(cut.append(" (cutting the torn tail at byte " + std::to_string(offset) + ")"));
-        return false;
-      }
-      scan.torn_bytes_cut += view.size() - offset;
-      scan.end = WalPosition{numbers[i], offset};
-      return true;
-    };
-
-    // The writer syncs a header before any record, so a short or zeroed header is a crash during creation.
-    if (view.size() < segment_header_bytes || all_zero(view.substr(0, segment_header_bytes), 0)) {
-      if (!last) return damaged(0, "segment header missing or torn in a segment that is not the last");
-      if (from > segment_header_bytes) return damaged(0, "segment header torn, but records after it are covered");
-      if (view.size() >= segment_header_bytes && valid_frame_after(view, segment_header_bytes))
-        return damaged(0, "zeroed segment header followed by valid records");
-      if (!cut_tail(0)) return scan;
-      break;
+    if (disk::IoStatus read = fs.read_all(path, data); !read.ok()) {
+      run.fail(std::move(read));
+      return std::move(run.scan);
     }
-    if (!valid_segment_header(view)) return damaged(0, header_problem(view));
-    scan.bytes += segment_header_bytes;
-
-    std::size_t offset = std::max<std::size_t>(segment_header_bytes, static_cast<std::size_t>(from));
-    for (;;) {
-      const FrameRead frame = read_frame(view, offset);
-      if (frame.status == FrameStatus::end) break;
-      if (frame.status == FrameStatus::ok) {
-        TALLY_ASSERT(frame.next_offset == offset + frame_header_bytes + frame.payload.size() &&
-                         frame.next_offset <= view.size(),
-                     "a frame read ends after its payload, within the segment");
-        const WalPosition here{numbers[i], offset};
-        TALLY_ASSERT(position_before(last_visited, here), "records are visited in log order");
-        last_visited = here;
-        if (visit && !visit(here, frame.payload)) return damaged(offset, "record rejected by recovery");
-        ++scan.records;
-        scan.bytes += frame.next_offset - offset;
-        offset = frame.next_offset;
-        continue;
-      }
-      if (last && looks_torn(view, offset, frame.status)) {
-        if (!cut_tail(offset)) return scan;
-        break;
-      }
-      std::string reason = damage_reason(view, offset, frame.status);
-      if (!last) reason += " in a segment that is not the last";
-      return damaged(offset, reason);
-    }
-    scan.end = WalPosition{numbers[i], offset};
+    const std::uint64_t from = i == 0 && numbers[0] == options.start.segment ? options.start.offset : 0;
+    const SegmentEnd end = read_segment(run, SegmentRead{numbers[i], path, data, i + 1 == numbers.size(), from});
+    if (end == SegmentEnd::failed) return std::move(run.scan);
+    if (end == SegmentEnd::torn_tail_cut) break;
   }
-  TALLY_ASSERT(scan.status.ok(), "a scan that read to the end succeeded");
-  TALLY_ASSERT(scan.segments == 0 || scan.end.segment >= start.segment, "the log ends in or after the first segment read");
-  return scan;
+  TALLY_ASSERT(run.scan.status.ok(), "a scan that read to the end succeeded");
+  TALLY_ASSERT(run.scan.segments == 0 || run.scan.end.segment >= options.start.segment,
+               "the log ends in or after the first segment read");
+  return std::move(run.scan);
 }
 
 }  // namespace tally::wal

@@ -77,6 +77,19 @@ TEST(WalReader, MissingOrEmptyDirectoryIsAnEmptyLog) {
   EXPECT_EQ(r.scan.segments, 0u);
 }
 
+// No directory at all is an empty log even when a snapshot says records of some segment are expected: the scan
+// stops before the start position's checks (scan_wal's list_segments step).
+TEST(WalReader, MissingDirectoryIsAnEmptyLogWhateverTheStartPosition) {
+  FaultyFileSystem fs;
+  ScanOptions options;
+  options.start = WalPosition{3, 4096};
+  const WalScan scan = scan_wal(fs, dir, options, PositionedVisitor());
+  EXPECT_TRUE(scan.status.ok()) << scan.status.message();
+  EXPECT_EQ(scan.segments, 0u);
+  EXPECT_EQ(scan.end.segment, 0u);
+  EXPECT_EQ(scan.end.offset, 0u);
+}
+
 TEST(WalReader, ReadsEverySegmentInNumericOrder) {
   FaultyFileSystem fs;
   fs.write_file(seg(3), segment({7, 8}));
