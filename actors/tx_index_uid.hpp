@@ -9,6 +9,10 @@
 #include <string>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
 
@@ -45,7 +49,7 @@ struct PackedUid {
 
   explicit PackedUid(std::string_view uid) {
     TALLY_ASSERT(uid.size() <= limits::uid_bytes_max, "a uid is at most limits::uid_bytes_max long");
-    if (uid.size() == uuid_chars && (pack_uuid(uid, false) || pack_uuid(uid, true))) return;
+    if (uid.size() == uuid_chars && pack_uuid(uid)) return;
     form = form_raw;
     bytes[0] = static_cast<char>(uid.size());
     std::memcpy(bytes + 1, uid.data(), uid.size());
@@ -53,6 +57,49 @@ struct PackedUid {
   }
 
  private:
+#if defined(__SSE2__)
+  // 16 characters a step where SSE2 is there (every x86-64): the restore's uid stage spent ~200 instructions a
+  // uid on the look-ups below. Same result: a uuid of one case's hex digits (lower-case first), else raw.
+  bool pack_uuid(std::string_view uid) {
+    if (uid[8] != '-' || uid[13] != '-' || uid[18] != '-' || uid[23] != '-') return false;
+    char digits[32];
+    std::memcpy(digits, uid.data(), 8);
+    std::memcpy(digits + 8, uid.data() + 9, 4);
+    std::memcpy(digits + 12, uid.data() + 14, 4);
+    std::memcpy(digits + 16, uid.data() + 19, 4);
+    std::memcpy(digits + 20, uid.data() + 24, 12);
+    const __m128i first = _mm_loadu_si128(reinterpret_cast<const __m128i*>(digits));
+    const __m128i second = _mm_loadu_si128(reinterpret_cast<const __m128i*>(digits + 16));
+    const int lower = hex_mask(first, 'a') & hex_mask(second, 'a');
+    const int upper = hex_mask(first, 'A') & hex_mask(second, 'A');
+    if (lower != 0xffff && upper != 0xffff) return false;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(bytes), _mm_packus_epi16(pair_up(first), pair_up(second)));
+    form = lower == 0xffff ? form_uuid_lower : form_uuid_upper;  // digits only: lower-case
+    size = uuid_bytes;
+    return true;
+  }
+
+  // Bit i set when character i is a digit or a letter from `a` to `a` + 5. The compares are signed: a byte with
+  // its top bit set is negative, below every range here.
+  static int hex_mask(__m128i c, char a) {
+    const __m128i digit =
+        _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(c, _mm_set1_epi8('9' + 1)));
+    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8(static_cast<char>(a - 1))),
+                                         _mm_cmplt_epi8(c, _mm_set1_epi8(static_cast<char>(a + 6))));
+    return _mm_movemask_epi8(_mm_or_si128(digit, letter));
+  }
+
+  // Hex digits (valid ones) to 8 bytes, one per 16-bit lane: a digit's value is its low nibble, a letter's
+  // (above '@', either case) its low nibble + 9; each lane's first character is the high nibble.
+  static __m128i pair_up(__m128i c) {
+    const __m128i letter = _mm_cmpgt_epi8(c, _mm_set1_epi8('@'));
+    const __m128i value =
+        _mm_add_epi8(_mm_and_si128(c, _mm_set1_epi8(0x0f)), _mm_and_si128(letter, _mm_set1_epi8(9)));
+    return _mm_or_si128(_mm_slli_epi16(_mm_and_si128(value, _mm_set1_epi16(0x00ff)), 4), _mm_srli_epi16(value, 8));
+  }
+#else
+  bool pack_uuid(std::string_view uid) { return pack_uuid(uid, false) || pack_uuid(uid, true); }
+
   bool pack_uuid(std::string_view uid, bool upper) {
     if (uid[8] != '-' || uid[13] != '-' || uid[18] != '-' || uid[23] != '-') return false;
     const std::int8_t* digit = upper ? hex_digits.upper : hex_digits.lower;
@@ -71,6 +118,7 @@ struct PackedUid {
     size = uuid_bytes;
     return true;
   }
+#endif
 };
 
 // The uid spelled by `form` and the bytes at p (as PackedUid wrote them).
