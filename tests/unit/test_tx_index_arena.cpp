@@ -3,7 +3,10 @@
 // entries spread over many chunks keep their addresses and values; the uuid packing agrees with a plain one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <cstdint>
 #include <random>
@@ -13,6 +16,7 @@
 
 #include "actors/tx_index_arena.hpp"
 #include "actors/tx_index_entry.hpp"
+#include "actors/tx_index_shard.hpp"
 #include "ledger/limits.hpp"
 
 namespace tally {
@@ -280,6 +284,49 @@ TEST(TxIndexUid, EachDigitLandsInItsNibble) {
             std::string("\xfe\xdc\xba\x98\x76\x54\x32\x10\xfe\xdc\xba\x98\x76\x54\x32\x10", 16));
   EXPECT_EQ(PackedUid("01234567-89ab-cdef-0123-456789ABCDEF").form, tx_index_detail::form_raw);  // mixed case
   EXPECT_EQ(PackedUid("01234567-8900-1234-5678-901234567890").form, tx_index_detail::form_uuid_lower);
+}
+
+// The uuid hash places and shards by its bits: the low 6 pick one of 64 shards, the high ones the table slot.
+// Sequential uuid-shaped uids (the generator's), random v4 uuids and uuids one character apart must all spread
+// evenly over both (bounds at ~6 standard deviations) and never collide.
+TEST(TxIndexUid, UuidHashesSpreadOverShardsAndSlots) {
+  std::mt19937_64 rng(15);
+  std::vector<std::vector<std::string>> sets(3);
+  for (std::uint64_t i = 0; i < 65536; ++i) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%08llx-0000-4000-8000-%012llx", static_cast<unsigned long long>(i >> 48),
+                  static_cast<unsigned long long>(i & 0xffffffffffffULL));
+    sets[0].emplace_back(text);
+    const std::uint64_t a = rng(), b = rng();
+    std::snprintf(text, sizeof text, "%08llx-%04llx-4%03llx-%04llx-%012llx",
+                  static_cast<unsigned long long>(a >> 32), static_cast<unsigned long long>((a >> 16) & 0xffff),
+                  static_cast<unsigned long long>(a & 0xfff), static_cast<unsigned long long>(b >> 48),
+                  static_cast<unsigned long long>(b & 0xffffffffffffULL));
+    sets[1].emplace_back(text);
+  }
+  const std::string base = sets[1][0];
+  for (std::size_t at = 0; at < base.size(); ++at) {
+    for (int c = 1; c < 256; ++c) {
+      std::string uid = base;
+      uid[at] = static_cast<char>(base[at] + c);
+      sets[2].push_back(uid);
+    }
+  }
+  for (const auto& uids : sets) {
+    std::vector<std::size_t> shards(64), slots(256);
+    std::vector<std::uint64_t> hashes;
+    for (const auto& uid : uids) {
+      const std::uint64_t hash = tx_index_detail::hash_uid(uid);
+      ++shards[hash % 64];
+      ++slots[hash >> 56];
+      hashes.push_back(hash);
+    }
+    const double per_shard = uids.size() / 64.0, per_slot = uids.size() / 256.0;
+    for (std::size_t count : shards) EXPECT_NEAR(count, per_shard, 6 * std::sqrt(per_shard)) << uids[0];
+    for (std::size_t count : slots) EXPECT_NEAR(count, per_slot, 6 * std::sqrt(per_slot)) << uids[0];
+    std::sort(hashes.begin(), hashes.end());
+    EXPECT_EQ(std::adjacent_find(hashes.begin(), hashes.end()), hashes.end()) << "a collision among " << uids[0];
+  }
 }
 
 TEST(TxIndexArena, ManyChunksKeepEveryEntryWhereItWas) {
