@@ -40,8 +40,6 @@ inline constexpr std::size_t growth_num = 5, growth_den = 4;
 inline constexpr std::size_t fitted_num = 4, fitted_den = 5;
 static_assert(entry_bytes_max < arena_chunk_bytes, "an entry must fit a chunk");
 
-inline std::uint64_t hash_uid(std::string_view uid) { return std::hash<std::string_view>{}(uid); }
-
 // The slot for tag t in a table of n slots: t * n / 2^32, so slot order follows tag order.
 inline std::size_t home_of(std::uint64_t tag, std::size_t n) { return static_cast<std::size_t>((tag * n) >> 32); }
 

@@ -1,9 +1,13 @@
 // TxIndex's entry layout (varint header, `at` relative to its chunk's base time) and the arena of 64 KiB-aligned
 // chunks that holds entries: every field round-trips at its edges, uids of every form compare exactly, and
-// entries spread over many chunks keep their addresses and values.
+// entries spread over many chunks keep their addresses and values; the uuid packing agrees with a plain one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -12,6 +16,7 @@
 
 #include "actors/tx_index_arena.hpp"
 #include "actors/tx_index_entry.hpp"
+#include "actors/tx_index_shard.hpp"
 #include "ledger/limits.hpp"
 
 namespace tally {
@@ -201,6 +206,127 @@ TEST(TxIndexEntry, APublishedEntryReadsBackWhileTheNextOnesAreWritten) {
   }
   timeline.join();
   EXPECT_EQ(wrong, 0u);
+}
+
+// The packing as first written, one character at a time: a uuid of one case's hex digits (lower-case tried
+// first) becomes its 16 bytes, anything else stays raw. PackedUid's 16-at-a-time reading must agree exactly.
+PackedUid packed_one_by_one(const std::string& uid) {
+  PackedUid want("");
+  auto value = [](char c, bool upper) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (!upper && c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (upper && c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  const bool dashes = uid.size() == 36 && uid[8] == '-' && uid[13] == '-' && uid[18] == '-' && uid[23] == '-';
+  for (bool upper : {false, true}) {
+    if (!dashes) break;
+    std::string digits;
+    for (std::size_t i = 0; i < uid.size(); ++i) {
+      if (i != 8 && i != 13 && i != 18 && i != 23) digits += uid[i];
+    }
+    bool ok = true;
+    for (std::size_t k = 0; k < 16 && ok; ++k) {
+      const int high = value(digits[2 * k], upper), low = value(digits[2 * k + 1], upper);
+      ok = high >= 0 && low >= 0;
+      want.bytes[k] = static_cast<char>(high * 16 + low);
+    }
+    if (!ok) continue;
+    want.form = upper ? tx_index_detail::form_uuid_upper : tx_index_detail::form_uuid_lower;
+    want.size = 16;
+    return want;
+  }
+  want.form = tx_index_detail::form_raw;
+  want.bytes[0] = static_cast<char>(uid.size());
+  std::memcpy(want.bytes + 1, uid.data(), uid.size());
+  want.size = static_cast<std::uint8_t>(uid.size() + 1);
+  return want;
+}
+
+TEST(TxIndexUid, VectorPackingAgreesWithOneCharacterAtATime) {
+  // Characters at and beside each range's edges ('/' '0' '9' ':', '@' 'A' 'F' 'G', '`' 'a' 'f' 'g'), bytes
+  // with the top bit set, NUL and DEL: the signed compares and the nibble arithmetic must judge each as the
+  // plain loop does.
+  const std::string edges = std::string("/09:@AFG`afg-\x7f\x80\xb0\xc6\xe6\xff", 19) + std::string(1, '\0');
+  const std::string lower = "0123456789abcdef", upper = "0123456789ABCDEF";
+  std::mt19937_64 rng(20261201);
+  std::size_t forms[3] = {0, 0, 0};
+  for (int round = 0; round < 200000; ++round) {
+    // A valid uuid of one case (or digits only), then a few characters changed (none in some rounds).
+    const std::string& alphabet = (round % 2 == 0) ? lower : upper;
+    std::string uid(36, '-');
+    for (std::size_t i = 0; i < 36; ++i) {
+      if (i != 8 && i != 13 && i != 18 && i != 23) uid[i] = alphabet[rng() % (round % 7 == 0 ? 10 : 16)];
+    }
+    const int changes = static_cast<int>(rng() % 4);
+    for (int c = 0; c < changes; ++c) {
+      const std::string& from = (rng() % 2 == 0) ? edges : (round % 2 == 0 ? upper : lower);
+      uid[rng() % 36] = from[rng() % from.size()];
+    }
+    const PackedUid got(uid), want = packed_one_by_one(uid);
+    ASSERT_EQ(got.form, want.form) << uid;
+    ASSERT_EQ(got.size, want.size) << uid;
+    ASSERT_EQ(std::string(got.bytes, got.size), std::string(want.bytes, want.size)) << uid;
+    ++forms[got.form];
+  }
+  // Every form is met many times (else the comparison above proves little).
+  for (std::size_t count : forms) EXPECT_GT(count, 10000u);
+}
+
+TEST(TxIndexUid, EachDigitLandsInItsNibble) {
+  const PackedUid lower("01234567-89ab-cdef-0123-456789abcdef");
+  EXPECT_EQ(lower.form, tx_index_detail::form_uuid_lower);
+  EXPECT_EQ(std::string(lower.bytes, 16),
+            std::string("\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67\x89\xab\xcd\xef", 16));
+  const PackedUid upper("FEDCBA98-7654-3210-FEDC-BA9876543210");
+  EXPECT_EQ(upper.form, tx_index_detail::form_uuid_upper);
+  EXPECT_EQ(std::string(upper.bytes, 16),
+            std::string("\xfe\xdc\xba\x98\x76\x54\x32\x10\xfe\xdc\xba\x98\x76\x54\x32\x10", 16));
+  EXPECT_EQ(PackedUid("01234567-89ab-cdef-0123-456789ABCDEF").form, tx_index_detail::form_raw);  // mixed case
+  EXPECT_EQ(PackedUid("01234567-8900-1234-5678-901234567890").form, tx_index_detail::form_uuid_lower);
+}
+
+// The uuid hash places and shards by its bits: the low 6 pick one of 64 shards, the high ones the table slot.
+// Sequential uuid-shaped uids (the generator's), random v4 uuids and uuids one character apart must all spread
+// evenly over both (bounds at ~6 standard deviations) and never collide.
+TEST(TxIndexUid, UuidHashesSpreadOverShardsAndSlots) {
+  std::mt19937_64 rng(15);
+  std::vector<std::vector<std::string>> sets(3);
+  for (std::uint64_t i = 0; i < 65536; ++i) {
+    char text[40];
+    std::snprintf(text, sizeof text, "%08llx-0000-4000-8000-%012llx", static_cast<unsigned long long>(i >> 48),
+                  static_cast<unsigned long long>(i & 0xffffffffffffULL));
+    sets[0].emplace_back(text);
+    const std::uint64_t a = rng(), b = rng();
+    std::snprintf(text, sizeof text, "%08llx-%04llx-4%03llx-%04llx-%012llx",
+                  static_cast<unsigned long long>(a >> 32), static_cast<unsigned long long>((a >> 16) & 0xffff),
+                  static_cast<unsigned long long>(a & 0xfff), static_cast<unsigned long long>(b >> 48),
+                  static_cast<unsigned long long>(b & 0xffffffffffffULL));
+    sets[1].emplace_back(text);
+  }
+  const std::string base = sets[1][0];
+  for (std::size_t at = 0; at < base.size(); ++at) {
+    for (int c = 1; c < 256; ++c) {
+      std::string uid = base;
+      uid[at] = static_cast<char>(base[at] + c);
+      sets[2].push_back(uid);
+    }
+  }
+  for (const auto& uids : sets) {
+    std::vector<std::size_t> shards(64), slots(256);
+    std::vector<std::uint64_t> hashes;
+    for (const auto& uid : uids) {
+      const std::uint64_t hash = tx_index_detail::hash_uid(uid);
+      ++shards[hash % 64];
+      ++slots[hash >> 56];
+      hashes.push_back(hash);
+    }
+    const double per_shard = uids.size() / 64.0, per_slot = uids.size() / 256.0;
+    for (std::size_t count : shards) EXPECT_NEAR(count, per_shard, 6 * std::sqrt(per_shard)) << uids[0];
+    for (std::size_t count : slots) EXPECT_NEAR(count, per_slot, 6 * std::sqrt(per_slot)) << uids[0];
+    std::sort(hashes.begin(), hashes.end());
+    EXPECT_EQ(std::adjacent_find(hashes.begin(), hashes.end()), hashes.end()) << "a collision among " << uids[0];
+  }
 }
 
 TEST(TxIndexArena, ManyChunksKeepEveryEntryWhereItWas) {
