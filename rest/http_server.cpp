@@ -109,7 +109,9 @@ class PeerHandler final : public ReadOnceHandler {
 
   void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
     edge_->peer_arrived();
-    connections_[peer->fd()] = edge_->connect(peer->fd());
+    std::shared_ptr<HttpConnection> connection = edge_->connect(peer->fd());
+    connection->set_inbox(inbox_);
+    connections_[peer->fd()] = std::move(connection);
   }
 
   HttpConnection* connection_of(int fd) override {
