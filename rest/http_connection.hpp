@@ -23,7 +23,6 @@
 
 namespace tally::rest {
 
-class AnswerInbox;
 class Responder;
 using ResponderPtr = std::shared_ptr<Responder>;
 
@@ -61,11 +60,6 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   std::uint64_t id() const { return id_; }
   const std::string& peer_address() const { return peer_address_; }  // the client's IP, "" if not IP
-  ServerState& server_state() const { return *context_->state; }
-  // The reactor thread's inbox for answers finished elsewhere (rest/answer_inbox.hpp); set by that thread before
-  // the connection's first input, never changed. None (tests): every answer is written by its own thread.
-  void set_inbox(std::shared_ptr<AnswerInbox> inbox) { inbox_ = std::move(inbox); }
-  AnswerInbox* inbox() const { return inbox_.get(); }
 
   // The reactor thread that owns the socket.
   void on_input(const char* data, std::size_t size);
@@ -124,7 +118,6 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   const int fd_;
   const std::string peer_address_;
   const std::shared_ptr<const ConnectionContext> context_;
-  std::shared_ptr<AnswerInbox> inbox_;
   HttpRequestParser parser_;  // the token holder's
   HttpRequestParser::Phase phase_ = HttpRequestParser::Phase::idle;  // written by the token holder
   std::int64_t phase_since_ms_;                                     // written by the token holder

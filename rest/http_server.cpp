@@ -109,9 +109,7 @@ class PeerHandler final : public ReadOnceHandler {
 
   void onConnection(const std::shared_ptr<Tcp::Peer>& peer) override {
     edge_->peer_arrived();
-    std::shared_ptr<HttpConnection> connection = edge_->connect(peer->fd());
-    connection->set_inbox(inbox_);
-    connections_[peer->fd()] = std::move(connection);
+    connections_[peer->fd()] = edge_->connect(peer->fd());
   }
 
   HttpConnection* connection_of(int fd) override {

@@ -9,7 +9,6 @@
 #include <pistache/os.h>
 #include <spdlog/spdlog.h>
 
-#include "rest/answer_inbox.hpp"
 #include "rest/http_connection.hpp"
 
 namespace tally::rest {
@@ -30,29 +29,16 @@ bool plain_input(const Polling::Event& event) {
 }  // namespace
 
 ShortReadTransport::ShortReadTransport(const std::shared_ptr<ReadOnceHandler>& handler)
-    : Tcp::Transport(handler), handler_(handler), inbox_(std::make_shared<AnswerInbox>()), buffer_(Const::MaxBuffer) {
-  handler_->set_inbox(inbox_);
-}
-
-void ShortReadTransport::registerPoller(Polling::Epoll& poller) {
-  Tcp::Transport::registerPoller(poller);
-  poller.addFd(inbox_->fd(), Flags<Polling::NotifyOn>(Polling::NotifyOn::Read),
-               Polling::Tag(static_cast<std::uint64_t>(inbox_->fd())));
-}
+    : Tcp::Transport(handler), handler_(handler), buffer_(Const::MaxBuffer) {}
 
 std::shared_ptr<Aio::Handler> ShortReadTransport::clone() const {
   return std::make_shared<ShortReadTransport>(std::static_pointer_cast<ReadOnceHandler>(handler_->clone()));
 }
 
 void ShortReadTransport::onReady(const Aio::FdSet& fds) {
-  inbox_->mark_own_thread();  // this is the thread that drains it (one store; the reactor thread never changes)
   std::vector<Polling::Event> for_pistache;
   for (const Aio::FdSet::Entry& entry : fds) {
     const Polling::Event& event = event_of(entry);
-    if (event.tag.value() == static_cast<std::uint64_t>(inbox_->fd())) {
-      inbox_->drain();
-      continue;
-    }
     if (plain_input(event)) {
       const int fd = static_cast<int>(event.tag.value());
       HttpConnection* connection = handler_->connection_of(fd);

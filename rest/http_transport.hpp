@@ -16,7 +16,6 @@
 
 namespace tally::rest {
 
-class AnswerInbox;
 class HttpConnection;
 
 // The per-reactor-thread handler, which also knows its clients' connections.
@@ -24,11 +23,6 @@ class ReadOnceHandler : public Pistache::Tcp::Handler {
  public:
   // The connection fed by this client socket, or nullptr when fd is none of this thread's clients.
   virtual HttpConnection* connection_of(int fd) = 0;
-  // Its transport's inbox, given before the first peer: each new connection gets it (HttpConnection::set_inbox).
-  void set_inbox(std::shared_ptr<AnswerInbox> inbox) { inbox_ = std::move(inbox); }
-
- protected:
-  std::shared_ptr<AnswerInbox> inbox_;
 };
 
 class ShortReadTransport final : public Pistache::Tcp::Transport {
@@ -36,7 +30,6 @@ class ShortReadTransport final : public Pistache::Tcp::Transport {
   explicit ShortReadTransport(const std::shared_ptr<ReadOnceHandler>& handler);
 
   void onReady(const Pistache::Aio::FdSet& fds) override;
-  void registerPoller(Pistache::Polling::Epoll& poller) override;  // Pistache's queues, and the answer inbox
   std::shared_ptr<Pistache::Aio::Handler> clone() const override;
 
  private:
@@ -45,7 +38,6 @@ class ShortReadTransport final : public Pistache::Tcp::Transport {
   bool read_until_short(int fd, HttpConnection& connection);
 
   std::shared_ptr<ReadOnceHandler> handler_;
-  std::shared_ptr<AnswerInbox> inbox_;  // answers finished on other threads for this thread's connections
   std::vector<char> buffer_;  // Pistache's own read size: the connection sees the same chunks as before
 };
 

@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include "ledger/assert.hpp"
-#include "rest/answer_inbox.hpp"
 #include "rest/http_connection.hpp"
 #include "rest/http_response.hpp"
 #include "rest/request_metrics.hpp"
@@ -89,13 +88,6 @@ void Responder::deliver(int status, std::string_view body, ResponseOptions optio
   std::string rendered = render_response(status, body, options);
   // Counted before the client can see the answer: a scrape it sends next includes this request.
   if (state_->metrics) state_->metrics->http.record(route_label_, status, started_ns_);
-  // Finished away from the connection's reactor thread (a group commit on the WAL thread): that thread writes it,
-  // and counts it answered once it has it.
-  AnswerInbox* inbox = connection_->inbox();
-  if (inbox != nullptr && !inbox->on_own_thread()) {
-    inbox->post(connection_, slot_, std::move(rendered), !keep_alive_);
-    return;
-  }
   // The connection drops it if the client has gone; the work itself is done (or refused) regardless.
   connection_->answer(slot_, std::move(rendered), !keep_alive_);
   state_->in_flight.fetch_sub(1, std::memory_order_release);
