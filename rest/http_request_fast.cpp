@@ -62,6 +62,14 @@ struct TokenTable {
 const TokenTable token_table;
 bool is_token_byte(char c) { return token_table.is_token[static_cast<unsigned char>(c)]; }
 
+constexpr std::string_view host_name = "host";
+constexpr std::string_view content_type_name = "content-type";
+
+std::string_view without_trailing_blanks(std::string_view value) {
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return value;
+}
+
 // Every name read_fast_header treats itself begins with one of these letters, in either case; other names go
 // straight to the slow path's bookkeeping (start_header_value), which sorts Host, Authorization and the rest.
 bool may_be_special_name(std::string_view name) {
@@ -111,6 +119,17 @@ bool read_fast_request_line(std::string_view input, std::size_t line_bytes_max, 
 // One header line, name and value (leading whitespace already skipped). False declines the head.
 bool HttpRequestParser::read_fast_header(std::string_view name, std::string_view value,
                                          std::uint64_t& content_length) {
+  // Host and Content-Type (nearly every request's) go where start_header_value would send them, without the
+  // field name's copy and the name-by-name search: the first Host, and a Content-Type while none is kept, keep
+  // their value without trailing whitespace (as finish_header_field leaves it); repeats are dropped likewise.
+  if (name.size() == host_name.size() && equals_ignoring_case(name, host_name)) {
+    if (++host_count_ == 1) request_.host.assign(without_trailing_blanks(value));
+    return host_count_ <= 1 && idempotency_key_count_ <= 1 && authorization_count_ <= 1;
+  }
+  if (name.size() == content_type_name.size() && equals_ignoring_case(name, content_type_name)) {
+    if (request_.content_type.empty()) request_.content_type.assign(without_trailing_blanks(value));
+    return host_count_ <= 1 && idempotency_key_count_ <= 1 && authorization_count_ <= 1;
+  }
   if (may_be_special_name(name)) {
     if (equals_ignoring_case(name, "content-length")) {
       // http_parser: digits, once; trailing whitespace and repeats have their own rules: declined here.
