@@ -110,7 +110,8 @@ RouteMatch match_route(std::string_view method, const std::vector<std::string_vi
   RouteMatch match;
   for (std::size_t row = 0; row < std::size(route_table); ++row) {
     const RouteSpec& route = route_table[row];
-    if (route.method == method && fits(split[row], parts, &match.params)) {
+    // The segment count first: one compare turns away most rows before the method's string compare.
+    if (split[row].count == parts.size() && route.method == method && fits(split[row], parts, &match.params)) {
       match.kind = RouteMatch::Kind::found;
       match.route = &route;
       match.allow.clear();
