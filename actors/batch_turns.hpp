@@ -29,7 +29,7 @@ class BatchTurns final : public caf::execution_unit {
   // Loads, a few actors ahead of its turn, what an actor's turn reads first: `step` 0, 1, ... one level of
   // pointers deeper each, called in that order, one actor apart (UserActor::prefetch_turn). Optional.
   using Prefetch = void (*)(caf::resumable* actor, int step);
-  static constexpr int prefetch_steps = 4;
+  static constexpr int prefetch_steps = 8;
 
   explicit BatchTurns(caf::actor_system& system, Prefetch prefetch = nullptr)
       : caf::execution_unit(&system), prefetch_(prefetch) {}

@@ -5,6 +5,7 @@
 // Internal to TxIndex: used under its shard's mutex.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -64,6 +65,18 @@ class PendingClaims {
 
   std::size_t size() const { return count_; }
 
+  // Starts loading uid's home slot for a claim or finish soon (written by both: for writing). Reads the table's
+  // address and size without the shard's lock, as TxIndex::prefetch does the table's: across a grow() the pair may
+  // not match, and a prefetch of any address is harmless. A slot spans two cache lines.
+  void prefetch(std::uint64_t hash) const {
+    const Slot* slots = slots_hint_.load(std::memory_order_relaxed);
+    const std::size_t mask = mask_hint_.load(std::memory_order_relaxed);
+    if (slots == nullptr) return;
+    const char* home_slot = reinterpret_cast<const char*>(slots + (static_cast<std::size_t>(hash >> 16) & mask));
+    __builtin_prefetch(home_slot, 1);
+    __builtin_prefetch(home_slot + sizeof(Slot) - 1, 1);
+  }
+
  private:
   struct Slot {
     std::uint64_t hash = 0;
@@ -103,12 +116,16 @@ class PendingClaims {
       while (slots_[i].used) i = next(i);
       slots_[i] = slot;
     }
+    mask_hint_.store(slots_.size() - 1, std::memory_order_relaxed);
+    slots_hint_.store(slots_.data(), std::memory_order_relaxed);
   }
 
   static constexpr std::size_t slots_min = 64;  // a power of two, like every size it grows to
   std::vector<Slot> slots_;
   std::size_t count_ = 0;
   std::unordered_map<std::string, std::vector<Retry>> waiters_;
+  std::atomic<const Slot*> slots_hint_{nullptr};  // slots_.data() and its size - 1, for prefetch()
+  std::atomic<std::size_t> mask_hint_{0};
 };
 
 }  // namespace tally::tx_index_detail

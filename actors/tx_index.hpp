@@ -86,8 +86,8 @@ class TxIndex {
   void reserve(std::size_t transactions);
 
   std::optional<TransactionApplied> find_committed(std::string_view uid) const;
-  // Starts loading the table slot where a claim or commit of uid will look, without taking the shard's lock:
-  // a batch issues it a few items ahead, so the cache misses of random uids overlap.
+  // Starts loading the table slots and the in-flight claim slot where a claim or commit of uid will look, without
+  // taking the shard's lock: a batch issues it a few items ahead, so the cache misses of random uids overlap.
   void prefetch(std::string_view uid) const { prefetch(hash_of(uid)); }
   void prefetch(UidHash hash) const;
   std::size_t size() const;          // durable transactions

@@ -209,6 +209,15 @@ struct TxTimeline::Ops {
   }
 
   static std::string check_node(const Node* n, int depth, int& leaf_depth, Entry& previous);
+
+  // An append's lines in n: a leaf's last slot; an inner node's child starts (route searches them all), last slot.
+  static void prefetch_append_slots(const Node* n) {
+    const int last = n->size - 1;
+    if (n->level == 0) return __builtin_prefetch(base(n) + kEntryBytes * static_cast<std::size_t>(last), 1);
+    for (int i = 0; i < last; i += 8) __builtin_prefetch(firsts(n) + i);  // 8 starts a cache line
+    __builtin_prefetch(firsts(n) + last), __builtin_prefetch(kids(n) + last);
+    __builtin_prefetch(counts(n) + last, 1), __builtin_prefetch(sums(n) + last, 1);
+  }
 };
 
 TxTimeline::TxTimeline(TxTimeline&& other) noexcept : root_(std::exchange(other.root_, nullptr)) {}
@@ -222,6 +231,16 @@ TxTimeline& TxTimeline::operator=(TxTimeline&& other) noexcept {
 }
 
 TxTimeline::~TxTimeline() { Ops::destroy(root_); }
+
+void TxTimeline::prefetch_append(int step) const {
+  const Node* n = root_;
+  if (n == nullptr || step == 0) return prefetch();
+  for (; step > 2 && n->level > 0 && n->size > 0; step -= 2) n = Ops::kids(n)[n->size - 1];  // loaded before
+  if (n->size == 0) return;
+  if (step == 1) return Ops::prefetch_append_slots(n);
+  if (step == 2 && n->level == 0) return __builtin_prefetch(Ops::entry(n, n->size - 1) + tx_index_detail::word_bytes);
+  if (step == 2) __builtin_prefetch(Ops::kids(n)[n->size - 1]);
+}
 
 void TxTimeline::insert(Entry entry) {
   const UtcMicros at = Ops::at_of(entry);

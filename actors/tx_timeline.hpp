@@ -47,6 +47,10 @@ class TxTimeline {
   std::size_t memory_bytes() const;
   // A hint that the timeline is about to be used: starts loading its root block into the cache.
   void prefetch() const { __builtin_prefetch(root_); }
+  // The same for the path an append walks (the rightmost), a level a call: call it with step 0, 1, 2, ... some
+  // work apart. Each step reads only what the ones before loaded: odd steps load a node's slots an append reads,
+  // even ones the next node (step 0: the root; at the leaf: its last entry's time, which the append compares).
+  void prefetch_append(int step) const;
   // Every invariant of the tree, checked the long way (tests): empty when they hold, else the first broken one.
   std::string check() const;
 

@@ -67,6 +67,8 @@ void UserActor::prefetch_turn(caf::resumable* actor, int step) {
   UserActor& self = *static_cast<UserActor*>(actor);
   switch (step) {
     case 0:
+      // Made ready by a send, so its last turn has ended (CAF's mailbox, unseen by TSan): the steps read its state.
+      tsan::acquire(&self);
       __builtin_prefetch(&self.pending_);
       __builtin_prefetch(&self.ledger_);
       return;
@@ -81,8 +83,14 @@ void UserActor::prefetch_turn(caf::resumable* actor, int step) {
         self.ledger_->timeline.prefetch();
       }
       return;
-    default:
+    case 3:
       if (!self.pending_.empty()) __builtin_prefetch(self.pending_.front().in_flight->items.data());
+      [[fallthrough]];
+    default:
+      // The timeline's append path, a level a step, when the turn will insert (drop_durable's inserts are nearly
+      // all appends, each a chain of cold reads: the node, its slots, the next node, the last entry's time). An
+      // actor with nothing pending (a cold user's first turn) skips it: its walk would only wait for memory.
+      if (self.ledger_ && !self.pending_.empty()) self.ledger_->timeline.prefetch_append(step - 2);
       return;
   }
 }

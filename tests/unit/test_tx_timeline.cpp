@@ -248,6 +248,30 @@ TEST(TxTimeline, AppendsCostAboutEightBytesATransaction) {
   EXPECT_LT(per_tx, 8.75) << per_tx << " bytes a transaction";
 }
 
+// prefetch_append (a batch's worker job calls it a few actors ahead of their turns) walks the rightmost path only
+// as far as the tree goes, at every step a job may ask for, and changes nothing: every size from empty through a
+// full leaf, a full inner node and a third level (ASan builds catch a read outside a node).
+TEST(TxTimeline, PrefetchingTheAppendPathReadsInsideTheTreeAndChangesNothing) {
+  Fixture f;
+  TransactionApplied tx;
+  tx.user_id = 1;
+  tx.amount = 1;
+  const std::size_t sizes[] = {0, 1, 2, 10, 62, 63, 64, 63 * 31, 63 * 31 + 1, 63 * 31 * 2 + 5};
+  std::size_t added = 0;
+  for (const std::size_t size : sizes) {
+    for (; added < size; ++added) {
+      tx.uid = "p" + std::to_string(added);
+      tx.at = static_cast<UtcMicros>(added);
+      f.add(tx);
+    }
+    const std::size_t memory = f.timeline.memory_bytes();
+    for (int step = 0; step < 16; ++step) f.timeline.prefetch_append(step);
+    ASSERT_EQ(f.timeline.size(), size);
+    ASSERT_EQ(f.timeline.memory_bytes(), memory);
+    ASSERT_EQ(f.timeline.check(), "") << size;
+  }
+}
+
 // Recovery's bulk build (assign_sorted) against inserting the same entries one by one in listing order: the
 // same tree shape (memory, invariants) and the same listing with the same balances, at every size around a full
 // leaf, a full inner node and a third level; an already filled timeline takes the entries as inserts.
