@@ -48,6 +48,7 @@ Ops::Splice BalanceHistoryOps::append_splice(const Node* leaf, UtcMicros at, Min
   s.added = 1;
   s.first = leaf->size == 0 ? at : first(leaf);
   s.last = at;
+  s.last_from = s.from;  // the new moment
   const std::uint64_t to_here = leaf->size == 0 ? 0 : gap(last(leaf), at);
   s.length = static_cast<std::size_t>(leaf::put_moment(s.bytes, to_here, moment_sum(0, delta, at), 1) - s.bytes);
   return s;
@@ -60,6 +61,7 @@ Ops::Splice BalanceHistoryOps::tie_splice(const Node* leaf, UtcMicros at, MinorU
   s.to = leaf->used;
   s.first = first(leaf);
   s.last = at;
+  s.last_from = s.from;  // re-encoded in place
   const unsigned char* p = moments(leaf) + s.from;
   std::uint64_t to_here = 0, word = 0, count = 1;
   p = get_varint(get_varint(p, to_here), word);
@@ -191,7 +193,7 @@ BalanceHistory::Node* BalanceHistoryOps::leaf_of(const Moment* m, int n, Edit& e
 std::pair<BalanceHistory::Node*, BalanceHistory::Node*> BalanceHistoryOps::apply(Node* leaf, const Splice& s,
                                                                                  Edit& e) {
   const std::size_t used = leaf->used - (s.to - s.from) + s.length;
-  const std::size_t last_from = last_from_after(leaf, s);
+  const std::size_t last_from = s.last_from != SIZE_MAX ? s.last_from : last_from_after(leaf, s);
   Node* target = leaf;
   if (used > leaf_room(leaf)) {
     if (kLeafHeaderBytes + used > kLeafBytesMax) return split_leaf(leaf, s, e);

@@ -241,6 +241,7 @@ struct BalanceHistoryOps {
     UtcMicros first = 0;
     UtcMicros last = 0;
     std::size_t previous_from = 0;  // where the moment before `pos` starts (an erase of the last moment needs it)
+    std::size_t last_from = SIZE_MAX;  // where the last moment starts after it, when the splice knows (else computed)
     int added = 0;  // moments the edit adds (1), or removes (-1)
   };
   static Node* descend(Node* root, UtcMicros at, Path& path);
