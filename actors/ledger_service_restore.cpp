@@ -70,9 +70,11 @@ bool LedgerService::restore_balance(const TransactionApplied& tx) {
   // Replaying in log order repeats the actor's decisions exactly; a refusal now means the log is not ours.
   // (Skipping this check was measured: it saves nothing, since the tree descent it costs mostly brings in the
   // nodes the insert below needs anyway.)
-  if (ledger.history.insert_if_accepted(tx.at, tx.delta()) != Verdict::accepted) return false;
-  // The history keeps no running total (BalanceHistory::balance() adds it up): the slot's is the same sum.
-  slot->balance.store(slot->balance.load(std::memory_order_relaxed) + tx.delta(), std::memory_order_relaxed);
+  // The history keeps no running total (BalanceHistory::balance() adds it up): the slot's is the same sum, and
+  // with it a transaction after the user's newest one is judged and appended without reading the history's leaf.
+  const MinorUnits balance = slot->balance.load(std::memory_order_relaxed);
+  if (ledger.history.insert_if_accepted(tx.at, tx.delta(), balance) != Verdict::accepted) return false;
+  slot->balance.store(balance + tx.delta(), std::memory_order_relaxed);
   return true;
 }
 

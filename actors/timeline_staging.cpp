@@ -18,6 +18,7 @@ constexpr std::size_t insertion_sort_max = 32;
 void TimelineStaging::add(UserId user, UtcMicros at, Entry entry) {
   const auto address = reinterpret_cast<std::uintptr_t>(entry);
   TALLY_ASSERT(user < limits::users_max && address >> address_bits == 0, "a staged user id and address fit");
+  TALLY_ASSERT(tx_index_detail::entry_at(entry) == at, "a staged timestamp is its entry's");
   const std::size_t bucket = user >> users_per_bucket_log2;
   if (bucket >= buckets_.size()) buckets_.resize(bucket + 1);
   buckets_[bucket].push_back(Staged{at, address | (std::uint64_t{user % users_per_bucket} << address_bits)});
@@ -27,10 +28,6 @@ void TimelineStaging::add(UserId user, UtcMicros at, Entry entry) {
 void TimelineStaging::clear() {
   buckets_ = std::vector<std::vector<Staged>>();
   size_ = 0;
-}
-
-void TimelineStaging::check_timestamp(const Staged& s) {
-  TALLY_ASSERT(tx_index_detail::entry_at(entry_of(s)) == s.at, "a staged timestamp is its entry's");
 }
 
 void TimelineStaging::group(std::size_t bucket, std::vector<Staged>& order, std::vector<std::uint32_t>& starts) const {

@@ -70,6 +70,7 @@ BalanceHistoryOps::Run BalanceHistoryOps::check_leaf(const Node* n, const UtcMic
   UtcMicros previous = first(n);
   Run run{0, 0, 0};
   int count = 0;
+  std::size_t last_start = 0;
   for (; p < end; ++count) {
     std::uint64_t gap = 0, word = 0, extra = 0;
     const unsigned char* q = bounded_varint(p, end, gap);
@@ -91,9 +92,11 @@ BalanceHistoryOps::Run BalanceHistoryOps::check_leaf(const Node* n, const UtcMic
     w.last = previous = m.at;
     w.changes += m.count;
     run = count == 0 ? Run{m.sum, m.sum, m.sum} : extend(run, m.sum);
+    last_start = static_cast<std::size_t>(p - moments(n));
     p = r.position();
   }
   if (p != end || count != n->size) return broke("a leaf's size or byte count is off");
+  if (count > 0 && (last(n) != previous || n->last_from != last_start)) return broke("a leaf's last moment is off");
   return run;
 }
 

@@ -16,7 +16,8 @@ enum class Verdict { accepted, insufficient_funds, balance_too_large };
 // A B+-tree of sorted leaves, one slot per distinct timestamp ("moment") holding the sum of that moment's
 // changes: the balance at a moment includes every change stamped at it, whatever their arrival order. A leaf
 // (at most 256 bytes) holds its moments delta-encoded, each as varints of its distance from the one before, its
-// sum and (when above one) its change count: 6-10 bytes a moment, read front to back; inner nodes keep each
+// sum and (when above one) its change count: 6-10 bytes a moment, read front to back (a leaf also keeps its last
+// timestamp, so an append reads none of them); inner nodes keep each
 // child's separator, sum and min/max prefix, so every query is one descent and one leaf scan. Nodes grow in
 // steps, so a short history holds one small block. erase is for rolling back a recent insert.
 class BalanceHistory {
@@ -38,6 +39,9 @@ class BalanceHistory {
   void insert(UtcMicros at, MinorUnits delta);
   // judge(*this, at, delta), and insert(at, delta) when it is accepted: one descent and one scan of the leaf.
   Verdict insert_if_accepted(UtcMicros at, MinorUnits delta);
+  // The same, given balance_now == balance() (a caller that keeps the balance, as recovery's slot does): a change
+  // after the newest moment is then judged and appended without reading the leaf.
+  Verdict insert_if_accepted(UtcMicros at, MinorUnits delta, MinorUnits balance_now);
   // Takes back one earlier insert(at, delta); aborts if no change is recorded at `at` (an impossible state).
   void erase(UtcMicros at, MinorUnits delta);
 

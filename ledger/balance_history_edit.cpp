@@ -39,6 +39,17 @@ BalanceHistory::Node* BalanceHistoryOps::descend(Node* root, UtcMicros at, Path&
   return n;
 }
 
+BalanceHistory::Node* BalanceHistoryOps::rightmost(Node* root, Path& path) {
+  Node* n = root;
+  while (n->level > 0) {
+    TALLY_ASSERT(path.depth < kDepthMax, "a history's tree is shallower than kDepthMax");
+    path.node[path.depth] = n;
+    path.index[path.depth++] = n->size - 1;
+    n = kids(n)[n->size - 1];
+  }
+  return n;
+}
+
 void BalanceHistoryOps::open_slot(Node* n, int pos, const Slot& v) {
   for (int c = 0; c < kColumns; ++c) {
     char* base = column(n, c);
@@ -62,6 +73,8 @@ BalanceHistory::Node* BalanceHistoryOps::resized(Node* n, int cap, Edit& e) {
     std::memcpy(moments(m), moments(n), n->used);
     m->used = n->used;
     first(m) = first(n);
+    last(m) = last(n);
+    m->last_from = n->last_from;
   } else {
     for (int c = 0; c < kColumns; ++c) std::memcpy(column(m, c), column(n, c), n->size * std::size_t{8});
   }
@@ -228,6 +241,27 @@ Verdict BalanceHistory::insert_if_accepted(UtcMicros at, MinorUnits delta) {
   const auto [cur, extra] = Ops::apply(leaf, s, e);
   const Ops::Run moment{delta, delta, delta};
   Ops::fix_up(*this, path, cur, extra, at_end && extra == nullptr ? &moment : nullptr, e);
+  e.finish();
+  return v;
+}
+
+// A change after the newest moment, or at it in a root leaf, is judged by the balance alone (no moment after
+// it; the balance at `at` is the whole sum) and written without reading the leaf's other moments; any other goes
+// the general way.
+Verdict BalanceHistory::insert_if_accepted(UtcMicros at, MinorUnits delta, MinorUnits balance_now) {
+  if (root_ == nullptr || at >= Ops::kAtLimit) return insert_if_accepted(at, delta);
+  Ops::Path path;
+  Node* leaf = Ops::rightmost(root_, path);
+  // A tie with the last moment changes the leaf's Run in a way its parent cannot extend: only in a root leaf.
+  const bool tie = leaf->size > 0 && at == Ops::last(leaf) && path.depth == 0;
+  if (leaf->size == 0 || (at <= Ops::last(leaf) && !tie)) return insert_if_accepted(at, delta);
+  const Verdict v = Ops::verdict(Extremes{balance_now, balance_now}, delta);
+  if (v != Verdict::accepted) return v;
+  Ops::Edit e(*this);
+  const Ops::Splice s = tie ? Ops::tie_splice(leaf, at, delta) : Ops::append_splice(leaf, at, delta);
+  const auto [cur, extra] = Ops::apply(leaf, s, e);
+  const Ops::Run moment{delta, delta, delta};
+  Ops::fix_up(*this, path, cur, extra, extra == nullptr && !tie ? &moment : nullptr, e);
   e.finish();
   return v;
 }

@@ -41,9 +41,57 @@ constexpr int kSplitMomentsMax = static_cast<int>((Ops::kLeafRoomMax + 2 * leaf:
 
 }  // namespace
 
-Ops::Splice BalanceHistoryOps::insert_splice(const Node* leaf, UtcMicros at, MinorUnits delta, LeafSplit* split) {
+Ops::Splice BalanceHistoryOps::append_splice(const Node* leaf, UtcMicros at, MinorUnits delta) {
   Splice s;
+  s.pos = leaf->size;
+  s.from = s.to = leaf->used;
+  s.added = 1;
   s.first = leaf->size == 0 ? at : first(leaf);
+  s.last = at;
+  s.last_from = s.from;  // the new moment
+  const std::uint64_t to_here = leaf->size == 0 ? 0 : gap(last(leaf), at);
+  s.length = static_cast<std::size_t>(leaf::put_moment(s.bytes, to_here, moment_sum(0, delta, at), 1) - s.bytes);
+  return s;
+}
+
+Ops::Splice BalanceHistoryOps::tie_splice(const Node* leaf, UtcMicros at, MinorUnits delta) {
+  Splice s;
+  s.pos = leaf->size - 1;
+  s.from = leaf->last_from;
+  s.to = leaf->used;
+  s.first = first(leaf);
+  s.last = at;
+  s.last_from = s.from;  // re-encoded in place
+  const unsigned char* p = moments(leaf) + s.from;
+  std::uint64_t to_here = 0, word = 0, count = 1;
+  p = get_varint(get_varint(p, to_here), word);
+  if ((word & 1) != 0) {
+    get_varint(p, count);
+    count += 2;
+  }
+  const MinorUnits sum = moment_sum(leaf::sum_of_word(word), delta, at);
+  s.length = static_cast<std::size_t>(leaf::put_moment(s.bytes, to_here, sum, count + 1) - s.bytes);
+  return s;
+}
+
+std::size_t BalanceHistoryOps::last_from_after(const Node* leaf, const Splice& s) {
+  if (s.to < leaf->used) return leaf->last_from + s.length - (s.to - s.from);  // the last moment only moved
+  if (s.length == 0) return s.previous_from;  // the last moment went: the one before it is last
+  std::size_t start = 0;  // else the last moment is the splice's last
+  for (const unsigned char* p = s.bytes; p < s.bytes + s.length;) {
+    start = static_cast<std::size_t>(p - s.bytes);
+    std::uint64_t word = 0;
+    p = get_varint(skip_varint(p), word);
+    if ((word & 1) != 0) p = skip_varint(p);
+  }
+  return s.from + start;
+}
+
+Ops::Splice BalanceHistoryOps::insert_splice(const Node* leaf, UtcMicros at, MinorUnits delta, LeafSplit* split) {
+  if (leaf->size == 0 || (split == nullptr && at > last(leaf))) return append_splice(leaf, at, delta);
+  Splice s;
+  s.first = first(leaf);
+  s.last = last(leaf);  // an edit before the last moment leaves it last
   leaf::Reader r = reader(leaf);
   UtcMicros previous = first(leaf);
   for (int pos = 0; !r.done(); ++pos) {
@@ -84,17 +132,13 @@ Ops::Splice BalanceHistoryOps::insert_splice(const Node* leaf, UtcMicros at, Min
     s.length = static_cast<std::size_t>(p - s.bytes);
     return s;
   }
-  s.pos = leaf->size;  // after every moment: an append
-  s.from = s.to = leaf->used;
-  s.added = 1;
-  const std::uint64_t to_here = leaf->size == 0 ? 0 : gap(previous, at);
-  s.length = static_cast<std::size_t>(leaf::put_moment(s.bytes, to_here, moment_sum(0, delta, at), 1) - s.bytes);
-  return s;
+  return append_splice(leaf, at, delta);  // after every moment
 }
 
 Ops::Splice BalanceHistoryOps::erase_splice(const Node* leaf, UtcMicros at, MinorUnits delta) {
   Splice s;
   s.first = first(leaf);
+  s.last = last(leaf);
   leaf::Reader r = reader(leaf);
   UtcMicros previous = first(leaf);
   for (int pos = 0; !r.done(); ++pos) {
@@ -102,6 +146,7 @@ Ops::Splice BalanceHistoryOps::erase_splice(const Node* leaf, UtcMicros at, Mino
     const Moment m = r.next();
     if (m.at < at) {
       previous = m.at;
+      s.previous_from = from;
       continue;
     }
     if (m.at > at) break;
@@ -115,6 +160,7 @@ Ops::Splice BalanceHistoryOps::erase_splice(const Node* leaf, UtcMicros at, Mino
     } else {
       if (m.sum != delta) fail("erase of absent entry: changes do not add up", at);
       s.added = -1;  // the moment goes; the next one (if any) takes its place and its gap
+      if (r.done()) s.last = previous;  // (meaningless when the leaf empties: pos 0)
       if (!r.done()) {
         const Moment next = r.next();
         s.to = static_cast<std::size_t>(r.position() - moments(leaf));
@@ -138,15 +184,19 @@ BalanceHistory::Node* BalanceHistoryOps::leaf_of(const Moment* m, int n, Edit& e
   fresh->size = static_cast<std::uint16_t>(n);
   fresh->used = static_cast<std::uint16_t>(bytes);
   first(fresh) = m[0].at;
+  last(fresh) = m[n - 1].at;
+  fresh->last_from = static_cast<std::uint8_t>(bytes - leaf::moment_bytes(n == 1 ? 0 : gap(m[n - 2].at, m[n - 1].at),
+                                                                        m[n - 1].sum, m[n - 1].count));
   return fresh;
 }
 
 std::pair<BalanceHistory::Node*, BalanceHistory::Node*> BalanceHistoryOps::apply(Node* leaf, const Splice& s,
                                                                                  Edit& e) {
   const std::size_t used = leaf->used - (s.to - s.from) + s.length;
+  const std::size_t last_from = s.last_from != SIZE_MAX ? s.last_from : last_from_after(leaf, s);
   Node* target = leaf;
   if (used > leaf_room(leaf)) {
-    if (kHeaderBytes + used > kLeafBytesMax) return split_leaf(leaf, s, e);
+    if (kLeafHeaderBytes + used > kLeafBytesMax) return split_leaf(leaf, s, e);
     target = e.make(0, leaf_cap_for(used));
     std::memcpy(moments(target), moments(leaf), s.from);
   }
@@ -155,6 +205,8 @@ std::pair<BalanceHistory::Node*, BalanceHistory::Node*> BalanceHistoryOps::apply
   target->size = static_cast<std::uint16_t>(leaf->size + s.added);
   target->used = static_cast<std::uint16_t>(used);
   first(target) = s.first;
+  last(target) = s.last;
+  target->last_from = static_cast<std::uint8_t>(last_from);
   if (target != leaf) e.drop(leaf);
   return {target, nullptr};
 }

@@ -21,7 +21,9 @@ namespace tally {
 
 // A node is one heap block: this 8-byte header, then 8 bytes (a leaf's first timestamp; an inner root's byte total
 // of the tree), then
-//   leaf  (level 0):  its moments, delta-encoded (balance_history_leaf.hpp): `used` bytes of a `cap`-byte block
+//   leaf  (level 0):  8 bytes, its last moment's timestamp (an append needs it, and a scan was the cost of every
+//                     append: restart's history build and each PUT), then its moments, delta-encoded
+//                     (balance_history_leaf.hpp): `used` bytes of a `cap`-byte block
 //   inner (level 1+): `columns` arrays of `cap` 8-byte slots, slot i of each describing the same child:
 //                     sep[cap], sum[cap], lo[cap], hi[cap], kid[cap]
 // sep[i] (i >= 1) is a timestamp <= every timestamp in kid[i] and > every timestamp in kid[i-1]; routing ignores
@@ -31,6 +33,7 @@ struct BalanceHistory::Node {
   std::uint16_t size;  // moments (leaf) or children (inner) in use
   std::uint16_t cap;   // a leaf's block bytes, an inner node's slots; grows in the steps of cap_for
   std::uint8_t level;  // 0 = leaf
+  std::uint8_t last_from;  // where a leaf's last moment starts in its moments (a tie with it is re-encoded there)
   std::uint16_t used;  // bytes of a leaf's moments
 };
 
@@ -45,8 +48,10 @@ struct BalanceHistoryOps {
   static constexpr UtcMicros kAtLimit = INT64_C(1) << 58;  // storable timestamps are in (-kAtLimit, kAtLimit)
   static constexpr std::size_t kNodeHeaderBytes = 8;
   static constexpr std::size_t kHeaderBytes = 2 * kNodeHeaderBytes;  // the header and first / tree_bytes
-  static constexpr std::size_t kLeafRoomMax = kLeafBytesMax - kHeaderBytes;  // moment bytes a leaf can hold
+  static constexpr std::size_t kLeafHeaderBytes = kHeaderBytes + 8;   // and a leaf's last timestamp
+  static constexpr std::size_t kLeafRoomMax = kLeafBytesMax - kLeafHeaderBytes;  // moment bytes a leaf can hold
   static_assert(sizeof(Node) <= kNodeHeaderBytes, "the header must fit its 8 bytes");
+  static_assert(kLeafBytesMax - kLeafHeaderBytes <= 256, "a moment's offset in a leaf fits last_from's byte");
 
   // A non-empty run of consecutive moments: its total and the lowest and highest balance after each of its
   // moments, relative to the balance before it.
@@ -83,8 +88,12 @@ struct BalanceHistoryOps {
   }
   static std::int64_t& tree_bytes(Node* n) { return second_word(n); }
   static UtcMicros& first(const Node* leaf) { return second_word(leaf); }
+  // The timestamp of a leaf's last moment (unset in an empty leaf: every edit that adds a moment sets it).
+  static UtcMicros& last(const Node* leaf) {
+    return *reinterpret_cast<UtcMicros*>(reinterpret_cast<char*>(const_cast<Node*>(leaf)) + kHeaderBytes);
+  }
   static unsigned char* moments(const Node* leaf) {
-    return reinterpret_cast<unsigned char*>(const_cast<Node*>(leaf)) + kHeaderBytes;
+    return reinterpret_cast<unsigned char*>(const_cast<Node*>(leaf)) + kLeafHeaderBytes;
   }
   static history_leaf::Reader reader(const Node* leaf) {
     return history_leaf::Reader(moments(leaf), moments(leaf) + leaf->used, first(leaf));
@@ -100,8 +109,8 @@ struct BalanceHistoryOps {
                       : first_step_holding(kInnerSteps, slots, kInnerMax);
   }
   // The block a leaf needs for `bytes` of moments.
-  static int leaf_cap_for(std::size_t bytes) { return cap_for(0, static_cast<int>(kHeaderBytes + bytes)); }
-  static std::size_t leaf_room(const Node* leaf) { return static_cast<std::size_t>(leaf->cap) - kHeaderBytes; }
+  static int leaf_cap_for(std::size_t bytes) { return cap_for(0, static_cast<int>(kLeafHeaderBytes + bytes)); }
+  static std::size_t leaf_room(const Node* leaf) { return static_cast<std::size_t>(leaf->cap) - kLeafHeaderBytes; }
   static int max_slots(int level) { return level == 0 ? kLeafBytesMax : kInnerMax; }
 
   // How many of v[0..n) are <= key, v sorted. Most edits and queries are at or after the newest moment, so
@@ -197,6 +206,7 @@ struct BalanceHistoryOps {
   static Run run_of(const Node* n) { return n->level == 0 ? leaf_run(n) : inner_run(n, 0, n->size); }
   static UtcMicros sep_of(const Node* n) { return n->level == 0 ? first(n) : seps(n)[0]; }
 
+  static const Node* root_of(const BalanceHistory& h) { return h.root_; }  // for tests
   static std::size_t tree_bytes_of(const BalanceHistory& h) {
     if (h.root_ == nullptr) return 0;
     if (h.root_->level == 0) return node_bytes(0, h.root_->cap);
@@ -221,13 +231,17 @@ struct BalanceHistoryOps {
     int depth = 0;
   };
   // Where a leaf edit lands: moment `pos` (of the leaf's size) starts at byte `from`; the edit replaces the
-  // bytes [from, to) with `bytes` and, at pos 0, makes `first` the leaf's first timestamp.
+  // bytes [from, to) with `bytes` and, at pos 0, makes `first` the leaf's first timestamp; `last` is the leaf's
+  // last timestamp after it.
   struct Splice {
     int pos = 0;
     std::size_t from = 0, to = 0;
     unsigned char bytes[2 * history_leaf::moment_bytes_max];
     std::size_t length = 0;
     UtcMicros first = 0;
+    UtcMicros last = 0;
+    std::size_t previous_from = 0;  // where the moment before `pos` starts (an erase of the last moment needs it)
+    std::size_t last_from = SIZE_MAX;  // where the last moment starts after it, when the splice knows (else computed)
     int added = 0;  // moments the edit adds (1), or removes (-1)
   };
   static Node* descend(Node* root, UtcMicros at, Path& path);
@@ -244,7 +258,16 @@ struct BalanceHistoryOps {
   static void fix_down(BalanceHistory& h, const Path& path, Node* cur, Edit& e);
   // Leaf edits (balance_history_leaf_edit.cpp).
   // The splice that adds one change `delta` at `at`; with `split`, the same scan also splits the leaf at `at`.
+  // Without `split`, a change after the leaf's last moment is appended without reading the leaf.
   static Splice insert_splice(const Node* leaf, UtcMicros at, MinorUnits delta, LeafSplit* split = nullptr);
+  // The splice that adds `delta` as a new moment after every moment of the leaf (at > last(leaf), or it is empty).
+  static Splice append_splice(const Node* leaf, UtcMicros at, MinorUnits delta);
+  // The splice that adds `delta` to the leaf's last moment, stamped `at` (== last(leaf)).
+  static Splice tie_splice(const Node* leaf, UtcMicros at, MinorUnits delta);
+  // Where the leaf's last moment starts once s is applied.
+  static std::size_t last_from_after(const Node* leaf, const Splice& s);
+  // The rightmost leaf (the one holding the newest moment), the path to it recorded.
+  static Node* rightmost(Node* root, Path& path);
   // The splice that takes back one change `delta` at `at`; fails (aborts) when no such change is recorded.
   static Splice erase_splice(const Node* leaf, UtcMicros at, MinorUnits delta);
   static std::pair<Node*, Node*> apply(Node* leaf, const Splice& s, Edit& e);
@@ -262,7 +285,7 @@ struct BalanceHistoryOps::Edit {
 
   Node* make(int level, int cap) {
     const std::size_t size = node_bytes(level, cap);
-    Node* n = new (::operator new(size)) Node{0, static_cast<std::uint16_t>(cap), static_cast<std::uint8_t>(level), 0};
+    Node* n = new (::operator new(size)) Node{0, static_cast<std::uint16_t>(cap), static_cast<std::uint8_t>(level), 0, 0};
     second_word(n) = 0;
     bytes += static_cast<std::int64_t>(size);
     return n;
