@@ -19,8 +19,10 @@ FeedLog::FeedLog(std::size_t retention_events, int shard) : retention_(retention
 
 void FeedLog::append(std::vector<Event>& events) {
   if (events.empty()) return;
+  bool waited_for = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    waited_for = beyond_waiters_ > 0;
     for (Event& event : events) {
       event.seq = ++newest_;
       // Acceptance times of different users can interleave in log order by a few ms: the feed's time is
@@ -36,7 +38,9 @@ void FeedLog::append(std::vector<Event>& events) {
     }
   }
   events.clear();
-  appended_.notify_all();
+  // Called on the WAL thread at every commit: a notify with a sleeper waiting only for wake_all() would cost a
+  // futex call here and a pointless wake-up there.
+  if (waited_for) appended_.notify_all();
 }
 
 Event& FeedLog::place_next() {
@@ -100,8 +104,20 @@ std::uint64_t FeedLog::oldest_seq() const {
 bool FeedLog::wait_beyond(std::uint64_t seq, std::chrono::steady_clock::time_point until) const {
   std::unique_lock<std::mutex> lock(mutex_);
   const std::uint64_t wakes = wakes_;
+  ++beyond_waiters_;
   appended_.wait_until(lock, until, [&] { return newest_ > seq || wakes_ != wakes; });
+  --beyond_waiters_;
   return newest_ > seq;
+}
+
+bool FeedLog::wait_for_wake(std::uint64_t wakes, std::chrono::steady_clock::time_point until) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return appended_.wait_until(lock, until, [&] { return wakes_ != wakes; });
+}
+
+std::uint64_t FeedLog::wakes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return wakes_;
 }
 
 void FeedLog::wake_all() const {

@@ -60,6 +60,10 @@ class FeedLog {
 
   // Blocks until an event beyond `seq` exists, `until` passes or wake_all() is called; true if one exists.
   bool wait_beyond(std::uint64_t seq, std::chrono::steady_clock::time_point until) const;
+  // Blocks until wake_all() has been called more than `wakes` times in all (true), or `until` passes (false);
+  // appends do not wake it (a waiter with no readers to serve: no wake-up per commit).
+  bool wait_for_wake(std::uint64_t wakes, std::chrono::steady_clock::time_point until) const;
+  std::uint64_t wakes() const;  // wake_all() calls so far (the argument of wait_for_wake)
   void wake_all() const;
 
  private:
@@ -74,6 +78,7 @@ class FeedLog {
   std::uint64_t newest_ = 0;
   UtcMicros newest_time_ = 0;
   mutable std::uint64_t wakes_ = 0;  // wake_all() calls, so a waiter tells a wake from a spurious return
+  mutable int beyond_waiters_ = 0;   // threads in wait_beyond: append notifies only when one waits for events
 };
 
 }  // namespace tally::feed

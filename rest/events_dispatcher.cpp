@@ -110,7 +110,11 @@ void EventsDispatcher::poll(const EventsQuery& query, ResponderPtr responder) {
     }
     if (parked_.size() < limits::feed_parked_readers_max) {
       parked_.push_back(std::move(reader));
-      if (!read.events.empty()) feed_.wake_all();  // lingering: the next pass must come without a new event
+      // Lingering: the next pass must come without a new event. Readerless: the thread waits for a wake only.
+      if (!read.events.empty() || readerless_) {
+        readerless_ = false;
+        feed_.wake_all();
+      }
       return;
     }
   }
@@ -149,9 +153,19 @@ void EventsDispatcher::run() {
   std::uint64_t seen = 0;
   std::vector<Parked> parked;
   std::vector<Stream> streams;
+  std::uint64_t wakes_seen = 0;
+  bool readerless = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    readerless = note_readerless_locked(wakes_seen);
+  }
   for (;;) {
     const auto tick = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits::feed_dispatch_tick_ms);
-    feed_.wait_beyond(seen, tick);
+    if (readerless) {
+      feed_.wait_for_wake(wakes_seen, tick);  // new events alone need no pass: nobody to send them to
+    } else {
+      feed_.wait_beyond(seen, tick);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(limits::feed_dispatch_interval_min_ms));
     seen = feed_.newest_seq();
     bool stopping;
@@ -183,8 +197,17 @@ void EventsDispatcher::run() {
       parked.clear();
       streams.clear();
       if (stopping_ && parked_.empty() && streams_.empty()) return;
+      readerless = note_readerless_locked(wakes_seen);
     }
   }
+}
+
+bool EventsDispatcher::note_readerless_locked(std::uint64_t& wakes_seen) {
+  readerless_ = parked_.empty() && streams_.empty();
+  // Read while mutex_ is held: a reader added after this point wakes the thread (poll, stream) and moves the
+  // count past this value, so the wait that follows cannot miss it.
+  wakes_seen = feed_.wakes();
+  return readerless_;
 }
 
 bool EventsDispatcher::serve(Parked& reader, std::int64_t now_ms, bool stopping) {

@@ -61,6 +61,9 @@ class EventsDispatcher {
   // One pass: true to keep a reader (parked or streaming), false once it was answered or ended.
   bool serve(Parked& reader, std::int64_t now_ms, bool stopping);
   bool serve(Stream& stream, std::int64_t now_ms, bool stopping);
+  // With mutex_ held: whether no reader waits (the thread then sleeps until a wake, not at every commit) and
+  // the feed's wake count to wait past.
+  bool note_readerless_locked(std::uint64_t& wakes_seen);
 
   const feed::FeedLog& feed_;
   std::shared_ptr<ServerState> state_;
@@ -68,6 +71,7 @@ class EventsDispatcher {
   std::vector<Parked> parked_;   // added by HTTP threads, served by the thread
   std::vector<Stream> streams_;
   bool stopping_ = false;
+  bool readerless_ = false;  // the thread's last pass left no reader: poll must wake it for a new one
   std::mutex join_mutex_;
   std::thread thread_;
 };

@@ -178,6 +178,24 @@ TEST(FeedLog, WaitBeyondReturnsOnAppend) {
   EXPECT_FALSE(log.wait_beyond(1, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)));
 }
 
+// The events thread's wait while no reader waits: only wake_all() ends it (or its deadline), and a wake that came
+// after the count was read but before the wait began is not missed.
+TEST(FeedLog, WaitForWakeEndsOnAWakeEvenOneBeforeTheWait) {
+  feed::FeedLog log(100, 0);
+  const auto far = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(30); };
+  const std::uint64_t before = log.wakes();
+  log.wake_all();  // between reading the count and waiting
+  EXPECT_TRUE(log.wait_for_wake(before, far()));
+  std::thread waker([&log] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    log.wake_all();
+  });
+  EXPECT_TRUE(log.wait_for_wake(before + 1, far()));
+  waker.join();
+  EXPECT_EQ(log.wakes(), before + 2);
+  EXPECT_FALSE(log.wait_for_wake(before + 2, std::chrono::steady_clock::now() + std::chrono::milliseconds(1)));
+}
+
 std::vector<std::string> fingerprint(const feed::FeedLog& log) {
   std::vector<std::string> out;
   for (const Event& e : log.read(0, 100'000, {}).events)
