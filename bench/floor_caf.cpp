@@ -3,7 +3,8 @@
 // at random; and the cost of spawning an actor and of its first message (tallyd's cold user, spawned lazy_init).
 // CAF is configured as app/main.cpp's configure_actors does (scheduler.max-threads = tallyd's actor threads,
 // 1 on 2 cores; an idle worker blocks at once). CPU = the process's utime + stime (getrusage) over a phase,
-// divided by the messages (or actors) of that phase. No timing is asserted: the program prints, that is all.
+// divided by the messages (or actors) of that phase, each round sent both with anon_send and through tallyd's own
+// BatchTurns (actors/batch_turns.hpp). No timing is asserted: the program prints, that is all.
 #include <sys/resource.h>
 
 #include <atomic>
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include <caf/all.hpp>
+
+#include "actors/batch_turns.hpp"
 
 namespace {
 
@@ -56,6 +59,45 @@ std::uint64_t next_random(std::uint64_t& state) {  // xorshift64: cheap, so the 
   state ^= state >> 7;
   state ^= state << 17;
   return state;
+}
+
+// As a batch does: one message per distinct user, `count` users at a time, the next group once these turns ran
+// (each actor is idle when its message comes): a random permutation of the actors, dealt out in groups.
+class Dealer {
+ public:
+  explicit Dealer(std::size_t actors) : order_(actors), dealt_(actors) {
+    for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<std::uint32_t>(i);
+  }
+  const std::uint32_t* next(std::size_t count) {
+    if (dealt_ + count > order_.size()) {  // reshuffle (Fisher-Yates); counted: ~ns per actor
+      for (std::size_t i = order_.size() - 1; i > 0; --i) std::swap(order_[i], order_[next_random(state_) % (i + 1)]);
+      dealt_ = 0;
+    }
+    dealt_ += count;
+    return order_.data() + dealt_ - count;
+  }
+
+ private:
+  std::vector<std::uint32_t> order_;
+  std::size_t dealt_;
+  std::uint64_t state_ = 0x9e3779b97f4a7c15ull;
+};
+
+// anon_send: CAF schedules each actor the send readies on its own. Through BatchTurns: tallyd's batch path
+// (ledger_service.cpp's apply_batch) — the sends collect the readied actors, hand_to_workers schedules them as
+// jobs of up to 64 turns (no prefetch hook here: the behaviour reads nothing).
+void send_group(caf::actor_system& system, const std::vector<caf::actor>& actors, const std::uint32_t* ids,
+                std::size_t count, bool through_batch_turns) {
+  if (!through_batch_turns) {
+    for (std::size_t k = 0; k < count; ++k) caf::anon_send(actors[ids[k]], 1);
+    return;
+  }
+  tally::BatchTurns turns(system);
+  for (std::size_t k = 0; k < count; ++k) {
+    caf::actor_cast<caf::abstract_actor*>(actors[ids[k]])
+        ->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, 1), &turns);
+  }
+  turns.hand_to_workers();
 }
 
 struct Options {
@@ -98,27 +140,20 @@ void run(caf::actor_system& system, const Options& o) {
   wait_for_turns(sent);
   report("first message (in spawn order)", before, actors.size());
 
-  // As a batch does: one message per distinct user, `group` users at a time, the next group once these turns
-  // ran (each actor is idle when its message comes). A random permutation of the actors, dealt out in groups.
-  std::vector<std::uint32_t> order(actors.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
-  std::uint64_t state = 0x9e3779b97f4a7c15ull;
-  std::size_t dealt = order.size();
+  Dealer dealer(actors.size());
   for (int round = 0; round < o.rounds; ++round) {
-    before = process_cpu();
-    for (std::size_t m = 0; m < o.messages;) {
-      if (dealt + o.group > order.size()) {  // reshuffle (Fisher-Yates); counted: ~ns per actor
-        for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[next_random(state) % (i + 1)]);
-        dealt = 0;
+    for (const bool through_batch_turns : {false, true}) {  // alternating, same process: a same-run comparison
+      before = process_cpu();
+      for (std::size_t m = 0; m < o.messages;) {
+        const std::size_t count = std::min(o.group, o.messages - m);
+        send_group(system, actors, dealer.next(count), count, through_batch_turns);
+        m += count;
+        sent += count;
+        wait_for_turns(sent);
       }
-      const std::size_t count = std::min(o.group, o.messages - m);
-      for (std::size_t k = 0; k < count; ++k) caf::anon_send(actors[order[dealt + k]], 1);
-      dealt += count;
-      m += count;
-      sent += count;
-      wait_for_turns(sent);
+      report((std::string(through_batch_turns ? "  ... via tallyd's BatchTurns #" : "message to a random idle actor #") +
+              std::to_string(round + 1)).c_str(), before, o.messages);
     }
-    report(("message to a random idle actor #" + std::to_string(round + 1)).c_str(), before, o.messages);
   }
   for (const caf::actor& actor : actors) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
 }
