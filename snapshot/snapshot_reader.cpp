@@ -73,10 +73,17 @@ class ChunkReader {
   bool fail(disk::IoStatus status) {
     TALLY_ASSERT(!status.ok(), "a read fails with a reason");
     out_.status = std::move(status);
+    out_.invalid = true;
     return false;
   }
   bool fail(std::uint64_t offset, const std::string& problem) {
     return fail(disk::IoStatus::damaged(path_, offset, problem));
+  }
+  // A record of a well-framed chunk did not decode or was rejected: the file passes the frames check.
+  bool fail_record(std::uint64_t offset, const std::string& problem) {
+    fail(offset, problem);
+    out_.invalid = false;
+    return false;
   }
 
   enum class Chunk { records, footer, bad };  // bad: out_.status says why
@@ -127,7 +134,8 @@ class ChunkReader {
       const capnp::Data::Reader data = records[i];
       const std::string_view payload(reinterpret_cast<const char*>(data.begin()), data.size());
       // Into one record for the whole file: its strings' capacity is reused (no allocation per uid).
-      if (!wal::decode_into(payload, record_)) return fail(offset, "record " + std::to_string(i) + " of the chunk does not decode");
+      if (!wal::decode_into(payload, record_))
+        return fail_record(offset, "record " + std::to_string(i) + " of the chunk does not decode");
       if (const auto* tx = std::get_if<TransactionApplied>(&record_)) {
         ++out_.transactions;
         if (!out_.first_tx_at || tx->at < *out_.first_tx_at) out_.first_tx_at = tx->at;
@@ -142,7 +150,7 @@ class ChunkReader {
       ++out_.records;
       if (visit_ && !visit_(SnapshotRecord{offset, i, payload, &record_})) {
         out_.rejected = true;
-        return fail(offset, "record " + std::to_string(i) + " of the chunk rejected");
+        return fail_record(offset, "record " + std::to_string(i) + " of the chunk rejected");
       }
     }
     ++out_.chunks;

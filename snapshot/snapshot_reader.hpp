@@ -30,6 +30,9 @@ using SnapshotVisitor = std::function<bool(const SnapshotRecord& record)>;
 struct SnapshotRead {
   disk::IoStatus status;  // "…/snap-….snap at byte 4136: bad chunk CRC" when not ok
   bool rejected = false;  // the visitor said no (the file itself may be fine)
+  // Not a valid snapshot: what validate_snapshot(frames) finds (I/O error, header, a chunk's CRC or structure,
+  // truncation, the footer). False when the frames are fine but a record did not decode or was rejected.
+  bool invalid = false;
   std::string path;
   wal::WalPosition covered;
   std::uint64_t records = 0, users = 0, transactions = 0, user_updates = 0, chunks = 0;
