@@ -294,11 +294,8 @@ int run(const tally::app::Config& config) {
   caf::actor_system actors{actor_config};
   spdlog::info("recovering from {}", config.data_dir);
   tally::app::RecoveredState recovered;
-  if (!tally::app::recover_state(
-          fs, data_dir, [&] { return make_ledger(actors, config, *layout); },
-          [&] { return std::make_unique<tally::feed::FeedLog>(config.feed_retention_events,
-                                                              static_cast<int>(layout->self)); },
-          recovered))
+  const auto fresh_ledger = [&] { return make_ledger(actors, config, *layout); };
+  if (!tally::app::recover_state(fs, data_dir, fresh_ledger, config.feed_retention_events, layout->self, recovered))
     return 2;
   std::unique_ptr<tally::LedgerService> ledger = std::move(recovered.ledger);
   tally::feed::FeedLog& feed = *recovered.feed;

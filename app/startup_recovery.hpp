@@ -2,6 +2,8 @@
 // proves invalid part way through its restore (the restore is its validation: one read of the file, not two).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -19,11 +21,11 @@ struct RecoveredState {
   recovery::RecoveryReport report;
 };
 
-// Replays snapshot + WAL into a ledger from make_ledger and a feed from make_feed (the same records, in the same
-// order: the same events and seqs; each shard serves its own feed, docs/notifications.md). False: the log cannot
-// be read (logged); nothing on disk changed.
+// Replays snapshot + WAL into a ledger from make_ledger and a feed of this shard keeping `feed_retention_events`
+// (the same records, in the same order: the same events and seqs; each shard serves its own feed,
+// docs/notifications.md). False: the log cannot be read (logged); nothing on disk changed.
 bool recover_state(disk::FileSystem& fs, const disk::DataDir& data_dir,
                    const std::function<std::unique_ptr<LedgerService>()>& make_ledger,
-                   const std::function<std::unique_ptr<feed::FeedLog>()>& make_feed, RecoveredState& state);
+                   std::size_t feed_retention_events, std::uint32_t shard, RecoveredState& state);
 
 }  // namespace tally::app

@@ -92,24 +92,14 @@ def phase_lines(log_path, launched_utc):
     return lines
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("tallyd")
-    parser.add_argument("data_dir")
-    parser.add_argument("--port", type=int, default=18475)
-    parser.add_argument("--bucket-ms", type=int, default=250)
-    args = parser.parse_args()
-
-    log_path = os.path.join("/tmp", f"restart_timeline.{os.getpid()}.log")
-    launched_utc = time.time()
+def sample_until_ready(args, log_path):
+    """Launches tallyd and samples its threads until /readyz; (samples, waits, wall or None, process CPU)."""
     started = time.monotonic()
     with open(log_path, "w") as log:
         proc = subprocess.Popen([args.tallyd, "--bind", "127.0.0.1", "--port", str(args.port), "--data-dir",
                                  args.data_dir, "--log-level", "debug"], stdout=log, stderr=log)
     samples = []  # (seconds since exec, {tid: (name, cpu)})
     waits = {}  # tid: latest run-queue wait seen
-    wall = None
-    total = 0.0
     try:
         while time.monotonic() - started < READY_TIMEOUT_S:
             samples.append((time.monotonic() - started, thread_cpu(proc.pid)))
@@ -120,24 +110,16 @@ def main():
                 wall = time.monotonic() - started
                 samples.append((wall, thread_cpu(proc.pid)))
                 waits.update(run_queue_wait(proc.pid))
-                total = process_cpu(proc.pid)
-                break
+                return samples, waits, wall, process_cpu(proc.pid)
             time.sleep(SAMPLE_S)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    if wall is None:
-        print("tallyd did not become ready; log:", log_path, file=sys.stderr)
-        return 1
+    return samples, waits, None, 0.0
 
-    with open("/proc/loadavg") as f:
-        load = f.read().split()[0]
-    print(f"ready after {wall:.2f} s wall, {total:.2f} s CPU (load average {load})\n")
-    print("| s since exec | log |\n|---:|---|")
-    for at, message in phase_lines(log_path, launched_utc):
-        print(f"| {at:.2f} | {message[:110]} |")
 
-    # Per thread: CPU, first and last sample where it grew.
+def print_threads(samples, waits):
+    """Per thread: CPU, run-queue wait, first and last sample where its CPU grew."""
     spans = {}
     previous = {}
     for at, threads in samples:
@@ -150,8 +132,10 @@ def main():
     for tid, (first, last, name) in sorted(spans.items(), key=lambda item: item[1][0]):
         print(f"| {name} | {tid} | {previous[tid]:.2f} | {waits.get(tid, 0.0):.2f} | {first:.2f} | {last:.2f} |")
 
-    # CPU ms per thread name per bucket.
-    bucket_s = args.bucket_ms / 1000
+
+def print_buckets(samples, wall, bucket_ms):
+    """CPU ms per thread name per bucket of wall time."""
+    bucket_s = bucket_ms / 1000
     names = sorted({name for _, threads in samples for name, _ in threads.values()})
     buckets = {}
     previous = {}
@@ -168,6 +152,30 @@ def main():
         row = buckets.get(index, {})
         cells = " | ".join(f"{row.get(name, 0.0) * 1000:.0f}" for name in names)
         print(f"| {index * bucket_s:.2f} | {cells} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("tallyd")
+    parser.add_argument("data_dir")
+    parser.add_argument("--port", type=int, default=18475)
+    parser.add_argument("--bucket-ms", type=int, default=250)
+    args = parser.parse_args()
+
+    log_path = os.path.join("/tmp", f"restart_timeline.{os.getpid()}.log")
+    launched_utc = time.time()
+    samples, waits, wall, total = sample_until_ready(args, log_path)
+    if wall is None:
+        print("tallyd did not become ready; log:", log_path, file=sys.stderr)
+        return 1
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[0]
+    print(f"ready after {wall:.2f} s wall, {total:.2f} s CPU (load average {load})\n")
+    print("| s since exec | log |\n|---:|---|")
+    for at, message in phase_lines(log_path, launched_utc):
+        print(f"| {at:.2f} | {message[:110]} |")
+    print_threads(samples, waits)
+    print_buckets(samples, wall, args.bucket_ms)
     os.unlink(log_path)
     return 0
 
