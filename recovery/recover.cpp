@@ -96,10 +96,13 @@ std::uint64_t wal_bytes_after(disk::FileSystem& fs, const std::string& wal_dir, 
 }
 
 // Transactions in a snapshot: a validated one's footer total (checked against the record count, itself bound by
-// the size); an unvalidated one's size at a WAL record's bytes (its records are the WAL's bytes, in a list).
-std::uint64_t snapshot_transactions(const snapshot::SnapshotRead& snapshot, bool validated) {
-  if (!validated) return snapshot.bytes / wal_bytes_per_transaction;
-  return std::min(snapshot.transactions, snapshot.bytes / snapshot_bytes_per_record_min);
+// the size); an unvalidated one's footer total read from its end (bound by the size alone), or without a good
+// footer its size at a WAL record's bytes (its records are the WAL's bytes, in a list).
+std::uint64_t snapshot_transactions(disk::FileSystem& fs, const snapshot::SnapshotRead& snapshot, bool validated) {
+  const std::uint64_t bound = snapshot.bytes / snapshot_bytes_per_record_min;
+  if (validated) return std::min(snapshot.transactions, bound);
+  const std::optional<std::uint64_t> claimed = snapshot::footer_transactions(fs, snapshot.path);
+  return claimed ? std::min(*claimed, bound) : snapshot.bytes / wal_bytes_per_transaction;
 }
 
 void reserve_transactions(LedgerRestore& ledger, disk::FileSystem& fs, const std::string& wal_dir,
@@ -226,7 +229,7 @@ SnapshotOutcome restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& op
     check = check_wal_under(fs, wal_dir, pick.wal_first_segment, chosen->covered);
   }
   spdlog::debug("restore phase: snapshot {} picked", chosen->path);  // bench/restart_timeline.py
-  reserve_transactions(ledger, fs, wal_dir, chosen->covered, snapshot_transactions(pick.chosen_read, validate_first));
+  reserve_transactions(ledger, fs, wal_dir, chosen->covered, snapshot_transactions(fs, pick.chosen_read, validate_first));
   const snapshot::SnapshotRead read = snapshot::read_snapshot(fs, chosen->path, [&](const snapshot::SnapshotRecord& r) {
     return feed(restorer, options, *r.record);
   });

@@ -209,6 +209,30 @@ SnapshotRead validate_snapshot(disk::FileSystem& fs, const std::string& path, Sn
   return out;
 }
 
+std::optional<std::uint64_t> footer_transactions(disk::FileSystem& fs, const std::string& path) {
+  capnp::MallocMessageBuilder builder;
+  builder.initRoot<schema::SnapshotChunk>().initFooter();  // every field is data: all footers are this long
+  const std::size_t length = capnp::computeSerializedSizeInWords(builder) * sizeof(capnp::word);
+  std::uint64_t size = 0;
+  if (!fs.file_size(path, size).ok() || size < header_bytes + chunk_frame_header_bytes + length) return std::nullopt;
+  std::string frame;
+  if (!fs.read_range(path, size - chunk_frame_header_bytes - length, chunk_frame_header_bytes + length, frame).ok() ||
+      frame.size() != chunk_frame_header_bytes + length || wal::load_le32(frame.data()) != length)
+    return std::nullopt;
+  const std::string_view payload = std::string_view(frame).substr(chunk_frame_header_bytes);
+  if (!chunk_crc_matches(std::string_view(frame).substr(0, chunk_frame_header_bytes), payload)) return std::nullopt;
+  kj::Array<capnp::word> words = kj::heapArray<capnp::word>(length / sizeof(capnp::word));
+  std::memcpy(words.begin(), payload.data(), length);
+  try {
+    capnp::FlatArrayMessageReader reader(words.asPtr());
+    const auto chunk = reader.getRoot<schema::SnapshotChunk>();
+    if (chunk.which() != schema::SnapshotChunk::FOOTER) return std::nullopt;
+    return chunk.getFooter().getTransactions();
+  } catch (const kj::Exception&) {
+    return std::nullopt;
+  }
+}
+
 SnapshotChoice newest_valid_snapshot(disk::FileSystem& fs, const std::string& snapshot_dir,
                                      wal::WalPosition not_after) {
   SnapshotChoice choice;

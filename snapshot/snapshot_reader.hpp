@@ -56,6 +56,10 @@ SnapshotRead read_snapshot(disk::FileSystem& fs, const std::string& path, const 
 SnapshotRead validate_snapshot(disk::FileSystem& fs, const std::string& path,
                                SnapshotCheck check = SnapshotCheck::frames);
 
+// The transactions the footer claims, read from the file's last bytes alone (the footer is the last chunk and of
+// one size); none if they do not hold a CRC-good footer. Not a validation: only for sizing before the restore.
+std::optional<std::uint64_t> footer_transactions(disk::FileSystem& fs, const std::string& path);
+
 struct SnapshotChoice {
   disk::IoStatus status;  // not ok: the directory could not be listed
   std::optional<SnapshotFile> chosen;  // none: no valid snapshot (replay the WAL from segment 1)

@@ -82,6 +82,8 @@ TEST(SnapshotFaults, RestoringWhileValidatingStartsOverWhenTheNewestProvesInvali
   const std::string cut = original.substr(0, original.size() - 40);
   std::string flipped = original;
   flipped.back() = static_cast<char>(flipped.back() ^ 0x10);
+  t.fs.write_file(newest, flipped);
+  EXPECT_FALSE(snapshot::footer_transactions(t.fs, newest).has_value()) << "a footer with a bad CRC says nothing";
   for (const std::string& damaged : {flipped, cut}) {
     t.fs.write_file(newest, damaged);
     RestoredLedger restored(t.fs, true, true, true);
