@@ -34,7 +34,9 @@ void log_recovery(const recovery::RecoveryReport& report) {
 bool recover_state(disk::FileSystem& fs, const disk::DataDir& data_dir,
                    const std::function<std::unique_ptr<LedgerService>()>& make_ledger,
                    std::size_t feed_retention_events, std::uint32_t shard, RecoveredState& state) {
-  const auto make_feed = [&] { return std::make_unique<feed::FeedLog>(feed_retention_events, static_cast<int>(shard)); };
+  const auto make_feed = [&] {
+    return std::make_unique<feed::FeedLog>(feed_retention_events, static_cast<int>(shard));
+  };
   state.ledger = make_ledger();
   state.feed = make_feed();
   auto rebuild = std::make_unique<feed::FeedRebuild>(*state.feed);

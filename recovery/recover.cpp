@@ -229,7 +229,8 @@ SnapshotOutcome restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& op
     check = check_wal_under(fs, wal_dir, pick.wal_first_segment, chosen->covered);
   }
   spdlog::debug("restore phase: snapshot {} picked", chosen->path);  // bench/restart_timeline.py
-  reserve_transactions(ledger, fs, wal_dir, chosen->covered, snapshot_transactions(fs, pick.chosen_read, validate_first));
+  reserve_transactions(ledger, fs, wal_dir, chosen->covered,
+                       snapshot_transactions(fs, pick.chosen_read, validate_first));
   const snapshot::SnapshotRead read = snapshot::read_snapshot(fs, chosen->path, [&](const snapshot::SnapshotRecord& r) {
     return feed(restorer, options, *r.record);
   });
