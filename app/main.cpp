@@ -22,13 +22,13 @@
 
 #include "actors/ledger_service.hpp"
 #include "app/config.hpp"
+#include "app/startup_recovery.hpp"
 #include "auth/key_file_reloader.hpp"
 #include "auth/key_store.hpp"
 #include "disk/data_dir.hpp"
 #include "disk/file_system.hpp"
 #include "disk/shard_identity.hpp"
 #include "feed/feed_log.hpp"
-#include "feed/feed_rebuild.hpp"
 #include "ledger/limits.hpp"
 #include "recovery/recover.hpp"
 #include "rest/events_dispatcher.hpp"
@@ -185,46 +185,6 @@ int open_data_dir(tally::disk::FileSystem& fs, const tally::disk::DataDir& data_
   return 0;
 }
 
-// What recovery found, in the log.
-void log_recovery(const tally::recovery::RecoveryReport& report) {
-  if (report.torn_bytes_cut > 0) {
-    spdlog::warn("cut a torn tail of {} bytes from the last WAL segment (a write cut short by a crash)",
-                 report.torn_bytes_cut);
-  }
-  if (report.snapshot.empty()) {
-    spdlog::info("recovery: no snapshot, {} records from the WAL", report.wal_records);
-  } else {
-    spdlog::info("recovery: snapshot {} ({} records, {:.1f} ms; {} WAL records under it checked) + {} WAL records "
-                 "after {}",
-                 report.snapshot, report.snapshot_records, report.snapshot_millis, report.wal_checked_records,
-                 report.wal_records, tally::wal::to_string(report.snapshot_covered));
-  }
-  spdlog::info("recovered {} users, {} transactions, {} bytes in {} segments in {:.1f} ms", report.users,
-               report.transactions, report.bytes, report.segments, report.millis);
-}
-
-// Replays snapshot + WAL into the ledger and the change feed (the same records, in the same order: the same events
-// and seqs; each shard serves its own feed, docs/notifications.md). False: the log cannot be read; nothing changed.
-bool recover_state(tally::disk::FileSystem& fs, const tally::disk::DataDir& data_dir, tally::LedgerService& ledger,
-                   tally::feed::FeedLog& feed, tally::recovery::RecoveryReport& report) {
-  tally::recovery::RecoveryOptions recovery_options;
-  recovery_options.data_dir = data_dir;
-  auto rebuild = std::make_unique<tally::feed::FeedRebuild>(feed);
-  recovery_options.on_record = [&rebuild](const tally::wal::Record& record) {
-    return std::visit([&rebuild](const auto& r) { return rebuild->add(r); }, record);
-  };
-  report = tally::recovery::recover(fs, recovery_options, ledger);
-  rebuild.reset();  // its per-user state is only needed while replaying
-  for (const std::string& warning : report.warnings) spdlog::warn("recovery: {}", warning);
-  if (!report.status.ok()) {
-    spdlog::critical("recovery failed: {}", report.status.message());
-    spdlog::critical("refusing to start: the log holds data that cannot be read; nothing was changed");
-    return false;
-  }
-  log_recovery(report);
-  return true;
-}
-
 // The WAL writer appending where recovery ended; null (logged) when the log cannot be opened.
 std::unique_ptr<tally::wal::WalWriter> open_wal(tally::disk::FileSystem& fs, const tally::disk::DataDir& data_dir,
                                                 const tally::recovery::RecoveryReport& report,
@@ -332,12 +292,14 @@ int run(const tally::app::Config& config) {
   const int actor_threads = config.actor_threads > 0 ? config.actor_threads : tally::app::default_threads(cores);
   configure_actors(actor_config, actor_threads);
   caf::actor_system actors{actor_config};
-  std::unique_ptr<tally::LedgerService> ledger = make_ledger(actors, config, *layout);
-
   spdlog::info("recovering from {}", config.data_dir);
-  tally::feed::FeedLog feed(config.feed_retention_events, static_cast<int>(layout->self));
-  tally::recovery::RecoveryReport report;
-  if (!recover_state(fs, data_dir, *ledger, feed, report)) return 2;
+  tally::app::RecoveredState recovered;
+  const auto fresh_ledger = [&] { return make_ledger(actors, config, *layout); };
+  if (!tally::app::recover_state(fs, data_dir, fresh_ledger, config.feed_retention_events, layout->self, recovered))
+    return 2;
+  std::unique_ptr<tally::LedgerService> ledger = std::move(recovered.ledger);
+  tally::feed::FeedLog& feed = *recovered.feed;
+  const tally::recovery::RecoveryReport& report = recovered.report;
   process_metrics.recovery_duration.set(report.millis / 1000.0);
   process_metrics.recovered_records.set(static_cast<double>(report.wal_records));
   register_scrape_gauges(metrics, *ledger, snapshot_metrics, report.snapshot);

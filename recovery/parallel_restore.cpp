@@ -6,6 +6,9 @@
 // and the users' timelines are built from what the uid stage collected (actors/timeline_staging.hpp).
 #include "recovery/parallel_restore.hpp"
 
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
 #include "ledger/assert.hpp"
 
 namespace tally::recovery {
@@ -120,6 +123,7 @@ void ParallelRestore::hand_over(Worker& worker) {
 }
 
 void ParallelRestore::run(Worker& worker) {
+  pthread_setname_np(pthread_self(), "tally-restore");  // told apart in perf and /proc (bench/restart_timeline.py)
   Batch batch;
   while (pop(worker.queue, batch)) {
     if (!failed_.load(std::memory_order_relaxed)) {  // else drain without applying
@@ -161,6 +165,7 @@ void ParallelRestore::run(Worker& worker) {
 }
 
 void ParallelRestore::run_uids() {
+  pthread_setname_np(pthread_self(), "tally-uids");
   Batch batch;
   std::vector<const TransactionApplied*> txs;
   while (pop(uids_, batch)) {
@@ -206,7 +211,10 @@ void ParallelRestore::settle_uids() {
     reused[part] = ledger_.settle_uids(part, parts);
     ledger_.build_timelines(part, parts);
   };
-  std::thread helper([&] { settle(1); });
+  std::thread helper([&] {
+    pthread_setname_np(pthread_self(), "tally-settle");
+    settle(1);
+  });
   settle(0);
   helper.join();
   ledger_.timelines_built();
@@ -248,8 +256,10 @@ bool ParallelRestore::finish() {
   for (auto& worker : workers_) worker->thread.join();
   close(uids_);
   uid_thread_.join();
+  spdlog::debug("restore phase: users' histories and the uid stage done");  // bench/restart_timeline.py
   spent_.batches.clear();
   if (!failed_.load()) settle_uids();
+  spdlog::debug("restore phase: uids settled, timelines built");
   if (!failed_.load())
     TALLY_ASSERT(users_.load() + transactions_.load() + user_updates_.load() == added_,
                  "every record read was applied exactly once");

@@ -40,6 +40,12 @@ class ParallelRestore {
   bool add_recycling(Record& record);
   // Applies everything added, joins the threads. False if any record contradicted the state; see error().
   bool finish();
+  // Stops without applying what is left and joins the threads: the ledger is being thrown away (a snapshot found
+  // invalid part way through its restore). Nothing is settled; finish() then returns false.
+  void abandon() {
+    reject("restore abandoned");
+    finish();
+  }
   const std::string& error() const { return error_; }
 
   std::uint64_t users() const { return users_.load(); }

@@ -13,6 +13,9 @@
 #include <utility>
 #include <variant>
 
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
 #include "ledger/assert.hpp"
 #include "recovery/parallel_restore.hpp"
 #include "snapshot/snapshot_format.hpp"
@@ -92,11 +95,19 @@ std::uint64_t wal_bytes_after(disk::FileSystem& fs, const std::string& wal_dir, 
   return total;
 }
 
+// Transactions in a snapshot: a validated one's footer total (checked against the record count, itself bound by
+// the size); an unvalidated one's footer total read from its end (bound by the size alone), or without a good
+// footer its size at a WAL record's bytes (its records are the WAL's bytes, in a list).
+std::uint64_t snapshot_transactions(disk::FileSystem& fs, const snapshot::SnapshotRead& snapshot, bool validated) {
+  const std::uint64_t bound = snapshot.bytes / snapshot_bytes_per_record_min;
+  if (validated) return std::min(snapshot.transactions, bound);
+  const std::optional<std::uint64_t> claimed = snapshot::footer_transactions(fs, snapshot.path);
+  return claimed ? std::min(*claimed, bound) : snapshot.bytes / wal_bytes_per_transaction;
+}
+
 void reserve_transactions(LedgerRestore& ledger, disk::FileSystem& fs, const std::string& wal_dir,
-                          wal::WalPosition from, const snapshot::SnapshotRead* snapshot) {
-  std::uint64_t estimate = wal_bytes_after(fs, wal_dir, from) / wal_bytes_per_transaction;
-  if (snapshot != nullptr)  // the footer's total, verified against the record count, itself bound by the size
-    estimate += std::min(snapshot->transactions, snapshot->bytes / snapshot_bytes_per_record_min);
+                          wal::WalPosition from, std::uint64_t snapshot_transactions) {
+  std::uint64_t estimate = wal_bytes_after(fs, wal_dir, from) / wal_bytes_per_transaction + snapshot_transactions;
   const long pages = ::sysconf(_SC_PHYS_PAGES), page_bytes = ::sysconf(_SC_PAGESIZE);
   if (pages > 0 && page_bytes > 0) {
     const std::uint64_t memory = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_bytes);
@@ -109,11 +120,15 @@ void reserve_transactions(LedgerRestore& ledger, disk::FileSystem& fs, const std
 
 namespace {
 
+using BeforeValidating = std::function<void(const snapshot::SnapshotFile&, std::uint64_t wal_first_segment)>;
+
 // pick_snapshot, telling `before_validating` about the newest snapshot not ahead of the WAL (the one picked
 // unless it proves damaged) and the WAL's first segment, before the checksummed read that validates it.
-SnapshotPick pick_snapshot_with(
-    disk::FileSystem& fs, const disk::DataDir& data_dir,
-    const std::function<void(const snapshot::SnapshotFile&, std::uint64_t wal_first_segment)>& before_validating) {
+// Without `validate`, that newest one is picked unread (its read says only its size): the restore validates it.
+// Snapshots in `skip` (found invalid by such a restore) are passed over.
+SnapshotPick pick_snapshot_with(disk::FileSystem& fs, const disk::DataDir& data_dir,
+                                const BeforeValidating& before_validating, bool validate = true,
+                                const std::vector<std::string>& skip = {}) {
   SnapshotPick pick;
   snapshot::SnapshotListing listing;
   pick.status = snapshot::list_snapshots(fs, data_dir.snapshots(), listing);
@@ -134,8 +149,17 @@ SnapshotPick pick_snapshot_with(
                               ": not used (the WAL decides where the log ends)");
       continue;
     }
+    if (std::find(skip.begin(), skip.end(), file.path) != skip.end()) continue;
     if (before_validating && !told) before_validating(file, extent.first);
     told = true;
+    if (!validate) {
+      pick.chosen = file;
+      pick.chosen_read.path = file.path;
+      pick.chosen_read.covered = file.covered;
+      // Only the reservation's estimate: an unreadable file fails its restore and is skipped then.
+      if (!fs.file_size(file.path, pick.chosen_read.bytes).ok()) pick.chosen_read.bytes = 0;
+      break;
+    }
     const snapshot::SnapshotRead read = snapshot::validate_snapshot(fs, file.path);
     if (read.status.ok()) {
       pick.chosen = file;
@@ -152,6 +176,7 @@ std::future<snapshot::WalRange> check_wal_under(disk::FileSystem& fs, const std:
                                                 std::uint64_t first, wal::WalPosition covered) {
   if (first == 0 || first > covered.segment) return {};
   return std::async(std::launch::async, [&fs, &wal_dir, first, covered] {
+    pthread_setname_np(pthread_self(), "tally-walcheck");
     return snapshot::read_wal_range(fs, wal_dir, wal::WalPosition{first, 0}, covered, snapshot::WalRangeVisitor());
   });
 }
@@ -164,9 +189,16 @@ SnapshotPick pick_snapshot(disk::FileSystem& fs, const disk::DataDir& data_dir) 
 
 namespace {
 
-// Restores the picked snapshot after checking the WAL it leaves in place. False with report.error set.
-bool restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& options, LedgerRestore& ledger,
-                      ParallelRestore& restorer, RecoveryReport& report) {
+enum class SnapshotOutcome {
+  restored,  // or none to restore (report.snapshot empty)
+  refused,   // report.status says why
+  invalid,   // restored in part, then found invalid (start_over mode): report.status says where
+};
+
+// Restores the picked snapshot after checking the WAL it leaves in place.
+SnapshotOutcome restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& options, LedgerRestore& ledger,
+                                 ParallelRestore& restorer, const std::vector<std::string>& skip,
+                                 RecoveryReport& report, std::string& found_invalid) {
   const std::string& wal_dir = options.data_dir.wal();
   // The WAL kept under the snapshot is the fallback if the snapshot is ever lost: damage there is refused
   // now, as anywhere in acknowledged data, instead of surfacing the day it is needed. The check only reads,
@@ -175,45 +207,58 @@ bool restore_snapshot(disk::FileSystem& fs, const RecoveryOptions& options, Ledg
   // for the range under that one; if another is picked, that check is dropped and the right one started.
   std::future<snapshot::WalRange> check;
   std::string check_for;
-  const SnapshotPick pick =
-      pick_snapshot_with(fs, options.data_dir, [&](const snapshot::SnapshotFile& newest, std::uint64_t first) {
+  // With start_over the snapshot is validated by the read that restores it (one read of the file, not two).
+  const bool validate_first = !options.start_over;
+  const SnapshotPick pick = pick_snapshot_with(
+      fs, options.data_dir,
+      [&](const snapshot::SnapshotFile& newest, std::uint64_t first) {
         check = check_wal_under(fs, wal_dir, first, newest.covered);
         check_for = newest.path;
-      });
+      },
+      validate_first, skip);
   report.warnings = pick.warnings;
   report.stale_snapshots = pick.stale;
   if (!pick.status.ok()) {
     report.status = pick.status;
-    return false;
+    return SnapshotOutcome::refused;
   }
-  if (!pick.chosen) return true;
+  if (!pick.chosen) return SnapshotOutcome::restored;
   const snapshot::SnapshotFile* chosen = &*pick.chosen;
   if (chosen->path != check_for) {
     if (check.valid()) check.wait();  // the newest snapshot's range: not this one's
     check = check_wal_under(fs, wal_dir, pick.wal_first_segment, chosen->covered);
   }
-  reserve_transactions(ledger, fs, wal_dir, chosen->covered, &pick.chosen_read);
+  spdlog::debug("restore phase: snapshot {} picked", chosen->path);  // bench/restart_timeline.py
+  reserve_transactions(ledger, fs, wal_dir, chosen->covered,
+                       snapshot_transactions(fs, pick.chosen_read, validate_first));
   const snapshot::SnapshotRead read = snapshot::read_snapshot(fs, chosen->path, [&](const snapshot::SnapshotRecord& r) {
     return feed(restorer, options, *r.record);
   });
+  spdlog::debug("restore phase: snapshot's records read");
+  if (!validate_first && read.invalid) {  // the WAL check no longer matters: this snapshot is not used
+    report.status = read.status;
+    found_invalid = chosen->path;
+    return SnapshotOutcome::invalid;
+  }
   if (check.valid()) {
     snapshot::WalRange checked = check.get();
+    spdlog::debug("restore phase: WAL under the snapshot checked");
     if (!checked.status.ok()) {
       report.status = std::move(checked.status.append(" (under snapshot " + chosen->name + ")"));
-      return false;
+      return SnapshotOutcome::refused;
     }
     report.wal_checked_records = checked.records;
   }
   if (!read.status.ok()) {
     report.status = read.status;
     if (!restorer.error().empty()) report.status.append(": " + restorer.error());
-    return false;
+    return SnapshotOutcome::refused;
   }
   TALLY_ASSERT(same_position(read.covered, chosen->covered), "a restored snapshot covers what its name says");
   report.snapshot = chosen->path;
   report.snapshot_covered = chosen->covered;
   report.snapshot_records = read.records;
-  return true;
+  return SnapshotOutcome::restored;
 }
 
 // Renames snapshots ahead of the WAL out of the way, durably, before the writer appends past their position.
@@ -231,7 +276,12 @@ bool retire_stale(disk::FileSystem& fs, const RecoveryOptions& options, Recovery
 
 }  // namespace
 
-RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, LedgerRestore& ledger) {
+namespace {
+
+// One recovery into `ledger`, passing over the snapshots in `skip`. A snapshot found invalid while restoring it
+// (start_over mode) ends it early, named in `found_invalid`: `ledger` is then half-restored.
+RecoveryReport recover_once(disk::FileSystem& fs, const RecoveryOptions& options, LedgerRestore& ledger,
+                            const std::vector<std::string>& skip, std::string& found_invalid) {
   const auto started = Clock::now();
   RecoveryReport report;
   ParallelRestore restorer(ledger, restore_threads());
@@ -250,12 +300,17 @@ RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, Led
     return report;
   };
   if (options.use_snapshots) {
-    const bool restored = restore_snapshot(fs, options, ledger, restorer, report);
+    const SnapshotOutcome outcome = restore_snapshot(fs, options, ledger, restorer, skip, report, found_invalid);
     report.snapshot_millis = millis_since(started);
-    if (!restored) return finish();
+    if (outcome == SnapshotOutcome::invalid) {
+      restorer.abandon();  // the caller throws this ledger away (start_over)
+      report.millis = millis_since(started);
+      return report;
+    }
+    if (outcome == SnapshotOutcome::refused) return finish();
   }
   const std::string& wal_dir = options.data_dir.wal();
-  if (report.snapshot.empty()) reserve_transactions(ledger, fs, wal_dir, wal::WalPosition{1, 0}, nullptr);
+  if (report.snapshot.empty()) reserve_transactions(ledger, fs, wal_dir, wal::WalPosition{1, 0}, 0);
   wal::ScanOptions scan_options;
   // Without a snapshot the log must be whole from segment 1: pruned segments are only fine under a snapshot.
   scan_options.start = report.snapshot.empty() ? wal::WalPosition{1, 0} : report.snapshot_covered;
@@ -269,6 +324,7 @@ RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, Led
         ++report.wal_records;
         return true;
       });
+  spdlog::debug("restore phase: WAL read ({} records)", report.wal_records);
   report.status = scan.status;
   if (!scan.status.ok() && !restorer.error().empty()) report.status.append(": " + restorer.error());
   report.bytes = scan.bytes;
@@ -281,6 +337,28 @@ RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, Led
   if (report.status.ok() && !options.read_only && !report.stale_snapshots.empty())
     retire_stale(fs, options, report);
   return finish();
+}
+
+}  // namespace
+
+RecoveryReport recover(disk::FileSystem& fs, const RecoveryOptions& options, LedgerRestore& ledger) {
+  std::vector<std::string> invalid;  // snapshots found invalid while restored: passed over from then on
+  std::vector<std::string> warnings;
+  LedgerRestore* into = &ledger;
+  for (;;) {
+    std::string found_invalid;
+    RecoveryReport report = recover_once(fs, options, *into, invalid, found_invalid);
+    if (found_invalid.empty()) {
+      report.warnings.insert(report.warnings.begin(), warnings.begin(), warnings.end());
+      return report;
+    }
+    // Each round passes over one more snapshot of a finite listing: this ends (at the latest with the WAL alone).
+    TALLY_ASSERT(options.start_over && std::find(invalid.begin(), invalid.end(), found_invalid) == invalid.end(),
+                 "only a restore that validates as it goes finds a snapshot invalid, each one once");
+    warnings.push_back("invalid snapshot skipped: " + report.status.message() + " (found while restoring it)");
+    invalid.push_back(found_invalid);
+    into = &options.start_over();
+  }
 }
 
 RecoveryReport recover(disk::FileSystem& fs, const disk::DataDir& data_dir, LedgerRestore& ledger) {

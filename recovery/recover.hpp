@@ -28,6 +28,12 @@ struct RecoveryOptions {
   // Called with every restored record (the snapshot's, then the WAL's), in log order, on the reading thread;
   // false refuses the log like a record the ledger rejects. tallyd rebuilds its change feed here.
   std::function<bool(const wal::Record&)> on_record;
+  // Set: the newest snapshot is restored by the same read that validates it (one read of the file, not a
+  // validating read and then a restoring one). If it proves invalid part way (bad CRC, truncated, footer), recovery
+  // calls start_over, which must throw away everything restored so far (the ledger and what on_record built) and
+  // return a fresh ledger, and recovery starts again passing over that snapshot. Unset: every snapshot is
+  // validated before any of its records is restored (tally-admin).
+  std::function<LedgerRestore&()> start_over;
 };
 
 struct RecoveryReport {

@@ -73,10 +73,17 @@ class ChunkReader {
   bool fail(disk::IoStatus status) {
     TALLY_ASSERT(!status.ok(), "a read fails with a reason");
     out_.status = std::move(status);
+    out_.invalid = true;
     return false;
   }
   bool fail(std::uint64_t offset, const std::string& problem) {
     return fail(disk::IoStatus::damaged(path_, offset, problem));
+  }
+  // A record of a well-framed chunk did not decode or was rejected: the file passes the frames check.
+  bool fail_record(std::uint64_t offset, const std::string& problem) {
+    fail(offset, problem);
+    out_.invalid = false;
+    return false;
   }
 
   enum class Chunk { records, footer, bad };  // bad: out_.status says why
@@ -127,7 +134,8 @@ class ChunkReader {
       const capnp::Data::Reader data = records[i];
       const std::string_view payload(reinterpret_cast<const char*>(data.begin()), data.size());
       // Into one record for the whole file: its strings' capacity is reused (no allocation per uid).
-      if (!wal::decode_into(payload, record_)) return fail(offset, "record " + std::to_string(i) + " of the chunk does not decode");
+      if (!wal::decode_into(payload, record_))
+        return fail_record(offset, "record " + std::to_string(i) + " of the chunk does not decode");
       if (const auto* tx = std::get_if<TransactionApplied>(&record_)) {
         ++out_.transactions;
         if (!out_.first_tx_at || tx->at < *out_.first_tx_at) out_.first_tx_at = tx->at;
@@ -142,7 +150,7 @@ class ChunkReader {
       ++out_.records;
       if (visit_ && !visit_(SnapshotRecord{offset, i, payload, &record_})) {
         out_.rejected = true;
-        return fail(offset, "record " + std::to_string(i) + " of the chunk rejected");
+        return fail_record(offset, "record " + std::to_string(i) + " of the chunk rejected");
       }
     }
     ++out_.chunks;
@@ -199,6 +207,30 @@ SnapshotRead validate_snapshot(disk::FileSystem& fs, const std::string& path, Sn
   const bool ok = ChunkReader(fs, path, out, SnapshotVisitor(), check).run();
   TALLY_ASSERT(ok == out.status.ok(), "a read's status says whether it succeeded");
   return out;
+}
+
+std::optional<std::uint64_t> footer_transactions(disk::FileSystem& fs, const std::string& path) {
+  capnp::MallocMessageBuilder builder;
+  builder.initRoot<schema::SnapshotChunk>().initFooter();  // every field is data: all footers are this long
+  const std::size_t length = capnp::computeSerializedSizeInWords(builder) * sizeof(capnp::word);
+  std::uint64_t size = 0;
+  if (!fs.file_size(path, size).ok() || size < header_bytes + chunk_frame_header_bytes + length) return std::nullopt;
+  std::string frame;
+  if (!fs.read_range(path, size - chunk_frame_header_bytes - length, chunk_frame_header_bytes + length, frame).ok() ||
+      frame.size() != chunk_frame_header_bytes + length || wal::load_le32(frame.data()) != length)
+    return std::nullopt;
+  const std::string_view payload = std::string_view(frame).substr(chunk_frame_header_bytes);
+  if (!chunk_crc_matches(std::string_view(frame).substr(0, chunk_frame_header_bytes), payload)) return std::nullopt;
+  kj::Array<capnp::word> words = kj::heapArray<capnp::word>(length / sizeof(capnp::word));
+  std::memcpy(words.begin(), payload.data(), length);
+  try {
+    capnp::FlatArrayMessageReader reader(words.asPtr());
+    const auto chunk = reader.getRoot<schema::SnapshotChunk>();
+    if (chunk.which() != schema::SnapshotChunk::FOOTER) return std::nullopt;
+    return chunk.getFooter().getTransactions();
+  } catch (const kj::Exception&) {
+    return std::nullopt;
+  }
 }
 
 SnapshotChoice newest_valid_snapshot(disk::FileSystem& fs, const std::string& snapshot_dir,

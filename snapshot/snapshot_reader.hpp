@@ -30,6 +30,9 @@ using SnapshotVisitor = std::function<bool(const SnapshotRecord& record)>;
 struct SnapshotRead {
   disk::IoStatus status;  // "…/snap-….snap at byte 4136: bad chunk CRC" when not ok
   bool rejected = false;  // the visitor said no (the file itself may be fine)
+  // Not a valid snapshot: what validate_snapshot(frames) finds (I/O error, header, a chunk's CRC or structure,
+  // truncation, the footer). False when the frames are fine but a record did not decode or was rejected.
+  bool invalid = false;
   std::string path;
   wal::WalPosition covered;
   std::uint64_t records = 0, users = 0, transactions = 0, user_updates = 0, chunks = 0;
@@ -52,6 +55,10 @@ SnapshotRead read_snapshot(disk::FileSystem& fs, const std::string& path, const 
 // WAL's own bytes, so a record that fails to decode later would fail in the WAL just the same.
 SnapshotRead validate_snapshot(disk::FileSystem& fs, const std::string& path,
                                SnapshotCheck check = SnapshotCheck::frames);
+
+// The transactions the footer claims, read from the file's last bytes alone (the footer is the last chunk and of
+// one size); none if they do not hold a CRC-good footer. Not a validation: only for sizing before the restore.
+std::optional<std::uint64_t> footer_transactions(disk::FileSystem& fs, const std::string& path);
 
 struct SnapshotChoice {
   disk::IoStatus status;  // not ok: the directory could not be listed

@@ -7,6 +7,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -68,7 +69,11 @@ inline wal::WalPosition closed_end(disk::FileSystem& fs, wal::WalPosition now) {
 // A ledger rebuilt by recovery alone: snapshots + WAL, or the WAL only.
 class RestoredLedger {
  public:
-  RestoredLedger(disk::FileSystem& fs, bool use_snapshots, bool read_only = true) {
+  // restore_while_validating: recovery's start_over mode (as tallyd runs it): a snapshot is validated by the
+  // read that restores it; each start over gets a fresh ledger. records_at_start_overs(): how many records
+  // on_record had seen (since the last start) when each start over came.
+  RestoredLedger(disk::FileSystem& fs, bool use_snapshots, bool read_only = true,
+                 bool restore_while_validating = false) {
     config_.set("scheduler.max-threads", std::size_t{2});
     system_ = std::make_unique<caf::actor_system>(config_);
     ledger_ = std::make_unique<LedgerService>(*system_);
@@ -76,17 +81,33 @@ class RestoredLedger {
     options.data_dir = data_dir;
     options.use_snapshots = use_snapshots;
     options.read_only = read_only;
+    options.on_record = [this](const wal::Record&) {
+      ++records_seen_;
+      return true;
+    };
+    if (restore_while_validating) {
+      options.start_over = [this]() -> LedgerRestore& {
+        records_at_start_overs_.push_back(records_seen_);
+        records_seen_ = 0;
+        ledger_.reset();
+        ledger_ = std::make_unique<LedgerService>(*system_);
+        return *ledger_;
+      };
+    }
     report_ = recovery::recover(fs, options, *ledger_);
   }
   ~RestoredLedger() { ledger_.reset(); }
   const recovery::RecoveryReport& report() const { return report_; }
   LedgerService& ledger() { return *ledger_; }
+  const std::vector<std::uint64_t>& records_at_start_overs() const { return records_at_start_overs_; }
 
  private:
   caf::actor_system_config config_;
   std::unique_ptr<caf::actor_system> system_;
   std::unique_ptr<LedgerService> ledger_;
   recovery::RecoveryReport report_;
+  std::uint64_t records_seen_ = 0;
+  std::vector<std::uint64_t> records_at_start_overs_;
 };
 
 // Users, names, balances now and at dates, every modelled uid's record: all a client could ask.

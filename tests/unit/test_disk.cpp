@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+#include <random>
 #include <string>
 
 #include "disk/data_dir.hpp"
@@ -84,6 +86,32 @@ TEST(PosixFileSystem, FailuresCarryThePathAndTheErrno) {
   EXPECT_EQ(read.message().rfind("/nonexistent-tally-dir/file: ", 0), 0u) << read.message();
   std::vector<std::string> names;
   EXPECT_TRUE(fs.list("/nonexistent-tally-dir", names).not_found());
+}
+
+// read_all reads into the caller's string with no bounce buffer and reuses it: whatever the string held before
+// (longer, shorter, empty), it ends holding exactly the file, at sizes around the file-size guess.
+TEST(PosixFileSystem, ReadAllGivesExactlyTheFileIntoAReusedString) {
+  char pattern[] = "/tmp/tally-read-all-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  FileSystem& fs = posix_file_system();
+  std::string out = std::string(300000, 'x');  // longer than every file below
+  std::mt19937 random(7);
+  for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{65535},
+                                 std::size_t{65536}, std::size_t{65537}, std::size_t{200001}, std::size_t{3}}) {
+    std::string content(size, '\0');
+    for (char& c : content) c = static_cast<char>(random());
+    const std::string path = std::string(pattern) + "/f" + std::to_string(size);
+    std::unique_ptr<AppendFile> file;
+    ASSERT_TRUE(fs.open_append(path, file).ok());
+    ASSERT_TRUE(file->append(content).ok());
+    file.reset();
+    ASSERT_TRUE(fs.read_all(path, out).ok());
+    EXPECT_EQ(out, content) << size << " bytes";
+    std::string fresh;
+    ASSERT_TRUE(fs.read_all(path, fresh).ok());
+    EXPECT_EQ(fresh, content) << size << " bytes into an empty string";
+  }
+  std::filesystem::remove_all(pattern);
 }
 
 }  // namespace

@@ -112,6 +112,8 @@ TEST(Snapshot, RestoreEqualsPureWalReplay) {
   EXPECT_EQ(read.records, first.records);
   EXPECT_EQ(read.users, 4u);
   EXPECT_EQ(read.transactions + 4, first.records);
+  EXPECT_EQ(snapshot::footer_transactions(fs, first.path), std::optional<std::uint64_t>(read.transactions))
+      << "the footer read from the end alone says what the validating read counted";
   ASSERT_TRUE(read.first_tx_at.has_value());
   EXPECT_LE(*read.first_tx_at, *read.last_tx_at);
 

@@ -39,29 +39,70 @@ struct TwoSnapshots {
   }
 };
 
+// Both ways of restoring: validating every snapshot first (tally-admin), and validating by the restore (tallyd).
 TEST(SnapshotFaults, DamagedNewestFallsBackToThePreviousWithTheSameState) {
+  for (const bool while_validating : {false, true}) {
+    SCOPED_TRACE(while_validating ? "restored while validated" : "validated first");
+    TwoSnapshots t;
+    const std::string newest = snapshot_path(t.newest), original = t.fs.contents(newest);
+    for (const std::uint64_t offset : {std::uint64_t{3}, std::uint64_t{snapshot::header_bytes + 2},
+                                       std::uint64_t{original.size() / 2}, std::uint64_t{original.size() - 1}}) {
+      ASSERT_TRUE(t.fs.flip_bit(newest, offset, 5));
+      const snapshot::SnapshotRead read = snapshot::validate_snapshot(t.fs, newest);
+      EXPECT_FALSE(read.status.ok()) << "bit flipped at " << offset;
+      EXPECT_NE(read.status.message().find(" at byte "), std::string::npos) << read.status.message();
+      RestoredLedger restored(t.fs, true, true, while_validating);
+      ASSERT_TRUE(restored.report().status.ok()) << restored.report().status.message();
+      EXPECT_EQ(restored.report().snapshot, snapshot_path(t.older));
+      ASSERT_EQ(restored.report().warnings.size(), 1u);
+      EXPECT_NE(restored.report().warnings[0].find(snapshot::snapshot_file_name(t.newest)), std::string::npos);
+      EXPECT_EQ(restored.records_at_start_overs().size(), while_validating ? 1u : 0u);
+      EXPECT_EQ(fingerprint(restored.ledger(), t.model), expected_fingerprint(t.model));
+      t.fs.write_file(newest, original);
+    }
+    // Both damaged: the WAL from segment 1 is still complete (nothing was pruned), so a full replay works.
+    ASSERT_TRUE(t.fs.flip_bit(newest, original.size() / 2));
+    ASSERT_TRUE(t.fs.flip_bit(snapshot_path(t.older), snapshot::header_bytes + 30));
+    RestoredLedger restored(t.fs, true, true, while_validating);
+    ASSERT_TRUE(restored.report().status.ok()) << restored.report().status.message();
+    EXPECT_TRUE(restored.report().snapshot.empty());
+    EXPECT_EQ(restored.report().warnings.size(), 2u);
+    EXPECT_EQ(fingerprint(restored.ledger(), t.model), expected_fingerprint(t.model));
+  }
+}
+
+// tallyd's mode: the newest snapshot is restored by the read that validates it. Damage found only at its end
+// (the footer's CRC, a cut file) comes after every record was restored: that ledger is thrown away (start_over)
+// and recovery goes on from the previous snapshot, to the same state as validating first.
+TEST(SnapshotFaults, RestoringWhileValidatingStartsOverWhenTheNewestProvesInvalid) {
   TwoSnapshots t;
   const std::string newest = snapshot_path(t.newest), original = t.fs.contents(newest);
-  for (const std::uint64_t offset : {std::uint64_t{3}, std::uint64_t{snapshot::header_bytes + 2},
-                                     std::uint64_t{original.size() / 2}, std::uint64_t{original.size() - 1}}) {
-    ASSERT_TRUE(t.fs.flip_bit(newest, offset, 5));
-    const snapshot::SnapshotRead read = snapshot::validate_snapshot(t.fs, newest);
-    EXPECT_FALSE(read.status.ok()) << "bit flipped at " << offset;
-    EXPECT_NE(read.status.message().find(" at byte "), std::string::npos) << read.status.message();
-    RestoredLedger restored(t.fs, true);
+  const snapshot::SnapshotRead whole = snapshot::validate_snapshot(t.fs, newest);
+  ASSERT_TRUE(whole.status.ok());
+  const std::string cut = original.substr(0, original.size() - 40);
+  std::string flipped = original;
+  flipped.back() = static_cast<char>(flipped.back() ^ 0x10);
+  t.fs.write_file(newest, flipped);
+  EXPECT_FALSE(snapshot::footer_transactions(t.fs, newest).has_value()) << "a footer with a bad CRC says nothing";
+  for (const std::string& damaged : {flipped, cut}) {
+    t.fs.write_file(newest, damaged);
+    RestoredLedger restored(t.fs, true, true, true);
     ASSERT_TRUE(restored.report().status.ok()) << restored.report().status.message();
     EXPECT_EQ(restored.report().snapshot, snapshot_path(t.older));
+    ASSERT_EQ(restored.records_at_start_overs(), std::vector<std::uint64_t>{whole.records})
+        << "every record of the newest was restored before its end proved it invalid";
     ASSERT_EQ(restored.report().warnings.size(), 1u);
     EXPECT_NE(restored.report().warnings[0].find(snapshot::snapshot_file_name(t.newest)), std::string::npos);
+    EXPECT_NE(restored.report().warnings[0].find("found while restoring it"), std::string::npos);
     EXPECT_EQ(fingerprint(restored.ledger(), t.model), expected_fingerprint(t.model));
-    t.fs.write_file(newest, original);
   }
-  // Both damaged: the WAL from segment 1 is still complete (nothing was pruned), so a full replay works.
-  ASSERT_TRUE(t.fs.flip_bit(newest, original.size() / 2));
-  ASSERT_TRUE(t.fs.flip_bit(snapshot_path(t.older), snapshot::header_bytes + 30));
-  RestoredLedger restored(t.fs, true);
+  // Both invalid: two start overs, then the WAL alone from segment 1.
+  t.fs.write_file(newest, flipped);
+  ASSERT_TRUE(t.fs.flip_bit(snapshot_path(t.older), t.fs.contents(snapshot_path(t.older)).size() - 1));
+  RestoredLedger restored(t.fs, true, true, true);
   ASSERT_TRUE(restored.report().status.ok()) << restored.report().status.message();
   EXPECT_TRUE(restored.report().snapshot.empty());
+  EXPECT_EQ(restored.records_at_start_overs().size(), 2u);
   EXPECT_EQ(restored.report().warnings.size(), 2u);
   EXPECT_EQ(fingerprint(restored.ledger(), t.model), expected_fingerprint(t.model));
 }
@@ -240,34 +281,41 @@ TEST(SnapshotFaults, WalShorterThanTheSnapshotFallsBackAndRetiresIt) {
 }
 
 TEST(SnapshotFaults, DamageInTheWalUnderASnapshotRefusesToStart) {
-  TwoSnapshots t;
-  const std::string segment = segment_path(t.newest.segment - 1);
-  const std::string before = t.fs.contents(segment);
-  ASSERT_TRUE(t.fs.flip_bit(segment, before.size() / 2, 2));
-  RestoredLedger restored(t.fs, true, false);
-  ASSERT_FALSE(restored.report().status.ok());
-  EXPECT_NE(restored.report().status.message().find(wal::segment_file_name(t.newest.segment - 1)), std::string::npos)
-      << restored.report().status.message();
-  EXPECT_NE(restored.report().status.message().find("byte"), std::string::npos) << restored.report().status.message();
-  EXPECT_EQ(t.fs.contents(segment).size(), before.size()) << "nothing cut";
+  for (const bool while_validating : {false, true}) {
+    SCOPED_TRACE(while_validating ? "restored while validated" : "validated first");
+    TwoSnapshots t;
+    const std::string segment = segment_path(t.newest.segment - 1);
+    const std::string before = t.fs.contents(segment);
+    ASSERT_TRUE(t.fs.flip_bit(segment, before.size() / 2, 2));
+    RestoredLedger restored(t.fs, true, false, while_validating);
+    const std::string message = restored.report().status.message();
+    ASSERT_FALSE(restored.report().status.ok());
+    EXPECT_NE(message.find(wal::segment_file_name(t.newest.segment - 1)), std::string::npos) << message;
+    EXPECT_NE(message.find("under snapshot"), std::string::npos) << message;
+    EXPECT_NE(message.find("byte"), std::string::npos) << message;
+    EXPECT_EQ(t.fs.contents(segment).size(), before.size()) << "nothing cut";
+  }
 }
 
 // The check of the WAL under the newest snapshot starts while that snapshot is validated; when the snapshot
 // proves damaged, that check's verdict is dropped (damage after the older snapshot's position is the replay's
 // to find, as before): the start is refused by the replay, not by a check "under" the snapshot not used.
 TEST(SnapshotFaults, DamagedNewestDropsTheCheckStartedForIt) {
-  TwoSnapshots t;
-  ASSERT_GT(t.newest.segment - 1, t.older.segment) << "a whole segment between the two snapshots";
-  const std::string segment = segment_path(t.newest.segment - 1);
-  ASSERT_TRUE(t.fs.flip_bit(segment, t.fs.contents(segment).size() / 2, 2));
-  ASSERT_TRUE(t.fs.flip_bit(snapshot_path(t.newest), t.fs.contents(snapshot_path(t.newest)).size() / 2, 5));
-  RestoredLedger restored(t.fs, true, false);
-  const std::string message = restored.report().status.message();
-  ASSERT_FALSE(restored.report().status.ok());
-  EXPECT_NE(message.find(wal::segment_file_name(t.newest.segment - 1)), std::string::npos) << message;
-  EXPECT_EQ(message.find("under snapshot"), std::string::npos) << message;
-  ASSERT_EQ(restored.report().warnings.size(), 1u);
-  EXPECT_NE(restored.report().warnings[0].find(snapshot::snapshot_file_name(t.newest)), std::string::npos);
+  for (const bool while_validating : {false, true}) {
+    SCOPED_TRACE(while_validating ? "restored while validated" : "validated first");
+    TwoSnapshots t;
+    ASSERT_GT(t.newest.segment - 1, t.older.segment) << "a whole segment between the two snapshots";
+    const std::string segment = segment_path(t.newest.segment - 1);
+    ASSERT_TRUE(t.fs.flip_bit(segment, t.fs.contents(segment).size() / 2, 2));
+    ASSERT_TRUE(t.fs.flip_bit(snapshot_path(t.newest), t.fs.contents(snapshot_path(t.newest)).size() / 2, 5));
+    RestoredLedger restored(t.fs, true, false, while_validating);
+    const std::string message = restored.report().status.message();
+    ASSERT_FALSE(restored.report().status.ok());
+    EXPECT_NE(message.find(wal::segment_file_name(t.newest.segment - 1)), std::string::npos) << message;
+    EXPECT_EQ(message.find("under snapshot"), std::string::npos) << message;
+    ASSERT_EQ(restored.report().warnings.size(), 1u);
+    EXPECT_NE(restored.report().warnings[0].find(snapshot::snapshot_file_name(t.newest)), std::string::npos);
+  }
 }
 
 TEST(SnapshotFaults, ReadOnlyRecoveryWritesNothing) {
