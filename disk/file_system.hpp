@@ -8,6 +8,11 @@
 //   write or read, the byte offset) in its message. Nothing throws.
 // - append either writes all of its data or fails; a failed append may have written a prefix (size() tells how
 //   much: ENOSPC part-way, a torn write). Nothing appended is durable before sync_data returns ok.
+// - write_at (PositionalFile) writes at an offset, not at the end: over existing bytes (zeros the WAL writer
+//   filled ahead) or past the end (growing the file, a gap reading as zeros). It either writes all of its data
+//   or fails, and a failed write_at may have written a prefix at the offset. Like append, nothing it wrote is
+//   durable before sync_data returns ok; until then a crash may keep any prefix of it (the fake keeps a prefix
+//   of the bytes written since the last sync, from the lowest offset written).
 // - A failed sync_data is not retried: the kernel may have dropped the dirty pages it could not write, so the
 //   page cache no longer says what is on disk. Callers treat it as fatal for that file.
 // - A created or renamed directory entry is durable only after sync_dir of its directory; truncation (of a
@@ -35,11 +40,25 @@ class AppendFile {
   virtual std::uint64_t size() const = 0;  // bytes in the file as this handle sees it
 };
 
+// A file written at explicit offsets (pwrite; no O_APPEND): the WAL's segments, which are zero-filled ahead of
+// the log's logical end and written over those zeros.
+class PositionalFile {
+ public:
+  virtual ~PositionalFile() = default;
+  // Writes all of data at offset, or fails; on failure a prefix may have been written there.
+  virtual IoStatus write_at(std::uint64_t offset, std::string_view data) = 0;
+  virtual IoStatus sync_data() = 0;  // fdatasync
+  virtual IoStatus truncate(std::uint64_t size_bytes) = 0;
+  virtual std::uint64_t size() const = 0;  // bytes in the file as this handle sees it
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
   // Opens (creating if missing) for appending at the current end.
   virtual IoStatus open_append(const std::string& path, std::unique_ptr<AppendFile>& out) = 0;
+  // Opens (creating if missing) for positional writes; size() starts at the file's size.
+  virtual IoStatus open_positional(const std::string& path, std::unique_ptr<PositionalFile>& out) = 0;
   virtual IoStatus read_all(const std::string& path, std::string& out) = 0;
   // Streaming reads of files too large to hold at once (snapshots). read_range puts up to length bytes from
   // offset into out (fewer at the end of the file, none past it). The defaults go through read_all.

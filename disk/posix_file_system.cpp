@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "disk/file_system.hpp"
@@ -75,6 +76,71 @@ class PosixAppendFile final : public AppendFile {
   std::uint64_t size_;
 };
 
+class PosixPositionalFile final : public PositionalFile {
+ public:
+  PosixPositionalFile(int fd, std::string path, std::uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
+  ~PosixPositionalFile() override { ::close(fd_); }
+  PosixPositionalFile(const PosixPositionalFile&) = delete;
+  PosixPositionalFile& operator=(const PosixPositionalFile&) = delete;
+
+  IoStatus write_at(std::uint64_t offset, std::string_view data) override {
+    const char* p = data.data();
+    std::size_t left = data.size();
+    std::uint64_t at = offset;
+    while (left > 0) {
+      const ssize_t n = ::pwrite(fd_, p, left, static_cast<off_t>(at));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return IoStatus::from_errno_at(errno, path_, at, "cannot write");
+      }
+      if (n == 0) return IoStatus::from_errno_at(EIO, path_, at, "write made no progress");
+      TALLY_ASSERT(static_cast<std::size_t>(n) <= left, "pwrite() wrote no more than it was given");
+      p += n;
+      left -= static_cast<std::size_t>(n);
+      at += static_cast<std::uint64_t>(n);
+      size_ = std::max(size_, at);
+    }
+    return {};
+  }
+
+  IoStatus sync_data() override {
+    if (::fdatasync(fd_) == 0) return {};  // never retried (see PosixAppendFile::sync_data)
+    return IoStatus::from_errno(errno, path_, "fdatasync failed");
+  }
+
+  IoStatus truncate(std::uint64_t size_bytes) override {
+    for (;;) {
+      if (::ftruncate(fd_, static_cast<off_t>(size_bytes)) == 0) {
+        size_ = size_bytes;
+        return {};
+      }
+      if (errno != EINTR) return IoStatus::from_errno(errno, path_, truncate_what(size_bytes));
+    }
+  }
+
+  std::uint64_t size() const override { return size_; }
+
+ private:
+  int fd_;
+  std::string path_;
+  std::uint64_t size_;
+};
+
+// Opens path with flags and hands (fd, size) to make; the fd is closed again when fstat fails.
+template <typename Made, typename Make>
+IoStatus open_sized(const std::string& path, int flags, const char* what, std::unique_ptr<Made>& out, Make make) {
+  const int fd = open_retry(path.c_str(), flags, 0644);
+  if (fd < 0) return IoStatus::from_errno(errno, path, what);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return IoStatus::from_errno(err, path, "cannot stat");
+  }
+  out = make(fd, static_cast<std::uint64_t>(st.st_size));
+  return {};
+}
+
 class PosixFileSystem final : public FileSystem {
  public:
   IoStatus read_range(const std::string& path, std::uint64_t offset, std::size_t length, std::string& out) override {
@@ -107,16 +173,14 @@ class PosixFileSystem final : public FileSystem {
   }
 
   IoStatus open_append(const std::string& path, std::unique_ptr<AppendFile>& out) override {
-    const int fd = open_retry(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return IoStatus::from_errno(errno, path, "cannot open for appending");
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      const int err = errno;
-      ::close(fd);
-      return IoStatus::from_errno(err, path, "cannot stat");
-    }
-    out = std::make_unique<PosixAppendFile>(fd, path, static_cast<std::uint64_t>(st.st_size));
-    return {};
+    return open_sized(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, "cannot open for appending", out,
+                      [&path](int fd, std::uint64_t size) { return std::make_unique<PosixAppendFile>(fd, path, size); });
+  }
+
+  IoStatus open_positional(const std::string& path, std::unique_ptr<PositionalFile>& out) override {
+    return open_sized(path, O_WRONLY | O_CREAT | O_CLOEXEC, "cannot open for writing", out, [&path](int fd, std::uint64_t size) {
+      return std::make_unique<PosixPositionalFile>(fd, path, size);
+    });
   }
 
   // Straight into `out` (no bounce buffer: recovery reads every WAL segment, 64 MiB each, through here), sized

@@ -20,6 +20,10 @@ class MemoryFileSystem final : public disk::FileSystem {
     out = std::make_unique<File>(files[path]);
     return {};
   }
+  disk::IoStatus open_positional(const std::string& path, std::unique_ptr<disk::PositionalFile>& out) override {
+    out = std::make_unique<PositionedFile>(files[path]);
+    return {};
+  }
   disk::IoStatus read_all(const std::string& path, std::string& out) override {
     const auto it = files.find(path);
     if (it == files.end()) return missing(path);
@@ -67,6 +71,25 @@ class MemoryFileSystem final : public disk::FileSystem {
     disk::IoStatus sync_data() override { return {}; }
     disk::IoStatus truncate(std::uint64_t size_bytes) override {
       if (size_bytes < content_.size()) content_.resize(size_bytes);
+      return {};
+    }
+    std::uint64_t size() const override { return content_.size(); }
+
+   private:
+    std::string& content_;
+  };
+
+  class PositionedFile final : public disk::PositionalFile {
+   public:
+    explicit PositionedFile(std::string& content) : content_(content) {}
+    disk::IoStatus write_at(std::uint64_t offset, std::string_view data) override {
+      if (content_.size() < offset + data.size()) content_.resize(offset + data.size(), '\0');
+      content_.replace(offset, data.size(), data);
+      return {};
+    }
+    disk::IoStatus sync_data() override { return {}; }
+    disk::IoStatus truncate(std::uint64_t size_bytes) override {
+      content_.resize(size_bytes, '\0');
       return {};
     }
     std::uint64_t size() const override { return content_.size(); }

@@ -76,6 +76,11 @@ inline constexpr std::size_t wal_batch_bytes_max = 8 * 1024 * 1024;
 inline constexpr std::size_t wal_batch_records_max = 65'536;
 inline constexpr std::size_t wal_segment_bytes_max = 64 * 1024 * 1024;
 inline constexpr std::size_t wal_queue_records_max = 1'000'000;
+// Pre-zeroed room (docs/wal_format.md): the idle writer keeps up to this many zero bytes, fdatasync'ed, ahead of
+// the logical end of the last segment, so a commit's fdatasync changes no file size; filled a chunk at a time so
+// a record that arrives meanwhile waits at most one chunk's write + fdatasync.
+inline constexpr std::size_t wal_zero_fill_ahead_bytes = 4 * 1024 * 1024;
+inline constexpr std::size_t wal_zero_fill_chunk_bytes = 1024 * 1024;
 
 // History listing (GET /v1/user/{id}/transactions): transactions on one page
 inline constexpr std::size_t history_page_transactions_default = 100;

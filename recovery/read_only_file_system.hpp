@@ -15,6 +15,9 @@ class ReadOnlyFileSystem final : public disk::FileSystem {
   disk::IoStatus open_append(const std::string& path, std::unique_ptr<disk::AppendFile>&) override {
     return refuse(path, "cannot open for appending");
   }
+  disk::IoStatus open_positional(const std::string& path, std::unique_ptr<disk::PositionalFile>&) override {
+    return refuse(path, "cannot open for writing");
+  }
   disk::IoStatus read_all(const std::string& path, std::string& out) override { return inner_.read_all(path, out); }
   disk::IoStatus read_range(const std::string& path, std::uint64_t offset, std::size_t length,
                             std::string& out) override {

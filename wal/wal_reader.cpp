@@ -1,4 +1,5 @@
-// scan_wal: walks every segment in order, cuts a torn tail of the last segment, refuses anything else.
+// scan_wal: walks every segment in order, stops at the last segment's logical end (a zero tail), removes a torn
+// tail there, refuses anything else.
 // The torn-tail rule and its limits are spelled out in docs/wal_format.md ("Reading and recovery").
 #include "wal/wal_reader.hpp"
 
@@ -64,11 +65,32 @@ std::string header_problem(std::string_view data) {
   return "segment header CRC mismatch";
 }
 
+// Where a torn frame at offset ends: the end of the file if it runs past it (an old, truncated-at-the-end log
+// reports what it did before), else its claimed end or the last non-zero byte, whichever is later (the zeros after
+// it are the writer's room, not torn).
+std::size_t torn_end(std::string_view data, std::size_t offset, FrameStatus status) {
+  if (status == FrameStatus::truncated) return data.size();
+  std::size_t end = data.size();
+  while (end > offset && data[end - 1] == 0) --end;
+  if (status == FrameStatus::bad_crc)
+    end = std::max<std::size_t>(end, std::min<std::uint64_t>(data.size(), offset + frame_header_bytes + length_at(data, offset)));
+  return end;
+}
+
 // Cuts the file and makes the cut durable, so a second crash cannot resurrect the torn bytes.
 disk::IoStatus cut_file(disk::FileSystem& fs, const std::string& path, std::uint64_t size) {
   if (disk::IoStatus status = fs.truncate(path, size); !status.ok()) return status;
   std::unique_ptr<disk::AppendFile> file;
   if (disk::IoStatus status = fs.open_append(path, file); !status.ok()) return status;
+  return file->sync_data();
+}
+
+// Overwrites [offset, offset + bytes) with zeros and makes that durable: the torn frame is gone for good and
+// the zero tail after it stays as the writer's room (docs/wal_format.md, "Reading and recovery").
+disk::IoStatus zero_range(disk::FileSystem& fs, const std::string& path, std::uint64_t offset, std::size_t bytes) {
+  std::unique_ptr<disk::PositionalFile> file;
+  if (disk::IoStatus status = fs.open_positional(path, file); !status.ok()) return status;
+  if (disk::IoStatus status = file->write_at(offset, std::string(bytes, '\0')); !status.ok()) return status;
   return file->sync_data();
 }
 
@@ -143,19 +165,23 @@ struct SegmentRead {
 };
 
 
-// Records a torn tail at `offset` and, unless reading only, cuts it. False: the cut failed.
-bool cut_tail(ScanRun& run, const SegmentRead& segment, std::size_t offset) {
-  TALLY_ASSERT(segment.last && offset <= segment.view.size(), "only the last segment's tail is cut, within the segment");
+// Records a torn tail at `offset` and, unless reading only, removes it: a torn header by truncating the segment to
+// nothing (the writer rewrites it), a torn frame by zeroing its bytes up to the last non-zero one. False: failed.
+bool cut_tail(ScanRun& run, const SegmentRead& segment, std::size_t offset, std::size_t torn_end) {
+  TALLY_ASSERT(segment.last && offset <= torn_end && torn_end <= segment.view.size(),
+               "only the last segment's tail is cut, within the segment");
+  const bool header = offset == 0;
+  const std::size_t torn = (header ? segment.view.size() : torn_end) - offset;
   WalScan& scan = run.scan;
   scan.torn_tail = true;
   scan.torn_at = WalPosition{segment.number, offset};
-  scan.torn_bytes = segment.view.size() - offset;
+  scan.torn_bytes = torn;
   scan.end = WalPosition{segment.number, offset};
   if (run.options.read_only) return true;
-  if (disk::IoStatus cut = cut_file(run.fs, segment.path, offset); !cut.ok())
-    return run.fail(cut.append(" (cutting the torn tail at byte " + std::to_string(offset) + ")"));
-  scan.torn_bytes_cut += segment.view.size() - offset;
-  scan.end = WalPosition{segment.number, offset};
+  disk::IoStatus cut =
+      header ? cut_file(run.fs, segment.path, 0) : zero_range(run.fs, segment.path, offset, torn);
+  if (!cut.ok()) return run.fail(cut.append(" (removing the torn tail at byte " + std::to_string(offset) + ")"));
+  scan.torn_bytes_cut += torn;
   return true;
 }
 
@@ -173,7 +199,7 @@ SegmentEnd read_torn_header(ScanRun& run, const SegmentRead& segment) {
     return damaged(run, segment, 0, "segment header torn, but records after it are covered");
   if (segment.view.size() >= segment_header_bytes && valid_frame_after(segment.view, segment_header_bytes))
     return damaged(run, segment, 0, "zeroed segment header followed by valid records");
-  return cut_tail(run, segment, 0) ? SegmentEnd::torn_tail_cut : SegmentEnd::failed;
+  return cut_tail(run, segment, 0, segment.view.size()) ? SegmentEnd::torn_tail_cut : SegmentEnd::failed;
 }
 
 // The frames after the header, each handed to the visitor, up to the segment's end or a torn tail.
@@ -197,8 +223,10 @@ SegmentEnd read_records(ScanRun& run, const SegmentRead& segment) {
       offset = frame.next_offset;
       continue;
     }
+    if (segment.last && all_zero(view, offset)) break;  // the logical end: the writer's zeroed room follows
     if (segment.last && looks_torn(view, offset, frame.status)) {
-      return cut_tail(run, segment, offset) ? SegmentEnd::torn_tail_cut : SegmentEnd::failed;
+      const std::size_t end = torn_end(view, offset, frame.status);
+      return cut_tail(run, segment, offset, end) ? SegmentEnd::torn_tail_cut : SegmentEnd::failed;
     }
     std::string reason = damage_reason(view, offset, frame.status);
     if (!segment.last) reason += " in a segment that is not the last";

@@ -1,5 +1,6 @@
 // Reads every segment of a WAL directory in order and hands each valid record's payload to a visitor.
-// Tells a torn tail (cut off, logged) from damage in the middle (refuses, naming file and byte offset).
+// Tells the zeroed room after the log's end (the logical end) and a torn tail (zeroed, logged) from damage in the
+// middle (refuses, naming file and byte offset).
 // Shares the format (frame.hpp) and positions (wal_position.hpp) with the writer, and nothing else.
 #pragma once
 
@@ -18,8 +19,8 @@ struct WalScan {
   std::uint64_t records = 0;
   std::uint64_t bytes = 0;         // valid bytes read, headers included
   std::uint64_t segments = 0;
-  std::uint64_t torn_bytes_cut = 0;  // bytes removed from the end of the last segment
-  WalPosition end;                 // where a writer should append next
+  std::uint64_t torn_bytes_cut = 0;  // torn bytes removed at the end of the last segment (zeroed, or cut if a header)
+  WalPosition end;                 // the logical end: where a writer should write next (a zero tail may follow)
   std::uint64_t first_segment = 0;   // first segment read (0: none)
   bool torn_tail = false;            // a torn tail was found at torn_at, torn_bytes long (cut unless read_only)
   WalPosition torn_at;
@@ -42,7 +43,8 @@ using PositionedVisitor = std::function<bool(WalPosition at, std::string_view pa
 
 // Segment files are named by segment_file_name (wal_position.hpp) in dir; other names are ignored. The visitor
 // returns false to reject a record's content (recovery found it inconsistent): the scan then stops with an error
-// at that offset. A torn tail of the last segment is truncated through fs (and reported in torn_bytes_cut).
+// at that offset. The last segment's zero tail is its logical end (not torn). A torn tail of the last segment is
+// zeroed through fs (a torn header truncated) and reported in torn_bytes_cut.
 // Visits come in log order: positions strictly increase.
 WalScan scan_wal(disk::FileSystem& fs, const std::string& dir,
                  const std::function<bool(std::string_view payload)>& visit);

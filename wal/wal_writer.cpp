@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <stdexcept>
 
 #include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
@@ -17,12 +16,6 @@
 
 namespace tally::wal {
 namespace {
-
-WalStatus status_for(const disk::IoStatus& failure) {
-  // Quota exhaustion behaves like a full disk for the caller: nothing was written, retrying later may work.
-  const int err = failure.errno_value();
-  return err == ENOSPC || err == EDQUOT ? WalStatus::no_space : WalStatus::io_error;
-}
 
 // Frames back to back, counted by walking their length fields: what a reader will walk. The writer checks a
 // batch against the records its entries claim before a byte of it goes to disk.
@@ -37,11 +30,13 @@ std::size_t frames_in(std::string_view framed) {
   return frames;
 }
 
-[[noreturn]] void refuse_to_open(const disk::IoStatus& failure) {
-  throw std::runtime_error("wal: " + failure.message());
-}
-
 }  // namespace
+
+WalStatus WalWriter::status_for(const disk::IoStatus& failure) {
+  // Quota exhaustion behaves like a full disk for the caller: nothing was written, retrying later may work.
+  const int err = failure.errno_value();
+  return err == ENOSPC || err == EDQUOT ? WalStatus::no_space : WalStatus::io_error;
+}
 
 void RecordGroup::add(std::string_view payload) {
   append_frame(framed_, payload);
@@ -68,42 +63,6 @@ WalWriter::WalWriter(WalWriterOptions options) : options_(std::move(options)) {
 }
 
 WalWriter::~WalWriter() { stop(); }
-
-void WalWriter::open_initial_segment() {
-  disk::FileSystem& fs = *options_.fs;
-  const std::string& dir = options_.dir;
-  if (disk::IoStatus status = fs.make_dirs(dir); !status.ok()) refuse_to_open(status);
-  WalPosition at = options_.append_at;
-  if (at.segment == 0) at = WalPosition{1, 0};
-  const std::string path = segment_path(dir, at.segment);
-  std::unique_ptr<disk::AppendFile> file;
-  if (disk::IoStatus status = fs.open_append(path, file); !status.ok()) refuse_to_open(status);
-
-  if (at.offset == 0) {
-    // Offset 0 means "no header yet" (fresh log, or recovery cut a torn header). Refuse to write over data.
-    if (file->size() != 0)
-      refuse_to_open(disk::IoStatus::failed(path + " is not empty but the append position says it is new"));
-    std::string header;
-    append_segment_header(header);
-    TALLY_ASSERT(header.size() == segment_header_bytes && valid_segment_header(header),
-                 "the writer's segment header is one its reader accepts");
-    if (disk::IoStatus status = file->append(header); !status.ok()) refuse_to_open(status);
-    if (disk::IoStatus status = file->sync_data(); !status.ok()) refuse_to_open(status);
-    if (disk::IoStatus status = fs.sync_dir(dir); !status.ok()) refuse_to_open(status);
-    at.offset = segment_header_bytes;
-  } else {
-    if (at.offset < segment_header_bytes || file->size() < at.offset)
-      refuse_to_open(disk::IoStatus::failed(path + " is shorter than the append position recovery reported"));
-    if (file->size() > at.offset) {
-      // Bytes past the recovered end are not part of the log; appending after them would hide new records.
-      if (disk::IoStatus status = file->truncate(at.offset); !status.ok()) refuse_to_open(status);
-      if (disk::IoStatus status = file->sync_data(); !status.ok()) refuse_to_open(status);
-    }
-  }
-  TALLY_ASSERT(file->size() == at.offset, "the writer appends exactly at the end of the segment");
-  file_ = std::move(file);
-  position_ = at;
-}
 
 WalTicket WalWriter::submit(std::string_view payload, WalTicket depends_on, WalDone done) {
   RecordGroup group;
@@ -205,6 +164,11 @@ void WalWriter::run() {
     const std::function<void()>* batch_end = nullptr;  // unchanged once set: safe to call outside the lock
     {
       std::unique_lock<std::mutex> lock(mutex_);
+      if (queue_.empty() && !stopping_ && wants_zero_fill()) {
+        lock.unlock();
+        fill_zero_chunk();  // idle: make room ahead, a chunk at a time, then look at the queue again
+        continue;
+      }
       wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything queued has been written
       if (batch_end_) batch_end = &batch_end_;
@@ -235,50 +199,6 @@ void WalWriter::run() {
   }
 }
 
-bool WalWriter::start_next_segment(std::vector<Pending>& batch) {
-  disk::FileSystem& fs = *options_.fs;
-  const std::uint64_t next = position_.segment + 1;
-  const std::string path = segment_path(options_.dir, next);
-  std::unique_ptr<disk::AppendFile> file;
-  disk::IoStatus status = fs.open_append(path, file);
-  // A leftover from an earlier failed attempt holds no records (it never got past its header): start over.
-  if (status.ok() && file->size() != 0) status = file->truncate(0);
-  std::string header;
-  append_segment_header(header);
-  if (status.ok()) {
-    status = file->append(header);
-    if (!status.ok()) {
-      file.reset();
-      // Best effort: a short last segment is a torn tail to recovery, and we retry with the next batch.
-      static_cast<void>(fs.remove(path));
-    }
-  }
-  if (!status.ok()) {
-    fail_batch(batch, status_for(status));
-    return false;
-  }
-  status = file->sync_data();
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++stats_.syncs;
-  }
-  if (!status.ok()) {
-    fail_batch(batch, WalStatus::io_error, status.append(" (the header of a new segment)"));
-    return false;
-  }
-  // Without this the new name might not survive a crash even though its records were fdatasync'ed.
-  status = fs.sync_dir(options_.dir);
-  if (!status.ok()) {
-    fail_batch(batch, WalStatus::io_error, status);
-    return false;
-  }
-  TALLY_ASSERT(file->size() == segment_header_bytes, "a new segment holds its header and nothing else");
-  std::lock_guard<std::mutex> lock(mutex_);
-  file_ = std::move(file);
-  position_ = WalPosition{next, segment_header_bytes};
-  return true;
-}
-
 void WalWriter::write_batch(std::vector<Pending>& batch) {
   if (broken_) {
     fail_batch(batch, WalStatus::io_error);
@@ -296,29 +216,16 @@ void WalWriter::write_batch(std::vector<Pending>& batch) {
   TALLY_ASSERT(frames_in(buffer) == records, "a batch holds exactly the records its entries were given");
 
   if (position_.offset > segment_header_bytes && position_.offset + buffer.size() > segment_bytes_max_) {
-    if (!start_next_segment(batch)) return;
+    if (!seal_segment(batch) || !start_next_segment(batch)) return;
   }
 
   const std::uint64_t durable_size = position_.offset;
   TALLY_ASSERT(durable_size >= segment_header_bytes && durable_size % 8 == 0,
                "records start 8-aligned after the segment header");
-  TALLY_ASSERT(file_->size() == durable_size, "the segment ends at the durable position before each write");
-  if (disk::IoStatus written = file_->append(buffer); !written.ok()) {
-    // Cut any partial write so the next batch lands right after the last durable record.
-    disk::IoStatus cut;
-    if (file_->size() != durable_size) {
-      cut = file_->truncate(durable_size);
-      if (cut.ok()) {
-        cut = file_->sync_data();
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++stats_.syncs;
-      }
-    }
-    if (!cut.ok()) {
-      fail_batch(batch, WalStatus::io_error, cut.append(" (cutting a failed write: " + written.message() + ")"));
-    } else {
-      fail_batch(batch, status_for(written));
-    }
+  TALLY_ASSERT(file_->size() == zeroed_end_ && zeroed_end_ >= durable_size,
+               "the file ends at the zeroed room's end, at or after the durable position, before each write");
+  if (disk::IoStatus written = file_->write_at(durable_size, buffer); !written.ok()) {
+    fail_write(batch, durable_size, written);
     return;
   }
   const telemetry::WalMetrics* metrics = options_.metrics;
@@ -334,7 +241,9 @@ void WalWriter::write_batch(std::vector<Pending>& batch) {
     ++stats_.syncs;
     if (synced.ok()) {
       position_.offset += buffer.size();
-      TALLY_ASSERT(position_.offset == file_->size(), "the durable position moves to the end of what was written");
+      zeroed_end_ = std::max(zeroed_end_, position_.offset);
+      TALLY_ASSERT(position_.offset <= file_->size() && zeroed_end_ == file_->size(),
+                   "the durable position moves to the end of what was written, within the file");
       stats_.records += records;
       stats_.bytes += buffer.size();
       ++stats_.batches;
@@ -344,9 +253,31 @@ void WalWriter::write_batch(std::vector<Pending>& batch) {
     fail_batch(batch, WalStatus::io_error, synced);
     return;
   }
+  zero_fill_paused_ = false;  // a batch went through: room may be made again
   // Outside the lock: callbacks may submit follow-up records.
   for (Pending& p : batch)
     if (p.done) p.done(WalStatus::durable);
+}
+
+void WalWriter::fail_write(std::vector<Pending>& batch, std::uint64_t durable_size, const disk::IoStatus& written) {
+  // Cut any partial write (and the room it landed in): a frame of it left after the next, shorter batch would
+  // read back as a record that was never acknowledged. The zero-fill makes new room later.
+  disk::IoStatus cut;
+  zero_fill_paused_ = true;
+  if (file_->size() != durable_size) {
+    cut = file_->truncate(durable_size);
+    if (cut.ok()) {
+      cut = file_->sync_data();
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++stats_.syncs;
+    }
+  }
+  zeroed_end_ = file_->size();
+  if (!cut.ok()) {
+    fail_batch(batch, WalStatus::io_error, cut.append(" (cutting a failed write: " + written.message() + ")"));
+  } else {
+    fail_batch(batch, status_for(written));
+  }
 }
 
 void WalWriter::fail_batch(std::vector<Pending>& batch, WalStatus status, const disk::IoStatus& fatal) {

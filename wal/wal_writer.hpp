@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "disk/file_system.hpp"
+#include "ledger/limits.hpp"
 #include "ledger/records.hpp"
 #include "wal/wal_position.hpp"
 
@@ -65,6 +66,9 @@ struct WalWriterOptions {
   std::size_t segment_bytes_max = 0;     // 0 = limits::wal_segment_bytes_max
   // Where to append: the end of the last valid segment found by recovery ({0,0} = fresh log, start segment 1).
   WalPosition append_at;
+  // Zeroed room kept ahead of the logical end while the thread is idle (docs/wal_format.md, "Pre-zeroed
+  // segments"). 0: no zero-fill, every batch grows the file (the behaviour before session 10).
+  std::size_t zero_fill_ahead_bytes = limits::wal_zero_fill_ahead_bytes;
   // Called (once) on the writer thread when fdatasync fails: the page cache can no longer be trusted.
   // Production logs and exits the process; tests record it. Afterwards every submission fails with io_error.
   std::function<void(const std::string& what)> on_fatal;
@@ -74,6 +78,7 @@ struct WalWriterOptions {
 
 struct WalStats {
   std::uint64_t records = 0, batches = 0, bytes = 0, syncs = 0, failed_records = 0;
+  std::uint64_t zero_filled_bytes = 0;  // zeros written (and synced) ahead of the logical end; not in syncs
 };
 
 class WalWriter {
@@ -120,17 +125,33 @@ class WalWriter {
   void write_batch(std::vector<Pending>& batch);
   bool ticket_failed_locked(WalTicket ticket) const;
   void add_failed_range_locked(WalTicket first, WalTicket last);
+  // wal_writer_segments.cpp: the open segment, its zeroed room, rotation.
   void open_initial_segment();
+  // Bytes past the recovered end: kept as room if all zero (after one fdatasync), cut otherwise.
+  void adopt_tail(disk::PositionalFile& file, const std::string& path, WalPosition at);
+  bool wants_zero_fill() const;
+  // Writes and syncs one chunk of zeros at the file's end (the writer thread, queue empty).
+  void fill_zero_chunk();
+  // Truncates the current segment to its logical end and syncs it, so only the last segment has a zero tail.
+  // False: it failed `batch` (fatally if the sync failed).
+  bool seal_segment(std::vector<Pending>& batch);
   // Opens segment position_.segment + 1 with a durable header. False: it failed `batch` itself (fatally if a
   // sync failed: a durable header cannot be promised any more).
   bool start_next_segment(std::vector<Pending>& batch);
   // Fails the batch and everything queued behind it with `status`; `fatal` (when not ok) also breaks the writer
   // for good and is reported through on_fatal.
   void fail_batch(std::vector<Pending>& batch, WalStatus status, const disk::IoStatus& fatal = {});
+  // A failed write: cut back to the durable position (synced), then fail the batch and the queue behind it.
+  void fail_write(std::vector<Pending>& batch, std::uint64_t durable_size, const disk::IoStatus& written);
+  static WalStatus status_for(const disk::IoStatus& failure);
 
   WalWriterOptions options_;
-  std::unique_ptr<disk::AppendFile> file_;
-  WalPosition position_;
+  std::unique_ptr<disk::PositionalFile> file_;
+  WalPosition position_;     // the logical end: records end here, the next batch is written here
+  // Owned by the writer thread: the file's size. Bytes [position_.offset, zeroed_end_) are zeros; those a
+  // zero-fill wrote were synced before they counted (a batch that outgrew the room moves it along).
+  std::uint64_t zeroed_end_ = 0;
+  bool zero_fill_paused_ = false;  // a zero write failed: wait for a written batch before trying again
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Pending> queue_;

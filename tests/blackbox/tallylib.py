@@ -380,3 +380,17 @@ class ThreadClients:
     def close(self):
         for c in self.all:
             c.session.close()
+
+
+def wal_logical_end(segment: Path) -> int:
+    """Where the records of a WAL segment end: its file may go on with the writer's zeroed room after them
+    (docs/wal_format.md, "Pre-zeroed segments"). Walks the frames' length fields from the 16-byte header;
+    the segment is assumed whole (no CRC check)."""
+    data = segment.read_bytes()
+    at = 16
+    while at + 8 <= len(data):
+        length = int.from_bytes(data[at:at + 4], "little")
+        if length == 0 or length % 8 or at + 8 + length > len(data):
+            break
+        at += 8 + length
+    return at

@@ -1,5 +1,5 @@
-// FaultyFileSystem: a map path -> {bytes, synced watermark, entry durable?} behind one mutex, plus a few
-// scheduled faults. Simple on purpose: tests must be able to trust it more than the code under test.
+// FaultyFileSystem: a map path -> {bytes, durable image, entry durable?} behind one mutex, plus a few
+// scheduled faults (set up, fired by crash() and inspected in faulty_file_system_faults.cpp). Simple on purpose: tests must be able to trust it more than the code under test.
 #include "faulty_file_system.hpp"
 
 #include <algorithm>
@@ -26,16 +26,18 @@ disk::IoStatus status_of(int err, const std::string& path, const std::string& wh
 
 }  // namespace
 
-class FaultyFileSystem::Handle final : public disk::AppendFile {
+// One handle type for both kinds of open file: append is a write at the end, the rest is shared.
+class FaultyFileSystem::Handle final : public disk::AppendFile, public disk::PositionalFile {
  public:
   Handle(FaultyFileSystem& fs, std::shared_ptr<File> file, std::string path, std::uint64_t epoch)
       : fs_(fs), file_(std::move(file)), path_(std::move(path)), epoch_(epoch) {}
   disk::IoStatus append(std::string_view data) override {
     fs_.run_hook(FsOp::append, path_);
-    const std::uint64_t at = size();
-    const int err = fs_.handle_append(*file_, epoch_, data);
-    if (err == 0) return {};
-    return disk::IoStatus::from_errno_at(err, path_, at, "cannot write");
+    return write(size(), clean, data);
+  }
+  disk::IoStatus write_at(std::uint64_t offset, std::string_view data) override {
+    fs_.run_hook(FsOp::write_at, path_);
+    return write(offset, offset, data);
   }
   disk::IoStatus sync_data() override {
     fs_.run_hook(FsOp::sync_data, path_);
@@ -49,6 +51,11 @@ class FaultyFileSystem::Handle final : public disk::AppendFile {
   std::uint64_t size() const override { return fs_.handle_size(*file_); }
 
  private:
+  disk::IoStatus write(std::uint64_t at, std::uint64_t offset, std::string_view data) {
+    const int err = fs_.handle_write(*file_, epoch_, offset, data);
+    if (err == 0) return {};
+    return disk::IoStatus::from_errno_at(err, path_, at, "cannot write");
+  }
   FaultyFileSystem& fs_;
   std::shared_ptr<File> file_;  // survives remove(), like an open fd of an unlinked file
   std::string path_;
@@ -87,29 +94,43 @@ std::uint64_t FaultyFileSystem::used_bytes_locked() const {
   return used;
 }
 
-int FaultyFileSystem::handle_append(File& file, std::uint64_t epoch, std::string_view data) {
+void FaultyFileSystem::resize_locked(File& file, std::uint64_t size) {
+  if (size > file.data.size()) file.dirty_from = std::min<std::uint64_t>(file.dirty_from, file.data.size());
+  file.data.resize(static_cast<std::size_t>(size), '\0');
+  if (file.durable.size() > size) file.durable.resize(static_cast<std::size_t>(size));  // shrinking: durable at once
+}
+
+int FaultyFileSystem::handle_write(File& file, std::uint64_t epoch, std::uint64_t offset, std::string_view data) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++append_calls_;
   if (epoch != epoch_) return EIO;
+  if (offset == clean) offset = file.data.size();
+  std::size_t fits = data.size();
+  int err = 0;
   Fault fault{};
   if (take_fault(append_faults_, fault)) {
-    file.data.append(data.substr(0, std::min(fault.prefix, data.size())));
-    return fault.error;
-  }
-  if (capacity_) {
+    fits = std::min(fault.prefix, data.size());
+    err = fault.error;
+  } else if (capacity_) {
     const std::uint64_t used = used_bytes_locked();
     const std::uint64_t room = used >= *capacity_ ? 0 : *capacity_ - used;
-    if (data.size() > room) {
-      file.data.append(data.substr(0, static_cast<std::size_t>(room)));
-      return ENOSPC;
+    const std::uint64_t growth = offset + data.size() > file.data.size() ? offset + data.size() - file.data.size() : 0;
+    if (growth > room) {
+      fits = static_cast<std::size_t>(std::max<std::uint64_t>(offset + room, file.data.size()) - offset);
+      fits = std::min(fits, data.size());
+      err = ENOSPC;
     }
   }
-  file.data.append(data);
-  return 0;
+  if (fits == 0) return err;
+  if (file.data.size() < offset + fits) resize_locked(file, offset + fits);
+  file.data.replace(static_cast<std::size_t>(offset), fits, data.substr(0, fits));
+  file.dirty_from = std::min<std::uint64_t>(file.dirty_from, offset);
+  return err;
 }
 
 int FaultyFileSystem::handle_sync(File& file, std::uint64_t epoch) {
-  std::uint64_t size_at_start = 0;
+  std::uint64_t size_at_start = 0, from = 0;
+  std::string written;  // the bytes this sync makes durable, as they were when it began
   std::chrono::microseconds delay{0};
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -118,20 +139,29 @@ int FaultyFileSystem::handle_sync(File& file, std::uint64_t epoch) {
     Fault fault{};
     if (take_fault(sync_faults_, fault)) return fault.error;
     size_at_start = file.data.size();
+    from = std::min(file.dirty_from, size_at_start);
+    written = file.data.substr(static_cast<std::size_t>(from));
+    file.dirty_from = clean;
     delay = sync_delay_;
   }
   if (delay.count() > 0) std::this_thread::sleep_for(delay);
   std::lock_guard<std::mutex> lock(mutex_);
   if (epoch != epoch_) return EIO;  // the "machine" crashed while the disk was busy
-  file.synced = std::max(file.synced, std::min<std::uint64_t>(size_at_start, file.data.size()));
+  // A truncate while the disk was busy shrank the file: only what is still there can become durable.
+  const std::uint64_t end = std::min<std::uint64_t>(size_at_start, file.data.size());
+  if (from < end) {
+    if (file.durable.size() < end) file.durable.resize(static_cast<std::size_t>(end), '\0');
+    file.durable.replace(static_cast<std::size_t>(from), static_cast<std::size_t>(end - from), written, 0,
+                         static_cast<std::size_t>(end - from));
+  }
+  if (file.durable.size() > file.data.size()) file.durable.resize(file.data.size());
   return 0;
 }
 
 int FaultyFileSystem::handle_truncate(File& file, std::uint64_t epoch, std::uint64_t size) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (epoch != epoch_) return EIO;
-  file.data.resize(static_cast<std::size_t>(size), '\0');
-  file.synced = std::min(file.synced, size);
+  resize_locked(file, size);
   return 0;
 }
 
@@ -141,7 +171,21 @@ std::uint64_t FaultyFileSystem::handle_size(const File& file) const {
 }
 
 disk::IoStatus FaultyFileSystem::open_append(const std::string& path, std::unique_ptr<disk::AppendFile>& out) {
-  return status_of(open_append_errno(path, out), path, "cannot open for appending");
+  run_hook(FsOp::open_append, path);
+  std::shared_ptr<File> file;
+  std::uint64_t epoch = 0;
+  const int err = open_errno(path, file, epoch);
+  if (err == 0) out = std::make_unique<Handle>(*this, std::move(file), path, epoch);
+  return status_of(err, path, "cannot open for appending");
+}
+
+disk::IoStatus FaultyFileSystem::open_positional(const std::string& path, std::unique_ptr<disk::PositionalFile>& out) {
+  run_hook(FsOp::open_positional, path);
+  std::shared_ptr<File> file;
+  std::uint64_t epoch = 0;
+  const int err = open_errno(path, file, epoch);
+  if (err == 0) out = std::make_unique<Handle>(*this, std::move(file), path, epoch);
+  return status_of(err, path, "cannot open for writing");
 }
 
 disk::IoStatus FaultyFileSystem::read_all(const std::string& path, std::string& out) {
@@ -183,8 +227,7 @@ disk::IoStatus FaultyFileSystem::sync_dir(const std::string& dir) {
   return status_of(sync_dir_errno(dir), dir, "fsync of the directory failed");
 }
 
-int FaultyFileSystem::open_append_errno(const std::string& path, std::unique_ptr<disk::AppendFile>& out) {
-  run_hook(FsOp::open_append, path);
+int FaultyFileSystem::open_errno(const std::string& path, std::shared_ptr<File>& file, std::uint64_t& epoch) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (down_) return EIO;
   if (dirs_.count(path) != 0) return EISDIR;
@@ -193,7 +236,8 @@ int FaultyFileSystem::open_append_errno(const std::string& path, std::unique_ptr
     if (!dir_exists_locked(parent_of(path))) return ENOENT;
     it = files_.emplace(path, std::make_shared<File>()).first;
   }
-  out = std::make_unique<Handle>(*this, it->second, path, epoch_);
+  file = it->second;
+  epoch = epoch_;
   return 0;
 }
 
@@ -268,9 +312,7 @@ int FaultyFileSystem::truncate_errno(const std::string& path, std::uint64_t size
   if (down_) return EIO;
   const auto it = files_.find(path);
   if (it == files_.end()) return ENOENT;
-  File& file = *it->second;
-  file.data.resize(static_cast<std::size_t>(size_bytes), '\0');
-  file.synced = std::min(file.synced, size_bytes);
+  resize_locked(*it->second, size_bytes);
   return 0;
 }
 
@@ -287,109 +329,15 @@ int FaultyFileSystem::sync_dir_errno(const std::string& dir_in) {
   return 0;
 }
 
-void FaultyFileSystem::fail_append(int nth, int error, std::size_t prefix_bytes) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  append_faults_.push_back(Fault{nth, error, prefix_bytes});
-}
-
-void FaultyFileSystem::fail_sync(int nth, int error) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  sync_faults_.push_back(Fault{nth, error, 0});
-}
-
-void FaultyFileSystem::fail_sync_dir(int nth, int error) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  sync_dir_faults_.push_back(Fault{nth, error, 0});
-}
-
-void FaultyFileSystem::set_capacity(std::optional<std::uint64_t> bytes) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  capacity_ = bytes;
-}
-
-void FaultyFileSystem::set_sync_delay(std::chrono::microseconds delay) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  sync_delay_ = delay;
-}
-
-void FaultyFileSystem::set_hook(std::function<void(FsOp, const std::string&)> hook) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  hook_ = std::move(hook);
-}
-
-void FaultyFileSystem::crash(std::size_t keep_unsynced_bytes) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  ++epoch_;
-  for (auto it = files_.begin(); it != files_.end();) {
-    File& file = *it->second;
-    if (!file.entry_durable) {
-      it = files_.erase(it);
-      continue;
-    }
-    const std::uint64_t keep = std::min<std::uint64_t>(file.data.size(), file.synced + keep_unsynced_bytes);
-    file.data.resize(static_cast<std::size_t>(keep));
-    file.synced = keep;  // what survived a reboot is on disk now
-    ++it;
-  }
-  down_ = true;
-}
-
-void FaultyFileSystem::restart() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  down_ = false;
-}
-
-bool FaultyFileSystem::flip_bit(const std::string& path, std::uint64_t offset, int bit) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = files_.find(path);
-  if (it == files_.end() || offset >= it->second->data.size()) return false;
-  it->second->data[static_cast<std::size_t>(offset)] ^= static_cast<char>(1u << (bit & 7));
-  return true;
-}
-
 void FaultyFileSystem::write_file(const std::string& path, const std::string& data) {
   const std::string parent = parent_of(path);
   make_dirs_errno(parent);
   std::lock_guard<std::mutex> lock(mutex_);
   auto file = std::make_shared<File>();
   file->data = data;
-  file->synced = data.size();
+  file->durable = data;
   file->entry_durable = true;
   files_[path] = std::move(file);
-}
-
-bool FaultyFileSystem::exists(const std::string& path) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return files_.count(path) != 0;
-}
-
-std::string FaultyFileSystem::contents(const std::string& path) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = files_.find(path);
-  return it == files_.end() ? std::string() : it->second->data;
-}
-
-std::uint64_t FaultyFileSystem::synced_size(const std::string& path) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = files_.find(path);
-  return it == files_.end() ? 0 : it->second->synced;
-}
-
-std::vector<std::string> FaultyFileSystem::file_paths() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  std::vector<std::string> paths;
-  for (const auto& entry : files_) paths.push_back(entry.first);
-  return paths;  // std::map iterates in order
-}
-
-std::uint64_t FaultyFileSystem::append_calls() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return append_calls_;
-}
-
-std::uint64_t FaultyFileSystem::sync_calls() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return sync_calls_;
 }
 
 }  // namespace tally::testing

@@ -18,12 +18,14 @@
 
 namespace tally::testing {
 
-enum class FsOp { open_append, append, sync_data, truncate, sync_dir, rename, remove };
+enum class FsOp { open_append, append, sync_data, truncate, sync_dir, rename, remove, open_positional, write_at };
 
-// Durability model: a file's bytes up to its synced watermark survive crash(); sync_data() moves the watermark
-// to the size the file had when the call began. A file's directory entry survives crash() once sync_dir() ran
-// on its directory after it was created or renamed (approximation: a rename that was not dir-synced loses the
-// file on crash, where a real system might keep the old name). Shrinking (truncate) is durable at once.
+// Durability model: each file has a durable image that survives crash(); sync_data() copies into it the bytes
+// written since the previous sync (from the lowest offset written, up to the size the file had when the call
+// began), so positional writes over zeros are modelled like appends. crash(keep) keeps the durable image plus up
+// to keep bytes of the unsynced ones, from that lowest offset (a torn write). A file's directory entry survives
+// crash() once sync_dir() ran on its directory after it was created or renamed (approximation: a rename that
+// was not dir-synced loses the file on crash, where a real system might keep the old name). Shrinking (truncate) is durable at once.
 // All methods are thread-safe.
 class FaultyFileSystem final : public disk::FileSystem {
  public:
@@ -32,6 +34,7 @@ class FaultyFileSystem final : public disk::FileSystem {
 
   // Faults are modelled as errno values (below) and reported as the IoStatus the seam promises.
   disk::IoStatus open_append(const std::string& path, std::unique_ptr<disk::AppendFile>& out) override;
+  disk::IoStatus open_positional(const std::string& path, std::unique_ptr<disk::PositionalFile>& out) override;
   disk::IoStatus read_all(const std::string& path, std::string& out) override;
   disk::IoStatus read_range(const std::string& path, std::uint64_t offset, std::size_t length,
                             std::string& out) override;
@@ -44,7 +47,8 @@ class FaultyFileSystem final : public disk::FileSystem {
   disk::IoStatus sync_dir(const std::string& dir) override;
 
   // ---- faults ----
-  // The nth append from now (1 = the next, on any file) writes prefix_bytes of its data, then fails with error.
+  // The nth append or write_at from now (1 = the next, on any file) writes prefix_bytes of its data, then fails
+  // with error.
   void fail_append(int nth, int error = ENOSPC, std::size_t prefix_bytes = 0);
   // The nth sync_data from now fails with error and syncs nothing.
   void fail_sync(int nth, int error = EIO);
@@ -56,7 +60,8 @@ class FaultyFileSystem final : public disk::FileSystem {
   void set_sync_delay(std::chrono::microseconds delay);
   // Runs on the calling thread before every mutating operation, outside the lock: may block or call the fs.
   void set_hook(std::function<void(FsOp op, const std::string& path)> hook);
-  // Power loss: each file keeps its synced bytes plus up to keep_unsynced_bytes more (a torn tail), files whose
+  // Power loss: each file keeps its durable image plus up to keep_unsynced_bytes of what was written since its
+  // last sync (a torn write, from the lowest offset written), files whose
   // directory entry was never synced vanish. The fs is then down (every call fails with EIO, as for a process
   // that no longer runs) until restart(); handles opened before the crash stay dead even after it.
   void crash(std::size_t keep_unsynced_bytes = 0);
@@ -69,15 +74,17 @@ class FaultyFileSystem final : public disk::FileSystem {
   void write_file(const std::string& path, const std::string& data);
   bool exists(const std::string& path) const;
   std::string contents(const std::string& path) const;  // "" when missing
-  std::uint64_t synced_size(const std::string& path) const;
+  std::uint64_t synced_size(const std::string& path) const;  // size of the durable image
   std::vector<std::string> file_paths() const;  // sorted
   std::uint64_t append_calls() const;
   std::uint64_t sync_calls() const;
 
  private:
+  static constexpr std::uint64_t clean = UINT64_MAX;  // dirty_from when nothing was written since the last sync
   struct File {
     std::string data;
-    std::uint64_t synced = 0;
+    std::string durable;             // what survives crash()
+    std::uint64_t dirty_from = clean;  // lowest offset written (or grown) since the last sync
     bool entry_durable = false;
   };
   struct Fault {
@@ -88,17 +95,19 @@ class FaultyFileSystem final : public disk::FileSystem {
   class Handle;
 
   void run_hook(FsOp op, const std::string& path);
-  int open_append_errno(const std::string& path, std::unique_ptr<disk::AppendFile>& out);
+  int open_errno(const std::string& path, std::shared_ptr<File>& file, std::uint64_t& epoch);
   int read_range_errno(const std::string& path, std::uint64_t offset, std::size_t length, std::string& out);
   int list_errno(const std::string& dir, std::vector<std::string>& names);
   int make_dirs_errno(const std::string& dir);
   int rename_errno(const std::string& from, const std::string& to);
   int truncate_errno(const std::string& path, std::uint64_t size_bytes);
   int sync_dir_errno(const std::string& dir);
+  static void resize_locked(File& file, std::uint64_t size);
   static bool take_fault(std::vector<Fault>& faults, Fault& fired);
   bool dir_exists_locked(const std::string& dir) const;
   std::uint64_t used_bytes_locked() const;
-  int handle_append(File& file, std::uint64_t epoch, std::string_view data);
+  // offset == clean: at the end (append).
+  int handle_write(File& file, std::uint64_t epoch, std::uint64_t offset, std::string_view data);
   int handle_sync(File& file, std::uint64_t epoch);
   int handle_truncate(File& file, std::uint64_t epoch, std::uint64_t size);
   std::uint64_t handle_size(const File& file) const;

@@ -55,6 +55,9 @@ class LedgerHarness {
     options.fs = &fs_;
     options.segment_bytes_max = segment_bytes_max;
     options.append_at = report_.end;
+    // No zero-fill here: its idle writes and syncs would race with the faults these tests schedule by count.
+    // The writer's room has its own tests (test_wal_writer_zero_fill.cpp) and runs in tallyd (black-box, crash runner).
+    options.zero_fill_ahead_bytes = 0;
     options.on_fatal = [this](const std::string&) { ++fatal_calls; };
     wal_ = std::make_unique<wal::WalWriter>(options);
     ledger_->attach(*wal_);

@@ -114,5 +114,38 @@ TEST(PosixFileSystem, ReadAllGivesExactlyTheFileIntoAReusedString) {
   std::filesystem::remove_all(pattern);
 }
 
+// write_at writes where it is told, over existing bytes or past the end (a gap reads as zeros), never at the end
+// by itself: what the WAL writer relies on to write over its zeroed room.
+TEST(PosixFileSystem, PositionalWritesLandAtTheirOffset) {
+  char pattern[] = "/tmp/tally-disk-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const std::string path = std::string(pattern) + "/file";
+  FileSystem& fs = posix_file_system();
+  {
+    std::unique_ptr<PositionalFile> file;
+    ASSERT_TRUE(fs.open_positional(path, file).ok());
+    EXPECT_EQ(file->size(), 0u);
+    ASSERT_TRUE(file->write_at(0, std::string(16, '\0')).ok());
+    ASSERT_TRUE(file->write_at(4, "abcd").ok());
+    EXPECT_EQ(file->size(), 16u);
+    ASSERT_TRUE(file->write_at(20, "xy").ok());
+    EXPECT_EQ(file->size(), 22u);
+    ASSERT_TRUE(file->sync_data().ok());
+  }
+  std::unique_ptr<PositionalFile> again;
+  ASSERT_TRUE(fs.open_positional(path, again).ok());
+  EXPECT_EQ(again->size(), 22u) << "opening keeps the file";
+  ASSERT_TRUE(again->truncate(8).ok());
+  EXPECT_EQ(again->size(), 8u);
+  std::string data;
+  ASSERT_TRUE(fs.read_all(path, data).ok());
+  EXPECT_EQ(data, std::string("\0\0\0\0abcd", 8));
+  std::unique_ptr<PositionalFile> in_dir;
+  const IoStatus refused = fs.open_positional(pattern, in_dir);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find(pattern), std::string::npos) << refused.message();
+  std::filesystem::remove_all(pattern);
+}
+
 }  // namespace
 }  // namespace tally::disk

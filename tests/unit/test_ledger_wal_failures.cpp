@@ -133,7 +133,7 @@ TEST(LedgerService, ARecordJudgedWithAFailedOneFailsWithIt) {
   std::shared_future<void> actor_may_go = release_actor.get_future().share();
   std::atomic<bool> armed{true};
   fs.set_hook([&](tally::testing::FsOp op, const std::string&) {
-    if (op != tally::testing::FsOp::append || !armed.exchange(false)) return;
+    if (op != tally::testing::FsOp::write_at || !armed.exchange(false)) return;
     writer_at_append.set_value();
     writer_may_go.wait();
   });

@@ -106,7 +106,7 @@ TEST(WalReader, ReadsEverySegmentInNumericOrder) {
   EXPECT_EQ(r.scan.torn_bytes_cut, 0u);
 }
 
-TEST(WalReader, TornTailAtEveryByteOfTheLastRecordIsCut) {
+TEST(WalReader, TornTailAtEveryByteOfTheLastRecordIsZeroed) {
   std::vector<std::size_t> offsets;
   const std::string full = segment({1, 2, 3, 4}, &offsets);
   const std::size_t last = offsets.back();
@@ -120,27 +120,73 @@ TEST(WalReader, TornTailAtEveryByteOfTheLastRecordIsCut) {
     EXPECT_EQ(r.scan.torn_bytes_cut, cut - last) << cut;
     EXPECT_EQ(r.scan.end.segment, 2u);
     EXPECT_EQ(r.scan.end.offset, last) << cut;
-    EXPECT_EQ(fs.contents(seg(2)), full.substr(0, last)) << cut;
-    const Scanned again = scan(fs);  // the cut is idempotent and leaves a clean log
+    EXPECT_EQ(fs.contents(seg(2)), full.substr(0, last) + std::string(cut - last, '\0')) << cut;
+    EXPECT_EQ(fs.synced_size(seg(2)), cut) << "the zeros are synced";
+    const Scanned again = scan(fs);  // zeroing is idempotent and leaves a clean log ending at `last`
     EXPECT_TRUE(again.scan.status.ok());
     EXPECT_EQ(again.scan.torn_bytes_cut, 0u);
   }
 }
 
-TEST(WalReader, ZeroFilledTailIsCut) {
+// Since session 10 (docs/wal_format.md, "Logical end") zeros after the last record are the writer's room:
+// the log ends there, nothing is cut or reported, the file keeps its size.
+TEST(WalReader, ZeroTailIsTheLogicalEndNotATornTail) {
   std::vector<std::size_t> offsets;
   const std::string full = segment({1, 2, 3}, &offsets);
   const std::pair<std::string, std::size_t> cases[] = {
       {full + std::string(4096, '\0'), full.size()},                            // after the records
-      {full.substr(0, offsets[2]) + std::string(200, '\0'), offsets[2]}};  // over the last record
-  for (const auto& [data, kept] : cases) {
+      {full.substr(0, offsets[2]) + std::string(200, '\0'), offsets[2]}};  // where a record never landed
+  for (const auto& [data, end] : cases) {
+    for (const bool read_only : {true, false}) {
+      FaultyFileSystem fs;
+      fs.write_file(seg(1), data);
+      ScanOptions options;
+      options.read_only = read_only;
+      const WalScan r = scan_wal(fs, dir, options, PositionedVisitor());
+      ASSERT_TRUE(r.status.ok()) << r.status.message();
+      EXPECT_FALSE(r.torn_tail);
+      EXPECT_EQ(r.torn_bytes, 0u);
+      EXPECT_EQ(r.torn_bytes_cut, 0u);
+      EXPECT_EQ(r.end.offset, end);
+      EXPECT_EQ(fs.contents(seg(1)), data) << "nothing is cut";
+    }
+  }
+}
+
+// A torn frame in the room: zeroed up to its claimed end (or its last non-zero byte), the room after it kept.
+TEST(WalReader, TornFrameFollowedByZerosIsZeroedAndTheRoomKept) {
+  std::vector<std::size_t> offsets;
+  const std::string full = segment({1, 2, 3}, &offsets);
+  const std::size_t frame = full.size() - offsets[2];
+  for (std::size_t landed = 1; landed < frame; ++landed) {
     FaultyFileSystem fs;
+    const std::string data = full.substr(0, offsets[2] + landed) + std::string(4096 - offsets[2] - landed, '\0');
     fs.write_file(seg(1), data);
     const Scanned r = scan(fs);
-    ASSERT_TRUE(r.scan.status.ok()) << r.scan.status.message();
-    EXPECT_EQ(r.scan.torn_bytes_cut, data.size() - kept);
-    EXPECT_EQ(fs.contents(seg(1)).size(), kept);
+    ASSERT_TRUE(r.scan.status.ok()) << landed << ": " << r.scan.status.message();
+    EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1, 2})) << landed;
+    EXPECT_EQ(r.scan.end.offset, offsets[2]);
+    const bool any = data.find_first_not_of('\0', offsets[2]) != std::string::npos;
+    EXPECT_EQ(r.scan.torn_tail, any) << landed;  // a landed prefix of zero bytes is just the logical end
+    EXPECT_LE(r.scan.torn_bytes_cut, frame) << landed;
+    EXPECT_EQ(fs.contents(seg(1)), full.substr(0, offsets[2]) + std::string(4096 - offsets[2], '\0')) << landed;
+    const Scanned again = scan(fs);
+    EXPECT_TRUE(again.scan.status.ok());
+    EXPECT_FALSE(again.scan.torn_tail);
   }
+}
+
+TEST(WalReader, ZerosThenAValidRecordInTheLastSegmentIsCorruption) {
+  const std::string head = segment({1, 2});
+  std::string later;
+  append_frame(later, payload(3));
+  const std::string data = head + std::string(64, '\0') + later;
+  FaultyFileSystem fs;
+  fs.write_file(seg(1), data);
+  const Scanned r = scan(fs);
+  ASSERT_FALSE(r.scan.status.ok());
+  EXPECT_EQ(r.scan.status.message().rfind(at_byte(1, head.size()), 0), 0u) << r.scan.status.message();
+  EXPECT_EQ(fs.contents(seg(1)), data);
 }
 
 TEST(WalReader, BadCrcInTheLastRecordIsATornTail) {
@@ -153,7 +199,8 @@ TEST(WalReader, BadCrcInTheLastRecordIsATornTail) {
     const Scanned r = scan(fs);
     ASSERT_TRUE(r.scan.status.ok()) << r.scan.status.message();
     EXPECT_EQ(r.keys, (std::vector<std::uint64_t>{1, 2}));
-    EXPECT_EQ(r.scan.torn_bytes_cut, full.size() + suffix.size() - offsets[2]);
+    EXPECT_EQ(r.scan.torn_bytes_cut, full.size() - offsets[2]);  // the frame; zeros after it are room
+    EXPECT_EQ(fs.contents(seg(1)), full.substr(0, offsets[2]) + std::string(full.size() + suffix.size() - offsets[2], '\0'));
   }
 }
 
@@ -329,10 +376,21 @@ TEST(WalReader, WorksWithTheWriterOnTheRealFileSystem) {
   EXPECT_EQ(read_back(r), 100u);
   EXPECT_GT(r.segments, 1u);
   const std::string last = where + "/" + segment_file_name(r.end.segment);
-  std::ofstream(last, std::ios::app | std::ios::binary) << std::string("\x40\0\0\0torn", 8);
+  const std::uint64_t end = r.end.offset;
+  {  // a torn frame at the logical end, over the room if the writer made some, else growing the file
+    std::fstream file(last, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(end));
+    file << std::string("\x40\0\0\0torn", 8);
+  }
+  const std::uint64_t size = std::filesystem::file_size(last);
   EXPECT_EQ(read_back(r), 100u);
-  EXPECT_EQ(r.torn_bytes_cut, 8u);
-  EXPECT_EQ(std::filesystem::file_size(last), r.end.offset);
+  EXPECT_TRUE(r.torn_tail);
+  EXPECT_GE(r.torn_bytes_cut, 8u);
+  EXPECT_EQ(r.end.offset, end);
+  EXPECT_EQ(std::filesystem::file_size(last), size) << "zeroed, not cut";
+  std::string bytes(static_cast<std::size_t>(size - end), 'x');
+  std::ifstream(last, std::ios::binary).seekg(static_cast<std::streamoff>(end)).read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  EXPECT_EQ(bytes, std::string(bytes.size(), '\0'));
   std::filesystem::remove_all(root);
 }
 

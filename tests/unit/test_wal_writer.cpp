@@ -134,7 +134,7 @@ TEST(WalWriter, BatchEndRunsAfterEachBatchsCompletionsDurableOrFailed) {
   ASSERT_TRUE(c.wait_for(2));
   std::atomic<bool> armed{false};
   fs.set_hook([&](FsOp op, const std::string&) {
-    if (op != FsOp::append || !armed.exchange(false)) return;
+    if (op != FsOp::write_at || !armed.exchange(false)) return;
     const WalTicket behind = w.submit(payload(11), 0, c.done(11));
     w.submit(payload(12), behind, c.done(12));
   });

@@ -53,7 +53,7 @@ TEST(WalWriter, FailedWriteFailsEverythingQueuedBehindIt) {
   WalTicket queued_ticket = 0;
   // While the writer is inside append(), more records arrive and queue up behind the failing batch.
   fs.set_hook([&](FsOp op, const std::string&) {
-    if (op != FsOp::append || !armed.exchange(false)) return;
+    if (op != FsOp::write_at || !armed.exchange(false)) return;
     queued_ticket = w.submit(payload(11), 0, c.done(11));
     w.submit(payload(12), queued_ticket, c.done(12));
     w.submit(payload(13), 0, c.done(13));

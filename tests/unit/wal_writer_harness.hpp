@@ -104,11 +104,16 @@ inline WalStatus write_one(WalWriter& w, Collector& c, std::uint64_t key, std::s
   return c.wait_status(key);
 }
 
-inline WalWriterOptions options_for(FileSystem& fs, std::size_t segment_bytes_max = 0) {
+// Without zero-fill (every batch grows the file, the layout before session 10) unless zero_fill_ahead_bytes is
+// given: the idle thread's zero writes would otherwise race with the faults these tests schedule by count.
+// test_wal_writer_zero_fill.cpp runs the writer with its room.
+inline WalWriterOptions options_for(FileSystem& fs, std::size_t segment_bytes_max = 0,
+                                    std::size_t zero_fill_ahead_bytes = 0) {
   WalWriterOptions o;
   o.dir = dir;
   o.fs = &fs;
   o.segment_bytes_max = segment_bytes_max;
+  o.zero_fill_ahead_bytes = zero_fill_ahead_bytes;
   return o;
 }
 
