@@ -14,6 +14,7 @@
 
 #include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
+#include "ledger/seeded_hash.hpp"
 
 namespace tally::tx_index_detail {
 
@@ -108,7 +109,7 @@ class PendingClaims {
   static constexpr std::size_t slots_min = 64;  // a power of two, like every size it grows to
   std::vector<Slot> slots_;
   std::size_t count_ = 0;
-  std::unordered_map<std::string, std::vector<Retry>> waiters_;
+  std::unordered_map<std::string, std::vector<Retry>, SeededStringHash> waiters_;
 };
 
 }  // namespace tally::tx_index_detail
