@@ -68,7 +68,8 @@ class UidProtocol {
   std::mutex mutex_;
   std::unordered_multimap<std::string, TransactionApplied, SeededStringHash>
       inflight_;                              // this shard's applies between reserve and answer
-  std::unordered_set<std::string, SeededStringHash> deciding_;  // uids whose reservation this home is changing or judging
+  // uids whose reservation this home is changing or judging
+  std::unordered_set<std::string, SeededStringHash> deciding_;
 };
 
 }  // namespace tally::shard

@@ -27,7 +27,8 @@ constexpr HashKeys seed_a = hash_keys_from_seed(0x5eed'000a), seed_b = hash_keys
 // Canonical uuids (the 36-character word path) from a counter.
 std::string uuid_of(std::uint64_t n) {
   char text[37];
-  std::snprintf(text, sizeof text, "%08llx-0000-4000-8000-%012llx", static_cast<unsigned long long>((n >> 20) & 0xffffffffULL),
+  std::snprintf(text, sizeof text, "%08llx-0000-4000-8000-%012llx",
+                static_cast<unsigned long long>((n >> 20) & 0xffffffffULL),
                 static_cast<unsigned long long>(n * 0x9e3779b1ULL & 0xffffffffffffULL));
   return text;
 }
@@ -74,7 +75,8 @@ TEST(UidHashSeed, KeysThatCrowdOneShardUnderSeedASpreadUnderSeedB) {
     }
     // 4 per shard on average; a crowd that stayed together would put 256 in one.
     const std::size_t fullest = *std::max_element(per_shard.begin(), per_shard.end());
-    const auto used = static_cast<std::size_t>(std::count_if(per_shard.begin(), per_shard.end(), [](std::size_t c) { return c > 0; }));
+    const auto used = static_cast<std::size_t>(
+        std::count_if(per_shard.begin(), per_shard.end(), [](std::size_t c) { return c > 0; }));
     EXPECT_LE(fullest, 16u) << crowd[0];
     EXPECT_GE(used, 48u) << crowd[0];
   }
