@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ledger/assert.hpp"
+#include "ledger/seeded_hash.hpp"
 
 namespace tally {
 
@@ -117,13 +118,11 @@ class ClaimIndex {
   };
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::string, Entry> entries;
+    std::unordered_map<std::string, Entry, SeededStringHash> entries;  // keyed: keys are the client's
   };
 
-  Shard& shard_for(std::string_view key) { return shards_[std::hash<std::string_view>{}(key) % shard_count]; }
-  const Shard& shard_for(std::string_view key) const {
-    return shards_[std::hash<std::string_view>{}(key) % shard_count];
-  }
+  Shard& shard_for(std::string_view key) { return shards_[SeededStringHash{}(key) % shard_count]; }
+  const Shard& shard_for(std::string_view key) const { return shards_[SeededStringHash{}(key) % shard_count]; }
   static void run(std::unique_ptr<std::vector<Retry>>& waiters) {
     if (!waiters) return;
     for (Retry& retry : *waiters) retry();

@@ -32,6 +32,7 @@
 #include <unordered_map>
 #include "ledger/limits.hpp"
 #include "ledger/records.hpp"
+#include "ledger/seeded_hash.hpp"
 #include "ledger/user_id_space.hpp"
 #include "wal/wal_writer.hpp"
 
@@ -159,7 +160,8 @@ class LedgerService final : public LedgerApi, public LedgerRestore, public UidRe
   bool turns_on_senders_ = true;
   std::atomic<std::uint64_t> live_actors_{0};
   mutable std::mutex reservations_mutex_;
-  std::unordered_map<std::string, TransactionApplied> reservations_;  // uid -> the holding transaction
+  // uid -> the holding transaction
+  std::unordered_map<std::string, TransactionApplied, SeededStringHash> reservations_;
   std::unique_ptr<IdleSweep> idle_sweep_;  // last: its thread reads the members above; none when idle_actor_ms is 0
 };
 

@@ -15,6 +15,7 @@
 
 #include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
+#include "ledger/seeded_hash.hpp"
 
 namespace tally::tx_index_detail {
 
@@ -123,7 +124,7 @@ class PendingClaims {
   static constexpr std::size_t slots_min = 64;  // a power of two, like every size it grows to
   std::vector<Slot> slots_;
   std::size_t count_ = 0;
-  std::unordered_map<std::string, std::vector<Retry>> waiters_;
+  std::unordered_map<std::string, std::vector<Retry>, SeededStringHash> waiters_;
   std::atomic<const Slot*> slots_hint_{nullptr};  // slots_.data() and its size - 1, for prefetch()
   std::atomic<std::size_t> mask_hint_{0};
 };

@@ -6,7 +6,6 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +15,7 @@
 
 #include "ledger/assert.hpp"
 #include "ledger/limits.hpp"
+#include "ledger/seeded_hash.hpp"
 
 namespace tally::tx_index_detail {
 
@@ -122,27 +122,24 @@ struct PackedUid {
 #endif
 };
 
-// The 128-bit product of a and b folded to 64 bits: every input bit reaches the middle of the result.
-inline std::uint64_t fold_multiply(std::uint64_t a, std::uint64_t b) {
-  const unsigned __int128 product = static_cast<unsigned __int128>(a) * b;
-  return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
-}
-
-// A uid's hash: its high 32 bits place it in a shard's table (tag order), its low bits pick the shard. A
-// 36-character uid (a uuid: nearly all) is hashed as its five words by three folded multiplies, ~25
-// instructions where std::hash took ~100 (the restore's uid stage hashes every transaction); any other length
-// by std::hash. Kept in memory only: no file holds it.
-inline std::uint64_t hash_uid(std::string_view uid) {
-  if (uid.size() != uuid_chars) return std::hash<std::string_view>{}(uid);
+// A uid's hash under `keys`: its high 32 bits place it in a shard's table (tag order), its low bits pick the
+// shard. A 36-character uid (a uuid: nearly all) is hashed as its five words by three folded multiplies and the
+// finishing mix, ~30 instructions (the restore's uid stage hashes every transaction); any other length by
+// seeded_hash's 16-byte steps. Keyed, so a client cannot aim uids at one shard's probe run
+// (ledger/seeded_hash.hpp); memory only.
+inline std::uint64_t hash_uid(std::string_view uid, const HashKeys& keys) {
+  if (uid.size() != uuid_chars) return seeded_hash(uid, keys);
   std::uint64_t w[4];
   std::uint32_t tail;
   std::memcpy(w, uid.data(), sizeof w);
   std::memcpy(&tail, uid.data() + sizeof w, sizeof tail);
-  // Odd constants with bits in every byte (from splitmix64 and wyhash).
-  const std::uint64_t front = fold_multiply(w[0] ^ 0x9e3779b97f4a7c15ULL, w[1] ^ 0xa0761d6478bd642fULL);
-  const std::uint64_t back = fold_multiply(w[2] ^ 0xe7037ed1a0b428dbULL, w[3] ^ 0x8ebc6af09c88c6e3ULL);
-  return fold_multiply(front ^ back ^ 0x589965cc75374cc3ULL, tail ^ 0xbf58476d1ce4e5b9ULL);
+  const std::uint64_t front = fold_multiply(w[0] ^ keys.word[0], w[1] ^ keys.word[1]);
+  const std::uint64_t back = fold_multiply(w[2] ^ keys.word[2], w[3] ^ keys.word[3]);
+  return finish_hash(fold_multiply(front ^ back ^ keys.word[4], tail ^ keys.word[5]));
 }
+
+// With this process's keys: what TxIndex uses (TxIndex::hash_of).
+inline std::uint64_t hash_uid(std::string_view uid) { return hash_uid(uid, process_hash_keys()); }
 
 // The uid spelled by `form` and the bytes at p (as PackedUid wrote them).
 inline std::string unpack_uid(UidForm form, const char* p) {

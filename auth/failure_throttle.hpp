@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "ledger/limits.hpp"
+#include "ledger/seeded_hash.hpp"
 
 namespace tally::auth {
 
@@ -33,7 +34,8 @@ class FailureThrottle {
   const std::size_t addresses_max_;
   mutable std::mutex mutex_;
   std::list<Failures> recent_;  // most recently failed first
-  std::unordered_map<std::string_view, std::list<Failures>::iterator> by_address_;  // keys view recent_'s strings
+  // Keys view recent_'s strings; hashed with the process's secret (a client may own many addresses).
+  std::unordered_map<std::string_view, std::list<Failures>::iterator, SeededStringHash> by_address_;
 };
 
 }  // namespace tally::auth

@@ -4,7 +4,8 @@
 #      the crash runner with its self-test;
 #   2. the unit tests and the black-box suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 #      (scripts/sanitize.sh);
-#   3. the unit tests under ThreadSanitizer (scripts/sanitize.sh thread, in ./build-tsan);
+#   3. the unit tests and the black-box suite again under ThreadSanitizer (scripts/sanitize.sh thread, in
+#      ./build-tsan);
 #   4. a short fuzz run of every libFuzzer target (scripts/fuzz.sh 20: 20 s each, in ./build-fuzz);
 #   5. the quick mutation-testing subset (scripts/mutants.sh --quick: planted bugs the tests must catch).
 # Exits non-zero on any failure or sanitizer finding; every step runs even after an earlier one failed. The last

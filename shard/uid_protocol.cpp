@@ -176,7 +176,7 @@ void UidProtocol::apply_batch(std::vector<TransactionApplied> txs, std::vector<s
                               std::shared_ptr<BatchSink> sink) {
   // A uid repeated in the batch waits for a later round: its first item must be decided (applied: the repeat
   // replays or conflicts; refused: released) before the repeat can be reserved, as one node parks a second copy.
-  std::unordered_set<std::string> seen;
+  std::unordered_set<std::string, SeededStringHash> seen;
   std::vector<TransactionApplied> later;
   std::vector<std::uint32_t> later_positions;
   std::vector<TransactionApplied> now;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "ledger/ledger_api.hpp"
+#include "ledger/seeded_hash.hpp"
 #include "ledger/uid_reservations.hpp"
 #include "shard/cluster_api.hpp"
 #include "shard/peer_client.hpp"
@@ -65,9 +66,10 @@ class UidProtocol {
   PeerClient& client_;
   std::string peer_secret_;
   std::mutex mutex_;
-  std::unordered_multimap<std::string, TransactionApplied>
+  std::unordered_multimap<std::string, TransactionApplied, SeededStringHash>
       inflight_;                              // this shard's applies between reserve and answer
-  std::unordered_set<std::string> deciding_;  // uids whose reservation this home is changing or judging
+  // uids whose reservation this home is changing or judging
+  std::unordered_set<std::string, SeededStringHash> deciding_;
 };
 
 }  // namespace tally::shard

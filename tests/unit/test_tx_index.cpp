@@ -127,14 +127,15 @@ TEST(TxIndex, UuidShapedUidsRoundTripExactly) {
 
 // Two uids whose hashes pick the same shard and carry the same 32-bit slot tag: the index must still tell them
 // apart by comparing the uids themselves, every byte (the uids share their first half on purpose). Found by a
-// bounded search over std::hash, so it does not depend on the index's internals beyond "tag = high 32 bits,
-// shard = hash mod 64" (a different split only makes the pair an ordinary one, and the checks still hold).
+// bounded search over TxIndex::hash_of (this process's keys), so it does not depend on the index's internals
+// beyond "tag = high 32 bits, shard = hash mod 64" (a different split only makes the pair an ordinary one, and the
+// checks still hold). A birthday search over 38 bits: ~2^19 candidates expected.
 TEST(TxIndex, UidsWhoseHashTagsCollideStayApart) {
   std::unordered_map<std::uint64_t, std::string> seen;
   std::string first, second;
   for (std::uint64_t i = 0; i < 4'000'000 && second.empty(); ++i) {
     std::string uid = "collide-tags-" + std::to_string(i);
-    const std::uint64_t h = std::hash<std::string_view>{}(uid);
+    const std::uint64_t h = TxIndex::hash_of(uid).value;
     const auto [it, inserted] = seen.try_emplace((h >> 32) << 6 | (h & 63), uid);
     if (!inserted) {
       first = it->second;
