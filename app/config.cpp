@@ -55,6 +55,10 @@ Config parse(int argc, char** argv) {
   cli.add_option("--log-level", config.log_level, "trace, debug, info, warn, error, critical")
       ->envname("TALLY_LOG_LEVEL")->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  cli.add_option("--wal-segment-mib", config.wal_segment_mib,
+                 "start a new WAL segment when the next commit would pass this many MiB (small: rotation tests)")
+      ->envname("TALLY_WAL_SEGMENT_MIB")->capture_default_str()
+      ->check(CLI::Range(limits::wal_segment_mib_min, limits::wal_segment_mib_max));
   cli.add_option("--metrics", config.metrics, "on: record metrics and serve GET /metrics; off: record nothing")
       ->envname("TALLY_METRICS")->capture_default_str()->check(CLI::IsMember({"on", "off"}));
   cli.add_option("--auth-file", config.auth_file,

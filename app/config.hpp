@@ -21,6 +21,7 @@ struct Config {
                                        // HTTP thread that sent it (actors/turn_here.hpp); "workers": always CAF's
   std::string log_level = "info";
   std::uint32_t actor_idle_ms = limits::actor_idle_ms_default;  // a user's actor quits after this long idle (0 = never)
+  std::size_t wal_segment_mib = limits::wal_segment_mib_max;  // rotate the WAL segment past this many MiB
   std::string metrics = "on";  // on: count and serve GET /metrics; off: record nothing (to measure the cost)
   std::string auth_file;  // the API key file (docs/security.md); "" = open: no keys, every client may do anything
   // Shards (docs/sharding.md): N, this process's K (else from the host name), and the peers' base URLs.

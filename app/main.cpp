@@ -188,11 +188,13 @@ int open_data_dir(tally::disk::FileSystem& fs, const tally::disk::DataDir& data_
 // The WAL writer appending where recovery ended; null (logged) when the log cannot be opened.
 std::unique_ptr<tally::wal::WalWriter> open_wal(tally::disk::FileSystem& fs, const tally::disk::DataDir& data_dir,
                                                 const tally::recovery::RecoveryReport& report,
-                                                const tally::telemetry::WalMetrics& wal_metrics) {
+                                                const tally::telemetry::WalMetrics& wal_metrics,
+                                                std::size_t segment_bytes_max) {
   tally::wal::WalWriterOptions wal_options;
   wal_options.dir = data_dir.wal();
   wal_options.fs = &fs;
   wal_options.append_at = report.end;
+  wal_options.segment_bytes_max = segment_bytes_max;
   wal_options.on_fatal = fail_stop;
   wal_options.metrics = &wal_metrics;
   try {
@@ -304,7 +306,8 @@ int run(const tally::app::Config& config) {
   process_metrics.recovered_records.set(static_cast<double>(report.wal_records));
   register_scrape_gauges(metrics, *ledger, snapshot_metrics, report.snapshot);
 
-  const std::unique_ptr<tally::wal::WalWriter> wal = open_wal(fs, data_dir, report, wal_metrics);
+  const std::size_t segment_bytes_max = config.wal_segment_mib << 20;
+  const std::unique_ptr<tally::wal::WalWriter> wal = open_wal(fs, data_dir, report, wal_metrics, segment_bytes_max);
   if (!wal) return 2;
   ledger->attach(*wal);
   ledger->attach_feed(feed);

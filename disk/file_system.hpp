@@ -50,6 +50,12 @@ class PositionalFile {
   virtual IoStatus sync_data() = 0;  // fdatasync
   virtual IoStatus truncate(std::uint64_t size_bytes) = 0;
   virtual std::uint64_t size() const = 0;  // bytes in the file as this handle sees it
+  // Bytes an unprivileged writer may still add to the file system holding this file (fstatvfs: f_bavail *
+  // f_frsize). A file system with no such limit (the fuzzers' in-memory one) reports UINT64_MAX.
+  virtual IoStatus free_bytes(std::uint64_t& out) const {
+    out = UINT64_MAX;
+    return {};
+  }
 };
 
 class FileSystem {

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -119,6 +120,13 @@ class PosixPositionalFile final : public PositionalFile {
   }
 
   std::uint64_t size() const override { return size_; }
+
+  IoStatus free_bytes(std::uint64_t& out) const override {
+    struct statvfs fs {};
+    if (::fstatvfs(fd_, &fs) != 0) return IoStatus::from_errno(errno, path_, "fstatvfs failed");
+    out = static_cast<std::uint64_t>(fs.f_bavail) * static_cast<std::uint64_t>(fs.f_frsize);
+    return {};
+  }
 
  private:
   int fd_;

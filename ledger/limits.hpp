@@ -75,12 +75,19 @@ inline constexpr std::size_t wal_record_bytes_max = 64 * 1024;
 inline constexpr std::size_t wal_batch_bytes_max = 8 * 1024 * 1024;
 inline constexpr std::size_t wal_batch_records_max = 65'536;
 inline constexpr std::size_t wal_segment_bytes_max = 64 * 1024 * 1024;
+// tallyd --wal-segment-mib: the rotation size in MiB, 1..64 (the default is the max). Small segments are for
+// testing rotation (the crash runner's --wal-segment-mib); readers accept any segment size.
+inline constexpr std::size_t wal_segment_mib_min = 1;
+inline constexpr std::size_t wal_segment_mib_max = wal_segment_bytes_max / (1024 * 1024);
 inline constexpr std::size_t wal_queue_records_max = 1'000'000;
 // Pre-zeroed room (docs/wal_format.md): the idle writer keeps up to this many zero bytes, fdatasync'ed, ahead of
 // the logical end of the last segment, so a commit's fdatasync changes no file size; filled a chunk at a time so
 // a record that arrives meanwhile waits at most one chunk's write + fdatasync.
 inline constexpr std::size_t wal_zero_fill_ahead_bytes = 4 * 1024 * 1024;
 inline constexpr std::size_t wal_zero_fill_chunk_bytes = 1024 * 1024;
+// A chunk is zero-filled only while the file system keeps at least this much free after it (fstatvfs first):
+// zeros are an optimisation and must not take the last free space a commit or a snapshot needs.
+inline constexpr std::size_t wal_zero_fill_reserve_bytes = 64 * 1024 * 1024;
 
 // History listing (GET /v1/user/{id}/transactions): transactions on one page
 inline constexpr std::size_t history_page_transactions_default = 100;

@@ -92,10 +92,15 @@ bool check_wal(disk::FileSystem& fs, const std::string& dir) {
   for (const auto& [number, counts] : segments) {
     std::uint64_t size = 0;  // stays 0 if it cannot be read: the scan above did read it
     static_cast<void>(fs.file_size(wal::segment_path(dir, number), size));
+    // The last segment's log ends at the scan's logical end; the file may go on with pre-zeroed room (or a torn
+    // tail, reported below): say the log's bytes, and the file's only when they differ.
+    const bool last = number == scan.end.segment && size > scan.end.offset;
+    const std::string beyond =
+        last ? " (file " + std::to_string(size) + " bytes: the rest is zeroed room or torn)" : "";
     std::printf(
-        "  %s  %s; %llu bytes\n", wal::segment_file_name(number).c_str(),
+        "  %s  %s; %llu bytes%s\n", wal::segment_file_name(number).c_str(),
         describe(counts.records, counts.users, counts.transactions, counts.first_tx_at, counts.last_tx_at).c_str(),
-        static_cast<unsigned long long>(size));
+        static_cast<unsigned long long>(last ? scan.end.offset : size), beyond.c_str());
   }
   if (scan.segments == 0) std::printf("  no segments\n");
   if (scan.torn_tail)

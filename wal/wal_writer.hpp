@@ -69,6 +69,8 @@ struct WalWriterOptions {
   // Zeroed room kept ahead of the logical end while the thread is idle (docs/wal_format.md, "Pre-zeroed
   // segments"). 0: no zero-fill, every batch grows the file (the behaviour before session 10).
   std::size_t zero_fill_ahead_bytes = limits::wal_zero_fill_ahead_bytes;
+  // A chunk is zero-filled only when the file system has at least chunk + this many bytes free.
+  std::size_t zero_fill_reserve_bytes = limits::wal_zero_fill_reserve_bytes;
   // Called (once) on the writer thread when fdatasync fails: the page cache can no longer be trusted.
   // Production logs and exits the process; tests record it. Afterwards every submission fails with io_error.
   std::function<void(const std::string& what)> on_fatal;
@@ -79,6 +81,7 @@ struct WalWriterOptions {
 struct WalStats {
   std::uint64_t records = 0, batches = 0, bytes = 0, syncs = 0, failed_records = 0;
   std::uint64_t zero_filled_bytes = 0;  // zeros written (and synced) ahead of the logical end; not in syncs
+  std::uint64_t zero_fill_low_space = 0;  // chunks not filled: free space below chunk + reserve (or unknown)
 };
 
 class WalWriter {

@@ -79,6 +79,15 @@ void WalWriter::fill_zero_chunk() {
   const std::uint64_t target = std::min<std::uint64_t>(position_.offset + options_.zero_fill_ahead_bytes, segment_bytes_max_);
   TALLY_ASSERT(zeroed_end_ < target && file_->size() == zeroed_end_, "zeros are added at the file's end, up to the target");
   const std::size_t bytes = static_cast<std::size_t>(std::min<std::uint64_t>(zero_chunk().size(), target - zeroed_end_));
+  // Check free space first rather than write until ENOSPC and cut back: that would take the disk's last bytes
+  // for a moment, and a snapshot (or another process) writing then would fail. Wait for a written batch.
+  std::uint64_t free = 0;
+  if (!file_->free_bytes(free).ok() || free < bytes || free - bytes < options_.zero_fill_reserve_bytes) {
+    zero_fill_paused_ = true;
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++stats_.zero_fill_low_space;
+    return;
+  }
   if (disk::IoStatus written = file_->write_at(zeroed_end_, std::string_view(zero_chunk()).substr(0, bytes));
       !written.ok()) {
     // ENOSPC shows here first, ahead of any commit. The partial zeros are harmless past the logical end; cut them

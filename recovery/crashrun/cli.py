@@ -23,6 +23,8 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--load-seconds", type=float, default=3.0, help="load runs a random time up to this, then kill")
     p.add_argument("--tallyd", default=None, help="default: $TALLYD, else build/app/tallyd")
     p.add_argument("--threads", type=int, default=2, help="tallyd --threads")
+    p.add_argument("--wal-segment-mib", type=int, default=None,
+                   help="tallyd --wal-segment-mib (1..64; small segments make the run rotate and seal under kill -9)")
     p.add_argument("--max-users", type=int, default=60, help="create users eagerly up to this many, rarely beyond")
     p.add_argument("--verify-sample", type=int, default=400,
                    help="transactions from earlier cycles re-checked per restart (besides all new ones)")

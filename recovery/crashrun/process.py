@@ -26,8 +26,10 @@ class ServerFailed(Exception):
 
 
 class Server:
-    def __init__(self, binary: Path, data_dir: Path, log_dir: Path, threads: int, start_timeout: float):
+    def __init__(self, binary: Path, data_dir: Path, log_dir: Path, threads: int, start_timeout: float,
+                 wal_segment_mib: int | None = None):
         self.binary = binary
+        self.wal_segment_mib = wal_segment_mib
         self.data_dir = data_dir
         self.log_dir = log_dir
         self.threads = threads
@@ -51,6 +53,8 @@ class Server:
         self._log = open(self.log_path, "wb")
         cmd = [str(self.binary), "--bind", HOST, "--port", str(self.port), "--data-dir", str(self.data_dir),
                "--threads", str(self.threads)]
+        if self.wal_segment_mib is not None:
+            cmd += ["--wal-segment-mib", str(self.wal_segment_mib)]
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.spawned_at = time.monotonic()
 

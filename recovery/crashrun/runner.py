@@ -38,7 +38,8 @@ class Runner:
         self.fresh = not any(self.data_dir.iterdir())  # then every transaction in it is one of ours
         (self.workdir / "logs").mkdir()
         binary = Path(args.tallyd or os.environ.get("TALLYD") or REPO_ROOT / "build" / "app" / "tallyd")
-        self.server = Server(binary, self.data_dir, self.workdir / "logs", args.threads, args.start_timeout)
+        self.server = Server(binary, self.data_dir, self.workdir / "logs", args.threads, args.start_timeout,
+                             args.wal_segment_mib)
         self.pool = ThreadPoolExecutor(max_workers=max(2, args.clients))
         self.local = threading.local()
         self.verifier = Verifier(self)

@@ -49,6 +49,10 @@ class FaultyFileSystem::Handle final : public disk::AppendFile, public disk::Pos
                      "cannot truncate to " + std::to_string(size_bytes) + " bytes");
   }
   std::uint64_t size() const override { return fs_.handle_size(*file_); }
+  disk::IoStatus free_bytes(std::uint64_t& out) const override {
+    out = fs_.free_bytes();
+    return {};
+  }
 
  private:
   disk::IoStatus write(std::uint64_t at, std::uint64_t offset, std::string_view data) {
@@ -163,6 +167,13 @@ int FaultyFileSystem::handle_truncate(File& file, std::uint64_t epoch, std::uint
   if (epoch != epoch_) return EIO;
   resize_locked(file, size);
   return 0;
+}
+
+std::uint64_t FaultyFileSystem::free_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!capacity_) return UINT64_MAX;
+  const std::uint64_t used = used_bytes_locked();
+  return used >= *capacity_ ? 0 : *capacity_ - used;
 }
 
 std::uint64_t FaultyFileSystem::handle_size(const File& file) const {

@@ -56,6 +56,7 @@ class FaultyFileSystem final : public disk::FileSystem {
   // Total bytes all files together may hold (nullopt = unlimited). An append that does not fit writes what
   // fits and fails with ENOSPC, like a real full disk; raise the capacity to "free space".
   void set_capacity(std::optional<std::uint64_t> bytes);
+  std::uint64_t free_bytes() const;  // capacity minus the bytes all files hold; UINT64_MAX when unlimited
   // Every sync_data takes this long (outside the lock, so other threads keep going meanwhile).
   void set_sync_delay(std::chrono::microseconds delay);
   // Runs on the calling thread before every mutating operation, outside the lock: may block or call the fs.

@@ -205,6 +205,29 @@ TEST(WalWriterZeroFill, ZeroFillOnAFullDiskNeverAcknowledgesAnything) {
   EXPECT_EQ(scanned_keys(fs, dir), durable);
 }
 
+// Free space is checked before each chunk: with less than chunk + reserve free the zeros are not written at all
+// (the old way wrote until ENOSPC and cut back, briefly taking the disk's last bytes); commits go on unharmed.
+TEST(WalWriterZeroFill, ZerosWaitForFreeSpaceAboveTheReserve) {
+  constexpr std::size_t reserve = 64 * 1024;
+  FaultyFileSystem fs;
+  fs.set_capacity(segment_header_bytes + 32 * 1024);  // room for a chunk of zeros, not for chunk + reserve
+  WalWriterOptions o = options_for(fs, 0, room_bytes);
+  o.zero_fill_reserve_bytes = reserve;
+  Collector c;
+  WalWriter w(o);
+  for (int i = 0; i < 6000 && w.stats().zero_fill_low_space == 0; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_GE(w.stats().zero_fill_low_space, 1u);
+  for (std::uint64_t k = 1; k <= 5; ++k) ASSERT_EQ(write_one(w, c, k), WalStatus::durable);
+  EXPECT_EQ(w.stats().zero_filled_bytes, 0u);
+  std::string segment;
+  ASSERT_TRUE(fs.read_all(segment_path(dir, 1), segment).ok());
+  EXPECT_EQ(segment.size(), w.position().offset) << "no zeros past the logical end";
+  fs.set_capacity(segment_header_bytes + 32 * 1024 + reserve + room_bytes);  // space freed: the room is filled
+  ASSERT_EQ(write_one(w, c, 6), WalStatus::durable);
+  EXPECT_TRUE(zero_filled(w, 1));
+  w.stop();
+}
+
 // A failed fdatasync of the zeros is fatal like any failed fdatasync: nothing is acknowledged after it.
 TEST(WalWriterZeroFill, AFailedSyncOfTheZerosIsFatal) {
   FaultyFileSystem fs;
