@@ -32,8 +32,8 @@ def process_cpu(pid):
         return 0.0
 
 
-def run_queue_wait(pid):
-    """{tid: seconds spent runnable but not running} (/proc/.../schedstat), for every thread of pid now."""
+def task_files(pid, name):
+    """{tid: text of /proc/PID/task/TID/<name>} for every thread of pid now (threads gone meanwhile skipped)."""
     out = {}
     try:
         tids = os.listdir(f"/proc/{pid}/task")
@@ -41,9 +41,20 @@ def run_queue_wait(pid):
         return out
     for tid in tids:
         try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                out[int(tid)] = int(f.read().split()[1]) / 1e9
-        except (OSError, IndexError, ValueError):
+            with open(f"/proc/{pid}/task/{tid}/{name}") as f:
+                out[int(tid)] = f.read()
+        except OSError:
+            continue
+    return out
+
+
+def run_queue_wait(pid):
+    """{tid: seconds spent runnable but not running} (/proc/.../schedstat), for every thread of pid now."""
+    out = {}
+    for tid, text in task_files(pid, "schedstat").items():
+        try:
+            out[tid] = int(text.split()[1]) / 1e9
+        except (IndexError, ValueError):
             continue
     return out
 
@@ -51,19 +62,10 @@ def run_queue_wait(pid):
 def thread_cpu(pid):
     """{tid: (name, cpu seconds)} for every thread of pid now."""
     out = {}
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return out
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
+    for tid, stat in task_files(pid, "stat").items():
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
-        out[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / CLK_TCK)
+        out[tid] = (name, (int(fields[11]) + int(fields[12])) / CLK_TCK)
     return out
 
 

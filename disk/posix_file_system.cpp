@@ -27,99 +27,90 @@ std::string truncate_what(std::uint64_t size_bytes) {
   return "cannot truncate to " + std::to_string(size_bytes) + " bytes";
 }
 
-class PosixAppendFile final : public AppendFile {
- public:
-  PosixAppendFile(int fd, std::string path, std::uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
-  ~PosixAppendFile() override { ::close(fd_); }  // no retry on EINTR: the fd is released either way on Linux
-  PosixAppendFile(const PosixAppendFile&) = delete;
-  PosixAppendFile& operator=(const PosixAppendFile&) = delete;
-
-  IoStatus append(std::string_view data) override {
-    const char* p = data.data();
-    std::size_t left = data.size();
-    while (left > 0) {
-      const ssize_t n = ::write(fd_, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return IoStatus::from_errno_at(errno, path_, size_, "cannot write");
-      }
-      // write() returning 0 for a non-zero count does not happen for regular files; avoid spinning if it does.
-      if (n == 0) return IoStatus::from_errno_at(EIO, path_, size_, "write made no progress");
-      TALLY_ASSERT(static_cast<std::size_t>(n) <= left, "write() wrote no more than it was given");
-      p += n;
-      left -= static_cast<std::size_t>(n);
-      size_ += static_cast<std::uint64_t>(n);
+// Writes all of `data`, retrying EINTR and short writes: `write_some(p, n, at)` is write() or pwrite() at `at`,
+// and `at` moves past each piece that landed (the append file's size, the positional file's offset).
+template <typename WriteSome>
+IoStatus write_whole(std::string_view data, std::uint64_t& at, const std::string& path, WriteSome write_some) {
+  const char* p = data.data();
+  std::size_t left = data.size();
+  while (left > 0) {
+    const ssize_t n = write_some(p, left, at);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return IoStatus::from_errno_at(errno, path, at, "cannot write");
     }
-    return {};
+    // A write returning 0 for a non-zero count does not happen for regular files; avoid spinning if it does.
+    if (n == 0) return IoStatus::from_errno_at(EIO, path, at, "write made no progress");
+    TALLY_ASSERT(static_cast<std::size_t>(n) <= left, "a write wrote no more than it was given");
+    p += n;
+    left -= static_cast<std::size_t>(n);
+    at += static_cast<std::uint64_t>(n);
   }
+  return {};
+}
 
-  IoStatus sync_data() override {
-    // Never retry a failed fdatasync: the kernel may already have dropped the dirty pages it could not write.
-    if (::fdatasync(fd_) == 0) return {};
-    return IoStatus::from_errno(errno, path_, "fdatasync failed");
+// The data sync and the cut both open files do the same way (one copy, so the rule below is said once).
+IoStatus sync_data_of(int fd, const std::string& path) {
+  // Never retry a failed fdatasync: the kernel may already have dropped the dirty pages it could not write.
+  if (::fdatasync(fd) == 0) return {};
+  return IoStatus::from_errno(errno, path, "fdatasync failed");
+}
+
+IoStatus truncate_fd(int fd, const std::string& path, std::uint64_t size_bytes) {
+  for (;;) {
+    if (::ftruncate(fd, static_cast<off_t>(size_bytes)) == 0) return {};
+    if (errno != EINTR) return IoStatus::from_errno(errno, path, truncate_what(size_bytes));
   }
+}
+
+// What both kinds of open file share: the descriptor, the path errors name, the size as this process made it,
+// and the data sync and the cut. `Interface` is AppendFile or PositionalFile.
+template <typename Interface>
+class PosixFile : public Interface {
+ public:
+  PosixFile(int fd, std::string path, std::uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
+  ~PosixFile() override { ::close(fd_); }  // no retry on EINTR: the fd is released either way on Linux
+  PosixFile(const PosixFile&) = delete;
+  PosixFile& operator=(const PosixFile&) = delete;
+
+  IoStatus sync_data() override { return sync_data_of(fd_, path_); }
 
   IoStatus truncate(std::uint64_t size_bytes) override {
-    for (;;) {
-      if (::ftruncate(fd_, static_cast<off_t>(size_bytes)) == 0) {
-        size_ = size_bytes;
-        return {};
-      }
-      if (errno != EINTR) return IoStatus::from_errno(errno, path_, truncate_what(size_bytes));
-    }
+    IoStatus status = truncate_fd(fd_, path_, size_bytes);
+    if (status.ok()) size_ = size_bytes;
+    return status;
   }
 
   std::uint64_t size() const override { return size_; }
 
- private:
+ protected:
   int fd_;
   std::string path_;
   std::uint64_t size_;
 };
 
-class PosixPositionalFile final : public PositionalFile {
+class PosixAppendFile final : public PosixFile<AppendFile> {
  public:
-  PosixPositionalFile(int fd, std::string path, std::uint64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
-  ~PosixPositionalFile() override { ::close(fd_); }
-  PosixPositionalFile(const PosixPositionalFile&) = delete;
-  PosixPositionalFile& operator=(const PosixPositionalFile&) = delete;
+  using PosixFile::PosixFile;
+
+  IoStatus append(std::string_view data) override {
+    return write_whole(data, size_, path_,
+                       [this](const char* p, std::size_t n, std::uint64_t) { return ::write(fd_, p, n); });
+  }
+};
+
+class PosixPositionalFile final : public PosixFile<PositionalFile> {
+ public:
+  using PosixFile::PosixFile;
 
   IoStatus write_at(std::uint64_t offset, std::string_view data) override {
-    const char* p = data.data();
-    std::size_t left = data.size();
     std::uint64_t at = offset;
-    while (left > 0) {
-      const ssize_t n = ::pwrite(fd_, p, left, static_cast<off_t>(at));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return IoStatus::from_errno_at(errno, path_, at, "cannot write");
-      }
-      if (n == 0) return IoStatus::from_errno_at(EIO, path_, at, "write made no progress");
-      TALLY_ASSERT(static_cast<std::size_t>(n) <= left, "pwrite() wrote no more than it was given");
-      p += n;
-      left -= static_cast<std::size_t>(n);
-      at += static_cast<std::uint64_t>(n);
-      size_ = std::max(size_, at);
-    }
-    return {};
+    IoStatus status = write_whole(data, at, path_, [this](const char* p, std::size_t n, std::uint64_t where) {
+      return ::pwrite(fd_, p, n, static_cast<off_t>(where));
+    });
+    size_ = std::max(size_, at);  // what landed counts, even before a failure
+    return status;
   }
-
-  IoStatus sync_data() override {
-    if (::fdatasync(fd_) == 0) return {};  // never retried (see PosixAppendFile::sync_data)
-    return IoStatus::from_errno(errno, path_, "fdatasync failed");
-  }
-
-  IoStatus truncate(std::uint64_t size_bytes) override {
-    for (;;) {
-      if (::ftruncate(fd_, static_cast<off_t>(size_bytes)) == 0) {
-        size_ = size_bytes;
-        return {};
-      }
-      if (errno != EINTR) return IoStatus::from_errno(errno, path_, truncate_what(size_bytes));
-    }
-  }
-
-  std::uint64_t size() const override { return size_; }
 
   IoStatus free_bytes(std::uint64_t& out) const override {
     struct statvfs fs {};
@@ -127,11 +118,6 @@ class PosixPositionalFile final : public PositionalFile {
     out = static_cast<std::uint64_t>(fs.f_bavail) * static_cast<std::uint64_t>(fs.f_frsize);
     return {};
   }
-
- private:
-  int fd_;
-  std::string path_;
-  std::uint64_t size_;
 };
 
 // Opens path with flags and hands (fd, size) to make; the fd is closed again when fstat fails.
